@@ -1,0 +1,188 @@
+"""The ingest worker: streams in, validated state out.
+
+Read it top to bottom, like rq's worker: set-up (consumer groups, signal handlers), then a loop —
+stop flag, take over entries a dead consumer left behind, a blocking batched read, validate, assign
+regions, commit — and teardown in ``finally``. Redis outages are handled in one place with capped
+back-off. ``work(burst=True)`` drains what is there and returns, which is how tests run it.
+
+This module must never import Dash: workers run where no web stack is installed or wanted.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import redis
+
+from .contract import INPUT_STREAMS, OUTSIDE, ContractError, Stream, parse
+from .geo import region_index
+from .settings import Settings
+from .store import Batch, Store
+
+log = logging.getLogger("basira.ingest")
+
+#: How often the worker trims the streams and forgets expired history (seconds).
+MAINTENANCE_EVERY_S = 60.0
+#: Back-off after a Redis error: starts here, doubles, stops growing at the cap (seconds).
+BACKOFF_START_S = 0.2
+BACKOFF_CAP_S = 10.0
+
+
+class IngestWorker:
+    """One consumer of the shared consumer group.
+
+    Any number of workers may run side by side (on one machine or many); each entry is applied
+    by exactly one of them, and applying one twice — after a crash — changes nothing.
+    """
+
+    def __init__(self, store: Store, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.settings = settings
+        self.group = settings.ingest_group
+        self.consumer = settings.ingest_consumer
+        self.regions = region_index(settings.regions_file)
+        self.port_ids = frozenset(store.ports)
+        self.clock = clock
+        self.stopping = threading.Event()
+        self.applied = 0
+        self.rejected = 0
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def work(self, burst: bool = False) -> int:
+        """Run until stopped (or, with ``burst``, until nothing is left). Returns entries handled."""
+        self._install_signal_handlers()
+        handled = 0
+        backoff = BACKOFF_START_S
+        next_reclaim = 0.0
+        next_maintenance = 0.0
+        log.info("ingest worker %s started (group %s, prefix %s)", self.consumer, self.group,
+                 self.store.keys.prefix)
+        try:
+            self.store.ensure_groups(self.group)
+            while not self.stopping.is_set():
+                try:
+                    now = self.clock()
+                    got = 0
+                    if now >= next_reclaim or burst:
+                        got += self.reclaim_stale()
+                        next_reclaim = now + self.settings.reclaim_idle_ms / 2000
+                    block = None if burst else self.settings.ingest_block_ms
+                    for stream, entries in self.store.read_new(
+                        self.group, self.consumer, self.settings.ingest_batch, block
+                    ):
+                        got += self.process(stream, entries)
+                    if now >= next_maintenance:
+                        self.maintain()
+                        next_maintenance = now + MAINTENANCE_EVERY_S
+                    handled += got
+                    backoff = BACKOFF_START_S
+                    if burst and got == 0:
+                        break
+                except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+                    log.warning("Redis unavailable (%s); retrying in %.1f s", error, backoff)
+                    self.stopping.wait(backoff)
+                    backoff = min(backoff * 2, BACKOFF_CAP_S)
+                    if not burst:
+                        self._ensure_groups_quietly()
+                except redis.ResponseError as error:
+                    # e.g. OOM at maxmemory: nothing was applied or acknowledged; the entries stay
+                    # pending and are retried after the back-off.
+                    log.error("Redis refused a write (%s); retrying in %.1f s", error, backoff)
+                    self.stopping.wait(backoff)
+                    backoff = min(backoff * 2, BACKOFF_CAP_S)
+                    if burst:
+                        raise
+        finally:
+            log.info("ingest worker %s stopped: %d applied, %d rejected", self.consumer,
+                     self.applied, self.rejected)
+        return handled
+
+    def stop(self) -> None:
+        """Ask the loop to finish its current batch and return."""
+        self.stopping.set()
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def reclaim_stale(self) -> int:
+        """Apply entries that a dead consumer left pending for longer than ``reclaim_idle_ms``."""
+        handled = 0
+        for stream in INPUT_STREAMS:
+            while True:
+                entries = self.store.reclaim(
+                    stream, self.group, self.consumer, self.settings.reclaim_idle_ms,
+                    self.settings.ingest_batch,
+                )
+                if not entries:
+                    break
+                log.info("reclaimed %d pending entries of %s", len(entries), stream.value)
+                handled += self.process(stream, entries)
+        return handled
+
+    def process(self, stream: Stream, entries: list[tuple[str, dict[str, str]]]) -> int:
+        """Validate a batch of one stream, assign regions, and commit it with its acknowledgement."""
+        if not entries:
+            return 0
+        now_ms = int(self.clock() * 1000)
+        batch = Batch(stream)
+        for entry_id, fields in entries:
+            try:
+                event = parse(stream, fields, ports=self.port_ids, now_ms=now_ms)
+            except ContractError as error:
+                batch.rejected.append((entry_id, fields, error.reason))
+                continue
+            batch.events.append((entry_id, event, self._explicit_region(stream, event)))
+        self._assign_regions(batch)
+        self.store.commit(batch, self.group, now_ms=now_ms)
+        self.applied += len(batch.events)
+        self.rejected += len(batch.rejected)
+        return len(entries)
+
+    def maintain(self) -> None:
+        """Keep Redis memory bounded: trim the streams, forget expired history."""
+        retention_ms = int(self.settings.stream_retention_hours * 3_600_000)
+        self.store.trim(retention_ms, now_ms=int(self.clock() * 1000))
+        forgotten = self.store.expire_history(now_ms=int(self.clock() * 1000))
+        if forgotten:
+            log.info("forgot %d closed incidents past the history window", forgotten)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _explicit_region(self, stream: Stream, event: object) -> str | None:
+        if stream is Stream.ports:
+            return self.store.ports[event.port].region  # type: ignore[attr-defined]
+        # A producer's explicit region wins over the (coarse in places) polygons.
+        return getattr(event, "region", None)
+
+    def _assign_regions(self, batch: Batch) -> None:
+        """Fill in missing regions with one vectorised point-in-polygon call for the batch."""
+        todo = [n for n, (_i, _e, region) in enumerate(batch.events) if region is None]
+        if not todo:
+            return
+        lons = np.array([batch.events[n][1].lon for n in todo], dtype=float)  # type: ignore[attr-defined]
+        lats = np.array([batch.events[n][1].lat for n in todo], dtype=float)  # type: ignore[attr-defined]
+        for n, region in zip(todo, self.regions.assign(lons, lats), strict=True):
+            entry_id, event, _ = batch.events[n]
+            batch.events[n] = (entry_id, event, region or OUTSIDE)
+
+    def _ensure_groups_quietly(self) -> None:
+        try:
+            self.store.ensure_groups(self.group)
+        except (redis.RedisError, OSError):
+            pass
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def request_stop(signum: int, _frame: object) -> None:
+            log.info("signal %d: finishing the current batch", signum)
+            self.stop()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)

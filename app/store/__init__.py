@@ -1,0 +1,137 @@
+"""The store: the only code in Basira that talks to Redis.
+
+``Store`` is one object with three faces, each in its own module: :mod:`.streams` (consumer groups,
+reading, reclaiming, trimming), :mod:`.writes` (applying validated batches atomically) and
+:mod:`.reads` (the live picture of a scope). Key names are in :mod:`.keys`, server-side scripts in
+:mod:`.lua`. ``docs/architecture.md`` draws the key layout.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import redis
+
+from ..geo import Port, load_ports
+from . import lua
+from .keys import Keys
+from .reads import StateReads
+from .streams import StreamOps
+from .writes import Batch, StateWrites
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+__all__ = ["Batch", "Keys", "Store", "connect"]
+
+
+def connect(url: str, **options: object) -> redis.Redis:
+    """A client for ``url`` (``redis://``, ``rediss://`` or ``unix://``), answering in ``str``.
+
+    redis-py uses hiredis to parse replies when it is installed, which makes stream reads several
+    times faster; it is a dependency for that reason.
+    """
+    options.setdefault("socket_timeout", 10)
+    options.setdefault("socket_connect_timeout", 5)
+    options.setdefault("health_check_interval", 30)
+    return redis.Redis.from_url(url, decode_responses=True, **options)
+
+
+class Store(StreamOps, StateWrites, StateReads):
+    """Basira's state in one Redis under one key prefix."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str = "sa",
+        *,
+        ports_file: Path | None = None,
+        trail_points: int = 10,
+        history_hours: float = 24.0,
+        history_max: int = 500_000,
+        port_history_days: int = 9,
+        rejected_maxlen: int = 100_000,
+    ) -> None:
+        from ..settings import DATA_DIR  # settings' constant only; no environment is read
+
+        self.client = client
+        self.keys = Keys(prefix)
+        self.ports: dict[str, Port] = load_ports(ports_file or DATA_DIR / "ksa_ports.csv")
+        self.trail_points = trail_points
+        self.trail_ttl_ms = int(history_hours * 3_600_000)
+        self.history_ms = int(history_hours * 3_600_000)
+        self.history_max = history_max
+        self.duration_ttl_s = 8 * 86_400
+        self.port_ttl_s = port_history_days * 86_400
+        self.rejected_maxlen = rejected_maxlen
+        self._scripts = {
+            "incidents": client.register_script(lua.APPLY_INCIDENTS),
+            "units": client.register_script(lua.APPLY_UNITS),
+            "count_once": client.register_script(lua.COUNT_ONCE),
+            "keep_newest": client.register_script(lua.KEEP_NEWEST),
+        }
+
+    @classmethod
+    def from_settings(cls, settings: Settings, client: redis.Redis | None = None) -> Store:
+        """A store configured by ``settings``; ``settings.redis_url`` must be set by then."""
+        if client is None:
+            if not settings.redis_url:
+                raise ValueError("no Redis configured: set REDIS_URL, or use `python -m app demo`")
+            client = connect(settings.redis_url)
+        return cls(
+            client,
+            settings.stream_prefix,
+            ports_file=settings.ports_file,
+            trail_points=settings.trail_points,
+            history_hours=settings.history_hours,
+            history_max=settings.history_max,
+            port_history_days=settings.port_history_days,
+        )
+
+    def ping(self) -> bool:
+        """True when Redis answers; never raises."""
+        try:
+            return bool(self.client.ping())
+        except (redis.RedisError, OSError):
+            return False
+
+    def is_demo(self) -> bool:
+        """True when the store is marked as holding synthetic (demo) data only."""
+        return self.client.hget(self.keys.meta, "demo") == "1"
+
+    def mark_demo(self) -> None:
+        """Mark the store as synthetic data (the simulator does this before writing)."""
+        self.client.hset(self.keys.meta, "demo", "1")
+
+    def expire_history(self, now_ms: int | None = None) -> int:
+        """Forget closed incidents older than the history window, and any beyond the cap.
+
+        Runs now and then from the ingest worker; returns how many incidents were forgotten.
+        """
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        cutoff = now_ms - self.history_ms
+        old = self.client.zrangebyscore(self.keys.incident_closed, "-inf", f"({cutoff}")
+        excess = self.client.zcard(self.keys.incident_closed) - len(old) - self.history_max
+        if excess > 0:
+            old += self.client.zrange(self.keys.incident_closed, len(old), len(old) + excess - 1)
+        forgotten = 0
+        for start in range(0, len(old), 1000):
+            chunk = old[start : start + 1000]
+            where = self.client.hmget(self.keys.incident_index, chunk)
+            pipe = self.client.pipeline(transaction=True)
+            for incident_id, value in zip(chunk, where, strict=True):
+                if value:
+                    _ts, region, agency, status, *_ = value.split("|")
+                    if status != "closed":  # reopened meanwhile: not ours to forget
+                        continue
+                    pipe.zrem(self.keys.incident_history(region, agency), incident_id)
+                    pipe.hdel(self.keys.incident_history_features(region, agency), incident_id)
+                    pipe.hdel(self.keys.incident_index, incident_id)
+                pipe.zrem(self.keys.incident_closed, incident_id)
+                forgotten += 1
+            pipe.execute()
+        return forgotten
+
+

@@ -1,0 +1,103 @@
+"""Every Redis key Basira uses, in one place (``docs/architecture.md`` lists them with their shapes).
+
+The live state is partitioned by *scope cell* — one region token × one agency — so that any scope
+(nation, region, agency, region × agency) is read as the union of a known, small set of hashes,
+never by scanning. Time-bucketed counters use the epoch hour (``ts // 3_600_000``) or epoch day
+(``ts // 86_400_000``) in the key name and expire on their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..contract import Stream, rejected_key
+
+HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Key names under one prefix."""
+
+    prefix: str
+
+    # streams
+    def stream(self, stream: Stream) -> str:
+        return stream.key(self.prefix)
+
+    @property
+    def rejected(self) -> str:
+        return rejected_key(self.prefix)
+
+    # incidents
+    @property
+    def incident_index(self) -> str:
+        """HASH id → "ts|region|agency|status|opened|dispatched|on_scene" (last applied event)."""
+        return f"{self.prefix}:inc:idx"
+
+    def incident_live(self, region: str, agency: str) -> str:
+        """HASH id → GeoJSON Feature (JSON) of the open incidents of one scope cell."""
+        return f"{self.prefix}:inc:live:{region}:{agency}"
+
+    def incident_history(self, region: str, agency: str) -> str:
+        """ZSET id scored by closing time; the features are in ``incident_history_features``."""
+        return f"{self.prefix}:inc:hist:{region}:{agency}"
+
+    def incident_history_features(self, region: str, agency: str) -> str:
+        """HASH id → GeoJSON Feature (JSON) of a closed incident."""
+        return f"{self.prefix}:inc:histf:{region}:{agency}"
+
+    @property
+    def incident_closed(self) -> str:
+        """ZSET id scored by closing time, over all scopes: what to forget when history expires."""
+        return f"{self.prefix}:inc:closed"
+
+    def duration(self, metric: str, region: str, agency: str, hour: int) -> str:
+        """HASH incident id → milliseconds, e.g. metric ``dispatch`` (opened → dispatched)."""
+        return f"{self.prefix}:kpi:{metric}:{region}:{agency}:{hour}"
+
+    # units
+    @property
+    def unit_index(self) -> str:
+        """HASH id → "ts|region|agency" (last applied position)."""
+        return f"{self.prefix}:unit:idx"
+
+    def unit_live(self, region: str, agency: str) -> str:
+        """HASH id → GeoJSON Feature (JSON) of the units of one scope cell."""
+        return f"{self.prefix}:unit:live:{region}:{agency}"
+
+    def unit_trail(self, unit_id: str) -> str:
+        """LIST of "[lon,lat,ts]", newest first, capped at ``trail_points``."""
+        return f"{self.prefix}:unit:trail:{unit_id}"
+
+    # ports
+    def port_day(self, port: str, day: int) -> str:
+        """HASH "<hour>:<direction>:<category|vehicles>" → count, for one port and epoch day."""
+        return f"{self.prefix}:port:{port}:{day}"
+
+    @property
+    def port_wait(self) -> str:
+        """HASH port id → "ts|wait_min" (latest queue wait)."""
+        return f"{self.prefix}:port:wait"
+
+    # calls
+    def calls_hour(self, region: str, hour: int) -> str:
+        """HASH counter → count: total, answered, within_15s, within_20s, answer_ms, <outcome>."""
+        return f"{self.prefix}:calls:{region}:{hour}"
+
+    # once-only counting
+    def seen(self, stream: Stream, day: int) -> str:
+        """SET of what was already counted (entry id for ports, call id for calls), per epoch day."""
+        return f"{self.prefix}:seen:{stream.value}:{day}"
+
+    # bookkeeping
+    @property
+    def stats(self) -> str:
+        """HASH "ingested:<stream>" / "rejected:<stream>" → count."""
+        return f"{self.prefix}:stats"
+
+    @property
+    def meta(self) -> str:
+        """HASH: demo ("1" for a synthetic-data store), as_of (ms of the newest applied event)."""
+        return f"{self.prefix}:meta"

@@ -1,0 +1,157 @@
+"""Server-side scripts: the compare-and-set steps that must be atomic across ingest workers.
+
+Two workers of one consumer group may hold different entries about the same incident at once; the
+"apply only if not older than what is stored" rule is therefore checked and written inside Redis,
+in one script call per batch. Keys are built inside the scripts from the prefix (Basira runs on a
+single Redis, not a cluster). Numbers are epoch milliseconds, formatted with ``%d`` so that Lua
+never prints them in exponent notation.
+"""
+
+# ARGV: prefix, duration-ttl-seconds, then per incident 6 values:
+#   id, ts, region, agency, status, head
+# ``head`` is the incident's GeoJSON Feature as JSON, cut open after its last property; the script
+# closes it with the lifecycle times it keeps (opened, dispatched, on_scene), which only it knows.
+APPLY_INCIDENTS = r"""
+local p = ARGV[1]
+local ttl = tonumber(ARGV[2])
+local idx = p .. ':inc:idx'
+local closed_all = p .. ':inc:closed'
+local applied = 0
+local function num(s) if s == nil or s == '' then return nil end return tonumber(s) end
+local function fmt(v) if v == nil then return '' end return string.format('%d', v) end
+local function js(v) if v == nil then return 'null' end return string.format('%d', v) end
+local function split(s)
+  local out, start = {}, 1
+  while true do
+    local j = string.find(s, '|', start, true)
+    if not j then out[#out + 1] = string.sub(s, start); return out end
+    out[#out + 1] = string.sub(s, start, j - 1)
+    start = j + 1
+  end
+end
+local function cell(kind, r, a) return p .. ':inc:' .. kind .. ':' .. r .. ':' .. a end
+local function record(metric, region, agency, id, ts, ms)
+  local key = p .. ':kpi:' .. metric .. ':' .. region .. ':' .. agency .. ':' .. fmt(math.floor(ts / 3600000))
+  redis.call('HSET', key, id, fmt(ms))
+  redis.call('EXPIRE', key, ttl)
+end
+for i = 3, #ARGV, 6 do
+  local id, ts, region, agency, status, head =
+    ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  local prev = redis.call('HGET', idx, id)
+  local pts, preg, pag, pst, opened, disp, onsc
+  if prev then
+    local g = split(prev)
+    pts, preg, pag, pst = tonumber(g[1]), g[2], g[3], g[4]
+    opened, disp, onsc = num(g[5]), num(g[6]), num(g[7])
+  end
+  if (not prev) or ts >= pts then
+    applied = applied + 1
+    if opened == nil then opened = ts end
+    if status == 'dispatched' and disp == nil then
+      disp = ts
+      record('dispatch', region, agency, id, ts, ts - opened)
+    elseif status == 'on_scene' and onsc == nil then
+      onsc = ts
+      record('response', region, agency, id, ts, ts - opened)
+    end
+    if prev then
+      local moved = preg ~= region or pag ~= agency
+      if pst ~= 'closed' and (moved or status == 'closed') then
+        redis.call('HDEL', cell('live', preg, pag), id)
+      elseif pst == 'closed' and (moved or status ~= 'closed') then
+        redis.call('ZREM', cell('hist', preg, pag), id)
+        redis.call('HDEL', cell('histf', preg, pag), id)
+        if status ~= 'closed' then redis.call('ZREM', closed_all, id) end
+      end
+    end
+    local feature = head .. '"opened":' .. js(opened) .. ',"dispatched":' .. js(disp)
+      .. ',"on_scene":' .. js(onsc) .. '}}'
+    if status == 'closed' then
+      redis.call('ZADD', cell('hist', region, agency), ts, id)
+      redis.call('HSET', cell('histf', region, agency), id, feature)
+      redis.call('ZADD', closed_all, ts, id)
+    else
+      redis.call('HSET', cell('live', region, agency), id, feature)
+    end
+    redis.call('HSET', idx, id, table.concat(
+      {fmt(ts), region, agency, status, fmt(opened), fmt(disp), fmt(onsc)}, '|'))
+  end
+end
+return applied
+"""
+
+# ARGV: prefix, trail-length, trail-ttl-ms, then per unit 6 values:
+#   id, ts, region, agency, feature, trail-point
+APPLY_UNITS = r"""
+local p = ARGV[1]
+local trail_n = tonumber(ARGV[2])
+local trail_ttl = tonumber(ARGV[3])
+local idx = p .. ':unit:idx'
+local applied = 0
+for i = 4, #ARGV, 6 do
+  local id, ts, region, agency, feature, point =
+    ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  local prev = redis.call('HGET', idx, id)
+  local pts, preg, pag
+  if prev then
+    pts, preg, pag = string.match(prev, '^([^|]*)|([^|]*)|([^|]*)$')
+    pts = tonumber(pts)
+  end
+  if (not prev) or ts >= pts then
+    applied = applied + 1
+    if prev and (preg ~= region or pag ~= agency) then
+      redis.call('HDEL', p .. ':unit:live:' .. preg .. ':' .. pag, id)
+    end
+    redis.call('HSET', p .. ':unit:live:' .. region .. ':' .. agency, id, feature)
+    redis.call('HSET', idx, id, string.format('%d', ts) .. '|' .. region .. '|' .. agency)
+    -- a replayed position (same ts) must not lengthen the trail
+    if trail_n > 0 and ((not prev) or ts > pts) then
+      local trail = p .. ':unit:trail:' .. id
+      redis.call('LPUSH', trail, point)
+      redis.call('LTRIM', trail, 0, trail_n - 1)
+      redis.call('PEXPIRE', trail, trail_ttl)
+    end
+  end
+end
+return applied
+"""
+
+# Counting exactly once. ARGV: seen-ttl-seconds, count-ttl-seconds, then per entry:
+#   seen-set, member, hash, n, field1, incr1, …, fieldn, incrn
+# The increments apply only when ``member`` was not yet in ``seen-set`` (SADD said 1), so a replayed
+# or reclaimed entry is never counted twice.
+COUNT_ONCE = r"""
+local seen_ttl = tonumber(ARGV[1])
+local count_ttl = tonumber(ARGV[2])
+local applied = 0
+local i = 3
+while i <= #ARGV do
+  local seen, member, hash, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  if redis.call('SADD', seen, member) == 1 then
+    redis.call('EXPIRE', seen, seen_ttl)
+    for j = 0, n - 1 do
+      redis.call('HINCRBY', hash, ARGV[i + 2 * j], ARGV[i + 2 * j + 1])
+    end
+    redis.call('EXPIRE', hash, count_ttl)
+    applied = applied + 1
+  end
+  i = i + 2 * n
+end
+return applied
+"""
+
+# Keep the newest value per field. ARGV: triples of hash, field, value, where value starts with the
+# event time in ms ("<ts>" or "<ts>|<rest>"); an older value never replaces a newer one.
+KEEP_NEWEST = r"""
+for i = 1, #ARGV, 3 do
+  local hash, field, value = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local current = redis.call('HGET', hash, field)
+  local new_ts = tonumber(string.match(value, '^(%-?%d+)'))
+  if (not current) or tonumber(string.match(current, '^(%-?%d+)')) <= new_ts then
+    redis.call('HSET', hash, field, value)
+  end
+end
+return 1
+"""

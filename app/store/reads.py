@@ -1,0 +1,212 @@
+"""Reading the live picture for a scope: the half of the store that pages and the API use.
+
+A scope is the union of a few scope cells (region × agency), so every read here is a handful of
+pipelined hash reads, never a scan.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ..contract import REGION_TOKENS, Direction, IncidentStatus, Scope, TravellerCategory, UnitStatus
+from .keys import DAY_MS, HOUR_MS
+
+if TYPE_CHECKING:
+    from . import Store
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _percentile(values: list[int], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0] / 1000
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] / 1000
+
+
+def _last_hour(current: float, previous: float, now_ms: int) -> float:
+    """Counts of the last 60 minutes from two clock-hour buckets.
+
+    The current hour counts whole; the previous one for the part of it still inside the window
+    (events are assumed spread evenly across it).
+    """
+    elapsed = (now_ms % HOUR_MS) / HOUR_MS
+    return current + previous * (1.0 - elapsed)
+
+
+class StateReads:
+    """Mixin of :class:`~app.store.Store`: reads for a scope."""
+
+    def _cells(self: Store, scope: Scope) -> list[tuple[str, str]]:
+        return [(r, a) for r in scope.regions for a in scope.agencies]
+
+    def _hash_values(self: Store, keys: list[str]) -> list[str]:
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.hvals(key)
+        return [value for values in pipe.execute() for value in values]
+
+    def incidents_json(self: Store, scope: Scope) -> list[str]:
+        """The open incidents of ``scope`` as GeoJSON Feature JSON texts (cheapest form)."""
+        return self._hash_values([self.keys.incident_live(r, a) for r, a in self._cells(scope)])
+
+    def units_json(self: Store, scope: Scope) -> list[str]:
+        return self._hash_values([self.keys.unit_live(r, a) for r, a in self._cells(scope)])
+
+    def incidents(self: Store, scope: Scope) -> list[dict[str, Any]]:
+        """The open incidents of ``scope`` as GeoJSON Feature dicts."""
+        return [orjson.loads(text) for text in self.incidents_json(scope)]
+
+    def units(self: Store, scope: Scope) -> list[dict[str, Any]]:
+        """The units of ``scope`` as GeoJSON Feature dicts."""
+        return [orjson.loads(text) for text in self.units_json(scope)]
+
+    def closed_incidents(self: Store, scope: Scope, since_ms: int) -> list[dict[str, Any]]:
+        """Incidents of ``scope`` closed at or after ``since_ms`` (from the bounded history)."""
+        cells = self._cells(scope)
+        pipe = self.client.pipeline(transaction=False)
+        for r, a in cells:
+            pipe.zrangebyscore(self.keys.incident_history(r, a), since_ms, "+inf")
+        id_lists = pipe.execute()
+        pipe = self.client.pipeline(transaction=False)
+        for (r, a), ids in zip(cells, id_lists, strict=True):
+            if ids:
+                pipe.hmget(self.keys.incident_history_features(r, a), ids)
+        return [orjson.loads(t) for texts in pipe.execute() for t in texts if t]
+
+    def trail(self: Store, unit_id: str) -> list[list[float]]:
+        """Recent positions of a unit, oldest first: ``[lon, lat, ts]``."""
+        return [orjson.loads(p) for p in reversed(self.client.lrange(self.keys.unit_trail(unit_id), 0, -1))]
+
+    def port_summary(self: Store, now_ms: int | None = None) -> list[dict[str, Any]]:
+        """Every port: travellers in the last hour by direction, and the latest queue wait."""
+        now_ms = _now_ms() if now_ms is None else now_ms
+        hour = now_ms // HOUR_MS
+        hours = (hour, hour - 1)
+        fields = {
+            h: [f"{h}:{d.value}:{c.value}" for d in Direction for c in TravellerCategory] for h in hours
+        }
+        pipe = self.client.pipeline(transaction=False)
+        for port_id in self.ports:
+            for h in hours:
+                pipe.hmget(self.keys.port_day(port_id, h * HOUR_MS // DAY_MS), fields[h])
+        pipe.hgetall(self.keys.port_wait)
+        replies = pipe.execute()
+        waits = replies.pop()
+        out = []
+        for n, (port_id, port) in enumerate(self.ports.items()):
+            merged: dict[str, int] = {}
+            for h, reply in zip(hours, replies[2 * n : 2 * n + 2], strict=True):
+                for name, value in zip(fields[h], reply, strict=True):
+                    if value is not None:
+                        merged[name] = int(value)
+            row: dict[str, Any] = {"id": port_id, "name_en": port.name_en, "name_ar": port.name_ar}
+            row.update(kind=port.kind, region=port.region, lat=port.lat, lon=port.lon)
+            for d in Direction:
+                now_count = sum(merged.get(f"{hour}:{d.value}:{c.value}", 0) for c in TravellerCategory)
+                before = sum(merged.get(f"{hour - 1}:{d.value}:{c.value}", 0) for c in TravellerCategory)
+                row[f"{d.value}s_1h"] = round(_last_hour(now_count, before, now_ms))
+            wait = waits.get(port_id)
+            ts, _, minutes = wait.partition("|") if wait else ("", "", "")
+            row["wait_min"] = float(minutes) if minutes else None
+            row["wait_ts"] = int(ts) if ts else None
+            out.append(row)
+        return out
+
+    def _durations(self: Store, metric: str, scope: Scope, now_ms: int) -> list[int]:
+        hour = now_ms // HOUR_MS
+        keys = [self.keys.duration(metric, r, a, h) for r, a in self._cells(scope) for h in (hour, hour - 1)]
+        return [int(v) for v in self._hash_values(keys)]
+
+    def calls(self: Store, scope: Scope, now_ms: int | None = None) -> dict[str, float]:
+        """911 call counters of the scope's regions over the last hour (calls have no agency)."""
+        now_ms = _now_ms() if now_ms is None else now_ms
+        hour = now_ms // HOUR_MS
+        pipe = self.client.pipeline(transaction=False)
+        for region in scope.regions:
+            pipe.hgetall(self.keys.calls_hour(region, hour))
+            pipe.hgetall(self.keys.calls_hour(region, hour - 1))
+        replies = pipe.execute()
+        totals: dict[str, float] = {}
+        for n, reply in enumerate(replies):
+            weight = 1.0 if n % 2 == 0 else 1.0 - (now_ms % HOUR_MS) / HOUR_MS
+            for name, value in reply.items():
+                totals[name] = totals.get(name, 0.0) + int(value) * weight
+        return totals
+
+    def kpis(
+        self: Store,
+        scope: Scope,
+        now_ms: int | None = None,
+        incidents: list[dict[str, Any]] | None = None,
+        units: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """The headline figures of a scope (see ``docs/events.md`` for their exact definitions).
+
+        Pass ``incidents``/``units`` when the caller has already read them, to avoid a second read.
+        """
+        now_ms = _now_ms() if now_ms is None else now_ms
+        incidents = self.incidents(scope) if incidents is None else incidents
+        units = self.units(scope) if units is None else units
+        by_priority = {str(p): 0 for p in range(1, 5)}
+        by_status = {s.value: 0 for s in IncidentStatus if s is not IncidentStatus.closed}
+        for feature in incidents:
+            props = feature["properties"]
+            by_priority[str(props["priority"])] += 1
+            by_status[props["status"]] += 1
+        units_by_status = {s.value: 0 for s in UnitStatus}
+        for feature in units:
+            units_by_status[feature["properties"]["status"]] += 1
+        dispatch = self._durations("dispatch", scope, now_ms)
+        response = self._durations("response", scope, now_ms)
+        calls = self.calls(scope, now_ms)
+        answered = calls.get("answered", 0.0)
+        ports = [p for p in self.port_summary(now_ms) if scope.region in (None, p["region"])]
+        return {
+            "open_total": len(incidents),
+            "open_by_priority": by_priority,
+            "open_by_status": by_status,
+            "units_total": len(units),
+            "units_by_status": units_by_status,
+            "dispatch_p50_s": _percentile(dispatch, 50),
+            "dispatch_p90_s": _percentile(dispatch, 90),
+            "response_p50_s": _percentile(response, 50),
+            "response_p90_s": _percentile(response, 90),
+            "calls_1h": round(calls.get("total", 0.0)),
+            "answered_15s_share": calls.get("within_15s", 0.0) / answered if answered else None,
+            "answered_20s_share": calls.get("within_20s", 0.0) / answered if answered else None,
+            "abandoned_1h": round(calls.get("abandoned", 0.0)),
+            "port_travellers_1h": sum(p["arrivals_1h"] + p["departures_1h"] for p in ports),
+        }
+
+    def as_of(self: Store) -> int | None:
+        """Event time (epoch ms) of the newest event applied, or ``None`` for an empty store."""
+        value = self.client.hget(self.keys.meta, "as_of")
+        return int(value) if value else None
+
+    def applied_at(self: Store) -> int | None:
+        """Wall-clock time (epoch ms) of the last batch an ingest worker applied."""
+        value = self.client.hget(self.keys.meta, "applied_at")
+        return int(value) if value else None
+
+    def stats(self: Store) -> dict[str, int]:
+        """Counters: ``ingested:<stream>``, ``rejected:<stream>``, ``lost:<stream>``."""
+        return {k: int(v) for k, v in self.client.hgetall(self.keys.stats).items()}
+
+    def open_counts(self: Store) -> dict[str, int]:
+        """Open incidents per region token (for metrics), one HLEN per cell."""
+        cells = self._cells(Scope())
+        pipe = self.client.pipeline(transaction=False)
+        for r, a in cells:
+            pipe.hlen(self.keys.incident_live(r, a))
+        counts = dict.fromkeys(REGION_TOKENS, 0)
+        for (r, _a), n in zip(cells, pipe.execute(), strict=True):
+            counts[r] += n
+        return counts

@@ -1,0 +1,120 @@
+"""The input streams: consumer groups, reading, reclaiming, trimming, lag.
+
+Everything the ingest worker does to a stream goes through here, so the worker itself stays a loop
+that reads top to bottom.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import redis
+
+from ..contract import INPUT_STREAMS, Stream
+
+if TYPE_CHECKING:
+    from . import Store
+
+Entries = list[tuple[str, dict[str, str]]]
+
+
+def _ms_of(entry_id: str) -> int:
+    return int(entry_id.split("-", 1)[0])
+
+
+class StreamOps:
+    """Mixin of :class:`~app.store.Store`: stream and consumer-group operations."""
+
+    def ensure_groups(self: Store, group: str) -> None:
+        """Create the consumer group on every input stream (and the stream) if missing.
+
+        A new group starts at the beginning of the stream, so entries written before the first
+        worker started are applied too.
+        """
+        for stream in INPUT_STREAMS:
+            try:
+                self.client.xgroup_create(self.keys.stream(stream), group, id="0", mkstream=True)
+            except redis.ResponseError as error:
+                if "BUSYGROUP" not in str(error):
+                    raise
+
+    def read_new(
+        self: Store, group: str, consumer: str, count: int, block_ms: int | None
+    ) -> list[tuple[Stream, Entries]]:
+        """Entries never delivered to the group, up to ``count`` per stream."""
+        streams = {self.keys.stream(s): ">" for s in INPUT_STREAMS}
+        reply = self.client.xreadgroup(group, consumer, streams, count=count, block=block_ms)
+        by_key = {self.keys.stream(s): s for s in INPUT_STREAMS}
+        # redis-py answers a list in RESP2 and a dict in RESP3; both are (key, entries) pairs.
+        items = reply.items() if isinstance(reply, dict) else (reply or [])
+        out = []
+        for key, entries in items:
+            if isinstance(entries, list) and entries and isinstance(entries[0], list) and len(entries) == 1:
+                entries = entries[0]  # RESP3 nests the entries once more
+            out.append((by_key[key], [(i, f) for i, f in entries if f is not None]))
+        return out
+
+    def reclaim(
+        self: Store, stream: Stream, group: str, consumer: str, min_idle_ms: int, count: int
+    ) -> Entries:
+        """Take over up to ``count`` entries that another consumer left pending too long.
+
+        Entries that were trimmed away while pending cannot be applied any more; they are
+        acknowledged so they stop being reclaimed, and counted under ``lost:<stream>``.
+        """
+        key = self.keys.stream(stream)
+        reply = self.client.xautoclaim(key, group, consumer, min_idle_ms, "0-0", count=count)
+        claimed = reply[1]
+        deleted = reply[2] if len(reply) > 2 else []
+        if deleted:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.xack(key, group, *deleted)
+            pipe.hincrby(self.keys.stats, f"lost:{stream.value}", len(deleted))
+            pipe.execute()
+        return [(i, f) for i, f in claimed if f is not None]
+
+    def trim(self: Store, retention_ms: int, now_ms: int | None = None) -> None:
+        """Drop stream entries older than the retention (approximate ``MINID``: cheap)."""
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        cutoff = f"{now_ms - retention_ms}-0"
+        pipe = self.client.pipeline(transaction=False)
+        for stream in INPUT_STREAMS:
+            pipe.xtrim(self.keys.stream(stream), minid=cutoff, approximate=True)
+        pipe.xtrim(self.keys.rejected, minid=cutoff, approximate=True)
+        pipe.execute()
+
+    def lag_ms(self: Store, group: str, now_ms: int | None = None) -> float:
+        """How far behind the group is: age of the oldest entry not yet applied (0 when none).
+
+        An entry is "not yet applied" when it is pending (delivered, unacknowledged) or was never
+        delivered. A stream without the group counts as fully behind.
+        """
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        oldest: int | None = None
+        for stream in INPUT_STREAMS:
+            key = self.keys.stream(stream)
+            try:
+                groups = {g["name"]: g for g in self.client.xinfo_groups(key)}
+            except redis.ResponseError:  # no such stream: nothing written yet
+                continue
+            info = groups.get(group)
+            if info is None:
+                first = self.client.xrange(key, count=1)
+                candidates = [_ms_of(first[0][0])] if first else []
+            else:
+                candidates = []
+                if info.get("pending"):
+                    summary = self.client.xpending(key, group)
+                    if summary.get("min"):
+                        candidates.append(_ms_of(summary["min"]))
+                after = self.client.xrange(key, min=f"({info['last-delivered-id']}", count=1)
+                if after:
+                    candidates.append(_ms_of(after[0][0]))
+            for ms in candidates:
+                oldest = ms if oldest is None else min(oldest, ms)
+        return 0.0 if oldest is None else float(max(0, now_ms - oldest))
+
+    def rejected(self: Store, count: int = 100) -> Entries:
+        """The newest rejected entries, newest first."""
+        return self.client.xrevrange(self.keys.rejected, count=count)

@@ -1,0 +1,188 @@
+"""Turning validated events into state: the writing half of the store.
+
+The ingest worker hands over a batch of validated events of one stream; :meth:`StateWrites.commit`
+writes their effect, the rejected entries, the counters and the acknowledgements in **one**
+MULTI/EXEC transaction. Either all of it happens or none of it does, so a worker killed mid-batch
+leaves its entries pending, and the worker that reclaims them applies them once: the scripts in
+:mod:`.lua` make every write idempotent (newest-``ts``-wins state, once-only counters).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import orjson
+
+from ..contract import CallEvent, IncidentEvent, PortEvent, Stream, UnitEvent
+from .keys import DAY_MS, HOUR_MS
+
+if TYPE_CHECKING:
+    from redis.client import Pipeline
+
+    from . import Store
+
+#: Counters of ports and calls are kept this long (a week-ago comparison needs 8 days).
+SEEN_TTL_S = 3 * 86_400
+
+
+@dataclass
+class Batch:
+    """What one read of one stream amounts to, ready to commit.
+
+    ``events`` pairs each valid event with its entry id and its region token (assigned by the
+    worker); ``rejected`` pairs entry ids with their raw fields and the reason.
+    """
+
+    stream: Stream
+    events: list[tuple[str, object, str]] = field(default_factory=list)
+    rejected: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
+
+    @property
+    def entry_ids(self) -> list[str]:
+        return [e[0] for e in self.events] + [r[0] for r in self.rejected]
+
+
+def _round(value: float) -> float:
+    # 5 decimals is ~1 m: more is noise on the wire and in memory.
+    return round(value, 5)
+
+
+def incident_head(event: IncidentEvent, region: str) -> bytes:
+    """The incident's Feature as JSON, cut open after its last property (see ``APPLY_INCIDENTS``)."""
+    feature = {
+        "type": "Feature",
+        "id": event.id,
+        "geometry": {"type": "Point", "coordinates": [_round(event.lon), _round(event.lat)]},
+        "properties": {
+            "region": region,
+            "agency": event.agency.value,
+            "status": event.status.value,
+            "priority": event.priority,
+            "category": event.category.value,
+            "ts": event.ts,
+            "description": event.description,
+            "units": list(event.units),
+        },
+    }
+    return orjson.dumps(feature)[:-2] + b","
+
+
+def unit_feature(event: UnitEvent, region: str) -> bytes:
+    return orjson.dumps(
+        {
+            "type": "Feature",
+            "id": event.id,
+            "geometry": {"type": "Point", "coordinates": [_round(event.lon), _round(event.lat)]},
+            "properties": {
+                "region": region,
+                "agency": event.agency.value,
+                "status": event.status.value,
+                "ts": event.ts,
+                "heading": event.heading,
+                "speed": event.speed,
+                "incident": event.incident,
+            },
+        }
+    )
+
+
+class StateWrites:
+    """Mixin of :class:`~app.store.Store`: applying batches."""
+
+    def commit(self: Store, batch: Batch, group: str | None = None, now_ms: int | None = None) -> int:
+        """Apply ``batch``, record its rejects and counters, and acknowledge it — atomically.
+
+        ``group`` is the consumer group to acknowledge in (``None``: nothing to acknowledge, as
+        for a direct write). Returns how many events changed the state or the counters.
+        """
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        pipe = self.client.pipeline(transaction=True)
+        if batch.events:
+            self._queue_events(pipe, batch, now_ms)
+        stream_key = self.keys.stream(batch.stream)
+        for entry_id, fields, reason in batch.rejected:
+            pipe.xadd(
+                self.keys.rejected,
+                {
+                    "stream": stream_key,
+                    "entry_id": entry_id,
+                    "reason": reason,
+                    "fields": orjson.dumps(fields).decode(),
+                    "rejected_at": str(now_ms),
+                },
+                maxlen=self.rejected_maxlen,
+                approximate=True,
+            )
+        if batch.events:
+            pipe.hincrby(self.keys.stats, f"ingested:{batch.stream.value}", len(batch.events))
+        if batch.rejected:
+            pipe.hincrby(self.keys.stats, f"rejected:{batch.stream.value}", len(batch.rejected))
+        if group is not None and (ids := batch.entry_ids):
+            pipe.xack(stream_key, group, *ids)
+        results = pipe.execute()
+        return int(results[0]) if batch.events else 0
+
+    # -- one queueing function per stream ---------------------------------------------------
+
+    def _queue_events(self: Store, pipe: Pipeline, batch: Batch, now_ms: int) -> None:
+        queue = {
+            Stream.incidents: self._queue_incidents,
+            Stream.units: self._queue_units,
+            Stream.ports: self._queue_ports,
+            Stream.calls: self._queue_calls,
+        }[batch.stream]
+        queue(pipe, batch.events)
+        newest = max(e[1].ts for e in batch.events)  # type: ignore[attr-defined]
+        self._scripts["keep_newest"](
+            args=[self.keys.meta, "as_of", str(newest)], client=pipe
+        )
+        pipe.hset(self.keys.meta, "applied_at", str(now_ms))
+
+    def _queue_incidents(self: Store, pipe: Pipeline, events: Sequence[tuple]) -> None:
+        args: list[object] = [self.keys.prefix, self.duration_ttl_s]
+        for _entry_id, event, region in events:
+            args += [event.id, event.ts, region, event.agency.value, event.status.value]
+            args.append(incident_head(event, region))
+        self._scripts["incidents"](args=args, client=pipe)
+
+    def _queue_units(self: Store, pipe: Pipeline, events: Sequence[tuple]) -> None:
+        args: list[object] = [self.keys.prefix, self.trail_points, self.trail_ttl_ms]
+        for _entry_id, event, region in events:
+            point = orjson.dumps([_round(event.lon), _round(event.lat), event.ts])
+            args += [event.id, event.ts, region, event.agency.value, unit_feature(event, region), point]
+        self._scripts["units"](args=args, client=pipe)
+
+    def _queue_ports(self: Store, pipe: Pipeline, events: Sequence[tuple]) -> None:
+        args: list[object] = [SEEN_TTL_S, self.port_ttl_s]
+        newest: list[object] = []
+        for entry_id, event, _region in events:
+            assert isinstance(event, PortEvent)
+            hour = event.ts // HOUR_MS
+            fields = [f"{hour}:{event.direction.value}:{event.category.value}", event.travellers]
+            if event.vehicles is not None:
+                fields += [f"{hour}:{event.direction.value}:vehicles", event.vehicles]
+            seen = self.keys.seen(Stream.ports, int(entry_id.split("-")[0]) // DAY_MS)
+            args += [seen, entry_id, self.keys.port_day(event.port, event.ts // DAY_MS), len(fields) // 2]
+            args += fields
+            if event.wait_min is not None:
+                newest += [self.keys.port_wait, event.port, f"{event.ts}|{event.wait_min:g}"]
+        self._scripts["count_once"](args=args, client=pipe)
+        if newest:
+            self._scripts["keep_newest"](args=newest, client=pipe)
+
+    def _queue_calls(self: Store, pipe: Pipeline, events: Sequence[tuple]) -> None:
+        args: list[object] = [SEEN_TTL_S, self.port_ttl_s]
+        for _entry_id, event, region in events:
+            assert isinstance(event, CallEvent)
+            fields: list[object] = ["total", 1, event.outcome.value, 1]
+            if event.answered_ts is not None:
+                wait = event.answered_ts - event.ts
+                fields += ["answered", 1, "answer_ms", wait]
+                fields += ["within_15s", int(wait <= 15_000), "within_20s", int(wait <= 20_000)]
+            seen = self.keys.seen(Stream.calls, event.ts // DAY_MS)
+            args += [seen, event.id, self.keys.calls_hour(region, event.ts // HOUR_MS), len(fields) // 2]
+            args += fields
+        self._scripts["count_once"](args=args, client=pipe)

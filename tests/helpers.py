@@ -1,0 +1,38 @@
+"""Small builders shared by the tests: entries as producers write them."""
+
+from __future__ import annotations
+
+import time
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def incident(id: str = "T1", **overrides: object) -> dict[str, str]:
+    """An incident entry at Makkah's Grand Mosque, priority 1 fire, as flat strings."""
+    fields = {
+        "id": id,
+        "status": "new",
+        "agency": "civil_defense",
+        "category": "fire",
+        "priority": "1",
+        "lat": "21.4225",
+        "lon": "39.8262",
+        "ts": str(now_ms()),
+    }
+    fields.update({k: str(v) for k, v in overrides.items()})
+    return fields
+
+
+def unit(id: str = "U1", **overrides: object) -> dict[str, str]:
+    fields = {
+        "id": id,
+        "agency": "civil_defense",
+        "status": "available",
+        "lat": "21.43",
+        "lon": "39.82",
+        "ts": str(now_ms()),
+    }
+    fields.update({k: str(v) for k, v in overrides.items()})
+    return fields

@@ -1,0 +1,267 @@
+"""The ingest worker against a real Redis: validation, state, idempotence, recovery, retention."""
+
+from __future__ import annotations
+
+import redis
+
+from app.contract import Scope, Stream
+from app.ingest import IngestWorker
+from app.settings import Settings
+from app.store import Store
+from tests.helpers import incident, now_ms, unit
+
+
+def make(settings: Settings, **changes: object) -> tuple[Store, IngestWorker]:
+    settings = settings.model_copy(update=changes)
+    store = Store.from_settings(settings)
+    return store, IngestWorker(store, settings)
+
+
+def xadd(client: redis.Redis, settings: Settings, stream: Stream, *entries: dict[str, str]) -> list[str]:
+    return [client.xadd(stream.key(settings.stream_prefix), e) for e in entries]
+
+
+def state_dump(client: redis.Redis, prefix: str) -> dict[str, object]:
+    """Everything under the prefix except the streams themselves and bookkeeping (for comparing)."""
+    out: dict[str, object] = {}
+    for key in sorted(client.scan_iter(match=f"{prefix}:*")):
+        kind = client.type(key)
+        if kind == "stream" or key.endswith((":stats", ":meta")):
+            continue
+        if kind == "hash":
+            out[key] = client.hgetall(key)
+        elif kind == "zset":
+            out[key] = client.zrange(key, 0, -1, withscores=True)
+        elif kind == "list":
+            out[key] = client.lrange(key, 0, -1)
+        elif kind == "set":
+            out[key] = sorted(client.smembers(key))
+    return out
+
+
+def test_valid_entries_become_state_and_are_acknowledged(client, settings):
+    store, worker = make(settings)
+    xadd(client, settings, Stream.incidents, incident("T1"), incident("T2", agency="traffic",
+         category="collision", lat="24.7136", lon="46.6753", priority="3"))
+    xadd(client, settings, Stream.units, unit("U1"))
+    assert worker.work(burst=True) == 3
+    national = {f["id"]: f for f in store.incidents(Scope())}
+    assert set(national) == {"T1", "T2"}
+    assert national["T1"]["properties"]["region"] == "SA-02"
+    assert national["T2"]["properties"]["region"] == "SA-01"
+    assert national["T1"]["geometry"]["coordinates"] == [39.8262, 21.4225]
+    assert [u["id"] for u in store.units(Scope.parse("SA-02"))] == ["U1"]
+    for stream in (Stream.incidents, Stream.units):
+        assert client.xpending(stream.key(settings.stream_prefix), settings.ingest_group)["pending"] == 0
+
+
+def test_bad_entry_is_rejected_with_reason_and_its_neighbours_survive(client, settings):
+    store, worker = make(settings)
+    ids = xadd(client, settings, Stream.incidents, incident("A"), incident("BAD", lat="abc"), incident("C"))
+    worker.work(burst=True)
+    assert {f["id"] for f in store.incidents(Scope())} == {"A", "C"}
+    [(_, rejected)] = store.rejected()
+    assert rejected["stream"] == f"{settings.stream_prefix}:incidents"
+    assert rejected["entry_id"] == ids[1]
+    assert "lat" in rejected["reason"] and "number" in rejected["reason"]
+    assert '"lat":"abc"' in rejected["fields"]
+    assert store.stats() == {"ingested:incidents": 2, "rejected:incidents": 1}
+
+
+def test_explicit_region_wins_and_points_outside_are_kept_and_marked(client, settings):
+    store, worker = make(settings)
+    xadd(client, settings, Stream.incidents,
+         incident("RED-SEA", lat="21.5", lon="38.5"),          # in the sea: no region polygon
+         incident("COAST", lat="21.5", lon="38.5", region="SA-02"))  # the producer knows better
+    worker.work(burst=True)
+    assert [f["id"] for f in store.incidents(Scope.parse("outside"))] == ["RED-SEA"]
+    assert [f["id"] for f in store.incidents(Scope.parse("SA-02"))] == ["COAST"]
+    assert len(store.incidents(Scope())) == 2
+
+
+def test_replaying_the_same_entries_changes_nothing(client, settings):
+    store, worker = make(settings)
+    t0 = now_ms() - 600_000
+    life = [
+        incident("T1", ts=t0),
+        incident("T1", status="dispatched", ts=t0 + 60_000, units="U1"),
+        incident("T1", status="on_scene", ts=t0 + 300_000, units="U1"),
+    ]
+    xadd(client, settings, Stream.incidents, *life)
+    xadd(client, settings, Stream.units, unit("U1", ts=t0), unit("U1", ts=t0 + 60_000, lat="21.425"))
+    client.xadd(f"{settings.stream_prefix}:ports", {"port": "air-jed", "direction": "arrival",
+                "travellers": "50", "category": "pilgrim", "ts": str(t0)})
+    client.xadd(f"{settings.stream_prefix}:calls", {"id": "C1", "ts": str(t0 - 20_000),
+                "answered_ts": str(t0 - 12_000), "region": "SA-02", "outcome": "incident"})
+    worker.work(burst=True)
+    before = state_dump(client, settings.stream_prefix)
+
+    # Apply every entry of every stream a second time, as a crashed worker's successor would.
+    for stream in Stream:
+        entries = client.xrange(stream.key(settings.stream_prefix))
+        worker.process(stream, entries)
+    assert state_dump(client, settings.stream_prefix) == before
+    props = store.incidents(Scope())[0]["properties"]
+    assert props["status"] == "on_scene"
+    assert (props["opened"], props["dispatched"], props["on_scene"]) == (t0, t0 + 60_000, t0 + 300_000)
+    assert store.kpis(Scope(), now_ms=t0 + 300_000)["calls_1h"] == 1
+    assert len(store.trail("U1")) == 2
+
+
+def test_an_older_entry_never_overwrites_newer_state(client, settings):
+    store, worker = make(settings)
+    t0 = now_ms() - 60_000
+    xadd(client, settings, Stream.incidents,
+         incident("T1", status="on_scene", ts=t0 + 30_000),
+         incident("T1", status="new", ts=t0, priority="4"))  # late, stale
+    xadd(client, settings, Stream.units, unit("U1", ts=t0 + 5_000, lat="21.5"), unit("U1", ts=t0, lat="21.4"))
+    worker.work(burst=True)
+    [feature] = store.incidents(Scope())
+    assert feature["properties"]["status"] == "on_scene"
+    assert feature["properties"]["priority"] == 1
+    [u] = store.units(Scope())
+    assert u["geometry"]["coordinates"][1] == 21.5
+
+
+def test_closed_incidents_leave_the_live_set_for_the_history(client, settings):
+    store, worker = make(settings)
+    t0 = now_ms() - 60_000
+    xadd(client, settings, Stream.incidents, incident("T1", ts=t0), incident("T1", status="closed", ts=t0 + 1))
+    worker.work(burst=True)
+    assert store.incidents(Scope()) == []
+    [closed] = store.closed_incidents(Scope.parse("SA-02", "civil_defense"), since_ms=t0)
+    assert closed["id"] == "T1" and closed["properties"]["status"] == "closed"
+    assert store.closed_incidents(Scope.parse("SA-01"), since_ms=t0) == []
+
+
+def test_history_is_bounded_in_time(client, settings):
+    store, worker = make(settings, history_hours=1.0)
+    old = now_ms() - 3 * 3_600_000
+    xadd(client, settings, Stream.incidents, incident("OLD", ts=old), incident("OLD", status="closed", ts=old),
+         incident("NEW", status="closed", ts=now_ms() - 1000))
+    worker.process(Stream.incidents, client.xrange(f"{settings.stream_prefix}:incidents"))
+    assert len(store.closed_incidents(Scope(), since_ms=0)) == 2
+    assert store.expire_history() == 1
+    assert [f["id"] for f in store.closed_incidents(Scope(), since_ms=0)] == ["NEW"]
+    assert client.hget(store.keys.incident_index, "OLD") is None
+
+
+def test_moving_to_another_scope_leaves_the_old_one(client, settings):
+    store, worker = make(settings)
+    t0 = now_ms() - 60_000
+    xadd(client, settings, Stream.units, unit("U1", ts=t0),
+         unit("U1", ts=t0 + 1000, lat="24.7136", lon="46.6753"))
+    worker.work(burst=True)
+    assert store.units(Scope.parse("SA-02")) == []
+    assert [u["id"] for u in store.units(Scope.parse("SA-01", "civil_defense"))] == ["U1"]
+
+
+def test_entries_of_a_dead_consumer_are_reclaimed_and_applied_once(client, settings):
+    store, worker = make(settings, reclaim_idle_ms=1)
+    store.ensure_groups(settings.ingest_group)
+    xadd(client, settings, Stream.incidents, *(incident(f"T{n}") for n in range(20)))
+    # A consumer takes the entries and dies before acknowledging them.
+    [(_, taken)] = store.read_new(settings.ingest_group, "dead-consumer", count=100, block_ms=None)
+    assert len(taken) == 20
+    key = f"{settings.stream_prefix}:incidents"
+    assert client.xpending(key, settings.ingest_group)["pending"] == 20
+    assert store.incidents(Scope()) == []
+
+    worker.work(burst=True)
+    assert len(store.incidents(Scope())) == 20
+    assert client.xpending(key, settings.ingest_group)["pending"] == 0
+    assert store.stats()["ingested:incidents"] == 20
+
+
+def test_two_workers_in_one_group_share_the_work(client, settings):
+    store, first = make(settings, ingest_consumer="one", ingest_batch=7)
+    _, second = make(settings, ingest_consumer="two", ingest_batch=7)
+    xadd(client, settings, Stream.incidents, *(incident(f"T{n}") for n in range(50)))
+    first.store.ensure_groups(settings.ingest_group)
+    # Alternate single reads, so both really take part.
+    while True:
+        got = 0
+        for worker in (first, second):
+            for stream, entries in store.read_new(settings.ingest_group, worker.consumer, 7, None):
+                got += worker.process(stream, entries)
+        if not got:
+            break
+    assert first.applied > 0 and second.applied > 0
+    assert first.applied + second.applied == 50
+    assert len(store.incidents(Scope())) == 50
+
+
+def test_streams_are_trimmed_by_retention(client, settings):
+    _, worker = make(settings, stream_retention_hours=1.0)
+    key = f"{settings.stream_prefix}:incidents"
+    old = now_ms() - 2 * 3_600_000
+    for n in range(300):
+        client.xadd(key, incident(f"O{n}", ts=old), id=f"{old + n}-0")
+    client.xadd(key, incident("FRESH"))
+    worker.work(burst=True)
+    worker.maintain()
+    # MINID trimming is approximate (whole macro nodes); the fresh entry always stays.
+    remaining = client.xrange(key)
+    assert len(remaining) < 301
+    assert remaining[-1][1]["id"] == "FRESH"
+
+
+def test_ports_and_calls_are_counted_once(client, settings):
+    store, worker = make(settings)
+    ts = now_ms()
+    p = settings.stream_prefix
+    for category, n in (("pilgrim", 100), ("citizen", 20)):
+        client.xadd(f"{p}:ports", {"port": "air-jed", "direction": "arrival", "travellers": n,
+                                   "category": category, "ts": ts, "wait_min": "7"})
+    client.xadd(f"{p}:ports", {"port": "air-jed", "direction": "departure", "travellers": 5,
+                               "category": "visitor", "ts": ts})
+    client.xadd(f"{p}:ports", {"port": "no-such-port", "direction": "arrival", "travellers": 5,
+                               "category": "visitor", "ts": ts})
+    calls = [
+        {"id": "C1", "ts": ts - 30_000, "answered_ts": ts - 20_000, "region": "SA-02", "outcome": "advice"},
+        {"id": "C2", "ts": ts - 30_000, "answered_ts": ts - 12_000, "region": "SA-02", "outcome": "incident"},
+        {"id": "C3", "ts": ts - 30_000, "lat": 21.42, "lon": 39.82, "outcome": "abandoned"},
+        {"id": "C1", "ts": ts - 30_000, "answered_ts": ts - 20_000, "region": "SA-02", "outcome": "advice"},
+    ]
+    for call in calls:
+        client.xadd(f"{p}:calls", call)
+    worker.work(burst=True)
+    jed = next(row for row in store.port_summary(ts) if row["id"] == "air-jed")
+    assert (jed["arrivals_1h"], jed["departures_1h"], jed["wait_min"]) == (120, 5, 7.0)
+    kpis = store.kpis(Scope.parse("SA-02"), now_ms=ts)
+    assert kpis["calls_1h"] == 3  # the duplicate C1 is not counted
+    assert kpis["abandoned_1h"] == 1
+    assert kpis["answered_15s_share"] == 0.5 and kpis["answered_20s_share"] == 1.0
+    assert "unknown port" in store.rejected()[0][1]["reason"]
+
+
+def test_kpis_follow_the_scope(client, settings):
+    store, worker = make(settings)
+    t0 = now_ms() - 600_000
+    xadd(client, settings, Stream.incidents,
+         incident("M1", ts=t0), incident("M1", status="dispatched", ts=t0 + 40_000),
+         incident("M1", status="on_scene", ts=t0 + 400_000),
+         incident("R1", agency="traffic", category="collision", priority="2", lat="24.7136", lon="46.6753",
+                  ts=t0),
+         incident("R1", agency="traffic", category="collision", priority="2", lat="24.7136", lon="46.6753",
+                  status="dispatched", ts=t0 + 100_000))
+    worker.work(burst=True)
+    national = store.kpis(Scope(), now_ms=t0 + 400_000)
+    assert national["open_total"] == 2
+    assert national["open_by_priority"] == {"1": 1, "2": 1, "3": 0, "4": 0}
+    assert national["dispatch_p50_s"] == 70.0
+    makkah = store.kpis(Scope.parse("SA-02"), now_ms=t0 + 400_000)
+    assert makkah["open_total"] == 1
+    assert (makkah["dispatch_p50_s"], makkah["response_p50_s"]) == (40.0, 400.0)
+    riyadh_traffic = store.kpis(Scope.parse("SA-01", "traffic"), now_ms=t0 + 400_000)
+    assert riyadh_traffic["open_by_priority"]["2"] == 1 and riyadh_traffic["response_p50_s"] is None
+
+
+def test_lag_is_the_age_of_the_oldest_entry_not_applied(client, settings):
+    store, worker = make(settings)
+    store.ensure_groups(settings.ingest_group)
+    ts = now_ms()
+    client.xadd(f"{settings.stream_prefix}:incidents", incident("T1"), id=f"{ts - 5000}-0")
+    assert store.lag_ms(settings.ingest_group, now_ms=ts) == 5000
+    worker.work(burst=True)
+    assert store.lag_ms(settings.ingest_group, now_ms=ts) == 0

@@ -1,0 +1,51 @@
+"""Basira (بصيرة): real-time situational awareness for a unified 911 operations center.
+
+``create_app(settings)`` builds the web application; ``app:server`` is the WSGI entry for
+gunicorn (made on first access, so importing the package reads no environment and touches no
+Redis — the ingest worker imports this package too, and must never pull in Dash).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from .settings import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask server with the API and the Dash pages mounted on it.
+
+    ``settings`` defaults to one read from the environment now. Raises ``ValueError`` when no
+    Redis is configured (``REDIS_URL``); ``python -m app demo`` starts one for you.
+    """
+    from flask import Flask
+
+    from .api import api, register_error_handlers
+    from .services import EXTENSION, Services
+    from .settings import Settings
+    from .store import Store
+    from .web import create_dash
+
+    settings = settings or Settings()
+    store = Store.from_settings(settings)
+    server = Flask(__name__)
+    server.config["JSON_SORT_KEYS"] = False
+    server.extensions[EXTENSION] = Services(settings, store)
+    server.register_blueprint(api)
+    register_error_handlers(server)
+    create_dash(server, settings, store)
+    return server
+
+
+def __getattr__(name: str) -> Any:
+    # `gunicorn app:server` looks this attribute up: build the app then, once.
+    if name == "server":
+        global server
+        server = create_app()
+        return server
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

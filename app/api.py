@@ -1,0 +1,142 @@
+"""The HTTP API and the operational endpoints.
+
+Thin views: validate the query with the contract, read through the store, answer with orjson.
+Routes: ``/api/v1/snapshot``, ``/healthz``, ``/readyz``, ``/metrics``. JSON error handlers for
+``/api/*`` are registered on the app (a blueprint's own 404 handler never fires for unmatched URLs).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import orjson
+import redis
+from flask import Blueprint, Flask, Response, current_app, request
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from werkzeug.exceptions import HTTPException
+
+from .contract import INPUT_STREAMS, ContractError, Scope
+from .services import services
+
+log = logging.getLogger("basira.api")
+api = Blueprint("api", __name__)
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status=status, mimetype="application/json")
+
+
+@api.get("/api/v1/snapshot")
+def snapshot() -> Response:
+    """The live picture of a scope: incidents and units (GeoJSON), ports, KPIs, and its time."""
+    try:
+        scope = Scope.parse(request.args.get("region"), request.args.get("agency"))
+    except ContractError as error:
+        return _json({"error": error.reason}, 400)
+    store = services().store
+    now_ms = int(time.time() * 1000)
+    incidents = store.incidents(scope)
+    units = store.units(scope)
+    ports = [p for p in store.port_summary(now_ms) if scope.region in (None, p["region"])]
+    return _json(
+        {
+            "scope": {"region": scope.region, "agency": scope.agency},
+            "as_of": store.as_of(),
+            "applied_at": store.applied_at(),
+            "demo": store.is_demo(),
+            "incidents": {"type": "FeatureCollection", "features": incidents},
+            "units": {"type": "FeatureCollection", "features": units},
+            "ports": ports,
+            "kpis": store.kpis(scope, now_ms, incidents=incidents, units=units),
+        }
+    )
+
+
+@api.get("/healthz")
+def healthz() -> Response:
+    """The process is alive (it answers); says nothing about Redis."""
+    return _json({"status": "ok"})
+
+
+@api.get("/readyz")
+def readyz() -> Response:
+    """Ready to serve a live picture: Redis answers and ingest is not too far behind."""
+    svc = services()
+    problems = []
+    lag_s = None
+    if not svc.store.ping():
+        problems.append("redis unreachable")
+    else:
+        lag_s = svc.store.lag_ms(svc.settings.ingest_group) / 1000
+        if lag_s > svc.settings.ready_max_lag_s:
+            problems.append(f"ingest lag {lag_s:.1f} s > {svc.settings.ready_max_lag_s:g} s")
+    body = {"status": "ready" if not problems else "not ready", "problems": problems, "ingest_lag_s": lag_s}
+    return _json(body, 200 if not problems else 503)
+
+
+class StoreCollector:
+    """Prometheus metrics read from the shared store at scrape time.
+
+    The counters live in Redis (written by the ingest workers in the same transaction as the
+    state), so any web process reports the same totals whichever worker did the work.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def collect(self):  # noqa: ANN201 - prometheus_client's protocol
+        with self.app.app_context():
+            svc = services()
+            stats = svc.store.stats()
+            lag = svc.store.lag_ms(svc.settings.ingest_group) / 1000
+            open_counts = svc.store.open_counts()
+        for name, doc in (
+            ("ingested", "Entries applied to the state, per stream."),
+            ("rejected", "Entries rejected by validation, per stream."),
+        ):
+            family = CounterMetricFamily(f"basira_entries_{name}", doc, labels=["stream"])
+            for stream in INPUT_STREAMS:
+                family.add_metric([stream.value], stats.get(f"{name}:{stream.value}", 0))
+            yield family
+        yield GaugeMetricFamily(
+            "basira_ingest_lag_seconds", "Age of the oldest entry not yet applied.", value=lag
+        )
+        gauge = GaugeMetricFamily("basira_open_incidents", "Open incidents per region.", labels=["region"])
+        for region, count in open_counts.items():
+            gauge.add_metric([region], count)
+        yield gauge
+
+
+@api.get("/metrics")
+def metrics() -> Response:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StoreCollector(current_app._get_current_object()))  # type: ignore[attr-defined]
+    return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4; charset=utf-8")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON errors for the API, and no traceback anywhere, whatever fails."""
+
+    def wants_json() -> bool:
+        return request.path.startswith(("/api/", "/readyz", "/metrics"))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # noqa: ANN202
+        if wants_json():
+            return _json({"error": error.description or error.name}, error.code or 500)
+        return error
+
+    @app.errorhandler(redis.RedisError)
+    def store_error(error: redis.RedisError):  # noqa: ANN202
+        log.warning("store unavailable: %s", error)
+        if request.path == "/readyz":
+            return _json({"status": "not ready", "problems": ["redis unreachable"]}, 503)
+        return _json({"error": "the live store is unavailable; try again shortly"}, 503)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):  # noqa: ANN202
+        log.exception("unhandled error on %s", request.path)
+        return _json({"error": "internal error"}, 500)

@@ -137,6 +137,8 @@ TS_MIN_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 TS_MAX_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
 #: An event time further ahead of the worker's clock than this is rejected (clock skew allowance).
 MAX_FUTURE_MS = 24 * 3600 * 1000
+#: Longest free text (an incident's description) accepted, in characters.
+MAX_TEXT = 500
 
 _ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _EPOCH_RE = re.compile(r"^-?\d{1,16}$")
@@ -184,6 +186,8 @@ def _check_id(value: Any) -> str:
 def _clean_text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("expected text")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"at most {MAX_TEXT} characters (got {len(value)})")
     # Control characters have no business on a wall display; tabs and newlines are kept.
     return _CONTROL_RE.sub("", value)
 
@@ -215,7 +219,7 @@ def _unit_list(value: Any) -> tuple[str, ...]:
 _TS_SCHEMA = {
     "type": "string",
     "description": "ISO 8601 with offset, or epoch milliseconds",
-    "examples": ["2026-11-28T20:15:00+03:00", "1764350100000"],
+    "examples": ["2026-11-28T20:15:00+03:00", "1795886100000"],
 }
 
 EntityId = Annotated[
@@ -226,7 +230,7 @@ EntityId = Annotated[
 Timestamp = Annotated[int, BeforeValidator(parse_ts), WithJsonSchema(_TS_SCHEMA)]
 Lat = Annotated[float, BeforeValidator(_finite), Field(ge=-90, le=90)]
 Lon = Annotated[float, BeforeValidator(_finite), Field(ge=-180, le=180)]
-Text = Annotated[str, BeforeValidator(_clean_text), Field(max_length=500)]
+Text = Annotated[str, BeforeValidator(_clean_text), WithJsonSchema({"type": "string", "maxLength": 500})]
 RegionCode = Literal[
     "SA-01", "SA-02", "SA-03", "SA-04", "SA-05", "SA-06", "SA-07",
     "SA-08", "SA-09", "SA-10", "SA-11", "SA-12", "SA-14",
@@ -244,18 +248,19 @@ UnitIds = Annotated[
 class Entry(BaseModel):
     """Common behaviour of every stream entry.
 
-    Extra fields are ignored (producers may send more than we read); an empty string counts as an
-    absent field, since ``redis-cli`` cannot send a null.
+    Extra fields are ignored (producers may send more than we read); surrounding white space is
+    dropped, and an empty string counts as an absent field, since ``redis-cli`` cannot send a null.
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)
     stream: ClassVar[Stream]
 
     @model_validator(mode="before")
     @classmethod
     def _blank_is_absent(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v != ""}
+            stripped = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+            return {k: v for k, v in stripped.items() if v != ""}
         return data
 
     @field_validator("ts", check_fields=False)

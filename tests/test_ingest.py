@@ -126,7 +126,8 @@ def test_an_older_entry_never_overwrites_newer_state(client, settings):
 def test_closed_incidents_leave_the_live_set_for_the_history(client, settings):
     store, worker = make(settings)
     t0 = now_ms() - 60_000
-    xadd(client, settings, Stream.incidents, incident("T1", ts=t0), incident("T1", status="closed", ts=t0 + 1))
+    closing = incident("T1", status="closed", ts=t0 + 1)
+    xadd(client, settings, Stream.incidents, incident("T1", ts=t0), closing)
     worker.work(burst=True)
     assert store.incidents(Scope()) == []
     [closed] = store.closed_incidents(Scope.parse("SA-02", "civil_defense"), since_ms=t0)
@@ -137,7 +138,8 @@ def test_closed_incidents_leave_the_live_set_for_the_history(client, settings):
 def test_history_is_bounded_in_time(client, settings):
     store, worker = make(settings, history_hours=1.0)
     old = now_ms() - 3 * 3_600_000
-    xadd(client, settings, Stream.incidents, incident("OLD", ts=old), incident("OLD", status="closed", ts=old),
+    xadd(client, settings, Stream.incidents,
+         incident("OLD", ts=old), incident("OLD", status="closed", ts=old),
          incident("NEW", status="closed", ts=now_ms() - 1000))
     worker.process(Stream.incidents, client.xrange(f"{settings.stream_prefix}:incidents"))
     assert len(store.closed_incidents(Scope(), since_ms=0)) == 2

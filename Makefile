@@ -1,0 +1,68 @@
+# Basira: the two commands a new user runs are `make demo` and `make test`; each does its own set-up.
+#
+#   make demo          start the demo (simulator + ingest + web) on an embedded Redis; ARGS="--port 8060"
+#   make test          lint, then run the test suite; PYTEST_ARGS="-k contract" to narrow it
+#   make lint          ruff only
+#   make venv          (re)create .venv when pyproject.toml changes
+#   make browser-deps  headless Chromium + chromedriver for the browser tests (Debian, as root)
+#   make clean         remove .venv and caches
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+PYTEST_ARGS ?=
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv demo test lint browser-deps clean
+.DEFAULT_GOAL := help
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+venv: $(STAMP)
+
+# The stamp is newer than pyproject.toml once its dependencies are installed; a change reinstalls.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Basira needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1)." >&2; exit 1; }
+	@if [ ! -x $(BIN)/pip ]; then \
+		rm -rf $(VENV); \
+		$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+			echo "Could not create $(VENV): on Debian/Ubuntu install python3-venv (apt-get install python3-venv)." >&2; \
+			exit 1; }; \
+	fi
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+demo: venv
+	$(BIN)/python -m app demo $(ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+
+# pytest's exit code (5 when no test ran) fails the target, and so `.ci/run`.
+test: venv browser-deps lint
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Debian's chromium and chromium-driver match each other's version. Elsewhere (or without root) say
+# what to install and carry on: the browser tests then report themselves as skipped.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing chromium and chromium-driver for the browser tests…"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver \
+			|| echo "Could not install chromium/chromium-driver; the browser tests will be skipped." >&2; \
+	else \
+		echo "The browser tests need headless Chromium and a matching chromedriver on PATH" >&2; \
+		echo "(Debian: sudo apt-get install chromium chromium-driver); they will be skipped." >&2; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

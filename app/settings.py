@@ -102,7 +102,18 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `serve` and `demo` listen on.")
     port: int = Field(default=8050, ge=1, le=65535, description="Port `serve` and `demo` listen on.")
     sim_rate: float = Field(
-        default=20.0, gt=0, description="Simulator: incident events per second (about)."
+        default=1.0, gt=0, description="Simulator: incident opens per second (daily mean)."
+    )
+    sim_time_scale: float = Field(
+        default=10.0,
+        gt=0,
+        description="Simulator: how many times faster incident lives and unit movements play out "
+        "(entry times stay on the real clock; response KPIs shrink by the same factor).",
+    )
+    sim_backfill_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="Simulator: seconds of history written at start, so the map is full at once.",
     )
     sim_seed: int = Field(default=7, description="Simulator: random seed (same seed, same events).")
     language: str = Field(

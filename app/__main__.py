@@ -1,0 +1,214 @@
+"""Basira's commands: ``python -m app {demo,serve,ingest,simulate,schemas}``.
+
+Each command builds the settings once (environment, then its own flags) and says what it started
+and where to look.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from .settings import ROOT, Settings
+
+log = logging.getLogger("basira")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        name: getattr(args, name)
+        for name in ("host", "port", "sim_rate", "sim_seed", "sim_time_scale", "sim_backfill_s")
+        if getattr(args, name, None) is not None
+    }
+    return Settings(**overrides)
+
+
+def _serve(settings: Settings) -> None:
+    """Serve the web app with waitress until Ctrl-C or SIGTERM."""
+    from waitress import create_server
+
+    from . import create_app
+
+    server = create_server(create_app(settings), host=settings.host, port=settings.port, threads=8)
+    signal.signal(signal.SIGTERM, lambda *_: server.close())
+    url = f"http://{settings.host}:{settings.port}/"
+    print(f"Basira · بصيرة is serving at {url}  (API: {url}api/v1/snapshot, metrics: {url}metrics)",
+          flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
+def _require_redis(settings: Settings) -> None:
+    if not settings.redis_url:
+        sys.exit("No Redis configured: set REDIS_URL (or run `python -m app demo`, which starts one).")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    _require_redis(settings)
+    _serve(settings)
+
+
+def cmd_ingest(args: argparse.Namespace) -> None:
+    from .ingest import IngestWorker
+    from .store import Store
+
+    settings = _settings(args)
+    _require_redis(settings)
+    worker = IngestWorker(Store.from_settings(settings), settings)
+    print(f"Ingest worker {settings.ingest_consumer} reading {settings.stream_prefix}:* "
+          f"(group {settings.ingest_group}); Ctrl-C to stop.", flush=True)
+    worker.work()
+
+
+def _simulator(settings: Settings, args: argparse.Namespace, stop: threading.Event) -> None:
+    from .simulation import World, run
+    from .store import Store
+
+    store = Store.from_settings(settings)
+    store.mark_demo()
+    run(
+        store.client,
+        settings.stream_prefix,
+        rate=settings.sim_rate,
+        seed=settings.sim_seed,
+        time_scale=settings.sim_time_scale,
+        season=args.season,
+        units=args.units,
+        duration=getattr(args, "duration", None),
+        backfill_s=settings.sim_backfill_s,
+        world=World.from_settings(settings),
+        stop=stop,
+    )
+
+
+def _refuse_real_store(settings: Settings) -> None:
+    """Synthetic data must never mix with operational data: refuse a store that holds real data."""
+    from .store import Store
+
+    store = Store.from_settings(settings)
+    if store.is_demo():
+        return
+    has_data = store.client.exists(
+        store.keys.incident_index, store.keys.unit_index,
+        *(f"{settings.stream_prefix}:{s}" for s in ("incidents", "units", "ports", "calls")),
+    )
+    if has_data:
+        sys.exit(f"Refusing to write synthetic data: {settings.stream_prefix}:* on this Redis holds data "
+                 "that is not marked as a demo store. Use another BASIRA_STREAM_PREFIX or another Redis.")
+
+
+def cmd_simulate(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    _require_redis(settings)
+    _refuse_real_store(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        _simulator(settings, args, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    """Store (embedded unless REDIS_URL is set) + simulator + ingest worker + web, in one process."""
+    from .embedded import start_embedded
+    from .ingest import IngestWorker
+    from .store import Store
+
+    settings = _settings(args)
+    embedded = None
+    if not settings.redis_url:
+        embedded = start_embedded()
+        settings = settings.model_copy(update={"redis_url": embedded.url})
+        print(f"Started an embedded Redis at {embedded.url} (producers can XADD to it too).", flush=True)
+    settings = settings.model_copy(update={"demo_store": True})
+    _refuse_real_store(settings)
+    stop = threading.Event()
+    worker = IngestWorker(Store.from_settings(settings), settings)
+    threads = [
+        threading.Thread(target=worker.work, name="ingest", daemon=True),
+        threading.Thread(target=_simulator, args=(settings, args, stop), name="simulator", daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        _serve(settings)
+    finally:
+        stop.set()
+        worker.stop()
+        for thread in threads:
+            thread.join(timeout=5)
+        if embedded is not None:
+            embedded.stop()
+
+
+def cmd_schemas(args: argparse.Namespace) -> None:
+    from .schemas import write_schemas, write_settings_doc
+
+    for path in write_schemas(Path(args.out)):
+        print(f"wrote {path}")
+    print(f"wrote {write_settings_doc(ROOT / 'docs' / 'settings.md')}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description="Basira · بصيرة")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def web_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+        p.add_argument("--port", type=int, help="port to listen on (default 8050)")
+
+    def sim_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--rate", dest="sim_rate", type=float,
+                       help="incident opens per second, daily mean (default 1)")
+        p.add_argument("--seed", dest="sim_seed", type=int, help="random seed (default 7)")
+        p.add_argument("--season", choices=("none", "hajj", "umrah"), default="none",
+                       help="pilgrim season at the ports (default none)")
+        p.add_argument("--time-scale", dest="sim_time_scale", type=float,
+                       help="how many times faster incident lives and unit movements play out; "
+                       "entry times stay on the real clock (default 10)")
+        p.add_argument("--backfill", dest="sim_backfill_s", type=float,
+                       help="seconds of history to write at start (default 300)")
+        p.add_argument("--units", type=int, help="fleet size (default: sized from the rate)")
+
+    demo = commands.add_parser("demo", help="embedded store + simulator + ingest + web: the whole thing")
+    web_flags(demo)
+    sim_flags(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    serve = commands.add_parser("serve", help="the web app alone (needs REDIS_URL)")
+    web_flags(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    ingest = commands.add_parser("ingest", help="an ingest worker (needs REDIS_URL)")
+    ingest.set_defaults(func=cmd_ingest)
+
+    simulate = commands.add_parser("simulate", help="write synthetic operations to the streams")
+    sim_flags(simulate)
+    simulate.add_argument("--duration", type=float, help="stop after this many seconds")
+    simulate.set_defaults(func=cmd_simulate)
+
+    schemas = commands.add_parser("schemas", help="write the JSON Schemas of the streams")
+    schemas.add_argument("--out", default=str(ROOT / "docs" / "schemas"))
+    schemas.set_defaults(func=cmd_schemas)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Running a scenario against Redis in real time: ``python -m app simulate``.
+
+The loop reads top to bottom: build the scenario (optionally starting ``backfill_s`` in the past, so
+the picture is full from the first second), then every tick advance it to the wall clock and write
+what it produced with one pipelined MULTI/EXEC of plain ``XADD``s per slice — all of a slice or none
+of it, so a retry after a lost connection never writes a port count twice. Redis outages are
+handled in one place, with capped back-off; the scenario waits meanwhile and catches up in slices
+afterwards, so memory stays bounded however long the outage.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+
+import redis
+
+from ..contract import Stream
+from .scenario import DEFAULT_RATE, Entry, Scenario
+from .world import World
+
+#: The most simulated time advanced (and held in memory) before writing.
+SLICE_MS = 10_000
+#: Entries per MULTI/EXEC.
+WRITE_CHUNK = 2_000
+MAX_BACKOFF_S = 10.0
+RIYADH = timezone(timedelta(hours=3))
+_SEASON_AR = {"none": "بلا موسم", "hajj": "موسم الحج", "umrah": "موسم العمرة"}
+
+
+def write_entries(client: redis.Redis, prefix: str, entries: list[Entry]) -> None:
+    """``XADD <prefix>:<stream> * field value …`` for each entry, atomically per chunk."""
+    for i in range(0, len(entries), WRITE_CHUNK):
+        pipe = client.pipeline(transaction=True)
+        for stream, fields in entries[i : i + WRITE_CHUNK]:
+            pipe.xadd(stream.key(prefix), fields)  # type: ignore[arg-type]
+        pipe.execute()
+
+
+def run(
+    client: redis.Redis,
+    prefix: str,
+    *,
+    rate: float = DEFAULT_RATE,
+    seed: int = 7,
+    time_scale: float = 1.0,
+    season: str = "none",
+    units: int | None = None,
+    duration: float | None = None,
+    backfill_s: float = 0.0,
+    world: World,
+    progress: Callable[[str], None] | None = print,
+    progress_every_s: float = 10.0,
+    tick_s: float = 0.5,
+    stop: threading.Event | None = None,
+) -> dict[str, int]:
+    """Simulate in real time, writing to ``<prefix>:incidents|units|ports|calls``, until stopped.
+
+    Stops after ``duration`` wall seconds (``None``: never), when ``stop`` is set, or on
+    ``KeyboardInterrupt`` (which propagates, after the closing progress line). ``world`` holds the
+    reference files (:meth:`World.from_settings`). Returns the scenario's final :meth:`Scenario.stats`.
+    """
+    say = progress or (lambda _line: None)
+    stop = stop or threading.Event()
+    started = time.time()
+    start_ms = int(started * 1000) - int(backfill_s * 1000)
+    sim = Scenario(
+        world, seed=seed, start_ms=start_ms, rate=rate, units=units, season=season, time_scale=time_scale
+    )
+    deadline_ms = int((started + duration) * 1000) if duration is not None else None
+    say(
+        f"Simulator started: seed {seed}, {rate:g} incident opens/s, time ×{time_scale:g}, season "
+        f"{season}, {len(sim.fleet.units)} units, backfill {backfill_s:g} s → {prefix}:"
+        "{incidents,units,ports,calls} | "
+        f"بدأ المحاكي: البذرة {seed}، {rate:g} بلاغ/ث، تسريع ×{time_scale:g}، {_SEASON_AR[season]}، "
+        f"{len(sim.fleet.units)} وحدة"
+    )
+    next_report = started + progress_every_s
+    try:
+        while not stop.is_set():
+            target = int(time.time() * 1000)
+            if deadline_ms is not None:
+                target = min(target, deadline_ms)
+            while sim.now_ms < target and not stop.is_set():
+                entries = sim.advance(min(target, sim.now_ms + SLICE_MS))
+                if entries and not _write_until_done(client, prefix, entries, stop, say):
+                    break
+            if deadline_ms is not None and sim.now_ms >= deadline_ms:
+                break
+            if time.time() >= next_report:
+                say(progress_line(sim))
+                next_report += progress_every_s
+            stop.wait(tick_s)
+    finally:
+        say(progress_line(sim))
+    return sim.stats()
+
+
+def _write_until_done(
+    client: redis.Redis, prefix: str, entries: list[Entry], stop: threading.Event, say: Callable[[str], None]
+) -> bool:
+    """Write, retrying with capped back-off while Redis is unreachable; False if stopped first."""
+    delay = 0.5
+    while True:
+        try:
+            write_entries(client, prefix, entries)
+            return True
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            say(
+                f"Redis unreachable ({error}); retrying in {delay:.1f} s | "
+                f"تعذّر الوصول إلى Redis؛ إعادة المحاولة بعد {delay:.1f} ث"
+            )
+            if stop.wait(delay):
+                return False
+            delay = min(MAX_BACKOFF_S, delay * 2)
+
+
+def progress_line(sim: Scenario) -> str:
+    """One line on what the scenario is doing, for the terminal."""
+    s = sim.stats()
+    when = datetime.fromtimestamp(sim.now_ms / 1000, UTC).astimezone(RIYADH).strftime("%Y-%m-%d %H:%M:%S")
+    written = ", ".join(f"{stream.value} {s[f'entries_{stream.value}']:,}" for stream in Stream)
+    return (
+        f"{when} +03 · open {s['open']} (waiting {s['waiting']}) · units busy {s['busy']}/{s['units']}, "
+        f"out of service {s['out_of_service']} · written: {written} | "
+        f"بلاغات مفتوحة {s['open']} · وحدات مشغولة {s['busy']}/{s['units']} · "
+        f"خارج الخدمة {s['out_of_service']}"
+    )

@@ -28,6 +28,11 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    """SIGTERM ends a command the way Ctrl-C does, so every ``finally`` runs."""
+    raise KeyboardInterrupt
+
+
 def _serve(settings: Settings) -> None:
     """Serve the web app with waitress until Ctrl-C or SIGTERM."""
     from waitress import create_server
@@ -35,7 +40,7 @@ def _serve(settings: Settings) -> None:
     from . import create_app
 
     server = create_server(create_app(settings), host=settings.host, port=settings.port, threads=8)
-    signal.signal(signal.SIGTERM, lambda *_: server.close())
+    signal.signal(signal.SIGTERM, _interrupt)
     url = f"http://{settings.host}:{settings.port}/"
     print(f"Basira · بصيرة is serving at {url}  (API: {url}api/v1/snapshot, metrics: {url}metrics)",
           flush=True)
@@ -112,7 +117,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     _require_redis(settings)
     _refuse_real_store(settings)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         _simulator(settings, args, stop)
     except KeyboardInterrupt:

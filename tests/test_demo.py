@@ -1,0 +1,117 @@
+"""`python -m app demo` from the outside, as a new user runs it: embedded Redis, live data, the API.
+
+This is the "Done when" of the live picture: the demo serves incidents and units, an entry a
+producer writes with XADD shows up in the snapshot, and a malformed one lands in `sa:rejected`.
+Waits are bounded polls (never timing assertions): the machine may be slow, the result may not be.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+import redis
+import requests
+
+from app.embedded import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(predicate, timeout_s: float, what: str):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"gave up waiting for {what} after {timeout_s:g} s")
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[dict[str, str]]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BASIRA_") and k != "REDIS_URL"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "demo", "--port", str(port), "--backfill", "60"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        redis_url = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if match := re.search(r"embedded Redis at (redis://\S+)", line):
+                redis_url = match[1]
+            if "is serving at" in line:
+                break
+        assert redis_url and "is serving at" in lines[-1], "".join(lines)
+        yield {"url": f"http://127.0.0.1:{port}", "redis_url": redis_url}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            out, _ = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, _ = process.communicate()
+        if "Traceback" in out:
+            print("".join(lines) + out)
+        assert "Traceback" not in out
+        assert process.returncode == 0
+
+
+def snapshot(base: str, query: str = "") -> dict:
+    return orjson.loads(requests.get(f"{base}/api/v1/snapshot{query}", timeout=10).content)
+
+
+def test_demo_serves_live_incidents_and_units(demo):
+    first = wait_for(lambda: (s := snapshot(demo["url"]))["incidents"]["features"] and s, 60, "incidents")
+    assert first["units"]["features"], "no units"
+    assert first["demo"] is True
+    regions = {f["properties"]["region"] for f in first["incidents"]["features"]}
+    assert len(regions) >= 5
+    # Units move: some unit's position changes between two snapshots.
+    before = {f["id"]: f["geometry"]["coordinates"] for f in first["units"]["features"]}
+
+    def moved() -> bool:
+        now = {f["id"]: f["geometry"]["coordinates"] for f in snapshot(demo["url"])["units"]["features"]}
+        return any(now.get(k) not in (None, v) for k, v in before.items())
+
+    wait_for(moved, 30, "a unit to move")
+    page = requests.get(demo["url"] + "/", timeout=10)
+    assert page.status_code == 200 and "Basira" in page.text
+
+
+def test_a_producers_entry_appears_and_a_bad_one_is_rejected(demo):
+    client = redis.Redis.from_url(demo["redis_url"], decode_responses=True)
+    now = str(int(time.time() * 1000))
+    client.xadd("sa:incidents", {"id": "T1", "status": "new", "agency": "civil_defense",
+                                 "category": "fire", "priority": "1", "lat": "21.4225",
+                                 "lon": "39.8262", "ts": now})  # fmt: skip
+    bad_id = client.xadd("sa:incidents", {"id": "T2", "status": "new", "agency": "civil_defense",
+                                          "category": "fire", "priority": "1", "lat": "abc",
+                                          "lon": "39.8262", "ts": now})  # fmt: skip
+
+    def has_t1() -> bool:
+        return any(f["id"] == "T1" for f in snapshot(demo["url"], "?region=SA-02")["incidents"]["features"])
+
+    wait_for(has_t1, 10, "T1 in the SA-02 snapshot")
+
+    def rejected() -> dict | None:
+        recent = client.xrevrange("sa:rejected", count=50)
+        return next((f for _i, f in recent if f["entry_id"] == bad_id), None)
+
+    entry = wait_for(rejected, 10, "T2 in sa:rejected")
+    assert "lat" in entry["reason"]

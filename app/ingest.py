@@ -28,6 +28,8 @@ log = logging.getLogger("basira.ingest")
 
 #: How often the worker trims the streams and forgets expired history (seconds).
 MAINTENANCE_EVERY_S = 60.0
+#: At most this often the worker records that it is caught up (its heartbeat; seconds).
+HEARTBEAT_EVERY_S = 0.5
 #: Back-off after a Redis error: starts here, doubles, stops growing at the cap (seconds).
 BACKOFF_START_S = 0.2
 BACKOFF_CAP_S = 10.0
@@ -61,6 +63,7 @@ class IngestWorker:
         backoff = BACKOFF_START_S
         next_reclaim = 0.0
         next_maintenance = 0.0
+        next_heartbeat = 0.0
         log.info("ingest worker %s started (group %s, prefix %s)", self.consumer, self.group,
                  self.store.keys.prefix)
         try:
@@ -73,10 +76,16 @@ class IngestWorker:
                         got += self.reclaim_stale()
                         next_reclaim = now + self.settings.reclaim_idle_ms / 2000
                     block = None if burst else self.settings.ingest_block_ms
+                    full = False
                     for stream, entries in self.store.read_new(
                         self.group, self.consumer, self.settings.ingest_batch, block
                     ):
                         got += self.process(stream, entries)
+                        full = full or len(entries) >= self.settings.ingest_batch
+                    if not full and now >= next_heartbeat:
+                        # Nothing left unread this round: the picture is as current as it can be.
+                        self.store.mark_caught_up(int(self.clock() * 1000))
+                        next_heartbeat = now + HEARTBEAT_EVERY_S
                     if now >= next_maintenance:
                         self.maintain()
                         next_maintenance = now + MAINTENANCE_EVERY_S

@@ -267,3 +267,15 @@ def test_lag_is_the_age_of_the_oldest_entry_not_applied(client, settings):
     assert store.lag_ms(settings.ingest_group, now_ms=ts) == 5000
     worker.work(burst=True)
     assert store.lag_ms(settings.ingest_group, now_ms=ts) == 0
+
+
+def test_a_worker_that_has_read_everything_says_so(client, settings):
+    store, worker = make(settings)
+    assert store.freshness() == {"as_of": None, "applied_at": None, "caught_up_at": None}
+    ts = now_ms() - 5000
+    xadd(client, settings, Stream.incidents, incident("T1", ts=ts))
+    before = now_ms()
+    worker.work(burst=True)
+    times = store.freshness()
+    assert times["as_of"] == ts
+    assert times["caught_up_at"] >= before and times["applied_at"] >= before

@@ -105,6 +105,10 @@ class Store(StreamOps, StateWrites, StateReads):
         """Mark the store as synthetic data (the simulator does this before writing)."""
         self.client.hset(self.keys.meta, "demo", "1")
 
+    def mark_caught_up(self, now_ms: int) -> None:
+        """Record that an ingest worker has just read everything there was (its heartbeat)."""
+        self.client.hset(self.keys.meta, "caught_up_at", str(now_ms))
+
     def expire_history(self, now_ms: int | None = None) -> int:
         """Forget closed incidents older than the history window, and any beyond the cap.
 

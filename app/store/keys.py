@@ -99,5 +99,6 @@ class Keys:
 
     @property
     def meta(self) -> str:
-        """HASH: demo ("1" for a synthetic-data store), as_of (ms of the newest applied event)."""
+        """HASH: demo ("1" for a synthetic-data store), as_of (newest event time applied),
+        applied_at (last commit), caught_up_at (last time a worker had read everything), all ms."""
         return f"{self.prefix}:meta"

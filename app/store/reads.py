@@ -186,6 +186,17 @@ class StateReads:
             "port_travellers_1h": sum(p["arrivals_1h"] + p["departures_1h"] for p in ports),
         }
 
+    def freshness(self: Store) -> dict[str, int | None]:
+        """``as_of`` (newest event time), ``applied_at`` (last commit) and ``caught_up_at`` (the last
+        moment an ingest worker had read everything there was), epoch ms or ``None``, in one read.
+
+        The picture is live while ``caught_up_at`` is recent: a quiet hour with no events is still
+        live, but a dead or overwhelmed worker stops advancing it.
+        """
+        values = self.client.hmget(self.keys.meta, ["as_of", "applied_at", "caught_up_at"])
+        names = ("as_of", "applied_at", "caught_up_at")
+        return {name: int(v) if v else None for name, v in zip(names, values, strict=True)}
+
     def as_of(self: Store) -> int | None:
         """Event time (epoch ms) of the newest event applied, or ``None`` for an empty store."""
         value = self.client.hget(self.keys.meta, "as_of")

@@ -1,0 +1,17 @@
+"""Basira's pages: one module per page, each with a ``PAGE`` name, a ``PATH``, a ``layout(**query)``
+whose arguments all default, and a ``register_callbacks(app, context)`` for its callbacks.
+
+``PAGES`` is the explicit tuple :func:`app.web.create_dash` registers. Callbacks are registered on
+each Dash app (never with the global ``dash.callback``), so several apps can live in one process.
+Helpers the pages share live in the ``_``-prefixed modules.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import live
+
+PAGES: tuple[ModuleType, ...] = (live,)
+
+__all__ = ["PAGES"]

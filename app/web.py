@@ -1,0 +1,116 @@
+"""Mounting the Dash pages on Basira's Flask server.
+
+:func:`create_dash` is called by ``app.create_app`` with the settings loaded once and the store
+built from them. The pages' layouts find both through :func:`app.services.services` (set on
+``server.extensions["basira"]`` by ``create_app``, or here when missing); their callbacks get them
+passed in. It registers each page of :data:`app.pages.PAGES` with its callbacks, and serves the basemap
+geodata from the files the settings name. Everything the browser loads comes from this server —
+dash's own bundles (``serve_locally``), ``assets/`` (CSS, the namespaced JS) and the geodata — so
+the app works with no internet at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import dash
+import flask
+
+from layers.basemap import GEO_URL, geodata
+
+from .i18n import direction
+from .pages import PAGES
+from .services import EXTENSION, Services
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+TITLE = "Basira · بصيرة"
+
+_INDEX = """<!DOCTYPE html>
+<html lang="{lang}" dir="{dir}">
+    <head>
+        {{%metas%}}
+        <title>{{%title%}}</title>
+        {{%favicon%}}
+        {{%css%}}
+    </head>
+    <body class="basira-body">
+        {{%app_entry%}}
+        <footer>
+            {{%config%}}
+            {{%scripts%}}
+            {{%renderer%}}
+        </footer>
+    </body>
+</html>
+"""
+
+
+def create_dash(server: flask.Flask, settings: Settings, store: Any) -> dash.Dash:
+    """Mount Basira's pages at ``/`` on ``server`` and return the Dash app.
+
+    ``store`` is the :class:`app.store.Store` the pages read. Raises ``OSError`` when a geodata file
+    named in the settings cannot be read (better at start-up than as a blank map).
+    """
+    context = server.extensions.setdefault(EXTENSION, Services(settings, store))
+    server.register_blueprint(_geodata_blueprint(settings))
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder="",  # the pages are registered explicitly below, not discovered
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        compress=True,
+        title=TITLE,
+        update_title=None,  # no "Updating..." flicker in the tab on every refresh
+        suppress_callback_exceptions=False,
+        include_pages_meta=False,
+        index_string=_INDEX.format(lang=settings.language, dir=direction(settings.language)),
+        meta_tags=[
+            {"name": "viewport", "content": "width=device-width, initial-scale=1"},
+            {"name": "color-scheme", "content": "dark"},
+        ],
+    )
+    _keep_api_paths_off_the_pages(server)
+    for page in PAGES:
+        dash.register_page(page.__name__, path=page.PATH, name=page.PAGE, title=TITLE, layout=page.layout)
+        page.register_callbacks(app, context)
+    return app
+
+
+def _keep_api_paths_off_the_pages(server: flask.Flask) -> None:
+    """Dash answers every unknown path with the page (its ``/<path:path>`` catch-all). An unknown API
+    path must stay a 404 (which the app's error handlers turn into JSON), so claim ``/api/`` first."""
+
+    def api_not_found(rest: str) -> flask.Response:
+        flask.abort(404)
+
+    server.add_url_rule("/api/<path:rest>", "basira_api_not_found", api_not_found)
+
+
+def _geodata_blueprint(settings: Settings) -> flask.Blueprint:
+    """``/geo/<name>``: the basemap's files (:func:`layers.basemap.geodata`, from the settings' paths).
+
+    Read once here; served with an ETag (browsers revalidate instead of downloading again) and as
+    ``application/json`` so the compression Dash enables applies (~4× smaller).
+    """
+    files = geodata(settings)
+    etags = {name: hashlib.sha256(data).hexdigest()[:32] for name, data in files.items()}
+    blueprint = flask.Blueprint("basira_geo", __name__, url_prefix=GEO_URL.rstrip("/"))
+
+    @blueprint.get("/<name>")
+    def serve_geodata(name: str) -> flask.Response:
+        if name not in files:
+            flask.abort(404)
+        response = flask.Response(files[name], mimetype="application/json")
+        response.set_etag(etags[name])
+        response.cache_control.public = True
+        response.cache_control.max_age = 3600
+        return response.make_conditional(flask.request)
+
+    return blueprint

@@ -1,0 +1,286 @@
+/*
+ * Basira's clientside map functions (dash-leaflet functional props), in one namespace.
+ *
+ * Referenced from Python as {"variable": "basira.<name>"}; dash-leaflet calls each with its usual
+ * Leaflet arguments plus a last `context` argument holding the component's props (`hideout`) and
+ * the Leaflet `map`. Colours, labels and pane names come from the layer's `hideout`, which the
+ * Python layer builds, so this file holds no strings of its own and no copies of the palettes.
+ *
+ * Producer text (an incident's description, ids) is untrusted: it only ever reaches the page
+ * through `textContent` (see `el`), never as HTML. The few HTML strings built here (marker icons)
+ * contain numbers and colours from our own tables only, and go through `escapeHtml` regardless.
+ */
+/* Dash clientside callbacks (ClientsideFunction("basira", name)): they run with no server at all,
+ * which is the point of the watchdog. */
+window.dash_clientside = window.dash_clientside || {};
+window.dash_clientside.basira = Object.assign({}, window.dash_clientside.basira, {
+    /* A refresh arrived: note when, by this browser's clock (the server's may differ). */
+    heard: function (beat, watch) {
+        return Object.assign({}, watch, {heard: Date.now()});
+    },
+    /* On every tick: when no refresh has arrived for watch.limit_ms, the server is gone and the
+     * picture is not live, whatever it still shows. */
+    watchdog: function (tick, watch) {
+        var limit = (watch && watch.limit_ms) || 15000;
+        var last = watch && watch.heard;
+        var silent = last ? Date.now() - last : performance.now();
+        return silent > limit ? "basira-watchdog is-lost" : "basira-watchdog";
+    }
+});
+
+window.basira = Object.assign({}, window.basira, (function () {
+    "use strict";
+
+    var ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩";
+
+    function escapeHtml(value) {
+        return String(value == null ? "" : value).replace(/[&<>"'`=\/]/g, function (c) {
+            return "&#" + c.charCodeAt(0) + ";";
+        });
+    }
+
+    /* A DOM element whose text is `text`, set as text (never parsed as HTML). */
+    function el(tag, className, text) {
+        var node = document.createElement(tag);
+        if (className) { node.className = className; }
+        if (text != null) { node.textContent = String(text); }
+        return node;
+    }
+
+    function hideoutOf(context) { return (context && context.hideout) || {}; }
+
+    function localDigits(text, lang) {
+        text = String(text);
+        if (lang !== "ar") { return text; }
+        return text.replace(/[0-9]/g, function (d) { return ARABIC_DIGITS[Number(d)]; });
+    }
+
+    function label(hideout, group, key) {
+        var labels = hideout.labels || {};
+        var table = labels[group];
+        if (table && typeof table === "object" && table[key] != null) { return table[key]; }
+        return key == null ? "" : String(key);
+    }
+
+    function clock(epochMs, lang) {
+        if (!epochMs) { return ""; }
+        var locale = lang === "ar" ? "ar-SA-u-ca-gregory-nu-arab" : "en-GB";
+        try {
+            return new Intl.DateTimeFormat(locale, {
+                timeZone: "Asia/Riyadh", hour: "2-digit", minute: "2-digit", hour12: false
+            }).format(new Date(Number(epochMs)));
+        } catch (e) {
+            return localDigits(new Date(Number(epochMs)).toISOString().slice(11, 16), lang);
+        }
+    }
+
+    /* A popup line "label: value" (both as text). */
+    function row(parent, name, value) {
+        if (value == null || value === "") { return; }
+        var line = el("div", "basira-popup-row");
+        line.appendChild(el("span", "basira-popup-key", name));
+        line.appendChild(el("span", "basira-popup-value", value));
+        parent.appendChild(line);
+    }
+
+    /* Open a popup on the map itself (not bound to the marker), so a data refresh that redraws the
+     * markers does not close it while the user reads. */
+    function openPopup(context, latlng, content) {
+        if (!context || !context.map) { return; }
+        L.popup({className: "basira-popup", maxWidth: 340, autoPanPadding: [24, 24]})
+            .setLatLng(latlng).setContent(content).openOn(context.map);
+    }
+
+    function clusterIcon(count, colour, extraClass, lang) {
+        var size = Math.round(30 + 7 * Math.log10(Math.max(1, count)));
+        var text = localDigits(count >= 10000 ? Math.round(count / 1000) + "k" : count, lang);
+        return L.divIcon({
+            html: '<div style="background:' + escapeHtml(colour) + '"><span>' + escapeHtml(text) + "</span></div>",
+            className: "basira-cluster " + extraClass,
+            iconSize: L.point(size, size)
+        });
+    }
+
+    /* ---------------------------------------------------------------- basemap */
+
+    function notSaudi(feature) {
+        return !(feature.properties && feature.properties.iso_a3 === "SAU");
+    }
+
+    function neighbourStyle(feature, context) {
+        var h = hideoutOf(context), c = h.colours || {};
+        return {
+            color: c.neighbourBorder, weight: 0.8, opacity: 1,
+            fillColor: c.neighbour, fillOpacity: h.tiles ? 0 : 1
+        };
+    }
+
+    function regionStyle(feature, context) {
+        var h = hideoutOf(context), c = h.colours || {};
+        return {
+            color: c.border, weight: 1.1, opacity: 1,
+            fillColor: c.land, fillOpacity: h.tiles ? 0 : 1
+        };
+    }
+
+    /* A region's or country's name at its label point, in the current language (text, not HTML). */
+    function placeLabel(feature, latlng, context) {
+        var h = hideoutOf(context), props = feature.properties || {};
+        var lang = h.lang === "en" ? "en" : "ar";
+        var node = el("span", null, props["name_" + lang] || props.name_en || props.code || "");
+        node.setAttribute("dir", "auto");
+        return L.marker(latlng, {
+            pane: h.labelPane, interactive: false, keyboard: false,
+            icon: L.divIcon({html: node, iconSize: null,
+                className: "basira-label basira-label-" + (props.kind === "country" ? "country" : "region")})
+        });
+    }
+
+    /* -------------------------------------------------------------- incidents */
+
+    var urgentCache = new WeakMap();
+
+    /* The most urgent priority among a cluster's incidents (memoised per supercluster index). */
+    function mostUrgent(index, clusterId) {
+        if (!index || typeof index.getLeaves !== "function") { return 4; }
+        var known = urgentCache.get(index);
+        if (!known) { known = new Map(); urgentCache.set(index, known); }
+        if (known.has(clusterId)) { return known.get(clusterId); }
+        var best = 4;
+        var leaves = index.getLeaves(clusterId, Infinity);
+        for (var i = 0; i < leaves.length && best > 1; i++) {
+            var p = Number(leaves[i].properties.priority) || 4;
+            if (p < best) { best = p; }
+        }
+        known.set(clusterId, best);
+        return best;
+    }
+
+    var RADIUS = {1: 9, 2: 7, 3: 6, 4: 5};
+
+    function incidentMarker(feature, latlng, context) {
+        var h = hideoutOf(context), colours = h.colours || {};
+        var p = Number(feature.properties.priority) || 4;
+        return L.circleMarker(latlng, {
+            pane: h.pane, radius: RADIUS[p] || 5, weight: 1.5, color: "#0b0f14", opacity: 0.9,
+            fillColor: colours[String(p)] || "#adb5bd", fillOpacity: 0.95,
+            className: "basira-incident basira-p" + p
+        });
+    }
+
+    function incidentCluster(feature, latlng, index, context) {
+        var h = hideoutOf(context), colours = h.colours || {};
+        var p = mostUrgent(index, feature.properties.cluster_id);
+        return L.marker(latlng, {
+            pane: h.clusterPane, keyboard: false,
+            icon: clusterIcon(feature.properties.point_count, colours[String(p)] || "#adb5bd",
+                "basira-incident-cluster basira-p" + p, h.lang)
+        });
+    }
+
+    function incidentDetails(feature, h) {
+        var props = feature.properties, lang = h.lang;
+        var box = el("div", "basira-popup-body");
+        box.setAttribute("dir", lang === "ar" ? "rtl" : "ltr");
+        box.appendChild(el("div", "basira-popup-title", label(h, "category", props.category)));
+        var sub = el("div", "basira-popup-sub", label(h, "priority", String(props.priority)));
+        sub.style.color = (h.colours || {})[String(props.priority)] || "";
+        box.appendChild(sub);
+        row(box, "", label(h, "agency", props.agency) + " · " + label(h, "status", props.status));
+        if (props.description) {
+            var text = el("p", "basira-popup-text", props.description);
+            text.setAttribute("dir", "auto");
+            box.appendChild(text);
+        }
+        row(box, (h.labels || {}).opened, clock(props.opened || props.ts, lang));
+        if (props.units && props.units.length) {
+            row(box, (h.labels || {}).units, props.units.join("، "));
+        }
+        box.appendChild(el("div", "basira-popup-id", feature.id != null ? feature.id : props.id));
+        return box;
+    }
+
+    function incidentPopup(feature, layer, context) {
+        if (feature.properties.cluster) { return; }
+        var h = hideoutOf(context);
+        layer.bindTooltip(function () {
+            var props = feature.properties;
+            var node = el("span", null, label(h, "category", props.category) + " · " +
+                label(h, "priority", String(props.priority)));
+            node.setAttribute("dir", "auto");
+            return node;
+        }, {direction: "top", className: "basira-tooltip"});
+        layer.on("click", function (e) { openPopup(context, e.latlng, incidentDetails(feature, h)); });
+    }
+
+    /* ------------------------------------------------------------------ units */
+
+    var ARROW = '<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M10 1.5 L17 18 L10 13.8 L3 18 Z"/></svg>';
+
+    function unitMarker(feature, latlng, context) {
+        var h = hideoutOf(context), colours = h.colours || {};
+        var props = feature.properties;
+        var colour = colours[props.status] || "#adb5bd";
+        var heading = Number(props.heading);
+        var hasHeading = props.heading != null && props.heading !== "" && isFinite(heading);
+        var html = hasHeading
+            ? '<div class="basira-unit-arrow" style="color:' + escapeHtml(colour) +
+              ";transform:rotate(" + escapeHtml(heading.toFixed(0)) + 'deg)">' + ARROW + "</div>"
+            : '<div class="basira-unit-dot" style="background:' + escapeHtml(colour) + '"></div>';
+        return L.marker(latlng, {
+            pane: h.pane, keyboard: false,
+            icon: L.divIcon({html: html, className: "basira-unit basira-unit-" + escapeHtml(props.status),
+                iconSize: L.point(18, 18)})
+        });
+    }
+
+    function unitCluster(feature, latlng, index, context) {
+        var h = hideoutOf(context);
+        return L.marker(latlng, {
+            pane: h.pane, keyboard: false,
+            icon: clusterIcon(feature.properties.point_count, "#2b3a4a", "basira-unit-cluster", h.lang)
+        });
+    }
+
+    function unitDetails(feature, h) {
+        var props = feature.properties, lang = h.lang, labels = h.labels || {};
+        var box = el("div", "basira-popup-body");
+        box.setAttribute("dir", lang === "ar" ? "rtl" : "ltr");
+        box.appendChild(el("div", "basira-popup-title", feature.id != null ? feature.id : props.id));
+        row(box, "", label(h, "agency", props.agency) + " · " + label(h, "status", props.status));
+        if (props.speed != null) {
+            row(box, labels.speed, localDigits(Math.round(Number(props.speed)), lang) + " " + labels.kmh);
+        }
+        if (props.heading != null) {
+            row(box, labels.heading, localDigits(Math.round(Number(props.heading)), lang) + "°");
+        }
+        row(box, labels.incident, props.incident);
+        return box;
+    }
+
+    function unitPopup(feature, layer, context) {
+        if (feature.properties.cluster) { return; }
+        var h = hideoutOf(context);
+        layer.bindTooltip(function () {
+            var node = el("span", null, String(feature.id != null ? feature.id : feature.properties.id) +
+                " · " + label(h, "status", feature.properties.status));
+            node.setAttribute("dir", "auto");
+            return node;
+        }, {direction: "top", className: "basira-tooltip"});
+        layer.on("click", function (e) { openPopup(context, e.latlng, unitDetails(feature, h)); });
+    }
+
+    return {
+        escapeHtml: escapeHtml,
+        notSaudi: notSaudi,
+        neighbourStyle: neighbourStyle,
+        regionStyle: regionStyle,
+        placeLabel: placeLabel,
+        incidentMarker: incidentMarker,
+        incidentCluster: incidentCluster,
+        incidentPopup: incidentPopup,
+        unitMarker: unitMarker,
+        unitCluster: unitCluster,
+        unitPopup: unitPopup
+    };
+}()));

@@ -1,0 +1,33 @@
+"""Basira's map layers: one module per layer, all sharing the small interface in :mod:`layers.base`.
+
+``LAYERS`` is the explicit, ordered tuple of the built-in layers (drawing order: first is bottom).
+Pages loop over it; a new layer is a new module plus one line here.
+"""
+
+from __future__ import annotations
+
+from .base import LIVE_PART, Layer, Legend, LegendEntry, MapContext, ReadCache, part_id
+from .basemap import Basemap
+from .incidents import Incidents
+from .units import Units
+
+LAYERS: tuple[Layer, ...] = (Basemap(), Units(), Incidents())
+
+__all__ = [
+    "LAYERS",
+    "LIVE_PART",
+    "Layer",
+    "Legend",
+    "LegendEntry",
+    "MapContext",
+    "ReadCache",
+    "part_id",
+]
+
+
+def by_key(key: str) -> Layer:
+    """The built-in layer called ``key``. Raises ``KeyError`` for an unknown one."""
+    for layer in LAYERS:
+        if layer.key == key:
+            return layer
+    raise KeyError(key)

@@ -1,0 +1,183 @@
+"""The one interface every map layer implements, and the helpers layers share.
+
+A layer is a small object with a ``key``, a bilingual ``title`` and three duties:
+
+* :meth:`Layer.component` — the dash-leaflet component(s) it adds to a map, drawn once per page;
+* :meth:`Layer.data` — for *live* layers, the data of a scope (a GeoJSON FeatureCollection) that
+  the page's refresh callback pushes into the layer's ``data`` prop; static layers return ``None``;
+* :meth:`Layer.legend` — what its colours and symbols mean, in both languages.
+
+Behaviour that changes without new data (the language, later filters) goes through the
+components' ``hideout`` prop (:meth:`Layer.hideout`), read by the clientside functions in
+``assets/basira.js``; the data is never rebuilt for it. Pages loop over ``layers.LAYERS`` and never
+special-case a layer: the ids come from :func:`part_id`, so pattern-matching callbacks
+(``ALL``) reach every layer's components.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from app.i18n import LANGUAGES, bilingual
+
+if TYPE_CHECKING:
+    from dash.development.base_component import Component
+
+    from app.contract import Scope
+    from app.settings import Settings
+
+#: The ``type`` of every layer component id (see :func:`part_id`).
+LAYER_ID_TYPE = "basira-layer"
+#: The ``part`` of a live layer's data component: the refresh callback writes its ``data``.
+LIVE_PART = "live"
+#: Coordinates are sent to the browser with this many decimals (~1 m); more is noise on the wire.
+COORD_DECIMALS = 5
+
+
+def part_id(page: str, layer: str, part: str) -> dict[str, str]:
+    """The id of one component of one layer on one page.
+
+    Every layer component uses this shape, so callbacks can address them all with
+    ``{"type": LAYER_ID_TYPE, "page": page, "layer": ALL, "part": ALL}``; ``page`` keeps two pages
+    of one app (the command view and the wall) from sharing ids.
+    """
+    return {"type": LAYER_ID_TYPE, "page": page, "layer": layer, "part": part}
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """What a layer needs to know to draw itself on one page's map."""
+
+    page: str
+    lang: str
+    settings: Settings
+
+    def id(self, layer: str, part: str) -> dict[str, str]:
+        return part_id(self.page, layer, part)
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One line of a legend: a swatch (``colour`` drawn as ``shape``) and its label in each language."""
+
+    colour: str
+    label: Mapping[str, str]
+    shape: str = "dot"  # dot | arrow | fill | line | cluster
+
+
+@dataclass(frozen=True)
+class Legend:
+    """A layer's legend: its title and entries, both bilingual."""
+
+    title: Mapping[str, str]
+    entries: Sequence[LegendEntry] = field(default_factory=tuple)
+
+
+class Layer:
+    """Base class of the map layers. Subclasses set ``key``/``title_key`` and override the duties."""
+
+    #: Stable, short, URL-safe name (``incidents``); also the ``layer`` of its component ids.
+    key: ClassVar[str]
+    #: :mod:`app.i18n` key of the layer's title.
+    title_key: ClassVar[str]
+    #: True when the layer's data comes from the store and is refreshed by the page.
+    live: ClassVar[bool] = False
+    #: Credit the map must show while the layer is drawn (HTML for Leaflet's attribution control).
+    attribution: ClassVar[str | None] = None
+
+    @property
+    def title(self) -> Mapping[str, str]:
+        """The layer's title in every language."""
+        return bilingual(self.title_key)
+
+    def component(self, ctx: MapContext) -> list[Component]:
+        """The map component(s) of this layer. Live layers include one with ``part == LIVE_PART``."""
+        raise NotImplementedError
+
+    def hideout(self, lang: str, settings: Settings) -> dict[str, Any]:
+        """What the layer's clientside functions read (labels in ``lang``, options)."""
+        return {"lang": lang}
+
+    def data(self, store: Any, scope: Scope) -> dict[str, Any] | None:
+        """A live layer's data for ``scope`` (a GeoJSON FeatureCollection); ``None`` for static layers.
+
+        ``store`` is an :class:`app.store.Store`, or a :class:`ReadCache` over one (same methods).
+        Redis errors propagate: the page decides how to show an unreachable store.
+        """
+        return None
+
+    def legend(self) -> Legend:
+        """What the layer's symbols mean."""
+        raise NotImplementedError
+
+
+def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def point_features(
+    features: list[dict[str, Any]], text_limits: Mapping[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """The store's Point features, made ready for the browser — in place, since this runs every refresh.
+
+    Copies the feature ``id`` into ``properties.id`` (dash-leaflet's clustering matches markers
+    between renders by it), rounds coordinates to :data:`COORD_DECIMALS`, and cuts long texts
+    (``text_limits``: property → max characters) so a refresh stays small. Features without a usable
+    point are skipped. The dicts are modified and returned, not copied: they are the caller's own,
+    freshly parsed from the store (rebuilding them costs ~5× more at tens of thousands of points),
+    and nothing else reads the properties this changes.
+    """
+    limits = tuple((text_limits or {}).items())
+    out = []
+    append = out.append
+    for feature in features:
+        try:
+            geometry = feature["geometry"]
+            lon, lat = geometry["coordinates"][:2]
+            props = feature["properties"]
+            props["id"] = feature["id"]
+        except (KeyError, TypeError, ValueError):
+            continue
+        geometry["coordinates"] = [round(lon, COORD_DECIMALS), round(lat, COORD_DECIMALS)]
+        for name, limit in limits:
+            text = props.get(name)
+            if isinstance(text, str) and len(text) > limit:
+                props[name] = text[: limit - 1] + "…"
+        append(feature)
+    return out
+
+
+class ReadCache:
+    """A store wrapper for one refresh: each scope's incidents and units are read from Redis once.
+
+    Layers and the KPI strip ask for the same lists; this keeps a refresh at one round of reads.
+    Anything else is passed through to the store.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self._incidents: dict[str, list[dict[str, Any]]] = {}
+        self._units: dict[str, list[dict[str, Any]]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def incidents(self, scope: Scope) -> list[dict[str, Any]]:
+        if scope.token not in self._incidents:
+            self._incidents[scope.token] = self._store.incidents(scope)
+        return self._incidents[scope.token]
+
+    def units(self, scope: Scope) -> list[dict[str, Any]]:
+        if scope.token not in self._units:
+            self._units[scope.token] = self._store.units(scope)
+        return self._units[scope.token]
+
+    def kpis(self, scope: Scope, now_ms: int | None = None) -> dict[str, Any]:
+        return self._store.kpis(scope, now_ms, incidents=self.incidents(scope), units=self.units(scope))
+
+
+def check_bilingual(mapping: Mapping[str, str]) -> bool:
+    """True when ``mapping`` has a non-empty text for every supported language."""
+    return all(mapping.get(lang) for lang in LANGUAGES)

@@ -1,0 +1,86 @@
+"""Open incidents: one clustered GeoJSON layer (supercluster in the browser), coloured by priority.
+
+Never one component per marker: the page pushes a FeatureCollection into the layer's ``data`` prop
+and dash-leaflet clusters it client-side. Each point is a circle marker coloured by priority (P1
+largest); each cluster takes the colour of the most urgent incident inside it, so a priority-1
+incident stays visible at the national zoom. Hovering shows category and priority; a click opens a
+popup with the details. The description is untrusted producer text: ``assets/basira.js`` puts it
+into the popup as text (``textContent``), never as HTML.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_leaflet as dl
+from dash.development.base_component import Component
+
+from app.contract import Scope
+from app.i18n import bilingual, group, t
+
+from .base import LIVE_PART, Layer, Legend, LegendEntry, MapContext, feature_collection, point_features
+
+#: Priority → colour (1 most urgent). Read by the legend and, via the hideout, by basira.js.
+PRIORITY_COLOURS: dict[str, str] = {"1": "#ff3b3b", "2": "#ff8c1a", "3": "#ffd43b", "4": "#4dabf7"}
+#: Own panes above the basemap and the other overlays: the circle markers (SVG) in one, the cluster
+#: icons above them in another (inside one pane the SVG sits at z-index 200, above any icon whose
+#: position-based z-index is lower, i.e. near the top of the map).
+PANE = "basira-incidents"
+PANE_Z = 620
+CLUSTER_PANE = "basira-incident-clusters"
+CLUSTER_PANE_Z = 630
+#: The popup shows a short description; the full text is in the API and, later, the detail panel.
+DESCRIPTION_CHARS = 200
+
+
+class Incidents(Layer):
+    key = "incidents"
+    title_key = "layer.incidents"
+    live = True
+
+    def component(self, ctx: MapContext) -> list[Component]:
+        return [
+            dl.Pane(
+                name=PANE,
+                style={"zIndex": PANE_Z},
+                children=dl.GeoJSON(
+                    id=ctx.id(self.key, LIVE_PART),
+                    data=feature_collection([]),
+                    cluster=True,
+                    zoomToBoundsOnClick=True,
+                    superClusterOptions={"radius": 60, "maxZoom": 14},
+                    pointToLayer={"variable": "basira.incidentMarker"},
+                    clusterToLayer={"variable": "basira.incidentCluster"},
+                    onEachFeature={"variable": "basira.incidentPopup"},
+                    hideout=self.hideout(ctx.lang, ctx.settings),
+                ),
+            ),
+            dl.Pane(name=CLUSTER_PANE, style={"zIndex": CLUSTER_PANE_Z}),
+        ]
+
+    def hideout(self, lang: str, settings: Any) -> dict[str, Any]:
+        return {
+            "lang": lang,
+            "pane": PANE,
+            "clusterPane": CLUSTER_PANE,
+            "colours": PRIORITY_COLOURS,
+            "labels": {
+                "priority": {p: t(f"priority.{p}", lang) for p in PRIORITY_COLOURS},
+                "agency": group("agency", lang),
+                "status": group("incident_status", lang),
+                "category": group("category", lang),
+                "opened": t("popup.opened", lang),
+                "units": t("popup.units", lang),
+            },
+        }
+
+    def data(self, store: Any, scope: Scope) -> dict[str, Any]:
+        features = point_features(store.incidents(scope), {"description": DESCRIPTION_CHARS})
+        # Most urgent last, so they are drawn on top where markers overlap.
+        features.sort(key=lambda f: -(f["properties"]["priority"] or 4))
+        return feature_collection(features)
+
+    def legend(self) -> Legend:
+        entries = [LegendEntry(colour, bilingual(f"priority.{p}")) for p, colour in PRIORITY_COLOURS.items()]
+        entries.append(LegendEntry(PRIORITY_COLOURS["1"], bilingual("cluster.legend"), "cluster"))
+        return Legend(title=self.title, entries=tuple(entries))

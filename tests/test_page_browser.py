@@ -1,0 +1,268 @@
+"""The live page in a real headless Chromium, served by the real app against a real Redis.
+
+The app (``create_app``) runs in a thread on a free 127.0.0.1 port; entries go in through the
+streams and the ingest worker, as in production. Debian's ``chromium`` and ``chromium-driver`` are
+driven by selenium; nothing is downloaded. Screenshots land in ``artifacts/``. Each test ends by
+asserting that the browser console holds no errors.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.contract import Stream
+from app.ingest import IngestWorker
+from app.store import Store
+from tests.helpers import incident, now_ms, unit
+
+pytestmark = pytest.mark.browser
+
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script> حريق'
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    if not CHROMEDRIVER.exists():
+        pytest.skip("chromedriver is not installed (Debian: apt install chromium chromium-driver)")
+    profile = tempfile.mkdtemp(prefix="basira-chromium-")
+    options = webdriver.ChromeOptions()
+    if CHROMIUM.exists():
+        options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}", "--window-size=1366,768",
+    ):  # fmt: skip
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@contextmanager
+def serving(settings) -> Iterator[str]:
+    """The real app on a free port, for the duration of the block; yields its URL."""
+    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="basira-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def feed(client, settings, entries: dict[Stream, list[dict[str, str]]]) -> None:
+    for stream, items in entries.items():
+        for fields in items:
+            client.xadd(stream.key(settings.stream_prefix), fields)
+    IngestWorker(Store.from_settings(settings), settings).work(burst=True)
+
+
+def wait_for(driver, condition, timeout: float = 20, message: str = ""):
+    """Poll ``condition(driver)`` until truthy. The page re-renders every refresh, so an element found
+    a moment ago may be gone: such misses are retried, not failures."""
+    ignored = (StaleElementReferenceException, NoSuchElementException)
+    return WebDriverWait(driver, timeout, poll_frequency=0.2, ignored_exceptions=ignored).until(
+        lambda d: condition(d), message
+    )
+
+
+def js(driver, script: str, *args):
+    return driver.execute_script(script, *args)
+
+
+def console_errors(driver) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def screenshot(driver, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+
+def map_scale(driver) -> float:
+    """Screen distance between two region labels: it doubles with each zoom level, and stays put as
+    long as the view does (labels are markers, so, unlike polygons, they are never clipped)."""
+    return js(driver, """
+        var labels = document.querySelectorAll('.basira-label-region');
+        var a = labels[0].getBoundingClientRect(), b = labels[1].getBoundingClientRect();
+        return Math.hypot(a.x - b.x, a.y - b.y);
+    """)
+
+
+def test_live_page(browser, client, settings) -> None:
+    settings = settings.model_copy(update={"refresh_ms": 500})
+    store = Store.from_settings(settings)
+    store.mark_demo()
+    incidents = [
+        incident("MK1", description=XSS),
+        incident("MK2", priority="2", lat="21.43", lon="39.83", description=XSS),
+        incident("MK3", priority="3", lat="21.41", lon="39.81", description=XSS),
+        incident("RY1", agency="traffic", category="collision", priority="2", lat="24.7136", lon="46.6753",
+                 description=XSS),
+        incident("DM1", agency="patrol", category="theft", priority="4", lat="26.4207", lon="50.0888",
+                 description=XSS),
+        # a cluster near the top edge of the map (icons there have the lowest z-index)
+        incident("AR1", agency="road_security", lat="30.98", lon="41.02", description=XSS),
+        incident("AR2", agency="road_security", lat="30.96", lon="41.05", description=XSS),
+    ]
+    units = [unit("U1", heading="45"), unit("U2")]
+    feed(client, settings, {Stream.incidents: incidents, Stream.units: units})
+    browser.get_log("browser")  # start with an empty console log
+
+    with serving(settings) as url:
+        browser.get(url + "/")
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".basira-map.leaflet-container"),
+                 message="the map container did not render")
+        # the offline basemap: 13 regions + 11 neighbours (the Kingdom's own outline is filtered out)
+        wait_for(browser, lambda d: len(d.find_elements(
+            By.CSS_SELECTOR, ".leaflet-basira-basemap-pane path")) >= 24, message="no region polygons")
+        # region names, in a pane above the polygons (in the polygons' own pane, the SVG covers them)
+        wait_for(browser, lambda d: len(d.find_elements(
+            By.CSS_SELECTOR, ".leaflet-basira-labels-pane .basira-label-region")) == 13)
+        # live layers: clusters or single markers for the incidents, and the units
+        wait_for(browser, lambda d: d.find_elements(
+            By.CSS_SELECTOR, ".basira-incident-cluster, path.basira-incident"), message="no incidents drawn")
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".basira-unit, .basira-unit-cluster"))
+        # every cluster icon is on top where it is drawn (nothing swallows its clicks)
+        assert len(browser.find_elements(By.CSS_SELECTOR, ".basira-incident-cluster")) >= 2
+        assert js(browser, """
+            return Array.from(document.querySelectorAll('.basira-incident-cluster')).every(function (c) {
+                var r = c.getBoundingClientRect();
+                var hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+                return hit && hit.closest('.basira-incident-cluster') !== null;
+            });""")
+        # the KPI strip counts the open incidents; the picture is live and marked as demo data
+        wait_for(browser, lambda d: d.find_element(
+            By.CSS_SELECTOR, "[data-kpi=open] .basira-kpi-value").get_attribute("data-value") == "7",
+            message="KPI strip does not show 7 open incidents")
+        assert "is-live" in browser.find_element(By.ID, "live-state").get_attribute("class")
+        assert browser.find_element(By.ID, "live-demo").is_displayed()
+        assert browser.find_element(By.ID, "live-banner").text == ""
+        # attribution, as the ODbL requires
+        attribution = browser.find_element(By.CSS_SELECTOR, ".leaflet-control-attribution")
+        assert "OpenStreetMap" in attribution.text
+        links = [a.get_attribute("href") for a in attribution.find_elements(By.TAG_NAME, "a")]
+        assert "https://www.openstreetmap.org/copyright" in links
+
+        root = browser.find_element(By.ID, "live-root")
+        assert (root.get_attribute("dir"), root.get_attribute("lang")) == ("rtl", "ar")
+        screenshot(browser, "live-ar")
+
+        # language toggle flips the direction and the labels
+        browser.find_element(By.CSS_SELECTOR, "#live-lang input[value=en]").click()
+        wait_for(browser, lambda d: d.find_element(By.ID, "live-root").get_attribute("dir") == "ltr")
+        assert browser.find_element(By.ID, "live-root").get_attribute("lang") == "en"
+        wait_for(browser, lambda d: "Riyadh" in [e.text for e in d.find_elements(
+            By.CSS_SELECTOR, ".basira-label-region")], message="region labels did not switch to English")
+        wait_for(browser, lambda d: "Open incidents" in d.find_element(By.ID, "live-kpis").text)
+        screenshot(browser, "live-en")
+
+        # zoom in as a user would; new data must not move the map back
+        national = map_scale(browser)
+        for _ in range(2):
+            browser.find_element(By.CSS_SELECTOR, ".leaflet-control-zoom-in").click()
+            time.sleep(0.6)
+        zoomed = map_scale(browser)
+        assert zoomed == pytest.approx(4 * national, rel=0.05)
+        feed(client, settings, {Stream.incidents: [incident("MK4", lat="21.42", lon="39.82", ts=now_ms(),
+                                                            description=XSS)]})
+        wait_for(browser, lambda d: d.find_element(
+            By.CSS_SELECTOR, "[data-kpi=open] .basira-kpi-value").get_attribute("data-value") == "8")
+        time.sleep(1.2)  # a few more refreshes
+        assert map_scale(browser) == pytest.approx(zoomed, rel=0.01), "the refresh moved the map"
+
+        # clicking clusters zooms into them, down to single markers
+        for _ in range(8):
+            if browser.find_elements(By.CSS_SELECTOR, "path.basira-incident"):
+                break
+            js(browser, """var c = document.querySelector('.basira-incident-cluster');
+                           if (c) { c.dispatchEvent(new MouseEvent('click', {bubbles: true})); }""")
+            time.sleep(0.8)
+        assert browser.find_elements(By.CSS_SELECTOR, "path.basira-incident"), "could not zoom to markers"
+
+        # a popup shows the untrusted description as text, never as HTML
+        js(browser, """var p = document.querySelector('path.basira-incident'), r = p.getBoundingClientRect();
+                       p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.x + r.width / 2,
+                                                                clientY: r.y + r.height / 2}));""")
+        popup = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".basira-popup-text"))
+        assert "<img src=x" in popup[0].text
+        assert not browser.find_elements(By.CSS_SELECTOR, ".basira-popup img, .basira-popup script")
+        assert js(browser, "return window.__pwned === undefined")
+        screenshot(browser, "live-popup")
+
+        browser.find_element(By.CSS_SELECTOR, "#live-lang input[value=ar]").click()
+        wait_for(browser, lambda d: d.find_element(By.ID, "live-root").get_attribute("dir") == "rtl")
+        assert console_errors(browser) == []
+
+
+@pytest.mark.parametrize("case", ["stale", "down"])
+def test_stale_or_unreachable_store_is_shown_as_such(case, browser, client, settings) -> None:
+    settings = settings.model_copy(update={"refresh_ms": 500, "stale_after_s": 15})
+    if case == "stale":
+        old = now_ms() - 10 * 60_000
+        feed(client, settings, {Stream.incidents: [incident("OLD1", ts=old)]})
+        # The ingest worker was last caught up ten minutes ago (it died then, say).
+        Store.from_settings(settings).mark_caught_up(old)
+    else:
+        settings = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})  # nothing listens
+    browser.get_log("browser")
+
+    with serving(settings) as url:
+        browser.get(url + "/?lang=en")
+        wait_for(browser, lambda d: f"is-{case}" in d.find_element(By.ID, "live-root").get_attribute("class"),
+                 message=f"the page did not show the {case} state")
+        banner = browser.find_element(By.ID, "live-banner").text
+        state = browser.find_element(By.ID, "live-state").text
+        if case == "stale":
+            assert state == "Stale data" and "stale" in banner and "10 min" in banner
+        else:
+            assert state == "Store unreachable" and "cannot be reached" in banner
+        assert "Traceback" not in browser.page_source
+        screenshot(browser, f"live-{case}")
+        assert console_errors(browser) == []
+
+
+def test_a_silent_server_is_shown_as_lost(browser, client, settings) -> None:
+    """When the web server stops answering, the browser itself says the picture is not live."""
+    settings = settings.model_copy(update={"refresh_ms": 400, "stale_after_s": 2})
+    feed(client, settings, {Stream.incidents: [incident("T1")]})
+    browser.get_log("browser")
+    with serving(settings) as url:
+        browser.get(url + "/?lang=en")
+        wait_for(browser, lambda d: d.find_element(
+            By.CSS_SELECTOR, "[data-kpi=open] .basira-kpi-value").get_attribute("data-value") == "1")
+        assert "is-lost" not in browser.find_element(By.ID, "live-watchdog").get_attribute("class")
+        assert console_errors(browser) == []
+    # the server is gone; the page keeps polling in vain
+    wait_for(browser, lambda d: "is-lost" in d.find_element(By.ID, "live-watchdog").get_attribute("class"),
+             timeout=15, message="the page did not notice that the server is gone")
+    watchdog = browser.find_element(By.ID, "live-watchdog")
+    assert watchdog.is_displayed() and "connection to the server is lost" in watchdog.text
+    assert not browser.find_element(By.ID, "live-state").is_displayed()  # no "Live" left showing
+    screenshot(browser, "live-lost")

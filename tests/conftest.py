@@ -97,3 +97,11 @@ def settings(redis_url: str, prefix: str, client: redis.Redis, monkeypatch: pyte
         if name.startswith("BASIRA_"):
             monkeypatch.delenv(name)
     return Settings(redis_url=redis_url, stream_prefix=prefix)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """A headless Debian Chromium at 1366×768 for the module's tests (skipped without chromedriver)."""
+    from tests.browser import chromium
+
+    yield from chromium()

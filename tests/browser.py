@@ -1,0 +1,101 @@
+"""Shared by the browser tests: a headless Debian Chromium, the real app on a free port, helpers.
+
+Nothing is downloaded: Debian's ``chromium`` and ``chromium-driver`` are driven by selenium (the
+``browser`` fixture in ``conftest.py`` skips when chromedriver is absent). Screenshots land in
+``artifacts/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.contract import Stream
+from app.ingest import IngestWorker
+from app.store import Store
+
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script> حريق'
+
+
+def chromium(size: str = "1366,768") -> Iterator[webdriver.Chrome]:
+    """A headless Chromium of the given window size, quit (and its profile removed) afterwards."""
+    if not CHROMEDRIVER.exists():
+        pytest.skip("chromedriver is not installed (Debian: apt install chromium chromium-driver)")
+    profile = tempfile.mkdtemp(prefix="basira-chromium-")
+    options = webdriver.ChromeOptions()
+    if CHROMIUM.exists():
+        options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}", f"--window-size={size}",
+    ):  # fmt: skip
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@contextmanager
+def serving(settings) -> Iterator[str]:
+    """The real app on a free port, for the duration of the block; yields its URL."""
+    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="basira-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def feed(client, settings, entries: dict[Stream, list[dict[str, str]]]) -> None:
+    for stream, items in entries.items():
+        for fields in items:
+            client.xadd(stream.key(settings.stream_prefix), fields)
+    IngestWorker(Store.from_settings(settings), settings).work(burst=True)
+
+
+def wait_for(driver, condition, timeout: float = 20, message: str = ""):
+    """Poll ``condition(driver)`` until truthy. The page re-renders every refresh, so an element found
+    a moment ago may be gone: such misses are retried, not failures."""
+    ignored = (StaleElementReferenceException, NoSuchElementException)
+    return WebDriverWait(driver, timeout, poll_frequency=0.2, ignored_exceptions=ignored).until(
+        lambda d: condition(d), message
+    )
+
+
+def js(driver, script: str, *args):
+    return driver.execute_script(script, *args)
+
+
+def console_errors(driver) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def screenshot(driver, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from .contract import INPUT_STREAMS
 from .settings import ROOT, Settings
 
 log = logging.getLogger("basira")
@@ -165,6 +166,27 @@ def cmd_schemas(args: argparse.Namespace) -> None:
     print(f"wrote {write_settings_doc(ROOT / 'docs' / 'settings.md')}")
 
 
+def cmd_rejected(args: argparse.Namespace) -> None:
+    from .rejected import resubmit, summary
+    from .store import Store
+
+    settings = _settings(args)
+    _require_redis(settings)
+    store = Store.from_settings(settings)
+    if args.resubmit or args.dry_run:
+        n = resubmit(store, reason=args.reason, stream=args.stream, dry_run=args.dry_run)
+        verb = "would re-submit" if args.dry_run else "re-submitted"
+        print(f"{verb} {n} entries to their streams; the ingest worker validates them again.")
+        return
+    counts = summary(store)
+    if not counts:
+        print(f"No rejected entries in {store.keys.rejected}.")
+        return
+    print(f"{sum(counts.values())} rejected entries in {store.keys.rejected}:")
+    for (stream, kind), n in counts.most_common():
+        print(f"{n:8d}  {stream:<16} {kind}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="Basira · بصيرة")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -202,6 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim_flags(simulate)
     simulate.add_argument("--duration", type=float, help="stop after this many seconds")
     simulate.set_defaults(func=cmd_simulate)
+
+    rejected = commands.add_parser("rejected", help="list rejected entries by reason; re-submit them")
+    rejected.add_argument("--resubmit", action="store_true", help="write them back to their streams")
+    rejected.add_argument("--dry-run", action="store_true", help="count what --resubmit would write")
+    rejected.add_argument("--reason", help="only entries whose reason contains this text")
+    rejected.add_argument("--stream", choices=[s.value for s in INPUT_STREAMS], help="only this stream")
+    rejected.set_defaults(func=cmd_rejected)
 
     schemas = commands.add_parser("schemas", help="write the JSON Schemas of the streams")
     schemas.add_argument("--out", default=str(ROOT / "docs" / "schemas"))

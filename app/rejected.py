@@ -1,0 +1,84 @@
+"""The rejected entries: what producers sent that did not follow the contract, and a way back in.
+
+``python -m app rejected`` lists them grouped by reason; ``--resubmit`` writes the original fields
+back to their stream (after the producer's data or Basira's contract was fixed) and removes them
+from ``<prefix>:rejected``. An entry still invalid is simply rejected again, with its reason: the
+resubmission can lose nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import orjson
+
+from .contract import INPUT_STREAMS
+from .store import Store
+
+#: The "(got …)" tail of a reason names the bad value; grouping ignores it.
+_GOT = re.compile(r" \(got .*?\)(?=;|$)")
+
+
+@dataclass(frozen=True)
+class Rejected:
+    entry_id: str  # id in the rejected stream
+    stream: str
+    original_id: str
+    reason: str
+    fields: dict[str, str]
+
+    @property
+    def kind(self) -> str:
+        """The reason without the offending values, for grouping."""
+        return _GOT.sub("", self.reason)
+
+
+def scan(store: Store, batch: int = 1000) -> Iterator[Rejected]:
+    """Every rejected entry, oldest first."""
+    start = "-"
+    while True:
+        chunk = store.client.xrange(store.keys.rejected, min=start, count=batch)
+        for entry_id, raw in chunk:
+            try:
+                fields = orjson.loads(raw.get("fields", "{}"))
+            except orjson.JSONDecodeError:
+                fields = {}
+            yield Rejected(entry_id, raw.get("stream", ""), raw.get("entry_id", ""), raw.get("reason", ""),
+                           fields if isinstance(fields, dict) else {})
+        if len(chunk) < batch:
+            return
+        start = f"({chunk[-1][0]}"
+
+
+def summary(store: Store) -> Counter[tuple[str, str]]:
+    """How many rejected entries per (stream, reason kind)."""
+    return Counter((r.stream, r.kind) for r in scan(store))
+
+
+def resubmit(store: Store, reason: str | None = None, stream: str | None = None,
+             dry_run: bool = False) -> int:
+    """Write matching rejected entries back to their streams; returns how many.
+
+    ``reason`` keeps those whose reason contains the text; ``stream`` those of one input stream
+    (``incidents``…). Each entry is re-added and removed from the rejected stream in one
+    transaction, so an interruption never loses or duplicates one.
+    """
+    known = {s.key(store.keys.prefix) for s in INPUT_STREAMS}
+    wanted_stream = f"{store.keys.prefix}:{stream}" if stream else None
+    count = 0
+    for item in scan(store):
+        if item.stream not in known or (wanted_stream and item.stream != wanted_stream):
+            continue
+        if (reason and reason not in item.reason) or not item.fields:
+            continue
+        count += 1
+        if dry_run:
+            continue
+        pipe = store.client.pipeline(transaction=True)
+        pipe.xadd(item.stream, {k: str(v) for k, v in item.fields.items()})
+        pipe.xdel(store.keys.rejected, item.entry_id)
+        pipe.execute()
+    return count

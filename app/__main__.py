@@ -1,4 +1,4 @@
-"""Basira's commands: ``python -m app {demo,serve,ingest,simulate,schemas}``.
+"""Basira's commands: ``python -m app {demo,serve,ingest,simulate,rejected,schemas,user,token}``.
 
 Each command builds the settings once (environment, then its own flags) and says what it started
 and where to look.
@@ -13,6 +13,8 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+
+import redis
 
 from .contract import INPUT_STREAMS
 from .settings import ROOT, Settings
@@ -45,6 +47,11 @@ def _serve(settings: Settings) -> None:
     url = f"http://{settings.host}:{settings.port}/"
     print(f"Basira · بصيرة is serving at {url}  (API: {url}api/v1/snapshot, metrics: {url}metrics)",
           flush=True)
+    if settings.auth_mode == "off":
+        print("Access control is OFF: anyone who can reach this address sees every region and agency "
+              "(BASIRA_AUTH_MODE=password or header turns it on; see docs/access.md).", flush=True)
+    else:
+        print(f"Access control: {settings.auth_mode} mode.", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -82,6 +89,19 @@ def _simulator(settings: Settings, args: argparse.Namespace, stop: threading.Eve
 
     store = Store.from_settings(settings)
     store.mark_demo()
+    if getattr(args, "backfill_ports", None):
+        from .simulation.port_backfill import backfill_ports
+
+        # Beside the live simulation, not before it: the map fills at once, the port history
+        # (seconds of work) arrives while the viewer looks at it.
+        def backfill() -> None:
+            try:
+                backfill_ports(store, args.backfill_ports, seed=settings.sim_seed)
+            except (redis.RedisError, OSError) as error:
+                if not stop.is_set():  # at shutdown the store goes first: nothing to report
+                    log.error("port history backfill failed: %s", error)
+
+        threading.Thread(target=backfill, name="port-backfill", daemon=True).start()
     run(
         store.client,
         settings.stream_prefix,
@@ -187,6 +207,15 @@ def cmd_rejected(args: argparse.Namespace) -> None:
         print(f"{n:8d}  {stream:<16} {kind}")
 
 
+def _days(text: str) -> int:
+    from .simulation.port_backfill import parse_span
+
+    try:
+        return parse_span(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="Basira · بصيرة")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -207,11 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--backfill", dest="sim_backfill_s", type=float,
                        help="seconds of history to write at start (default 300)")
         p.add_argument("--units", type=int, help="fleet size (default: sized from the rate)")
+        p.add_argument("--backfill-ports", metavar="SPAN", type=_days,
+                       help="first archive this much hourly port history for the forecasts, "
+                       "e.g. 520d or 8w (demo: 520d; 0: none)")
 
     demo = commands.add_parser("demo", help="embedded store + simulator + ingest + web: the whole thing")
     web_flags(demo)
     sim_flags(demo)
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func=cmd_demo, backfill_ports=520)
 
     serve = commands.add_parser("serve", help="the web app alone (needs REDIS_URL)")
     web_flags(serve)
@@ -235,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     schemas = commands.add_parser("schemas", help="write the JSON Schemas of the streams")
     schemas.add_argument("--out", default=str(ROOT / "docs" / "schemas"))
     schemas.set_defaults(func=cmd_schemas)
+
+    from .auth.cli import add_commands  # user, token: the users file of access control
+
+    add_commands(commands)
     return parser
 
 

@@ -18,7 +18,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from werkzeug.exceptions import HTTPException
 
-from .contract import INPUT_STREAMS, ContractError, Scope
+from .auth import scope_for
+from .contract import INPUT_STREAMS, ContractError
 from .services import services
 
 log = logging.getLogger("basira.api")
@@ -31,19 +32,24 @@ def _json(payload: Any, status: int = 200) -> Response:
 
 @api.get("/api/v1/snapshot")
 def snapshot() -> Response:
-    """The live picture of a scope: incidents and units (GeoJSON), ports, KPIs, and its time."""
+    """The live picture of a scope: incidents and units (GeoJSON), ports, KPIs, and its time.
+
+    The scope is the caller's (:func:`app.auth.scope_for`): no region asked means all of theirs; a
+    region or agency beyond it is a 403.
+    """
     try:
-        scope = Scope.parse(request.args.get("region"), request.args.get("agency"))
+        scope = scope_for(request.args.get("region"), request.args.get("agency"), strict=True)
     except ContractError as error:
         return _json({"error": error.reason}, 400)
     store = services().store
     now_ms = int(time.time() * 1000)
     incidents = store.incidents(scope)
     units = store.units(scope)
-    ports = [p for p in store.port_summary(now_ms) if scope.region in (None, p["region"])]
+    ports = [p for p in store.port_summary(now_ms) if p["region"] in scope.regions]
     return _json(
         {
-            "scope": {"region": scope.region, "agency": scope.agency},
+            "scope": {"region": scope.region, "agency": scope.agency,
+                      "regions": list(scope.regions), "agencies": list(scope.agencies)},
             "as_of": store.as_of(),
             "applied_at": store.applied_at(),
             "demo": store.is_demo(),

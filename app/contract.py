@@ -447,10 +447,20 @@ class Scope:
     """What a viewer is looking at: the nation or one region, all agencies or one.
 
     ``None`` means "all". Build it with :meth:`parse` from untrusted input (query strings).
+    ``limit_regions``/``limit_agencies`` narrow what "all" stands for: a commander of two regions
+    who asks for the nation reads only their regions' cells (``app.auth.scope_for`` sets them; an
+    empty tuple stands for nothing at all). Every read goes through :attr:`regions`/:attr:`agencies`.
     """
 
     region: str | None = None
     agency: str | None = None
+    limit_regions: tuple[str, ...] | None = None
+    limit_agencies: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        for chosen, limit in ((self.region, self.limit_regions), (self.agency, self.limit_agencies)):
+            if chosen is not None and limit is not None and chosen not in limit:
+                raise ValueError(f"{chosen!r} lies outside the scope's limit {limit!r}")
 
     @classmethod
     def parse(cls, region: str | None = None, agency: str | None = None) -> Scope:
@@ -465,13 +475,32 @@ class Scope:
 
     @property
     def regions(self) -> tuple[str, ...]:
-        return (self.region,) if self.region else REGION_TOKENS
+        if self.region:
+            return (self.region,)
+        return REGION_TOKENS if self.limit_regions is None else self.limit_regions
 
     @property
     def agencies(self) -> tuple[str, ...]:
-        return (self.agency,) if self.agency else tuple(Agency)
+        if self.agency:
+            return (self.agency,)
+        # plain strings, not the enum: they key JSON objects (orjson takes no str subclass as a key)
+        return tuple(a.value for a in Agency) if self.limit_agencies is None else self.limit_agencies
+
+    def covers(self, region: str | None, agency: str | None = None) -> bool:
+        """True when a thing of ``region`` (and ``agency``, when given) lies inside this scope."""
+        return region in self.regions and (agency is None or agency in self.agencies)
 
     @property
     def token(self) -> str:
-        """A short stable name, for cache keys and logs: ``SA-02:traffic``, ``all:all``."""
-        return f"{self.region or 'all'}:{self.agency or 'all'}"
+        """A short stable name, for cache keys and logs: ``SA-02:traffic``, ``all:all``,
+        ``SA-01+SA-04:all`` (limited), ``none:none`` (nothing)."""
+        regions = _token_part(self.region, self.limit_regions)
+        return f"{regions}:{_token_part(self.agency, self.limit_agencies)}"
+
+
+def _token_part(chosen: str | None, limit: tuple[str, ...] | None) -> str:
+    if chosen:
+        return chosen
+    if limit is None:
+        return "all"
+    return "+".join(limit) if limit else "none"

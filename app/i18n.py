@@ -30,6 +30,44 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Unified 911 operations · live picture",
     },
     "lang.toggle": {"ar": "اللغة", "en": "Language"},
+    # access control (app/auth): the sign-in page, the "access control is off" notice, roles
+    "auth.off": {
+        "ar": "التحكم في الوصول متوقف: كل من يصل إلى هذا الخادم يرى كل البيانات",
+        "en": "Access control is off: anyone who can reach this server sees all the data",
+    },
+    "auth.title": {"ar": "تسجيل الدخول", "en": "Sign in"},
+    "auth.user": {"ar": "اسم المستخدم", "en": "User name"},
+    "auth.password": {"ar": "كلمة المرور", "en": "Password"},
+    "auth.submit": {"ar": "دخول", "en": "Sign in"},
+    "auth.failed": {"ar": "اسم المستخدم أو كلمة المرور غير صحيحة", "en": "Wrong user name or password"},
+    "auth.limited": {
+        "ar": "محاولات كثيرة — أعد المحاولة بعد {seconds} ثانية",
+        "en": "Too many attempts — try again in {seconds} s",
+    },
+    "auth.expired": {
+        "ar": "انتهت صلاحية النموذج — أعد المحاولة",
+        "en": "The form has expired — please try again",
+    },
+    "auth.signed_out": {"ar": "تم تسجيل خروجك", "en": "You have signed out"},
+    "auth.portal": {
+        "ar": "يتم الدخول عبر بوابة الدخول الموحد لجهتك",
+        "en": "Sign in through your organisation's single sign-on portal",
+    },
+    "auth.insecure": {
+        "ar": "هذا الاتصال غير مشفّر، فلن يحتفظ المتصفح بتسجيل دخولك: استخدم عنوان https",
+        "en": "This connection is not encrypted, so the browser will not keep your sign-in: "
+        "use the https address",
+    },
+    "auth.notice": {
+        "ar": "للمصرّح لهم فقط · تُسجَّل عمليات الدخول",
+        "en": "Authorised users only · sign-ins are recorded",
+    },
+    "auth.other": {"ar": "English", "en": "العربية"},
+    "auth.logout": {"ar": "تسجيل الخروج", "en": "Sign out"},
+    "role.wall": {"ar": "شاشة العرض", "en": "Video wall"},
+    "role.commander": {"ar": "قائد", "en": "Commander"},
+    "role.leadership": {"ar": "القيادة", "en": "Leadership"},
+    "role.admin": {"ar": "مسؤول النظام", "en": "Administrator"},
     "demo.badge": {"ar": "بيانات تجريبية · synthetic data", "en": "synthetic data · بيانات تجريبية"},
     "demo.title": {
         "ar": "هذه بيانات مُولَّدة للعرض، وليست بيانات تشغيلية",
@@ -61,18 +99,16 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     # KPI strip
     "kpi.open": {"ar": "البلاغات المفتوحة", "en": "Open incidents"},
-    "kpi.units": {"ar": "الوحدات", "en": "Units"},
     "kpi.dispatch": {"ar": "من الاتصال إلى التوجيه", "en": "Call to dispatch"},
     "kpi.response": {"ar": "من الاتصال إلى الوصول", "en": "Call to on scene"},
     "kpi.answered": {"ar": "مكالمات أُجيبت خلال ١٥ ث", "en": "Calls answered ≤ 15 s"},
-    "kpi.ports": {"ar": "المسافرون عبر المنافذ · آخر ساعة", "en": "Port travellers · last hour"},
     "kpi.median": {"ar": "الوسيط", "en": "median"},
     "kpi.p90": {"ar": "المئين ٩٠: {value}", "en": "90th pct: {value}"},
-    "kpi.target": {"ar": "المعيار ٩٠٪ · {calls} مكالمة/ساعة", "en": "target 90% · {calls} calls/h"},
     "kpi.na": {"ar": "—", "en": "—"},
     # units of time
     "unit.s": {"ar": "{n} ث", "en": "{n} s"},
     "unit.min_s": {"ar": "{m} د {s} ث", "en": "{m} min {s} s"},
+    "unit.min": {"ar": "{m} د", "en": "{m} min"},
     "unit.h_min": {"ar": "{h} س {m} د", "en": "{h} h {m} min"},
     "unit.d_h": {"ar": "{d} يوم {h} س", "en": "{d} d {h} h"},
     # legends and popups
@@ -97,6 +133,102 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Cluster (colour of its most urgent)",
     },
     "unit.heading_legend": {"ar": "السهم يشير إلى اتجاه الحركة", "en": "Arrow points along the heading"},
+    # layers: regions (choropleth), heatmap, border ports, 911 calls; unit trails and links
+    "layer.regions": {"ar": "البلاغات المفتوحة حسب المنطقة", "en": "Open incidents by region"},
+    "layer.heatmap": {"ar": "كثافة البلاغات", "en": "Incident density"},
+    "layer.ports": {"ar": "المنافذ الحدودية", "en": "Border ports"},
+    "layer.calls": {"ar": "مكالمات ٩١١ حسب المنطقة", "en": "911 calls by region"},
+    "regions.open": {"ar": "البلاغات المفتوحة", "en": "Open incidents"},
+    "regions.p1": {"ar": "منها أولوية ١", "en": "of which priority 1"},
+    "regions.rate": {"ar": "لكل ١٠٠ ألف نسمة", "en": "per 100,000 people"},
+    "regions.population": {"ar": "السكان", "en": "Population"},
+    "regions.switch": {"ar": "البلاغات المفتوحة حسب المنطقة", "en": "Open incidents by region"},
+    "regions.measure.rate": {"ar": "لكل ١٠٠ ألف نسمة", "en": "per 100,000 people"},
+    "regions.measure.open": {"ar": "العدد", "en": "count"},
+    "regions.population_note": {
+        "ar": "السكان: مجموع سكان مدن المنطقة التي يبلغ سكانها ١٥ ألفًا فأكثر (GeoNames)، لا التعداد",
+        "en": "Population: the region's towns of 15,000+ people (GeoNames), not the census",
+    },
+    "regions.legend.low": {"ar": "أقل البلاغات المفتوحة", "en": "Fewest open incidents"},
+    "regions.legend.scale": {
+        "ar": "لكل ١٠٠ ألف نسمة أو بالعدد: يُختار على الخريطة مع الفئات",
+        "en": "Per 100,000 people or count: chosen on the map, with the classes",
+    },
+    "regions.legend.high": {"ar": "أكثر البلاغات المفتوحة", "en": "Most open incidents"},
+    "heat.hours": {"ar": "{n} س", "en": "{n} h"},
+    "heat.last": {"ar": "خلال آخر {window}", "en": "in the last {window}"},
+    "heat.count": {"ar": "بلاغات فُتحت", "en": "Incidents opened"},
+    "heat.switch": {"ar": "كثافة البلاغات المفتوحة خلال آخر", "en": "Incidents opened in the last"},
+    "heat.note": {
+        "ar": "عدد البلاغات في كل خلية سداسية؛ اللون نسبةً إلى أكثر الخلايا ازدحامًا",
+        "en": "Incidents per hexagon; colours relative to the busiest hexagon",
+    },
+    "heat.legend.low": {"ar": "كثافة منخفضة", "en": "Low density"},
+    "heat.legend.window": {
+        "ar": "خلايا سداسية (H3): آخر ساعة أو ٦ أو ٢٤ ساعة، تُختار على الخريطة",
+        "en": "Hexagons (H3): last 1, 6 or 24 h, chosen on the map",
+    },
+    "heat.legend.high": {"ar": "كثافة عالية", "en": "High density"},
+    "port.kind.air": {"ar": "مطار", "en": "Airport"},
+    "port.kind.sea": {"ar": "ميناء بحري", "en": "Seaport"},
+    "port.kind.land": {"ar": "منفذ بري", "en": "Land crossing"},
+    "port.wait.ok": {"ar": "انتظار أقل من ١٥ دقيقة", "en": "Wait under 15 min"},
+    "port.wait.busy": {"ar": "انتظار ١٥–٤٥ دقيقة", "en": "Wait 15–45 min"},
+    "port.wait.long": {"ar": "انتظار ٤٥ دقيقة فأكثر", "en": "Wait 45 min or more"},
+    "port.wait.none": {"ar": "لا يُبلَّغ عن الانتظار", "en": "No wait reported"},
+    "port.arrivals": {"ar": "القادمون · آخر ساعة", "en": "Arrivals · last hour"},
+    "port.departures": {"ar": "المغادرون · آخر ساعة", "en": "Departures · last hour"},
+    "port.wait_now": {"ar": "زمن الانتظار الآن", "en": "Queue wait now"},
+    "port.minutes": {"ar": "د", "en": "min"},
+    "port.quiet": {"ar": "لا بيانات في آخر ساعتين", "en": "No reports in the last 2 hours"},
+    "port.open_panel": {"ar": "انقر لعرض الحركة كل ساعة", "en": "Click for the hourly traffic"},
+    "port.size_legend": {
+        "ar": "الحجم بعدد المسافرين في آخر ساعة؛ الحلقة الرمادية: منفذ بلا بيانات",
+        "en": "Size: travellers in the last hour; grey ring: a port with no reports",
+    },
+    "calls.total": {"ar": "المكالمات · آخر ساعة", "en": "Calls · last hour"},
+    "calls.answered": {"ar": "أُجيب عنها", "en": "Answered"},
+    "calls.within15": {"ar": "خلال ١٥ ث (المعيار ٩٠٪)", "en": "Within 15 s (target 90%)"},
+    "calls.within20": {"ar": "خلال ٢٠ ث (المعيار ٩٥٪)", "en": "Within 20 s (target 95%)"},
+    "calls.abandoned": {"ar": "متروكة", "en": "Abandoned"},
+    "calls.mean": {"ar": "متوسط زمن الرد", "en": "Mean time to answer"},
+    "calls.seconds": {"ar": "ث", "en": "s"},
+    "calls.status.meets": {"ar": "يحقق معيار NENA", "en": "Meets the NENA standard"},
+    "calls.status.near": {"ar": "قريب من المعيار", "en": "Close to the standard"},
+    "calls.status.below": {"ar": "دون المعيار", "en": "Below the standard"},
+    "calls.size_legend": {
+        "ar": "الحجم بعدد المكالمات في آخر ساعة (الرقم داخله)",
+        "en": "Size: calls in the last hour (the number inside)",
+    },
+    "unit.trail_legend": {"ar": "المسار الأخير للوحدة", "en": "Recent track of a unit"},
+    "unit.link_legend": {
+        "ar": "عند المرور: الوحدة ↔ البلاغ المكلّفة به", "en": "On hover: unit ↔ the incident it is sent to"
+    },
+    "incident.pulse_legend": {
+        "ar": "بلاغ حرج جديد (ينبض دقيقتين)", "en": "New priority-1 incident (pulses for 2 min)"
+    },
+    # the border-port panel
+    "portpanel.close": {"ar": "إغلاق", "en": "Close"},
+    "portpanel.region": {"ar": "المنطقة", "en": "Region"},
+    "portpanel.wait": {"ar": "زمن الانتظار الآن", "en": "Queue wait now"},
+    "portpanel.no_wait": {"ar": "لا يُبلَّغ عنه", "en": "not reported"},
+    "portpanel.arrivals": {"ar": "القادمون كل ساعة", "en": "Arrivals per hour"},
+    "portpanel.departures": {"ar": "المغادرون كل ساعة", "en": "Departures per hour"},
+    "portpanel.week_ago": {"ar": "الساعات نفسها قبل أسبوع", "en": "Same hours a week earlier"},
+    "portpanel.hour_axis": {"ar": "الساعة (بتوقيت الرياض)", "en": "Hour (Riyadh time)"},
+    "portpanel.now_so_far": {"ar": "الساعة الحالية حتى الآن", "en": "current hour, so far"},
+    "portpanel.last_24h": {
+        "ar": "آخر ٢٤ ساعة حسب فئة المسافر، والخط المتقطع: الساعات نفسها قبل أسبوع",
+        "en": "Last 24 hours by traveller category; dashed: the same hours a week earlier",
+    },
+    "portpanel.down": {
+        "ar": "تعذّر الاتصال بمخزن البيانات — لا يمكن عرض حركة المنفذ الآن",
+        "en": "The data store cannot be reached — the port's traffic cannot be shown now",
+    },
+    "traveller.citizen": {"ar": "مواطنون", "en": "Citizens"},
+    "traveller.resident": {"ar": "مقيمون", "en": "Residents"},
+    "traveller.visitor": {"ar": "زوار", "en": "Visitors"},
+    "traveller.pilgrim": {"ar": "حجاج ومعتمرون", "en": "Pilgrims"},
     # priorities
     "priority.1": {"ar": "أولوية ١ · حرجة", "en": "Priority 1 · critical"},
     "priority.2": {"ar": "أولوية ٢ · عالية", "en": "Priority 2 · high"},
@@ -136,6 +268,138 @@ STRINGS: dict[str, dict[str, str]] = {
     "category.vandalism": {"ar": "تخريب", "en": "Vandalism"},
     "category.traffic_violation": {"ar": "مخالفة مرورية", "en": "Traffic violation"},
     "category.other": {"ar": "أخرى", "en": "Other"},
+    # the command view: where you are (drill-down), the pickers, the incident list and details
+    "scope.national": {"ar": "الوطني", "en": "National"},
+    "scope.nav": {"ar": "نطاق العرض", "en": "Scope"},
+    "scope.region": {"ar": "المنطقة", "en": "Region"},
+    "scope.agency": {"ar": "الجهة", "en": "Agency"},
+    "scope.all_regions": {"ar": "كل المناطق", "en": "All regions"},
+    "scope.all_agencies": {"ar": "كل الجهات", "en": "All agencies"},
+    "scope.incident": {"ar": "البلاغ {id}", "en": "Incident {id}"},
+    "list.title": {"ar": "البلاغات المفتوحة", "en": "Open incidents"},
+    "list.order": {"ar": "الأعلى أولوية ثم الأقدم", "en": "most urgent, then oldest"},
+    "list.more": {"ar": "يُعرض {shown} من {total}", "en": "showing {shown} of {total}"},
+    "list.empty": {"ar": "لا توجد بلاغات مفتوحة في هذا النطاق", "en": "No open incidents in this scope"},
+    "list.age": {"ar": "منذ {age}", "en": "{age} ago"},
+    "list.now": {"ar": "الآن", "en": "just now"},
+    "detail.back": {"ar": "العودة إلى القائمة", "en": "Back to the list"},
+    "detail.missing": {
+        "ar": "لم يُعثر على هذا البلاغ: ربما أُغلق وخرج من السجل",
+        "en": "This incident was not found: it may have closed and left the history",
+    },
+    "detail.description": {"ar": "الوصف", "en": "Description"},
+    "detail.no_description": {"ar": "لا يوجد وصف", "en": "No description"},
+    "detail.region": {"ar": "المنطقة", "en": "Region"},
+    "detail.opened": {"ar": "فُتح", "en": "Opened"},
+    "detail.dispatched": {"ar": "وُجّهت وحدة", "en": "Dispatched"},
+    "detail.on_scene": {"ar": "الوصول إلى الموقع", "en": "On scene"},
+    "detail.units": {"ar": "الوحدات", "en": "Units"},
+    "detail.after": {"ar": "{time} (بعد {delay})", "en": "{time} (after {delay})"},
+    # the command view's KPIs against their targets
+    "kpi.units_available": {"ar": "الوحدات · متاحة / مشغولة", "en": "Units · available / busy"},
+    "kpi.available": {"ar": "متاحة", "en": "available"},
+    "kpi.busy": {"ar": "مشغولة", "en": "busy"},
+    "kpi.vs_target": {
+        "ar": "المئين ٩٠: {p90} · المستهدف ≤ {target}", "en": "90th pct {p90} · target ≤ {target}"
+    },
+    "kpi.answered_detail": {
+        "ar": "المعيار ٩٠٪ · ≤ ٢٠ ث: {share20} (٩٥٪) · {calls} مكالمة/ساعة",
+        "en": "target 90% · ≤ 20 s: {share20} (95%) · {calls} calls/h",
+    },
+    "kpi.travellers": {"ar": "المسافرون عبر المنافذ", "en": "Port travellers"},
+    "kpi.last_hour": {"ar": "آخر ساعة", "en": "last hour"},
+    "kpi.week": {"ar": "الساعة نفسها قبل أسبوع: {value}", "en": "same hour last week: {value}"},
+    "agency_short.patrol": {"ar": "الدوريات", "en": "Patrols"},
+    "agency_short.traffic": {"ar": "المرور", "en": "Traffic"},
+    "agency_short.road_security": {"ar": "أمن الطرق", "en": "Road sec."},
+    "agency_short.civil_defense": {"ar": "الدفاع المدني", "en": "Civil def."},
+    "agency_short.red_crescent": {"ar": "الهلال الأحمر", "en": "Red Crescent"},
+    # the video wall (/wall) and the exhibition kiosk (/demo)
+    "place.national": {"ar": "المملكة العربية السعودية", "en": "Saudi Arabia"},
+    "wall.tour": {"ar": "جولة المناطق", "en": "Region tour"},
+    "wall.paused": {"ar": "الجولة متوقفة: بلاغ حرج جديد", "en": "Tour paused: new critical incident"},
+    "wall.alert": {"ar": "بلاغ حرج جديد · أولوية ١", "en": "New critical incident · priority 1"},
+    "wall.alert_age": {"ar": "منذ فتحه", "en": "Open for"},
+    "wall.more": {"ar": "و{n} بلاغات حرجة جديدة أخرى", "en": "+{n} more new critical incidents"},
+    "wall.critical": {"ar": "بلاغات حرجة", "en": "Critical open"},
+    "wall.units_free": {"ar": "وحدات متاحة", "en": "Units available"},
+    "wall.ranking": {"ar": "البلاغات المفتوحة حسب المنطقة", "en": "Open incidents by region"},
+    "wall.region": {"ar": "المنطقة", "en": "Region"},
+    "wall.open_short": {"ar": "مفتوحة", "en": "Open"},
+    "wall.free_short": {"ar": "متاحة", "en": "Free"},
+    "wall.feed": {"ar": "أحدث البلاغات الحرجة", "en": "Latest critical incidents"},
+    "wall.feed_none": {
+        "ar": "لا بلاغات حرجة في آخر ٣٠ دقيقة", "en": "No critical incidents in the last 30 min"
+    },
+    "wall.headline.stale": {"ar": "البيانات ليست حية", "en": "NOT LIVE · STALE DATA"},
+    "wall.headline.down": {"ar": "البيانات ليست حية", "en": "NOT LIVE · NO DATA STORE"},
+    "wall.headline.empty": {"ar": "لا توجد بيانات", "en": "NO DATA"},
+    "wall.last_live": {"ar": "آخر صورة حية قبل {age}", "en": "Last live picture {age} ago"},
+    "kiosk.refused.title": {
+        "ar": "هذه الشاشة لعرض البيانات التجريبية فقط",
+        "en": "This screen only shows demonstration data",
+    },
+    "kiosk.refused.body": {
+        "ar": "مخزن البيانات المتصل بها غير مُعلَّم كمخزن تجريبي، لذلك لا يُعرض منه شيء هنا. "
+        "شاشات المعارض لا تعرض بيانات تشغيلية أبدًا.",
+        "en": "The data store it is connected to is not marked as a demonstration store, so nothing "
+        "from it is shown here. Exhibition screens never show operational data.",
+    },
+    "kiosk.unverified.body": {
+        "ar": "تعذّر الاتصال بمخزن البيانات للتحقق من أنه تجريبي، لذلك لا يُعرض شيء.",
+        "en": "The data store could not be reached to confirm that it holds demonstration data, "
+        "so nothing is shown.",
+    },
+    "kiosk.refused.hint": {"ar": "لتشغيل عرض تجريبي:", "en": "To run a demonstration:"},
+    "kiosk.pause": {"ar": "إيقاف مؤقت", "en": "Pause"},
+    "kiosk.play": {"ar": "تشغيل", "en": "Play"},
+    "kiosk.prev": {"ar": "السابق", "en": "Previous"},
+    "kiosk.next": {"ar": "التالي", "en": "Next"},
+    "kiosk.regions": {"ar": "المناطق", "en": "Regions"},
+    "kiosk.paused": {"ar": "متوقف · يُستأنف العرض تلقائيًا", "en": "Paused · the tour resumes by itself"},
+    "kiosk.region_body": {
+        "ar": "البلاغات المفتوحة والوحدات الميدانية في هذه المنطقة، لحظة بلحظة.",
+        "en": "Open incidents and field units in this region, as they happen.",
+    },
+    "kiosk.on_scene": {"ar": "وحدات في الموقع", "en": "Units on scene"},
+    "kiosk.response": {"ar": "زمن الوصول · الوسيط", "en": "Time to scene · median"},
+    "kiosk.arrivals": {"ar": "القادمون · آخر ساعة", "en": "Arrivals · last hour"},
+    "kiosk.departures": {"ar": "المغادرون · آخر ساعة", "en": "Departures · last hour"},
+    "kiosk.wait": {"ar": "زمن الانتظار", "en": "Queue wait"},
+    "kiosk.answered20": {"ar": "مكالمات أُجيبت خلال ٢٠ ث", "en": "Calls answered ≤ 20 s"},
+    "kiosk.calls": {"ar": "مكالمات ٩١١ · آخر ساعة", "en": "911 calls · last hour"},
+    "kiosk.target": {"ar": "المعيار {target}", "en": "standard {target}"},
+    "story.national.title": {"ar": "المملكة في لمحة واحدة", "en": "The whole Kingdom at a glance"},
+    "story.national.body": {
+        "ar": "كل بلاغ يصل إلى ٩١١ وكل وحدة ميدانية في المناطق الثلاث عشرة، على خريطة حية واحدة.",
+        "en": "Every 911 incident and every field unit in the 13 regions, on one live map.",
+    },
+    "story.makkah.title": {"ar": "موسم الحج والعمرة: مكة المكرمة", "en": "Hajj and Umrah season: Makkah"},
+    "story.makkah.body": {
+        "ar": "ملايين الحجاج والمعتمرين في أيام معدودة: يرى المركز كل بلاغ وأقرب الوحدات إليه، "
+        "فيصل العون بسرعة.",
+        "en": "Millions of pilgrims in a few days: the center sees every incident and the nearest "
+        "units, so help arrives fast.",
+    },
+    "story.causeway.title": {"ar": "ذروة السفر: جسر الملك فهد", "en": "Travel peak: King Fahd Causeway"},
+    "story.causeway.body": {
+        "ar": "القادمون والمغادرون كل ساعة وزمن الانتظار، ليخطط القادة للموظفين والمسارات.",
+        "en": "Arrivals and departures every hour, and the queue wait, so leaders can plan staff "
+        "and lanes.",
+    },
+    "story.jeddah.title": {
+        "ar": "وصول الحجاج: مطار الملك عبدالعزيز الدولي بجدة",
+        "en": "Pilgrims arriving: King Abdulaziz International Airport, Jeddah",
+    },
+    "story.jeddah.body": {
+        "ar": "في المواسم تبلغ أعداد الواصلين ذروتها، وتظهر الأرقام لحظة بلحظة.",
+        "en": "In the seasons arrivals peak, and the figures update as they happen.",
+    },
+    "story.calls.title": {"ar": "٩١١: سرعة الرد", "en": "911: how fast calls are answered"},
+    "story.calls.body": {
+        "ar": "المعيار الدولي (NENA): أن يُرد على ٩٠٪ من المكالمات خلال ١٥ ثانية، و٩٥٪ خلال ٢٠ ثانية.",
+        "en": "The NENA standard: 90% of calls answered within 15 seconds, 95% within 20.",
+    },
 }
 
 
@@ -200,6 +464,8 @@ def fmt_duration(seconds: float | None, lang: str) -> str:
     total = max(0, round(seconds))
     if total < 60:
         text = t("unit.s", lang, n=total)
+    elif total < 3600 and total % 60 == 0:
+        text = t("unit.min", lang, m=total // 60)  # "10 min", not "10 min 0 s"
     elif total < 3600:
         text = t("unit.min_s", lang, m=total // 60, s=total % 60)
     elif total < 86_400:

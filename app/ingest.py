@@ -2,8 +2,10 @@
 
 Read it top to bottom, like rq's worker: set-up (consumer groups, signal handlers), then a loop —
 stop flag, take over entries a dead consumer left behind, a blocking batched read, validate, assign
-regions, commit — and teardown in ``finally``. Redis outages are handled in one place with capped
-back-off. ``work(burst=True)`` drains what is there and returns, which is how tests run it.
+regions, commit — and teardown in ``finally``. On a backlog the commit of one round runs on a
+second thread while the next round is validated (:class:`Committer`). Redis outages are handled in
+one place with capped back-off. ``work(burst=True)`` drains what is there and returns, which is how
+tests run it.
 
 This module must never import Dash: workers run where no web stack is installed or wanted.
 """
@@ -15,11 +17,13 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import redis
 
-from .contract import INPUT_STREAMS, OUTSIDE, ContractError, Stream, parse
+from .contract import INPUT_STREAMS, OUTSIDE, ContractError, Stream
+from .fastparse import parse
 from .geo import region_index
 from .settings import Settings
 from .store import Batch, Store
@@ -33,6 +37,60 @@ HEARTBEAT_EVERY_S = 0.5
 #: Back-off after a Redis error: starts here, doubles, stops growing at the cap (seconds).
 BACKOFF_START_S = 0.2
 BACKOFF_CAP_S = 10.0
+
+
+class Committer:
+    """Commits batches on a thread of its own, in order, one round at a time.
+
+    While Redis applies one round of batches (each a MULTI/EXEC of scripts), the worker's thread
+    reads and validates the next, so the two overlap instead of taking turns — on a backlog only:
+    a round that does not fill its batches is committed and waited for at once (nothing is held
+    back while the next read blocks). At most one round is in flight: :meth:`submit` first waits
+    for the previous one and re-raises its error in the worker's thread, where the loop's back-off
+    handles it (the failed round's entries, and those of the round just read, stay pending and
+    are reclaimed). Each commit is as atomic as before; rounds overlap only with validation,
+    never with each other.
+    """
+
+    def __init__(self, store: Store, group: str, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.group = group
+        self.clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit")
+        self._in_flight: Future[list[Batch]] | None = None
+
+    def submit(self, batches: list[Batch]) -> list[Batch]:
+        """Wait for the round in flight, then start committing ``batches``; returns the finished round.
+
+        When the round in flight failed, its error is raised and ``batches`` are not started.
+        """
+        done = self.wait()
+        if batches:
+            self._in_flight = self._pool.submit(self._commit, batches)
+        return done
+
+    def wait(self) -> list[Batch]:
+        """The round in flight, once committed (``[]`` when there is none)."""
+        in_flight, self._in_flight = self._in_flight, None
+        return in_flight.result() if in_flight is not None else []
+
+    def close(self, held: list[Batch]) -> list[Batch]:
+        """Commit what is in flight and ``held``, then stop the thread; errors are logged, not raised
+        (what was not committed stays pending, to be reclaimed). Returns the batches committed."""
+        done: list[Batch] = []
+        try:
+            done += self.submit(held)
+            done += self.wait()
+        except (redis.RedisError, OSError) as error:
+            log.warning("could not commit the last batches (%s); they will be reclaimed", error)
+        finally:
+            self._pool.shutdown(wait=True)
+        return done
+
+    def _commit(self, batches: list[Batch]) -> list[Batch]:
+        for batch in batches:
+            self.store.commit(batch, self.group, now_ms=int(self.clock() * 1000))
+        return batches
 
 
 class IngestWorker:
@@ -64,6 +122,9 @@ class IngestWorker:
         next_reclaim = 0.0
         next_maintenance = 0.0
         next_heartbeat = 0.0
+        committer = Committer(self.store, self.group, self.clock)
+        # Validated batches of a full round, committed after the next read (see Committer).
+        held: list[Batch] = []
         log.info("ingest worker %s started (group %s, prefix %s)", self.consumer, self.group,
                  self.store.keys.prefix)
         try:
@@ -73,19 +134,29 @@ class IngestWorker:
                     now = self.clock()
                     got = 0
                     if now >= next_reclaim or burst:
+                        # Commit what this worker holds first, or it could take its own entries over.
+                        self._tally(committer.submit(held))
+                        held = []
+                        self._tally(committer.wait())
                         got += self.reclaim_stale()
                         next_reclaim = now + self.settings.reclaim_idle_ms / 2000
-                    block = None if burst else self.settings.ingest_block_ms
-                    full = False
-                    for stream, entries in self.store.read_new(
-                        self.group, self.consumer, self.settings.ingest_batch, block
-                    ):
-                        got += self.process(stream, entries)
-                        full = full or len(entries) >= self.settings.ingest_batch
-                    if not full and now >= next_heartbeat:
-                        # Nothing left unread this round: the picture is as current as it can be.
-                        self.store.mark_caught_up(int(self.clock() * 1000))
-                        next_heartbeat = now + HEARTBEAT_EVERY_S
+                    # With batches held there is a backlog: read on at once, never block.
+                    size = self.settings.ingest_batch
+                    block = None if burst or held else self.settings.ingest_block_ms
+                    replies = self.store.read_new(self.group, self.consumer, size, block)
+                    self._tally(committer.submit(held))  # Redis applies these ...
+                    held = []
+                    batches = [self.prepare(stream, entries) for stream, entries in replies if entries]
+                    got += sum(batch.size for batch in batches)  # ... while these are validated
+                    if any(len(entries) >= size for _stream, entries in replies):
+                        held = batches
+                    else:
+                        self._tally(committer.submit(batches))
+                        self._tally(committer.wait())
+                        if now >= next_heartbeat:
+                            # Nothing left unread, all of it applied: the picture is as current as it can be.
+                            self.store.mark_caught_up(int(self.clock() * 1000))
+                            next_heartbeat = now + HEARTBEAT_EVERY_S
                     if now >= next_maintenance:
                         self.maintain()
                         next_maintenance = now + MAINTENANCE_EVERY_S
@@ -100,14 +171,15 @@ class IngestWorker:
                     if not burst:
                         self._ensure_groups_quietly()
                 except redis.ResponseError as error:
-                    # e.g. OOM at maxmemory: nothing was applied or acknowledged; the entries stay
-                    # pending and are retried after the back-off.
+                    # e.g. OOM at maxmemory: nothing of the failed commit was applied or acknowledged;
+                    # its entries stay pending and are reclaimed after the back-off.
                     log.error("Redis refused a write (%s); retrying in %.1f s", error, backoff)
                     self.stopping.wait(backoff)
                     backoff = min(backoff * 2, BACKOFF_CAP_S)
                     if burst:
                         raise
         finally:
+            self._tally(committer.close(held))
             log.info("ingest worker %s stopped: %d applied, %d rejected", self.consumer,
                      self.applied, self.rejected)
         return handled
@@ -137,6 +209,13 @@ class IngestWorker:
         """Validate a batch of one stream, assign regions, and commit it with its acknowledgement."""
         if not entries:
             return 0
+        batch = self.prepare(stream, entries)
+        self.store.commit(batch, self.group, now_ms=int(self.clock() * 1000))
+        self._tally([batch])
+        return len(entries)
+
+    def prepare(self, stream: Stream, entries: list[tuple[str, dict[str, str]]]) -> Batch:
+        """Validate a batch of one stream and assign regions: everything but the commit."""
         now_ms = int(self.clock() * 1000)
         batch = Batch(stream)
         for entry_id, fields in entries:
@@ -147,10 +226,7 @@ class IngestWorker:
                 continue
             batch.events.append((entry_id, event, self._explicit_region(stream, event)))
         self._assign_regions(batch)
-        self.store.commit(batch, self.group, now_ms=now_ms)
-        self.applied += len(batch.events)
-        self.rejected += len(batch.rejected)
-        return len(entries)
+        return batch
 
     def maintain(self) -> None:
         """Keep Redis memory bounded: trim the streams, forget expired history."""
@@ -162,11 +238,18 @@ class IngestWorker:
 
     # -- helpers -----------------------------------------------------------------------------
 
+    def _tally(self, batches: list[Batch]) -> None:
+        for batch in batches:
+            self.applied += len(batch.events)
+            self.rejected += len(batch.rejected)
+
     def _explicit_region(self, stream: Stream, event: object) -> str | None:
         if stream is Stream.ports:
             return self.store.ports[event.port].region  # type: ignore[attr-defined]
+        if stream is Stream.units:
+            return None  # units carry no region (and asking a pydantic model for one is slow)
         # A producer's explicit region wins over the (coarse in places) polygons.
-        return getattr(event, "region", None)
+        return event.region  # type: ignore[attr-defined]
 
     def _assign_regions(self, batch: Batch) -> None:
         """Fill in missing regions with one vectorised point-in-polygon call for the batch."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,11 @@ class Settings(BaseSettings):
     )
     ports_file: Path = Field(
         default=DATA_DIR / "ksa_ports.csv", description="Table of border ports (id, names, kind, …)."
+    )
+    ports_planning_file: Path = Field(
+        default=DATA_DIR / "ksa_port_planning.csv",
+        description="Each port's planning assumptions (counters, lanes, processing times, wait target, "
+        "roster per shift) for the staffing plan; see docs/ports.md.",
     )
     cities_file: Path = Field(
         default=DATA_DIR / "ksa_cities.csv",
@@ -118,4 +124,101 @@ class Settings(BaseSettings):
     sim_seed: int = Field(default=7, description="Simulator: random seed (same seed, same events).")
     language: str = Field(
         default="ar", pattern="^(ar|en)$", description="Default language of the pages."
+    )
+    # --- the command view's KPI targets ---
+    dispatch_target_s: float = Field(
+        default=90.0,
+        gt=0,
+        description="Target for call-to-dispatch (s): the KPI is green while 90% of incidents are "
+        "dispatched within it, amber while only the median is, red beyond (NFPA 1221 allows 64 s to "
+        "process 90% of alarms, plus the call-taking).",
+    )
+    response_target_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Target for call-to-on-scene (s): the KPI is green while 90% of incidents have a unit "
+        "on scene within it, amber while only the median does, red beyond.",
+    )
+    # --- the video wall (/wall) and the exhibition kiosk (/demo) ---
+    wall_language: str = Field(
+        default="ar", pattern="^(ar|en)$", description="Language of the video wall (`/wall?lang=` overrides)."
+    )
+    tour_interval_s: float = Field(
+        default=20.0,
+        ge=1,
+        description="Video wall: seconds on each stop of its tour (the nation, then each region).",
+    )
+    wall_alert_s: float = Field(
+        default=60.0,
+        ge=2,
+        description="Video wall: longest a new priority-1 incident holds the tour (it is released earlier, "
+        "after at least 10 s, once the incident is dispatched).",
+    )
+    kiosk_chapter_s: float = Field(
+        default=15.0, ge=2, description="Exhibition kiosk: seconds on each chapter of its attract loop."
+    )
+    kiosk_idle_s: float = Field(
+        default=45.0, ge=2, description="Exhibition kiosk: seconds without a touch before the loop resumes."
+    )
+    # --- access control (docs/access.md) ---
+    auth_mode: Literal["off", "password", "header"] = Field(
+        default="off",
+        description="Who may see what: `off` (anyone sees everything; the demo's default, said at start-up "
+        "and on the pages), `password` (users of `users_file` sign in at /login), `header` (a single-sign-on "
+        "proxy at `trusted_proxies` names the user in headers). API tokens work in both modes that are on.",
+    )
+    users_file: Path | None = Field(
+        default=None,
+        description="TOML or JSON file of users (hashed passwords), API tokens (hashed) and their roles "
+        "and scopes; written by `python -m app user|token`, re-read when it changes.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs the session cookies. Unset: a random key per process (a warning says so): "
+        "sessions then end when the process restarts and do not span several web workers.",
+    )
+    cookie_secure: bool = Field(
+        default=True,
+        description="Send the session cookie over HTTPS only (and send HSTS on HTTPS requests). Turn off "
+        "only for a plain-HTTP trial on a private network.",
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, description="A sign-in lasts this long (a shift), then the user signs in again."
+    )
+    wall_session_hours: float = Field(
+        default=720.0,
+        gt=0,
+        description="A `wall` account's sign-in lasts this long (nobody is at its keyboard).",
+    )
+    login_attempts_per_minute: int = Field(
+        default=5,
+        ge=1,
+        description="Sign-in attempts allowed per minute from one address, and for one user name.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies trusted to name the "
+        "user (`header` mode) and the client's address (X-Forwarded-For, X-Forwarded-Proto).",
+    )
+    auth_header_prefix: str = Field(
+        default="X-Remote-",
+        pattern=r"^[A-Za-z0-9-]{1,40}$",
+        description="`header` mode: the proxy's headers are this prefix plus User, Role, Regions and "
+        "Agencies (regions and agencies comma-separated; without Role, the user's entry in `users_file` "
+        "says).",
+    )
+    metrics_open: bool = Field(
+        default=False,
+        description="With access control on, `/metrics` still needs a national account or token unless "
+        "this is true (a scraper on a private network).",
+    )
+    csp: bool = Field(
+        default=True,
+        description="Send the Content-Security-Policy header (scripts only from this server and Dash's "
+        "hashed inline scripts).",
+    )
+    audit_max_entries: int = Field(
+        default=100_000,
+        ge=1000,
+        description="Entries kept (about) in the audit trail stream `<prefix>:audit`.",
     )

@@ -272,6 +272,10 @@ window.basira = Object.assign({}, window.basira, (function () {
 
     return {
         escapeHtml: escapeHtml,
+        el: el,
+        localDigits: localDigits,
+        hideoutOf: hideoutOf,
+        openPopup: openPopup,
         notSaudi: notSaudi,
         neighbourStyle: neighbourStyle,
         regionStyle: regionStyle,

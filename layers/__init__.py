@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from .base import LIVE_PART, Layer, Legend, LegendEntry, MapContext, ReadCache, part_id
 from .basemap import Basemap
+from .calls import Calls
+from .heatmap import Heatmap
 from .incidents import Incidents
+from .ports import Ports
+from .regions import Regions
 from .units import Units
 
-LAYERS: tuple[Layer, ...] = (Basemap(), Units(), Incidents())
+LAYERS: tuple[Layer, ...] = (Basemap(), Regions(), Heatmap(), Calls(), Ports(), Units(), Incidents())
 
 __all__ = [
     "LAYERS",

@@ -86,6 +86,11 @@ class Layer:
     live: ClassVar[bool] = False
     #: Credit the map must show while the layer is drawn (HTML for Leaflet's attribution control).
     attribution: ClassVar[str | None] = None
+    #: A base map: drawn beneath every overlay and chosen (not switched off) in a page's layer
+    #: control; with a single base map the control does not list it, so it is always on.
+    base: ClassVar[bool] = False
+    #: Whether an overlay is switched on when a page opens (the layer control can change it).
+    shown: ClassVar[bool] = True
 
     @property
     def title(self) -> Mapping[str, str]:

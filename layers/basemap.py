@@ -61,6 +61,7 @@ class Basemap(Layer):
     key = "basemap"
     title_key = "layer.basemap"
     attribution = OSM_ATTRIBUTION
+    base = True
 
     def component(self, ctx: MapContext) -> list[Component]:
         hideout = self.hideout(ctx.lang, ctx.settings)

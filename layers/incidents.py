@@ -6,6 +6,11 @@ largest); each cluster takes the colour of the most urgent incident inside it, s
 incident stays visible at the national zoom. Hovering shows category and priority; a click opens a
 popup with the details. The description is untrusted producer text: ``assets/basira.js`` puts it
 into the popup as text (``textContent``), never as HTML.
+
+A priority-1 incident pulses for :data:`PULSE_MS` after it was opened — its own marker, not only
+the cluster it may be in (``basira.incidentPoint`` in ``assets/markers.js``); the pulse is timed in
+the browser from ``opened``, so it ends on time even when no new data arrives. Each incident
+carries the positions of its units (``properties.unit_at``): hovering it links them.
 """
 
 from __future__ import annotations
@@ -18,7 +23,17 @@ from dash.development.base_component import Component
 from app.contract import Scope
 from app.i18n import bilingual, group, t
 
-from .base import LIVE_PART, Layer, Legend, LegendEntry, MapContext, feature_collection, point_features
+from .base import (
+    COORD_DECIMALS,
+    LIVE_PART,
+    Layer,
+    Legend,
+    LegendEntry,
+    MapContext,
+    feature_collection,
+    point_features,
+)
+from .units import LINK_COLOUR
 
 #: Priority → colour (1 most urgent). Read by the legend and, via the hideout, by basira.js.
 PRIORITY_COLOURS: dict[str, str] = {"1": "#ff3b3b", "2": "#ff8c1a", "3": "#ffd43b", "4": "#4dabf7"}
@@ -31,6 +46,8 @@ CLUSTER_PANE = "basira-incident-clusters"
 CLUSTER_PANE_Z = 630
 #: The popup shows a short description; the full text is in the API and, later, the detail panel.
 DESCRIPTION_CHARS = 200
+#: How long a new priority-1 incident's marker pulses after it was opened.
+PULSE_MS = 120_000
 
 
 class Incidents(Layer):
@@ -49,9 +66,9 @@ class Incidents(Layer):
                     cluster=True,
                     zoomToBoundsOnClick=True,
                     superClusterOptions={"radius": 60, "maxZoom": 14},
-                    pointToLayer={"variable": "basira.incidentMarker"},
+                    pointToLayer={"variable": "basira.incidentPoint"},
                     clusterToLayer={"variable": "basira.incidentCluster"},
-                    onEachFeature={"variable": "basira.incidentPopup"},
+                    onEachFeature={"variable": "basira.incidentLinked"},
                     hideout=self.hideout(ctx.lang, ctx.settings),
                 ),
             ),
@@ -64,6 +81,8 @@ class Incidents(Layer):
             "pane": PANE,
             "clusterPane": CLUSTER_PANE,
             "colours": PRIORITY_COLOURS,
+            "pulse_ms": PULSE_MS,
+            "link": LINK_COLOUR,
             "labels": {
                 "priority": {p: t(f"priority.{p}", lang) for p in PRIORITY_COLOURS},
                 "agency": group("agency", lang),
@@ -76,6 +95,12 @@ class Incidents(Layer):
 
     def data(self, store: Any, scope: Scope) -> dict[str, Any]:
         features = point_features(store.incidents(scope), {"description": DESCRIPTION_CHARS})
+        units = {u.get("id"): u["geometry"]["coordinates"] for u in store.units(scope)}
+        for feature in features:
+            props = feature["properties"]
+            at = [units[u][:2] for u in props.get("units") or () if u in units]
+            if at:
+                props["unit_at"] = [[round(v, COORD_DECIMALS) for v in xy] for xy in at]
         # Most urgent last, so they are drawn on top where markers overlap.
         features.sort(key=lambda f: -(f["properties"]["priority"] or 4))
         return feature_collection(features)
@@ -83,4 +108,5 @@ class Incidents(Layer):
     def legend(self) -> Legend:
         entries = [LegendEntry(colour, bilingual(f"priority.{p}")) for p, colour in PRIORITY_COLOURS.items()]
         entries.append(LegendEntry(PRIORITY_COLOURS["1"], bilingual("cluster.legend"), "cluster"))
+        entries.append(LegendEntry(PRIORITY_COLOURS["1"], bilingual("incident.pulse_legend"), "pulse"))
         return Legend(title=self.title, entries=tuple(entries))

@@ -88,6 +88,13 @@ def js(driver, script: str, *args):
     return driver.execute_script(script, *args)
 
 
+def fresh(driver) -> None:
+    """Leave the page a previous test left open (it would log its stopped server's errors), then
+    empty the console log: a test's console then holds its own page's messages only."""
+    driver.get("about:blank")
+    driver.get_log("browser")
+
+
 def console_errors(driver) -> list[str]:
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 

@@ -36,3 +36,31 @@ def unit(id: str = "U1", **overrides: object) -> dict[str, str]:
     }
     fields.update({k: str(v) for k, v in overrides.items()})
     return fields
+
+
+def port_entry(port: str = "air-jed", **overrides: object) -> dict[str, str]:
+    """Travellers through a port: 120 citizens arriving now, a 20-minute queue."""
+    fields = {
+        "port": port,
+        "direction": "arrival",
+        "category": "citizen",
+        "travellers": "120",
+        "wait_min": "20",
+        "ts": str(now_ms()),
+    }
+    fields.update({k: str(v) for k, v in overrides.items()})
+    return fields
+
+
+def call(id: str = "C1", **overrides: object) -> dict[str, str]:
+    """A 911 call in Makkah received 30 s ago and answered after 8 s, that opened an incident."""
+    received = now_ms() - 30_000
+    fields = {
+        "id": id,
+        "ts": str(received),
+        "answered_ts": str(received + 8_000),
+        "region": "SA-02",
+        "outcome": "incident",
+    }
+    fields.update({k: str(v) for k, v in overrides.items()})
+    return fields

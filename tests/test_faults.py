@@ -60,10 +60,13 @@ def travellers(store: Store) -> int:
                for v in store.client.hvals(key))
 
 
-def worker_process(redis_url: str, prefix: str, consumer: str) -> subprocess.Popen[str]:
+def worker_process(redis_url: str, prefix: str, consumer: str, reclaim_idle_ms: int = 30_000
+                   ) -> subprocess.Popen[str]:
+    """``python -m app ingest`` as a separate process. A short ``reclaim_idle_ms`` suits a test where
+    the other consumer is dead; with two live ones it would hand a slow worker's batch to the other."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BASIRA_")}
     env.update(REDIS_URL=redis_url, BASIRA_STREAM_PREFIX=prefix, BASIRA_INGEST_CONSUMER=consumer,
-               BASIRA_INGEST_BATCH="200", BASIRA_RECLAIM_IDLE_MS="500")
+               BASIRA_INGEST_BATCH="200", BASIRA_RECLAIM_IDLE_MS=str(reclaim_idle_ms))
     return subprocess.Popen([sys.executable, "-m", "app", "ingest"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -99,7 +102,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(client
     applied_before = sum(store.stats().values())
     assert applied_before < sum(totals), "the victim finished before it was killed; nothing was tested"
 
-    rescuer = worker_process(redis_url, prefix, "rescuer")
+    rescuer = worker_process(redis_url, prefix, "rescuer", reclaim_idle_ms=500)
     try:
         poll(lambda: store.stats().get("ingested:incidents", 0) + store.stats().get("ingested:ports", 0)
              >= sum(totals), 180, "the rescuer to apply everything")

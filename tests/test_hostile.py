@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 
 import orjson
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from app.contract import REGION_CODES, Agency, Category, IncidentStatus, Scope, Stream, UnitStatus
@@ -40,8 +41,10 @@ numbers = st.one_of(
 )
 timestamps = st.one_of(
     st.integers(min_value=-(10**15), max_value=10**16).map(str),
-    st.sampled_from([str(NOW_MS), str(NOW_MS + 10**12), "0", "2026-11-28T17:00:00", "2026-11-28T17:00:00+03:00",
-                     "1970-01-01T00:00:00Z", "9999-12-31T23:59:59+14:00", "yesterday"]),
+    st.sampled_from([
+        str(NOW_MS), str(NOW_MS + 10**12), "0", "2026-11-28T17:00:00", "2026-11-28T17:00:00+03:00",
+        "1970-01-01T00:00:00Z", "9999-12-31T23:59:59+14:00", "yesterday",
+    ]),
 )
 
 

@@ -20,7 +20,7 @@ from app.store import Store
 from layers import LAYERS, LIVE_PART, MapContext, ReadCache, by_key
 from layers.base import COORD_DECIMALS, LAYER_ID_TYPE
 from layers.basemap import LABELS_FILE, NEIGHBOURS_FILE, REGIONS_FILE, geodata
-from tests.helpers import incident, unit
+from tests.helpers import call, incident, port_entry, unit
 
 
 def _components(root: Component | list[Component]) -> list[Component]:
@@ -33,7 +33,8 @@ def _components(root: Component | list[Component]) -> list[Component]:
 
 
 def _feed(client, settings, store: Store) -> None:
-    """Two incidents and a unit in Makkah, one incident and one unit in Riyadh, through ingest."""
+    """Two incidents and a unit in Makkah, one incident and one unit in Riyadh, through ingest; and
+    travellers through a port and 911 calls in each of the two regions."""
     prefix = settings.stream_prefix
     long_text = "<b>not html</b> " + "x" * 600
     for fields in (
@@ -44,6 +45,9 @@ def _feed(client, settings, store: Store) -> None:
         client.xadd(Stream.incidents.key(prefix), fields)
     client.xadd(Stream.units.key(prefix), unit("U1", heading="90", speed="70"))
     client.xadd(Stream.units.key(prefix), unit("U2", agency="traffic", lat="24.71", lon="46.67"))
+    for port, region in (("air-jed", "SA-02"), ("air-ruh", "SA-01")):
+        client.xadd(Stream.ports.key(prefix), port_entry(port))
+        client.xadd(Stream.calls.key(prefix), call(f"C-{region}", region=region))
     IngestWorker(store, settings).work(burst=True)
 
 

@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 
 from app.contract import Stream
 from app.store import Store
-from tests.browser import XSS, console_errors, feed, js, screenshot, serving, wait_for
+from tests.browser import XSS, console_errors, feed, fresh, js, screenshot, serving, wait_for
 from tests.helpers import incident, now_ms, unit
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,9 @@ def map_scale(driver) -> float:
 
 
 def test_live_page(browser, client, settings) -> None:
-    settings = settings.model_copy(update={"refresh_ms": 500})
+    # live for the whole test: no ingest worker runs between the feeds, and a slow machine may take
+    # longer than the default 15 s to get here (the stale state has a test of its own)
+    settings = settings.model_copy(update={"refresh_ms": 500, "stale_after_s": 3600})
     store = Store.from_settings(settings)
     store.mark_demo()
     incidents = [
@@ -49,7 +51,7 @@ def test_live_page(browser, client, settings) -> None:
     ]
     units = [unit("U1", heading="45"), unit("U2")]
     feed(client, settings, {Stream.incidents: incidents, Stream.units: units})
-    browser.get_log("browser")  # start with an empty console log
+    fresh(browser)  # start with an empty console log
 
     with serving(settings) as url:
         browser.get(url + "/")
@@ -147,7 +149,7 @@ def test_stale_or_unreachable_store_is_shown_as_such(case, browser, client, sett
         Store.from_settings(settings).mark_caught_up(old)
     else:
         settings = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})  # nothing listens
-    browser.get_log("browser")
+    fresh(browser)
 
     with serving(settings) as url:
         browser.get(url + "/?lang=en")
@@ -168,7 +170,7 @@ def test_a_silent_server_is_shown_as_lost(browser, client, settings) -> None:
     """When the web server stops answering, the browser itself says the picture is not live."""
     settings = settings.model_copy(update={"refresh_ms": 400, "stale_after_s": 2})
     feed(client, settings, {Stream.incidents: [incident("T1")]})
-    browser.get_log("browser")
+    fresh(browser)
     with serving(settings) as url:
         browser.get(url + "/?lang=en")
         wait_for(browser, lambda d: d.find_element(

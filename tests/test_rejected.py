@@ -34,7 +34,8 @@ def test_rejected_entries_are_grouped_and_can_be_resubmitted(client, settings):
     worker.work(burst=True)
     assert {f["id"] for f in store.incidents(Scope())} == {"A", "B"}
     remaining = summary(store)
-    assert sum(remaining.values()) == 1 and (key, "priority: Input should be less than or equal to 4") in remaining
+    assert sum(remaining.values()) == 1
+    assert (key, "priority: Input should be less than or equal to 4") in remaining
 
 
 def test_resubmitting_a_still_invalid_entry_rejects_it_again(client, settings):

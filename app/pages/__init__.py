@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import live
+from . import kiosk, live, wall
 
-PAGES: tuple[ModuleType, ...] = (live,)
+PAGES: tuple[ModuleType, ...] = (live, wall, kiosk)
 
 __all__ = ["PAGES"]

@@ -6,20 +6,23 @@ later the wall and the kiosk, draw the same figures the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
+import dash_leaflet as dl
 from dash import html
 from dash.development.base_component import Component
 
-from app.i18n import fmt_clock, fmt_date, fmt_duration, fmt_int, fmt_percent, t
-from layers import Layer
+from app.i18n import LANGUAGES, fmt_clock, fmt_date, fmt_duration, fmt_int, fmt_percent, t
+from layers import Layer, MapContext
 from layers.incidents import PRIORITY_COLOURS
 from layers.units import STATUS_COLOURS
 
-#: NENA-STA-020.1-2020: 90% of emergency calls answered within 15 s.
+#: NENA-STA-020.1-2020: 90% of emergency calls answered within 15 s, and 95% within 20 s.
 ANSWER_TARGET_15S = 0.90
+ANSWER_TARGET_20S = 0.95
 
 # --- the freshness of the picture -----------------------------------------------------------------
 
@@ -83,13 +86,18 @@ def banner_text(freshness: Freshness, lang: str) -> str:
 
 
 def _tile(key: str, label: str, value: str, detail: Component | str | None = None, raw: Any = None,
-          tone: str = "") -> html.Div:
+          tone: str = "", suffix: str | None = None) -> html.Div:
+    """One KPI: its label, its value (``raw`` in ``data-value``; ``suffix``: a small word after it,
+    such as "median"), and a line of detail."""
+    shown: list[Component | str] = [value]
+    if suffix:
+        shown.append(html.Small(suffix, className="basira-kpi-suffix"))
     return html.Div(
         className=f"basira-kpi {tone}".strip(),
         **{"data-kpi": key},
         children=[
-            html.Div(label, className="basira-kpi-label"),
-            html.Div(value, className="basira-kpi-value", **{"data-value": "" if raw is None else str(raw)}),
+            html.Div(label, className="basira-kpi-label", title=label),
+            html.Div(shown, className="basira-kpi-value", **{"data-value": "" if raw is None else str(raw)}),
             html.Div(detail or "", className="basira-kpi-detail"),
         ],
     )
@@ -111,35 +119,120 @@ def _chips(counts: Mapping[str, int], colours: Mapping[str, str], labels: Mappin
     ]
 
 
-def kpi_strip(kpis: Mapping[str, Any] | None, lang: str) -> list[Component]:
-    """The headline figures of the scope, from ``store.kpis`` (``None``: not available right now)."""
-    k: Mapping[str, Any] = kpis or {}
-    by_priority = k.get("open_by_priority") or {}
+@dataclass(frozen=True)
+class Targets:
+    """What the durations are held against (seconds; ``None``: no target, no colour)."""
+
+    dispatch_s: float | None = None
+    response_s: float | None = None
+
+    @classmethod
+    def of(cls, settings: Any) -> Targets:
+        """The targets configured in ``settings`` (``dispatch_target_s``, ``response_target_s``)."""
+        return cls(settings.dispatch_target_s, settings.response_target_s)
+
+
+def _duration_tone(p50: float | None, p90: float | None, target: float | None) -> str:
+    """Green when 90% are within the target, amber when only half are, red when fewer."""
+    if target is None or p50 is None:
+        return ""
+    if (p90 if p90 is not None else p50) <= target:
+        return "is-good"
+    return "is-warn" if p50 <= target else "is-bad"
+
+
+def _duration_tile(
+    key: str, label_key: str, k: Mapping[str, Any], target: float | None, lang: str
+) -> html.Div:
+    p50, p90 = k.get(f"{key}_p50_s"), k.get(f"{key}_p90_s")
+    if target is None:
+        detail = t("kpi.p90", lang, value=fmt_duration(p90, lang))
+    else:
+        detail = t("kpi.vs_target", lang, p90=fmt_duration(p90, lang), target=fmt_duration(target, lang))
+    return _tile(key, t(label_key, lang), fmt_duration(p50, lang), detail, raw=p50,
+                 tone=_duration_tone(p50, p90, target), suffix=t("kpi.median", lang))
+
+
+#: Unit statuses that count as busy (the rest: available, out of service).
+BUSY = ("dispatched", "on_scene")
+
+
+def _units_tile(k: Mapping[str, Any], lang: str) -> html.Div:
+    """Available / busy, then per agency — or, for a single agency's scope, by status."""
     by_status = k.get("units_by_status") or {}
+    by_agency = k.get("units_by_agency") or {}
+    available = by_status.get("available") if by_status else None
+    busy = sum(by_status.get(s, 0) for s in BUSY) if by_status else None
+    if len(by_agency) > 1:
+        detail: Component = html.Span(
+            [
+                html.Span(
+                    [t(f"agency_short.{agency}", lang),
+                     # thin spaces: in Arabic the pair then reads right to left, as the label does
+                     html.B(f"{fmt_int(counts.get('available', 0), lang)}\u2009/\u2009"
+                            f"{fmt_int(sum(counts.get(s, 0) for s in BUSY), lang)}")],
+                    className="basira-chip", title=t(f"agency.{agency}", lang), **{"data-agency": agency},
+                )
+                for agency, counts in by_agency.items()
+            ],
+            className="basira-agencies",
+        )
+    else:
+        labels = {s: t(f"unit_status.{s}", lang) for s in STATUS_COLOURS}
+        detail = html.Span(_chips(by_status, STATUS_COLOURS, labels, lang))
+    value = t("kpi.na", lang) if available is None else f"{fmt_int(available, lang)} / {fmt_int(busy, lang)}"
+    return _tile("units", t("kpi.units_available", lang), value, detail, raw=available)
+
+
+def _answered_tile(k: Mapping[str, Any], lang: str) -> html.Div:
+    share, share20 = k.get("answered_15s_share"), k.get("answered_20s_share")
+    if share is None:
+        tone = ""
+    elif share < ANSWER_TARGET_15S:
+        tone = "is-bad"
+    else:
+        tone = "is-warn" if share20 is not None and share20 < ANSWER_TARGET_20S else "is-good"
+    detail = t("kpi.answered_detail", lang, share20=fmt_percent(share20, lang),
+               calls=fmt_int(k.get("calls_1h"), lang))
+    return _tile("answered", t("kpi.answered", lang), fmt_percent(share, lang), detail, raw=share, tone=tone)
+
+
+def _ports_tile(k: Mapping[str, Any], lang: str) -> html.Div:
+    now, before = k.get("port_travellers_1h"), k.get("port_travellers_1h_week_ago")
+    detail: list[Component | str] = []
+    if before is not None:
+        detail.append(html.Span(t("kpi.week", lang, value=fmt_int(before, lang))))
+        if now is not None and before:
+            change = (now - before) / before
+            arrow = "▲" if change >= 0 else "▼"
+            detail.append(html.B(f"{arrow} {fmt_percent(abs(change), lang)}", className="basira-change",
+                                 **{"data-change": f"{change:.4f}"}))
+    return _tile("ports", t("kpi.travellers", lang), fmt_int(now, lang), html.Span(detail), raw=now,
+                 suffix=t("kpi.last_hour", lang))
+
+
+def kpi_strip(kpis: Mapping[str, Any] | None, lang: str, targets: Targets | None = None) -> list[Component]:
+    """The headline figures of the scope, from ``store.kpis`` (``None``: not available right now).
+
+    Open incidents by priority; call-to-dispatch and call-to-on-scene (median, 90th percentile,
+    coloured against ``targets``); units available / busy by agency; calls answered within 15 s
+    against NENA's 90% (and 20 s against 95%); port travellers in the last hour against the same hour
+    a week earlier. In the document's direction: the first tile is on the right in Arabic.
+    """
+    k: Mapping[str, Any] = kpis or {}
+    targets = targets or Targets()
+    by_priority = k.get("open_by_priority") or {}
     priority_labels = {p: t("priority.short", lang, n=fmt_int(int(p), lang)) for p in PRIORITY_COLOURS}
-    status_labels = {s: t(f"unit_status.{s}", lang) for s in STATUS_COLOURS}
-    share = k.get("answered_15s_share")
-    answer_tone = "" if share is None else ("is-good" if share >= ANSWER_TARGET_15S else "is-bad")
     open_total = k.get("open_total")
-    units_total = k.get("units_total", sum(by_status.values()) if by_status else None)
     return [
         _tile("open", t("kpi.open", lang), fmt_int(open_total, lang),
               html.Span(_chips(by_priority, PRIORITY_COLOURS, priority_labels, lang)), raw=open_total,
               tone="is-alert" if by_priority.get("1") else ""),
-        _tile("units", t("kpi.units", lang), fmt_int(units_total, lang),
-              html.Span(_chips(by_status, STATUS_COLOURS, status_labels, lang)), raw=units_total),
-        _tile("dispatch", f"{t('kpi.dispatch', lang)} · {t('kpi.median', lang)}",
-              fmt_duration(k.get("dispatch_p50_s"), lang),
-              t("kpi.p90", lang, value=fmt_duration(k.get("dispatch_p90_s"), lang)),
-              raw=k.get("dispatch_p50_s")),
-        _tile("response", f"{t('kpi.response', lang)} · {t('kpi.median', lang)}",
-              fmt_duration(k.get("response_p50_s"), lang),
-              t("kpi.p90", lang, value=fmt_duration(k.get("response_p90_s"), lang)),
-              raw=k.get("response_p50_s")),
-        _tile("answered", t("kpi.answered", lang), fmt_percent(share, lang),
-              t("kpi.target", lang, calls=fmt_int(k.get("calls_1h"), lang)), raw=share, tone=answer_tone),
-        _tile("ports", t("kpi.ports", lang), fmt_int(k.get("port_travellers_1h"), lang),
-              raw=k.get("port_travellers_1h")),
+        _duration_tile("dispatch", "kpi.dispatch", k, targets.dispatch_s, lang),
+        _duration_tile("response", "kpi.response", k, targets.response_s, lang),
+        _units_tile(k, lang),
+        _answered_tile(k, lang),
+        _ports_tile(k, lang),
     ]
 
 
@@ -160,10 +253,15 @@ def attribution(layers: Iterable[Layer]) -> str:
 # --- the legend --------------------------------------------------------------------------------------
 
 
-def legend(layers: Iterable[Layer], lang: str) -> list[Component]:
-    """The children of the legend's ``<details>``: its summary, then per layer what each swatch means."""
+def legend(layers: Iterable[Layer], lang: str, visible: Collection[str] | None = None) -> list[Component]:
+    """The children of the legend's ``<details>``: its summary, then per layer what each swatch means.
+
+    ``visible``: the keys of the layers drawn right now (see :func:`shown_layers`); ``None``: all.
+    """
     blocks: list[Component] = [html.Summary(t("legend.title", lang), className="basira-legend-title")]
     for layer in layers:
+        if visible is not None and layer.key not in visible:
+            continue
         spec = layer.legend()
         blocks.append(
             html.Section(
@@ -189,3 +287,50 @@ def legend(layers: Iterable[Layer], lang: str) -> list[Component]:
             )
         )
     return blocks
+
+
+# --- the layer control ----------------------------------------------------------------------------
+
+
+def layer_name(layer: Layer) -> str:
+    """A layer's entry in the layer control: its title in every language, as HTML.
+
+    dash-leaflet hands an overlay's ``name`` to Leaflet once, when the layer is added (a later
+    change does not reach the control), and Leaflet writes it as HTML. So the name carries every
+    language, each in a ``<span lang>``, and the page's CSS shows the one of the page: switching the
+    language redraws nothing. ``data-layer`` names the layer for the page's scripts. The titles are
+    our own constants, escaped all the same.
+    """
+    key = escape(layer.key)
+    return "".join(
+        f'<span class="basira-ln" lang="{lang}" data-layer="{key}">{escape(layer.title[lang])}</span>'
+        for lang in LANGUAGES
+    )
+
+
+def layer_control(
+    layers: Iterable[Layer], ctx: MapContext, control_id: str, position: str
+) -> dl.LayersControl:
+    """Every layer in a layer control: base maps as base layers, the rest as overlays (each as one
+    ``LayerGroup`` of its components), switched on when the page opens as ``layer.shown`` says.
+
+    ``overlays``/``baseLayer`` are given from the start: dash-leaflet 1.1.3's handler of a switched
+    overlay reads them before its own first report has come back, and fails when they are unset.
+    """
+    layers = list(layers)
+    entries = []
+    for layer in layers:
+        group = dl.LayerGroup(layer.component(ctx))
+        if layer.base:
+            entries.append(dl.BaseLayer(group, name=layer_name(layer), checked=True))
+        else:
+            entries.append(dl.Overlay(group, name=layer_name(layer), checked=layer.shown))
+    shown = [layer_name(layer) for layer in layers if not layer.base and layer.shown]
+    base = next((layer_name(layer) for layer in layers if layer.base), None)
+    return dl.LayersControl(entries, id=control_id, position=position, collapsed=True, hideSingleBase=True,
+                            autoZIndex=False, sortLayers=False, overlays=shown, baseLayer=base)
+
+
+def shown_layers(layers: Iterable[Layer]) -> list[str]:
+    """Keys of the layers drawn when a page opens: the base maps and the overlays shown by default."""
+    return [layer.key for layer in layers if layer.base or layer.shown]

@@ -1,26 +1,36 @@
-"""The live picture at ``/``: the map of the Kingdom with every layer, the KPI strip, the time of the data.
+"""The command view at ``/``: the live map, the KPIs and the incidents of a scope, drilled down by clicks.
 
-The layout is drawn once per visit; after that, two callbacks keep it current without ever touching
-the map's centre or zoom (so the view never jumps):
+For leadership laptops (1366×768 up to 1920×1080). The viewer drills national → region (a click on
+the map's regions, or the region picker) → agency (the agency picker) → incident (the incident list);
+the breadcrumb goes back up. The view lives in the URL (``/?region=SA-02&agency=traffic&lang=ar``,
+see :mod:`._drill`): each change is a history entry, so a view can be bookmarked, shared, and left
+with the back button. Every figure, list and layer follows the same scope.
 
-* :func:`refresh` — every ``settings.refresh_ms``: reads the scope's picture once through a
-  :class:`~layers.ReadCache`, pushes each live layer's FeatureCollection into its ``data`` prop
-  (only when the store has changed since this browser's last refresh), and redraws the KPI strip,
-  the data time and the freshness state. A Redis outage shows as the "store unreachable" state,
-  keeping the last picture greyed out — never a traceback.
-* :func:`relabel` — on the language toggle: flips ``dir``/``lang`` on the root and swaps every
-  label, including the layers' (through their ``hideout``, so no data is rebuilt).
-* a watchdog in the browser (``assets/basira.js``): when no refresh has come back for a while —
-  the web server itself is gone — it says so over the map, since nothing server-side can.
+The layout is drawn once per visit; after that the callbacks keep it current:
 
-The scope (region × agency) is held in a ``dcc.Store`` taken from the URL (``?region=SA-02``), so
-drill-down can later change it without reloading the page.
+* :func:`._drill.navigate` — the one place the view changes (pickers, map clicks, links, the back
+  button); it moves the map, once, for the new view (to the region, or to the chosen incident);
+* :func:`refresh` — every ``settings.refresh_ms``: the scope's picture read once through a
+  :class:`~layers.ReadCache`; each live layer's data (only when the store has changed since this
+  browser's last refresh), the KPIs against their targets, the incident list or the chosen
+  incident, the data time and the freshness state. It never touches the map's centre or zoom, so
+  new data never moves the map. A Redis outage shows as "store unreachable", never a traceback;
+* :func:`relabel` — on the language toggle: direction, labels, the layers' ``hideout`` (no data is
+  rebuilt), and the map's controls moved to the mirrored corners;
+* the legend follows the layers switched on in the layer control (reported by ``assets/command.js``:
+  dash-leaflet 1.1.3's ``LayersControl.overlays`` is set once, when the control mounts, and does not
+  follow the checkboxes);
+* in the browser (``assets/command.js``): the URL and the back button; (``assets/basira.js``): a
+  watchdog that says so when the server itself stops answering.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import time
+from types import ModuleType
 from typing import Any
 
 import dash_leaflet as dl
@@ -28,21 +38,23 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, callback_c
 from dash.development.base_component import Component
 from redis.exceptions import RedisError
 
-from app.contract import ContractError, Scope
 from app.i18n import direction, lang_or, t
 from app.services import Services, services
 from layers import LAYERS, LIVE_PART, MapContext, ReadCache, by_key
 from layers.base import LAYER_ID_TYPE
+from layers.basemap import GEO_URL, REGIONS_FILE
 
+from . import _drill, _incidents
 from . import _widgets as w
+from ._drill import View
 
 log = logging.getLogger(__name__)
 
 PAGE = "live"
 PATH = "/"
-#: The Kingdom at a glance on a 1366×768 laptop screen.
-CENTER = (24.0, 45.0)
-ZOOM = 5
+#: The outline of the region in view: above the basemap and the overlays, below the place names.
+FOCUS_PANE = "basira-focus"
+FOCUS_PANE_Z = 445
 
 
 class ID:
@@ -58,9 +70,23 @@ class ID:
     kpis = f"{PAGE}-kpis"
     legend = f"{PAGE}-legend"
     map = f"{PAGE}-map"
+    layers = f"{PAGE}-layers"
+    zoom = f"{PAGE}-zoom"
+    credits = f"{PAGE}-credits"
+    focus = f"{PAGE}-focus"
+    pick = f"{PAGE}-pick"
+    panel = f"{PAGE}-panel"
+    crumbs = f"{PAGE}-crumbs"
+    region = f"{PAGE}-region"
+    agency = f"{PAGE}-agency"
+    incidents = f"{PAGE}-incidents"
     tick = f"{PAGE}-tick"
     scope = f"{PAGE}-scope"
+    nav = f"{PAGE}-nav"
+    url = f"{PAGE}-url"
     seen = f"{PAGE}-seen"
+    shown = f"{PAGE}-shown"
+    visible = f"{PAGE}-visible"
     beat = f"{PAGE}-beat"
     watch = f"{PAGE}-watch"
     watchdog = f"{PAGE}-watchdog"
@@ -70,26 +96,46 @@ LIVE_DATA = Output({"type": LAYER_ID_TYPE, "page": PAGE, "layer": ALL, "part": L
 HIDEOUTS = Output({"type": LAYER_ID_TYPE, "page": PAGE, "layer": ALL, "part": ALL}, "hideout")
 
 
-def _scope(region: str | None, agency: str | None) -> Scope:
-    try:
-        return Scope.parse(region, agency)
-    except ContractError:
-        return Scope()  # a mistyped link shows the nation rather than an error page
+def corners(lang: str) -> dict[str, str]:
+    """Where the map's controls sit: zoom at the reading start, the layer control at its end."""
+    if direction(lang) == "rtl":
+        return {"zoom": "topright", "layers": "topleft", "credits": "bottomleft"}
+    return {"zoom": "topleft", "layers": "topright", "credits": "bottomright"}
+
+
+def port_panel() -> ModuleType | None:
+    """The border-port panel (``app.pages._port_panel``), when that module is installed."""
+    name = f"{__package__}._port_panel"
+    return importlib.import_module(name) if importlib.util.find_spec(name) else None
 
 
 def layout(
-    lang: str | None = None, region: str | None = None, agency: str | None = None, **_: Any
+    lang: str | None = None,
+    region: str | None = None,
+    agency: str | None = None,
+    incident: str | None = None,
+    **_: Any,
 ) -> Component:
-    """The page for ``?lang=&region=&agency=`` (all optional; unknown values fall back to defaults)."""
-    settings = services().settings
+    """The page for ``?lang=&region=&agency=&incident=`` (all optional; unknown values are dropped)."""
+    context = services()
+    settings = context.settings
     lang = lang_or(lang, settings.language)
-    scope = _scope(region, agency)
+    view = View.parse(region, agency, incident)
+    places = _drill.places_of(settings)
     map_ctx = MapContext(page=PAGE, lang=lang, settings=settings)
+    at = corners(lang)
+    chosen = None
+    if view.incident:
+        try:
+            chosen = _drill.point(context.store.incident(view.incident))
+        except (RedisError, OSError):
+            chosen = None  # the map opens on the scope; the panel will say the store is down
+    ports = port_panel()
     return html.Div(
         id=ID.root,
         dir=direction(lang),
         lang=lang,
-        className="basira basira-live is-empty",
+        className="basira basira-live basira-command is-empty",
         children=[
             html.Header(
                 className="basira-bar",
@@ -117,38 +163,82 @@ def layout(
                     ),
                 ],
             ),
-            html.Section(w.kpi_strip(None, lang), id=ID.kpis, className="basira-kpis"),
+            html.Section(w.kpi_strip(None, lang, w.Targets.of(settings)), id=ID.kpis,
+                         className="basira-kpis"),
             html.Main(
                 className="basira-stage",
                 children=[
-                    dl.Map(
-                        id=ID.map,
-                        center=list(CENTER),
-                        zoom=ZOOM,
-                        minZoom=4,
-                        maxZoom=18,
-                        zoomSnap=0.5,
-                        className="basira-map",
-                        attributionControl=False,  # replaced by one that credits every layer
+                    html.Aside(
+                        id=ID.panel,
+                        className="basira-panel",
                         children=[
-                            *(c for layer in LAYERS for c in layer.component(map_ctx)),
-                            dl.AttributionControl(prefix=w.attribution(LAYERS), position="bottomright"),
+                            html.Div(_drill.breadcrumb(view, lang, places), id=ID.crumbs),
+                            html.Div(
+                                className="basira-pickers",
+                                children=[
+                                    dcc.Dropdown(id=ID.region, options=_drill.region_options(lang, places),
+                                                 value=_drill.picker_value(view.region), clearable=False,
+                                                 searchable=True, className="basira-picker"),
+                                    dcc.Dropdown(id=ID.agency, options=_drill.agency_options(lang),
+                                                 value=_drill.picker_value(view.agency), clearable=False,
+                                                 searchable=False, className="basira-picker"),
+                                ],
+                            ),
+                            html.Div(id=ID.incidents, className="basira-incidents"),
                         ],
                     ),
                     html.Div(
-                        w.banner_text(w.Freshness(w.EMPTY), lang),
-                        id=ID.banner,
-                        className="basira-banner",
-                        role="alert",
+                        className="basira-mapbox",
+                        children=[
+                            dl.Map(
+                                id=ID.map,
+                                **_drill.opening_view(places, view, chosen),
+                                minZoom=4,
+                                maxZoom=18,
+                                zoomSnap=0.5,
+                                className="basira-map",
+                                # nothing reads the view back; and tracking it needs a `center`, which
+                                # would override the fitted `bounds` (dash-leaflet 1.1.3)
+                                trackViewport=False,
+                                zoomControl=False,  # placed by the language (mirrored in Arabic)
+                                attributionControl=False,  # replaced by one that credits every layer
+                                children=[
+                                    w.layer_control(LAYERS, map_ctx, ID.layers, at["layers"]),
+                                    dl.Pane(
+                                        name=FOCUS_PANE,
+                                        style={"zIndex": FOCUS_PANE_Z},
+                                        children=dl.GeoJSON(
+                                            id=ID.focus,
+                                            url=GEO_URL + REGIONS_FILE,
+                                            filter={"variable": "basiraCommand.inFocus"},
+                                            style={"variable": "basiraCommand.focusStyle"},
+                                            hideout={"region": view.region},
+                                            interactive=False,
+                                        ),
+                                    ),
+                                    dl.LayerGroup(_drill.pick(chosen), id=ID.pick),
+                                    dl.ZoomControl(id=ID.zoom, position=at["zoom"]),
+                                    dl.AttributionControl(id=ID.credits, prefix=w.attribution(LAYERS),
+                                                          position=at["credits"]),
+                                ],
+                            ),
+                            html.Div(w.banner_text(w.Freshness(w.EMPTY), lang), id=ID.banner,
+                                     className="basira-banner", role="alert"),
+                            html.Div(t("lost.banner", lang), id=ID.watchdog, className="basira-watchdog",
+                                     role="alert"),
+                            html.Details(w.legend(LAYERS, lang, w.shown_layers(LAYERS)),
+                                         id=ID.legend, open=True, className="basira-legend"),
+                            *([ports.panel(PAGE, lang)] if ports else []),  # it places itself
+                        ],
                     ),
-                    html.Div(
-                        t("lost.banner", lang), id=ID.watchdog, className="basira-watchdog", role="alert"
-                    ),
-                    html.Details(w.legend(LAYERS, lang), id=ID.legend, open=True, className="basira-legend"),
                 ],
             ),
-            dcc.Store(id=ID.scope, data={"region": scope.region, "agency": scope.agency}),
+            dcc.Store(id=ID.scope, data=view.data(push=False)),
+            dcc.Store(id=ID.nav, data=None),
+            dcc.Store(id=ID.url, data=None),
             dcc.Store(id=ID.seen, data=None),
+            dcc.Store(id=ID.shown, data=None),
+            dcc.Store(id=ID.visible, data=w.shown_layers(LAYERS)),
             dcc.Store(id=ID.beat, data=None),
             dcc.Store(id=ID.watch, data={"limit_ms": _silence_limit_ms(settings), "heard": None}),
             dcc.Interval(id=ID.tick, interval=settings.refresh_ms),
@@ -168,10 +258,27 @@ def _silence_limit_ms(settings: Any) -> int:
 def register_callbacks(app: Dash, context: Services) -> None:
     """Register this page's callbacks on ``app``; they read the store of ``context``."""
     settings, store = context.settings, context.store
+    targets = w.Targets.of(settings)
+
+    _drill.register(app, context, ID)
+
+    @app.callback(
+        Output(ID.legend, "children"),
+        Input(ID.lang, "value"),
+        Input(ID.visible, "data"),
+        prevent_initial_call=True,
+    )
+    def legend(lang: str | None, visible: Any) -> list[Component]:
+        """The legend of the layers switched on in the layer control (``assets/command.js`` reports
+        them), in the page's language."""
+        lang = lang_or(lang, settings.language)
+        keys = {k for k in visible if isinstance(k, str)} if isinstance(visible, list) else None
+        return w.legend(LAYERS, lang, keys)
 
     @app.callback(
         LIVE_DATA,
         Output(ID.kpis, "children"),
+        Output(ID.incidents, "children"),
         Output(ID.asof, "children"),
         Output(ID.state, "children"),
         Output(ID.state, "className"),
@@ -179,81 +286,127 @@ def register_callbacks(app: Dash, context: Services) -> None:
         Output(ID.root, "className"),
         Output(ID.demo, "hidden"),
         Output(ID.seen, "data"),
+        Output(ID.shown, "data"),
         Output(ID.beat, "data"),
         Input(ID.tick, "n_intervals"),
         Input(ID.lang, "value"),
         Input(ID.scope, "data"),
         State(ID.seen, "data"),
+        State(ID.shown, "data"),
     )
-    def refresh(_tick: int | None, lang: str | None, scope_data: dict | None, seen: str | None) -> tuple:
+    def refresh(_tick: int | None, lang: str | None, scope_data: Any, seen: str | None,
+                shown: str | None) -> tuple:
         lang = lang_or(lang, settings.language)
-        scope_data = scope_data if isinstance(scope_data, dict) else {}
-        scope = _scope(scope_data.get("region"), scope_data.get("agency"))
+        view = View.of(scope_data)
+        scope = view.scope
         live_keys = [o["id"]["layer"] for o in callback_context.outputs_list[0]]
         now_ms = _now_ms()
         try:
             reads = ReadCache(store)
             times = reads.freshness()
             demo = reads.is_demo()
+            panel_sign, panel = _panel(reads, view, lang, now_ms, shown)
+            kpis = reads.kpis(scope, now_ms)
             version = f"{scope.token}|{times['as_of']}|{times['applied_at']}"
             if version == seen:
                 payloads: list[Any] = [no_update] * len(live_keys)
             else:
                 payloads = [by_key(key).data(reads, scope) for key in live_keys]
-            kpis = reads.kpis(scope, now_ms)
             fresh = w.Freshness.of(times["as_of"], times["caught_up_at"], now_ms, settings.stale_after_s)
         except (RedisError, OSError) as error:
             log.warning("live page: store unreachable (%s)", error)
             fresh = w.Freshness(w.DOWN)
             return (
                 [no_update] * len(live_keys),
-                no_update,  # keep the last figures, greyed out by the state class
+                no_update,  # keep the last figures and list, greyed out by the state class
+                no_update,
                 no_update,
                 w.state_text(fresh, lang),
                 f"basira-state is-{fresh.state}",
                 w.banner_text(fresh, lang),
-                f"basira basira-live is-{fresh.state}",
+                f"basira basira-live basira-command is-{fresh.state}",
                 no_update,
                 None,  # re-send everything once the store is back
+                no_update,
                 now_ms,
             )
         return (
             payloads,
-            w.kpi_strip(kpis, lang),
+            w.kpi_strip(kpis, lang, targets),
+            panel,
             w.as_of_text(fresh, lang),
             w.state_text(fresh, lang),
             f"basira-state is-{fresh.state}",
             w.banner_text(fresh, lang),
-            f"basira basira-live is-{fresh.state}",
+            f"basira basira-live basira-command is-{fresh.state}",
             not demo,
             version,
+            panel_sign,
             now_ms,
         )
+
+    def _panel(reads: ReadCache, view: View, lang: str, now_ms: int, shown: str | None) -> tuple[str, Any]:
+        """The chosen incident's details, or the scope's incident list (rows link to their view), and
+        its digest; ``no_update`` instead when the digest is ``shown``'s (nothing visible changed)."""
+        if view.incident:
+            feature = reads.incident(view.incident)
+            sign = _incidents.digest("card", lang, view.data(), feature, now_ms // 60_000)
+            if sign == shown:
+                return sign, no_update
+            region = (feature or {}).get("properties", {}).get("region")
+            name = _drill.places_of(settings).region_name(region, lang) if region else None
+            back = html.A(t("detail.back", lang), href=view.up_to("agency").query(lang),
+                          className="basira-back", **{"data-nav": "1"})
+            return sign, [back, _incidents.incident_card(feature, lang, now_ms, name)]
+        ordered = _incidents.by_urgency(reads.incidents(view.scope))
+        sign = _incidents.digest("list", lang, view.data(), _incidents.rows_state(ordered, now_ms))
+        if sign == shown:
+            return sign, no_update
+        def href(incident: str) -> str:
+            return View(view.region, view.agency, incident).query(lang)
+
+        return sign, _incidents.incident_list(ordered, lang, now_ms, href_of=href)
 
     @app.callback(
         HIDEOUTS,
         Output(ID.root, "dir"),
         Output(ID.root, "lang"),
         Output(ID.tagline, "children"),
-        Output(ID.legend, "children"),
         Output(ID.demo, "title"),
         Output(ID.watchdog, "children"),
+        Output(ID.region, "options"),
+        Output(ID.agency, "options"),
+        Output(ID.zoom, "position"),
+        Output(ID.layers, "position"),
+        Output(ID.credits, "position"),
         Input(ID.lang, "value"),
         prevent_initial_call=True,
     )
     def relabel(lang: str | None) -> tuple:
         lang = lang_or(lang, settings.language)
-        targets = callback_context.outputs_list[0]
-        hideouts = [by_key(o["id"]["layer"]).hideout(lang, settings) for o in targets]
+        targets_ = callback_context.outputs_list[0]
+        hideouts = [by_key(o["id"]["layer"]).hideout(lang, settings) for o in targets_]
+        at = corners(lang)
         return (
             hideouts,
             direction(lang),
             lang,
             t("app.tagline", lang),
-            w.legend(LAYERS, lang),
             t("demo.title", lang),
             t("lost.banner", lang),
+            _drill.region_options(lang, _drill.places_of(settings)),
+            _drill.agency_options(lang),
+            at["zoom"],
+            at["layers"],
+            at["credits"],
         )
+
+    # The legend opens by itself where the map has room for it (a tall screen); else it waits to be asked.
+    app.clientside_callback(
+        ClientsideFunction("basiraCommand", "legendOpen"),
+        Output(ID.legend, "open"),
+        Input(ID.legend, "id"),
+    )
 
     # The watchdog runs in the browser: it still works when this server does not answer at all.
     app.clientside_callback(
@@ -269,3 +422,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
         Input(ID.tick, "n_intervals"),
         State(ID.watch, "data"),
     )
+
+    ports = port_panel()
+    if ports is not None:
+        ports.register(app, context, PAGE)

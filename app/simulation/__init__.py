@@ -8,6 +8,8 @@ One module per concept:
 - :mod:`.fleet` — the units: sizing, bases, positions, the nearest free unit;
 - :mod:`.lifecycle` — how long each step of an incident's life takes; the records kept while it lasts;
 - :mod:`.ports` — border-port counts and queue waits;
+- :mod:`.pilgrimage` — Hajj, Umrah and Eid by Umm al-Qura date;
+- :mod:`.port_backfill` — hourly port history written straight into the long-term archive;
 - :mod:`.scenario` — :class:`Scenario`, the pure, deterministic event generator (no I/O, no clock);
 - :mod:`.runner` — :func:`run`, which advances a scenario in real time and writes it to Redis.
 

@@ -13,6 +13,8 @@ their kind.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from ..contract import Direction, PortEvent, Stream, TravellerCategory, to_fields
@@ -80,6 +82,18 @@ def port_class(port: Port) -> str:
     return port.kind if port.kind in ("air", "sea") else "land"
 
 
+def expected_per_minute(port: Port) -> np.ndarray:
+    """Travellers a minute per direction at an average hour out of season, by category."""
+    annual = ANNUAL_M.get(port.id, DEFAULT_ANNUAL_M.get(port.kind, 0.2)) * 1e6
+    return annual / 2 / MINUTES_PER_YEAR * np.array(MIX.get(port.id, MIX[port_class(port)]))
+
+
+def pilgrim_boost(port: Port, season: str) -> float:
+    """How many times the usual pilgrims a season brings to ``port`` at its height."""
+    boosts = PILGRIM_BOOST[season]
+    return boosts.get(port.id, boosts.get(port_class(port), 1.0))
+
+
 class PortTraffic:
     """Every port's minute-by-minute counts and queues, drawn from a seeded numpy generator."""
 
@@ -89,17 +103,15 @@ class PortTraffic:
         self.rng = rng
         self.ports = [ports[k] for k in sorted(ports)]
         self.classes = [port_class(p) for p in self.ports]
-        boosts = PILGRIM_BOOST[season]
         base = np.zeros((len(self.ports), len(CATEGORIES)))
         capacity = np.zeros(len(self.ports))
-        for i, (port, cls) in enumerate(zip(self.ports, self.classes, strict=True)):
-            annual = ANNUAL_M.get(port.id, DEFAULT_ANNUAL_M.get(port.kind, 0.2)) * 1e6
-            per_minute = annual / 2 / MINUTES_PER_YEAR  # per direction
-            mix = np.array(MIX.get(port.id, MIX[cls]))
-            boosted = mix.copy()
-            boosted[3] *= boosts.get(port.id, boosts.get(cls, 1.0))
-            base[i] = per_minute * boosted
-            capacity[i] = per_minute * CAPACITY_HEADROOM * float(boosted.sum() / mix.sum()) ** SEASON_STAFFING
+        for i, port in enumerate(self.ports):
+            usual = expected_per_minute(port)
+            boosted = usual.copy()
+            boosted[3] *= pilgrim_boost(port, season)
+            base[i] = boosted
+            in_season = float(boosted.sum() / usual.sum()) ** SEASON_STAFFING
+            capacity[i] = usual.sum() * CAPACITY_HEADROOM * in_season
         self._base = base  # expected travellers per minute per direction, by category
         self._capacity = capacity  # travellers cleared per minute at an average hour
         self._backlog = np.zeros((len(self.ports), len(DIRECTIONS)))
@@ -152,3 +164,62 @@ class PortTraffic:
                     )
                     out.append((Stream.ports, to_fields(event)))
         return out
+
+
+# --- weeks of history at once ----------------------------------------------------------------
+
+#: Day-to-day swings of a port's volume around its rhythm (weather, fares, events): the log of the
+#: level follows an AR(1) with this daily standard deviation and persistence.
+DAILY_NOISE_SD = 0.06
+DAILY_NOISE_AR = 0.6
+#: Traffic grows from year to year; a history ends at today's volume.
+ANNUAL_GROWTH = 0.05
+
+
+def _profile_table(cls: str) -> np.ndarray:
+    """The weekly factors of a port class as [hour of week, direction], averaged over each hour."""
+    table = np.array([PORT_PROFILES[(cls, d.value)].hours for d in DIRECTIONS]).T
+    return (table + np.roll(table, -1, axis=0)) / 2  # the factor at half past, between whole hours
+
+
+def hourly_history(
+    ports: dict[str, Port], first_hour: int, hours: int, rng: np.random.Generator
+) -> Iterator[tuple[str, np.ndarray]]:
+    """Hourly counts for ``hours`` epoch hours from ``first_hour``, port by port (in id order).
+
+    Yields ``(port id, counts)`` with counts shaped ``[hour, direction, kind]``: the four traveller
+    categories, then vehicles (land crossings; zero elsewhere). The weekly rhythm is the live
+    simulator's; the pilgrim seasons and Eid holidays fall on their Umm al-Qura dates
+    (:mod:`.pilgrimage`); volumes wander a little from day to day and grow by
+    :data:`ANNUAL_GROWTH` a year. The draws are Poisson, so the series are as noisy as real counts.
+    """
+    from .pilgrimage import season_multipliers
+
+    epoch_hours = first_hour + np.arange(hours, dtype=np.int64)
+    local = epoch_hours + 3  # Riyadh
+    days = local // 24
+    week_hour = ((days + 3) % 7) * 24 + local % 24
+    day_list, day_index = np.unique(days, return_inverse=True)
+    years_before_end = (epoch_hours - epoch_hours[-1]) / (24 * 365.25)
+    growth = (1 + ANNUAL_GROWTH) ** years_before_end
+    tables = {cls: _profile_table(cls) for cls in {port_class(p) for p in ports.values()}}
+    for port_id in sorted(ports):
+        port = ports[port_id]
+        cls = port_class(port)
+        noise = np.zeros(len(day_list))
+        shocks = rng.normal(0.0, DAILY_NOISE_SD * np.sqrt(1 - DAILY_NOISE_AR**2), len(day_list))
+        for i in range(1, len(day_list)):
+            noise[i] = DAILY_NOISE_AR * noise[i - 1] + shocks[i]
+        season = season_multipliers(day_list, pilgrim_boost(port, "hajj"), pilgrim_boost(port, "umrah"), cls)
+        rate = (
+            expected_per_minute(port)[None, None, :] * 60
+            * tables[cls][week_hour][:, :, None]
+            * season[day_index]
+            * (np.exp(noise)[day_index] * growth)[:, None, None]
+        )  # fmt: skip
+        counts = np.zeros((hours, len(DIRECTIONS), len(CATEGORIES) + 1), dtype=np.int64)
+        counts[:, :, : len(CATEGORIES)] = rng.poisson(rate)
+        occupancy = OCCUPANCY.get(cls) if port.kind == "land" else None
+        if occupancy is not None:
+            counts[:, :, -1] = rng.poisson(counts[:, :, : len(CATEGORIES)].sum(axis=2) / occupancy)
+        yield port_id, counts

@@ -17,6 +17,8 @@ import redis
 from ..geo import Port, load_ports
 from . import lua
 from .keys import Keys
+from .layer_reads import LayerReads
+from .port_history import PortHistory
 from .reads import StateReads
 from .streams import StreamOps
 from .writes import Batch, StateWrites
@@ -39,7 +41,7 @@ def connect(url: str, **options: object) -> redis.Redis:
     return redis.Redis.from_url(url, decode_responses=True, **options)
 
 
-class Store(StreamOps, StateWrites, StateReads):
+class Store(StreamOps, StateWrites, StateReads, LayerReads, PortHistory):
     """Basira's state in one Redis under one key prefix."""
 
     def __init__(
@@ -80,7 +82,7 @@ class Store(StreamOps, StateWrites, StateReads):
             if not settings.redis_url:
                 raise ValueError("no Redis configured: set REDIS_URL, or use `python -m app demo`")
             client = connect(settings.redis_url)
-        return cls(
+        store = cls(
             client,
             settings.stream_prefix,
             ports_file=settings.ports_file,
@@ -89,6 +91,10 @@ class Store(StreamOps, StateWrites, StateReads):
             history_max=settings.history_max,
             port_history_days=settings.port_history_days,
         )
+        # The operator's own boundary and population files, for the layers' region figures.
+        store.regions_file = settings.regions_file
+        store.cities_file = settings.cities_file
+        return store
 
     def ping(self) -> bool:
         """True when Redis answers; never raises."""

@@ -83,16 +83,32 @@ return applied
 
 # ARGV: prefix, trail-length, trail-ttl-ms, then per unit 6 values:
 #   id, ts, region, agency, feature, trail-point
+# Units are most of the traffic, so the script reads the batch's index entries with one HMGET and
+# writes its net effect with one HSET per touched cell: where each unit ends up, the index, and
+# each unit's new trail points in one LPUSH (the same as one LPUSH per point, in order). The rule
+# is the one per entry — an entry applies if its ts is not older than the unit's (as it stands
+# after the batch's earlier entries); a replayed position (same ts) does not lengthen the trail.
 APPLY_UNITS = r"""
 local p = ARGV[1]
 local trail_n = tonumber(ARGV[2])
 local trail_ttl = tonumber(ARGV[3])
 local idx = p .. ':unit:idx'
+local CHUNK = 1000
+local ids = {}
+for i = 4, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
+local known = {}
+for c = 1, #ids, CHUNK do
+  local got = redis.call('HMGET', idx, unpack(ids, c, math.min(c + CHUNK - 1, #ids)))
+  for k = 1, #got do
+    if got[k] then known[ids[c + k - 1]] = got[k] end
+  end
+end
 local applied = 0
+local touched, before, cell_of, feature_of, points = {}, {}, {}, {}, {}
 for i = 4, #ARGV, 6 do
   local id, ts, region, agency, feature, point =
     ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
-  local prev = redis.call('HGET', idx, id)
+  local prev = known[id]
   local pts, preg, pag
   if prev then
     pts, preg, pag = string.match(prev, '^([^|]*)|([^|]*)|([^|]*)$')
@@ -100,18 +116,52 @@ for i = 4, #ARGV, 6 do
   end
   if (not prev) or ts >= pts then
     applied = applied + 1
-    if prev and (preg ~= region or pag ~= agency) then
-      redis.call('HDEL', p .. ':unit:live:' .. preg .. ':' .. pag, id)
+    if before[id] == nil then
+      touched[#touched + 1] = id
+      before[id] = prev and (preg .. ':' .. pag) or false
+      points[id] = {}
     end
-    redis.call('HSET', p .. ':unit:live:' .. region .. ':' .. agency, id, feature)
-    redis.call('HSET', idx, id, string.format('%d', ts) .. '|' .. region .. '|' .. agency)
-    -- a replayed position (same ts) must not lengthen the trail
+    cell_of[id] = region .. ':' .. agency
+    feature_of[id] = feature
+    known[id] = string.format('%d', ts) .. '|' .. region .. '|' .. agency
     if trail_n > 0 and ((not prev) or ts > pts) then
-      local trail = p .. ':unit:trail:' .. id
-      redis.call('LPUSH', trail, point)
-      redis.call('LTRIM', trail, 0, trail_n - 1)
-      redis.call('PEXPIRE', trail, trail_ttl)
+      local list = points[id]
+      list[#list + 1] = point
     end
+  end
+end
+-- The net effect, grouped by key: HDEL from the cell a unit left, HSET into the one it is in.
+local gone, into, cells, listed, index = {}, {}, {}, {}, {}
+local function group(by, cell)
+  if not listed[cell] then listed[cell] = true; cells[#cells + 1] = cell end
+  if not by[cell] then by[cell] = {} end
+  return by[cell]
+end
+for _, id in ipairs(touched) do
+  local from, to = before[id], cell_of[id]
+  if from and from ~= to then table.insert(group(gone, from), id) end
+  local list = group(into, to)
+  list[#list + 1] = id
+  list[#list + 1] = feature_of[id]
+  index[#index + 1] = id
+  index[#index + 1] = known[id]
+end
+local function each_chunk(list, step, fn)
+  for c = 1, #list, step do fn(unpack(list, c, math.min(c + step - 1, #list))) end
+end
+for _, cell in ipairs(cells) do
+  local key = p .. ':unit:live:' .. cell
+  if gone[cell] then each_chunk(gone[cell], CHUNK, function(...) redis.call('HDEL', key, ...) end) end
+  if into[cell] then each_chunk(into[cell], 2 * CHUNK, function(...) redis.call('HSET', key, ...) end) end
+end
+if #index > 0 then each_chunk(index, 2 * CHUNK, function(...) redis.call('HSET', idx, ...) end) end
+for _, id in ipairs(touched) do
+  local list = points[id]
+  if #list > 0 then
+    local trail = p .. ':unit:trail:' .. id
+    each_chunk(list, CHUNK, function(...) redis.call('LPUSH', trail, ...) end)
+    redis.call('LTRIM', trail, 0, trail_n - 1)
+    redis.call('PEXPIRE', trail, trail_ttl)
   end
 end
 return applied

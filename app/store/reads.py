@@ -15,6 +15,8 @@ import orjson
 from ..contract import REGION_TOKENS, Direction, IncidentStatus, Scope, TravellerCategory, UnitStatus
 from .keys import DAY_MS, HOUR_MS
 
+WEEK_MS = 7 * DAY_MS
+
 if TYPE_CHECKING:
     from . import Store
 
@@ -80,6 +82,18 @@ class StateReads:
             if ids:
                 pipe.hmget(self.keys.incident_history_features(r, a), ids)
         return [orjson.loads(t) for texts in pipe.execute() for t in texts if t]
+
+    def incident(self: Store, incident_id: str) -> dict[str, Any] | None:
+        """One incident's Feature, open or closed (while in the history); ``None`` when unknown."""
+        where = self.client.hget(self.keys.incident_index, incident_id)
+        if not where:
+            return None
+        _ts, region, agency, status, *_ = where.split("|")
+        if status == IncidentStatus.closed.value:
+            text = self.client.hget(self.keys.incident_history_features(region, agency), incident_id)
+        else:
+            text = self.client.hget(self.keys.incident_live(region, agency), incident_id)
+        return orjson.loads(text) if text else None
 
     def trail(self: Store, unit_id: str) -> list[list[float]]:
         """Recent positions of a unit, oldest first: ``[lon, lat, ts]``."""
@@ -162,19 +176,22 @@ class StateReads:
             by_priority[str(props["priority"])] += 1
             by_status[props["status"]] += 1
         units_by_status = {s.value: 0 for s in UnitStatus}
+        units_by_agency = {a: {s.value: 0 for s in UnitStatus} for a in scope.agencies}
         for feature in units:
-            units_by_status[feature["properties"]["status"]] += 1
+            props = feature["properties"]
+            units_by_status[props["status"]] += 1
+            units_by_agency[props["agency"]][props["status"]] += 1
         dispatch = self._durations("dispatch", scope, now_ms)
         response = self._durations("response", scope, now_ms)
         calls = self.calls(scope, now_ms)
         answered = calls.get("answered", 0.0)
-        ports = [p for p in self.port_summary(now_ms) if scope.region in (None, p["region"])]
         return {
             "open_total": len(incidents),
             "open_by_priority": by_priority,
             "open_by_status": by_status,
             "units_total": len(units),
             "units_by_status": units_by_status,
+            "units_by_agency": units_by_agency,
             "dispatch_p50_s": _percentile(dispatch, 50),
             "dispatch_p90_s": _percentile(dispatch, 90),
             "response_p50_s": _percentile(response, 50),
@@ -183,8 +200,15 @@ class StateReads:
             "answered_15s_share": calls.get("within_15s", 0.0) / answered if answered else None,
             "answered_20s_share": calls.get("within_20s", 0.0) / answered if answered else None,
             "abandoned_1h": round(calls.get("abandoned", 0.0)),
-            "port_travellers_1h": sum(p["arrivals_1h"] + p["departures_1h"] for p in ports),
+            "port_travellers_1h": self._travellers(scope, now_ms),
+            # the same 60 minutes a week earlier (port counts are kept `port_history_days` >= 8 days)
+            "port_travellers_1h_week_ago": self._travellers(scope, now_ms - WEEK_MS),
         }
+
+    def _travellers(self: Store, scope: Scope, now_ms: int) -> int:
+        """Travellers through the scope's ports in the 60 minutes up to ``now_ms``."""
+        ports = [p for p in self.port_summary(now_ms) if scope.region in (None, p["region"])]
+        return sum(p["arrivals_1h"] + p["departures_1h"] for p in ports)
 
     def freshness(self: Store) -> dict[str, int | None]:
         """``as_of`` (newest event time), ``applied_at`` (last commit) and ``caught_up_at`` (the last

@@ -1,0 +1,213 @@
+"""Access control: who may see which regions and agencies, enforced on the server for every request.
+
+``create_app`` calls :func:`init_auth` once. After that every request carries a principal on
+``flask.g`` (set by :mod:`.guard` before anything else runs), and pages, callbacks and API views ask
+for data through ONE function:
+
+* :func:`scope_for` ``(region, agency)`` → the :class:`~app.contract.Scope` to read. Pages call it
+  with what the viewer asked for and get it clamped to what they may see; the API calls it with
+  ``strict=True`` and a request beyond the principal's scope becomes a 403.
+* :func:`require` — for one thing named by id (an incident, a port): 403 unless it lies in scope.
+* :func:`current_principal`, :func:`auth_banner`, :func:`principal_label`, :func:`logout_url` — what
+  a page shows about the viewer; :func:`app.auth.audit.scope_changed` records a change of view.
+
+The pieces: :mod:`.principals` (roles, the clamp), :mod:`.users` (the users file), :mod:`.identify`
+(token, session, proxy headers), :mod:`.guard` (the gate), :mod:`.web` (sign-in pages),
+:mod:`.headers` (security headers, CSP), :mod:`.audit`, :mod:`.ratelimit`, :mod:`.cli`.
+``docs/access.md`` is the operator's guide.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import timedelta
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app, g, has_request_context
+
+from ..contract import ContractError, Scope
+from ..i18n import t
+from .audit import AuditTrail
+from .guard import EXTENSION, AccessControl, install
+from .headers import ContentSecurityPolicy
+from .identify import Identifier, parse_networks
+from .principals import OPEN, AccessDenied, Principal, Role, clamp
+from .ratelimit import LoginLimiter
+from .users import Directory
+
+if TYPE_CHECKING:
+    import dash
+
+    from ..settings import Settings
+
+__all__ = [
+    "AccessDenied", "Principal", "Role", "auth_banner", "current_principal", "init_auth", "logout_url",
+    "principal_label", "require", "scope_for",
+]  # fmt: skip
+
+log = logging.getLogger("basira.auth")
+SESSION_COOKIE = "basira_session"
+
+
+def init_auth(
+    server: Flask, settings: Settings, dash_app: dash.Dash, pages: Sequence[ModuleType]
+) -> AccessControl:
+    """Install access control on ``server`` (after the pages are mounted: the CSP needs Dash's scripts).
+
+    Raises ``ValueError`` for settings that cannot work (``password`` mode without a users file,
+    ``header`` mode without trusted proxies, a short secret key) and
+    :class:`~.principals.InvalidAccount` for a users file with a bad entry: better at start-up than a
+    door that silently stays open or shut.
+    """
+    from ..geo import load_regions
+    from ..services import EXTENSION as SERVICES
+    from .web import blueprint
+
+    mode = settings.auth_mode
+    if mode == "password" and settings.users_file is None:
+        raise ValueError("BASIRA_AUTH_MODE=password needs BASIRA_USERS_FILE (python -m app user add …)")
+    proxies = parse_networks(settings.trusted_proxies)
+    if mode == "header" and not proxies:
+        raise ValueError("BASIRA_AUTH_MODE=header needs BASIRA_TRUSTED_PROXIES: without it anyone could "
+                         "claim to be anyone")
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
+    if secret and len(secret) < 32:
+        raise ValueError("BASIRA_SECRET_KEY must be at least 32 characters (python -c 'import secrets; "
+                         "print(secrets.token_hex(32))')")
+    if not secret:
+        secret = secrets.token_hex(32)
+        if mode == "password":
+            log.warning("BASIRA_SECRET_KEY is not set: sessions are signed with a random key of this "
+                        "process, so they end when it restarts and are not valid in other web workers")
+    server.secret_key = secret
+    longest = max(settings.session_hours, settings.wall_session_hours)
+    server.config.update(
+        SESSION_COOKIE_NAME=SESSION_COOKIE,
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=longest),
+        SESSION_REFRESH_EACH_REQUEST=False,  # the sign-in time in the session is what expires
+    )
+    store = server.extensions[SERVICES].store
+    prefix = settings.stream_prefix
+    control = AccessControl(
+        settings=settings,
+        identifier=Identifier(
+            mode, Directory(settings.users_file), proxies, settings.auth_header_prefix,
+            settings.session_hours * 3600, settings.wall_session_hours * 3600,
+        ),
+        audit=AuditTrail(store.client, f"{prefix}:audit", settings.audit_max_entries),
+        limiter=LoginLimiter(store.client, prefix, settings.login_attempts_per_minute),
+        csp=ContentSecurityPolicy(dash_app, settings.tile_url) if settings.csp else None,
+        dash_app=dash_app,
+        pages={page.PATH: page.PAGE for page in pages},
+        regions=load_regions(settings.regions_file, settings.cities_file),
+    )
+    install(server, control)
+    server.register_blueprint(blueprint)
+    if mode == "off":
+        log.warning("ACCESS CONTROL IS OFF: anyone who can reach this server sees every region and agency "
+                    "(set BASIRA_AUTH_MODE=password or header; see docs/access.md)")
+    else:
+        log.info("access control: %s mode, %d accounts in %s", mode, len(control.identifier.directory),
+                 settings.users_file or "no users file")
+    return control
+
+
+def _control() -> AccessControl | None:
+    return current_app.extensions.get(EXTENSION)
+
+
+def current_principal() -> Principal | None:
+    """Who the current request is from; ``None`` without credentials. Outside a request: ``None``.
+
+    With access control off (or not installed) everyone is :data:`~.principals.OPEN`.
+    """
+    if not has_request_context():
+        return None
+    control = _control()
+    if control is None or control.mode == "off":
+        return OPEN
+    return getattr(g, "principal", None)
+
+
+def scope_for(region: Any = None, agency: Any = None, *, strict: bool = False) -> Scope:
+    """The scope the current request may read, for the ``region`` and ``agency`` it asks for (``None``
+    or ``""``: all). THE function pages, callbacks and the API call before reading the store.
+
+    * Pages (``strict=False``): clamped — an unknown or forbidden region/agency reads as "all", and
+      "all" means all of the viewer's own; without credentials, nothing at all.
+    * API (``strict=True``): raises :class:`~app.contract.ContractError` for an unknown name (400)
+      and :class:`AccessDenied` (a 403, recorded in the audit trail) for one outside the scope.
+    """
+    region = region if isinstance(region, str) else None
+    agency = agency if isinstance(agency, str) else None
+    try:
+        asked = Scope.parse(region, agency)
+    except ContractError:
+        if strict:
+            raise
+        asked = Scope()
+    try:
+        return clamp(current_principal(), asked, strict=strict)
+    except AccessDenied as error:
+        from . import audit
+
+        audit.event("denied", reason=error.description, path=_path())
+        raise
+
+
+def require(region: str | None, agency: str | None = None) -> None:
+    """Raise :class:`AccessDenied` (recorded) unless a thing of ``region`` (and ``agency``) is in scope —
+    for what is fetched by id: an incident's detail, a port's forecast."""
+    if not scope_for().covers(region, agency):
+        from . import audit
+
+        audit.event("denied", reason=f"{region}/{agency or '-'} is outside the scope", path=_path())
+        raise AccessDenied("outside your scope")
+
+
+def _path() -> str | None:
+    from flask import request
+
+    return request.path if has_request_context() else None
+
+
+def auth_banner(lang: str) -> str | None:
+    """The notice a page shows while access control is off (``None`` when it is on)."""
+    if not has_request_context():
+        return None
+    control = _control()
+    return t("auth.off", lang) if control is None or control.mode == "off" else None
+
+
+def principal_label(lang: str) -> str | None:
+    """``amal · قائد · الرياض · المرور``: who is signed in and what they see (``None`` when nobody is, or
+    access control is off)."""
+    control = _control() if has_request_context() else None
+    principal = current_principal()
+    if control is None or control.mode == "off" or principal is None:
+        return None
+    parts = [principal.name, t(f"role.{principal.role.value}", lang)]
+    if principal.national:
+        parts.append(t("place.national", lang))
+    if principal.regions is not None:
+        regions = sorted(principal.regions)
+        names = [getattr(control.regions.get(code), f"name_{lang}", code) for code in regions]
+        parts.append(("، " if lang == "ar" else ", ").join(names))
+    if principal.agencies is not None:
+        names = [t(f"agency.{agency}", lang) for agency in sorted(principal.agencies)]
+        parts.append(("، " if lang == "ar" else ", ").join(names))
+    return " · ".join(parts)
+
+
+def logout_url() -> str | None:
+    """Where a "sign out" link goes (``None`` when there is nothing to sign out of)."""
+    control = _control() if has_request_context() else None
+    if control is None or control.mode != "password" or current_principal() is None:
+        return None
+    return "/logout"

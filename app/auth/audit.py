@@ -1,0 +1,76 @@
+"""The audit trail: who signed in (or failed to), who signed out, who looked at which scope, who was refused.
+
+Each event is one entry of the Redis stream ``<prefix>:audit`` (trimmed to about
+``BASIRA_AUDIT_MAX_ENTRIES``) and one line of the ``basira.audit`` log, so nothing is lost while Redis
+is away. Fields (all strings): ``ts`` (epoch ms), ``event``, ``user``, ``role``, ``via``, ``ip``, and
+per event ``page``, ``scope``, ``from``, ``reason``, ``path``. Events:
+
+* ``login``, ``login_failed``, ``login_blocked`` (rate limit), ``logout``;
+* ``scope`` — a viewer changed what they look at (the pages call :func:`scope_changed`);
+* ``denied`` — a request for something outside the principal's scope or role.
+
+Read it with ``GET /api/v1/audit`` (admin) or ``redis-cli XREVRANGE <prefix>:audit + - COUNT 20``.
+Writing never raises: an audit failure is logged, and the request goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import redis
+from flask import current_app, g, has_request_context
+
+if TYPE_CHECKING:
+    from ..contract import Scope
+    from .principals import Principal
+
+log = logging.getLogger("basira.audit")
+FIELD_MAX = 200
+
+
+class AuditTrail:
+    """Appends events to one bounded stream."""
+
+    def __init__(self, client: redis.Redis, key: str, maxlen: int) -> None:
+        self.client = client
+        self.key = key
+        self.maxlen = maxlen
+
+    def record(self, event: str, principal: Principal | None, ip: str, **fields: Any) -> None:
+        entry = {
+            "ts": str(int(time.time() * 1000)),
+            "event": event,
+            "user": principal.name if principal else "-",
+            "role": principal.role.value if principal else "-",
+            "via": principal.via if principal else "-",
+            "ip": ip,
+        }
+        entry.update({k: str(v)[:FIELD_MAX] for k, v in fields.items() if v is not None})
+        log.info("%s", " ".join(f"{k}={v!r}" for k, v in entry.items() if k != "ts"))
+        try:
+            self.client.xadd(self.key, entry, maxlen=self.maxlen, approximate=True)
+        except (redis.RedisError, OSError) as error:
+            log.warning("audit event not stored (%s); it is in this log only", error)
+
+    def recent(self, count: int = 100) -> list[dict[str, str]]:
+        """The newest ``count`` events, newest first (each with its stream ``id``)."""
+        entries = self.client.xrevrange(self.key, count=count)
+        return [{"id": entry_id, **fields} for entry_id, fields in entries]
+
+
+def event(name: str, **fields: Any) -> None:
+    """Record ``name`` for the current request's principal and address (outside a request: nothing)."""
+    if not has_request_context():
+        return
+    from .guard import state  # the app's access control (imported here: it imports this module)
+
+    auth = state(current_app)
+    auth.audit.record(name, getattr(g, "principal", None), auth.client_ip(), **fields)
+
+
+def scope_changed(page: str, scope: Scope, previous: Scope | None = None) -> None:
+    """A viewer changed what they look at on ``page`` (call it where the page's view changes, with the
+    scope :func:`app.auth.scope_for` returned)."""
+    event("scope", page=page, scope=scope.token, **{"from": previous.token if previous else None})

@@ -1,0 +1,180 @@
+"""Signing in and out, and the two small API views of access control.
+
+* ``GET/POST /login`` — the sign-in page (plain HTML from this server, Arabic right to left or English,
+  no Dash, no script), its failures rate-limited per address and per user name (:mod:`.ratelimit`);
+  the form carries a token bound to the session, so another site cannot sign a browser in. In
+  ``header`` mode it says to use the organisation's portal; with access control off it leads to the map.
+* ``GET/POST /logout`` — ends the session (a ``GET`` from another site is ignored, so a link
+  elsewhere cannot sign anyone out).
+* ``GET /api/v1/whoami`` — the caller's identity and scope (for wall controllers and integrations).
+* ``GET /api/v1/audit?count=`` — the newest audit events (``admin`` only).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session
+
+from ..i18n import direction, fmt_int, group, lang_or, t
+from . import audit
+from .guard import AccessControl, forbidden, state
+from .identify import SESSION_AT, SESSION_FP, SESSION_USER
+from .principals import Role
+from .users import NAME, fingerprint
+
+log = logging.getLogger("basira.auth")
+
+blueprint = Blueprint(
+    "basira_auth", __name__,
+    template_folder="templates", static_folder="static", static_url_path="/auth/static",
+)
+CSRF = "csrf"
+PASSWORD_MAX = 1024
+
+
+def _lang(control: AccessControl) -> str:
+    return lang_or(request.values.get("lang"), control.settings.language)
+
+
+def safe_next(value: Any) -> str | None:
+    """A path on this server to return to after signing in; anything else (another site) is dropped."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return None
+    if value.split("?", 1)[0] in ("/login", "/logout") or any(c in value for c in "\r\n\t"):
+        return None
+    return value[:512]
+
+
+def _page(
+    control: AccessControl, status: int, *, form: bool, error: str | None = None, note: str | None = None,
+    user: str = "", next_path: str | None = None, seconds: int = 0,
+) -> Response:
+    """The sign-in page (``form``) or a notice, in the request's language."""
+    lang = _lang(control)
+    text = group("auth", lang)
+    other = "en" if lang == "ar" else "ar"
+    query = {"lang": other, **({"next": next_path} if next_path else {})}
+    if form:
+        session.setdefault(CSRF, secrets.token_urlsafe(24))
+    body = render_template(
+        "basira_auth/login.html",
+        lang=lang, dir=direction(lang), s=text, tagline=t("app.tagline", lang),
+        form=form, user=user, next=next_path or "",
+        error=text[error].format(seconds=fmt_int(seconds, lang)) if error else None,
+        note=text[note] if note else None, csrf=session.get(CSRF, "") if form else "",
+        other_lang=other, other_href=f"/login?{urlencode(query)}",
+        insecure=form and control.settings.cookie_secure and not control.identifier.secure(request)
+        and request.host.split(":")[0] not in ("localhost", "127.0.0.1", "[::1]"),
+    )
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def portal_page(control: AccessControl, status: int) -> Response:
+    """``header`` mode: people sign in at the organisation's portal, not here."""
+    return _page(control, status, form=False, note="portal")
+
+
+@blueprint.get("/login")
+def login_form() -> Response:
+    control = state(current_app)
+    if control.mode == "off":
+        return redirect("/")
+    if control.mode == "header":
+        return portal_page(control, 200)
+    next_path = safe_next(request.args.get("next"))
+    if g.principal is not None:
+        return redirect(next_path or g.principal.home)
+    note = "signed_out" if request.args.get("out") else None
+    return _page(control, 200, form=True, note=note, next_path=next_path)
+
+
+@blueprint.post("/login")
+def login_submit() -> Response:
+    control = state(current_app)
+    if control.mode != "password":
+        return redirect("/login")
+    name = request.form.get("user", "").strip()[:64]
+    password = request.form.get("password", "")
+    next_path = safe_next(request.form.get("next"))
+    sent, kept = request.form.get(CSRF, ""), session.get(CSRF, "")
+    if not kept or not hmac.compare_digest(str(sent), str(kept)):
+        return _page(control, 400, form=True, error="expired", user=name, next_path=next_path)
+    ip = control.client_ip()
+    wait = control.limiter.wait(ip, name)
+    if wait:
+        audit.event("login_blocked", attempt=name)
+        response = _page(control, 429, form=True, error="limited", user=name, next_path=next_path,
+                         seconds=wait)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    account = None
+    if NAME.match(name) and 0 < len(password) <= PASSWORD_MAX:
+        account = control.identifier.directory.verify(name, password)
+    if account is None:
+        control.limiter.failed(ip, name)
+        audit.event("login_failed", attempt=name)
+        return _page(control, 401, form=True, error="failed", user=name, next_path=next_path)
+    session.clear()  # a fresh session: nothing from before the sign-in carries over
+    session.permanent = True
+    session.update({SESSION_USER: name, SESSION_FP: fingerprint(account.secret), SESSION_AT: int(time.time()),
+                    CSRF: secrets.token_urlsafe(24)})
+    g.principal = account.principal
+    audit.event("login")
+    if control.settings.cookie_secure and not control.identifier.secure(request):
+        log.warning("sign-in over plain HTTP while BASIRA_COOKIE_SECURE is on: browsers other than on "
+                    "localhost will not keep the session cookie")
+    return redirect(next_path or account.principal.home)
+
+
+@blueprint.route("/logout", methods=["GET", "POST"])
+def logout() -> Response:
+    control = state(current_app)
+    if control.mode == "off":
+        return redirect("/")
+    if control.mode == "header":
+        return portal_page(control, 200)
+    cross_site = request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none")
+    forged = request.method == "POST" and not hmac.compare_digest(
+        str(request.form.get(CSRF, "")), str(session.get(CSRF, "-"))
+    )
+    if cross_site or forged:
+        return redirect("/")
+    if g.principal is not None:
+        audit.event("logout")
+    session.clear()
+    return redirect(f"/login?{urlencode({'out': 1, 'lang': _lang(control)})}")
+
+
+@blueprint.get("/api/v1/whoami")
+def whoami() -> Response:
+    """Who the API takes the caller to be, and the regions and agencies they may read."""
+    from . import scope_for
+
+    control = state(current_app)
+    scope = scope_for()
+    return _json({"mode": control.mode, **g.principal.describe(),
+                  "scope": {"regions": list(scope.regions), "agencies": list(scope.agencies)}})
+
+
+@blueprint.get("/api/v1/audit")
+def audit_events() -> Response:
+    """The newest audit events, newest first (``?count=``, 1–1000, default 100). Admins only."""
+    control = state(current_app)
+    if g.principal.role is not Role.admin:
+        return forbidden("the audit trail is for admins")
+    raw = request.args.get("count", "100")
+    count = min(max(int(raw), 1), 1000) if raw.isdigit() else 100
+    return _json({"events": control.audit.recent(count)})
+
+
+def _json(payload: dict[str, Any]) -> Response:
+    return Response(orjson.dumps(payload), mimetype="application/json")

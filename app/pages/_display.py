@@ -1,0 +1,97 @@
+"""What the two unattended modes — the video wall and the exhibition kiosk — share.
+
+* :func:`layers_for` — the built-in layers a mode draws, chosen by key from ``layers.LAYERS`` (in its
+  drawing order). A key whose layer does not exist (yet) is skipped, so a mode keeps working as
+  layers are added or removed; a layer a mode does not name is simply not drawn there.
+* :func:`mode_map` — the map of a mode: no zoom buttons (nobody is at a mouse), fractional zoom so a
+  region fills the screen, every drawn layer's credit in the attribution control.
+* :func:`live_payloads` — the data of a page's live layers for a scope, skipped (``no_update``) when
+  the store has not changed since the browser's last refresh.
+* :func:`figure` — one large number with its label, legible across a room.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import dash_leaflet as dl
+from dash import ALL, Output, html, no_update
+
+from app.contract import Scope
+from layers import LAYERS, LIVE_PART, Layer, MapContext, by_key
+from layers.base import LAYER_ID_TYPE
+
+from . import _widgets as w
+
+
+def layers_for(keys: Iterable[str]) -> tuple[Layer, ...]:
+    """The layers of ``LAYERS`` whose key is in ``keys``, in drawing order."""
+    wanted = set(keys)
+    return tuple(layer for layer in LAYERS if layer.key in wanted)
+
+
+def live_output(page: str) -> Output:
+    """The ``data`` of every live layer drawn on ``page`` (see :func:`layers.part_id`)."""
+    return Output({"type": LAYER_ID_TYPE, "page": page, "layer": ALL, "part": LIVE_PART}, "data")
+
+
+def mode_map(map_id: str, ctx: MapContext, layers: Sequence[Layer], bounds: Any, **options: Any) -> dl.Map:
+    """The Leaflet map of a mode page, fitted to ``bounds`` (``[[south, west], [north, east]]``)."""
+    return dl.Map(
+        id=map_id,
+        bounds=bounds,
+        minZoom=4,
+        maxZoom=18,
+        zoomSnap=0.25,
+        zoomControl=False,
+        # The page moves the map (``viewport``) and never reads its view back; tracking it would send
+        # every move to the server, and dash-leaflet's tracker fails on a map made from ``bounds``.
+        trackViewport=False,
+        attributionControl=False,  # replaced by one that credits every drawn layer
+        className="basira-map mode-map",
+        children=[
+            *(part for layer in layers for part in layer.component(ctx)),
+            dl.AttributionControl(prefix=w.attribution(layers), position="bottomright"),
+        ],
+        **options,
+    )
+
+
+def live_payloads(reads: Any, keys: Sequence[str], scope: Scope, version: str, seen: str | None) -> list[Any]:
+    """Each live layer's data for ``scope``, or ``no_update`` for all when ``version == seen``.
+
+    ``reads`` is a :class:`layers.ReadCache`; ``keys`` the layer keys of the callback's outputs.
+    """
+    if version == seen:
+        return [no_update] * len(keys)
+    return [by_key(key).data(reads, scope) for key in keys]
+
+
+def empty_payloads(keys: Sequence[str]) -> list[dict[str, Any]]:
+    """An empty FeatureCollection for each live layer: what a page shows when it must show nothing."""
+    return [{"type": "FeatureCollection", "features": []} for _ in keys]
+
+
+def brand() -> html.Div:
+    """The product's name, in Arabic and English, as each mode's header starts."""
+    return html.Div(
+        className="mode-brand",
+        children=[
+            html.Span("بصيرة", className="mode-brand-ar", lang="ar"),
+            html.Span("Basira", className="mode-brand-en", lang="en"),
+        ],
+    )
+
+
+def figure(key: str, label: str, value: str, detail: str = "", tone: str = "") -> html.Div:
+    """One large figure: the value over its label (and an optional line of detail)."""
+    return html.Div(
+        className=f"mode-figure {tone}".strip(),
+        **{"data-figure": key},
+        children=[
+            html.Div(value, className="mode-figure-value"),
+            html.Div(label, className="mode-figure-label"),
+            html.Div(detail, className="mode-figure-detail") if detail else None,
+        ],
+    )

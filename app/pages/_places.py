@@ -1,0 +1,143 @@
+"""Where the wall and the kiosk take the map: the nation and each region, with bounds and names.
+
+The bounds come from the region polygons the settings name (an operator's official boundaries
+move the tour with them), read once per file. The figures of a region — open incidents, the
+critical ones among them, free units — are counted from the national lists a page has already
+read, so a page that shows every region still reads Redis once per refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+import shapely
+
+from app.contract import REGION_CODES
+from app.i18n import t
+
+#: The tour's first stop: the whole Kingdom.
+NATIONAL = "national"
+#: The Kingdom's extent (south-west, north-east), used when the regions file gives none.
+KINGDOM_BOUNDS = ((16.3, 34.5), (32.2, 55.7))
+
+
+@dataclass(frozen=True)
+class Place:
+    """A stop of the wall's tour or the kiosk's region picker."""
+
+    code: str  # NATIONAL or a region code
+    name_ar: str
+    name_en: str
+    bounds: tuple[tuple[float, float], tuple[float, float]]  # ((south, west), (north, east))
+
+    def name(self, lang: str) -> str:
+        return self.name_ar if lang == "ar" else self.name_en
+
+    def short_name(self, lang: str) -> str:
+        """The name without "منطقة" ("region"), as the map labels write it."""
+        return self.name(lang).removeprefix("منطقة ")
+
+    def view(self) -> dict[str, Any]:
+        """What the browser needs to fly here (see ``assets/modes.js``)."""
+        (south, west), (north, east) = self.bounds
+        return {"code": self.code, "bounds": [[south, west], [north, east]]}
+
+
+@lru_cache(maxsize=4)
+def _regions(path: Path) -> tuple[Place, ...]:
+    collection = orjson.loads(Path(path).read_bytes())
+    places = []
+    for feature in collection["features"]:
+        props = feature.get("properties") or {}
+        if props.get("code") not in REGION_CODES:
+            continue
+        west, south, east, north = shapely.from_geojson(orjson.dumps(feature["geometry"])).bounds
+        places.append(
+            Place(
+                code=props["code"],
+                name_ar=str(props.get("name_ar") or props["code"]),
+                name_en=str(props.get("name_en") or props["code"]),
+                bounds=((round(south, 4), round(west, 4)), (round(north, 4), round(east, 4))),
+            )
+        )
+    return tuple(sorted(places, key=lambda p: p.code))
+
+
+def regions(regions_file: Path) -> tuple[Place, ...]:
+    """The regions of ``regions_file`` in code order (read once per file).
+
+    Raises ``OSError``/``ValueError`` for an unreadable file — but the app has read the same file
+    at start-up to serve the basemap, so a page never meets that.
+    """
+    return _regions(Path(regions_file))
+
+
+def national(places: Iterable[Place]) -> Place:
+    """The whole Kingdom: the union of the regions' bounds."""
+    places = list(places)
+    if not places:
+        bounds = KINGDOM_BOUNDS
+    else:
+        bounds = (
+            (min(p.bounds[0][0] for p in places), min(p.bounds[0][1] for p in places)),
+            (max(p.bounds[1][0] for p in places), max(p.bounds[1][1] for p in places)),
+        )
+    return Place(NATIONAL, t("place.national", "ar"), t("place.national", "en"), bounds)
+
+
+def tour(regions_file: Path) -> tuple[Place, ...]:
+    """The wall's tour: the nation, then each region in code order."""
+    places = regions(regions_file)
+    return (national(places), *places)
+
+
+def by_code(places: Iterable[Place], code: str | None) -> Place | None:
+    return next((p for p in places if p.code == code), None)
+
+
+# --- figures per region ------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Open incidents, the priority-1 ones among them, and units by status, in one region."""
+
+    open: int = 0
+    critical: int = 0
+    units_free: int = 0
+    units_busy: int = 0
+
+
+def tally(incidents: Iterable[Mapping[str, Any]], units: Iterable[Mapping[str, Any]]) -> dict[str, Tally]:
+    """Figures per region code (and ``"outside"``) from national lists of incident and unit Features."""
+    out: dict[str, Tally] = {}
+    for feature in incidents:
+        props = feature.get("properties") or {}
+        row = out.setdefault(str(props.get("region")), Tally())
+        row.open += 1
+        if props.get("priority") == 1:
+            row.critical += 1
+    for feature in units:
+        props = feature.get("properties") or {}
+        row = out.setdefault(str(props.get("region")), Tally())
+        if props.get("status") == "available":
+            row.units_free += 1
+        elif props.get("status") in ("dispatched", "on_scene"):
+            row.units_busy += 1
+    return out
+
+
+def total(tallies: Mapping[str, Tally]) -> Tally:
+    """The national figures: the sum over every region (and the points outside them)."""
+    out = Tally()
+    for row in tallies.values():
+        out.open += row.open
+        out.critical += row.critical
+        out.units_free += row.units_free
+        out.units_busy += row.units_busy
+    return out

@@ -1,0 +1,287 @@
+"""The video wall at ``/wall``: the national picture for a room, read from metres away, nobody at a mouse.
+
+Dark and large: a clock with the Hijri and Gregorian dates, the KPI strip in a column, the map, the
+tour's stops along the bottom, and — on a 32:9 canvas — the regions ranked and the latest critical
+incidents in side panels. Which layout a screen gets is decided by CSS media queries on its size and
+aspect (``assets/wall.css``: 1920×1080, 3840×2160, 7680×2160); the type scales with the screen's
+height, so it stays legible from the same distance on each.
+
+It runs by itself:
+
+* :func:`refresh` (every ``settings.refresh_ms``) reads the national picture once and redraws the
+  live layers, the KPIs, the region ranking and the freshness state; it hands the browser each
+  region's figures and the list of recent priority-1 incidents. An unreachable store shows as the
+  stale state, with how long ago the picture was last live — never a traceback.
+* the tour runs in the browser (``basira_wall.tour`` in ``assets/wall.js``): the nation, then each
+  region in turn, ``settings.tour_interval_s`` each, naming the stop and showing its figures. A
+  priority-1 incident the wall has not shown yet pauses the tour: the map flies to it and a large
+  card says what, where and for how long, until it is dispatched (after at least 10 s) or
+  ``settings.wall_alert_s`` have passed. Nothing of the tour waits for the server, so a slow or hung
+  server never holds it up.
+* when nothing is current — stale data, store unreachable, or no answer from the server at all (the
+  tour's own watchdog) — the whole screen turns grey under a red banner whose age counts up, so an
+  old picture cannot pass for a live one.
+
+The language is ``settings.wall_language`` (Arabic by default), or ``?lang=``: a wall has no toggle.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, callback_context, dcc, html, no_update
+from dash.development.base_component import Component
+from redis.exceptions import RedisError
+
+from app.contract import Scope
+from app.i18n import direction, lang_or, t
+from app.services import Services, services
+from layers import MapContext, ReadCache
+
+from . import _clock, _places
+from . import _display as d
+from . import _wall_panels as panels
+from . import _widgets as w
+
+log = logging.getLogger(__name__)
+
+PAGE = panels.PAGE
+PATH = "/wall"
+#: The layers the wall draws (those that exist, in their drawing order): the picture, not the tools.
+LAYER_KEYS = ("basemap", "regions", "ports", "units", "incidents")
+#: An alert holds the tour at least this long, even when the incident is dispatched at once.
+ALERT_MIN_S = 10.0
+
+
+class ID:
+    root = f"{PAGE}-root"
+    screen = f"{PAGE}-screen"
+    place = f"{PAGE}-place"
+    state = f"{PAGE}-state"
+    demo = f"{PAGE}-demo"
+    kpis = f"{PAGE}-kpis"
+    ranking = f"{PAGE}-ranking"
+    feed = f"{PAGE}-feed"
+    stop_card = f"{PAGE}-stop-card"
+    tourbar = f"{PAGE}-tourbar"
+    map = f"{PAGE}-map"
+    banner = f"{PAGE}-banner"
+    watchdog = f"{PAGE}-watchdog"
+    alert = f"{PAGE}-alert"
+    dates = f"{PAGE}-clock-dates"
+    time = f"{PAGE}-clock-time"
+    lang = f"{PAGE}-lang"
+    tick = f"{PAGE}-tick"
+    second = f"{PAGE}-second"
+    minute = f"{PAGE}-minute"
+    seen = f"{PAGE}-seen"
+    beat = f"{PAGE}-beat"
+    heard = f"{PAGE}-heard"
+    last_live = f"{PAGE}-last-live"
+    critical = f"{PAGE}-critical"
+    tallies = f"{PAGE}-tallies"
+    tour = f"{PAGE}-tour"
+    stop = f"{PAGE}-stop"
+    config = f"{PAGE}-config"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def layout(lang: str | None = None, **_: Any) -> Component:
+    """The wall for ``?lang=`` (default ``settings.wall_language``)."""
+    settings = services().settings
+    lang = lang_or(lang, settings.wall_language)
+    layers = d.layers_for(LAYER_KEYS)
+    stops = _places.tour(settings.regions_file)
+    ctx = MapContext(page=PAGE, lang=lang, settings=settings)
+    config = {
+        "stops": [{**stop.view(), "name": stop.name(lang)} for stop in stops],
+        "interval_ms": int(settings.tour_interval_s * 1000),
+        "alert_ms": int(settings.wall_alert_s * 1000),
+        "alert_min_ms": int(min(ALERT_MIN_S, settings.wall_alert_s) * 1000),
+        "silence_ms": _silence_limit_ms(settings),
+        "lang": lang,
+        "more": t("wall.more", lang),
+    }
+    return html.Div(
+        id=ID.root,
+        dir=direction(lang),
+        lang=lang,
+        className="basira-wall is-empty",
+        children=[
+            html.Div(
+                id=ID.screen,
+                className="wall-screen",
+                children=[
+                    panels.header(stops[0], _now_ms(), lang),
+                    html.Aside(
+                        className="wall-left",
+                        children=[
+                            html.Section(id=ID.ranking, className="wall-ranking"),
+                            html.Section(id=ID.feed, className="wall-feed"),
+                        ],
+                    ),
+                    html.Main(
+                        className="wall-stage",
+                        children=[
+                            d.mode_map(ID.map, ctx, layers, stops[0].view()["bounds"],
+                                       boundsOptions={"padding": [24, 24]}, dragging=False,
+                                       scrollWheelZoom=False, doubleClickZoom=False, touchZoom=False,
+                                       keyboard=False, boxZoom=False),
+                            html.Div(panels.stop_card(stops[0], lang), id=ID.stop_card,
+                                     className="wall-stop-card"),
+                            html.Div(className="wall-ring"),
+                            html.Div(panels.legend(layers, lang), className="wall-legend"),
+                        ],
+                    ),
+                    html.Aside(
+                        className="wall-side",
+                        children=html.Section(w.kpi_strip(None, lang), id=ID.kpis,
+                                              className="basira-kpis wall-kpis"),
+                    ),
+                    html.Footer(panels.tourbar(stops, lang), id=ID.tourbar, className="wall-tour"),
+                ],
+            ),
+            panels.alert_card(lang),
+            html.Div(id=ID.banner, className="wall-banner", role="alert"),
+            html.Div(t("lost.banner", lang), id=ID.watchdog, className="basira-watchdog", role="alert"),
+            dcc.Store(id=ID.lang, data=lang),
+            dcc.Store(id=ID.config, data=config),
+            dcc.Store(id=ID.seen, data=None),
+            dcc.Store(id=ID.beat, data=None),
+            dcc.Store(id=ID.heard, data=None),
+            dcc.Store(id=ID.last_live, data=None),
+            dcc.Store(id=ID.critical, data=None),  # None: not heard from the server yet
+            dcc.Store(id=ID.tallies, data=None),
+            dcc.Store(id=ID.tour, data=None),
+            dcc.Store(id=ID.stop, data=stops[0].code),
+            dcc.Interval(id=ID.tick, interval=settings.refresh_ms),
+            dcc.Interval(id=ID.second, interval=500),
+            dcc.Interval(id=ID.minute, interval=60_000),
+        ],
+    )
+
+
+def _silence_limit_ms(settings: Any) -> int:
+    """How long without any answer from the server before the wall says it is not live."""
+    return int(max(settings.stale_after_s * 1000, 5 * settings.refresh_ms))
+
+
+def register_callbacks(app: Dash, context: Services) -> None:
+    """Register the wall's callbacks on ``app``; they read the store of ``context``."""
+    settings, store = context.settings, context.store
+    regions = {p.code: p for p in _places.regions(settings.regions_file)}
+    alert_window_ms = int(settings.wall_alert_s * 1000)
+
+    @app.callback(
+        d.live_output(PAGE),
+        Output(ID.kpis, "children"),
+        Output(ID.ranking, "children"),
+        Output(ID.feed, "children"),
+        Output(ID.tallies, "data"),
+        Output(ID.critical, "data"),
+        Output(ID.state, "children"),
+        Output(ID.state, "className"),
+        Output(ID.banner, "children"),
+        Output(ID.root, "className"),
+        Output(ID.demo, "hidden"),
+        Output(ID.seen, "data"),
+        Output(ID.beat, "data"),
+        Output(ID.last_live, "data"),
+        Input(ID.tick, "n_intervals"),
+        State(ID.stop, "data"),
+        State(ID.lang, "data"),
+        State(ID.seen, "data"),
+        State(ID.last_live, "data"),
+    )
+    def refresh(_tick: int | None, stop: str | None, lang: str | None, seen: str | None,
+                last_live: int | None) -> tuple:
+        lang = lang_or(lang, settings.wall_language)
+        live_keys = [o["id"]["layer"] for o in callback_context.outputs_list[0]]
+        now_ms = _now_ms()
+        try:
+            reads = ReadCache(store)
+            times = reads.freshness()
+            demo = reads.is_demo()
+            nation = Scope()
+            version = f"{times['as_of']}|{times['applied_at']}"
+            payloads = d.live_payloads(reads, live_keys, nation, version, seen)
+            incidents, units = reads.incidents(nation), reads.units(nation)
+            kpis = reads.kpis(nation, now_ms)
+            fresh = w.Freshness.of(times["as_of"], times["caught_up_at"], now_ms, settings.stale_after_s)
+        except (RedisError, OSError) as error:
+            log.warning("wall: store unreachable (%s)", error)
+            fresh = w.Freshness(w.DOWN)
+            return (
+                [no_update] * len(live_keys), no_update, no_update, no_update, no_update, no_update,
+                w.state_text(fresh, lang), f"basira-state wall-state is-{fresh.state}",
+                panels.banner(fresh, last_live, now_ms, lang), f"basira-wall is-{fresh.state}", no_update,
+                None, now_ms, no_update,
+            )
+        tallies = _places.tally(incidents, units)
+        recent = panels.critical(incidents, regions, now_ms, max(panels.FEED_MS, alert_window_ms), lang)
+        return (
+            payloads,
+            w.kpi_strip(kpis, lang),
+            panels.ranking(tuple(regions.values()), tallies, stop, lang),
+            panels.feed(recent, lang),
+            panels.tallies_data(tallies),
+            [item for item in recent if now_ms - item["opened"] <= alert_window_ms],
+            w.state_text(fresh, lang),
+            f"basira-state wall-state is-{fresh.state}",
+            panels.banner(fresh, last_live, now_ms, lang),
+            f"basira-wall is-{fresh.state}",
+            not demo,
+            version,
+            now_ms,
+            times["caught_up_at"] or last_live,
+        )
+
+    @app.callback(Output(ID.dates, "children"), Input(ID.minute, "n_intervals"), State(ID.lang, "data"))
+    def redate(_minute: int | None, lang: str | None) -> list[Component]:
+        """The dates under the clock (they change at midnight in Riyadh; this runs every minute)."""
+        return _clock.dates(_now_ms(), lang_or(lang, settings.wall_language))
+
+    # The browser's side (assets/wall.js): `heard` keeps each answer of the refresh for the tour, which
+    # runs on its own timer and so never waits for the server (see assets/modes.js).
+    app.clientside_callback(
+        ClientsideFunction("basira_wall", "heard"),
+        Output(ID.heard, "data"),
+        Input(ID.beat, "data"),
+        Input(ID.critical, "data"),
+        Input(ID.tallies, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("basira_wall", "tour"),
+        Output(ID.map, "viewport"),
+        Output(ID.tour, "data"),
+        Output(ID.stop, "data"),
+        Output(ID.root, "data-tour"),
+        Output(ID.alert, "className"),
+        Output(f"{PAGE}-alert-category", "children"),
+        Output(f"{PAGE}-alert-where", "children"),
+        Output(f"{PAGE}-alert-age", "children"),
+        Output(f"{PAGE}-alert-status", "children"),
+        Output(f"{PAGE}-alert-more", "children"),
+        Output(ID.place, "children"),
+        Output({"type": panels.STOP_PILL, "stop": ALL}, "className"),
+        Output(f"{PAGE}-stop-name", "children"),
+        Output(f"{PAGE}-stop-open", "children"),
+        Output(f"{PAGE}-stop-critical", "children"),
+        Output(f"{PAGE}-stop-free", "children"),
+        Output(f"{PAGE}-figure-critical", "className"),
+        Output(ID.watchdog, "className"),
+        Input(ID.second, "n_intervals"),
+        State(ID.tour, "data"),
+        State(ID.config, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("basira_wall", "clock"),
+        Output(ID.time, "children"),
+        Input(ID.second, "n_intervals"),
+        State(ID.lang, "data"),
+    )

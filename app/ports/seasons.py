@@ -1,0 +1,106 @@
+"""The Hijri seasons that move port traffic: Ramadan (the Umrah peak, then Eid al-Fitr) and Hajj.
+
+Both follow the Umm al-Qura calendar, so they come about eleven days earlier every Gregorian year:
+a forecaster that only knows the week cannot see them coming, and one that compares with the same
+Gregorian date last year looks in the wrong place. A season here is a *window* of days around an
+anchor date — 1 Ramadan, 8 Dhu al-Hijjah — and a day inside it is known by its offset from the
+anchor, which lines up this year's season with last year's day by day.
+
+Dates come from ``hijridate`` (Umm al-Qura tables, 1343–1500 AH); outside them there is no season.
+Days are Riyadh calendar days counted from 1970-01-01.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+from hijridate import Gregorian, Hijri
+
+EPOCH = date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Days ``first``…``last`` (inclusive) around the anchor Hijri month/day of each year."""
+
+    name: str
+    month: int
+    day: int
+    first: int
+    last: int
+
+    def __len__(self) -> int:
+        return self.last - self.first + 1
+
+
+#: Ramadan: Umrah arrivals from a week before it, the last ten nights, Eid al-Fitr, the departures
+#: after it. Hajj: arrivals through Dhu al-Qa'dah, the days of Hajj (8–13 Dhu al-Hijjah) with Eid
+#: al-Adha, and the departures over the following weeks. The two never overlap (they are ~97 days apart).
+WINDOWS: tuple[Window, ...] = (
+    Window("ramadan", 9, 1, -10, 50),
+    Window("hajj", 12, 8, -40, 45),
+)
+
+
+def to_day(d: date) -> int:
+    return (d - EPOCH).days
+
+
+def from_day(day: int) -> date:
+    return EPOCH + timedelta(days=day)
+
+
+@lru_cache(maxsize=4096)
+def hijri_day(hijri_year: int, month: int, day: int) -> int | None:
+    """The Riyadh day of a Hijri date, or None outside the Umm al-Qura tables."""
+    try:
+        g = Hijri(hijri_year, month, day).to_gregorian()
+    except (ValueError, OverflowError):
+        return None
+    return to_day(date(g.year, g.month, g.day))
+
+
+@lru_cache(maxsize=65536)
+def hijri_year(day: int) -> int | None:
+    """The Hijri (Umm al-Qura) year of a Riyadh day, or None outside the tables."""
+    d = from_day(day)
+    try:
+        return Gregorian(d.year, d.month, d.day).to_hijri().year
+    except (ValueError, OverflowError):
+        return None
+
+
+@dataclass(frozen=True)
+class SeasonDay:
+    """A day inside a season window: which window, its offset from the anchor, and the Hijri year."""
+
+    window: Window
+    offset: int
+    year: int
+
+
+def season_of(day: int) -> SeasonDay | None:
+    """The season window a Riyadh day falls in, if any."""
+    year = hijri_year(day)
+    if year is None:
+        return None
+    for window in WINDOWS:
+        for y in (year - 1, year, year + 1):
+            anchor = hijri_day(y, window.month, window.day)
+            if anchor is not None and window.first <= day - anchor <= window.last:
+                return SeasonDay(window, day - anchor, y)
+    return None
+
+
+def previous_occurrence(season: SeasonDay) -> int | None:
+    """The Riyadh day, one Hijri year earlier, at the same offset from that year's anchor."""
+    anchor = hijri_day(season.year - 1, season.window.month, season.window.day)
+    return None if anchor is None else anchor + season.offset
+
+
+def window_days(window: Window, year: int) -> range | None:
+    """The Riyadh days of ``window`` in Hijri year ``year``."""
+    anchor = hijri_day(year, window.month, window.day)
+    return None if anchor is None else range(anchor + window.first, anchor + window.last + 1)

@@ -1,0 +1,213 @@
+"""Reads the map layers need beyond the live picture, batched into pipelines and cached where they can be.
+
+* :meth:`LayerReads.closed_chunks` / :meth:`LayerReads.closed_points` — where and when the
+  incidents of the history were opened (the heatmap), mirrored per scope cell and brought up to date
+  by reading only what changed (:mod:`.history_points`).
+* :meth:`LayerReads.port_series` — one port's hourly arrivals and departures by traveller category
+  over the last 24 hours and the same hours a week earlier (the port panel).
+* :meth:`LayerReads.calls_by_region` — the 911 call counters of the last hour, region by region, in
+  one pipeline (the calls layer).
+* :meth:`LayerReads.unit_trails` — recent positions of many units, read only for the units that have
+  reported since their trail was last read (the units layer).
+* :meth:`LayerReads.cached` — a short-lived memo for aggregates derived from these reads (the
+  heatmap's hexagons), shared by every browser that asks for the same scope, kept for as long as
+  the computation says (longer for costlier ones).
+
+The caches live on the store object (one per application), are bounded, and never outlive what
+they mirror: entries are checked against, or keyed by, the version of the data they were read from
+(a cell's history, a unit's last report).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import orjson
+
+from ..contract import Direction, Scope, TravellerCategory
+from ..settings import DATA_DIR
+from . import history_points
+from .history_points import Chunk, Points
+from .keys import DAY_MS, HOUR_MS
+
+if TYPE_CHECKING:
+    from . import Store
+
+T = TypeVar("T")
+
+#: Hours in a port series, and how far back its comparison lies.
+SERIES_HOURS = 24
+WEEK_HOURS = 7 * 24
+#: Trails kept in memory at most (a fleet is a few thousand units; beyond this, units have left it).
+TRAIL_CACHE_MAX = 20_000
+
+
+@dataclass
+class _Caches:
+    """What :class:`LayerReads` keeps on a store between refreshes."""
+
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    #: scope cell → its closed incidents, as mirrored (see :mod:`.history_points`)
+    history: dict[tuple[str, str], Chunk] = field(default_factory=dict)
+    history_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: unit id → (ts of the unit's last report, trail)
+    trails: dict[str, tuple[int, list[list[float]]]] = field(default_factory=dict)
+    #: memo key → (expires at, monotonic s; value)
+    memo: dict[Any, tuple[float, Any]] = field(default_factory=dict)
+
+
+class LayerReads:
+    """Mixin of :class:`~app.store.Store`: the reads of the map layers (see the module's docstring)."""
+
+    #: The region polygons and populated places the layers label and weigh regions by. The defaults are
+    #: the files Basira ships; a store built from settings that name others should carry those.
+    regions_file: Path = DATA_DIR / "ksa_regions.geojson"
+    cities_file: Path = DATA_DIR / "ksa_cities.csv"
+
+    def _layer_caches(self: Store) -> _Caches:
+        caches = self.__dict__.get("_basira_layer_caches")
+        if caches is None:
+            caches = self.__dict__.setdefault("_basira_layer_caches", _Caches())
+        return caches
+
+    # -- a short-lived memo ------------------------------------------------------------------
+
+    def cached(self: Store, key: Any, compute: Callable[[], tuple[T, float]]) -> T:
+        """The value of ``compute()``, reused by later calls with the same ``key`` for as long as
+        ``compute`` said (it returns ``(value, seconds to keep it)``).
+
+        Computations are serialised, so browsers asking at the same moment wait for one result
+        instead of each computing it. Exceptions propagate; nothing is cached for them.
+        """
+        caches = self._layer_caches()
+        with caches.lock:
+            now = time.monotonic()
+            hit = caches.memo.get(key)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+            value, keep_s = compute()
+            caches.memo = {k: v for k, v in caches.memo.items() if v[0] > now}
+            if keep_s > 0:
+                caches.memo[key] = (time.monotonic() + keep_s, value)
+            return value
+
+    # -- the history, for the heatmap ----------------------------------------------------------------
+
+    def closed_chunks(self: Store, scope: Scope, since_ms: int) -> list[Chunk]:
+        """The closed incidents of each cell of ``scope`` (closed at or after ``since_ms``, and perhaps
+        somewhat earlier), mirrored and brought up to date by reading only what changed."""
+        caches = self._layer_caches()
+        with caches.history_lock:
+            return history_points.refresh(self.client, self.keys, caches.history, self._cells(scope),
+                                          since_ms)
+
+    def closed_points(self: Store, scope: Scope, since_ms: int) -> Points:
+        """Incidents of ``scope`` closed at or after ``since_ms``: where, when opened, which region."""
+        parts = []
+        for chunk in self.closed_chunks(scope, since_ms):
+            points, closed = chunk.arrays()
+            parts.append(points.where(closed >= since_ms))
+        return Points.join(parts)
+
+    # -- ports ----------------------------------------------------------------------------------
+
+    def port_series(self: Store, port_id: str, now_ms: int | None = None) -> dict[str, Any]:
+        """Hourly travellers through one port: the last 24 clock hours and the same hours a week earlier.
+
+        Returns ``hours`` (epoch hours, oldest first, the current one last), ``now`` and
+        ``week_ago`` as ``{direction: {category: [count per hour]}}``, and the latest queue wait
+        (``wait_min``, ``wait_ts``). Raises ``KeyError`` for a port not in the ports table.
+        """
+        if port_id not in self.ports:
+            raise KeyError(port_id)
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        last = now_ms // HOUR_MS
+        hours = list(range(last - SERIES_HOURS + 1, last + 1))
+        spans = {"now": hours, "week_ago": [h - WEEK_HOURS for h in hours]}
+        names = [(d.value, c.value) for d in Direction for c in TravellerCategory]
+        # One HMGET per day key: the 24 hours of a span straddle at most two epoch days.
+        by_day: dict[int, list[str]] = {}
+        for span in spans.values():
+            for h in span:
+                by_day.setdefault(h * HOUR_MS // DAY_MS, []).extend(f"{h}:{d}:{c}" for d, c in names)
+        pipe = self.client.pipeline(transaction=False)
+        for day, fields in by_day.items():
+            pipe.hmget(self.keys.port_day(port_id, day), fields)
+        pipe.hget(self.keys.port_wait, port_id)
+        replies = pipe.execute()
+        wait = replies.pop()
+        counts: dict[str, int] = {}
+        for fields, values in zip(by_day.values(), replies, strict=True):
+            counts.update((f, int(v)) for f, v in zip(fields, values, strict=True) if v is not None)
+        series: dict[str, Any] = {"hours": hours}
+        for name, span in spans.items():
+            series[name] = {
+                d.value: {c.value: [counts.get(f"{h}:{d.value}:{c.value}", 0) for h in span]
+                          for c in TravellerCategory}
+                for d in Direction
+            }
+        ts, _, minutes = wait.partition("|") if wait else ("", "", "")
+        series["wait_min"] = float(minutes) if minutes else None
+        series["wait_ts"] = int(ts) if ts else None
+        return series
+
+    # -- 911 calls ---------------------------------------------------------------------------------
+
+    def calls_by_region(
+        self: Store, regions: Iterable[str], now_ms: int | None = None
+    ) -> dict[str, dict[str, float]]:
+        """The call counters of the last hour for each region, in one pipeline.
+
+        Same window as :meth:`~app.store.reads.StateReads.calls` (the current clock hour, plus the
+        previous one pro rata); regions without calls are left out.
+        """
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        hour = now_ms // HOUR_MS
+        regions = list(regions)
+        pipe = self.client.pipeline(transaction=False)
+        for region in regions:
+            pipe.hgetall(self.keys.calls_hour(region, hour))
+            pipe.hgetall(self.keys.calls_hour(region, hour - 1))
+        replies = pipe.execute()
+        previous_weight = 1.0 - (now_ms % HOUR_MS) / HOUR_MS
+        out: dict[str, dict[str, float]] = {}
+        for n, region in enumerate(regions):
+            totals: dict[str, float] = {}
+            for reply, weight in ((replies[2 * n], 1.0), (replies[2 * n + 1], previous_weight)):
+                for name, value in reply.items():
+                    totals[name] = totals.get(name, 0.0) + int(value) * weight
+            if totals.get("total"):
+                out[region] = totals
+        return out
+
+    # -- unit trails -------------------------------------------------------------------------------
+
+    def unit_trails(self: Store, units: Iterable[Mapping[str, Any]]) -> dict[str, list[list[float]]]:
+        """Recent positions (``[lon, lat, ts]``, oldest first) of each unit Feature in ``units``.
+
+        A unit's trail changes only when it reports, so a trail is read again only when the unit's
+        ``ts`` differs from the one it was read at: after the first refresh, a pipelined ``LRANGE``
+        per unit that moved, not per unit (2,000 units reporting every 10 s: ~200 per second).
+        """
+        caches = self._layer_caches()
+        known = caches.trails
+        wanted: dict[str, int] = {}
+        for feature in units:
+            unit_id, ts = feature.get("id"), (feature.get("properties") or {}).get("ts")
+            if isinstance(unit_id, str) and isinstance(ts, int):
+                wanted[unit_id] = ts
+        stale = [u for u, ts in wanted.items() if (hit := known.get(u)) is None or hit[0] != ts]
+        if stale:
+            pipe = self.client.pipeline(transaction=False)
+            for unit_id in stale:
+                pipe.lrange(self.keys.unit_trail(unit_id), 0, -1)
+            for unit_id, points in zip(stale, pipe.execute(), strict=True):
+                known[unit_id] = (wanted[unit_id], [orjson.loads(p) for p in reversed(points)])
+        if len(known) > TRAIL_CACHE_MAX:  # units that have left the fleet: start afresh
+            caches.trails = {u: known[u] for u in wanted if u in known}
+        return {u: known[u][1] for u in wanted if u in known}

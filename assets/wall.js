@@ -1,0 +1,147 @@
+/*
+ * The video wall's clientside callbacks (app/pages/wall.py), namespace "basira_wall".
+ *
+ * `heard` keeps each answer of the server's refresh (modes.js explains why not as Dash inputs);
+ * `tour` runs every half second, never waiting for the server: it moves the tour on, raises and ends
+ * the alert of a new priority-1 incident, shows the current stop and its figures, and says when the
+ * server has gone silent; `clock` ticks. Each is a step function from the previous state (a
+ * dcc.Store) to the next and to what changes on the page; texts come from the server in the wall's
+ * language, numbers are formatted as app/i18n.py does.
+ */
+window.dash_clientside = window.dash_clientside || {};
+window.dash_clientside.basira_wall = Object.assign({}, window.dash_clientside.basira_wall, (function () {
+    "use strict";
+
+    var B = function () { return window.basira; };
+    var KEY = "wall";
+    var ALERTED_KEPT = 300;
+    var ALERT_ZOOM = 11;
+
+    function flyToStop(stop) {
+        return {bounds: stop.bounds, transition: "flyToBounds", options: {duration: 2.5, padding: [40, 40]}};
+    }
+
+    /* The server's priority-1 incidents not shown yet, oldest first. */
+    function waiting(list, alerted) {
+        var seen = {};
+        (alerted || []).forEach(function (id) { seen[id] = true; });
+        return list.filter(function (item) { return !seen[item.id]; });
+    }
+
+    /* The alert card's fields: [class, category, where, age, status, more]. */
+    function card(alert, list, s, config, now) {
+        if (!alert) { return ["wall-alert", "", "", "", "", ""]; }
+        var item = alert.item || {};
+        var others = waiting(list, s.alerted).length;
+        var more = others ? String(config.more || "+{n}").replace("{n}", B().modesDigits(others, config.lang)) : "";
+        return [
+            "wall-alert is-on", item.category || "", [item.region, item.agency].filter(Boolean).join(" · "),
+            B().modesAge(now - (item.opened || now), config.lang), item.status_label || "", more
+        ];
+    }
+
+    /* The current stop's name, the tour bar's classes and the stop's figures — each only when changed. */
+    function stopView(s, stops, tallies, config, no) {
+        var stop = stops[s.index % stops.length];
+        var row = tallies ? (tallies[stop.code] || [0, 0, 0]) : null;
+        var figures = row ? row.map(function (n) { return B().modesInt(n, config.lang); }) : ["—", "—", "—"];
+        var shownStop = s.shownStop === stop.code, key = figures.join("|");
+        var shownFigures = shownStop && s.shownFigures === key;
+        s.shownStop = stop.code;
+        s.shownFigures = key;
+        return [
+            shownStop ? no : stop.name,
+            shownStop ? no : stops.map(function (x) { return x.code === stop.code ? "is-current" : ""; }),
+            shownStop ? no : stop.name,
+            shownFigures ? no : figures[0], shownFigures ? no : figures[1], shownFigures ? no : figures[2],
+            shownFigures ? no : (row && row[1] ? "mode-figure is-alert" : "mode-figure")
+        ];
+    }
+
+    return {
+        /* Keep the refresh's answer: the recent priority-1 incidents and each region's figures. */
+        heard: function (beat, critical, tallies) {
+            if (beat == null) { return window.dash_clientside.no_update; }  /* nothing heard yet */
+            var before = B().modesLatest(KEY).value || {};
+            B().modesKeep(KEY, {
+                critical: Array.isArray(critical) ? critical : before.critical,
+                tallies: tallies || before.tallies
+            });
+            return beat;
+        },
+
+        /* The clock: HH:MM:SS in Riyadh. */
+        clock: function (tick, lang) {
+            return B().modesClock(Date.now(), lang);
+        },
+
+        /*
+         * One step of the tour. `config`: {stops: [{code, name, bounds}], interval_ms, alert_ms,
+         * alert_min_ms, silence_ms, lang, more}. The server's list of recent priority-1 incidents
+         * ({id, lat, lon, opened, status, category, region, agency, status_label}, oldest first) and
+         * each stop's figures ({code: [open, critical, units free]}) come from `heard`.
+         *
+         * Touring: each stop for interval_ms of *touring* time (an alert pauses that clock). A
+         * priority-1 incident not shown before starts an alert: fly to it, show the card. The alert
+         * ends after alert_ms, or — after alert_min_ms — once the incident is no longer new
+         * (dispatched, or gone); then the next one waiting, else back to the stop. The first list
+         * heard only primes the tour: what it holds is on the map already, except the newest if
+         * nobody has been sent to it yet.
+         *
+         * Returns [viewport, state, stop, tour mode, alert class, category, where, age, status, more,
+         *          place, tour bar classes, stop name, open, critical, free, critical class, watchdog].
+         */
+        tour: function (tick, state, config) {
+            var now = Date.now(), no = window.dash_clientside.no_update;
+            config = config || {};
+            var stops = config.stops || [];
+            if (!stops.length) { return new Array(18).fill(no); }
+            var latest = B().modesLatest(KEY), heard = latest.value || {};
+            var list = Array.isArray(heard.critical) ? heard.critical : [];
+            var s = state ? Object.assign({}, state)
+                          : {index: 0, used: 0, since: now, alert: null, alerted: [], started: now};
+            var viewport = no, stopCode = no;
+            var byId = {};
+            list.forEach(function (item) { byId[item.id] = item; });
+
+            if (!s.primed && Array.isArray(heard.critical)) {
+                var newest = list.length ? list[list.length - 1] : null;
+                s.alerted = list.filter(function (x) { return !(x === newest && x.status === "new"); })
+                    .map(function (x) { return x.id; });
+                s.primed = true;
+            }
+            if (s.alert) {
+                var held = now - s.alert.since, current = byId[s.alert.id];
+                if (current) { s.alert = Object.assign({}, s.alert, {item: current}); }
+                var handled = !current || current.status !== "new";
+                if (held >= config.alert_ms || (held >= config.alert_min_ms && handled)) {
+                    s.alert = null;
+                    s.since = now;      /* the stop's clock runs again */
+                    viewport = flyToStop(stops[s.index % stops.length]);
+                }
+            }
+            if (!s.alert) {
+                var next = s.primed ? waiting(list, s.alerted)[0] : null;
+                if (next) {
+                    s.used = (s.used || 0) + (now - s.since);
+                    s.alert = {id: next.id, since: now, item: next};
+                    s.alerted = (s.alerted || []).concat([next.id]).slice(-ALERTED_KEPT);
+                    viewport = {center: [next.lat, next.lon], zoom: ALERT_ZOOM, transition: "flyTo",
+                                options: {duration: 2}};
+                } else if ((s.used || 0) + (now - s.since) >= config.interval_ms) {
+                    s.index = (s.index + 1) % stops.length;
+                    s.used = 0;
+                    s.since = now;
+                    viewport = flyToStop(stops[s.index]);
+                    stopCode = stops[s.index].code;
+                }
+            }
+            /* Silent server: no answer for silence_ms (or none at all since the page started). */
+            var silent = now - (latest.at || s.started) > (config.silence_ms || 15000);
+            return [viewport, s, stopCode, s.alert ? "alert" : "touring"]
+                .concat(card(s.alert, list, s, config, now))
+                .concat(stopView(s, stops, heard.tallies, config, no))
+                .concat([silent ? "basira-watchdog is-lost" : "basira-watchdog"]);
+        }
+    };
+}()));

@@ -1,0 +1,16 @@
+"""Basira's benchmark suite: ``python -m benchmarks`` (``make bench``; ``--quick`` for a smoke check).
+
+Every figure is measured on this machine, in one run, with honest set-up: a private Redis server,
+producers writing at a fixed rate, a real ``python -m app ingest`` process, the web app under
+gunicorn, a real headless Chromium, and the naive Dash app of :mod:`benchmarks.baseline_app`
+measured on the same data beside Basira. One module per concern:
+
+- :mod:`.harness` — the Redis server, child processes, progress lines, the machine, percentiles;
+- :mod:`.load` — synthetic operations: the seeded picture, the background loader, probes;
+- :mod:`.ingest` — ingest throughput against a raw consumer;
+- :mod:`.browser` — Chromium: end-to-end latency, bytes on the wire, first render and zoom;
+- :mod:`.clients` — many concurrent clients replaying the page's refresh;
+- :mod:`.memory` — Redis and web-worker memory with a large picture and a day of history;
+- :mod:`.report` — the table, ``benchmarks/results.json``, ``docs/benchmarks.md`` and its plot;
+- :mod:`.run` — the command that runs them in order.
+"""

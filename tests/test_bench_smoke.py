@@ -1,0 +1,116 @@
+"""The benchmark harness runs, and measures what it says — properties only, never timings.
+
+The suite itself (``make bench``) takes minutes; these check its parts at a tiny scale: the
+synthetic load is valid and keeps the picture's size, probe spots are isolated, the baseline draws
+every incident and unit, the ingest benchmark drains the same entries through both consumers, the
+report writes numbers only, and (with Chromium) ``probe.js`` sees a new incident drawn in the live
+page and counts the bytes of its refreshes.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import orjson
+import pytest
+import redis
+
+from app.contract import Scope, Stream, parse
+from app.geo import load_cities
+from app.ingest import IngestWorker
+from app.settings import Settings
+from app.store import Store
+from benchmarks import baseline_app, ingest, report
+from benchmarks.harness import Children, percentile, start_redis
+from benchmarks.load import Operations, probe_ids, probe_spots, xadd_all
+
+
+def test_synthetic_operations_are_valid_and_keep_the_picture_size() -> None:
+    ops = Operations(300, 40, seed=3)
+    now = int(time.time() * 1000)
+    initial, changes = ops.initial(now), ops.changes(3000, now + 1)
+    for stream, fields in initial + changes:
+        parse(stream, fields, now_ms=now + 10)
+    assert len(initial) == 340
+    assert {s for s, _ in changes} == {Stream.units, Stream.incidents, Stream.calls, Stream.ports}
+    opened = {f["id"] for s, f in initial + changes if s is Stream.incidents and f["status"] != "closed"}
+    closed = {f["id"] for s, f in changes if s is Stream.incidents and f["status"] == "closed"}
+    assert len(opened - closed) == 300
+
+
+def test_probe_spots_are_far_from_every_town_and_from_each_other() -> None:
+    spots = probe_spots()
+    towns = [(c.lat, c.lon) for c in load_cities(Settings().cities_file)]
+    for n, (lat, lon) in enumerate(spots):
+        assert min(math.hypot(lat - a, lon - b) for a, b in towns) >= 3.0
+        assert all(math.hypot(lat - a, lon - b) >= 3.0 for a, b in spots[n + 1 :])
+
+
+def test_the_baseline_draws_every_open_incident_and_unit(client, settings) -> None:
+    xadd_all(client, settings.stream_prefix, Operations(50, 20, seed=4).initial(int(time.time() * 1000)))
+    store = Store.from_settings(settings)
+    IngestWorker(store, settings).work(burst=True)
+    drawn = baseline_app.figure(store)
+    ids = [i for trace in drawn.data for i in trace.hovertext]
+    assert len(ids) == len(set(ids)) == 70
+    assert {f["id"] for f in store.incidents(Scope())} <= set(ids)
+
+
+def test_the_ingest_benchmark_drains_the_same_entries_through_both_consumers() -> None:
+    entries = ingest.scenario_entries(2_000)
+    assert len(entries) == 2_000 and {s for s, _ in entries} >= {Stream.units, Stream.incidents}
+    with Children() as children, start_redis() as server:  # its own server: the benchmark flushes it
+        client = redis.Redis.from_url(server.url, decode_responses=True)
+        result = ingest.throughput(children, server.url, client, entries, rounds=1)
+    assert result.basira.rate > 0 and result.raw.rate > 0 and result.ratio > 0
+    assert result.basira.process_us > 0 and result.basira.redis_us > 0
+
+
+def test_percentile_interpolates() -> None:
+    assert percentile([1, 2, 3, 4, 5], 50) == 3
+    assert percentile([0, 10], 95) == 9.5
+    assert math.isnan(percentile([], 95))
+
+
+def test_the_report_writes_numbers_only(tmp_path) -> None:
+    rows = [
+        report.Row("a", "A", "ms", 120.0, 1200.0, "≤ 500 ms", lambda b, _: b <= 500),
+        report.Row("b", "B", "MB", math.nan, None, "≤ 300 MB", lambda b, _: b <= 300),
+    ]
+    assert rows[0].met and rows[0].ratio == 0.1 and not rows[1].met
+    path = report.write_json(rows, {"extra": 1.5, "missing": math.nan}, quick=True, path=tmp_path / "r.json")
+    assert orjson.loads(path.read_bytes()) == {"quick": 1, "a": 120.0, "baseline_a": 1200.0, "extra": 1.5}
+    machine = {"cores": 2, "cpu": "x", "memory_gb": 1.0, "os": "Linux", "python": "3", "redis": "7",
+               "load": (0.1, 0.1, 0.1)}  # fmt: skip
+    context = report.context("make bench", time.time(), machine, None)
+    doc = report.write_doc(rows, context, "## How", {"b": "Because."}, path=tmp_path / "b.md")
+    text = doc.read_text()
+    assert "| A | 120 ms | 1,200 ms | 0.1× | ≤ 500 ms | yes |" in text
+    assert "### B: — (target ≤ 300 MB)" in text and "Because." in text
+
+
+@pytest.mark.browser
+def test_the_probe_sees_a_new_incident_drawn_in_the_live_page(client, settings) -> None:
+    from benchmarks import browser
+    from tests.browser import serving
+
+    if not browser.available():
+        pytest.skip("chromedriver is not installed")
+    settings = settings.model_copy(update={"refresh_ms": 500})
+    xadd_all(client, settings.stream_prefix, Operations(200, 20, seed=5).initial(int(time.time() * 1000)))
+    IngestWorker(Store.from_settings(settings), settings).work(burst=True)
+    worker = IngestWorker(Store.from_settings(settings), settings)
+    thread = threading.Thread(target=worker.work, daemon=True)
+    thread.start()
+    try:
+        with serving(settings) as url, browser.chromium() as driver:
+            browser.open_page(driver, url + "/", browser.leaflet_ready, timeout=60)
+            e2e = browser.end_to_end(driver, client, settings.stream_prefix, probe_spots(),
+                                     probe_ids("SMOKE"), probes=1, label="smoke")
+    finally:
+        worker.stop()
+        thread.join(timeout=10)
+    assert e2e.missed == 0 and len(e2e.latencies_ms) == 1 and e2e.latencies_ms[0] > 0
+    assert e2e.bytes_per_s > 0 and e2e.replay_body and "n_intervals" in e2e.replay_body

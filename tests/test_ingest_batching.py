@@ -1,0 +1,121 @@
+"""A batch has exactly the effect of its entries applied one at a time, however the worker commits it.
+
+The apply scripts read a batch's index entries at once and write its net effect grouped by key
+(:mod:`app.store.lua`). Whatever the batch holds — the same unit several times, moves between
+cells, replays, older entries after newer ones — the state must be what one-entry batches give.
+On a backlog (full batches) the worker commits one round while it validates the next
+(:class:`app.ingest.Committer`); a failed commit there must lose nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+import pytest
+import redis
+
+from app.contract import Scope, Stream
+from app.ingest import IngestWorker
+from app.settings import Settings
+from app.store import Store
+from tests.helpers import incident, now_ms, unit
+from tests.test_ingest import state_dump
+
+#: Points in four different regions (Makkah, Riyadh, the Eastern Province, Tabuk) and one at sea.
+PLACES = [("21.4225", "39.8262"), ("24.7136", "46.6753"), ("26.4207", "50.0888"), ("28.3835", "36.5662"),
+          ("21.5", "38.5")]  # fmt: skip
+
+
+def entries(seed: int) -> dict[Stream, list[dict[str, str]]]:
+    rng = random.Random(seed)
+    base = now_ms() - 60_000
+    units, incidents = [], []
+    for _ in range(240):
+        lat, lon = rng.choice(PLACES)
+        ts = str(base + rng.randrange(0, 40) * 250)  # repeats and reversals in time
+        units.append(unit(f"U{rng.randrange(12)}", lat=lat, lon=lon, ts=ts,
+                          agency=rng.choice(["patrol", "traffic"]), heading=str(rng.randrange(360))))
+    for _ in range(120):
+        lat, lon = rng.choice(PLACES)
+        ts = str(base + rng.randrange(0, 40) * 250)
+        incidents.append(incident(f"I{rng.randrange(10)}", lat=lat, lon=lon, ts=ts,
+                                  status=rng.choice(["new", "dispatched", "on_scene", "closed"]),
+                                  agency=rng.choice(["patrol", "civil_defense"])))
+    return {Stream.units: units, Stream.incidents: incidents}
+
+
+def apply(
+    client: redis.Redis, settings: Settings, batch: int, feed: dict[Stream, list], live: bool = False
+) -> dict:
+    """The state after a worker applied ``feed`` with batches of ``batch``: in burst mode, or ``live``
+    (the loop as deployed, in a thread: on a backlog it commits each round while validating the next)."""
+    # live: no reclaiming during the test, so that an entry the loop dropped would stay missing
+    changes = {"ingest_batch": batch, "trail_points": 3, "reclaim_idle_ms": 600_000}
+    settings = settings.model_copy(update=changes)
+    for stream, items in feed.items():
+        for fields in items:
+            client.xadd(stream.key(settings.stream_prefix), fields)
+    store = Store.from_settings(settings)
+    worker = IngestWorker(store, settings)
+    if live:
+        thread = threading.Thread(target=worker.work, daemon=True)
+        thread.start()
+        total = sum(len(items) for items in feed.values())
+        deadline = time.monotonic() + 30
+        while sum(int(v) for v in store.stats().values()) < total and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.stop()
+        thread.join(timeout=10)
+        assert sum(int(v) for v in store.stats().values()) == total
+    else:
+        worker.work(burst=True)
+    prefix = settings.stream_prefix
+    return {key.replace(prefix, "<p>", 1): value for key, value in state_dump(client, prefix).items()}
+
+
+def test_one_batch_equals_one_entry_at_a_time(client, settings) -> None:
+    other = settings.model_copy(update={"stream_prefix": settings.stream_prefix + "x"})
+    try:
+        for seed in (1, 2):
+            client.delete(*client.keys(f"{settings.stream_prefix}:*") or ["-"])
+            client.delete(*client.keys(f"{other.stream_prefix}:*") or ["-"])
+            feed = entries(seed)
+            batched = apply(client, settings, 1000, feed)
+            single = apply(client, other, 1, feed)
+            assert batched == single
+            client.delete(*client.keys(f"{other.stream_prefix}:*") or ["-"])
+            assert apply(client, other, 7, feed, live=True) == single  # a backlog: full rounds
+            assert any(":unit:trail:" in key for key in batched)
+            assert sum(":unit:live:" in key for key in batched) >= 3  # units moved between cells
+    finally:
+        for key in client.scan_iter(match=f"{other.stream_prefix}:*"):
+            client.unlink(key)
+
+
+def test_a_failed_commit_on_a_backlog_loses_nothing(client, settings, monkeypatch) -> None:
+    settings = settings.model_copy(update={"ingest_batch": 5})
+    store = Store.from_settings(settings)
+    for n in range(30):
+        client.xadd(Stream.units.key(settings.stream_prefix), unit(f"U{n}"))
+    commits = {"n": 0}
+    real = Store.commit
+
+    def refuse_the_third(self: Store, batch, group=None, now_ms=None) -> int:
+        commits["n"] += 1
+        if commits["n"] == 3:
+            raise redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'")
+        return real(self, batch, group, now_ms)
+
+    monkeypatch.setattr(Store, "commit", refuse_the_third)
+    with pytest.raises(redis.ResponseError):
+        IngestWorker(store, settings).work(burst=True)
+    key = Stream.units.key(settings.stream_prefix)
+    assert client.xpending(key, settings.ingest_group)["pending"] > 0
+    assert len(store.units(Scope())) < 30
+    # the successor (or the same worker, restarted) takes the pending entries over: all applied, once
+    IngestWorker(store, settings.model_copy(update={"reclaim_idle_ms": 1})).work(burst=True)
+    assert client.xpending(key, settings.ingest_group)["pending"] == 0
+    assert len(store.units(Scope())) == 30
+    assert store.stats()["ingested:units"] == 30

@@ -1,0 +1,180 @@
+"""The exhibition kiosk (``/demo``) in a real headless Chromium, served by the real app against a real Redis.
+
+It shows nothing of a store that is not marked as a demo store — not even a count — and says why, in
+both languages; once the store is a demo store, the map (first drawn hidden) shows at its full size.
+On a demo store the attract loop walks through its chapters, a touch pauses it and a quiet spell
+resumes it, the buttons and the region picker work, and the language toggle flips the direction.
+Screenshots land in ``artifacts/kiosk-*.png``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from app.store import Store
+from tests.browser import console_errors, feed, js, screenshot, serving, wait_for
+from tests.modes_scene import reset_screen, scene, screen
+
+pytestmark = pytest.mark.browser
+
+LOAD_S = 60
+DIGITS = re.compile("[0-9٠-٩]")
+
+
+@pytest.fixture
+def kiosk(browser):
+    """The module's browser on a blank page, its console emptied, at a 1920×1080 kiosk screen."""
+    browser.get("about:blank")
+    browser.get_log("browser")
+    screen(browser, 1920, 1080)
+    yield browser
+    reset_screen(browser)
+
+
+def root_class(driver) -> str:
+    return driver.find_element(By.ID, "kiosk-root").get_attribute("class")
+
+
+def view(driver) -> str | None:
+    """The chapter (or region) the story panel shows."""
+    return js(driver, "var v = document.querySelector('#kiosk-story [data-view]'); "
+                      "return v && v.dataset.view")
+
+
+def figure(driver, key: str) -> str | None:
+    """The value of one figure of the story panel, as shown."""
+    return js(driver, "var f = document.querySelector('#kiosk-story [data-figure=' + arguments[0] + ']"
+                      " .mode-figure-value'); return f && f.textContent", key)
+
+
+def paused(driver) -> bool:
+    return "is-paused" in driver.find_element(By.ID, "kiosk-controls").get_attribute("class")
+
+
+@pytest.mark.parametrize("case", ["operational", "unreachable"])
+def test_the_kiosk_shows_nothing_of_a_store_that_is_not_a_demo_store(case, kiosk, client, settings) -> None:
+    settings = settings.model_copy(update={"stale_after_s": 600})
+    feed(client, settings, scene())  # real-looking data, in a store nobody marked as a demo store
+    if case == "unreachable":
+        settings = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})  # nothing listens
+    verdict = "is-refused" if case == "operational" else "is-unverified"
+    with serving(settings) as url:
+        kiosk.get(url + "/demo")
+        wait_for(kiosk, lambda d: verdict in root_class(d), timeout=LOAD_S)
+        notice = kiosk.find_element(By.CLASS_NAME, "kiosk-refusal")
+        assert notice.is_displayed() and not kiosk.find_element(By.CLASS_NAME, "kiosk-screen").is_displayed()
+        text = notice.text
+        assert "هذه الشاشة لعرض البيانات التجريبية فقط" in text
+        assert "This screen only shows demonstration data" in text
+        if case == "operational":
+            assert "not marked as a demonstration store" in text and "غير مُعلَّم" in text
+        else:
+            assert "could not be reached" in text
+        time.sleep(2.5)  # a couple of refreshes: they must not bring anything either
+        assert verdict in root_class(kiosk)
+        # nothing from the store: no markers, no figures, not a single digit anywhere on the page
+        assert not kiosk.find_elements(By.CSS_SELECTOR, ".basira-incident, .basira-incident-cluster, "
+                                                        ".basira-unit, .basira-unit-cluster, .mode-figure")
+        assert not DIGITS.search(js(kiosk, "return document.body.innerText"))
+        assert js(kiosk, "return document.querySelector('#kiosk-story').children.length") == 0
+        assert "Traceback" not in kiosk.page_source
+        screenshot(kiosk, f"kiosk-refused-{case}")
+
+        if case == "operational":
+            # The booth's operator switches to demo data: the story starts, and the map — drawn while
+            # hidden — is measured again, so the Kingdom fills it (every region name inside it).
+            Store.from_settings(settings).mark_demo()
+            wait_for(kiosk, lambda d: "is-shown" in root_class(d), timeout=LOAD_S)
+            wait_for(kiosk, lambda d: view(d) == "national", timeout=LOAD_S)
+            wait_for(kiosk, lambda d: d.find_elements(By.CSS_SELECTOR, ".basira-incident-cluster, "
+                                                                       ".basira-incident"), timeout=LOAD_S)
+            wait_for(kiosk, labels_inside_map, timeout=LOAD_S, message="the map was not re-measured")
+            box = kiosk.find_element(By.ID, "kiosk-map").rect
+            assert box["width"] > 1000 and box["height"] > 700
+            screenshot(kiosk, "kiosk-revealed")
+        assert console_errors(kiosk) == []
+
+
+def labels_inside_map(driver) -> bool:
+    """All 13 region names are drawn, and inside the map's box (a map drawn hidden puts them at 0,0)."""
+    return js(driver, """
+        var m = document.getElementById('kiosk-map').getBoundingClientRect();
+        var labels = Array.from(document.querySelectorAll('#kiosk-map .basira-label-region span'));
+        return labels.length === 13 && labels.every(function (l) {
+            var r = l.getBoundingClientRect();
+            return r.width > 0 && r.left >= m.left && r.right <= m.right
+                && r.top >= m.top && r.bottom <= m.bottom;
+        });""")
+
+
+def test_the_attract_loop_tells_the_story_and_yields_to_a_visitor(kiosk, client, settings) -> None:
+    settings = settings.model_copy(update={"stale_after_s": 600, "kiosk_chapter_s": 3, "kiosk_idle_s": 6})
+    Store.from_settings(settings).mark_demo()
+    feed(client, settings, scene())
+    with serving(settings) as url:
+        kiosk.get(url + "/demo")
+        wait_for(kiosk, lambda d: "is-shown" in root_class(d) and "is-live" in root_class(d), timeout=LOAD_S)
+        root = kiosk.find_element(By.ID, "kiosk-root")
+        assert (root.get_attribute("dir"), root.get_attribute("lang")) == ("rtl", "ar")
+        assert kiosk.find_element(By.CLASS_NAME, "kiosk-demo").is_displayed()  # says: synthetic data
+        wait_for(kiosk, lambda d: view(d) == "national", timeout=LOAD_S)
+        assert kiosk.find_element(By.CSS_SELECTOR, "#kiosk-story h1").text == "المملكة في لمحة واحدة"
+        assert kiosk.find_element(By.CSS_SELECTOR, "#kiosk-story h2").text == "The whole Kingdom at a glance"
+        wait_for(kiosk, lambda d: figure(d, "open") == "١٨", message="the national chapter does not show 18")
+
+        # the loop moves on by itself: Makkah, then the King Fahd Causeway with the port's figures
+        wait_for(kiosk, lambda d: view(d) == "makkah", timeout=LOAD_S)
+        screenshot(kiosk, "kiosk-ar")
+        wait_for(kiosk, lambda d: view(d) == "causeway", timeout=LOAD_S)
+        wait_for(kiosk, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-figure=arrivals]"))
+        assert figure(kiosk, "arrivals") == "٢٬٠٠٠"
+
+        # a touch on the map pauses it; after a quiet spell it goes on by itself
+        kiosk.find_element(By.ID, "kiosk-map").click()
+        wait_for(kiosk, paused, message="a touch did not pause the loop")
+        held = view(kiosk)
+        time.sleep(4)  # longer than a chapter
+        assert view(kiosk) == held and paused(kiosk)
+        wait_for(kiosk, lambda d: not paused(d), timeout=LOAD_S, message="the loop did not resume")
+        wait_for(kiosk, lambda d: view(d) != held, timeout=LOAD_S)
+
+        # the pause button pauses and plays
+        kiosk.find_element(By.ID, "kiosk-pause").click()
+        wait_for(kiosk, paused)
+        kiosk.find_element(By.ID, "kiosk-pause").click()
+        wait_for(kiosk, lambda d: not paused(d))
+
+        # a region, picked from the list: its figures, the list folded away, the loop paused
+        kiosk.find_element(By.CSS_SELECTOR, "#kiosk-regions summary").click()
+        button = wait_for(kiosk, lambda d: d.find_element(By.CSS_SELECTOR, '[id*="SA-04"].kiosk-region'))
+        assert button.text == "المنطقة الشرقية"
+        button.click()
+        wait_for(kiosk, lambda d: view(d) == "SA-04", timeout=LOAD_S)
+        assert paused(kiosk)
+        assert kiosk.find_element(By.ID, "kiosk-regions").get_attribute("open") is None
+        wait_for(kiosk, lambda d: figure(d, "open") == "٣")
+        time.sleep(3)  # let the map finish its flight before the picture
+        screenshot(kiosk, "kiosk-region")
+
+        # the language toggle flips the direction and the words
+        kiosk.find_element(By.XPATH, "//*[@id='kiosk-lang']//label[contains(., 'English')]").click()
+        wait_for(kiosk, lambda d: d.find_element(By.ID, "kiosk-root").get_attribute("dir") == "ltr")
+        assert kiosk.find_element(By.ID, "kiosk-root").get_attribute("lang") == "en"
+        wait_for(kiosk, lambda d: d.find_element(By.CSS_SELECTOR, "#kiosk-story h1").text
+                 == "Eastern Province")
+        assert kiosk.find_element(By.ID, "kiosk-next").text.endswith("Next")
+        wait_for(kiosk, lambda d: figure(d, "open") == "3")
+        kiosk.find_element(By.ID, "kiosk-next").click()
+        wait_for(kiosk, lambda d: view(d) not in (None, "SA-04"), timeout=LOAD_S)
+        screenshot(kiosk, "kiosk-en")
+
+        # a portrait kiosk: the map over the story, nothing spilling off the screen
+        screen(kiosk, 1080, 1920)
+        wait_for(kiosk, lambda d: d.find_element(By.ID, "kiosk-map").rect["width"] == 1080)
+        assert js(kiosk, "return document.documentElement.scrollWidth <= innerWidth")
+        screenshot(kiosk, "kiosk-portrait")
+        assert console_errors(kiosk) == []

@@ -1,0 +1,239 @@
+"""The region, heatmap, port and call layers, unit trails and links, in a real headless Chromium.
+
+The real app serves the command view against a real Redis fed through the streams and the ingest
+worker. Each test switches on the layers it looks at in the map's layer control (as a user would),
+checks what is drawn, saves screenshots in ``artifacts/``, and ends with no console errors.
+"""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from app.contract import Stream
+from app.store import Store
+from app.store.keys import HOUR_MS
+from tests.browser import console_errors, feed, fresh, js, screenshot, serving, wait_for
+from tests.helpers import call, incident, now_ms, port_entry, unit
+
+pytestmark = pytest.mark.browser
+
+PORTS = ("air-jed", "air-ruh", "land-king-fahd-causeway", "sea-dammam")
+
+
+def _settings(settings):
+    """Refresh every 1.5 s (a loaded test machine answers slower than the default 1 s), and a picture
+    that stays live while the test runs (the worker ran once, in burst mode)."""
+    return settings.model_copy(update={"refresh_ms": 1500, "stale_after_s": 3600})
+
+
+def _entries() -> dict[Stream, list[dict[str, str]]]:
+    now = now_ms()
+    three_hours_ago = now - 3 * HOUR_MS
+    incidents = [
+        incident("NEW-P1", lat="26.40", lon="50.10", agency="patrol"),  # Dammam: new, pulses
+        incident("MK2", priority="2", lat="21.49", lon="39.19", ts=three_hours_ago),  # Jeddah
+        incident("MK3", priority="3", lat="21.45", lon="39.25", ts=three_hours_ago),
+        incident("RY1", agency="traffic", category="collision", priority="2", lat="24.7136", lon="46.6753",
+                 status="dispatched", units="U1"),
+        incident("MD1", agency="traffic", priority="4", lat="24.47", lon="39.61", ts=three_hours_ago),
+        incident("TB1", priority="3", lat="28.38", lon="36.57"),
+        incident("OLD", priority="3", lat="18.22", lon="42.50", ts=three_hours_ago),  # Abha, closed:
+        incident("OLD", priority="3", lat="18.22", lon="42.50", status="closed", ts=now - HOUR_MS),
+    ]
+    track = [("24.60", "46.55"), ("24.63", "46.58"), ("24.66", "46.62"), ("24.70", "46.66")]
+    units = [unit("U1", lat=lat, lon=lon, agency="traffic", status="dispatched", incident="RY1",
+                  ts=now - 40_000 + 10_000 * i) for i, (lat, lon) in enumerate(track)]
+    ports = [port_entry(p, travellers=50 + 400 * i, wait_min=10 + 20 * i) for i, p in enumerate(PORTS)]
+    ports.append(port_entry("air-jed", travellers=90, category="pilgrim", direction="departure"))
+    calls = [call(f"C{i}", region=r, answered_ts=now - 30_000 + 1000 * (5 + 4 * i))
+             for i, r in enumerate(["SA-01", "SA-01", "SA-02", "SA-04", "SA-04", "SA-04"])]
+    return {Stream.incidents: incidents, Stream.units: units, Stream.ports: ports, Stream.calls: calls}
+
+
+def _switch_on(driver, title: str) -> None:
+    """Tick a layer in the map's layer control (it lists each layer's title in both languages)."""
+    js(driver, """var title = arguments[0];
+        document.querySelectorAll('.leaflet-control-layers-overlays label').forEach(function (l) {
+            var input = l.querySelector('input');
+            if (l.textContent.indexOf(title) >= 0 && !input.checked) { input.click(); }
+        });""", title)
+
+
+def _count(driver, selector: str) -> int:
+    return js(driver, "return document.querySelectorAll(arguments[0]).length", selector)
+
+
+def _hover(driver, selector: str, index: int = 0) -> None:
+    """A mouse over the middle of an element (Leaflet follows DOM mouse events on its paths and icons)."""
+    js(driver, """var el = document.querySelectorAll(arguments[0])[arguments[1]];
+        var r = el.getBoundingClientRect();
+        ['mouseover', 'mousemove'].forEach(function (type) {
+            el.dispatchEvent(new MouseEvent(type, {bubbles: true, clientX: r.x + r.width / 2,
+                                                   clientY: r.y + r.height / 2}));
+        });""", selector, index)
+
+
+def _unhover(driver, selector: str, index: int = 0) -> None:
+    js(driver, """var el = document.querySelectorAll(arguments[0])[arguments[1]];
+        el.dispatchEvent(new MouseEvent('mouseout', {bubbles: true}));""", selector, index)
+
+
+def _region_path(driver, code: str) -> int:
+    """The index of the polygon of region ``code`` among the choropleth's paths (from its tooltip)."""
+    for i in range(_count(driver, "path.basira-region-fill")):
+        _hover(driver, "path.basira-region-fill", i)
+        title = js(driver, "var t = document.querySelector('.basira-region-card .basira-card-title');"
+                           "return t ? t.textContent : null")
+        _unhover(driver, "path.basira-region-fill", i)
+        if title == code:
+            return i
+    raise AssertionError(f"no polygon for {code}")
+
+
+def test_regions_ports_and_the_port_panel(browser, client, settings) -> None:
+    settings = _settings(settings)
+    Store.from_settings(settings).mark_demo()
+    feed(client, settings, _entries())
+    Store.from_settings(settings).mark_caught_up(now_ms())
+    fresh(browser)
+    with serving(settings) as url:
+        browser.get(url + "/?lang=en")
+        # the choropleth: 13 regions, filled, in at least two classes
+        wait_for(browser, lambda d: _count(d, "path.basira-region-fill") == 13, 40,
+                 "the choropleth did not draw 13 regions")
+        drawn = """return Array.from(document.querySelectorAll('path.basira-region-fill')).every(function (p){
+            return (p.getAttribute('d') || '').length > 20 && p.getAttribute('fill') !== 'none'; })"""
+        wait_for(browser, lambda d: js(d, drawn), message="region polygons without shape or fill")
+        fills = js(browser, "return Array.from(document.querySelectorAll('path.basira-region-fill'))"
+                            ".map(function (p) { return p.getAttribute('fill'); })")
+        assert len(set(fills)) >= 2
+
+        # hover: the region's figures; the switch changes which one the colours (and the tooltip) lead with
+        riyadh = _region_path(browser, "Riyadh")
+        _hover(browser, "path.basira-region-fill", riyadh)
+        card = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".basira-region-card"))
+        assert "Open incidents" in card.text and "per 100,000 people" in card.text
+        key = browser.find_element(By.CSS_SELECTOR, ".basira-region-card .is-key").text
+        assert "per 100,000" in key
+        _unhover(browser, "path.basira-region-fill", riyadh)
+        regions = ".basira-switch[data-switch=regions]"
+        browser.find_element(By.CSS_SELECTOR, f"{regions} button[data-value=open]").click()
+        _hover(browser, "path.basira-region-fill", riyadh)
+        wait_for(browser, lambda d: "Open incidents" in d.find_element(
+            By.CSS_SELECTOR, ".basira-region-card .is-key").text, message="the tooltip ignored the switch")
+        assert js(browser, f"return document.querySelector('{regions} .is-on').dataset.value") == "open"
+        _unhover(browser, "path.basira-region-fill", riyadh)
+
+        # border ports: every port of the table, the ones that reported drawn live
+        wait_for(browser, lambda d: _count(d, ".basira-port.is-live") == len(PORTS), message="port markers")
+        assert _count(browser, ".basira-port-quiet") == 34
+        assert _count(browser, ".basira-port.is-live .basira-port-air") == 2
+        assert _count(browser, ".basira-port.is-live .basira-port-sea") == 1
+        assert _count(browser, ".basira-wait-long") >= 1  # the 70-minute queue at Dammam's port
+        screenshot(browser, "layers-regions-ports-en")
+
+        # clicking a port opens its panel, with the chart, in English …
+        panel = browser.find_element(By.ID, "live-port-panel")
+        assert not panel.is_displayed()
+        jeddah = js(browser, """var best = -1, left = Infinity;  // the westernmost airport: Jeddah's
+            document.querySelectorAll('.basira-port.is-live').forEach(function (m, i) {
+                var x = m.getBoundingClientRect().left;
+                if (m.querySelector('.basira-port-air') && x < left) { best = i; left = x; }
+            });
+            return best;""")
+        js(browser, "document.querySelectorAll('.basira-port.is-live')[arguments[0]]"
+                    ".dispatchEvent(new MouseEvent('click', {bubbles: true}))", jeddah)
+        wait_for(browser, lambda d: d.find_element(By.ID, "live-port-panel").is_displayed(), message="panel")
+        wait_for(browser, lambda d: "King Abdulaziz" in d.find_element(By.ID, "live-port-name").text)
+        wait_for(browser, lambda d: _count(d, "#live-port-panel .js-plotly-plot .barlayer .point") > 0,
+                 message="the port chart has no bars")
+        text = browser.find_element(By.ID, "live-port-panel").text
+        assert "Arrivals per hour" in text and "Departures per hour" in text and "Airport" in text
+        assert "Same hours a week earlier" in text and "Makkah" in text
+        screenshot(browser, "layers-port-panel-en")
+
+        # … and in Arabic, after the language toggle
+        browser.find_element(By.CSS_SELECTOR, "#live-lang input[value=ar]").click()
+        wait_for(browser, lambda d: "مطار الملك عبدالعزيز" in d.find_element(By.ID, "live-port-name").text,
+                 message="the panel did not switch to Arabic")
+        wait_for(browser, lambda d: "القادمون كل ساعة" in d.find_element(By.ID, "live-port-panel").text)
+        assert browser.find_element(By.ID, "live-port-close").text == "إغلاق"
+        wait_for(browser, lambda d: _count(d, "#live-port-panel .js-plotly-plot .barlayer .point") > 0)
+        screenshot(browser, "layers-port-panel-ar")
+        browser.find_element(By.ID, "live-port-close").click()
+        wait_for(browser, lambda d: not d.find_element(By.ID, "live-port-panel").is_displayed())
+        assert console_errors(browser) == []
+
+
+def test_heatmap_calls_trails_and_links(browser, client, settings) -> None:
+    settings = _settings(settings)
+    feed(client, settings, _entries())
+    Store.from_settings(settings).mark_caught_up(now_ms())
+    fresh(browser)
+    with serving(settings) as url:
+        browser.get(url + "/?lang=en")
+        wait_for(browser, lambda d: _count(d, ".leaflet-control-layers-overlays label") >= 6, 40)
+
+        # the heatmap: hexagons for 24 h; the window switch redraws them for 1 h, in the browser
+        _switch_on(browser, "Incident density")
+        wait_for(browser, lambda d: _count(d, "path.basira-hex") >= 4, message="no hexagons")
+        day = _count(browser, "path.basira-hex")
+        switch = ".basira-switch[data-switch=heatmap]"
+        chosen = f"return document.querySelector('{switch} .is-on').getAttribute('data-value')"
+        assert js(browser, chosen) == "24"
+        browser.find_element(By.CSS_SELECTOR, f"{switch} button[data-value='1']").click()
+        wait_for(browser, lambda d: 0 < _count(d, "path.basira-hex") < day, message="1 h drew the same hexes")
+        _hover(browser, "path.basira-hex")
+        card = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".basira-hex-card"))
+        assert "in the last 1 h" in card.text
+        _unhover(browser, "path.basira-hex")
+        browser.find_element(By.CSS_SELECTOR, f"{switch} button[data-value='6']").click()
+        wait_for(browser, lambda d: _count(d, "path.basira-hex") > 0)
+
+        # 911 calls: a badge per region with calls, its colour against NENA
+        _switch_on(browser, "911 calls")
+        wait_for(browser, lambda d: _count(d, ".basira-calls") == 3, message="no call badges")
+        assert _count(browser, ".basira-calls-meets") >= 1
+        _hover(browser, ".basira-calls")
+        card = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".basira-calls-card"))
+        assert "Within 15 s" in card.text
+        _unhover(browser, ".basira-calls")
+
+        # units: the moving unit's trail; hovering it links it to its incident
+        wait_for(browser, lambda d: _count(d, "path.basira-trail") >= 1, message="no unit trail")
+        _hover(browser, ".basira-unit")
+        wait_for(browser, lambda d: _count(d, "path.basira-link") == 1, message="no unit → incident link")
+        _unhover(browser, ".basira-unit")
+        wait_for(browser, lambda d: _count(d, "path.basira-link") == 0)
+
+        # a new priority-1 incident pulses: its own marker, not only its cluster
+        wait_for(browser, lambda d: _count(d, ".basira-incident-new") == 1, message="no pulsing P1 marker")
+        assert js(browser, "return getComputedStyle(document.querySelector('.basira-incident-new div'))"
+                           ".animationName") == "basira-pulse"
+        screenshot(browser, "layers-heat-calls-en")
+
+        # Arabic: the switches move to the other corner and speak Arabic
+        browser.find_element(By.CSS_SELECTOR, "#live-lang input[value=ar]").click()
+        wait_for(browser, lambda d: "آخر" in d.find_element(By.CSS_SELECTOR, switch).text)
+        assert js(browser, f"return document.querySelector('{switch}').closest('.leaflet-right') !== null")
+        wait_for(browser, lambda d: _count(d, "path.basira-hex") > 0)
+        screenshot(browser, "layers-heat-calls-ar")
+        assert console_errors(browser) == []
+
+
+def test_a_region_scope_fills_its_region_only(browser, client, settings) -> None:
+    settings = _settings(settings)
+    feed(client, settings, _entries())
+    Store.from_settings(settings).mark_caught_up(now_ms())
+    fresh(browser)
+    with serving(settings) as url:
+        browser.get(url + "/?region=SA-02&lang=ar")
+        wait_for(browser, lambda d: _count(d, "path.basira-region-fill") == 1, 40,
+                 "a region scope should fill its region alone")
+        _hover(browser, "path.basira-region-fill")
+        card = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".basira-region-card"))
+        assert "مكة المكرمة" in card.text and "البلاغات المفتوحة" in card.text
+        assert _count(browser, ".basira-port.is-live") == 1  # Jeddah's airport
+        screenshot(browser, "layers-region-ar")
+        assert console_errors(browser) == []

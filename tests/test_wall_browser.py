@@ -1,0 +1,230 @@
+"""The video wall (``/wall``) in a real headless Chromium, served by the real app against a real Redis.
+
+Each wall size gets its layout (read from the ``--wall-layout`` custom property the media queries
+set); the tour moves by itself; a new priority-1 incident stops it and is shown; the clock shows the
+Hijri and Gregorian dates; a stale, unreachable or silent source greys the whole screen. Screenshots
+land in ``artifacts/wall-*.png``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hijridate import Gregorian
+from selenium.webdriver.common.by import By
+
+from app.contract import Stream
+from app.i18n import digits, riyadh
+from app.store import Store
+from tests.browser import console_errors, feed, js, screenshot, serving, wait_for
+from tests.helpers import incident, now_ms
+from tests.modes_scene import CITIES, reset_screen, scene, screen
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"hd": (1920, 1080), "uhd": (3840, 2160), "ultrawide": (7680, 2160)}
+#: A first load may be slow on a busy machine: it must not count as stale (tested on its own below).
+PATIENT = {"refresh_ms": 1000, "stale_after_s": 600}
+LOAD_S = 60
+
+
+@pytest.fixture
+def wall(browser):
+    """The module's browser on a blank page (the last test's page polls a server that is gone), its
+    console emptied; its screen size is reset afterwards."""
+    browser.get("about:blank")
+    browser.get_log("browser")
+    yield browser
+    reset_screen(browser)
+
+
+def current_stop(driver) -> str:
+    return driver.find_element(By.CSS_SELECTOR, "#wall-tourbar li.is-current").get_attribute("data-stop")
+
+
+def open_count(driver) -> str:
+    return driver.find_element(By.CSS_SELECTOR, "#wall-kpis [data-kpi=open] .basira-kpi-value").get_attribute(
+        "data-value")
+
+
+@pytest.mark.parametrize("layout", list(SIZES))
+def test_each_wall_size_gets_its_layout(layout, wall, client, settings) -> None:
+    width, height = SIZES[layout]
+    settings = settings.model_copy(update=PATIENT)
+    Store.from_settings(settings).mark_demo()
+    feed(client, settings, scene())
+    screen(wall, width, height)
+    with serving(settings) as url:
+        wall.get(url + "/wall")
+        wait_for(wall, lambda d: "is-live" in d.find_element(By.ID, "wall-root").get_attribute("class"),
+                 timeout=LOAD_S, message="the wall did not go live")
+        wait_for(wall, lambda d: open_count(d) == "18", message="the KPI column does not count 18 incidents")
+        wait_for(wall, lambda d: d.find_elements(By.CSS_SELECTOR, ".basira-incident-cluster, "
+                                                                  ".basira-incident"), timeout=LOAD_S)
+        wait_for(wall, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".basira-label-region")) == 13)
+        root = wall.find_element(By.ID, "wall-root")
+        assert (root.get_attribute("dir"), root.get_attribute("lang")) == ("rtl", "ar")  # the wall's default
+        assert js(wall, "return getComputedStyle(document.getElementById('wall-root'))"
+                        ".getPropertyValue('--wall-layout').trim()") == layout
+        assert js(wall, "return [innerWidth, innerHeight]") == [width, height]
+        # nothing spills off the screen, and the map fills its part of it
+        assert js(wall, "return document.documentElement.scrollWidth <= innerWidth "
+                        "&& document.documentElement.scrollHeight <= innerHeight")
+        box = wall.find_element(By.ID, "wall-map").rect
+        assert box["width"] > width * 0.4 and box["height"] > height * 0.6
+        # type sized for the far side of the room: 1/60 of the screen's height and up
+        font = js(wall, "return parseFloat(getComputedStyle(document.querySelector("
+                        "'#wall-kpis .basira-kpi-value')).fontSize)")
+        assert font >= height / 60 * 2
+        ranking = wall.find_element(By.ID, "wall-ranking")
+        assert ranking.is_displayed() == (layout == "ultrawide")
+        if layout == "ultrawide":
+            ranked = js(wall, "return Array.from(document.querySelectorAll('#wall-ranking tbody tr'))"
+                              ".map(function (r) { return r.dataset.region; })")
+            assert len(ranked) == 13 and set(ranked[:len(CITIES)]) == {c[0] for c in CITIES}
+            assert wall.find_element(By.ID, "wall-feed").is_displayed()
+
+        # the clock: Hijri (Umm al-Qura) and Gregorian dates of the Riyadh day, in Arabic
+        day = riyadh(now_ms()).date()
+        hijri = Gregorian(day.year, day.month, day.day).to_hijri()
+        hijri_line, gregorian_line = js(wall, "return ['hijri', 'gregorian'].map(function (n) { return "
+                                              "document.querySelector('#wall-clock-dates .mode-clock-' + n)"
+                                              ".textContent; })")
+        assert hijri.month_name("ar") in hijri_line and digits(str(hijri.year), "ar") in hijri_line
+        assert hijri_line.endswith("هـ")
+        assert Gregorian(day.year, day.month, day.day).month_name("ar") in gregorian_line
+        assert digits(str(day.year), "ar") in gregorian_line
+        first = wall.find_element(By.ID, "wall-clock-time").text
+        assert re.fullmatch("[٠-٩]{2}:[٠-٩]{2}:[٠-٩]{2}", first)
+        wait_for(wall, lambda d: d.find_element(By.ID, "wall-clock-time").text != first, timeout=5,
+                 message="the clock does not tick")
+        screenshot(wall, f"wall-{layout}")
+        assert console_errors(wall) == []
+
+
+def test_the_tour_moves_on_and_stops_for_a_new_critical_incident(wall, client, settings) -> None:
+    settings = settings.model_copy(update={**PATIENT, "tour_interval_s": 1, "wall_alert_s": 20})
+    feed(client, settings, scene())
+    screen(wall, *SIZES["hd"])
+    with serving(settings) as url:
+        wall.get(url + "/wall?lang=en")
+        wait_for(wall, lambda d: "is-live" in d.find_element(By.ID, "wall-root").get_attribute("class"),
+                 timeout=LOAD_S)
+        assert wall.find_element(By.ID, "wall-root").get_attribute("dir") == "ltr"
+        # national, then the regions in turn
+        visited: set[str] = set()
+        wait_for(wall, lambda d: visited.add(current_stop(d)) or {"national", "SA-01", "SA-02"} <= visited,
+                 timeout=LOAD_S, message="the tour did not visit the nation, Riyadh and Makkah in turn")
+        assert wall.find_element(By.ID, "wall-place").text in {
+            "Saudi Arabia", "Riyadh", "Makkah", "Al Madinah", "Eastern Province", "Al-Qassim", "Ha'il",
+            "Tabuk", "Northern Borders", "Jazan", "Najran", "Al Bahah", "Al Jawf", "Asir"}
+        assert not wall.find_element(By.ID, "wall-alert").is_displayed()
+
+        # a new priority-1 incident: the tour stops, the map flies to it, the card says what and where
+        new_p1 = incident("NEW-P1", category="hazmat", agency="civil_defense", lat="26.30", lon="50.15",
+                          ts=now_ms())
+        feed(client, settings, {Stream.incidents: [new_p1]})
+        card = wait_for(wall, lambda d: d.find_element(By.ID, "wall-alert").is_displayed()
+                        and d.find_element(By.ID, "wall-alert"), message="no alert for the new P1 incident")
+        assert wall.find_element(By.ID, "wall-alert-category").text == "Hazardous materials"
+        assert "Eastern Province" in wall.find_element(By.ID, "wall-alert-where").text
+        assert "Civil defense" in wall.find_element(By.ID, "wall-alert-where").text
+        assert "New critical incident" in card.text
+        assert wall.find_element(By.ID, "wall-alert-status").text == "New"
+        assert wall.find_element(By.ID, "wall-root").get_attribute("data-tour") == "alert"
+        first_age = age_s(wall)
+        wait_for(wall, lambda d: age_s(d) > first_age, message="the alert's age does not count up")
+        wait_for(wall, lambda d: marker_off_centre(d) < 30, timeout=LOAD_S,
+                 message="the map did not fly to the new incident")
+        stop = current_stop(wall)
+        assert wall.find_element(By.CSS_SELECTOR, ".wall-tour-paused").is_displayed()
+        screenshot(wall, "wall-alert-en")
+        wait_for(wall, lambda d: age_s(d) >= first_age + 3, timeout=10)
+        assert current_stop(wall) == stop, "the tour went on during the alert"
+
+        # dispatched: once the alert has been up for its minimum time, the tour resumes
+        feed(client, settings, {Stream.incidents: [incident("NEW-P1", category="hazmat", status="dispatched",
+                                                            lat="26.30", lon="50.15", ts=now_ms())]})
+        wait_for(wall, lambda d: d.find_element(By.ID, "wall-alert-status").text == "Dispatched"
+                 or not d.find_element(By.ID, "wall-alert").is_displayed())
+        wait_for(wall, lambda d: not d.find_element(By.ID, "wall-alert").is_displayed(), timeout=15,
+                 message="the alert did not end after the incident was dispatched")
+        wait_for(wall, lambda d: current_stop(d) != stop, timeout=10, message="the tour did not resume")
+        assert wall.find_element(By.ID, "wall-root").get_attribute("data-tour") == "touring"
+        assert console_errors(wall) == []
+
+
+def age_s(driver) -> int:
+    """The alert card's running age (m:ss), in seconds."""
+    minutes, seconds = driver.find_element(By.ID, "wall-alert-age").text.split(":")
+    return int(minutes) * 60 + int(seconds)
+
+
+def grey(driver) -> str:
+    """The CSS filter on everything the wall shows but its banners (it eases in over 0.6 s)."""
+    return js(driver, "return getComputedStyle(document.getElementById('wall-screen')).filter")
+
+
+def marker_off_centre(driver) -> float:
+    """Pixels between the map's centre and the nearest priority-1 marker (or cluster) on it."""
+    return js(driver, """
+        var m = document.getElementById('wall-map').getBoundingClientRect();
+        var cx = m.x + m.width / 2, cy = m.y + m.height / 2, best = 1e9;
+        document.querySelectorAll('.basira-incident.basira-p1, .basira-incident-cluster.basira-p1')
+                .forEach(function (e) {
+            var r = e.getBoundingClientRect();
+            best = Math.min(best, Math.hypot(r.x + r.width / 2 - cx, r.y + r.height / 2 - cy));
+        });
+        return best;""")
+
+
+@pytest.mark.parametrize("case", ["stale", "down"])
+def test_a_picture_that_is_not_live_cannot_pass_for_live(case, wall, client, settings) -> None:
+    settings = settings.model_copy(update={"refresh_ms": 1000, "stale_after_s": 15})
+    if case == "stale":
+        feed(client, settings, scene())
+        Store.from_settings(settings).mark_caught_up(now_ms() - 10 * 60_000)  # the worker died 10 min ago
+    else:
+        settings = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})  # nothing listens
+    screen(wall, *SIZES["hd"])
+    with serving(settings) as url:
+        wall.get(url + "/wall?lang=en")
+        wait_for(wall, lambda d: f"is-{case}" in d.find_element(By.ID, "wall-root").get_attribute("class"),
+                 timeout=LOAD_S, message=f"the wall did not show the {case} state")
+        banner = wait_for(wall, lambda d: d.find_element(By.ID, "wall-banner").is_displayed()
+                          and d.find_element(By.ID, "wall-banner"))
+        assert "NOT LIVE" in banner.text
+        assert "stale" in banner.text if case == "stale" else "cannot be reached" in banner.text
+        # the whole screen is greyed out, the banner (outside it) is not, and covers the screen
+        wait_for(wall, lambda d: grey(d) == "grayscale(1) brightness(0.45)", timeout=5)
+        assert js(wall, "return getComputedStyle(document.getElementById('wall-banner')).filter") == "none"
+        assert banner.rect["width"] == SIZES["hd"][0] and banner.rect["height"] == SIZES["hd"][1]
+        assert wall.find_element(By.ID, "wall-state").text == ("Stale data" if case == "stale"
+                                                               else "Store unreachable")
+        if case == "stale":  # the age counts up
+            first = banner.text
+            assert re.search("1[0-2] min", first), first  # ten minutes old, and a slow machine
+            wait_for(wall, lambda d: d.find_element(By.ID, "wall-banner").text != first, timeout=5,
+                     message="the stale banner's age does not count up")
+        assert "Traceback" not in wall.page_source
+        screenshot(wall, f"wall-{case}")
+        assert console_errors(wall) == []
+
+
+def test_a_silent_server_greys_the_wall(wall, client, settings) -> None:
+    settings = settings.model_copy(update={"refresh_ms": 1000, "stale_after_s": 6})  # silence limit: 6 s
+    feed(client, settings, scene())
+    screen(wall, *SIZES["hd"])
+    with serving(settings) as url:
+        wall.get(url + "/wall")
+        wait_for(wall, lambda d: d.find_element(By.ID, "wall-state").text != "بانتظار البيانات",
+                 timeout=LOAD_S, message="the server never answered")
+        wait_for(wall, lambda d: "is-lost" not in d.find_element(By.ID, "wall-watchdog").get_attribute(
+            "class"), message="the wall says the server is silent while it answers")
+        assert console_errors(wall) == []
+    wait_for(wall, lambda d: "is-lost" in d.find_element(By.ID, "wall-watchdog").get_attribute("class"),
+             timeout=15, message="the wall did not notice that the server is gone")
+    assert wall.find_element(By.ID, "wall-watchdog").is_displayed()
+    wait_for(wall, lambda d: grey(d) == "grayscale(1) brightness(0.45)", timeout=5)
+    screenshot(wall, "wall-lost")

@@ -236,24 +236,6 @@ def wait_web(server: WebServer, path: str = "/", timeout: float = 60.0) -> None:
     wait_until(lambda: len(server.worker_pids()) >= GUNICORN_WORKERS, 30, what="gunicorn workers")
 
 
-def wait_idle(server: WebServer, timeout: float = 600.0) -> float:
-    """Wait until ``server`` answers a cheap request within half a second: a load test leaves a queue
-    of requests behind (the clients gave up on them, the server did not), which must not slow the
-    next measurement. Returns the seconds waited."""
-    started = time.monotonic()
-
-    def idle() -> bool:
-        began = time.monotonic()
-        try:
-            requests.get(server.url + "/_dash-layout", timeout=timeout)
-        except requests.RequestException:
-            return False
-        return time.monotonic() - began < 0.5
-
-    wait_until(idle, timeout, every=0.5, what=f"{server.child.name} to finish its queue")
-    return time.monotonic() - started
-
-
 # --- the machine ---------------------------------------------------------------------------------
 
 

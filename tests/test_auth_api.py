@@ -162,12 +162,6 @@ def test_a_commander_of_two_regions_reads_both_and_nothing_else(client, secured)
     assert http.get("/api/v1/snapshot?region=SA-02", headers=bearer(tokens["two"])).status_code == 403
 
 
-LEAD_READS = ("app/store/reads.py kpis() filters ports by `scope.region in (None, …)`: "
-              "the lead switches it to `p['region'] in scope.regions`")
-LEAD_PAGES = "app/pages/live.py must read through app.auth.scope_for (the lead wires it)"
-
-
-@pytest.mark.xfail(strict=True, reason=LEAD_READS)
 def test_a_commander_of_two_regions_does_not_count_other_regions_travellers(client, secured) -> None:
     app, settings, tokens = secured
     feed(client, settings)  # 120 travellers at Jeddah airport (Makkah region)
@@ -290,7 +284,6 @@ def test_callbacks_need_a_principal_except_the_kiosks(secured) -> None:
     assert wall.post("/_dash-update-component", json=router_body("/")).status_code == 403
 
 
-@pytest.mark.xfail(strict=True, reason=LEAD_PAGES)
 def test_a_hand_made_refresh_for_another_region_returns_only_the_commanders_data(client, secured) -> None:
     app, settings, _tokens = secured
     feed(client, settings)

@@ -45,6 +45,12 @@ def view(driver) -> str | None:
                       "return v && v.dataset.view")
 
 
+def text(driver, selector: str) -> str | None:
+    """The text of the first element matching ``selector``, read at once (the story panel is redrawn
+    with every refresh, so an element found a moment ago may be gone)."""
+    return js(driver, "var e = document.querySelector(arguments[0]); return e && e.textContent", selector)
+
+
 def figure(driver, key: str) -> str | None:
     """The value of one figure of the story panel, as shown."""
     return js(driver, "var f = document.querySelector('#kiosk-story [data-figure=' + arguments[0] + ']"
@@ -122,8 +128,8 @@ def test_the_attract_loop_tells_the_story_and_yields_to_a_visitor(kiosk, client,
         assert (root.get_attribute("dir"), root.get_attribute("lang")) == ("rtl", "ar")
         assert kiosk.find_element(By.CLASS_NAME, "kiosk-demo").is_displayed()  # says: synthetic data
         wait_for(kiosk, lambda d: view(d) == "national", timeout=LOAD_S)
-        assert kiosk.find_element(By.CSS_SELECTOR, "#kiosk-story h1").text == "المملكة في لمحة واحدة"
-        assert kiosk.find_element(By.CSS_SELECTOR, "#kiosk-story h2").text == "The whole Kingdom at a glance"
+        assert text(kiosk, "#kiosk-story h1") == "المملكة في لمحة واحدة"
+        assert text(kiosk, "#kiosk-story h2") == "The whole Kingdom at a glance"
         wait_for(kiosk, lambda d: figure(d, "open") == "١٨", message="the national chapter does not show 18")
 
         # the loop moves on by itself: Makkah, then the King Fahd Causeway with the port's figures
@@ -164,13 +170,17 @@ def test_the_attract_loop_tells_the_story_and_yields_to_a_visitor(kiosk, client,
         kiosk.find_element(By.XPATH, "//*[@id='kiosk-lang']//label[contains(., 'English')]").click()
         wait_for(kiosk, lambda d: d.find_element(By.ID, "kiosk-root").get_attribute("dir") == "ltr")
         assert kiosk.find_element(By.ID, "kiosk-root").get_attribute("lang") == "en"
-        wait_for(kiosk, lambda d: d.find_element(By.CSS_SELECTOR, "#kiosk-story h1").text
-                 == "Eastern Province")
+        wait_for(kiosk, lambda d: text(d, "#kiosk-story h1") == "Eastern Province")
         assert kiosk.find_element(By.ID, "kiosk-next").text.endswith("Next")
         wait_for(kiosk, lambda d: figure(d, "open") == "3")
         kiosk.find_element(By.ID, "kiosk-next").click()
         wait_for(kiosk, lambda d: view(d) not in (None, "SA-04"), timeout=LOAD_S)
         screenshot(kiosk, "kiosk-en")
+
+        # nothing came from anywhere but this server: a booth has no network
+        fetched = js(kiosk, "return performance.getEntriesByType('resource')"
+                            ".map(function (e) { return e.name; })")
+        assert fetched and all(name.startswith((url, "data:")) for name in fetched), fetched
 
         # a portrait kiosk: the map over the story, nothing spilling off the screen
         screen(kiosk, 1080, 1920)

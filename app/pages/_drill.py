@@ -31,6 +31,7 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, callback_c
 from dash.development.base_component import Component
 from redis.exceptions import RedisError
 
+from app.auth import audit, scope_for
 from app.contract import OUTSIDE, Agency, ContractError, Scope
 from app.i18n import lang_or, t
 from layers import LIVE_PART
@@ -76,7 +77,9 @@ class View:
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.region, self.agency)
+        """What this view may read: the region and agency it names, clamped to the viewer's access
+        (:func:`app.auth.scope_for` — every page read goes through here)."""
+        return scope_for(self.region, self.agency)
 
     def data(self, **extra: Any) -> dict[str, Any]:
         """The view as ``dcc.Store`` data (``extra``: flags for the page, such as ``push``)."""
@@ -293,10 +296,15 @@ def register(app: Dash, context: Any, ids: Any) -> None:
         if new == old:
             return (no_update, picker_value(new.region), picker_value(new.agency),
                     no_update, no_update, no_update)
+        if new.scope != old.scope:
+            try:
+                audit.scope_changed(page, new.scope, old.scope)
+            except (RedisError, OSError) as error:  # the trail is Redis too: never fail the view on it
+                log.warning("%s page: scope change not audited (%s)", page, error)
         where = None
         if new.incident and new.incident != old.incident:
             try:
-                where = point(store.incident(new.incident))
+                where = point(store.incident(new.incident, new.scope))
             except (RedisError, OSError) as error:
                 log.warning("%s page: store unreachable (%s)", page, error)
         return (

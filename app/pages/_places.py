@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import shapely
 
-from app.contract import REGION_CODES
+from app.contract import REGION_CODES, Scope
 from app.i18n import t
 
 #: The tour's first stop: the whole Kingdom.
@@ -90,10 +90,14 @@ def national(places: Iterable[Place]) -> Place:
     return Place(NATIONAL, t("place.national", "ar"), t("place.national", "en"), bounds)
 
 
-def tour(regions_file: Path) -> tuple[Place, ...]:
-    """The wall's tour: the nation, then each region in code order."""
+def tour(regions_file: Path, scope: Scope | None = None) -> tuple[Place, ...]:
+    """The wall's tour: the nation, then each region in code order — or, for a viewer whose access is
+    limited to some regions (``scope``, from :func:`app.auth.scope_for`), just those regions."""
     places = regions(regions_file)
-    return (national(places), *places)
+    if scope is None or (scope.region is None and scope.limit_regions is None):
+        return (national(places), *places)
+    mine = tuple(p for p in places if p.code in scope.regions)
+    return mine or (national(places),)  # nothing in scope: an empty map of the Kingdom
 
 
 def by_code(places: Iterable[Place], code: str | None) -> Place | None:

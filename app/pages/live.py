@@ -127,7 +127,7 @@ def layout(
     chosen = None
     if view.incident:
         try:
-            chosen = _drill.point(context.store.incident(view.incident))
+            chosen = _drill.point(context.store.incident(view.incident, view.scope))
         except (RedisError, OSError):
             chosen = None  # the map opens on the scope; the panel will say the store is down
     ports = port_panel()
@@ -349,7 +349,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
         """The chosen incident's details, or the scope's incident list (rows link to their view), and
         its digest; ``no_update`` instead when the digest is ``shown``'s (nothing visible changed)."""
         if view.incident:
-            feature = reads.incident(view.incident)
+            feature = reads.incident(view.incident, view.scope)
             sign = _incidents.digest("card", lang, view.data(), feature, now_ms // 60_000)
             if sign == shown:
                 return sign, no_update

@@ -35,7 +35,7 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, callback_c
 from dash.development.base_component import Component
 from redis.exceptions import RedisError
 
-from app.contract import Scope
+from app.auth import scope_for
 from app.i18n import direction, lang_or, t
 from app.services import Services, services
 from layers import MapContext, ReadCache
@@ -96,7 +96,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
     settings = services().settings
     lang = lang_or(lang, settings.wall_language)
     layers = d.layers_for(LAYER_KEYS)
-    stops = _places.tour(settings.regions_file)
+    stops = _places.tour(settings.regions_file, scope_for())
     ctx = MapContext(page=PAGE, lang=lang, settings=settings)
     config = {
         "stops": [{**stop.view(), "name": stop.name(lang)} for stop in stops],
@@ -140,7 +140,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
                     ),
                     html.Aside(
                         className="wall-side",
-                        children=html.Section(w.kpi_strip(None, lang), id=ID.kpis,
+                        children=html.Section(w.kpi_strip(None, lang, w.Targets.of(settings)), id=ID.kpis,
                                               className="basira-kpis wall-kpis"),
                     ),
                     html.Footer(panels.tourbar(stops, lang), id=ID.tourbar, className="wall-tour"),
@@ -175,6 +175,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
     """Register the wall's callbacks on ``app``; they read the store of ``context``."""
     settings, store = context.settings, context.store
     regions = {p.code: p for p in _places.regions(settings.regions_file)}
+    targets = w.Targets.of(settings)
     alert_window_ms = int(settings.wall_alert_s * 1000)
 
     @app.callback(
@@ -207,11 +208,11 @@ def register_callbacks(app: Dash, context: Services) -> None:
             reads = ReadCache(store)
             times = reads.freshness()
             demo = reads.is_demo()
-            nation = Scope()
-            version = f"{times['as_of']}|{times['applied_at']}"
-            payloads = d.live_payloads(reads, live_keys, nation, version, seen)
-            incidents, units = reads.incidents(nation), reads.units(nation)
-            kpis = reads.kpis(nation, now_ms)
+            scope = scope_for()  # everything the viewer may see (a wall account may be limited)
+            version = f"{scope.token}|{times['as_of']}|{times['applied_at']}"
+            payloads = d.live_payloads(reads, live_keys, scope, version, seen)
+            incidents, units = reads.incidents(scope), reads.units(scope)
+            kpis = reads.kpis(scope, now_ms)
             fresh = w.Freshness.of(times["as_of"], times["caught_up_at"], now_ms, settings.stale_after_s)
         except (RedisError, OSError) as error:
             log.warning("wall: store unreachable (%s)", error)
@@ -226,8 +227,8 @@ def register_callbacks(app: Dash, context: Services) -> None:
         recent = panels.critical(incidents, regions, now_ms, max(panels.FEED_MS, alert_window_ms), lang)
         return (
             payloads,
-            w.kpi_strip(kpis, lang),
-            panels.ranking(tuple(regions.values()), tallies, stop, lang),
+            w.kpi_strip(kpis, lang, targets),
+            panels.ranking([p for p in regions.values() if p.code in scope.regions], tallies, stop, lang),
             panels.feed(recent, lang),
             panels.tallies_data(tallies),
             [item for item in recent if now_ms - item["opened"] <= alert_window_ms],

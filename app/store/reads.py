@@ -83,12 +83,15 @@ class StateReads:
                 pipe.hmget(self.keys.incident_history_features(r, a), ids)
         return [orjson.loads(t) for texts in pipe.execute() for t in texts if t]
 
-    def incident(self: Store, incident_id: str) -> dict[str, Any] | None:
-        """One incident's Feature, open or closed (while in the history); ``None`` when unknown."""
+    def incident(self: Store, incident_id: str, scope: Scope) -> dict[str, Any] | None:
+        """One incident's Feature, open or closed (while in the history); ``None`` when unknown or
+        outside ``scope`` (so a viewer can never open another region's or agency's incident by id)."""
         where = self.client.hget(self.keys.incident_index, incident_id)
         if not where:
             return None
         _ts, region, agency, status, *_ = where.split("|")
+        if region not in scope.regions or agency not in scope.agencies:
+            return None
         if status == IncidentStatus.closed.value:
             text = self.client.hget(self.keys.incident_history_features(region, agency), incident_id)
         else:
@@ -207,7 +210,7 @@ class StateReads:
 
     def _travellers(self: Store, scope: Scope, now_ms: int) -> int:
         """Travellers through the scope's ports in the 60 minutes up to ``now_ms``."""
-        ports = [p for p in self.port_summary(now_ms) if scope.region in (None, p["region"])]
+        ports = [p for p in self.port_summary(now_ms) if p["region"] in scope.regions]
         return sum(p["arrivals_1h"] + p["departures_1h"] for p in ports)
 
     def freshness(self: Store) -> dict[str, int | None]:

@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml
 			exit 1; }; \
 	fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	@touch $(STAMP)
 
 demo: venv

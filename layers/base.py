@@ -16,6 +16,7 @@ special-case a layer: the ids come from :func:`part_id`, so pattern-matching cal
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -75,7 +76,7 @@ class Legend:
     entries: Sequence[LegendEntry] = field(default_factory=tuple)
 
 
-class Layer:
+class Layer(ABC):
     """Base class of the map layers. Subclasses set ``key``/``title_key`` and override the duties."""
 
     #: Stable, short, URL-safe name (``incidents``); also the ``layer`` of its component ids.
@@ -97,9 +98,9 @@ class Layer:
         """The layer's title in every language."""
         return bilingual(self.title_key)
 
+    @abstractmethod
     def component(self, ctx: MapContext) -> list[Component]:
         """The map component(s) of this layer. Live layers include one with ``part == LIVE_PART``."""
-        raise NotImplementedError
 
     def hideout(self, lang: str, settings: Settings) -> dict[str, Any]:
         """What the layer's clientside functions read (labels in ``lang``, options)."""
@@ -113,9 +114,9 @@ class Layer:
         """
         return None
 
+    @abstractmethod
     def legend(self) -> Legend:
         """What the layer's symbols mean."""
-        raise NotImplementedError
 
 
 def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:

@@ -11,6 +11,8 @@ measured on the same data beside Basira. One module per concern:
 - :mod:`.browser` — Chromium: end-to-end latency, bytes on the wire, first render and zoom;
 - :mod:`.clients` — many concurrent clients replaying the page's refresh;
 - :mod:`.memory` — Redis and web-worker memory with a large picture and a day of history;
-- :mod:`.report` — the table, ``benchmarks/results.json``, ``docs/benchmarks.md`` and its plot;
-- :mod:`.run` — the command that runs them in order.
+- :mod:`.phases` — the three phases (ingest; live load; large picture) and the scale of a run;
+- :mod:`.report` and :mod:`.notes` — the table, ``benchmarks/results.json``, ``docs/benchmarks.md``
+  with its plot, and the prose that explains a missed target;
+- :mod:`.run` — the command.
 """

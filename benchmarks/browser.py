@@ -34,6 +34,8 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM = Path("/usr/bin/chromium")
 PROBE_JS = (Path(__file__).with_name("probe.js")).read_text()
 CALLBACK_PATH = "/_dash-update-component"
+#: A test that a page has drawn its data.
+Ready = Callable[[webdriver.Chrome], bool]
 #: The time a watched id was drawn (Date.now()), or 0.
 SEEN = "var s = __bench.seen[arguments[0]]; return s > 0 ? s : 0"
 
@@ -136,9 +138,7 @@ class EndToEnd:
         return percentile(self.latencies_ms, 95)
 
 
-def open_page(
-    driver: webdriver.Chrome, url: str, ready: Callable[[webdriver.Chrome], bool], timeout: float
-) -> None:
+def open_page(driver: webdriver.Chrome, url: str, ready: Ready, timeout: float) -> None:
     """Load ``url`` and wait until it has drawn its data; a ``TimeoutError`` says what the page did."""
     driver.get(url)
     try:

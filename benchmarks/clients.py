@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 import aiohttp
+import requests
 
 from .harness import percentile
 
@@ -78,6 +79,14 @@ async def _run(url: str, body: bytes, clients: int, seconds: float) -> ClientsRe
     until = time.monotonic() + seconds
     await asyncio.gather(*(_client(url, body, until, rng.uniform(0, 1.0), result) for _ in range(clients)))
     return result
+
+
+def refresh_ms(base_url: str, body: str) -> float:
+    """One refresh by one client, nobody else asking: how long the server takes to answer it (ms)."""
+    started = time.monotonic()
+    response = requests.post(base_url + "/_dash-update-component", data=body, headers=HEADERS, timeout=300)
+    response.raise_for_status()
+    return (time.monotonic() - started) * 1000
 
 
 def replay(base_url: str, body: str, clients: int, seconds: float) -> ClientsResult:

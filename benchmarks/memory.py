@@ -5,13 +5,12 @@ Waiting 24 hours is not an option, so the history is *synthesised at speed and e
 1. The simulator (1 incident/s, real-time lives: ~200 entries/s, mostly unit positions) writes
    ``sample_hours`` of operations, with their event times *and* stream entry ids spread over the
    last ``sample_hours`` (as if written then), and the ingest worker applies them — as it would
-   have, live. Redis is measured half-way and at the end; the growth between the two, per hour,
-   is what a further hour of history adds (by then the fleet and the day's counters exist; what
-   still grows is the streams, the closed incidents, the once-only sets and the hourly KPIs —
-   all linear in time until the default retention, 24 h, trims them).
+   have, live. Redis is measured after each half of the entries; what the second half added per
+   entry, × 200 entries/s × 3,600 s, is what a further hour of history adds (by then the fleet and
+   the day's counters exist; what still grows is the streams, the closed incidents, the once-only
+   sets and the hourly KPIs — all linear in time until the default retention, 24 h, trims them).
 2. The large picture — ``incidents`` open incidents and 2,000 units — is written on top.
-3. Redis at 24 h = measured now + growth per hour × (24 − ``sample_hours``), scaled to exactly
-   200 entries/s.
+3. Redis at 24 h = measured now + growth per hour × (24 − ``sample_hours``).
 
 Web-worker RSS is measured, not extrapolated: the largest gunicorn worker after each has served
 the page's refresh for the large picture several times (the live page reads the open picture,
@@ -51,13 +50,15 @@ def history(start_ms: int, end_ms: int, seed: int = 9) -> list[Entry]:
     return out
 
 
-def xadd_dated(client: redis.Redis, prefix: str, entries: list[Entry], chunk: int = 5_000) -> None:
-    """``XADD`` with explicit ids at each entry's time (kept increasing per stream: a call is written
-    when it ends, after its ``ts``), so that trimming by age treats them as written then."""
-    last: dict[str, tuple[int, int]] = {}
-    for start in range(0, len(entries), chunk):
+def xadd_dated(
+    client: redis.Redis, prefix: str, entries: list[Entry], last: dict[str, tuple[int, int]]
+) -> None:
+    """``XADD`` with explicit ids at each entry's time, so that trimming by age treats them as written
+    then. ``last`` holds each stream's last id (kept increasing across calls: a call is written when
+    it ends, after its ``ts``)."""
+    for start in range(0, len(entries), 5_000):
         pipe = client.pipeline(transaction=False)
-        for stream, fields in entries[start : start + chunk]:
+        for stream, fields in entries[start : start + 5_000]:
             key = stream.key(prefix)
             ms, seq = last.get(key, (0, -1))
             ts = int(fields["ts"])
@@ -82,24 +83,22 @@ class RedisMemory:
 def write_history(
     client: redis.Redis, prefix: str, sample_hours: float, applied: Callable[[], int], timeout: float
 ) -> tuple[float, float]:
-    """Write ``sample_hours`` of history in two halves; the growth per hour at 200 entries/s and the
-    rate the sample ran at."""
+    """Write ``sample_hours`` of history in two halves; the growth per hour at 200 entries/s (what
+    the second half added, per entry, × 200 × 3,600) and the rate the sample ran at."""
     now = int(time.time() * 1000)
-    start = now - int(sample_hours * 3_600_000)
-    half = (start + now) // 2
-    before = applied()
-    first = history(start, now)
-    second = [e for e in first if int(e[1]["ts"]) >= half]
-    first = first[: len(first) - len(second)]
-    rate = (len(first) + len(second)) / (sample_hours * 3600)
-    say(f"  history: {len(first) + len(second):,} entries for {sample_hours:g} h ({rate:,.0f}/s)")
+    entries = history(now - int(sample_hours * 3_600_000), now)
+    rate = len(entries) / (sample_hours * 3600)
+    say(f"  history: {len(entries):,} entries for {sample_hours:g} h ({rate:,.0f}/s)")
+    halves = entries[: len(entries) // 2], entries[len(entries) // 2 :]
+    last: dict[str, tuple[int, int]] = {}
+    done = applied()
     readings = []
-    for part in (first, second):
-        xadd_dated(client, prefix, part)
-        before += len(part)
-        wait_until(lambda b=before: applied() >= b, timeout, every=0.2, what="the history to be applied")
+    for part in halves:
+        xadd_dated(client, prefix, part, last)
+        done += len(part)
+        wait_until(lambda d=done: applied() >= d, timeout, every=0.2, what="the history to be applied")
         readings.append(used_mb(client))
-    growth = (readings[1] - readings[0]) / (sample_hours / 2) * HISTORY_RATE / rate
+    growth = (readings[1] - readings[0]) / max(len(halves[1]), 1) * HISTORY_RATE * 3600
     return growth, rate
 
 

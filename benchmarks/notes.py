@@ -77,10 +77,13 @@ carry Redis); or less Python per entry: a compiled decoder and validator for the
     "e2e_p95": """
 The page polls: `dcc.Interval` every `BASIRA_REFRESH_MS` (1,000 ms), so an entry waits half a refresh
 on average before a server even looks for it. Each refresh then rebuilds, for this one client, the
-whole FeatureCollection of every open incident and unit (~{wire_per_response_kb:,.0f} kB compressed
-per response here), sends it, and the browser re-clusters every point and redraws every marker. Under
-1,000 changes a second every refresh changes, so every refresh carries everything. The median was
-{e2e_p50:,.0f} ms{e2e_missed_text}.
+whole FeatureCollection of every open incident and unit — {refresh_ms:,.0f} ms of server time for one
+refresh with nobody else asking, ~{wire_per_response_kb:,.0f} kB as sent — and the browser re-clusters
+every point and redraws every marker. Under 1,000 changes a second every refresh changes, so every
+refresh carries everything, and neither the server nor the browser gets through one a second: the
+refreshes queue. The median was {e2e_p50:,.0f} ms{e2e_missed_text}. The naive baseline's p95 was
+{baseline_e2e_p95:,.0f} ms: its whole figure ({baseline_refresh_ms:,.0f} ms on the server) is drawn
+by WebGL in one go.
 
 What would close it (issue 4's design, once issue 3's pages land): push rather than poll (a
 server-sent event when an ingest commit lands), deltas (`dash.Patch` of only the changed features)
@@ -98,8 +101,9 @@ nothing at all when nothing changed (the page already skips the data then).
 """,
     "clients_p95": """
 Each client's refresh makes a web worker read every feature from Redis, parse, round and serialise it
-and compress the result — for every client, every second. Only {clients_answered_per_s:,.0f} refreshes
-a second were answered of the 100 asked, so requests queued: p95 {clients_p95:,.0f} ms, and
+and compress the result ({refresh_ms:,.0f} ms for one refresh alone) — for every client, every
+second. Only {clients_answered_per_s:,.1f} refreshes a second were answered of the 100 asked (the
+baseline: {baseline_clients_answered_per_s:,.1f}), so requests queued: p95 {clients_p95:,.0f} ms, and
 {clients_errors:,.0f} of {clients_requests:,.0f} refreshes failed or took longer than 10 s.
 
 What would close it: build each scope's payload once per tick — cached bytes in Redis, shared by both
@@ -113,7 +117,7 @@ limit.
     "render": """
 At {big_incidents:,.0f} open incidents the first refresh carries every one of them: the server reads,
 parses, rounds and serialises them all, and the browser parses the JSON, builds the supercluster
-index and draws the clusters. The baseline took {baseline_render:,.0f} ms for the same picture.
+index and draws the clusters. The baseline {baseline_render_text}.
 
 What would close it: cluster on the server for the national view (a few hundred counted cells rather
 than every point) and send points only for what is on screen at street level; a compact encoding of
@@ -121,7 +125,8 @@ the points (geobuf, or columns of numbers) instead of one JSON Feature each.
 """,
     "zoom": """
 Each zoom step re-clusters every point and replaces the markers: dash-leaflet's clustered GeoJSON
-clears its layer and adds the new clusters and points as SVG elements.
+clears its layer and adds the new clusters and points as SVG elements. The median step took
+{zoom_median:,.0f} ms; the slowest, the first after the page had drawn, is the figure above.
 
 What would close it: draw points on a canvas (one element, not one per marker), and cluster on the
 server per zoom level so the browser only draws what it receives.
@@ -136,9 +141,10 @@ each scope's payload once and share the bytes, and send deltas.
     "redis_mb_24h": """
 The streams keep 24 h of entries (`BASIRA_STREAM_RETENTION_HOURS`): at 200 entries/s that is 17.3
 million entries of ~{redis_stream_bytes_per_entry:,.0f} bytes, ~{redis_streams_mb_24h:,.0f} MB by
-themselves. The rest is the picture — {redis_mb_measured:,.0f} MB measured with {big_incidents:,.0f}
-open incidents and {history_hours:g} h of history — and the day's closed incidents, once-only sets and
-hourly counters (+{redis_growth_mb_per_h:,.1f} MB an hour in all, streams included).
+themselves — nearly all of it. Redis held {redis_mb_measured:,.0f} MB with {big_incidents:,.0f} open
+incidents and {history_hours:g} h of history, and grew {redis_growth_mb_per_h:,.1f} MB per further
+hour, the stream entries most of that; the day's closed incidents, once-only sets and hourly
+counters are the small part.
 
 What would close it: a shorter stream retention. The streams are the ingest buffer and the replay
 source, not the history — that lives in the state (closed incidents, hourly counters) — so 2 h

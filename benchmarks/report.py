@@ -39,12 +39,34 @@ class Row:
     target: str
     check: Callable[[float, float | None], bool]
     baseline_label: str = "baseline"
+    #: The figure is a lower bound: the measurement gave up waiting at that value.
+    basira_over: bool = False
+    baseline_over: bool = False
+    #: results.json key of the comparison figure (default ``baseline_<key>``).
+    baseline_key: str = ""
+
+    @property
+    def comparison_key(self) -> str:
+        return self.baseline_key or f"baseline_{self.key}"
+
+    def text(self, which: str) -> str:
+        """The Basira or the baseline cell: the figure and its unit, "> " for a lower bound."""
+        if which == "basira":
+            return ("> " if self.basira_over else "") + _num(self.basira, self.unit)
+        return ("> " if self.baseline_over else "") + _num(self.baseline, self.unit)
 
     @property
     def ratio(self) -> float | None:
         if self.baseline is None or not self.baseline or math.isnan(self.baseline) or math.isnan(self.basira):
             return None
         return self.basira / self.baseline
+
+    @property
+    def ratio_text(self) -> str:
+        if self.ratio is None or (self.basira_over and self.baseline_over):
+            return "—"
+        bound = "> " if self.basira_over else "< " if self.baseline_over else ""
+        return f"{bound}{self.ratio:.3g}×"
 
     @property
     def met(self) -> bool:
@@ -63,10 +85,9 @@ def table(rows: list[Row]) -> list[list[str]]:
     body = [
         [
             row.metric,
-            _num(row.basira, row.unit),
-            ("" if row.baseline_label == "baseline" else f"{row.baseline_label}: ")
-            + _num(row.baseline, row.unit),
-            "—" if row.ratio is None else f"{row.ratio:.3g}×",
+            row.text("basira"),
+            ("" if row.baseline_label == "baseline" else f"{row.baseline_label}: ") + row.text("baseline"),
+            row.ratio_text,
             row.target,
             "yes" if row.met else "**no**",
         ]
@@ -88,7 +109,7 @@ def write_json(rows: list[Row], extra: dict[str, float], quick: bool, path: Path
     """One key per figure, numbers only (NaN — not measured — is left out)."""
     out: dict[str, float] = {"quick": int(quick)}
     for row in rows:
-        for key, value in ((row.key, row.basira), (f"baseline_{row.key}", row.baseline)):
+        for key, value in ((row.key, row.basira), (row.comparison_key, row.baseline)):
             if value is not None and not math.isnan(value):
                 out[key] = round(float(value), 3)
     out.update({k: round(float(v), 3) for k, v in extra.items() if not math.isnan(v)})
@@ -116,8 +137,10 @@ def plot(rows: list[Row], path: Path = PLOT) -> Path | None:
         labels = ["Basira", row.baseline_label] if compared else ["Basira"]
         values = [row.basira, row.baseline] if compared else [row.basira]
         bars = ax.bar(labels, values, color=["#2f9e44" if row.met else "#e03131", "#868e96"][: len(values)])
-        ax.bar_label(bars, labels=[_num(v) for v in values], fontsize=8)
-        ax.set_title(f"{row.metric}\n({row.unit}; target {row.target})", fontsize=8)
+        shown = [row.text("basira").removesuffix(row.unit).strip()]
+        shown += [row.text("baseline").removesuffix(row.unit).strip()] if compared else []
+        ax.bar_label(bars, labels=shown, fontsize=8)
+        ax.set_title(f"{row.metric}\n({row.unit + '; ' if row.unit else ''}target {row.target})", fontsize=8)
         ax.tick_params(labelsize=8)
         if len(values) == 2 and min(values) > 0 and max(values) / min(values) > 30:
             ax.set_yscale("log")
@@ -158,7 +181,7 @@ def write_doc(
         "",
         "Written by `make bench` (`python -m benchmarks`); do not edit by hand — run it again.",
         "",
-        f"- **Command:** `{context['command']}`",
+        f"- **Command:** {context['command']}",
         f"- **Date:** {datetime.fromtimestamp(context['started'], UTC).strftime('%Y-%m-%d %H:%M UTC')}"
         f" ({context['seconds']:.0f} s)",
         f"- **Machine:** {machine['cores']} cores ({machine['cpu']}), {machine['memory_gb']:g} GB memory, "

@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .api import api, register_error_handlers
     from .api_ports import ports_api
     from .auth import init_auth
+    from .feed import feed_api
     from .pages import PAGES
     from .services import EXTENSION, Services
     from .settings import Settings
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     server.extensions[EXTENSION] = Services(settings, store)
     server.register_blueprint(api)
     server.register_blueprint(ports_api)
+    server.register_blueprint(feed_api)
     register_error_handlers(server)
     dash_app = create_dash(server, settings, store)
     init_auth(server, settings, dash_app, PAGES)  # last: the gate goes first, and hashes Dash's scripts

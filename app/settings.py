@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     refresh_ms: int = Field(
         default=1000, ge=250, description="How often the pages fetch the live picture (ms)."
     )
+    feed_ms: int = Field(
+        default=250,
+        ge=50,
+        le=5000,
+        description="The live map's tick (ms): incidents and units are sent as what changed each tick.",
+    )
+    feed_horizon_s: float = Field(
+        default=120.0,
+        ge=5,
+        description="Changes kept for the live map's deltas; a browser further behind gets everything.",
+    )
     stale_after_s: float = Field(
         default=15.0, gt=0, description="The picture counts as stale when its data is older."
     )

@@ -151,16 +151,27 @@ window.basira = Object.assign({}, window.basira, (function () {
     }
 
     /* Hovering `layer` links it to `targets` while the pointer is on it; a click (or a tap, on a
-     * touch screen) keeps the links while its popup is open. Redrawing the layer removes them. */
+     * touch screen) keeps the links while its popup is open. Redrawing the layer removes them.
+     * `targets` is a list of [lon, lat], or a function giving one when asked (the command view's
+     * live feed resolves the positions at hover time, see feed.js). */
     function linkOnHover(layer, context, targets, colour) {
-        if (!targets || !targets.length || !context || !context.map) { return; }
+        if (!targets || !context || !context.map) { return; }
         var map = context.map;
-        layer.on("mouseover", function () {
-            if (!linksOf(map).pinned) { showLinks(map, layer, layer.getLatLng(), targets, colour, false); }
-        });
-        layer.on("click", function () { showLinks(map, layer, layer.getLatLng(), targets, colour, true); });
+        function show(pinned) {
+            var at = typeof targets === "function" ? targets() : targets;
+            if (at && at.length) { showLinks(map, layer, layer.getLatLng(), at, colour, pinned); }
+        }
+        layer.on("mouseover", function () { if (!linksOf(map).pinned) { show(false); } });
+        layer.on("click", function () { show(true); });
         layer.on("mouseout", function () { clearLinks(map, layer, false); });
         layer.on("remove", function () { clearLinks(map, layer, false); });
+    }
+
+    /* On the command view, the live feed holds the other kind: look the positions up when hovered. */
+    function fedPositions(kind, ids) {
+        var feed = window.basiraFeed;
+        if (!ids || !ids.length || !feed || !feed.active()) { return null; }
+        return function () { return feed.positions(kind, ids); };
     }
 
     function unitPoint(feature, latlng, context) {
@@ -186,8 +197,9 @@ window.basira = Object.assign({}, window.basira, (function () {
     function unitLinked(feature, layer, context) {
         base.unitPopup(feature, layer, context);
         if (feature.properties.cluster) { return; }
-        var at = feature.properties.inc_at;
-        linkOnHover(layer, context, at ? [at] : null, hideoutOf(context).link);
+        var p = feature.properties, at = p.inc_at;
+        var targets = at ? [at] : fedPositions("inc", p.incident ? [p.incident] : null);
+        linkOnHover(layer, context, targets, hideoutOf(context).link);
     }
 
     /* ----------------------------------------------------------------- incidents */
@@ -214,7 +226,8 @@ window.basira = Object.assign({}, window.basira, (function () {
     function incidentLinked(feature, layer, context) {
         base.incidentPopup(feature, layer, context);
         if (feature.properties.cluster) { return; }
-        linkOnHover(layer, context, feature.properties.unit_at, hideoutOf(context).link);
+        var p = feature.properties;
+        linkOnHover(layer, context, p.unit_at || fedPositions("unit", p.units), hideoutOf(context).link);
     }
 
     return {

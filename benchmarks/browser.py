@@ -3,8 +3,8 @@
 Debian's ``chromium`` and ``chromium-driver`` with the flags of ``tests/browser.py``; nothing is
 downloaded. ``probe.js`` is injected before each page's own scripts and observes through public
 APIs only (Leaflet's map events, Plotly's promises; see the file). Chrome's performance log gives
-the bytes of every ``_dash-update-component`` response as received — compressed, headers
-included — and the request bodies the concurrent clients later replay.
+the bytes of every ``_dash-update-component`` and live-feed response as received — compressed,
+headers included — and the request bodies the concurrent clients later replay.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM = Path("/usr/bin/chromium")
 PROBE_JS = (Path(__file__).with_name("probe.js")).read_text()
 CALLBACK_PATH = "/_dash-update-component"
+#: Basira's live feed (the command view's incidents and units): counted with the callbacks.
+FEED_PATH = "/api/v1/feed"
 #: A test that a page has drawn its data.
 Ready = Callable[[webdriver.Chrome], bool]
 #: The time a watched id was drawn (Date.now()), or 0.
@@ -99,7 +101,7 @@ def read_traffic(driver: webdriver.Chrome) -> Traffic:
             urls[params["requestId"]] = request["url"]
             if CALLBACK_PATH in request["url"] and request.get("postData"):
                 bodies[params["requestId"]] = request["postData"]
-        elif method == "Network.loadingFinished" and CALLBACK_PATH in urls.get(params["requestId"], ""):
+        elif method == "Network.loadingFinished" and _counted(urls.get(params["requestId"], "")):
             size = int(params.get("encodedDataLength", 0))
             traffic.bytes += size
             traffic.responses += 1
@@ -107,6 +109,11 @@ def read_traffic(driver: webdriver.Chrome) -> Traffic:
             if body and _interval_driven(body):
                 traffic.interval_bodies.setdefault(body, []).append(size)
     return traffic
+
+
+def _counted(url: str) -> bool:
+    """A response that carries the page's data: a Dash callback, or Basira's live feed."""
+    return CALLBACK_PATH in url or FEED_PATH in url
 
 
 def _interval_driven(body: str) -> bool:

@@ -28,6 +28,7 @@ import requests
 from selenium.webdriver import Chrome
 
 from . import browser, clients, ingest, memory
+from .browser import FEED_PATH
 from .harness import (
     GUNICORN_WORKERS,
     Children,
@@ -189,7 +190,8 @@ class Run:
         self.out[f"{key}refresh_ms"] = percentile(alone, 50)
         say(f"{name}: one refresh, alone: {self.out[f'{key}refresh_ms']:,.0f} ms (median of 3)")
         with timed(f"{name}: {plan.clients} clients for {plan.client_seconds:g} s"):
-            result = clients.replay(url, body, plan.clients, plan.client_seconds)
+            result = clients.replay(url, body, plan.clients, plan.client_seconds,
+                                    feed_path=FEED_PATH if name == "basira" else None)
         self.out.update({
             f"{key}clients_p95": result.p95, f"{key}clients_errors": result.errors,
             f"{key}clients_requests": result.requests,
@@ -273,5 +275,8 @@ class Run:
             for _ in range(self.plan.rss_requests):
                 requests.post(self.servers[name].url + "/_dash-update-component", data=body, timeout=300,
                               headers={**clients.HEADERS, "Connection": "close"})
+                if name == "basira":  # and the live feed's whole picture, which a new page asks for
+                    requests.get(self.servers[name].url + FEED_PATH, timeout=300,
+                                 headers={**clients.HEADERS, "Connection": "close"})
             self.out[f"{_key(name)}rss"] = max(self.servers[name].worker_rss_mb())
             say(f"{name}: web worker RSS {self.out[f'{_key(name)}rss']:,.0f} MB")

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 LAYER_ID_TYPE = "basira-layer"
 #: The ``part`` of a live layer's data component: the refresh callback writes its ``data``.
 LIVE_PART = "live"
+#: The ``part`` of a *fed* layer's data component on a page that uses the live feed
+#: (``app/feed.py``): ``assets/feed.js`` writes its ``data``, the refresh callback never does.
+FEED_PART = "feed"
 #: Coordinates are sent to the browser with this many decimals (~1 m); more is noise on the wire.
 COORD_DECIMALS = 5
 
@@ -54,6 +57,8 @@ class MapContext:
     page: str
     lang: str
     settings: Settings
+    #: The page draws the fed layers (incidents, units) from the live feed, not its refresh.
+    feed: bool = False
 
     def id(self, layer: str, part: str) -> dict[str, str]:
         return part_id(self.page, layer, part)
@@ -92,6 +97,9 @@ class Layer(ABC):
     base: ClassVar[bool] = False
     #: Whether an overlay is switched on when a page opens (the layer control can change it).
     shown: ClassVar[bool] = True
+    #: A live layer the live feed can carry (as changes, by id): on a page with ``MapContext.feed``
+    #: its data component is ``FEED_PART``, outside the page's refresh.
+    fed: ClassVar[bool] = False
 
     @property
     def title(self) -> Mapping[str, str]:
@@ -101,6 +109,10 @@ class Layer(ABC):
     @abstractmethod
     def component(self, ctx: MapContext) -> list[Component]:
         """The map component(s) of this layer. Live layers include one with ``part == LIVE_PART``."""
+
+    def data_part(self, ctx: MapContext) -> str:
+        """The ``part`` of this layer's data component on ``ctx``'s page."""
+        return FEED_PART if self.fed and ctx.feed else LIVE_PART
 
     def hideout(self, lang: str, settings: Settings) -> dict[str, Any]:
         """What the layer's clientside functions read (labels in ``lang``, options)."""

@@ -1,7 +1,9 @@
 """Open incidents: one clustered GeoJSON layer (supercluster in the browser), coloured by priority.
 
 Never one component per marker: the page pushes a FeatureCollection into the layer's ``data`` prop
-and dash-leaflet clusters it client-side. Each point is a circle marker coloured by priority (P1
+and dash-leaflet clusters it client-side — on the command view from the live feed (``app/feed.py``,
+``assets/feed.js``: the whole scope once, then only what changed), on the wall and the kiosk from
+their refresh (:meth:`Incidents.data`). Each point is a circle marker coloured by priority (P1
 largest); each cluster takes the colour of the most urgent incident inside it, so a priority-1
 incident stays visible at the national zoom. Hovering shows category and priority; a click opens a
 popup with the details. The description is untrusted producer text: ``assets/basira.js`` puts it
@@ -25,7 +27,6 @@ from app.i18n import bilingual, group, t
 
 from .base import (
     COORD_DECIMALS,
-    LIVE_PART,
     Layer,
     Legend,
     LegendEntry,
@@ -54,6 +55,7 @@ class Incidents(Layer):
     key = "incidents"
     title_key = "layer.incidents"
     live = True
+    fed = True
 
     def component(self, ctx: MapContext) -> list[Component]:
         return [
@@ -61,7 +63,7 @@ class Incidents(Layer):
                 name=PANE,
                 style={"zIndex": PANE_Z},
                 children=dl.GeoJSON(
-                    id=ctx.id(self.key, LIVE_PART),
+                    id=ctx.id(self.key, self.data_part(ctx)),
                     data=feature_collection([]),
                     cluster=True,
                     zoomToBoundsOnClick=True,

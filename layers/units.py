@@ -1,6 +1,7 @@
 """Field units (vehicles): one clustered GeoJSON layer, coloured by status, pointing along the heading.
 
-Same mechanism as the incidents: the page pushes a FeatureCollection into ``data``, and
+Same mechanism as the incidents (the live feed on the command view, :meth:`Units.data` elsewhere):
+the page pushes a FeatureCollection into ``data``, and
 ``assets/basira.js`` draws each unit as a small arrow rotated to its heading (a dot when the
 producer sent none), coloured by status. Units cluster less eagerly than incidents (a smaller
 radius, and not beyond street zoom), since seeing where the vehicles are is the point.
@@ -25,7 +26,6 @@ from app.i18n import bilingual, group, t
 
 from .base import (
     COORD_DECIMALS,
-    LIVE_PART,
     Layer,
     Legend,
     LegendEntry,
@@ -97,6 +97,7 @@ class Units(Layer):
     key = "units"
     title_key = "layer.units"
     live = True
+    fed = True
 
     def component(self, ctx: MapContext) -> list[Component]:
         return [
@@ -104,7 +105,7 @@ class Units(Layer):
                 name=PANE,
                 style={"zIndex": PANE_Z},
                 children=dl.GeoJSON(
-                    id=ctx.id(self.key, LIVE_PART),
+                    id=ctx.id(self.key, self.data_part(ctx)),
                     data=feature_collection([]),
                     cluster=True,
                     zoomToBoundsOnClick=True,

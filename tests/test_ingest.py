@@ -21,12 +21,17 @@ def xadd(client: redis.Redis, settings: Settings, stream: Stream, *entries: dict
     return [client.xadd(stream.key(settings.stream_prefix), e) for e in entries]
 
 
-def state_dump(client: redis.Redis, prefix: str) -> dict[str, object]:
-    """Everything under the prefix except the streams themselves and bookkeeping (for comparing)."""
+def state_dump(client: redis.Redis, prefix: str, changes: bool = True) -> dict[str, object]:
+    """Everything under the prefix except the streams themselves and bookkeeping (for comparing).
+
+    ``changes=False`` leaves out the live feed's change sets too: they are scored by the clock, and
+    a batch records its net effect where entries applied one by one record every step."""
     out: dict[str, object] = {}
     for key in sorted(client.scan_iter(match=f"{prefix}:*")):
         kind = client.type(key)
         if kind == "stream" or key.endswith((":stats", ":meta")):
+            continue
+        if not changes and key.startswith(f"{prefix}:chg:"):
             continue
         if kind == "hash":
             out[key] = client.hgetall(key)

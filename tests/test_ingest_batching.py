@@ -72,7 +72,8 @@ def apply(
     else:
         worker.work(burst=True)
     prefix = settings.stream_prefix
-    return {key.replace(prefix, "<p>", 1): value for key, value in state_dump(client, prefix).items()}
+    dump = state_dump(client, prefix, changes=False)
+    return {key.replace(prefix, "<p>", 1): value for key, value in dump.items()}
 
 
 def test_one_batch_equals_one_entry_at_a_time(client, settings) -> None:

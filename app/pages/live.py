@@ -38,6 +38,7 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, callback_c
 from dash.development.base_component import Component
 from redis.exceptions import RedisError
 
+from app.feed import FEED_PATH
 from app.i18n import direction, lang_or, t
 from app.services import Services, services
 from layers import LAYERS, LIVE_PART, MapContext, ReadCache, by_key
@@ -90,6 +91,7 @@ class ID:
     beat = f"{PAGE}-beat"
     watch = f"{PAGE}-watch"
     watchdog = f"{PAGE}-watchdog"
+    feed = f"{PAGE}-feed"
 
 
 LIVE_DATA = Output({"type": LAYER_ID_TYPE, "page": PAGE, "layer": ALL, "part": LIVE_PART}, "data")
@@ -122,7 +124,7 @@ def layout(
     lang = lang_or(lang, settings.language)
     view = View.parse(region, agency, incident)
     places = _drill.places_of(settings)
-    map_ctx = MapContext(page=PAGE, lang=lang, settings=settings)
+    map_ctx = MapContext(page=PAGE, lang=lang, settings=settings, feed=True)
     at = corners(lang)
     chosen = None
     if view.incident:
@@ -241,9 +243,20 @@ def layout(
             dcc.Store(id=ID.visible, data=w.shown_layers(LAYERS)),
             dcc.Store(id=ID.beat, data=None),
             dcc.Store(id=ID.watch, data={"limit_ms": _silence_limit_ms(settings), "heard": None}),
+            dcc.Store(id=ID.feed, data=_feed_config(map_ctx)),
             dcc.Interval(id=ID.tick, interval=settings.refresh_ms),
         ],
     )
+
+
+def _feed_config(ctx: MapContext) -> dict[str, Any]:
+    """What ``assets/feed.js`` needs: where to ask, how often, and which components it feeds."""
+    fed = {"inc": by_key("incidents"), "unit": by_key("units")}
+    return {
+        "path": FEED_PATH,
+        "tick_ms": ctx.settings.feed_ms,
+        "ids": {kind: ctx.id(layer.key, layer.data_part(ctx)) for kind, layer in fed.items()},
+    }
 
 
 def _now_ms() -> int:
@@ -400,6 +413,14 @@ def register_callbacks(app: Dash, context: Services) -> None:
             at["layers"],
             at["credits"],
         )
+
+    # The map's incidents and units come from the live feed (assets/feed.js), for the view's scope.
+    app.clientside_callback(
+        ClientsideFunction("basiraFeed", "start"),
+        Output(ID.feed, "data"),
+        Input(ID.scope, "data"),
+        State(ID.feed, "data"),
+    )
 
     # The legend opens by itself where the map has room for it (a tall screen); else it waits to be asked.
     app.clientside_callback(

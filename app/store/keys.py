@@ -91,6 +91,22 @@ class Keys:
         """SET of what was already counted (entry id for ports, call id for calls), per epoch day."""
         return f"{self.prefix}:seen:{stream.value}:{day}"
 
+    # the live feed (app/feed.py)
+    def changes(self, kind: str, region: str, agency: str) -> str:
+        """ZSET id → when it last changed (Redis clock, ms), per kind (``inc``/``unit``) and scope cell.
+
+        Written by the apply scripts with every change, including a thing leaving the cell; trimmed
+        to the feed's horizon by the ingest worker's maintenance."""
+        return f"{self.prefix}:chg:{kind}:{region}:{agency}"
+
+    def feed_body(self, name: str) -> str:
+        """STRING: one built feed answer (gzip), for a few seconds; ``name`` is scope, since and cut."""
+        return f"{self.prefix}:feed:body:{name}"
+
+    def feed_lock(self, name: str) -> str:
+        """STRING held (SET NX PX) by the one web worker building ``feed_body(name)``."""
+        return f"{self.prefix}:feed:lock:{name}"
+
     # bookkeeping
     @property
     def stats(self) -> str:

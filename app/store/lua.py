@@ -17,6 +17,10 @@ local ttl = tonumber(ARGV[2])
 local idx = p .. ':inc:idx'
 local closed_all = p .. ':inc:closed'
 local applied = 0
+-- Every change is also recorded in its scope cell's change set (id → the time it was applied, by
+-- Redis's own clock), which the live feed reads to send only what changed (see app/feed.py).
+local clock = redis.call('TIME')
+local now = string.format('%d', tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000))
 local function num(s) if s == nil or s == '' then return nil end return tonumber(s) end
 local function fmt(v) if v == nil then return '' end return string.format('%d', v) end
 local function js(v) if v == nil then return 'null' end return string.format('%d', v) end
@@ -55,6 +59,17 @@ for i = 3, #ARGV, 6 do
       onsc = ts
       record('response', region, agency, id, ts, ts - opened)
     end
+    local feature = head .. '"opened":' .. js(opened) .. ',"dispatched":' .. js(disp)
+      .. ',"on_scene":' .. js(onsc) .. '}}'
+    -- A replayed entry (same ts, same cell, same Feature) is not a change.
+    local same = prev and ts == pts and preg == region and pag == agency and pst == status
+      and redis.call('HGET', cell(status == 'closed' and 'histf' or 'live', region, agency), id) == feature
+    if not same then
+      redis.call('ZADD', p .. ':chg:inc:' .. region .. ':' .. agency, now, id)
+      if prev and (preg ~= region or pag ~= agency) then
+        redis.call('ZADD', p .. ':chg:inc:' .. preg .. ':' .. pag, now, id)
+      end
+    end
     if prev then
       local moved = preg ~= region or pag ~= agency
       if pst ~= 'closed' and (moved or status == 'closed') then
@@ -65,8 +80,6 @@ for i = 3, #ARGV, 6 do
         if status ~= 'closed' then redis.call('ZREM', closed_all, id) end
       end
     end
-    local feature = head .. '"opened":' .. js(opened) .. ',"dispatched":' .. js(disp)
-      .. ',"on_scene":' .. js(onsc) .. '}}'
     if status == 'closed' then
       redis.call('ZADD', cell('hist', region, agency), ts, id)
       redis.call('HSET', cell('histf', region, agency), id, feature)
@@ -104,7 +117,7 @@ for c = 1, #ids, CHUNK do
   end
 end
 local applied = 0
-local touched, before, cell_of, feature_of, points = {}, {}, {}, {}, {}
+local touched, before, cell_of, feature_of, points, newer = {}, {}, {}, {}, {}, {}
 for i = 4, #ARGV, 6 do
   local id, ts, region, agency, feature, point =
     ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
@@ -123,6 +136,7 @@ for i = 4, #ARGV, 6 do
     end
     cell_of[id] = region .. ':' .. agency
     feature_of[id] = feature
+    if (not prev) or ts > pts then newer[id] = true end
     known[id] = string.format('%d', ts) .. '|' .. region .. '|' .. agency
     if trail_n > 0 and ((not prev) or ts > pts) then
       local list = points[id]
@@ -149,10 +163,33 @@ end
 local function each_chunk(list, step, fn)
   for c = 1, #list, step do fn(unpack(list, c, math.min(c + step - 1, #list))) end
 end
+-- The change set of each touched cell (see APPLY_INCIDENTS): every unit that entered, moved or left.
+local clock = redis.call('TIME')
+local now = string.format('%d', tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000))
+local function changed(cell, ids)
+  local scored = {}
+  for _, id in ipairs(ids) do scored[#scored + 1] = now; scored[#scored + 1] = id end
+  each_chunk(scored, 2 * CHUNK, function(...) redis.call('ZADD', p .. ':chg:unit:' .. cell, ...) end)
+end
 for _, cell in ipairs(cells) do
   local key = p .. ':unit:live:' .. cell
-  if gone[cell] then each_chunk(gone[cell], CHUNK, function(...) redis.call('HDEL', key, ...) end) end
-  if into[cell] then each_chunk(into[cell], 2 * CHUNK, function(...) redis.call('HSET', key, ...) end) end
+  if gone[cell] then
+    each_chunk(gone[cell], CHUNK, function(...) redis.call('HDEL', key, ...) end)
+    changed(cell, gone[cell])
+  end
+  if into[cell] then
+    -- ``into`` alternates id and Feature. A replayed position (same ts, same cell, same Feature)
+    -- is not a change; only such ties pay for the HGET that tells.
+    local list, ids = into[cell], {}
+    for k = 1, #list, 2 do
+      local id = list[k]
+      if newer[id] or before[id] ~= cell or redis.call('HGET', key, id) ~= list[k + 1] then
+        ids[#ids + 1] = id
+      end
+    end
+    each_chunk(list, 2 * CHUNK, function(...) redis.call('HSET', key, ...) end)
+    changed(cell, ids)
+  end
 end
 if #index > 0 then each_chunk(index, 2 * CHUNK, function(...) redis.call('HSET', idx, ...) end) end
 for _, id in ipairs(touched) do

@@ -1,0 +1,172 @@
+"""The live feed of the map's incidents and units: what changed, built once per scope per tick.
+
+The command view's map does not get its points through Dash's refresh callback (which would rebuild
+and re-send every open incident and unit, for every browser, every second). Instead
+``assets/feed.js`` asks ``GET /api/v1/feed?region=&agency=&since=<cut>`` once per tick and applies
+the answer to the map's two clustered layers:
+
+* Time is cut into ticks of ``settings.feed_ms`` by **Redis's clock** — the same clock the apply
+  scripts score the change sets with (:mod:`app.store.feed_reads`) — so a cut is exact: every
+  change scored before it has been committed when the cut is read.
+* With no ``since`` (a new page, or one more than ``feed_horizon_s`` behind) the answer is the whole
+  picture of the scope; otherwise the Features that changed in ``[since, cut)`` and the ids that
+  left. Either way the stored Feature texts are concatenated, never parsed (the units that moved are
+  parsed once, for their trails).
+* An answer is named by scope, ``since`` and cut, built by one web worker (a Redis lock) and kept in
+  Redis as gzip bytes for a few seconds: every client and every worker at the same point of the
+  same scope gets the same bytes, so the work per tick does not grow with the number of clients.
+* The ``X-Basira-Next`` header says how long until the next cut, so browsers ask just after it.
+
+Joining incidents to their units' positions (and back) is done by the browser, which holds both;
+a moving unit therefore does not re-send its incident. Scope: :func:`app.auth.scope_for`, clamped as
+for the pages (a region beyond the viewer's scope reads as all of theirs, never as another's).
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import time
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, request
+from redis.exceptions import RedisError
+
+from layers.units import trail_offsets
+
+from .auth import scope_for
+from .contract import Scope
+from .services import services
+from .store import Store
+
+log = logging.getLogger(__name__)
+feed_api = Blueprint("feed", __name__)
+
+FEED_PATH = "/api/v1/feed"
+#: A built answer stays in Redis this long: long enough for every client of a tick to fetch it.
+BODY_TTL_MS = 10_000
+#: A builder's lock lasts this long (a worker killed mid-build frees it by itself); it is not
+#: released after the build, since the bytes it guards are then in Redis for longer than it.
+LOCK_TTL_MS = 5_000
+#: How long a worker waits for another's build before building the answer itself.
+WAIT_S = 3.0
+WAIT_STEP_S = 0.005
+#: With the store down, ask again after this long.
+DOWN_RETRY_MS = 1000
+#: gzip levels: deltas are small and sent often (squeeze them); whole pictures are large and rare.
+DELTA_LEVEL, WHOLE_LEVEL = 6, 3
+
+
+def cut_of(now_ms: int, tick_ms: int) -> int:
+    """The last tick boundary at or before ``now_ms``."""
+    return now_ms - now_ms % tick_ms
+
+
+def build(store: Store, scope: Scope, since: int | None, cut: int) -> bytes:
+    """The answer's JSON (not compressed): the whole scope when ``since`` is ``None``, else the
+    changes in ``[since, cut)``. Shape: ``{"cut", "since", "inc": {"put", "gone"},
+    "unit": {"put", "gone", "trail"}}`` — ``put`` holds GeoJSON Features, ``trail`` unit id → offsets."""
+    parts: dict[str, tuple[list[str], list[str]]] = {}
+    for kind in ("inc", "unit"):
+        if since is None:
+            parts[kind] = (store.live_json(kind, scope), [])
+        else:
+            changes = store.changes(kind, scope, since, cut)
+            parts[kind] = (changes.put, changes.gone)
+    trails = _trails(store, parts["unit"][0])
+    head = b'{"cut":%d,"since":%s,' % (cut, b"null" if since is None else b"%d" % since)
+    body = [head]
+    for kind in ("inc", "unit"):
+        put, gone = parts[kind]
+        body += [b'"', kind.encode(), b'":{"put":[', ",".join(put).encode(), b'],"gone":',
+                 orjson.dumps(gone)]
+        body.append(b',"trail":' + orjson.dumps(trails) + b"}}" if kind == "unit" else b"},")
+    return b"".join(body)
+
+
+def _trails(store: Store, units: list[str]) -> dict[str, list[int]]:
+    """Each given unit's recent track, as offsets from where it is (see :func:`trail_offsets`)."""
+    features = [orjson.loads(text) for text in units]
+    if not features:
+        return {}
+    points = store.unit_trails(features)
+    out = {}
+    for feature in features:
+        offsets = trail_offsets(points.get(feature["id"]), feature["geometry"]["coordinates"])
+        if offsets:
+            out[feature["id"]] = offsets
+    return out
+
+
+def answer(store: Store, scope: Scope, since: int | None, cut: int) -> bytes:
+    """The gzip answer for ``(scope, since, cut)``: from Redis when built already, else built once.
+
+    The first worker to ask takes the lock and builds; the others poll for its bytes, and build
+    themselves only if it has not arrived in :data:`WAIT_S` (a builder that died).
+    """
+    name = f"{scope.token}:{'all' if since is None else since}:{cut}"
+    body = store.feed_body(name)
+    if body is not None:
+        return body
+    if store.lock_feed_body(name, LOCK_TTL_MS):
+        body = store.feed_body(name)  # built between our first look and the lock?
+        if body is not None:
+            return body
+    else:
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            time.sleep(WAIT_STEP_S)
+            body = store.feed_body(name)
+            if body is not None:
+                return body
+    level = WHOLE_LEVEL if since is None else DELTA_LEVEL
+    body = gzip.compress(build(store, scope, since, cut), compresslevel=level, mtime=0)
+    store.keep_feed_body(name, body, BODY_TTL_MS)
+    return body
+
+
+def _since(value: Any) -> int | None:
+    try:
+        since = int(value)
+    except (TypeError, ValueError):
+        return None
+    return since if since >= 0 else None
+
+
+@feed_api.get(FEED_PATH)
+def live_feed() -> Response:
+    """``?region=&agency=&since=``: the scope's incidents and units, whole or as changes since a cut.
+
+    With the store unreachable the answer is ``{"down": true}`` (200, to be asked again in a second):
+    the page's own state line says what is wrong, and a browser would log a 5xx as a console error
+    on every wall screen, every tick."""
+    try:
+        return _live_feed()
+    except (RedisError, OSError) as error:
+        log.warning("live feed: store unreachable (%s)", error)
+        return Response(b'{"down":true}', mimetype="application/json",
+                        headers={"Cache-Control": "no-store", "X-Basira-Next": str(DOWN_RETRY_MS)})
+
+
+def _live_feed() -> Response:
+    context = services()
+    store, settings = context.store, context.settings
+    scope = scope_for(request.args.get("region"), request.args.get("agency"))
+    since = _since(request.args.get("since"))
+    now = store.clock_ms()
+    cut = cut_of(now, settings.feed_ms)
+    headers = {"Cache-Control": "no-store", "X-Basira-Next": str(cut + settings.feed_ms - now)}
+    if since is not None and since > cut:
+        since = None  # from the future: not a cut of ours
+    if since is not None and since < cut - settings.feed_horizon_s * 1000:
+        since = None  # older than the change sets reach: the whole picture
+    if since == cut:
+        return Response(b'{"cut":%d,"same":true}' % cut, mimetype="application/json", headers=headers)
+    body = answer(store, scope, since, cut)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        headers["Vary"] = "Accept-Encoding"
+    else:
+        body = gzip.decompress(body)
+    return Response(body, mimetype="application/json", headers=headers)

@@ -1,0 +1,139 @@
+/*
+ * The command view's live map: its incidents and units come from the live feed (app/feed.py), not
+ * from the page's refresh callback.
+ *
+ * Once per tick (the server's `X-Basira-Next` header says when the next one ends) the page asks
+ * `/api/v1/feed?region=&agency=&since=<cut>`. The first answer is the scope's whole picture; each
+ * next one only what changed since the last cut — Features to put, ids that left, and the moved
+ * units' trails. This file keeps both kinds by id, applies the changes, and hands each clustered
+ * GeoJSON layer its new FeatureCollection (`dash_clientside.set_props`) only when that kind changed.
+ *
+ * One request at a time: a tick that comes while one is in flight waits for it. A failed request
+ * (server or store down) is retried with a growing pause; the page's own refresh says what is wrong.
+ * The incident ↔ unit links are resolved when hovered (`basiraFeed.positions`), from what is held
+ * here, so a unit that moves does not redraw the incidents.
+ */
+window.basiraFeed = (function () {
+    "use strict";
+
+    var RETRY_MS = [500, 1000, 2000, 5000];
+    var DESCRIPTION_CHARS = 200;  // the popup's; the full text is in the incident panel
+
+    var config = null;            // {path, tick_ms, ids: {inc, unit}} from the page
+    var scope = null;             // {region, agency}
+    var held = {inc: new Map(), unit: new Map()};
+    var cut = null, busy = false, timer = null, generation = 0, failures = 0;
+
+    function query() {
+        var q = new URLSearchParams();
+        if (scope && scope.region) { q.set("region", scope.region); }
+        if (scope && scope.agency) { q.set("agency", scope.agency); }
+        if (cut !== null) { q.set("since", String(cut)); }
+        return config.path + "?" + q.toString();
+    }
+
+    function schedule(ms) {
+        if (timer) { clearTimeout(timer); }
+        timer = setTimeout(poll, Math.max(0, ms));
+    }
+
+    function poll() {
+        timer = null;
+        if (busy || !config) { return; }
+        busy = true;
+        var mine = generation, next = config.tick_ms;
+        fetch(query(), {credentials: "same-origin", headers: {Accept: "application/json"}})
+            .then(function (response) {
+                var wait = Number(response.headers.get("X-Basira-Next"));
+                if (wait >= 0) { next = wait + 15; }  // just after the next cut
+                if (!response.ok) { throw new Error("feed: HTTP " + response.status); }
+                return response.json();
+            })
+            .then(function (body) {
+                if (body && body.down) { throw new Error("feed: the store is unreachable"); }
+                failures = 0;
+                if (mine === generation) { apply(body); }
+            })
+            .catch(function () {
+                next = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)];
+                failures += 1;
+            })
+            .finally(function () {
+                busy = false;
+                if (mine !== generation) { next = 0; }  // the scope changed meanwhile: start it now
+                schedule(next);
+            });
+    }
+
+    function apply(body) {
+        if (!body || body.same) { return; }
+        var whole = body.since === null || body.since === undefined;
+        var changed = {inc: whole, unit: whole};
+        if (whole) { held.inc.clear(); held.unit.clear(); }
+        ["inc", "unit"].forEach(function (kind) {
+            var part = body[kind] || {}, map = held[kind], trails = part.trail || {};
+            (part.gone || []).forEach(function (id) { if (map.delete(id)) { changed[kind] = true; } });
+            (part.put || []).forEach(function (feature) {
+                var p = feature.properties || (feature.properties = {});
+                p.id = feature.id;  // clustering matches markers between renders by it
+                if (kind === "unit" && trails[feature.id]) { p.trail = trails[feature.id]; }
+                if (typeof p.description === "string" && p.description.length > DESCRIPTION_CHARS) {
+                    p.description = p.description.slice(0, DESCRIPTION_CHARS - 1) + "…";
+                }
+                map.set(feature.id, feature);
+                changed[kind] = true;
+            });
+        });
+        cut = body.cut;
+        publish(changed);
+    }
+
+    function publish(changed) {
+        var api = window.dash_clientside;
+        if (!api || typeof api.set_props !== "function") { return; }
+        if (changed.inc) {
+            var incidents = Array.from(held.inc.values());
+            // most urgent last, so they are drawn on top where markers overlap
+            incidents.sort(function (a, b) {
+                return (b.properties.priority || 4) - (a.properties.priority || 4);
+            });
+            api.set_props(config.ids.inc, {data: {type: "FeatureCollection", features: incidents}});
+        }
+        if (changed.unit) {
+            api.set_props(config.ids.unit,
+                {data: {type: "FeatureCollection", features: Array.from(held.unit.values())}});
+        }
+    }
+
+    /* [lon, lat]… of the held things of `kind` ("inc" | "unit") with these ids, for hover links. */
+    function positions(kind, ids) {
+        var out = [];
+        (ids || []).forEach(function (id) {
+            var feature = held[kind].get(id);
+            if (feature) { out.push(feature.geometry.coordinates.slice(0, 2)); }
+        });
+        return out;
+    }
+
+    /* The page's clientside callback: (re)start for a scope. Returns nothing for Dash to update. */
+    function start(view, settings) {
+        var next = {region: (view && view.region) || null, agency: (view && view.agency) || null};
+        config = settings;
+        if (scope && scope.region === next.region && scope.agency === next.agency) {
+            return window.dash_clientside.no_update;
+        }
+        scope = next;
+        cut = null;
+        generation += 1;
+        if (!busy) { schedule(0); }  // else the request in flight starts the new scope when it ends
+        return window.dash_clientside.no_update;
+    }
+
+    function active() { return config !== null; }
+
+    return {start: start, positions: positions, active: active};
+}());
+
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    basiraFeed: {start: window.basiraFeed.start}
+});

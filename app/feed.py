@@ -12,9 +12,10 @@ the answer to the map's two clustered layers:
   picture of the scope; otherwise the Features that changed in ``[since, cut)`` and the ids that
   left. Either way the stored Feature texts are concatenated, never parsed (the units that moved are
   parsed once, for their trails).
-* An answer is named by scope, ``since`` and cut, built by one web worker (a Redis lock) and kept in
-  Redis as gzip bytes for a few seconds: every client and every worker at the same point of the
-  same scope gets the same bytes, so the work per tick does not grow with the number of clients.
+* An answer is named by scope, ``since`` and cut, built by one web worker and kept in Redis as gzip
+  bytes for a few seconds (:mod:`app.store.built`): every client and every worker at the same point
+  of the same scope gets the same bytes, so the work per tick does not grow with the number of
+  clients.
 * The ``X-Basira-Next`` header says how long until the next cut, so browsers ask just after it.
 
 Joining incidents to their units' positions (and back) is done by the browser, which holds both;
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import gzip
 import logging
-import time
 from typing import Any
 
 import orjson
@@ -46,12 +46,6 @@ feed_api = Blueprint("feed", __name__)
 FEED_PATH = "/api/v1/feed"
 #: A built answer stays in Redis this long: long enough for every client of a tick to fetch it.
 BODY_TTL_MS = 10_000
-#: A builder's lock lasts this long (a worker killed mid-build frees it by itself); it is not
-#: released after the build, since the bytes it guards are then in Redis for longer than it.
-LOCK_TTL_MS = 5_000
-#: How long a worker waits for another's build before building the answer itself.
-WAIT_S = 3.0
-WAIT_STEP_S = 0.005
 #: With the store down, ask again after this long.
 DOWN_RETRY_MS = 1000
 #: gzip levels: deltas are small and sent often (squeeze them); whole pictures are large and rare.
@@ -100,30 +94,14 @@ def _trails(store: Store, units: list[str]) -> dict[str, list[int]]:
 
 
 def answer(store: Store, scope: Scope, since: int | None, cut: int) -> bytes:
-    """The gzip answer for ``(scope, since, cut)``: from Redis when built already, else built once.
-
-    The first worker to ask takes the lock and builds; the others poll for its bytes, and build
-    themselves only if it has not arrived in :data:`WAIT_S` (a builder that died).
-    """
-    name = f"{scope.token}:{'all' if since is None else since}:{cut}"
-    body = store.feed_body(name)
-    if body is not None:
-        return body
-    if store.lock_feed_body(name, LOCK_TTL_MS):
-        body = store.feed_body(name)  # built between our first look and the lock?
-        if body is not None:
-            return body
-    else:
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
-            time.sleep(WAIT_STEP_S)
-            body = store.feed_body(name)
-            if body is not None:
-                return body
+    """The gzip answer for ``(scope, since, cut)``, built once for every client and worker."""
+    name = f"feed:{scope.token}:{'all' if since is None else since}:{cut}"
     level = WHOLE_LEVEL if since is None else DELTA_LEVEL
-    body = gzip.compress(build(store, scope, since, cut), compresslevel=level, mtime=0)
-    store.keep_feed_body(name, body, BODY_TTL_MS)
-    return body
+
+    def gzipped() -> bytes:
+        return gzip.compress(build(store, scope, since, cut), compresslevel=level, mtime=0)
+
+    return store.built_once(name, gzipped, BODY_TTL_MS)
 
 
 def _since(value: Any) -> int | None:

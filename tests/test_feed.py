@@ -130,7 +130,7 @@ def test_many_clients_at_one_point_of_one_scope_cost_one_build(client, fast, wor
     whole = get(app.test_client())
     write(client, fast, store, units=[unit("U1", lat="21.47", lon="39.83")])
     next_cut(store, whole["cut"])
-    before = store.feed_builds()
+    before = store.builds()
     bodies: list[bytes] = []
 
     def ask() -> None:
@@ -145,21 +145,21 @@ def test_many_clients_at_one_point_of_one_scope_cost_one_build(client, fast, wor
     cuts = {orjson.loads(gzip.decompress(b))["cut"] for b in bodies}
     # twenty answers; one build per distinct cut they landed on (a tick may end while they run)
     assert len(bodies) == 20
-    assert store.feed_builds() - before == len(cuts)
+    assert store.builds() - before == len(cuts)
     assert len({b for b in bodies}) == len(cuts)
 
 
 def test_concurrent_builders_wait_for_the_first(fast, world):
     _app, store = world
     scope, cut = Scope(), cut_of(store.clock_ms(), TICK_MS)
-    before = store.feed_builds()
+    before = store.builds()
     out: list[bytes] = []
     threads = [threading.Thread(target=lambda: out.append(answer(store, scope, None, cut))) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert store.feed_builds() - before == 1 and len(set(out)) == 1 and len(out) == 8
+    assert store.builds() - before == 1 and len(set(out)) == 1 and len(out) == 8
 
 
 def test_a_commander_never_receives_another_scope(fast, world, tmp_path):

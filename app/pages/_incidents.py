@@ -126,10 +126,13 @@ def incident_list(
     now_ms: int,
     href_of: Callable[[str], str] | None = None,
     limit: int = LIST_LIMIT,
+    total: int | None = None,
 ) -> list[Component]:
-    """The list's children: a heading with the count, then the rows (``href_of(id)``: each row's link)."""
+    """The list's children: a heading with the count, then the rows (``href_of(id)``: each row's link).
+
+    ``total``: how many there are, when ``features`` holds only the most urgent of them."""
     ordered = by_urgency(features)
-    total = len(ordered)
+    total = len(ordered) if total is None else total
     heading = [
         html.Span(t("list.title", lang), className="basira-list-title"),
         html.B(fmt_int(total, lang), className="basira-list-count", **{"data-value": str(total)}),

@@ -10,8 +10,8 @@ The layout is drawn once per visit; after that the callbacks keep it current:
 
 * :func:`._drill.navigate` — the one place the view changes (pickers, map clicks, links, the back
   button); it moves the map, once, for the new view (to the region, or to the chosen incident);
-* :func:`refresh` — every ``settings.refresh_ms``: the scope's picture read once through a
-  :class:`~layers.ReadCache`; each live layer's data (only when the store has changed since this
+* :func:`refresh` — every ``settings.refresh_ms``: the scope's summary, built once per tick for
+  every viewer (:mod:`._summary`); each refreshed layer's data (only when the store has changed since this
   browser's last refresh), the KPIs against their targets, the incident list or the chosen
   incident, the data time and the freshness state. It never touches the map's centre or zoom, so
   new data never moves the map. A Redis outage shows as "store unreachable", never a traceback;
@@ -41,11 +41,11 @@ from redis.exceptions import RedisError
 from app.feed import FEED_PATH
 from app.i18n import direction, lang_or, t
 from app.services import Services, services
-from layers import LAYERS, LIVE_PART, MapContext, ReadCache, by_key
+from layers import LAYERS, LIVE_PART, MapContext, by_key
 from layers.base import LAYER_ID_TYPE
 from layers.basemap import GEO_URL, REGIONS_FILE
 
-from . import _drill, _incidents
+from . import _drill, _incidents, _summary
 from . import _widgets as w
 from ._drill import View
 
@@ -315,16 +315,16 @@ def register_callbacks(app: Dash, context: Services) -> None:
         live_keys = [o["id"]["layer"] for o in callback_context.outputs_list[0]]
         now_ms = _now_ms()
         try:
-            reads = ReadCache(store)
-            times = reads.freshness()
-            demo = reads.is_demo()
-            panel_sign, panel = _panel(reads, view, lang, now_ms, shown)
-            kpis = reads.kpis(scope, now_ms)
-            version = f"{scope.token}|{times['as_of']}|{times['applied_at']}"
+            times = store.freshness()
+            demo = store.is_demo()
+            shared = _summary.summary(store, scope, live_keys, settings.refresh_ms)
+            panel_sign, panel = _panel(shared, view, lang, now_ms, shown)
+            # what the summary's layers were built from (it may be older than `times`, within a tick)
+            version = f"{scope.token}|{shared['as_of']}|{shared['applied_at']}"
             if version == seen:
                 payloads: list[Any] = [no_update] * len(live_keys)
             else:
-                payloads = [by_key(key).data(reads, scope) for key in live_keys]
+                payloads = [shared["layers"][key] for key in live_keys]
             fresh = w.Freshness.of(times["as_of"], times["caught_up_at"], now_ms, settings.stale_after_s)
         except (RedisError, OSError) as error:
             log.warning("live page: store unreachable (%s)", error)
@@ -345,7 +345,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             )
         return (
             payloads,
-            w.kpi_strip(kpis, lang, targets),
+            w.kpi_strip(shared["kpis"], lang, targets),
             panel,
             w.as_of_text(fresh, lang),
             w.state_text(fresh, lang),
@@ -358,11 +358,13 @@ def register_callbacks(app: Dash, context: Services) -> None:
             now_ms,
         )
 
-    def _panel(reads: ReadCache, view: View, lang: str, now_ms: int, shown: str | None) -> tuple[str, Any]:
+    def _panel(
+        shared: dict[str, Any], view: View, lang: str, now_ms: int, shown: str | None
+    ) -> tuple[str, Any]:
         """The chosen incident's details, or the scope's incident list (rows link to their view), and
         its digest; ``no_update`` instead when the digest is ``shown``'s (nothing visible changed)."""
         if view.incident:
-            feature = reads.incident(view.incident, view.scope)
+            feature = store.incident(view.incident, view.scope)
             sign = _incidents.digest("card", lang, view.data(), feature, now_ms // 60_000)
             if sign == shown:
                 return sign, no_update
@@ -371,14 +373,14 @@ def register_callbacks(app: Dash, context: Services) -> None:
             back = html.A(t("detail.back", lang), href=view.up_to("agency").query(lang),
                           className="basira-back", **{"data-nav": "1"})
             return sign, [back, _incidents.incident_card(feature, lang, now_ms, name)]
-        ordered = _incidents.by_urgency(reads.incidents(view.scope))
-        sign = _incidents.digest("list", lang, view.data(), _incidents.rows_state(ordered, now_ms))
+        ordered, total = shared["top"], shared["total"]
+        sign = _incidents.digest("list", lang, view.data(), total, _incidents.rows_state(ordered, now_ms))
         if sign == shown:
             return sign, no_update
         def href(incident: str) -> str:
             return View(view.region, view.agency, incident).query(lang)
 
-        return sign, _incidents.incident_list(ordered, lang, now_ms, href_of=href)
+        return sign, _incidents.incident_list(ordered, lang, now_ms, href_of=href, total=total)
 
     @app.callback(
         HIDEOUTS,

@@ -3,8 +3,9 @@
 ``Store`` is one object with three faces, each in its own module: :mod:`.streams` (consumer groups,
 reading, reclaiming, trimming), :mod:`.writes` (applying validated batches atomically) and
 :mod:`.reads` (the live picture of a scope), with :mod:`.layer_reads` and :mod:`.feed_reads` for
-the map's layers and the live feed. Key names are in :mod:`.keys`, server-side scripts in
-:mod:`.lua`. ``docs/architecture.md`` draws the key layout.
+the map's layers and the live feed, and :mod:`.built` for answers built once and shared. Key names
+are in :mod:`.keys`, server-side scripts in :mod:`.lua`. ``docs/architecture.md`` draws the key
+layout.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import redis
 
 from ..geo import Port, load_ports
 from . import lua
+from .built import Built
 from .feed_reads import FeedReads
 from .keys import Keys
 from .layer_reads import LayerReads
@@ -43,7 +45,7 @@ def connect(url: str, **options: object) -> redis.Redis:
     return redis.Redis.from_url(url, decode_responses=True, **options)
 
 
-class Store(StreamOps, StateWrites, StateReads, LayerReads, FeedReads, PortHistory):
+class Store(StreamOps, StateWrites, StateReads, LayerReads, FeedReads, Built, PortHistory):
     """Basira's state in one Redis under one key prefix."""
 
     def __init__(

@@ -7,9 +7,7 @@ that clock: the ids in the change sets, looked up again in the live hashes — f
 Feature", not found means "remove it". An id can sit in two cells' change sets (a unit that crossed
 a region border); found in either, it is put.
 
-Built answers are cached in Redis as gzip bytes, so every web worker serves the same bytes and a
-scope's answer is built once whatever the number of clients; a short ``SET NX`` lock makes the other
-workers wait for the first one's build rather than repeat it.
+Built answers are shared through :mod:`.built` (built once, whatever the number of clients).
 """
 
 from __future__ import annotations
@@ -17,16 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import redis
-
 if TYPE_CHECKING:
     from ..contract import Scope
     from . import Store
 
 #: The two kinds of live features the feed carries, by their change-set name.
 KINDS = ("inc", "unit")
-#: The field of the stats hash counting feed builds (whole or delta), over all web workers.
-BUILDS_FIELD = "feed:builds"
 
 
 @dataclass
@@ -87,37 +81,3 @@ class FeedReads:
             for region, agency in self._cells(Scope()):
                 pipe.zremrangebyscore(self.keys.changes(kind, region, agency), "-inf", f"({before_ms}")
         pipe.execute()
-
-    # -- built answers -----------------------------------------------------------------------
-
-    @property
-    def raw_client(self: Store) -> redis.Redis:
-        """A client on the same server answering in ``bytes`` (the cached answers are gzip)."""
-        client = getattr(self, "_raw_client", None)
-        if client is None:
-            pool = self.client.connection_pool
-            kwargs = {**pool.connection_kwargs, "decode_responses": False}
-            client = redis.Redis(
-                connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
-            )
-            self._raw_client = client
-        return client
-
-    def feed_body(self: Store, name: str) -> bytes | None:
-        return self.raw_client.get(self.keys.feed_body(name))
-
-    def keep_feed_body(self: Store, name: str, body: bytes, ttl_ms: int) -> None:
-        """Cache a built answer and count the build. Its lock is left to expire: the answer never needs
-        building again, and a late worker that finds the lock taken finds the bytes too."""
-        pipe = self.raw_client.pipeline(transaction=True)
-        pipe.set(self.keys.feed_body(name), body, px=ttl_ms)
-        pipe.hincrby(self.keys.stats, BUILDS_FIELD, 1)
-        pipe.execute()
-
-    def lock_feed_body(self: Store, name: str, ttl_ms: int) -> bool:
-        """True when this caller is the one to build ``name`` (nobody else is at it)."""
-        return bool(self.client.set(self.keys.feed_lock(name), "1", nx=True, px=ttl_ms))
-
-    def feed_builds(self: Store) -> int:
-        """How many feed answers were built so far (by every web worker)."""
-        return int(self.client.hget(self.keys.stats, BUILDS_FIELD) or 0)

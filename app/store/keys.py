@@ -99,13 +99,14 @@ class Keys:
         to the feed's horizon by the ingest worker's maintenance."""
         return f"{self.prefix}:chg:{kind}:{region}:{agency}"
 
-    def feed_body(self, name: str) -> str:
-        """STRING: one built feed answer (gzip), for a few seconds; ``name`` is scope, since and cut."""
-        return f"{self.prefix}:feed:body:{name}"
+    # answers built once and shared (app/store/built.py)
+    def built(self, name: str) -> str:
+        """STRING: one built answer (bytes), for a few seconds, e.g. ``feed:<scope>:<since>:<cut>``."""
+        return f"{self.prefix}:built:{name}"
 
-    def feed_lock(self, name: str) -> str:
-        """STRING held (SET NX PX) by the one web worker building ``feed_body(name)``."""
-        return f"{self.prefix}:feed:lock:{name}"
+    def built_lock(self, name: str) -> str:
+        """STRING held (SET NX PX) by the one web worker building ``built(name)``."""
+        return f"{self.prefix}:built:lock:{name}"
 
     # bookkeeping
     @property

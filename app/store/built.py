@@ -1,0 +1,77 @@
+"""Built once, served to all: answers that every client of a scope shares, kept in Redis as bytes.
+
+The live feed's answers (:mod:`app.feed`) and the command view's per-scope summary
+(:mod:`app.pages.live`) are the same for every browser looking at the same scope at the same tick.
+:meth:`Built.built_once` names such an answer; the first web worker to ask takes a short ``SET NX``
+lock and builds it, the others wait for its bytes, so the work per tick does not grow with the number
+of clients. The bytes live a few seconds; the lock is never released, only left to expire, so a late
+worker that finds it taken finds the bytes too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import redis
+
+if TYPE_CHECKING:
+    from . import Store
+
+#: The field of the stats hash counting builds, over all web workers.
+BUILDS_FIELD = "built"
+#: A builder's lock lasts this long (a worker killed mid-build frees it by itself).
+LOCK_TTL_MS = 5_000
+#: How long a worker waits for another's build before building the answer itself.
+WAIT_S = 3.0
+WAIT_STEP_S = 0.005
+
+
+class Built:
+    """Mixin of :class:`~app.store.Store`: answers built once and shared."""
+
+    @property
+    def raw_client(self: Store) -> redis.Redis:
+        """A client on the same server answering in ``bytes`` (answers may be gzip)."""
+        client = getattr(self, "_raw_client", None)
+        if client is None:
+            pool = self.client.connection_pool
+            kwargs = {**pool.connection_kwargs, "decode_responses": False}
+            client = redis.Redis(
+                connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
+            )
+            self._raw_client = client
+        return client
+
+    def built_once(self: Store, name: str, build: Callable[[], bytes], ttl_ms: int) -> bytes:
+        """The bytes named ``name``: from Redis when built already, else built here — once.
+
+        The first worker to ask takes the lock and builds; the others poll for its bytes and build
+        themselves only if they have not arrived in :data:`WAIT_S` (a builder that died).
+        """
+        key = self.keys.built(name)
+        body = self.raw_client.get(key)
+        if body is not None:
+            return body
+        if self.client.set(self.keys.built_lock(name), "1", nx=True, px=LOCK_TTL_MS):
+            body = self.raw_client.get(key)  # built between our first look and the lock?
+            if body is not None:
+                return body
+        else:
+            deadline = time.monotonic() + WAIT_S
+            while time.monotonic() < deadline:
+                time.sleep(WAIT_STEP_S)
+                body = self.raw_client.get(key)
+                if body is not None:
+                    return body
+        body = build()
+        pipe = self.raw_client.pipeline(transaction=True)
+        pipe.set(key, body, px=ttl_ms)
+        pipe.hincrby(self.keys.stats, BUILDS_FIELD, 1)
+        pipe.execute()
+        return body
+
+    def builds(self: Store) -> int:
+        """How many shared answers were built so far (by every web worker)."""
+        return int(self.client.hget(self.keys.stats, BUILDS_FIELD) or 0)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import kiosk, live, wall
+from . import kiosk, live, ports, wall
 
-PAGES: tuple[ModuleType, ...] = (live, wall, kiosk)
+PAGES: tuple[ModuleType, ...] = (live, wall, kiosk, ports)
 
 __all__ = ["PAGES"]

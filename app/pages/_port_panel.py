@@ -1,4 +1,4 @@
-"""The border-port panel: a port's arrivals and departures per hour, against the same hours a week earlier.
+"""The border-port panel: a port's traffic now, and its next 72 hours with the staff they need.
 
 A page adds :func:`panel` to its layout (inside the map's box: the panel is positioned over the map,
 at the end of the reading direction) and calls :func:`register` once. Clicking a port on the map
@@ -6,7 +6,14 @@ at the end of the reading direction) and calls :func:`register` once. Clicking a
 close button hides it. While open, the panel redraws every :data:`REFRESH_MS` (the chart moves by
 the hour, not the second) and in the page's language, which it reads from the ports layer's
 ``hideout`` — the one prop every page updates on a change of language — so it depends on no other
-id of the page.
+id of the page. A link can open the panel too: ``/?region=SA-04&port=land-king-fahd-causeway&tab=plan``
+(``assets/ports.js`` keeps the query the page was loaded with; the national view at ``/ports``
+links so). The panel shows only ports inside the viewer's scope (:func:`app.auth.scope_for`): a
+port of another region, even asked for by hand, stays closed.
+
+Two tabs: "Now" (the chart below) and "Forecast & staff" (:mod:`._port_plan`: the 72-hour forecast,
+the officers needed per hour against the roster, a what-if, the CSV export), which does no work
+until it is opened.
 
 The chart (plotly, served by Dash from the app itself): two panels, arrivals above departures; in
 each, the last 24 clock hours as bars stacked by traveller category, and the total of the same
@@ -18,15 +25,15 @@ language (Arabic-Indic digits in Arabic).
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, State, callback_context, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, callback_context, dcc, html, no_update
 from dash.development.base_component import Component
 from plotly.subplots import make_subplots
 from redis.exceptions import RedisError
 
+from app.auth import scope_for
 from app.contract import Direction, TravellerCategory
 from app.i18n import digits, fmt_int, lang_or, riyadh, t
 from app.services import Services
@@ -34,6 +41,9 @@ from app.store.keys import HOUR_MS
 from layers import LIVE_PART, part_id
 from layers.geography import regions_of_settings
 from layers.ports import KINDS, wait_class
+
+from . import _port_plan
+from ._port_charts import nice_ticks
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +72,18 @@ class PanelIds:
         self.chart_box = f"{prefix}-chart-box"
         self.chosen = f"{prefix}-chosen"
         self.tick = f"{prefix}-tick"
+        self.tabs = f"{prefix}-tabs"
+        self.now = f"{prefix}-now"
+        self.asked = f"{prefix}-asked"
         self.ports = part_id(page, "ports", LIVE_PART)
+
+
+#: The panel's tabs, by value; the root's class says which one is shown (``is-now``, ``is-plan``).
+TABS = ("now", "plan")
+
+
+def tab_options(lang: str) -> list[dict[str, str]]:
+    return [{"label": t(f"portpanel.tab.{tab}", lang), "value": tab} for tab in TABS]
 
 
 def panel(page: str, lang: str) -> Component:
@@ -70,7 +91,7 @@ def panel(page: str, lang: str) -> Component:
     ids = PanelIds(page)
     return html.Aside(
         id=ids.root,
-        className="basira-port-panel",
+        className="basira-port-panel is-now",
         hidden=True,
         **{"aria-live": "polite"},
         children=[
@@ -83,12 +104,22 @@ def panel(page: str, lang: str) -> Component:
                 ],
             ),
             html.Dl(id=ids.facts, className="basira-port-facts"),
-            html.P(id=ids.sub, className="basira-port-sub"),
+            dcc.RadioItems(id=ids.tabs, options=tab_options(lang), value="now", inline=True,
+                           className="basira-port-tabs"),
             html.Div(id=ids.error, className="basira-port-error", role="alert"),
-            # The chart comes with the first port chosen: plotly (~1 MB) loads only for a viewer who
-            # opens a port, not with every page. Sized by the stylesheet; the chart fills it.
-            html.Div(id=ids.chart_box, className="basira-port-chart"),
+            html.Div(
+                id=ids.now,
+                className="basira-port-now",
+                children=[
+                    html.P(id=ids.sub, className="basira-port-sub"),
+                    # The chart comes with the first port chosen: plotly (~1 MB) loads only for a viewer
+                    # who opens a port, not with every page. Sized by the stylesheet; the chart fills it.
+                    html.Div(id=ids.chart_box, className="basira-port-chart"),
+                ],
+            ),
+            _port_plan.section(page, lang),
             dcc.Store(id=ids.chosen, data=None),
+            dcc.Store(id=ids.asked, data=None),
             dcc.Interval(id=ids.tick, interval=REFRESH_MS, disabled=True),
         ],
     )
@@ -99,17 +130,34 @@ def register(app: Dash, services: Services, page: str) -> None:
     ids = PanelIds(page)
     settings, store = services.settings, services.store
 
+    # A port named in the address the page was loaded with (and the tab to open on), once.
+    app.clientside_callback(
+        ClientsideFunction("basiraPorts", "asked"),
+        Output(ids.asked, "data"),
+        Output(ids.tabs, "value"),
+        Input(ids.root, "id"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("basiraPorts", "tabClass"),
+        Output(ids.root, "className"),
+        Input(ids.tabs, "value"),
+    )
+
     @app.callback(
         Output(ids.chosen, "data"),
         Input(ids.ports, "clickData"),
         Input(ids.close, "n_clicks"),
+        Input(ids.asked, "data"),
         prevent_initial_call=True,
     )
-    def choose(click: Any, _closed: int | None) -> Any:
+    def choose(click: Any, _closed: int | None, asked: Any) -> Any:
         if callback_context.triggered_id == ids.close:
             return None
-        props = click.get("properties") if isinstance(click, dict) else None
-        port = props.get("port") if isinstance(props, dict) else None
+        if callback_context.triggered_id == ids.asked:
+            port = asked
+        else:
+            props = click.get("properties") if isinstance(click, dict) else None
+            port = props.get("port") if isinstance(props, dict) else None
         return port if isinstance(port, str) and port in store.ports else no_update
 
     @app.callback(
@@ -121,6 +169,7 @@ def register(app: Dash, services: Services, page: str) -> None:
         Output(ids.error, "children"),
         Output(ids.close, "children"),
         Output(ids.tick, "disabled"),
+        Output(ids.tabs, "options"),
         Input(ids.chosen, "data"),
         Input(ids.ports, "hideout"),
         Input(ids.tick, "n_intervals"),
@@ -129,12 +178,12 @@ def register(app: Dash, services: Services, page: str) -> None:
     )
     def draw(port_id: Any, hideout: Any, _tick: Any, hidden: bool | None) -> tuple:
         lang = lang_or((hideout or {}).get("lang") if isinstance(hideout, dict) else None, settings.language)
-        close = t("portpanel.close", lang)
+        close, tabs = t("portpanel.close", lang), tab_options(lang)
         port = store.ports.get(port_id) if isinstance(port_id, str) else None
-        if port is None:
-            return True, no_update, no_update, no_update, no_update, no_update, close, True
+        if port is None or not scope_for().covers(port.region):  # outside the viewer's scope: closed
+            return True, no_update, no_update, no_update, no_update, no_update, close, True, tabs
         if hidden and callback_context.triggered_id != ids.chosen:
-            return (no_update,) * 6 + (close, True)  # closed: nothing to redraw
+            return (no_update,) * 6 + (close, True, tabs)  # closed: nothing to redraw
         name = port.name_ar if lang == "ar" else port.name_en
         regions = regions_of_settings(settings)
         region = regions[port.region].name(lang) if port.region in regions else port.region
@@ -143,7 +192,7 @@ def register(app: Dash, services: Services, page: str) -> None:
         except (RedisError, OSError) as error:
             log.warning("port panel: store unreachable (%s)", error)
             return (False, name, _facts(port.kind, region, None, lang), "", no_update,
-                    t("portpanel.down", lang), close, False)
+                    t("portpanel.down", lang), close, False, tabs)
         return (
             False,
             name,
@@ -154,7 +203,10 @@ def register(app: Dash, services: Services, page: str) -> None:
             "",
             close,
             False,
+            tabs,
         )
+
+    _port_plan.register(app, services, page, ids.chosen, ids.tabs, (ids.ports, "hideout"))
 
 
 def _facts(kind: str, region: str, wait_min: float | None, lang: str) -> list[Component]:
@@ -167,15 +219,6 @@ def _facts(kind: str, region: str, wait_min: float | None, lang: str) -> list[Co
         html.Div([html.Dt(t("portpanel.wait", lang)), html.Dd(wait)],
                  className=f"basira-wait-{wait_class(wait_min)}"),
     ]
-
-
-def _nice_ticks(top: float, lang: str) -> tuple[list[float], list[str]]:
-    """Four or five round values from 0 to above ``top``, labelled in ``lang``."""
-    raw = max(top, 1) / 4
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    values = [step * i for i in range(int(top // step) + 2)]
-    return values, [fmt_int(v, lang) for v in values]
 
 
 def figure(series: dict[str, Any], lang: str) -> go.Figure:
@@ -219,7 +262,7 @@ def figure(series: dict[str, Any], lang: str) -> go.Figure:
             ),
             row=row, col=1,
         )
-    tick_values, tick_text = _nice_ticks(top, lang)
+    tick_values, tick_text = nice_ticks(top, lang)
     every = [i for i in x if (len(x) - 1 - i) % 3 == 0]  # every third hour, ending at the current one
     fig.update_layout(
         barmode="stack", bargap=0.15,

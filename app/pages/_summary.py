@@ -23,17 +23,22 @@ from layers import ReadCache, by_key
 
 from . import _incidents
 
-#: A summary stays in Redis this long: longer than any refresh interval.
+#: A summary stays in Redis this long past its tick: longer than any refresh interval.
 SUMMARY_TTL_MS = 10_000
+#: A scope's summary is rebuilt every refresh, or less often when building it would take more than
+#: this share of the time between builds (at 100,000 open incidents a build is seconds of CPU).
+BUILD_SHARE = 0.4
 
 
 def summary(store: Store, scope: Scope, layer_keys: Sequence[str], refresh_ms: int) -> dict[str, Any]:
     """``{"kpis", "top", "total", "layers", "as_of", "applied_at"}`` of ``scope`` at this tick: the
     KPIs, the :data:`~._incidents.LIST_LIMIT` most urgent open incidents (Features), how many are
     open, each of ``layer_keys``' data, and the store's times when it was built."""
-    tick = store.clock_ms() // refresh_ms
-    name = f"command:{scope.token}:{tick}:{','.join(layer_keys)}"
-    return orjson.loads(store.built_once(name, lambda: _build(store, scope, layer_keys), SUMMARY_TTL_MS))
+    family = f"command:{scope.token}:{','.join(layer_keys)}"
+    tick, period = store.tick(family, refresh_ms, BUILD_SHARE)
+    body = store.built_once(f"{family}:{tick}", lambda: _build(store, scope, layer_keys),
+                            SUMMARY_TTL_MS + period, family=family)
+    return orjson.loads(body)
 
 
 def _build(store: Store, scope: Scope, layer_keys: Sequence[str]) -> bytes:

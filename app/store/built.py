@@ -10,6 +10,7 @@ worker that finds it taken finds the bytes too.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -26,6 +27,8 @@ LOCK_TTL_MS = 5_000
 #: How long a worker waits for another's build before building the answer itself.
 WAIT_S = 3.0
 WAIT_STEP_S = 0.005
+#: A recorded build cost is forgotten after this long (the scope has gone quiet or small).
+COST_TTL_S = 600
 
 
 class Built:
@@ -44,11 +47,26 @@ class Built:
             self._raw_client = client
         return client
 
-    def built_once(self: Store, name: str, build: Callable[[], bytes], ttl_ms: int) -> bytes:
+    def tick(self: Store, family: str, base_ms: int, share: float) -> tuple[int, int]:
+        """``(tick, period_ms)`` by Redis's clock for answers of ``family`` (e.g. ``command``) that
+        are rebuilt every ``base_ms`` — or less often when building one costs more than ``share`` of
+        that, so that a large scope (100,000 incidents) cannot keep the web workers busy rebuilding
+        it. The cost is the last build's, recorded by :meth:`built_once`."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.time()
+        pipe.get(self.keys.built_cost(family))
+        (seconds, micros), cost = pipe.execute()
+        period = max(base_ms, math.ceil(int(cost or 0) / share / base_ms) * base_ms)
+        return (int(seconds) * 1000 + int(micros) // 1000) // period, period
+
+    def built_once(
+        self: Store, name: str, build: Callable[[], bytes], ttl_ms: int, family: str | None = None
+    ) -> bytes:
         """The bytes named ``name``: from Redis when built already, else built here — once.
 
         The first worker to ask takes the lock and builds; the others poll for its bytes and build
-        themselves only if they have not arrived in :data:`WAIT_S` (a builder that died).
+        themselves only if they have not arrived in :data:`WAIT_S` (a builder that died). With a
+        ``family``, the build's cost (ms) is recorded for :meth:`tick`.
         """
         key = self.keys.built(name)
         body = self.raw_client.get(key)
@@ -65,10 +83,13 @@ class Built:
                 body = self.raw_client.get(key)
                 if body is not None:
                     return body
+        started = time.perf_counter()
         body = build()
         pipe = self.raw_client.pipeline(transaction=True)
         pipe.set(key, body, px=ttl_ms)
         pipe.hincrby(self.keys.stats, BUILDS_FIELD, 1)
+        if family is not None:
+            pipe.set(self.keys.built_cost(family), int((time.perf_counter() - started) * 1000), ex=COST_TTL_S)
         pipe.execute()
         return body
 

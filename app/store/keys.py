@@ -104,6 +104,10 @@ class Keys:
         """STRING: one built answer (bytes), for a few seconds, e.g. ``feed:<scope>:<since>:<cut>``."""
         return f"{self.prefix}:built:{name}"
 
+    def built_cost(self, family: str) -> str:
+        """STRING: how long the last build of a ``family`` of answers took (ms), to space them out."""
+        return f"{self.prefix}:built:cost:{family}"
+
     def built_lock(self, name: str) -> str:
         """STRING held (SET NX PX) by the one web worker building ``built(name)``."""
         return f"{self.prefix}:built:lock:{name}"

@@ -1,0 +1,67 @@
+"""Answers built once and shared (app/store/built.py), and the command view's summary built on it,
+against a real Redis: however many viewers ask at one tick, one build."""
+
+from __future__ import annotations
+
+import threading
+
+from app.contract import Scope, Stream
+from app.ingest import IngestWorker
+from app.pages import _summary
+from app.store import Store
+from tests.helpers import incident, unit
+
+
+def test_one_build_for_many_askers_and_the_same_bytes_for_all(settings):
+    store = Store.from_settings(settings)
+    calls: list[int] = []
+
+    def build() -> bytes:
+        calls.append(1)
+        return b"answer"
+
+    before = store.builds()
+    out: list[bytes] = []
+    threads = [threading.Thread(target=lambda: out.append(store.built_once("x:1", build, 5_000)))
+               for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert out == [b"answer"] * 12 and len(calls) == 1 and store.builds() - before == 1
+
+
+def test_a_costly_family_is_rebuilt_less_often(settings, client):
+    store = Store.from_settings(settings)
+    _tick, period = store.tick("fam", 1000, 0.4)
+    assert period == 1000  # nothing known yet: every refresh
+    client.set(store.keys.built_cost("fam"), 3_000)  # a build took 3 s
+    _tick, period = store.tick("fam", 1000, 0.4)
+    assert period == 8000  # 3 s is at most 40 % of the time between builds
+    store.built_once("fam:1", lambda: b"1", 5_000, family="fam")
+    assert int(client.get(store.keys.built_cost("fam"))) < 1000  # the last build's cost replaces it
+
+
+def test_the_command_summary_is_built_once_per_scope_per_tick(settings, client):
+    store = Store.from_settings(settings)
+    p = settings.stream_prefix
+    for n in range(30):
+        client.xadd(Stream.incidents.key(p), incident(f"I{n}", priority=str(1 + n % 4)))
+    client.xadd(Stream.units.key(p), unit("U1"))
+    IngestWorker(store, settings).work(burst=True)
+    refresh_ms = 60_000  # one tick for the whole test (unless it straddles a minute)
+    keys = ["regions", "calls"]
+    before = store.builds()
+    out: list[dict] = []
+    threads = [threading.Thread(target=lambda: out.append(_summary.summary(store, Scope(), keys, refresh_ms)))
+               for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ticks = {store.tick(f"command:{Scope().token}:{','.join(keys)}", refresh_ms, 0.4)[0]}
+    assert store.builds() - before <= len(ticks) + 1
+    assert all(o == out[0] for o in out)
+    assert out[0]["total"] == 30 and len(out[0]["top"]) == 30 and out[0]["kpis"]["open_total"] == 30
+    assert [f["properties"]["priority"] for f in out[0]["top"][:8]] == [1] * 8  # most urgent first
+    assert set(out[0]["layers"]) == set(keys)

@@ -78,7 +78,9 @@ class Settings(BaseSettings):
         description="Pending entries idle this long belong to a dead consumer and are reclaimed.",
     )
     stream_retention_hours: float = Field(
-        default=24.0, gt=0, description="Stream entries older than this are trimmed (XTRIM MINID)."
+        default=2.0,
+        gt=0,
+        description="Stream entries older than this are trimmed (XTRIM MINID), never unapplied ones.",
     )
     history_hours: float = Field(
         default=24.0, gt=0, description="How long closed incidents stay in the history."

@@ -8,9 +8,11 @@ Waiting 24 hours is not an option, so the history is *synthesised at speed and e
    have, live. Redis is measured after each half of the entries; what the second half added per
    entry, × 200 entries/s × 3,600 s, is what a further hour of history adds (by then the fleet and
    the day's counters exist; what still grows is the streams, the closed incidents, the once-only
-   sets and the hourly KPIs — all linear in time until the default retention, 24 h, trims them).
+   sets and the hourly KPIs — the history's part linear in time until its 24 h window closes, the
+   streams' until the default stream retention (``BASIRA_STREAM_RETENTION_HOURS``) trims them).
 2. The large picture — ``incidents`` open incidents and 2,000 units — is written on top.
-3. Redis at 24 h = measured now + growth per hour × (24 − ``sample_hours``).
+3. Redis at 24 h = measured now + the rest's growth per hour × (24 − ``sample_hours``) + the
+   streams' growth per hour × the hours of retention still to fill.
 
 Web-worker RSS is measured, not extrapolated: the largest gunicorn worker after each has served
 the page's refresh for the large picture several times (the live page reads the open picture,
@@ -34,7 +36,8 @@ from .load import Entry
 
 #: Entries per second the history stands for (the target's rate).
 HISTORY_RATE = 200.0
-RETENTION_HOURS = 24.0
+#: The history window the target speaks of.
+DAY_HOURS = 24.0
 
 
 def used_mb(client: redis.Redis) -> float:
@@ -74,10 +77,15 @@ class RedisMemory:
     growth_mb_per_hour: float
     sample_hours: float
     entries_per_s: float
+    #: Of ``growth_mb_per_hour``, the streams' part (entries × their size), and how long they keep it.
+    stream_mb_per_hour: float = 0.0
+    retention_hours: float = DAY_HOURS
 
     @property
     def at_24h_mb(self) -> float:
-        return self.measured_mb + self.growth_mb_per_hour * (RETENTION_HOURS - self.sample_hours)
+        rest = self.growth_mb_per_hour - self.stream_mb_per_hour
+        kept = min(self.retention_hours, DAY_HOURS) - min(self.retention_hours, self.sample_hours)
+        return self.measured_mb + rest * (DAY_HOURS - self.sample_hours) + self.stream_mb_per_hour * kept
 
 
 def write_history(

@@ -27,6 +27,8 @@ import redis
 import requests
 from selenium.webdriver import Chrome
 
+from app.settings import Settings
+
 from . import browser, clients, ingest, memory
 from .browser import FEED_PATH
 from .harness import (
@@ -223,15 +225,20 @@ class Run:
 
     def memory(self, growth: float, rate: float) -> None:
         plan = self.plan
-        redis_mem = memory.RedisMemory(memory.used_mb(self.client), growth, plan.history_hours, rate)
         streams = memory.streams(self.client, PREFIX)
+        stream_mb_per_hour = streams.bytes_per_entry * memory.HISTORY_RATE * 3600 / 2**20
+        retention = Settings().stream_retention_hours
+        redis_mem = memory.RedisMemory(memory.used_mb(self.client), growth, plan.history_hours, rate,
+                                       stream_mb_per_hour, retention)
         self.out.update(
             redis_mb_24h=redis_mem.at_24h_mb, redis_mb_measured=redis_mem.measured_mb,
             redis_growth_mb_per_h=growth, redis_stream_bytes_per_entry=streams.bytes_per_entry,
-            redis_streams_mb_24h=streams.bytes_per_entry * memory.HISTORY_RATE * 86_400 / 2**20,
+            redis_streams_mb_24h=stream_mb_per_hour * 24, redis_retention_h=retention,
+            redis_streams_mb_kept=stream_mb_per_hour * min(retention, memory.DAY_HOURS),
         )  # fmt: skip
-        say(f"Redis: {redis_mem.measured_mb:,.0f} MB now, +{growth:,.1f} MB/h → "
-            f"{redis_mem.at_24h_mb:,.0f} MB at 24 h")
+        say(f"Redis: {redis_mem.measured_mb:,.0f} MB now, +{growth:,.1f} MB/h "
+            f"({stream_mb_per_hour:,.1f} of it streams, kept {retention:g} h) "
+            f"→ {redis_mem.at_24h_mb:,.0f} MB at 24 h")
 
     def render(self) -> None:
         """First render (and, for Basira, zoom steps); a page that does not draw within

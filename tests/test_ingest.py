@@ -213,6 +213,22 @@ def test_streams_are_trimmed_by_retention(client, settings):
     assert remaining[-1][1]["id"] == "FRESH"
 
 
+def test_trimming_never_drops_what_is_not_applied_yet(client, settings):
+    """After an outage longer than the retention the backlog stays until the workers are through it."""
+    store, worker = make(settings, stream_retention_hours=1.0)
+    key = f"{settings.stream_prefix}:incidents"
+    old = now_ms() - 3 * 3_600_000
+    store.ensure_groups(settings.ingest_group)  # the group exists; none of the entries is delivered
+    for n in range(300):
+        client.xadd(key, incident(f"O{n}", ts=old + n), id=f"{old + n}-0")
+    worker.maintain()  # nothing of it applied yet: nothing trimmed
+    assert client.xlen(key) == 300
+    worker.work(burst=True)
+    assert len(store.incidents(Scope())) == 300  # every entry of the backlog applied
+    worker.maintain()
+    assert client.xlen(key) < 300  # and now the old entries can go
+
+
 def test_ports_and_calls_are_counted_once(client, settings):
     store, worker = make(settings)
     ts = now_ms()

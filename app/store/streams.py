@@ -23,6 +23,11 @@ def _ms_of(entry_id: str) -> int:
     return int(entry_id.split("-", 1)[0])
 
 
+def _id_order(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
 class StreamOps:
     """Mixin of :class:`~app.store.Store`: stream and consumer-group operations."""
 
@@ -74,15 +79,42 @@ class StreamOps:
             pipe.execute()
         return [(i, f) for i, f in claimed if f is not None]
 
-    def trim(self: Store, retention_ms: int, now_ms: int | None = None) -> None:
-        """Drop stream entries older than the retention (approximate ``MINID``: cheap)."""
+    def trim(self: Store, retention_ms: int, now_ms: int | None = None, group: str | None = None) -> None:
+        """Drop stream entries older than the retention (approximate ``MINID``: cheap) — but, with a
+        ``group``, never one it has not applied yet: after an outage longer than the retention the
+        backlog is kept until the workers have worked through it, so a short retention loses nothing."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-        cutoff = f"{now_ms - retention_ms}-0"
+        cutoff = now_ms - retention_ms
         pipe = self.client.pipeline(transaction=False)
         for stream in INPUT_STREAMS:
-            pipe.xtrim(self.keys.stream(stream), minid=cutoff, approximate=True)
-        pipe.xtrim(self.keys.rejected, minid=cutoff, approximate=True)
+            key = self.keys.stream(stream)
+            oldest = self._oldest_unapplied(key, group) if group is not None else None
+            minid = oldest if oldest is not None and _ms_of(oldest) < cutoff else f"{cutoff}-0"
+            pipe.xtrim(key, minid=minid, approximate=True)
+        pipe.xtrim(self.keys.rejected, minid=f"{cutoff}-0", approximate=True)
         pipe.execute()
+
+    def _oldest_unapplied(self: Store, key: str, group: str) -> str | None:
+        """The id of the oldest entry of stream ``key`` that ``group`` has not applied — pending
+        (delivered, unacknowledged) or never delivered — or ``None`` when there is none. A stream
+        without the group has applied nothing."""
+        try:
+            groups = {g["name"]: g for g in self.client.xinfo_groups(key)}
+        except redis.ResponseError:  # no such stream: nothing written yet
+            return None
+        info = groups.get(group)
+        if info is None:
+            first = self.client.xrange(key, count=1)
+            return first[0][0] if first else None
+        candidates = []
+        if info.get("pending"):
+            summary = self.client.xpending(key, group)
+            if summary.get("min"):
+                candidates.append(summary["min"])
+        after = self.client.xrange(key, min=f"({info['last-delivered-id']}", count=1)
+        if after:
+            candidates.append(after[0][0])
+        return min(candidates, key=_id_order) if candidates else None
 
     def lag_ms(self: Store, group: str, now_ms: int | None = None) -> float:
         """How far behind the group is: age of the oldest entry not yet applied (0 when none).
@@ -91,29 +123,8 @@ class StreamOps:
         delivered. A stream without the group counts as fully behind.
         """
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-        oldest: int | None = None
-        for stream in INPUT_STREAMS:
-            key = self.keys.stream(stream)
-            try:
-                groups = {g["name"]: g for g in self.client.xinfo_groups(key)}
-            except redis.ResponseError:  # no such stream: nothing written yet
-                continue
-            info = groups.get(group)
-            if info is None:
-                first = self.client.xrange(key, count=1)
-                candidates = [_ms_of(first[0][0])] if first else []
-            else:
-                candidates = []
-                if info.get("pending"):
-                    summary = self.client.xpending(key, group)
-                    if summary.get("min"):
-                        candidates.append(_ms_of(summary["min"]))
-                after = self.client.xrange(key, min=f"({info['last-delivered-id']}", count=1)
-                if after:
-                    candidates.append(_ms_of(after[0][0]))
-            for ms in candidates:
-                oldest = ms if oldest is None else min(oldest, ms)
-        return 0.0 if oldest is None else float(max(0, now_ms - oldest))
+        ages = [_ms_of(i) for s in INPUT_STREAMS if (i := self._oldest_unapplied(self.keys.stream(s), group))]
+        return float(max(0, now_ms - min(ages))) if ages else 0.0
 
     def rejected(self: Store, count: int = 100) -> Entries:
         """The newest rejected entries, newest first."""

@@ -328,6 +328,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "ports.open": {"ar": "افتح المنفذ على الخريطة", "en": "Open the port on the map"},
     "ports.back": {"ar": "العرض القيادي", "en": "Command view"},
+    "ports.nav": {"ar": "المنافذ · ٧٢ ساعة", "en": "Ports · 72 h"},
     "traveller.citizen": {"ar": "مواطنون", "en": "Citizens"},
     "traveller.resident": {"ar": "مقيمون", "en": "Residents"},
     "traveller.visitor": {"ar": "زوار", "en": "Visitors"},

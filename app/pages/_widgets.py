@@ -12,7 +12,7 @@ from html import escape
 from typing import Any
 
 import dash_leaflet as dl
-from dash import html
+from dash import dcc, html
 from dash.development.base_component import Component
 
 from app.i18n import LANGUAGES, fmt_clock, fmt_date, fmt_duration, fmt_int, fmt_percent, t
@@ -334,3 +334,26 @@ def layer_control(
 def shown_layers(layers: Iterable[Layer]) -> list[str]:
     """Keys of the layers drawn when a page opens: the base maps and the overlays shown by default."""
     return [layer.key for layer in layers if layer.base or layer.shown]
+
+
+def brand(*extra: Component) -> html.Div:
+    """The name in both scripts (it is a name, not a label: never translated), then ``extra``."""
+    return html.Div(
+        className="basira-brand",
+        children=[
+            html.Span("بصيرة", className="basira-brand-ar", lang="ar"),
+            html.Span("Basira", className="basira-brand-en", lang="en"),
+            *extra,
+        ],
+    )
+
+
+def language_picker(id_: str, lang: str) -> dcc.RadioItems:
+    """The Arabic/English switch of a page's bar; each language is named in itself."""
+    return dcc.RadioItems(
+        id=id_,
+        options=[{"label": "العربية", "value": "ar"}, {"label": "English", "value": "en"}],
+        value=lang,
+        inline=True,
+        className="basira-lang",
+    )

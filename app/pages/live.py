@@ -92,6 +92,7 @@ class ID:
     watch = f"{PAGE}-watch"
     watchdog = f"{PAGE}-watchdog"
     feed = f"{PAGE}-feed"
+    ports = f"{PAGE}-ports"
 
 
 LIVE_DATA = Output({"type": LAYER_ID_TYPE, "page": PAGE, "layer": ALL, "part": LIVE_PART}, "data")
@@ -142,27 +143,16 @@ def layout(
             html.Header(
                 className="basira-bar",
                 children=[
-                    html.Div(
-                        className="basira-brand",
-                        children=[
-                            html.Span("بصيرة", className="basira-brand-ar", lang="ar"),
-                            html.Span("Basira", className="basira-brand-en", lang="en"),
-                            html.Span(t("app.tagline", lang), id=ID.tagline, className="basira-tagline"),
-                        ],
-                    ),
+                    w.brand(html.Span(t("app.tagline", lang), id=ID.tagline, className="basira-tagline")),
                     html.Span(t("demo.badge", lang), id=ID.demo, className="basira-demo", hidden=True,
                               title=t("demo.title", lang)),
                     html.Div(className="basira-bar-fill"),
                     html.Span(t("state.empty", lang), id=ID.state, className="basira-state is-empty",
                               role="status"),
                     html.Div(w.as_of_text(w.Freshness(w.EMPTY), lang), id=ID.asof, className="basira-asof"),
-                    dcc.RadioItems(
-                        id=ID.lang,
-                        options=[{"label": "العربية", "value": "ar"}, {"label": "English", "value": "en"}],
-                        value=lang,
-                        inline=True,
-                        className="basira-lang",
-                    ),
+                    html.A(t("ports.nav", lang), id=ID.ports, href=f"/ports?lang={lang}",
+                           className="basira-nav"),
+                    w.language_picker(ID.lang, lang),
                 ],
             ),
             html.Section(w.kpi_strip(None, lang, w.Targets.of(settings)), id=ID.kpis,
@@ -394,6 +384,8 @@ def register_callbacks(app: Dash, context: Services) -> None:
         Output(ID.zoom, "position"),
         Output(ID.layers, "position"),
         Output(ID.credits, "position"),
+        Output(ID.ports, "children"),
+        Output(ID.ports, "href"),
         Input(ID.lang, "value"),
         prevent_initial_call=True,
     )
@@ -414,6 +406,8 @@ def register_callbacks(app: Dash, context: Services) -> None:
             at["zoom"],
             at["layers"],
             at["credits"],
+            t("ports.nav", lang),
+            f"/ports?lang={lang}",
         )
 
     # The map's incidents and units come from the live feed (assets/feed.js), for the view's scope.

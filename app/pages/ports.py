@@ -38,6 +38,7 @@ from app.ports.service import PortPlanner, planner
 from app.services import Services, services
 from layers.geography import regions_of_settings
 
+from . import _widgets as w
 from ._port_charts import hour_label
 
 log = logging.getLogger(__name__)
@@ -218,25 +219,13 @@ def layout(lang: str | None = None, **_: Any) -> Component:
             html.Header(
                 className="basira-bar",
                 children=[
-                    html.Div(
-                        className="basira-brand",
-                        children=[
-                            html.Span("بصيرة", className="basira-brand-ar", lang="ar"),
-                            html.Span("Basira", className="basira-brand-en", lang="en"),
-                        ],
-                    ),
+                    w.brand(),
                     html.H1(t("ports.title", lang), id=ID.title, className="ports-title"),
                     html.Span(t("demo.badge", lang), id=ID.demo, className="basira-demo", hidden=not demo,
                               title=t("demo.title", lang)),
                     html.Div(className="basira-bar-fill"),
                     html.A(t("ports.back", lang), id=ID.back, href=f"/?lang={lang}", className="ports-back"),
-                    dcc.RadioItems(
-                        id=ID.lang,
-                        options=[{"label": "العربية", "value": "ar"}, {"label": "English", "value": "en"}],
-                        value=lang,
-                        inline=True,
-                        className="basira-lang",
-                    ),
+                    w.language_picker(ID.lang, lang),
                 ],
             ),
             html.P([html.Span(t("ports.lead", lang), id=ID.lead), " · ", html.Span(made, id=ID.made)],

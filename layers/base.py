@@ -131,6 +131,32 @@ class Layer(ABC):
         """What the layer's symbols mean."""
 
 
+def clustered_points(
+    layer: Layer, ctx: MapContext, pane: str, pane_z: int, radius: int, max_zoom: int, js: str
+) -> Component:
+    """A live layer's points as one clustered GeoJSON (supercluster in the browser) in its own pane.
+
+    ``js`` names the clientside functions in ``assets/``: ``<js>Point``, ``<js>Cluster`` and
+    ``<js>Linked`` (e.g. ``basira.incident`` → ``basira.incidentPoint`` …)."""
+    import dash_leaflet as dl
+
+    return dl.Pane(
+        name=pane,
+        style={"zIndex": pane_z},
+        children=dl.GeoJSON(
+            id=ctx.id(layer.key, layer.data_part(ctx)),
+            data=feature_collection([]),
+            cluster=True,
+            zoomToBoundsOnClick=True,
+            superClusterOptions={"radius": radius, "maxZoom": max_zoom},
+            pointToLayer={"variable": f"{js}Point"},
+            clusterToLayer={"variable": f"{js}Cluster"},
+            onEachFeature={"variable": f"{js}Linked"},
+            hideout=layer.hideout(ctx.lang, ctx.settings),
+        ),
+    )
+
+
 def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 

@@ -31,6 +31,7 @@ from .base import (
     Legend,
     LegendEntry,
     MapContext,
+    clustered_points,
     feature_collection,
     point_features,
 )
@@ -59,21 +60,7 @@ class Incidents(Layer):
 
     def component(self, ctx: MapContext) -> list[Component]:
         return [
-            dl.Pane(
-                name=PANE,
-                style={"zIndex": PANE_Z},
-                children=dl.GeoJSON(
-                    id=ctx.id(self.key, self.data_part(ctx)),
-                    data=feature_collection([]),
-                    cluster=True,
-                    zoomToBoundsOnClick=True,
-                    superClusterOptions={"radius": 60, "maxZoom": 14},
-                    pointToLayer={"variable": "basira.incidentPoint"},
-                    clusterToLayer={"variable": "basira.incidentCluster"},
-                    onEachFeature={"variable": "basira.incidentLinked"},
-                    hideout=self.hideout(ctx.lang, ctx.settings),
-                ),
-            ),
+            clustered_points(self, ctx, PANE, PANE_Z, radius=60, max_zoom=14, js="basira.incident"),
             dl.Pane(name=CLUSTER_PANE, style={"zIndex": CLUSTER_PANE_Z}),
         ]
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import dash_leaflet as dl
 from dash.development.base_component import Component
 
 from app.contract import Scope
@@ -30,6 +29,7 @@ from .base import (
     Legend,
     LegendEntry,
     MapContext,
+    clustered_points,
     feature_collection,
     point_features,
 )
@@ -100,23 +100,7 @@ class Units(Layer):
     fed = True
 
     def component(self, ctx: MapContext) -> list[Component]:
-        return [
-            dl.Pane(
-                name=PANE,
-                style={"zIndex": PANE_Z},
-                children=dl.GeoJSON(
-                    id=ctx.id(self.key, self.data_part(ctx)),
-                    data=feature_collection([]),
-                    cluster=True,
-                    zoomToBoundsOnClick=True,
-                    superClusterOptions={"radius": 35, "maxZoom": 11},
-                    pointToLayer={"variable": "basira.unitPoint"},
-                    clusterToLayer={"variable": "basira.unitCluster"},
-                    onEachFeature={"variable": "basira.unitLinked"},
-                    hideout=self.hideout(ctx.lang, ctx.settings),
-                ),
-            )
-        ]
+        return [clustered_points(self, ctx, PANE, PANE_Z, radius=35, max_zoom=11, js="basira.unit")]
 
     def hideout(self, lang: str, settings: Any) -> dict[str, Any]:
         return {

@@ -5,6 +5,7 @@
 #   make lint          ruff only
 #   make bench         the benchmark suite against a naive Dash baseline; writes docs/benchmarks.md
 #   make bench-quick   the same at a small scale, a smoke check (about a minute on a quiet machine)
+#   make soak          30 min at 500 entries/s, 20 clients: memory flat, no errors; ARGS="--minutes 1"
 #   make venv          (re)create .venv when pyproject.toml changes
 #   make browser-deps  headless Chromium + chromedriver for the browser tests (Debian, as root)
 #   make clean         remove .venv and caches
@@ -18,7 +19,7 @@ PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv demo test lint bench bench-quick browser-deps clean
+.PHONY: help venv demo test lint bench bench-quick soak browser-deps clean
 .DEFAULT_GOAL := help
 
 help:
@@ -60,6 +61,10 @@ bench: $(VENV)/.bench-installed browser-deps
 
 bench-quick: $(VENV)/.bench-installed browser-deps
 	$(BIN)/python -m benchmarks --quick $(ARGS)
+
+# Not part of CI: 30 minutes; writes benchmarks/soak.json, docs/soak.png and docs/benchmarks.md's Soak section.
+soak: $(VENV)/.bench-installed browser-deps
+	$(BIN)/python -m benchmarks.soak $(ARGS)
 
 # Debian's chromium and chromium-driver match each other's version. Elsewhere (or without root) say
 # what to install and carry on: the browser tests then report themselves as skipped.

@@ -14,5 +14,6 @@ measured on the same data beside Basira. One module per concern:
 - :mod:`.phases` — the three phases (ingest; live load; large picture) and the scale of a run;
 - :mod:`.report` and :mod:`.notes` — the table, ``benchmarks/results.json``, ``docs/benchmarks.md``
   with its plot, and the prose that explains a missed target;
-- :mod:`.run` — the command.
+- :mod:`.run` — the command;
+- :mod:`.soak` — issue 5's soak (not part of CI): 30 minutes at 500 entries/s with 20 clients.
 """

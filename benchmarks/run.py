@@ -53,12 +53,12 @@ def figures(plan: Plan, out: dict[str, float]) -> dict[str, Any]:
     missed = g("e2e_missed", 0)
     return {
         **out, "big_incidents": plan.big_incidents, "history_hours": plan.history_hours,
+        "live_incidents": plan.live_incidents,
         "ingest_ratio": g("ingest", nan) / g("ingest_raw", nan) if g("ingest_raw") else nan,
         "wire_kb": g("wire", nan) / 1000, "baseline_wire_kb": g("baseline_wire", nan) / 1000,
         "wire_per_response_kb": g("wire_per_response", nan) / 1000,
         "baseline_wire_per_response_kb": g("baseline_wire_per_response", nan) / 1000,
         "wire_ratio_pct": 100 * g("wire", nan) / g("baseline_wire", nan) if g("baseline_wire") else nan,
-        "redis_streams_mb_2h": g("redis_streams_mb_24h", nan) / 12,
         "e2e_missed_text": f"; {missed:.0f} of {plan.probes} probes not drawn within 20 s" if missed else "",
         "baseline_render_text": (
             f"had not drawn it after {g('baseline_render', nan) / 1000:.0f} s" if g("baseline_render_over")

@@ -114,3 +114,18 @@ def test_the_probe_sees_a_new_incident_drawn_in_the_live_page(client, settings) 
         thread.join(timeout=10)
     assert e2e.missed == 0 and len(e2e.latencies_ms) == 1 and e2e.latencies_ms[0] > 0
     assert e2e.bytes_per_s > 0 and e2e.replay_body and "n_intervals" in e2e.replay_body
+
+
+def test_the_soak_section_is_replaced_not_repeated(tmp_path) -> None:
+    soak = {"minutes": 30, "rate": 500, "clients": 20, "flat": 1, "errors": 0, "passed": 1, "started": 0,
+            "web_1_rss_start_mb": 150.0, "web_1_rss_end_mb": 151.0, "web_1_rss_slope_mb_per_10_min": 0.4,
+            "process_threshold_mb_per_10_min": 5, "redis_threshold_mb_per_10_min": 5,
+            "redis_residual_slope_mb_per_10_min": 1.0, "samples": {"t_s": [10.0]}}  # fmt: skip
+    path = tmp_path / "soak.json"
+    path.write_bytes(orjson.dumps(soak))
+    once = report.with_soak("# Benchmarks\n\ntable\n", path)
+    twice = report.with_soak(once, path)
+    assert twice == once and once.count(report.SOAK_HEADING) == 1
+    assert once.startswith("# Benchmarks\n\ntable\n\n## Soak\n") and "**memory flat**, **0 errors**" in once
+    assert "| Web worker 1 RSS | 150 MB | 151 MB | +0.40 MB / 10 min | < 5 MB / 10 min | yes |" in once
+    assert report.with_soak(once, tmp_path / "none.json") == "# Benchmarks\n\ntable\n"

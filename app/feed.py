@@ -8,14 +8,14 @@ the answer to the map's two clustered layers:
 * Time is cut into ticks of ``settings.feed_ms`` by **Redis's clock** — the same clock the apply
   scripts score the change sets with (:mod:`app.store.feed_reads`) — so a cut is exact: every
   change scored before it has been committed when the cut is read.
-* With no ``since`` (a new page, or one more than ``feed_horizon_s`` behind) the answer is the whole
-  picture of the scope; otherwise the Features that changed in ``[since, cut)`` and the ids that
-  left. Either way the stored Feature texts are concatenated, never parsed (the units that moved are
-  parsed once, for their trails).
-* An answer is named by scope, ``since`` and cut, built by one web worker and kept in Redis as gzip
-  bytes for a few seconds (:mod:`app.store.built`): every client and every worker at the same point
-  of the same scope gets the same bytes, so the work per tick does not grow with the number of
-  clients.
+* With no ``since`` (a new page, or one more than :data:`MAX_PARTS` ticks behind) the answer is the
+  whole picture of the scope; otherwise one *part* per tick since then: the Features that changed in
+  that tick and the ids that left. Either way the stored Feature texts are concatenated, never
+  parsed (the units that moved are parsed once, for their trails).
+* Each tick's part is built once per scope, by one web worker, and kept in Redis
+  (:mod:`app.store.built`); an answer (its parts joined and compressed) is named by scope, ``since``
+  and cut, so browsers in step share its bytes too. The work per tick does not grow with the number
+  of clients, and browsers that ask at different moments still share the parts.
 * The ``X-Basira-Next`` header says how long until the next cut, so browsers ask just after it.
 
 Joining incidents to their units' positions (and back) is done by the browser, which holds both;
@@ -46,6 +46,10 @@ feed_api = Blueprint("feed", __name__)
 FEED_PATH = "/api/v1/feed"
 #: A built answer stays in Redis this long: long enough for every client of a tick to fetch it.
 BODY_TTL_MS = 10_000
+#: A browser further behind than this many ticks gets the whole picture, not dozens of parts.
+MAX_PARTS = 40
+#: A tick's part stays in Redis while a browser may still ask for it (MAX_PARTS ticks), and this long more.
+PART_MARGIN_MS = 10_000
 #: With the store down, ask again after this long.
 DOWN_RETRY_MS = 1000
 #: gzip levels: deltas are small and sent often (squeeze them); whole pictures are large and rare.
@@ -57,26 +61,32 @@ def cut_of(now_ms: int, tick_ms: int) -> int:
     return now_ms - now_ms % tick_ms
 
 
-def build(store: Store, scope: Scope, since: int | None, cut: int) -> bytes:
-    """The answer's JSON (not compressed): the whole scope when ``since`` is ``None``, else the
-    changes in ``[since, cut)``. Shape: ``{"cut", "since", "inc": {"put", "gone"},
-    "unit": {"put", "gone", "trail"}}`` — ``put`` holds GeoJSON Features, ``trail`` unit id → offsets."""
-    parts: dict[str, tuple[list[str], list[str]]] = {}
+def part(store: Store, scope: Scope, since: int | None, cut: int) -> bytes:
+    """One part of an answer, as JSON: the whole scope when ``since`` is ``None``, else the changes in
+    ``[since, cut)``. Shape: ``{"inc": {"put", "gone"}, "unit": {"put", "gone", "trail"}}`` — ``put``
+    holds GeoJSON Features, ``gone`` ids, ``trail`` unit id → offsets."""
+    kinds: dict[str, tuple[list[str], list[str]]] = {}
     for kind in ("inc", "unit"):
         if since is None:
-            parts[kind] = (store.live_json(kind, scope), [])
+            kinds[kind] = (store.live_json(kind, scope), [])
         else:
             changes = store.changes(kind, scope, since, cut)
-            parts[kind] = (changes.put, changes.gone)
-    trails = _trails(store, parts["unit"][0])
-    head = b'{"cut":%d,"since":%s,' % (cut, b"null" if since is None else b"%d" % since)
-    body = [head]
+            kinds[kind] = (changes.put, changes.gone)
+    trails = _trails(store, kinds["unit"][0])
+    body = [b"{"]
     for kind in ("inc", "unit"):
-        put, gone = parts[kind]
+        put, gone = kinds[kind]
         body += [b'"', kind.encode(), b'":{"put":[', ",".join(put).encode(), b'],"gone":',
                  orjson.dumps(gone)]
         body.append(b',"trail":' + orjson.dumps(trails) + b"}}" if kind == "unit" else b"},")
     return b"".join(body)
+
+
+def tick_part(store: Store, scope: Scope, cut: int, tick_ms: int) -> bytes:
+    """The changes of the one tick that ends at ``cut``: built once per scope, whoever asks."""
+    ttl_ms = MAX_PARTS * tick_ms + PART_MARGIN_MS
+    name = f"feed:{scope.token}:tick:{cut}"
+    return store.built_once(name, lambda: part(store, scope, cut - tick_ms, cut), ttl_ms)
 
 
 def _trails(store: Store, units: list[str]) -> dict[str, list[int]]:
@@ -93,13 +103,23 @@ def _trails(store: Store, units: list[str]) -> dict[str, list[int]]:
     return out
 
 
-def answer(store: Store, scope: Scope, since: int | None, cut: int) -> bytes:
-    """The gzip answer for ``(scope, since, cut)``, built once for every client and worker."""
+def answer(store: Store, scope: Scope, since: int | None, cut: int, tick_ms: int) -> bytes:
+    """The gzip answer for ``(scope, since, cut)``: ``{"cut", "since", "parts": [...]}`` — one part
+    holding the whole scope when ``since`` is ``None``, else one per tick since then, in order.
+
+    Each tick's part is built once per scope (:func:`tick_part`), and each answer once per ``since``
+    and cut: browsers asking at other moments share the parts, and browsers in step share the bytes.
+    """
     name = f"feed:{scope.token}:{'all' if since is None else since}:{cut}"
-    level = WHOLE_LEVEL if since is None else DELTA_LEVEL
 
     def gzipped() -> bytes:
-        return gzip.compress(build(store, scope, since, cut), compresslevel=level, mtime=0)
+        if since is None:
+            parts, level = [part(store, scope, None, cut)], WHOLE_LEVEL
+        else:
+            parts = [tick_part(store, scope, c, tick_ms) for c in range(since + tick_ms, cut + 1, tick_ms)]
+            level = DELTA_LEVEL
+        head = b'{"cut":%d,"since":%s,"parts":[' % (cut, b"null" if since is None else b"%d" % since)
+        return gzip.compress(head + b",".join(parts) + b"]}", compresslevel=level, mtime=0)
 
     return store.built_once(name, gzipped, BODY_TTL_MS)
 
@@ -135,13 +155,13 @@ def _live_feed() -> Response:
     now = store.clock_ms()
     cut = cut_of(now, settings.feed_ms)
     headers = {"Cache-Control": "no-store", "X-Basira-Next": str(cut + settings.feed_ms - now)}
-    if since is not None and since > cut:
-        since = None  # from the future: not a cut of ours
-    if since is not None and since < cut - settings.feed_horizon_s * 1000:
-        since = None  # older than the change sets reach: the whole picture
+    tick = settings.feed_ms
+    behind = min(settings.feed_horizon_s * 1000, MAX_PARTS * tick)
+    if since is not None and (since > cut or since % tick or since < cut - behind):
+        since = None  # not a cut of ours, or too far behind: the whole picture
     if since == cut:
         return Response(b'{"cut":%d,"same":true}' % cut, mimetype="application/json", headers=headers)
-    body = answer(store, scope, since, cut)
+    body = answer(store, scope, since, cut, tick)
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         headers["Content-Encoding"] = "gzip"
         headers["Vary"] = "Accept-Encoding"

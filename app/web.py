@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import dash
 import flask
+import plotly.io.json as plotly_json
 
 from layers.basemap import GEO_URL, geodata
 
@@ -58,6 +59,11 @@ def create_dash(server: flask.Flask, settings: Settings, store: Any) -> dash.Das
     """
     context = server.extensions.setdefault(EXTENSION, Services(settings, store))
     server.register_blueprint(_geodata_blueprint(settings))
+    # Dash serialises every callback answer through plotly's JSON writer. Its "orjson" engine first
+    # walks the whole answer in Python to clean it; the "json" engine lets the standard library's C
+    # encoder walk it and converts only the components. A refresh of the command view (its KPI strip
+    # and incident list are hundreds of components) at 10,000 incidents: 32 → 25 ms, builds included.
+    plotly_json.config.default_engine = "json"
     app = dash.Dash(
         __name__,
         server=server,

@@ -4,8 +4,8 @@
  *
  * Once per tick (the server's `X-Basira-Next` header says when the next one ends) the page asks
  * `/api/v1/feed?region=&agency=&since=<cut>`. The first answer is the scope's whole picture; each
- * next one only what changed since the last cut — Features to put, ids that left, and the moved
- * units' trails. This file keeps both kinds by id, applies the changes, and hands each clustered
+ * next one only what changed since the last cut, one part per tick — Features to put, ids that
+ * left, and the moved units' trails. This file keeps both kinds by id, applies the changes, and hands each clustered
  * GeoJSON layer its new FeatureCollection (`dash_clientside.set_props`) only when that kind changed.
  *
  * One request at a time: a tick that comes while one is in flight waits for it. A failed request
@@ -70,10 +70,17 @@ window.basiraFeed = (function () {
         var whole = body.since === null || body.since === undefined;
         var changed = {inc: whole, unit: whole};
         if (whole) { held.inc.clear(); held.unit.clear(); }
+        (body.parts || []).forEach(function (part) { applyPart(part, changed); });
+        cut = body.cut;
+        publish(changed);
+    }
+
+    /* One part: the whole scope, or one tick's changes (applied in order, oldest first). */
+    function applyPart(part, changed) {
         ["inc", "unit"].forEach(function (kind) {
-            var part = body[kind] || {}, map = held[kind], trails = part.trail || {};
-            (part.gone || []).forEach(function (id) { if (map.delete(id)) { changed[kind] = true; } });
-            (part.put || []).forEach(function (feature) {
+            var got = part[kind] || {}, map = held[kind], trails = got.trail || {};
+            (got.gone || []).forEach(function (id) { if (map.delete(id)) { changed[kind] = true; } });
+            (got.put || []).forEach(function (feature) {
                 var p = feature.properties || (feature.properties = {});
                 p.id = feature.id;  // clustering matches markers between renders by it
                 if (kind === "unit" && trails[feature.id]) { p.trail = trails[feature.id]; }
@@ -84,8 +91,6 @@ window.basiraFeed = (function () {
                 changed[kind] = true;
             });
         });
-        cut = body.cut;
-        publish(changed);
     }
 
     function publish(changed) {

@@ -90,9 +90,10 @@ class RedisMemory:
 
 def write_history(
     client: redis.Redis, prefix: str, sample_hours: float, applied: Callable[[], int], timeout: float
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     """Write ``sample_hours`` of history in two halves; the growth per hour at 200 entries/s (what
-    the second half added, per entry, × 200 × 3,600) and the rate the sample ran at."""
+    the second half added, per entry, × 200 × 3,600), the streams' share of it (measured the same
+    way, ``MEMORY USAGE`` of the streams), and the rate the sample ran at."""
     now = int(time.time() * 1000)
     entries = history(now - int(sample_hours * 3_600_000), now)
     rate = len(entries) / (sample_hours * 3600)
@@ -105,9 +106,11 @@ def write_history(
         xadd_dated(client, prefix, part, last)
         done += len(part)
         wait_until(lambda d=done: applied() >= d, timeout, every=0.2, what="the history to be applied")
-        readings.append(used_mb(client))
-    growth = (readings[1] - readings[0]) / max(len(halves[1]), 1) * HISTORY_RATE * 3600
-    return growth, rate
+        readings.append((used_mb(client), streams(client, prefix).bytes / 2**20))
+    per_hour = HISTORY_RATE * 3600 / max(len(halves[1]), 1)
+    growth = (readings[1][0] - readings[0][0]) * per_hour
+    stream_growth = (readings[1][1] - readings[0][1]) * per_hour
+    return growth, stream_growth, rate
 
 
 @dataclass

@@ -212,21 +212,20 @@ class Run:
         worker = start_ingest(self.children, self.url, PREFIX)
         started = self.start_servers()
         with timed(f"{plan.history_hours:g} h of history"):
-            growth, rate = memory.write_history(self.client, PREFIX, plan.history_hours,
-                                                lambda: applied(self.client, PREFIX), timeout=1800)
+            growth, stream_growth, rate = memory.write_history(
+                self.client, PREFIX, plan.history_hours, lambda: applied(self.client, PREFIX), timeout=1800)
         with timed(f"seeding {plan.big_incidents:,} incidents"):
             self.seed(Operations(plan.big_incidents, plan.live_units, seed=12), timeout=1800)
-        self.memory(growth, rate)
+        self.memory(growth, stream_growth, rate)
         self.wait_servers(started)
         if self.driver is not None:
             self.render()
         self.rss()
         self.children.stop(worker)
 
-    def memory(self, growth: float, rate: float) -> None:
+    def memory(self, growth: float, stream_mb_per_hour: float, rate: float) -> None:
         plan = self.plan
         streams = memory.streams(self.client, PREFIX)
-        stream_mb_per_hour = streams.bytes_per_entry * memory.HISTORY_RATE * 3600 / 2**20
         retention = Settings().stream_retention_hours
         redis_mem = memory.RedisMemory(memory.used_mb(self.client), growth, plan.history_hours, rate,
                                        stream_mb_per_hour, retention)

@@ -59,12 +59,29 @@ def next_cut(store: Store, after: int) -> None:
 
 
 def get(http, query: str = "", **headers) -> dict:
+    """The answer, its parts folded into one (as the browser applies them: in order, by id)."""
     response = http.get(f"{FEED_PATH}?{query}", headers=headers)
     assert response.status_code == 200, response.data
     body = response.data
     if response.headers.get("Content-Encoding") == "gzip":
         body = gzip.decompress(body)
-    return orjson.loads(body)
+    answer_ = orjson.loads(body)
+    folded: dict = {"inc": {}, "unit": {}}
+    trails: dict = {}
+    parts = answer_.pop("parts")
+    answer_["n_parts"] = len(parts)
+    for part in parts:
+        for kind in ("inc", "unit"):
+            for id_ in part[kind]["gone"]:
+                folded[kind][id_] = None
+            for feature in part[kind]["put"]:
+                folded[kind][feature["id"]] = feature
+        trails.update(part["unit"]["trail"])
+    for kind in ("inc", "unit"):
+        answer_[kind] = {"put": [f for f in folded[kind].values() if f is not None],
+                         "gone": [i for i, f in folded[kind].items() if f is None]}
+    answer_["unit"]["trail"] = trails
+    return answer_
 
 
 def ids(part: dict) -> set[str]:
@@ -90,7 +107,7 @@ def test_a_new_page_gets_the_whole_scope_then_only_what_changed(client, fast, wo
           units=[unit("U1", lat="21.50", lon="39.82", heading="0", speed="40")])
     next_cut(store, nothing["cut"])
     delta = get(http, f"since={nothing['cut']}")
-    assert delta["since"] == nothing["cut"]
+    assert delta["since"] == nothing["cut"] and delta["n_parts"] == (delta["cut"] - nothing["cut"]) // TICK_MS
     assert ids(delta["unit"]) == {"U1"} and delta["unit"]["gone"] == []
     assert delta["unit"]["put"][0]["geometry"]["coordinates"] == [39.82, 21.5]
     assert delta["inc"]["put"] == [] and delta["inc"]["gone"] == ["MK2"]
@@ -104,7 +121,7 @@ def test_the_same_cut_is_a_tiny_answer_and_a_bad_since_gets_everything(fast, wor
     same = http.get(f"{FEED_PATH}?since={cut}")
     if orjson.loads(same.data).get("same"):  # unless the tick ended in between
         assert len(same.data) < 40 and int(same.headers["X-Basira-Next"]) <= TICK_MS
-    for since in ("abc", "-5", str(cut + 10 * TICK_MS), str(cut - 60_000)):
+    for since in ("abc", "-5", str(cut + 10 * TICK_MS), str(cut - 60_000), str(cut - TICK_MS + 1)):
         answer_ = get(http, f"since={since}")
         assert answer_["since"] is None and ids(answer_["inc"]) == {"MK1", "MK2", "RY1"}, since
 
@@ -143,9 +160,11 @@ def test_many_clients_at_one_point_of_one_scope_cost_one_build(client, fast, wor
     for thread in threads:
         thread.join()
     cuts = {orjson.loads(gzip.decompress(b))["cut"] for b in bodies}
-    # twenty answers; one build per distinct cut they landed on (a tick may end while they run)
+    # twenty answers: one per distinct cut they landed on (a tick may end while they run), and one
+    # part per tick since `whole`, shared by those answers
+    ticks = (max(cuts) - whole["cut"]) // TICK_MS
     assert len(bodies) == 20
-    assert store.builds() - before == len(cuts)
+    assert store.builds() - before == len(cuts) + ticks
     assert len({b for b in bodies}) == len(cuts)
 
 
@@ -154,7 +173,8 @@ def test_concurrent_builders_wait_for_the_first(fast, world):
     scope, cut = Scope(), cut_of(store.clock_ms(), TICK_MS)
     before = store.builds()
     out: list[bytes] = []
-    threads = [threading.Thread(target=lambda: out.append(answer(store, scope, None, cut))) for _ in range(8)]
+    threads = [threading.Thread(target=lambda: out.append(answer(store, scope, None, cut, TICK_MS)))
+               for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

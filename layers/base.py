@@ -197,12 +197,15 @@ class ReadCache:
     """A store wrapper for one refresh: each scope's incidents and units are read from Redis once.
 
     Layers and the KPI strip ask for the same lists; this keeps a refresh at one round of reads.
-    Anything else is passed through to the store.
+    ``incident_rows`` (slim, never the whole Features parsed) serves the counts, the heatmap and the
+    incident list; ``incidents`` (Features) only what draws whole incidents. Anything else is
+    passed through to the store.
     """
 
     def __init__(self, store: Any) -> None:
         self._store = store
         self._incidents: dict[str, list[dict[str, Any]]] = {}
+        self._rows: dict[str, list[Any]] = {}
         self._units: dict[str, list[dict[str, Any]]] = {}
 
     def __getattr__(self, name: str) -> Any:
@@ -213,13 +216,18 @@ class ReadCache:
             self._incidents[scope.token] = self._store.incidents(scope)
         return self._incidents[scope.token]
 
+    def incident_rows(self, scope: Scope) -> list[Any]:
+        if scope.token not in self._rows:
+            self._rows[scope.token] = self._store.incident_rows(scope)
+        return self._rows[scope.token]
+
     def units(self, scope: Scope) -> list[dict[str, Any]]:
         if scope.token not in self._units:
             self._units[scope.token] = self._store.units(scope)
         return self._units[scope.token]
 
     def kpis(self, scope: Scope, now_ms: int | None = None) -> dict[str, Any]:
-        return self._store.kpis(scope, now_ms, incidents=self.incidents(scope), units=self.units(scope))
+        return self._store.kpis(scope, now_ms, rows=self.incident_rows(scope), units=self.units(scope))
 
 
 def check_bilingual(mapping: Mapping[str, str]) -> bool:

@@ -35,7 +35,7 @@ from dash.development.base_component import Component
 
 from app.contract import REGION_CODES, REGION_TOKENS, Scope
 from app.i18n import bilingual, digits, t
-from app.store.history_points import Points, point_row
+from app.store.history_points import Points
 
 from .base import COORD_DECIMALS, LIVE_PART, Layer, Legend, LegendEntry, MapContext, feature_collection
 from .geography import RegionInfo, point, regions_of_store
@@ -171,8 +171,7 @@ class Heatmap(Layer):
         """The scope's FeatureCollection, and how long it may be reused (seconds)."""
         now_ms = int(time.time() * 1000)
         since = now_ms - max(WINDOWS_H) * HOUR_MS
-        open_rows = (point_row(f) for f in store.incidents(scope))
-        parts = [Points.of(r for r in open_rows if r is not None)]
+        parts = [Points.of((r.lon, r.lat, r.opened, r.region) for r in store.incident_rows(scope))]
         fine = [cells_of(parts[0])]
         for chunk in store.closed_chunks(scope, since):
             parts.append(chunk.arrays()[0])

@@ -97,15 +97,14 @@ class Regions(Layer):
         }
 
     def data(self, store: Any, scope: Scope) -> dict[str, Any]:
-        incidents = store.incidents(scope)
-        if not incidents:
+        rows = store.incident_rows(scope)
+        if not rows:
             return feature_collection([])
         counts: dict[str, list[int]] = {}
-        for feature in incidents:
-            props = feature["properties"]
-            tally = counts.setdefault(props["region"], [0, 0])
+        for row in rows:
+            tally = counts.setdefault(row.region, [0, 0])
             tally[0] += 1
-            tally[1] += props.get("priority") == 1
+            tally[1] += row.priority == 1
         features = []
         for code, info in regions_of_store(store).items():
             if code not in scope.regions:

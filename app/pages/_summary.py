@@ -11,6 +11,7 @@ in it: they come from the live feed (:mod:`app.feed`).
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -44,12 +45,14 @@ def summary(store: Store, scope: Scope, layer_keys: Sequence[str], refresh_ms: i
 def _build(store: Store, scope: Scope, layer_keys: Sequence[str]) -> bytes:
     reads = ReadCache(store)
     times = reads.freshness()  # first: the figures below are at least this recent
-    ordered = _incidents.by_urgency(reads.incidents(scope))
+    rows = reads.incident_rows(scope)
+    # most urgent first (priority 1 before 4), then the longest open; only those are parsed whole
+    top = heapq.nsmallest(_incidents.LIST_LIMIT, rows, key=lambda r: (r.priority, r.opened))
     return orjson.dumps(
         {
             "kpis": reads.kpis(scope, int(time.time() * 1000)),
-            "top": ordered[: _incidents.LIST_LIMIT],
-            "total": len(ordered),
+            "top": [orjson.loads(row.text) for row in top],
+            "total": len(rows),
             "layers": {key: by_key(key).data(reads, scope) for key in layer_keys},
             "as_of": times["as_of"],
             "applied_at": times["applied_at"],

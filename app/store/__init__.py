@@ -20,6 +20,7 @@ from ..geo import Port, load_ports
 from . import lua
 from .built import Built
 from .feed_reads import FeedReads
+from .incident_rows import IncidentRows
 from .keys import Keys
 from .layer_reads import LayerReads
 from .port_history import PortHistory
@@ -45,7 +46,7 @@ def connect(url: str, **options: object) -> redis.Redis:
     return redis.Redis.from_url(url, decode_responses=True, **options)
 
 
-class Store(StreamOps, StateWrites, StateReads, LayerReads, FeedReads, Built, PortHistory):
+class Store(StreamOps, StateWrites, StateReads, IncidentRows, LayerReads, FeedReads, Built, PortHistory):
     """Basira's state in one Redis under one key prefix."""
 
     def __init__(

@@ -19,6 +19,7 @@ WEEK_MS = 7 * DAY_MS
 
 if TYPE_CHECKING:
     from . import Store
+    from .incident_rows import IncidentRow
 
 
 def _now_ms() -> int:
@@ -164,20 +165,25 @@ class StateReads:
         now_ms: int | None = None,
         incidents: list[dict[str, Any]] | None = None,
         units: list[dict[str, Any]] | None = None,
+        rows: list[IncidentRow] | None = None,
     ) -> dict[str, Any]:
         """The headline figures of a scope (see ``docs/events.md`` for their exact definitions).
 
-        Pass ``incidents``/``units`` when the caller has already read them, to avoid a second read.
+        Pass ``incidents`` (Features) or ``rows`` (:meth:`incident_rows`) and ``units`` when the
+        caller has already read them, to avoid a second read.
         """
         now_ms = _now_ms() if now_ms is None else now_ms
-        incidents = self.incidents(scope) if incidents is None else incidents
+        if rows is None:
+            incidents = self.incidents(scope) if incidents is None else incidents
+            pairs = [(f["properties"]["priority"], f["properties"]["status"]) for f in incidents]
+        else:
+            pairs = [(row.priority, row.status) for row in rows]
         units = self.units(scope) if units is None else units
         by_priority = {str(p): 0 for p in range(1, 5)}
         by_status = {s.value: 0 for s in IncidentStatus if s is not IncidentStatus.closed}
-        for feature in incidents:
-            props = feature["properties"]
-            by_priority[str(props["priority"])] += 1
-            by_status[props["status"]] += 1
+        for priority, status in pairs:
+            by_priority[str(priority)] += 1
+            by_status[status] += 1
         units_by_status = {s.value: 0 for s in UnitStatus}
         units_by_agency = {a: {s.value: 0 for s in UnitStatus} for a in scope.agencies}
         for feature in units:
@@ -189,7 +195,7 @@ class StateReads:
         calls = self.calls(scope, now_ms)
         answered = calls.get("answered", 0.0)
         return {
-            "open_total": len(incidents),
+            "open_total": len(pairs),
             "open_by_priority": by_priority,
             "open_by_status": by_status,
             "units_total": len(units),

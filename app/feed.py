@@ -16,7 +16,8 @@ the answer to the map's two clustered layers:
   (:mod:`app.store.built`); an answer (its parts joined and compressed) is named by scope, ``since``
   and cut, so browsers in step share its bytes too. The work per tick does not grow with the number
   of clients, and browsers that ask at different moments still share the parts.
-* The ``X-Basira-Next`` header says how long until the next cut, so browsers ask just after it.
+* The ``X-Basira-Next`` header says how long until the next cut, so browsers ask just after it;
+  ``X-Basira-Cut`` repeats the answer's cut (for clients that need not read the body to know it).
 
 Joining incidents to their units' positions (and back) is done by the browser, which holds both;
 a moving unit therefore does not re-send its incident. Scope: :func:`app.auth.scope_for`, clamped as
@@ -154,7 +155,8 @@ def _live_feed() -> Response:
     since = _since(request.args.get("since"))
     now = store.clock_ms()
     cut = cut_of(now, settings.feed_ms)
-    headers = {"Cache-Control": "no-store", "X-Basira-Next": str(cut + settings.feed_ms - now)}
+    headers = {"Cache-Control": "no-store", "X-Basira-Next": str(cut + settings.feed_ms - now),
+               "X-Basira-Cut": str(cut)}
     tick = settings.feed_ms
     behind = min(settings.feed_horizon_s * 1000, MAX_PARTS * tick)
     if since is not None and (since > cut or since % tick or since < cut - behind):

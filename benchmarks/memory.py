@@ -83,7 +83,9 @@ class RedisMemory:
 
     @property
     def at_24h_mb(self) -> float:
-        rest = self.growth_mb_per_hour - self.stream_mb_per_hour
+        # what is not the streams grows or stays (history, counters); a negative difference of two
+        # noisy readings (the allocator) counts as none
+        rest = max(0.0, self.growth_mb_per_hour - self.stream_mb_per_hour)
         kept = min(self.retention_hours, DAY_HOURS) - min(self.retention_hours, self.sample_hours)
         return self.measured_mb + rest * (DAY_HOURS - self.sample_hours) + self.stream_mb_per_hour * kept
 

@@ -66,6 +66,7 @@ def get(http, query: str = "", **headers) -> dict:
     if response.headers.get("Content-Encoding") == "gzip":
         body = gzip.decompress(body)
     answer_ = orjson.loads(body)
+    assert int(response.headers["X-Basira-Cut"]) == answer_["cut"]
     folded: dict = {"inc": {}, "unit": {}}
     trails: dict = {}
     parts = answer_.pop("parts")

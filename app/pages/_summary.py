@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
+from plotly.io.json import to_json_plotly
 
 from app.contract import Scope
 from app.store import Store
@@ -32,14 +33,26 @@ BUILD_SHARE = 0.4
 
 
 def summary(store: Store, scope: Scope, layer_keys: Sequence[str], refresh_ms: int) -> dict[str, Any]:
-    """``{"kpis", "top", "total", "layers", "as_of", "applied_at"}`` of ``scope`` at this tick: the
-    KPIs, the :data:`~._incidents.LIST_LIMIT` most urgent open incidents (Features), how many are
-    open, each of ``layer_keys``' data, and the store's times when it was built."""
+    """``{"kpis", "top", "total", "layers", "as_of", "applied_at", "name"}`` of ``scope`` at this tick:
+    the KPIs, the :data:`~._incidents.LIST_LIMIT` most urgent open incidents (Features), how many are
+    open, each of ``layer_keys``' data, the store's times when it was built, and its name."""
     family = f"command:{scope.token}:{','.join(layer_keys)}"
     tick, period = store.tick(family, refresh_ms, BUILD_SHARE)
-    body = store.built_once(f"{family}:{tick}", lambda: _build(store, scope, layer_keys),
-                            SUMMARY_TTL_MS + period, family=family)
-    return orjson.loads(body)
+    name = f"{family}:{tick}"
+    body = store.built_once(name, lambda: _build(store, scope, layer_keys), SUMMARY_TTL_MS + period,
+                            family=family)
+    return {**orjson.loads(body), "name": name}
+
+
+def drawn(store: Store, shared: dict[str, Any], key: str, draw: Callable[[], Any]) -> Any:
+    """What ``draw()`` returns (Dash components) for the summary ``shared``, drawn once for every
+    viewer who sees the same thing — ``key`` names what else it depends on (language, view) — and
+    kept as the plain JSON Dash would send: building and serialising hundreds of components for
+    each viewer, every refresh, was most of a refresh's cost."""
+    def plain() -> bytes:
+        return to_json_plotly(draw()).encode()
+
+    return orjson.loads(store.built_once(f"{shared['name']}:{key}", plain, SUMMARY_TTL_MS))
 
 
 def _build(store: Store, scope: Scope, layer_keys: Sequence[str]) -> bytes:

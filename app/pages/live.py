@@ -335,7 +335,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             )
         return (
             payloads,
-            w.kpi_strip(shared["kpis"], lang, targets),
+            _summary.drawn(store, shared, f"kpis:{lang}", lambda: w.kpi_strip(shared["kpis"], lang, targets)),
             panel,
             w.as_of_text(fresh, lang),
             w.state_text(fresh, lang),
@@ -370,7 +370,10 @@ def register_callbacks(app: Dash, context: Services) -> None:
         def href(incident: str) -> str:
             return View(view.region, view.agency, incident).query(lang)
 
-        return sign, _incidents.incident_list(ordered, lang, now_ms, href_of=href, total=total)
+        def draw() -> list[Component]:
+            return _incidents.incident_list(ordered, lang, now_ms, href_of=href, total=total)
+
+        return sign, _summary.drawn(store, shared, f"list:{lang}:{view.region}:{view.agency}", draw)
 
     @app.callback(
         HIDEOUTS,

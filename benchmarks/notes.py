@@ -63,18 +63,18 @@ MISSES: dict[str, str] = {
     "ingest": """
 One `python -m app ingest` process spent **{ingest_process_us:.1f} µs of CPU per entry** — reading
 the stream reply, the fast validation path (`app/fastparse.py`), region assignment, each Feature's
-JSON, packing the scripts' arguments — and Redis **{ingest_redis_us:.1f} µs** (the apply scripts; for a
-unit position: its Feature, the index, and the trail's `LPUSH`/`LTRIM`/`PEXPIRE`). On a backlog the
-two overlap (`app.ingest.Committer`), so the process's own CPU sets the pace. The raw consumer, which
-does nothing per entry but one `HSET` and one `XACK`, reached {ingest_raw:,.0f} entries/s
-({ingest_raw_process_us:.1f} µs per entry in its process): 50,000 entries/s — 20 µs per entry, all
-included — is beyond even a consumer that does nothing, in one Python process on this machine.
-Basira runs at {ingest_ratio:.2f}× the raw path, so that half of the target is met.
+JSON, packing the scripts' arguments — and Redis **{ingest_redis_us:.1f} µs** (the apply scripts; for
+a unit position: its Feature, the index, the trail's `LPUSH`/`LTRIM`/`PEXPIRE` and the live feed's
+change set). On a backlog the two overlap (`app.ingest.Committer`), but on two cores that also run
+the suite the overlap is partial. The raw consumer, which does nothing per entry but one `HSET` and
+one `XACK`, reached {ingest_raw:,.0f} entries/s ({ingest_raw_process_us:.1f} µs per entry in its
+process); Basira runs at {ingest_ratio:.2f}× that, so that half of the target is met. 50,000
+entries/s leaves 20 µs per entry for everything, Redis's share included.
 
-What would close the rest: more ingest processes in the consumer group — the design's way to scale
-(any number run side by side, exactly once) — on a machine with cores to spare (here two cores also
-carry Redis); or less Python per entry: a compiled decoder and validator for the stream fields
-(msgspec, say), one script argument per entry instead of six.
+What would close the rest: a second ingest process in the consumer group — the design's way to
+scale (any number run side by side, exactly once) — on a machine with a core to spare; or less
+Python per entry: a compiled decoder and validator for the stream fields (msgspec, say), one script
+argument per entry instead of six.
 """,
     "e2e_p95": """
 The map's incidents and units come from the live feed (`app/feed.py`, `assets/feed.js`): time is
@@ -101,18 +101,17 @@ What would close it: a compact encoding of a unit's move (id, position, heading 
 not a Feature of hundreds).
 """,
     "clients_p95": """
-Each update costs a web worker two answers: the live feed's changes (bytes built once per scope per
-tick and served from Redis) and the page's refresh callback — the KPI strip and the incident list
-drawn in the viewer's language, from a summary built once per scope per tick — about
-{refresh_ms:,.0f} ms for one refresh alone, most of it Dash building and serialising the list's
-components. {clients_answered_per_s:,.1f} updates a second were answered of the 100 asked (the
-baseline: {baseline_clients_answered_per_s:,.1f}): p95 {clients_p95:,.0f} ms,
-{clients_errors:,.0f} of {clients_requests:,.0f} failed or took longer than 10 s. Two gunicorn
-workers with four threads each share two cores with Redis, the loader and the ingest worker.
+Each update costs a web worker two answers: the live feed's changes (each tick's part built once
+per scope, each answer once per client cadence, served from Redis) and the page's refresh callback,
+whose KPI strip and incident list are drawn once per scope, language and tick and sent as stored
+JSON — {refresh_ms:,.0f} ms for one refresh alone. {clients_answered_per_s:,.1f} updates a second
+were answered of the 100 asked (the baseline: {baseline_clients_answered_per_s:,.1f}): p95
+{clients_p95:,.0f} ms, {clients_errors:,.0f} of {clients_requests:,.0f} failed or took longer than
+10 s. Two gunicorn workers with four threads each share two cores with Redis, the loader, the
+ingest worker and the suite's own clients.
 
-What would close it: the list and the KPIs rendered once per scope, language and tick as well
-(today each viewer's refresh builds its own components), or drawn in the browser from the shared
-summary; more web workers on a machine with more cores.
+What would close it: more web workers on a machine with more cores; the refresh's remaining
+per-viewer work (Dash's request handling) is small next to the shared builds.
 """,
     "clients_errors": """
 See the line above: the updates queue behind one another and the slowest exceed the clients' 10 s
@@ -120,15 +119,15 @@ limit.
 """,
     "render": """
 At {big_incidents:,.0f} open incidents the feed's first answer is the whole picture: the stored
-Feature texts joined, never parsed (~36 MB of JSON, ~2.3 MB compressed), then the browser parses
-it (~0.25 s), and dash-leaflet builds its supercluster index of every point and draws the national
-clusters. Meanwhile the same web worker builds the page's first summary of the scope (every
-incident read and parsed for the KPIs, the list and the heatmap: seconds of Python at this size).
-The baseline {baseline_render_text}.
+Feature texts joined as Redis holds them and compressed as they are written (~36 MB of JSON,
+~2.3 MB sent); then the browser parses it (~0.25 s), hands the FeatureCollection to dash-leaflet,
+which builds its supercluster index of every point, and draws the national clusters — on the two
+cores that also run the web workers building the page's first summary. The baseline
+{baseline_render_text}.
 
 What would close it: a compact whole picture (the few properties the map draws, as columns, instead
-of whole Features), the national view clustered on the server (a few hundred counted cells), and
-the summary's counts kept by the apply scripts rather than recounted from every incident.
+of whole Features, with the rest fetched when a marker is opened), and the national view clustered
+on the server (a few hundred counted cells) so that the browser indexes points only when zoomed in.
 """,
     "zoom": """
 Each zoom step re-clusters every point and replaces the markers: dash-leaflet's clustered GeoJSON
@@ -140,13 +139,15 @@ What would close it: draw the points on a canvas (one element, not one per marke
 the server per zoom level so the browser only draws what it receives.
 """,
     "rss": """
-Serving the large picture, a web worker joins {big_incidents:,.0f} stored Feature texts into the
-feed's whole answer (never parsed), and builds the page's summary by reading and parsing every open
-incident once per build; the peak of that parse stays in the worker's heap.
+A web worker that serves the large picture holds, for a moment, every open incident twice: as the
+stored texts of the feed's whole answer ({big_incidents:,.0f} Features, ~36 MB, read as bytes and
+compressed as they are written) and as the slim rows of the page's summary (each row keeps its
+incident's text for the few shown whole). Python keeps much of what such peaks allocate, and each
+worker starts at ~150 MB with Dash, pandas, geopandas, shapely and h3 imported.
 
-What would close it: the summary's counts kept by the apply scripts (counters per scope cell), and
-the most urgent incidents kept in a sorted set, so that no web worker ever holds the whole picture
-as Python objects.
+What would close it: the summary's counts kept by the apply scripts (counters per scope cell) and
+the most urgent incidents in a sorted set, so that no web worker reads every incident to summarise
+a scope; the whole picture streamed to the browser in pieces rather than built as one answer.
 """,
     "redis_mb_24h": """
 The streams keep {redis_retention_h:g} h of entries (`BASIRA_STREAM_RETENTION_HOURS`) of

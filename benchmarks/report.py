@@ -196,9 +196,10 @@ def write_doc(
     lines += ["| " + " | ".join("---" for _ in table(rows)[0]) + " |"]
     lines += ["| " + " | ".join(line) + " |" for line in table(rows)[1:]]
     lines += ["", "*Server work per tick — built once per scope, whatever the number of clients* — is a "
-              "property, so the test suite checks it rather than this table: `tests/test_feed.py` has twenty "
-              "clients ask for one scope's changes at one cut and counts one build; `tests/test_built.py` "
-              "has ten viewers of one scope refresh at one tick and counts one summary.", ""]
+              "property, so the test suite checks it rather than this table: in `tests/test_feed.py` twenty "
+              "clients ask for one scope's changes at one cut, and the builds counted are one answer and "
+              "one part per tick, whatever the number of clients; in `tests/test_built.py` ten viewers of "
+              "one scope refresh at one tick and one summary is built.", ""]
     if context.get("plot"):
         lines += [f"![Basira against the baseline]({Path(context['plot']).name})", ""]
     lines += [methods.strip(), ""]

@@ -24,6 +24,7 @@ import redis
 
 from app.embedded import start_embedded
 from app.settings import Settings
+from app.store import Store
 
 MIN_REDIS = (6, 2)
 
@@ -55,6 +56,20 @@ def redis_url() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def port_history(redis_url: str) -> Iterator[tuple[Settings, Store]]:
+    """Settings and a demo store with eight weeks of synthetic port history, shared by a module's
+    tests (read-only: the backfill takes seconds), removed after them."""
+    from app.simulation.port_backfill import backfill_ports
+
+    settings = Settings(redis_url=redis_url, stream_prefix=f"t{uuid.uuid4().hex[:12]}")
+    store = Store.from_settings(settings)
+    store.mark_demo()
+    backfill_ports(store, 56, seed=5, progress=None)
+    yield settings, store
+    _delete_prefixed(redis.Redis.from_url(redis_url, decode_responses=True), settings.stream_prefix)
 
 
 @pytest.fixture

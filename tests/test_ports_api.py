@@ -8,27 +8,13 @@ import io
 import pytest
 
 from app import create_app
-from app.settings import Settings
-from app.simulation.port_backfill import backfill_ports
-from app.store import Store
 
 
 @pytest.fixture(scope="module")
-def backfilled(redis_url):
+def backfilled(port_history):
     """An app over eight weeks of synthetic port history (shared by the module's tests; read-only)."""
-    import uuid
-
-    import redis
-
-    settings = Settings(redis_url=redis_url, stream_prefix=f"t{uuid.uuid4().hex[:12]}")
-    store = Store.from_settings(settings)
-    store.mark_demo()
-    backfill_ports(store, 56, seed=5, progress=None)
-    yield create_app(settings).test_client()
-    connection = redis.Redis.from_url(redis_url, decode_responses=True)
-    keys = list(connection.scan_iter(f"{settings.stream_prefix}:*"))
-    if keys:
-        connection.unlink(*keys)
+    settings, _store = port_history
+    return create_app(settings).test_client()
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-import redis
 from pydantic import SecretStr
 
 from app import create_app
@@ -21,9 +19,6 @@ from app.pages._port_plan import csv_href, whatif_of
 from app.pages.ports import LEVELS, national_rows, strip_background
 from app.ports.plan import WhatIf
 from app.ports.service import PortPlanner, planner
-from app.settings import Settings
-from app.simulation.port_backfill import backfill_ports
-from app.store import Store
 
 PASSWORD = "a long enough password"
 HTTPS = "https://localhost"
@@ -71,17 +66,8 @@ def test_the_strip_runs_in_the_reading_direction_one_stop_pair_per_hour() -> Non
 
 
 @pytest.fixture(scope="module")
-def history(redis_url):
-    """Settings and a store with eight weeks of synthetic port history (read-only for the module)."""
-    settings = Settings(redis_url=redis_url, stream_prefix=f"t{uuid.uuid4().hex[:12]}")
-    store = Store.from_settings(settings)
-    store.mark_demo()
-    backfill_ports(store, 56, seed=5, progress=None)
-    yield settings, store
-    connection = redis.Redis.from_url(redis_url, decode_responses=True)
-    keys = list(connection.scan_iter(f"{settings.stream_prefix}:*"))
-    if keys:
-        connection.unlink(*keys)
+def history(port_history):
+    return port_history
 
 
 def test_the_national_rows_are_the_pressure_order_with_each_ports_peak_shortfall(history) -> None:

@@ -230,10 +230,13 @@ class IngestWorker:
 
     def maintain(self) -> None:
         """Keep Redis memory bounded: trim the streams and the live feed's change sets (twice its
-        horizon, by Redis's clock, which scores them), forget expired history."""
+        horizon, by Redis's clock, which scores them), forget expired history; and roll the ports'
+        day hashes up into their long-term archive before they expire."""
         retention_ms = int(self.settings.stream_retention_hours * 3_600_000)
         self.store.trim(retention_ms, now_ms=int(self.clock() * 1000), group=self.settings.ingest_group)
         self.store.trim_changes(self.store.clock_ms() - int(2 * self.settings.feed_horizon_s * 1000))
+        # the port archive (400+ days, for forecasts) is derived from the day hashes, which expire
+        self.store.rollup_ports(int(self.clock() * 1000))
         forgotten = self.store.expire_history(now_ms=int(self.clock() * 1000))
         if forgotten:
             log.info("forgot %d closed incidents past the history window", forgotten)

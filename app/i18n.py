@@ -35,6 +35,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "ar": "التحكم في الوصول متوقف: كل من يصل إلى هذا الخادم يرى كل البيانات",
         "en": "Access control is off: anyone who can reach this server sees all the data",
     },
+    "auth.off_short": {"ar": "الوصول غير محمي", "en": "Access control off"},
+    "auth.sign_out": {"ar": "خروج", "en": "Sign out"},
     "auth.title": {"ar": "تسجيل الدخول", "en": "Sign in"},
     "auth.user": {"ar": "اسم المستخدم", "en": "User name"},
     "auth.password": {"ar": "كلمة المرور", "en": "Password"},

@@ -103,6 +103,12 @@ def test_a_commander_signs_in_reaches_the_map_and_is_sent_back_when_the_session_
         wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".basira-command .leaflet-container"),
                  message="the command view after signing in")
         assert driver.current_url.startswith(url + "/?region=SA-01")
+        # the bar says who is looking and what they see, and offers to sign out; no "access off" notice
+        who = driver.find_element(By.CSS_SELECTOR, "#live-account .basira-who").text
+        assert "ryd" in who and ("Riyadh" in who or "الرياض" in who)
+        assert driver.find_element(By.CSS_SELECTOR, "#live-account .basira-signout").get_attribute(
+            "href").endswith("/logout")
+        assert not driver.find_elements(By.CSS_SELECTOR, ".basira-auth-off")
         cookie = driver.get_cookie("basira_session")
         assert cookie and cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
         assert violations(driver) == []

@@ -90,6 +90,9 @@ def test_live_page(browser, client, settings) -> None:
 
         root = browser.find_element(By.ID, "live-root")
         assert (root.get_attribute("dir"), root.get_attribute("lang")) == ("rtl", "ar")
+        # access control is off in this test: the bar says so
+        notice = browser.find_element(By.CSS_SELECTOR, "#live-account .basira-auth-off")
+        assert notice.text == "الوصول غير محمي" and "كل البيانات" in notice.get_attribute("title")
         screenshot(browser, "live-ar")
 
         # language toggle flips the direction and the labels

@@ -357,3 +357,22 @@ def language_picker(id_: str, lang: str) -> dcc.RadioItems:
         inline=True,
         className="basira-lang",
     )
+
+
+def account(lang: str) -> list[Component]:
+    """Who is looking, for a page's bar: the signed-in account and what it sees, with a sign-out link;
+    or, with access control off, a warning that anyone reaching the server sees everything (the
+    server says it at start-up too). Empty outside a request."""
+    from app.auth import auth_banner, logout_url, principal_label
+
+    off = auth_banner(lang)
+    if off:
+        return [html.Span(t("auth.off_short", lang), title=off, className="basira-auth-off", role="note")]
+    label = principal_label(lang)
+    if not label:
+        return []
+    parts: list[Component] = [html.Span(label, className="basira-who")]
+    url = logout_url()
+    if url:
+        parts.append(html.A(t("auth.sign_out", lang), href=url, className="basira-signout"))
+    return parts

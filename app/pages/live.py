@@ -93,6 +93,7 @@ class ID:
     watchdog = f"{PAGE}-watchdog"
     feed = f"{PAGE}-feed"
     ports = f"{PAGE}-ports"
+    account = f"{PAGE}-account"
 
 
 LIVE_DATA = Output({"type": LAYER_ID_TYPE, "page": PAGE, "layer": ALL, "part": LIVE_PART}, "data")
@@ -150,6 +151,7 @@ def layout(
                     html.Span(t("state.empty", lang), id=ID.state, className="basira-state is-empty",
                               role="status"),
                     html.Div(w.as_of_text(w.Freshness(w.EMPTY), lang), id=ID.asof, className="basira-asof"),
+                    html.Div(w.account(lang), id=ID.account, className="basira-account"),
                     html.A(t("ports.nav", lang), id=ID.ports, href=f"/ports?lang={lang}",
                            className="basira-nav"),
                     w.language_picker(ID.lang, lang),
@@ -389,6 +391,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
         Output(ID.credits, "position"),
         Output(ID.ports, "children"),
         Output(ID.ports, "href"),
+        Output(ID.account, "children"),
         Input(ID.lang, "value"),
         prevent_initial_call=True,
     )
@@ -411,6 +414,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             at["credits"],
             t("ports.nav", lang),
             f"/ports?lang={lang}",
+            w.account(lang),
         )
 
     # The map's incidents and units come from the live feed (assets/feed.js), for the view's scope.

@@ -61,6 +61,7 @@ class ID:
     made = f"{PAGE}-made"
     demo = f"{PAGE}-demo"
     back = f"{PAGE}-back"
+    account = f"{PAGE}-account"
     body = f"{PAGE}-body"
     tick = f"{PAGE}-tick"
 
@@ -224,6 +225,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
                     html.Span(t("demo.badge", lang), id=ID.demo, className="basira-demo", hidden=not demo,
                               title=t("demo.title", lang)),
                     html.Div(className="basira-bar-fill"),
+                    html.Div(w.account(lang), id=ID.account, className="basira-account"),
                     html.A(t("ports.back", lang), id=ID.back, href=f"/?lang={lang}", className="ports-back"),
                     w.language_picker(ID.lang, lang),
                 ],
@@ -250,6 +252,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
         Output(ID.back, "children"),
         Output(ID.back, "href"),
         Output(ID.demo, "hidden"),
+        Output(ID.account, "children"),
         Input(ID.tick, "n_intervals"),
         Input(ID.lang, "value"),
         prevent_initial_call=True,
@@ -258,4 +261,4 @@ def register_callbacks(app: Dash, context: Services) -> None:
         lang = lang_or(lang, settings.language)
         content, made, demo = _content(lang)
         return (direction(lang), lang, t("ports.title", lang), t("ports.lead", lang), made, content,
-                t("ports.back", lang), f"/?lang={lang}", not demo)
+                t("ports.back", lang), f"/?lang={lang}", not demo, w.account(lang))

@@ -75,13 +75,7 @@ def empty_payloads(keys: Sequence[str]) -> list[dict[str, Any]]:
 
 def brand() -> html.Div:
     """The product's name, in Arabic and English, as each mode's header starts."""
-    return html.Div(
-        className="mode-brand",
-        children=[
-            html.Span("بصيرة", className="mode-brand-ar", lang="ar"),
-            html.Span("Basira", className="mode-brand-en", lang="en"),
-        ],
-    )
+    return w.brand(kind="mode")
 
 
 def figure(key: str, label: str, value: str, detail: str = "", tone: str = "") -> html.Div:

@@ -48,6 +48,7 @@ def header(place: _places.Place, now_ms: int, lang: str) -> html.Header:
                       hidden=True),
             html.Span(t("state.empty", lang), id=f"{PAGE}-state",
                       className="basira-state wall-state is-empty", role="status"),
+            html.Div(w.account(lang), className="basira-account wall-account"),
             _clock.clock(f"{PAGE}-clock", now_ms, lang),
         ],
     )

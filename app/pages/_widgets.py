@@ -336,13 +336,14 @@ def shown_layers(layers: Iterable[Layer]) -> list[str]:
     return [layer.key for layer in layers if layer.base or layer.shown]
 
 
-def brand(*extra: Component) -> html.Div:
-    """The name in both scripts (it is a name, not a label: never translated), then ``extra``."""
+def brand(*extra: Component, kind: str = "basira") -> html.Div:
+    """The name in both scripts (it is a name, not a label: never translated), then ``extra``;
+    ``kind`` prefixes the classes (``mode`` for the wall and the kiosk's larger type)."""
     return html.Div(
-        className="basira-brand",
+        className=f"{kind}-brand",
         children=[
-            html.Span("بصيرة", className="basira-brand-ar", lang="ar"),
-            html.Span("Basira", className="basira-brand-en", lang="en"),
+            html.Span("بصيرة", className=f"{kind}-brand-ar", lang="ar"),
+            html.Span("Basira", className=f"{kind}-brand-en", lang="en"),
             *extra,
         ],
     )

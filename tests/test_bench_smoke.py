@@ -59,8 +59,9 @@ def test_the_baseline_draws_every_open_incident_and_unit(client, settings) -> No
 
 
 def test_the_ingest_benchmark_drains_the_same_entries_through_both_consumers() -> None:
-    entries = ingest.scenario_entries(2_000)
-    assert len(entries) == 2_000 and {s for s, _ in entries} >= {Stream.units, Stream.incidents}
+    # enough entries for the consumers' CPU time to show: the kernel counts it in 10 ms ticks
+    entries = ingest.scenario_entries(8_000)
+    assert len(entries) == 8_000 and {s for s, _ in entries} >= {Stream.units, Stream.incidents}
     with Children() as children, start_redis() as server:  # its own server: the benchmark flushes it
         client = redis.Redis.from_url(server.url, decode_responses=True)
         result = ingest.throughput(children, server.url, client, entries, rounds=1)

@@ -132,7 +132,8 @@ def test_live_page(browser, client, settings) -> None:
                        p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.x + r.width / 2,
                                                                 clientY: r.y + r.height / 2}));""")
         popup = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".basira-popup-text"))
-        assert "<img src=x" in popup[0].text
+        # textContent: Selenium's .text is empty while Leaflet fades the popup in (opacity 0)
+        assert "<img src=x" in popup[0].get_attribute("textContent")
         assert not browser.find_elements(By.CSS_SELECTOR, ".basira-popup img, .basira-popup script")
         assert js(browser, "return window.__pwned === undefined")
         screenshot(browser, "live-popup")

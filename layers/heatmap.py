@@ -28,7 +28,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import dash_leaflet as dl
 import h3.api.basic_int as h3
 import numpy as np
 from dash.development.base_component import Component
@@ -37,9 +36,9 @@ from app.contract import REGION_CODES, REGION_TOKENS, Scope
 from app.i18n import bilingual, digits, t
 from app.store.history_points import Points
 
-from .base import COORD_DECIMALS, LIVE_PART, Layer, Legend, LegendEntry, MapContext, feature_collection
+from .base import COORD_DECIMALS, Layer, Legend, LegendEntry, MapContext, feature_collection
 from .geography import RegionInfo, point, regions_of_store
-from .switch import switch_part
+from .switch import switched_layer
 
 #: Its pane: above the choropleth (300), below the region names (450).
 PANE = "basira-heat"
@@ -124,22 +123,7 @@ class Heatmap(Layer):
     shown = False
 
     def component(self, ctx: MapContext) -> list[Component]:
-        hideout = self.hideout(ctx.lang, ctx.settings)
-        return [
-            dl.Pane(
-                name=PANE,
-                style={"zIndex": PANE_Z},
-                children=[
-                    dl.GeoJSON(
-                        id=ctx.id(self.key, LIVE_PART),
-                        data=feature_collection([]),
-                        pointToLayer={"variable": "basira.heatPart"},
-                        hideout=hideout,
-                    ),
-                    switch_part(ctx, self.key, hideout),
-                ],
-            )
-        ]
+        return [switched_layer(self, ctx, PANE, PANE_Z, pointToLayer="basira.heatPart")]
 
     def hideout(self, lang: str, settings: Any) -> dict[str, Any]:
         hours = {h: digits(t("heat.hours", lang, n=h), lang) for h in WINDOWS_H}

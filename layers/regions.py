@@ -25,16 +25,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash_leaflet as dl
 from dash.development.base_component import Component
 
 from app.contract import Scope
 from app.i18n import bilingual, t
 
-from .base import LIVE_PART, Layer, Legend, LegendEntry, MapContext, feature_collection
+from .base import Layer, Legend, LegendEntry, MapContext, feature_collection
 from .basemap import BORDER, GEO_URL, REGIONS_FILE
 from .geography import point, regions_of_settings, regions_of_store
-from .switch import switch_part
+from .switch import switched_layer
 
 #: Its pane: above the basemap's land (250), below the region names (450) and the heatmap (350).
 PANE = "basira-regions"
@@ -53,23 +52,9 @@ class Regions(Layer):
     attribution = GEONAMES_ATTRIBUTION
 
     def component(self, ctx: MapContext) -> list[Component]:
-        hideout = self.hideout(ctx.lang, ctx.settings)
         return [
-            dl.Pane(
-                name=PANE,
-                style={"zIndex": PANE_Z},
-                children=[
-                    dl.GeoJSON(
-                        id=ctx.id(self.key, LIVE_PART),
-                        data=feature_collection([]),
-                        pointToLayer={"variable": "basira.regionShape"},
-                        style={"variable": "basira.regionFill"},
-                        onEachFeature={"variable": "basira.regionTooltip"},
-                        hideout=hideout,
-                    ),
-                    switch_part(ctx, self.key, hideout),
-                ],
-            )
+            switched_layer(self, ctx, PANE, PANE_Z, pointToLayer="basira.regionShape",
+                           style="basira.regionFill", onEachFeature="basira.regionTooltip")
         ]
 
     def hideout(self, lang: str, settings: Any) -> dict[str, Any]:

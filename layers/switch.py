@@ -20,7 +20,7 @@ from typing import Any
 
 import dash_leaflet as dl
 
-from .base import MapContext, feature_collection
+from .base import LIVE_PART, Layer, MapContext, feature_collection
 
 #: The part name of a layer's switch component.
 SWITCH_PART = "switch"
@@ -38,4 +38,25 @@ def switch_part(ctx: MapContext, layer: str, hideout: dict[str, Any]) -> dl.GeoJ
         data=SWITCH_DATA,
         pointToLayer={"variable": "basira.mapControl"},
         hideout=hideout,
+    )
+
+
+def switched_layer(layer: Layer, ctx: MapContext, pane: str, pane_z: int, **functions: str) -> dl.Pane:
+    """A live layer's GeoJSON in its own pane, with its switch beside it (both go with the layer).
+
+    ``functions`` are dash-leaflet's functional props by name, each naming a function in ``assets/``
+    (``pointToLayer="basira.heatPart"``)."""
+    hideout = layer.hideout(ctx.lang, ctx.settings)
+    return dl.Pane(
+        name=pane,
+        style={"zIndex": pane_z},
+        children=[
+            dl.GeoJSON(
+                id=ctx.id(layer.key, LIVE_PART),
+                data=feature_collection([]),
+                hideout=hideout,
+                **{prop: {"variable": name} for prop, name in functions.items()},
+            ),
+            switch_part(ctx, layer.key, hideout),
+        ],
     )

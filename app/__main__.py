@@ -155,7 +155,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
     embedded = None
     if not settings.redis_url:
         embedded = start_embedded()
-        settings = settings.model_copy(update={"redis_url": embedded.url})
+        # the embedded server has no ACL users: whatever user the environment names is not for it
+        settings = settings.model_copy(
+            update={"redis_url": embedded.url, "redis_username": None, "redis_password": None})
         print(f"Started an embedded Redis at {embedded.url} (producers can XADD to it too).", flush=True)
     settings = settings.model_copy(update={"demo_store": True})
     _refuse_real_store(settings)

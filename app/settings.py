@@ -29,6 +29,16 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("REDIS_URL", "BASIRA_REDIS_URL"),
         description="Redis to use (REDIS_URL). Unset: `demo` starts an embedded server.",
     )
+    redis_username: str | None = Field(
+        default=None,
+        description="Redis ACL user this process signs in as (`basira-web`, `basira-ingest`, "
+        "`basira-simulator`, `basira-admin`; see `deploy/users.acl`), in place of any user in REDIS_URL.",
+    )
+    redis_password: SecretStr | None = Field(
+        default=None,
+        description="Password of `redis_username` (or of Redis's default user), in place of any in "
+        "REDIS_URL. Unset: the URL's, if any.",
+    )
     stream_prefix: str = Field(
         default="sa",
         pattern=r"^[A-Za-z0-9_.-]{1,32}$",

@@ -46,6 +46,20 @@ def connect(url: str, **options: object) -> redis.Redis:
     return redis.Redis.from_url(url, decode_responses=True, **options)
 
 
+def use_credentials(client: redis.Redis, username: str | None, password: str | None) -> None:
+    """Sign ``client`` in as ``username`` with ``password`` (its Redis ACL user), in place of any the
+    URL names: each process runs as its own user (``deploy/users.acl``), whatever the shared URL says.
+
+    ``None`` leaves the URL's own value (or none). Takes effect for every connection the client
+    opens from now on; call it before the first command.
+    """
+    kwargs = client.connection_pool.connection_kwargs
+    if username is not None:
+        kwargs["username"] = username
+    if password is not None:
+        kwargs["password"] = password
+
+
 class Store(StreamOps, StateWrites, StateReads, IncidentRows, LayerReads, FeedReads, Built, PortHistory):
     """Basira's state in one Redis under one key prefix."""
 
@@ -87,6 +101,8 @@ class Store(StreamOps, StateWrites, StateReads, IncidentRows, LayerReads, FeedRe
             if not settings.redis_url:
                 raise ValueError("no Redis configured: set REDIS_URL, or use `python -m app demo`")
             client = connect(settings.redis_url)
+            password = settings.redis_password.get_secret_value() if settings.redis_password else None
+            use_credentials(client, settings.redis_username, password)
         store = cls(
             client,
             settings.stream_prefix,

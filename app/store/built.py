@@ -20,8 +20,6 @@ import redis
 if TYPE_CHECKING:
     from . import Store
 
-#: The field of the stats hash counting builds, over all web workers.
-BUILDS_FIELD = "built"
 #: A builder's lock lasts this long (a worker killed mid-build frees it by itself).
 LOCK_TTL_MS = 5_000
 #: How long a worker waits for another's build before building the answer itself.
@@ -87,7 +85,7 @@ class Built:
         body = build()
         pipe = self.raw_client.pipeline(transaction=True)
         pipe.set(key, body, px=ttl_ms)
-        pipe.hincrby(self.keys.stats, BUILDS_FIELD, 1)
+        pipe.incr(self.keys.built_count)
         if family is not None:
             pipe.set(self.keys.built_cost(family), int((time.perf_counter() - started) * 1000), ex=COST_TTL_S)
         pipe.execute()
@@ -95,4 +93,4 @@ class Built:
 
     def builds(self: Store) -> int:
         """How many shared answers were built so far (by every web worker)."""
-        return int(self.client.hget(self.keys.stats, BUILDS_FIELD) or 0)
+        return int(self.client.get(self.keys.built_count) or 0)

@@ -108,6 +108,12 @@ class Keys:
         """STRING: how long the last build of a ``family`` of answers took (ms), to space them out."""
         return f"{self.prefix}:built:cost:{family}"
 
+    @property
+    def built_count(self) -> str:
+        """STRING: how many answers were built, by every web worker (its own key, not a field of
+        ``stats``: the web app's Redis user may write under ``built:`` but not the worker's counters)."""
+        return f"{self.prefix}:built:count"
+
     def built_lock(self, name: str) -> str:
         """STRING held (SET NX PX) by the one web worker building ``built(name)``."""
         return f"{self.prefix}:built:lock:{name}"

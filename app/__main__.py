@@ -1,4 +1,4 @@
-"""Basira's commands: ``python -m app {demo,serve,ingest,simulate,rejected,schemas,user,token}``.
+"""Basira's commands: ``python -m app {demo,serve,ingest,simulate,rejected,acl,schemas,user,token}``.
 
 Each command builds the settings once (environment, then its own flags) and says what it started
 and where to look.
@@ -209,6 +209,30 @@ def cmd_rejected(args: argparse.Namespace) -> None:
         print(f"{n:8d}  {stream:<16} {kind}")
 
 
+def cmd_acl(args: argparse.Namespace) -> None:
+    """Print deploy/users.acl for this prefix with the passwords given, hashed: the file Redis loads."""
+    import os
+
+    from pydantic import ValidationError
+
+    from .acl import env_name, missing, passwords_from, render, users
+
+    text = Path(args.file).read_text(encoding="utf-8")
+    try:
+        prefix = (Settings(stream_prefix=args.prefix) if args.prefix else Settings()).stream_prefix
+    except ValidationError:
+        sys.exit(f"not a valid key prefix: {args.prefix!r} (letters, digits, _ . -; at most 32)")
+    passwords = passwords_from(os.environ, users(text), sys.stdin if args.stdin else ())
+    try:
+        rendered = render(text, prefix, passwords)
+    except ValueError as error:
+        sys.exit(str(error))
+    for name in missing(text, passwords):
+        print(f"warning: {name} has no password and cannot sign in (set {env_name(name)} or give "
+              f"'{name} <password>' on stdin with --stdin)", file=sys.stderr)
+    sys.stdout.write(rendered)
+
+
 def _days(text: str) -> int:
     from .simulation.port_backfill import parse_span
 
@@ -265,6 +289,15 @@ def build_parser() -> argparse.ArgumentParser:
     rejected.add_argument("--reason", help="only entries whose reason contains this text")
     rejected.add_argument("--stream", choices=[s.value for s in INPUT_STREAMS], help="only this stream")
     rejected.set_defaults(func=cmd_rejected)
+
+    acl = commands.add_parser(
+        "acl", help="print the Redis ACL users (deploy/users.acl) for this prefix, passwords hashed",
+        description="Passwords come from BASIRA_ACL_PASSWORD_<ROLE> (PRODUCER, SIMULATOR, INGEST, WEB, "
+        "ADMIN) or, with --stdin, from '<user> <password>' lines; they are written as SHA-256 hashes.")
+    acl.add_argument("--prefix", help="key prefix (default: BASIRA_STREAM_PREFIX, else sa)")
+    acl.add_argument("--file", default=str(ROOT / "deploy" / "users.acl"), help="the ACL file to start from")
+    acl.add_argument("--stdin", action="store_true", help="read '<user> <password>' lines from stdin")
+    acl.set_defaults(func=cmd_acl)
 
     schemas = commands.add_parser("schemas", help="write the JSON Schemas of the streams")
     schemas.add_argument("--out", default=str(ROOT / "docs" / "schemas"))

@@ -79,6 +79,10 @@ def readyz() -> Response:
         lag_s = svc.store.lag_ms(svc.settings.ingest_group) / 1000
         if lag_s > svc.settings.ready_max_lag_s:
             problems.append(f"ingest lag {lag_s:.1f} s > {svc.settings.ready_max_lag_s:g} s")
+        # A young entry waiting is no lag yet, but a dead worker makes no progress at all.
+        elif (stalled := svc.store.stalled_ms(svc.settings.ingest_group)) is not None and \
+                stalled / 1000 > svc.settings.ready_max_lag_s:
+            problems.append(f"no ingest progress for {svc.settings.ready_max_lag_s:g} s while entries wait")
     body = {"status": "ready" if not problems else "not ready", "problems": problems, "ingest_lag_s": lag_s}
     return _json(body, 200 if not problems else 503)
 

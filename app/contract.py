@@ -141,8 +141,48 @@ MAX_FUTURE_MS = 24 * 3600 * 1000
 MAX_TEXT = 500
 
 _ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-_EPOCH_RE = re.compile(r"^-?\d{1,16}$")
+_EPOCH_RE = re.compile(r"^-?[0-9]{1,16}$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: A lone surrogate: what a byte that is not UTF-8 becomes when read with ``surrogateescape``.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def raw_bytes(text: str) -> bytes:
+    """The bytes ``text`` was read from (bytes that were not UTF-8 came back as lone surrogates)."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate not made by surrogateescape: as UTF-8 would encode it
+        return text.encode("utf-8", "surrogatepass")
+
+
+def escaped(text: str) -> str:
+    """``text`` where it is valid, each byte that is not UTF-8 written ``\\xNN`` (for people and JSON)."""
+    return raw_bytes(text).decode("utf-8", "backslashreplace")
+
+
+def _shown(text: str) -> str:
+    text = escaped(text)
+    return f"'{text}'" if len(text) <= 40 else f"'{text[:40]}'…"
+
+
+def utf8_problem(fields: dict[Any, Any]) -> str | None:
+    """Why ``fields`` are not all valid UTF-8 (names and values), or ``None`` when they are.
+
+    Cheap on the ordinary entry: one join, and a search only when something is not ASCII.
+    """
+    try:
+        blob = "".join(fields) + "".join(fields.values())
+    except TypeError:  # values that are not text (a direct call, not a stream entry)
+        blob = "".join(str(k) for k in fields) + "".join(v for v in fields.values() if isinstance(v, str))
+    if blob.isascii() or not _SURROGATE_RE.search(blob):
+        return None
+    problems = []
+    for name, value in fields.items():
+        if isinstance(name, str) and _SURROGATE_RE.search(name):
+            problems.append(f"field name {_shown(name)}: not valid UTF-8")
+        elif isinstance(value, str) and _SURROGATE_RE.search(value):
+            problems.append(f"{name}: not valid UTF-8 (got {_shown(value)})")
+    return "; ".join(problems[:5])
 
 
 def parse_ts(value: Any) -> int:
@@ -157,6 +197,8 @@ def parse_ts(value: Any) -> int:
         ms = value
     elif isinstance(value, str):
         text = value.strip()
+        if not text.isascii():
+            raise ValueError("expected ASCII digits 0-9 (Arabic-Indic and other digits are refused)")
         if _EPOCH_RE.match(text):
             ms = int(text)
         else:
@@ -186,6 +228,7 @@ def _check_id(value: Any) -> str:
 def _clean_text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("expected text")
+    value = value.strip()
     if len(value) > MAX_TEXT:
         raise ValueError(f"at most {MAX_TEXT} characters (got {len(value)})")
     # Control characters have no business on a wall display; tabs and newlines are kept.
@@ -195,6 +238,11 @@ def _clean_text(value: Any) -> str:
 def _finite(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
+        # float() also reads Arabic-Indic digits and "1_000"; the contract is plain ASCII decimals.
+        if not value.isascii():
+            raise ValueError("expected ASCII digits 0-9 (Arabic-Indic and other digits are refused)")
+        if "_" in value:
+            raise ValueError("expected a number")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -248,8 +296,10 @@ UnitIds = Annotated[
 class Entry(BaseModel):
     """Common behaviour of every stream entry.
 
-    Extra fields are ignored (producers may send more than we read); surrounding white space is
-    dropped, and an empty string counts as an absent field, since ``redis-cli`` cannot send a null.
+    Extra fields are ignored (producers may send more than we read). A value that is empty or only
+    white space counts as an absent field, since ``redis-cli`` cannot send a null. Other values are
+    read as given: numbers, times, text and unit lists allow surrounding spaces, enums, ids and
+    region codes do not (``" fire"`` is not ``fire``).
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -259,8 +309,7 @@ class Entry(BaseModel):
     @classmethod
     def _blank_is_absent(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            stripped = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
-            return {k: v for k, v in stripped.items() if v != ""}
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
         return data
 
     @field_validator("ts", check_fields=False)
@@ -402,8 +451,11 @@ def parse(
     """Validate one raw entry of ``stream``.
 
     ``ports`` is the set of known port ids (checked when given); ``now_ms`` rejects event times
-    more than a day ahead of it. Raises :class:`ContractError` with a readable reason.
+    more than a day ahead of it. Raises :class:`ContractError` with a readable reason — also for
+    names or values that were not valid UTF-8 (see :func:`utf8_problem`).
     """
+    if (problem := utf8_problem(fields)) is not None:
+        raise ContractError(problem)
     model = MODELS[stream]
     try:
         return model.model_validate(fields, context={"ports": ports, "now_ms": now_ms})

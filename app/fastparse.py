@@ -44,6 +44,7 @@ from .contract import (
     _clean_text,
     _unit_list,
     parse_ts,
+    utf8_problem,
 )
 from .contract import parse as parse_with_models
 
@@ -79,7 +80,9 @@ def _enum(table: dict[str, Any], value: str) -> Any:
 
 
 def _number(value: str, low: float, high: float) -> float:
-    """As ``_finite`` followed by the field's ``ge``/``le`` bounds."""
+    """As ``_finite`` followed by the field's ``ge``/``le`` bounds (ASCII only: float() reads more)."""
+    if not value.isascii() or "_" in value:
+        raise _NotSure
     try:
         number = float(value)
     except ValueError:
@@ -120,14 +123,15 @@ def _ts(value: str, now_ms: int | None) -> int:
 
 
 def _present(fields: dict[str, Any]) -> dict[str, str]:
-    """``Entry._blank_is_absent``: values stripped, blanks dropped (only for all-text entries)."""
+    """``Entry._blank_is_absent``: blank values (empty or white space) dropped, the others as given
+    (only for all-text entries)."""
     try:
-        given = {key: str.strip(value) for key, value in fields.items()}
+        stripped = [str.strip(value) for value in fields.values()]
     except TypeError:  # a value that is not text: not what producers write to a stream
         raise _NotSure from None
-    if "" in given.values():
-        given = {key: value for key, value in given.items() if value}
-    return given
+    if "" in stripped:
+        return {key: value for key, value in fields.items() if value.strip()}
+    return fields
 
 
 def _build(model: type[Entry], values: dict[str, Any], given: dict[str, str]) -> Any:
@@ -259,6 +263,8 @@ def parse(
 ) -> Event:
     """Exactly :func:`app.contract.parse` (the same events, the same :class:`ContractError` reasons),
     faster on the ordinary valid entry."""
+    if (problem := utf8_problem(fields)) is not None:
+        raise ContractError(problem)
     event = quick(stream, fields, ports=ports, now_ms=now_ms)
     if event is None:
         event = parse_with_models(stream, fields, ports=ports, now_ms=now_ms)  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ from .contract import INPUT_STREAMS, OUTSIDE, ContractError, Stream
 from .fastparse import parse
 from .geo import region_index
 from .settings import Settings
-from .store import Batch, Store
+from .store import Batch, CommitRefused, Store
 
 log = logging.getLogger("basira.ingest")
 
@@ -37,6 +37,59 @@ HEARTBEAT_EVERY_S = 0.5
 #: Back-off after a Redis error: starts here, doubles, stops growing at the cap (seconds).
 BACKOFF_START_S = 0.2
 BACKOFF_CAP_S = 10.0
+#: Redis refusals that say nothing about the entries (memory, permissions, failover, loading…):
+#: the loop backs off and retries; any other refusal is blamed on an entry and isolated.
+SYSTEMIC_ERRORS = ("OOM", "NOPERM", "NOAUTH", "WRONGPASS", "READONLY", "LOADING", "BUSY", "MASTERDOWN",
+                   "MISCONF", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "EXECABORT")
+
+
+def is_systemic(error: BaseException) -> bool:
+    """True for a failure of Redis or the connection rather than of something in an entry."""
+    if isinstance(error, CommitRefused):
+        error = error.error
+    if isinstance(error, redis.ConnectionError | redis.TimeoutError | OSError):
+        return True
+    return isinstance(error, redis.ResponseError) and any(code in str(error) for code in SYSTEMIC_ERRORS)
+
+
+def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int) -> Batch:
+    """Commit ``batch``; when it fails for something in its entries, commit them one at a time and
+    reject each one that still fails (its reason names the error's class). Returns what was
+    committed: ``batch``, or the batch as it ended up. Failures of Redis itself are raised.
+
+    Without this, one entry Redis refuses (or that cannot be encoded) would fail its whole batch
+    again and again, holding up every entry behind it.
+    """
+    try:
+        store.commit(batch, group, now_ms=now_ms)
+        return batch
+    except Exception as error:  # noqa: BLE001 - anything an entry can cause; Redis's own failures re-raised
+        if is_systemic(error):
+            raise
+        log.warning("a batch of %d %s failed (%s); committing its entries one at a time",
+                    batch.size, batch.stream.value, type(error).__name__)
+        # A refusal after EXEC: the rejects and acknowledgements of the batch were committed.
+        settled = list(batch.rejected) if isinstance(error, CommitRefused) else []
+    done = Batch(batch.stream, rejected=settled)
+    singles = [Batch(batch.stream, events=[event]) for event in batch.events]
+    singles += [Batch(batch.stream, rejected=[rejected]) for rejected in batch.rejected if not settled]
+    originals: dict[str, dict[str, str]] | None = None
+    for single in singles:
+        try:
+            store.commit(single, group, now_ms=now_ms)
+        except Exception as error:  # noqa: BLE001 - as above
+            if is_systemic(error):
+                raise
+            cause = error.error if isinstance(error, CommitRefused) else error
+            if originals is None:
+                originals = store.entries(batch.stream, [e[0] for e in batch.events])
+            entry_id = single.entry_ids[0]
+            reason = f"could not be applied ({type(cause).__name__}: {str(cause)[:120]})"
+            single = Batch(batch.stream, rejected=[(entry_id, originals.get(entry_id, {}), reason)])
+            store.commit(single, group, now_ms=now_ms)
+        done.events += single.events
+        done.rejected += single.rejected
+    return done
 
 
 class Committer:
@@ -88,9 +141,8 @@ class Committer:
         return done
 
     def _commit(self, batches: list[Batch]) -> list[Batch]:
-        for batch in batches:
-            self.store.commit(batch, self.group, now_ms=int(self.clock() * 1000))
-        return batches
+        now_ms = int(self.clock() * 1000)
+        return [commit_isolating(self.store, batch, self.group, now_ms) for batch in batches]
 
 
 class IngestWorker:
@@ -191,8 +243,12 @@ class IngestWorker:
     # -- steps -------------------------------------------------------------------------------
 
     def reclaim_stale(self) -> int:
-        """Apply entries that a dead consumer left pending for longer than ``reclaim_idle_ms``."""
+        """Apply entries that a dead consumer left pending for longer than ``reclaim_idle_ms`` —
+        except those already delivered ``ingest_max_deliveries`` times without being acknowledged
+        (whatever killed the workers that took them would kill this one): they are dead-lettered,
+        that is rejected with their fields and acknowledged."""
         handled = 0
+        limit = self.settings.ingest_max_deliveries
         for stream in INPUT_STREAMS:
             while True:
                 entries = self.store.reclaim(
@@ -202,6 +258,17 @@ class IngestWorker:
                 if not entries:
                     break
                 log.info("reclaimed %d pending entries of %s", len(entries), stream.value)
+                # Reclaiming was one more delivery: the ones before it all failed.
+                counts = self.store.deliveries(stream, self.group, self.consumer, [i for i, _ in entries])
+                dead = Batch(stream, rejected=[(i, f, f"failed {counts[i] - 1} deliveries")
+                                               for i, f in entries if counts.get(i, 0) - 1 >= limit])
+                if dead.rejected:
+                    log.error("dead-lettering %d entries of %s after %d deliveries each",
+                              dead.size, stream.value, limit)
+                    self._tally([commit_isolating(self.store, dead, self.group, int(self.clock() * 1000))])
+                    handled += dead.size
+                    gone = set(dead.entry_ids)
+                    entries = [(i, f) for i, f in entries if i not in gone]
                 handled += self.process(stream, entries)
         return handled
 
@@ -210,8 +277,7 @@ class IngestWorker:
         if not entries:
             return 0
         batch = self.prepare(stream, entries)
-        self.store.commit(batch, self.group, now_ms=int(self.clock() * 1000))
-        self._tally([batch])
+        self._tally([commit_isolating(self.store, batch, self.group, int(self.clock() * 1000))])
         return len(entries)
 
     def prepare(self, stream: Stream, entries: list[tuple[str, dict[str, str]]]) -> Batch:
@@ -223,6 +289,10 @@ class IngestWorker:
                 event = parse(stream, fields, ports=self.port_ids, now_ms=now_ms)
             except ContractError as error:
                 batch.rejected.append((entry_id, fields, error.reason))
+                continue
+            except Exception as error:  # noqa: BLE001 - no entry may stop the worker
+                log.exception("entry %s of %s could not be validated", entry_id, stream.value)
+                batch.rejected.append((entry_id, fields, f"could not be validated ({type(error).__name__})"))
                 continue
             batch.events.append((entry_id, event, self._explicit_region(stream, event)))
         self._assign_regions(batch)

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Pending entries idle this long belong to a dead consumer and are reclaimed.",
     )
+    ingest_max_deliveries: int = Field(
+        default=5,
+        ge=1,
+        description="An entry delivered this many times without being applied (the workers that "
+        "took it died) is dead-lettered to `<prefix>:rejected` instead of being retried.",
+    )
     stream_retention_hours: float = Field(
         default=2.0,
         gt=0,

@@ -473,3 +473,42 @@ def test_schema_describes_the_entry(stream: Stream) -> None:
 def test_models_cover_the_streams() -> None:
     assert set(MODELS) == set(REQUIRED)
     assert {IncidentEvent, UnitEvent, PortEvent, CallEvent} == set(MODELS.values())
+
+
+# -- strictness: what Python's float()/int()/strip() would let through --------------------------
+
+
+@pytest.mark.parametrize("field, value", [
+    ("category", " fire"), ("category", "fire "), ("status", "new\t"), ("agency", " patrol "),
+    ("region", " SA-02"), ("id", " T1"),
+])
+def test_enums_and_ids_with_surrounding_spaces_are_refused(field: str, value: str) -> None:
+    with pytest.raises(ContractError, match=field):
+        parse(Stream.incidents, {**VALID[Stream.incidents], field: value})
+
+
+@pytest.mark.parametrize("field, value", [
+    ("lat", "٢١.٤"), ("lon", "٣٩٫٨"), ("ts", "١٧٩٥٨٨٦١٠٠٠٠٠"), ("priority", "١"), ("lat", "２１.４"),
+    ("lat", "2_1.4"),
+])
+def test_numbers_and_times_in_other_than_ascii_digits_are_refused(field: str, value: str) -> None:
+    with pytest.raises(ContractError, match=field) as refused:
+        parse(Stream.incidents, {**VALID[Stream.incidents], field: value})
+    if field != "priority" and "_" not in value:
+        assert "ASCII digits" in refused.value.reason
+
+
+def test_numbers_and_times_may_still_carry_surrounding_spaces() -> None:
+    event = parse(Stream.incidents, {**VALID[Stream.incidents], "lat": " 21.5 ", "ts": f" {TS} "})
+    assert event.lat == 21.5 and event.ts == TS
+
+
+@pytest.mark.parametrize("fields, named", [
+    ({"description": "ok \udcff\udcfe"}, "description: not valid UTF-8 (got 'ok \\xff\\xfe')"),
+    ({"note\udcc3": "x"}, "field name 'note\\xc3': not valid UTF-8"),
+    ({"extra": "\udced\udca0\udc80"}, "extra: not valid UTF-8"),
+])
+def test_names_and_values_that_were_not_utf8_are_refused(fields: dict[str, str], named: str) -> None:
+    with pytest.raises(ContractError) as refused:
+        parse(Stream.incidents, {**VALID[Stream.incidents], **fields})
+    assert named in refused.value.reason

@@ -27,6 +27,8 @@ AWKWARD = (
     "patrol", "Patrol", "available", "arrival", "pilgrim", "incident", "SA-02", "SA-13", "sa-02",
     "outside", "U1,U2", "U1,,U2 ,", "bad id", "x" * 64, "x" * 65, "a\x00b", "line\nbreak",
     "land-king-fahd-causeway", "land-atlantis", "T1", "ÄÖ", "حريق",
+    " fire", "fire ", " SA-02", "٢١.٤", "２１", "١٧٩٥٨٨٦١٠٠٠٠٠", "2_1.5", " 21.5 ",
+    "ok \udcff\udcfe", "\udced\udca0\udc80",
 )  # fmt: skip
 
 
@@ -66,3 +68,9 @@ def test_the_simulators_entries() -> None:
 def test_non_text_values_go_to_the_models() -> None:
     assert_same(Stream.units, {**VALID[Stream.units], "lat": 24.5})
     assert_same(Stream.incidents, {**VALID[Stream.incidents], "priority": 2})
+
+
+def test_names_that_were_not_utf8_are_refused_alike() -> None:
+    for stream in VALID:
+        assert_same(stream, {**VALID[stream], "note\udcc3": "x"})
+        assert_same(stream, {**RICH[stream], "\udcff": ""})

@@ -26,12 +26,12 @@ from .layer_reads import LayerReads
 from .port_history import PortHistory
 from .reads import StateReads
 from .streams import StreamOps
-from .writes import Batch, StateWrites
+from .writes import Batch, CommitRefused, StateWrites
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["Batch", "Keys", "Store", "connect"]
+__all__ = ["Batch", "CommitRefused", "Keys", "Store", "connect"]
 
 
 def connect(url: str, **options: object) -> redis.Redis:
@@ -43,6 +43,10 @@ def connect(url: str, **options: object) -> redis.Redis:
     options.setdefault("socket_timeout", 10)
     options.setdefault("socket_connect_timeout", 5)
     options.setdefault("health_check_interval", 30)
+    # Producers write bytes: one that is not UTF-8 must not kill the reader. It comes back as a lone
+    # surrogate (at no cost; hiredis honours this), the contract rejects it, and
+    # ``text.encode("utf-8", "surrogateescape")`` gives the original bytes back.
+    options.setdefault("encoding_errors", "surrogateescape")
     return redis.Redis.from_url(url, decode_responses=True, **options)
 
 
@@ -92,6 +96,7 @@ class Store(StreamOps, StateWrites, StateReads, IncidentRows, LayerReads, FeedRe
             "units": client.register_script(lua.APPLY_UNITS),
             "count_once": client.register_script(lua.COUNT_ONCE),
             "keep_newest": client.register_script(lua.KEEP_NEWEST),
+            "stamp_time": client.register_script(lua.STAMP_TIME),
         }
 
     @classmethod
@@ -133,8 +138,12 @@ class Store(StreamOps, StateWrites, StateReads, IncidentRows, LayerReads, FeedRe
         self.client.hset(self.keys.meta, "demo", "1")
 
     def mark_caught_up(self, now_ms: int) -> None:
-        """Record that an ingest worker has just read everything there was (its heartbeat)."""
-        self.client.hset(self.keys.meta, "caught_up_at", str(now_ms))
+        """Record that an ingest worker has just read everything there was (its heartbeat), and that
+        it is making progress (``progress_at``, by Redis's clock, which readiness compares)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(self.keys.meta, "caught_up_at", str(now_ms))
+        self._scripts["stamp_time"](args=[self.keys.meta, "progress_at"], client=pipe)
+        pipe.execute()
 
     def expire_history(self, now_ms: int | None = None) -> int:
         """Forget closed incidents older than the history window, and any beyond the cap.

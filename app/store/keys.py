@@ -127,5 +127,6 @@ class Keys:
     @property
     def meta(self) -> str:
         """HASH: demo ("1" for a synthetic-data store), as_of (newest event time applied),
-        applied_at (last commit), caught_up_at (last time a worker had read everything), all ms."""
+        applied_at (last commit), caught_up_at (last time a worker had read everything), progress_at
+        (last commit or heartbeat, by Redis's clock: what readiness compares), all ms."""
         return f"{self.prefix}:meta"

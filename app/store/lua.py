@@ -242,3 +242,11 @@ for i = 1, #ARGV, 3 do
 end
 return 1
 """
+
+# Set hash fields to Redis's clock, in ms. ARGV: hash, field1, field2, …
+STAMP_TIME = r"""
+local clock = redis.call('TIME')
+local now = string.format('%d', tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000))
+for i = 2, #ARGV do redis.call('HSET', ARGV[1], ARGV[i], now) end
+return now
+"""

@@ -79,6 +79,24 @@ class StreamOps:
             pipe.execute()
         return [(i, f) for i, f in claimed if f is not None]
 
+    def entries(self: Store, stream: Stream, entry_ids: list[str]) -> dict[str, dict[str, str]]:
+        """The fields of the given entries of ``stream`` that are still in it (one XRANGE each)."""
+        pipe = self.client.pipeline(transaction=False)
+        for entry_id in entry_ids:
+            pipe.xrange(self.keys.stream(stream), min=entry_id, max=entry_id)
+        return {got[0][0]: got[0][1] for got in pipe.execute() if got}
+
+    def deliveries(
+        self: Store, stream: Stream, group: str, consumer: str, entry_ids: list[str]
+    ) -> dict[str, int]:
+        """How many times each of ``entry_ids`` (pending with ``consumer``) has been delivered."""
+        if not entry_ids:
+            return {}
+        first, last = min(entry_ids, key=_id_order), max(entry_ids, key=_id_order)
+        rows = self.client.xpending_range(self.keys.stream(stream), group, min=first, max=last,
+                                          count=len(entry_ids) + 1000, consumername=consumer)
+        return {row["message_id"]: int(row["times_delivered"]) for row in rows}
+
     def trim(self: Store, retention_ms: int, now_ms: int | None = None, group: str | None = None) -> None:
         """Drop stream entries older than the retention (approximate ``MINID``: cheap) — but, with a
         ``group``, never one it has not applied yet: after an outage longer than the retention the
@@ -125,6 +143,14 @@ class StreamOps:
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         ages = [_ms_of(i) for s in INPUT_STREAMS if (i := self._oldest_unapplied(self.keys.stream(s), group))]
         return float(max(0, now_ms - min(ages))) if ages else 0.0
+
+    def stalled_ms(self: Store, group: str) -> int | None:
+        """How long no ingest worker has made progress (a commit or a heartbeat, ``progress_at`` by
+        Redis's clock) while entries wait to be applied; ``None`` when nothing waits."""
+        if not any(self._oldest_unapplied(self.keys.stream(s), group) for s in INPUT_STREAMS):
+            return None
+        progress = self.client.hget(self.keys.meta, "progress_at")
+        return max(0, self.clock_ms() - int(progress or 0))
 
     def rejected(self: Store, count: int = 100) -> Entries:
         """The newest rejected entries, newest first."""

@@ -9,6 +9,7 @@ leaves its entries pending, and the worker that reclaims them applies them once:
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from ..contract import CallEvent, IncidentEvent, PortEvent, Stream, UnitEvent
+from ..contract import CallEvent, IncidentEvent, PortEvent, Stream, UnitEvent, escaped, raw_bytes
 from .keys import DAY_MS, HOUR_MS
 
 if TYPE_CHECKING:
@@ -26,6 +27,53 @@ if TYPE_CHECKING:
 
 #: Counters of ports and calls are kept this long (a week-ago comparison needs 8 days).
 SEEN_TTL_S = 3 * 86_400
+#: What a rejected entry keeps of the original: each name and value cut to this many bytes, and
+#: the names and values together to about ``REJECTED_KEEP_TOTAL`` (later fields are dropped).
+REJECTED_KEEP_VALUE = 4096
+REJECTED_KEEP_TOTAL = 16_384
+
+
+class CommitRefused(Exception):
+    """Redis ran a batch's transaction but refused part of it (e.g. an apply script failed on a
+    value). The rest of the transaction did run — its rejects and acknowledgements among them — and
+    the ``ingested`` counter has been corrected; the events are best committed one at a time
+    (applying one twice changes nothing), so that the one that fails can be told apart."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def rejected_record(fields: dict[str, str]) -> dict[str, str]:
+    """How a rejected entry's original fields are kept in ``<prefix>:rejected`` (docs/events.md).
+
+    ``fields``: a JSON object of the fields as text. A name or value that was not valid UTF-8 shows
+    its bad bytes as ``\\xNN`` there, and ``fields_b64`` then holds every name and value exactly, as
+    base64 pairs. An entry larger than the caps is cut (each value to ``REJECTED_KEEP_VALUE`` bytes,
+    the whole to about ``REJECTED_KEEP_TOTAL``) and ``truncated`` gives its original size in bytes.
+    """
+    raw = [(raw_bytes(str(k)), raw_bytes(str(v))) for k, v in fields.items()]
+    size = sum(len(k) + len(v) for k, v in raw)
+    record: dict[str, str] = {}
+    if size > REJECTED_KEEP_TOTAL or any(len(k) > REJECTED_KEEP_VALUE or len(v) > REJECTED_KEEP_VALUE
+                                         for k, v in raw):
+        kept, budget = [], REJECTED_KEEP_TOTAL
+        for k, v in raw:
+            k, v = k[:REJECTED_KEEP_VALUE], v[:REJECTED_KEEP_VALUE]
+            budget -= len(k) + len(v)
+            if budget < 0:
+                break
+            kept.append((k, v))
+        raw = kept
+        record["truncated"] = str(size)
+    text = {k.decode("utf-8", "surrogateescape"): v.decode("utf-8", "surrogateescape") for k, v in raw}
+    try:
+        record["fields"] = orjson.dumps(text).decode()
+    except orjson.JSONEncodeError:  # not UTF-8 somewhere (orjson refuses lone surrogates)
+        record["fields"] = orjson.dumps({escaped(k): escaped(v) for k, v in text.items()}).decode()
+        record["fields_b64"] = orjson.dumps(
+            [[base64.b64encode(k).decode(), base64.b64encode(v).decode()] for k, v in raw]).decode()
+    return record
 
 
 @dataclass
@@ -122,8 +170,8 @@ class StateWrites:
                 {
                     "stream": stream_key,
                     "entry_id": entry_id,
-                    "reason": reason,
-                    "fields": orjson.dumps(fields).decode(),
+                    "reason": escaped(reason)[:1000],
+                    **rejected_record(fields),
                     "rejected_at": str(now_ms),
                 },
                 maxlen=self.rejected_maxlen,
@@ -135,7 +183,15 @@ class StateWrites:
             pipe.hincrby(self.keys.stats, f"rejected:{batch.stream.value}", len(batch.rejected))
         if group is not None and (ids := batch.entry_ids):
             pipe.xack(stream_key, group, *ids)
-        results = pipe.execute()
+        # Progress (readiness: a worker is getting through the streams), by Redis's clock.
+        self._scripts["stamp_time"](args=[self.keys.meta, "progress_at"], client=pipe)
+        results = pipe.execute(raise_on_error=False)
+        failed = [r for r in results if isinstance(r, Exception)]
+        if failed:
+            # MULTI/EXEC ran the other commands: the counter must not count events not applied.
+            if batch.events:
+                self.client.hincrby(self.keys.stats, f"ingested:{batch.stream.value}", -len(batch.events))
+            raise CommitRefused(failed[0])
         return int(results[0]) if batch.events else 0
 
     # -- one queueing function per stream ---------------------------------------------------

@@ -196,9 +196,12 @@ def cmd_rejected(args: argparse.Namespace) -> None:
     _require_redis(settings)
     store = Store.from_settings(settings)
     if args.resubmit or args.dry_run:
-        n = resubmit(store, reason=args.reason, stream=args.stream, dry_run=args.dry_run)
+        refused: list = []
+        n = resubmit(store, reason=args.reason, stream=args.stream, dry_run=args.dry_run, refused=refused)
         verb = "would re-submit" if args.dry_run else "re-submitted"
         print(f"{verb} {n} entries to their streams; the ingest worker validates them again.")
+        for item in refused:
+            print(f"refused: {item.refusal}")
         return
     counts = summary(store)
     if not counts:

@@ -133,6 +133,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "cluster.legend": {
         "ar": "مجموعة بلاغات (بلون أعلى أولوية فيها)",
         "en": "Cluster (colour of its most urgent)",
+    "popup.future": {"ar": "وقت الحدث في المستقبل", "en": "Event time in the future"},
     },
     "unit.heading_legend": {"ar": "السهم يشير إلى اتجاه الحركة", "en": "Arrow points along the heading"},
     # layers: regions (choropleth), heatmap, border ports, 911 calls; unit trails and links

@@ -193,6 +193,11 @@ window.basira = Object.assign({}, window.basira, (function () {
             box.appendChild(text);
         }
         row(box, (h.labels || {}).opened, clock(props.opened || props.ts, lang));
+        if (props.future) {
+            /* dated ahead of the server's clock when applied: shown as sent, and flagged */
+            row(box, (h.labels || {}).future, new Date(props.ts).toISOString().replace(".000Z", "Z"));
+            box.lastChild.classList.add("basira-popup-future");
+        }
         if (props.units && props.units.length) {
             row(box, (h.labels || {}).units, props.units.join("، "));
         }

@@ -79,6 +79,7 @@ class Incidents(Layer):
                 "category": group("category", lang),
                 "opened": t("popup.opened", lang),
                 "units": t("popup.units", lang),
+                "future": t("popup.future", lang),
             },
         }
 

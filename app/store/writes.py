@@ -31,6 +31,9 @@ SEEN_TTL_S = 3 * 86_400
 #: the names and values together to about ``REJECTED_KEEP_TOTAL`` (later fields are dropped).
 REJECTED_KEEP_VALUE = 4096
 REJECTED_KEEP_TOTAL = 16_384
+#: An event time further ahead of the apply time than this is flagged: the incident's Feature gets
+#: ``"future": true`` (clocks a few seconds apart are not worth a flag).
+FUTURE_FLAG_MS = 60_000
 
 
 class CommitRefused(Exception):
@@ -103,8 +106,9 @@ def _round(value: float) -> float:
     return round(value, 5)
 
 
-def incident_head(event: IncidentEvent, region: str) -> bytes:
-    """The incident's Feature as JSON, cut open after its last property (see ``APPLY_INCIDENTS``)."""
+def incident_head(event: IncidentEvent, region: str, future: bool = False) -> bytes:
+    """The incident's Feature as JSON, cut open after its last property (see ``APPLY_INCIDENTS``);
+    ``future`` flags an event time ahead of the time it was applied (``"future": true``)."""
     feature = {
         "type": "Feature",
         "id": event.id,
@@ -120,6 +124,8 @@ def incident_head(event: IncidentEvent, region: str) -> bytes:
             "units": list(event.units),
         },
     }
+    if future:
+        feature["properties"]["future"] = True  # type: ignore[index]
     return orjson.dumps(feature)[:-2] + b","
 
 
@@ -203,18 +209,24 @@ class StateWrites:
             Stream.ports: self._queue_ports,
             Stream.calls: self._queue_calls,
         }[batch.stream]
-        queue(pipe, batch.events)
-        newest = max(e[1].ts for e in batch.events)  # type: ignore[attr-defined]
+        if batch.stream is Stream.incidents:
+            self._queue_incidents(pipe, batch.events, now_ms)
+        else:
+            queue(pipe, batch.events)
+        # The picture's time: the newest event applied, but never ahead of the apply time — an
+        # entry dated in the future (within the contract's skew) must not move it for everyone.
+        newest = min(max(e[1].ts for e in batch.events), now_ms)  # type: ignore[attr-defined]
         self._scripts["keep_newest"](
             args=[self.keys.meta, "as_of", str(newest)], client=pipe
         )
         pipe.hset(self.keys.meta, "applied_at", str(now_ms))
 
-    def _queue_incidents(self: Store, pipe: Pipeline, events: Sequence[tuple]) -> None:
+    def _queue_incidents(self: Store, pipe: Pipeline, events: Sequence[tuple], now_ms: int) -> None:
         args: list[object] = [self.keys.prefix, self.duration_ttl_s]
+        future_after = now_ms + FUTURE_FLAG_MS
         for _entry_id, event, region in events:
             args += [event.id, event.ts, region, event.agency.value, event.status.value]
-            args.append(incident_head(event, region))
+            args.append(incident_head(event, region, event.ts > future_after))
         self._scripts["incidents"](args=args, client=pipe)
 
     def _queue_units(self: Store, pipe: Pipeline, events: Sequence[tuple]) -> None:

@@ -118,6 +118,43 @@ class Keys:
         """STRING held (SET NX PX) by the one web worker building ``built(name)``."""
         return f"{self.prefix}:built:lock:{name}"
 
+    # access control (app/store/sessions.py): everything of it is under <prefix>:auth:, plus the audit stream
+    @property
+    def audit(self) -> str:
+        """STREAM: access control's audit trail (ts, event, user, role, via, ip, …)."""
+        return f"{self.prefix}:audit"
+
+    def auth_session(self, digest: str) -> str:
+        """STRING user name, for one signed-in session (``digest``: SHA-256 of its random id, 32 hex);
+        expires with the session. Deleting it signs the session out on every web worker."""
+        return f"{self.prefix}:auth:session:{digest}"
+
+    def auth_attempts(self, kind: str, who: str) -> str:
+        """STRING counter of sign-in attempts in the current minute, per ``kind`` ``ip`` (the client's
+        address) or ``user`` (SHA-256 of the typed name, 24 hex): counted before the password is checked;
+        expires after 60 s."""
+        return f"{self.prefix}:auth:{kind}:{who}"
+
+    def auth_granted(self, kind: str, who: str) -> str:
+        """STRING counter of those attempts given back in the same minute (a sign-in that succeeded, an
+        attempt refused by the limit): created with ``auth_attempts`` in one transaction, so both expire
+        together."""
+        return f"{self.prefix}:auth:{kind}:{who}:ok"
+
+    def auth_totp(self, digest: str) -> str:
+        """STRING: the last TOTP time step a user signed in with (``digest``: of the user name)."""
+        return f"{self.prefix}:auth:totp:{digest}"
+
+    def auth_totp_used(self, digest: str, step: int) -> str:
+        """STRING set (NX) when a user's code of time step ``step`` is accepted, so it is accepted once;
+        expires after a few steps."""
+        return f"{self.prefix}:auth:totp:{digest}:{step}"
+
+    def auth_once(self, digest: str) -> str:
+        """STRING: an audit event already recorded (``digest`` of who and what), so a page refreshing the
+        same out-of-scope request is recorded once per ten minutes, not every few seconds."""
+        return f"{self.prefix}:auth:once:{digest}"
+
     # bookkeeping
     @property
     def stats(self) -> str:

@@ -41,7 +41,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "auth.user": {"ar": "اسم المستخدم", "en": "User name"},
     "auth.password": {"ar": "كلمة المرور", "en": "Password"},
     "auth.submit": {"ar": "دخول", "en": "Sign in"},
-    "auth.failed": {"ar": "اسم المستخدم أو كلمة المرور غير صحيحة", "en": "Wrong user name or password"},
+    "auth.failed": {
+        "ar": "اسم المستخدم أو كلمة المرور أو رمز التحقق غير صحيحة",
+        "en": "Wrong user name, password or code",
+    },
+    "auth.code": {"ar": "رمز التحقق", "en": "Verification code"},
+    "auth.code_hint": {
+        "ar": "الأرقام الستة من تطبيق المصادقة، إن كان لحسابك عامل تحقق ثانٍ",
+        "en": "The six digits from your authenticator app, if your account has a second factor",
+    },
+    "auth.sign_out_ask": {
+        "ar": "إنهاء جلستك على هذا الجهاز وعلى الخادم؟",
+        "en": "End your session on this device and on the server?",
+    },
+    "auth.unavailable": {
+        "ar": "تعذّر التحقق من تسجيل الدخول الآن: مخزن البيانات غير متاح — أعد المحاولة بعد قليل",
+        "en": "Sign-in cannot be checked just now: the data store is unreachable — try again shortly",
+    },
     "auth.limited": {
         "ar": "محاولات كثيرة — أعد المحاولة بعد {seconds} ثانية",
         "en": "Too many attempts — try again in {seconds} s",
@@ -117,6 +133,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "legend.title": {"ar": "مفتاح الخريطة", "en": "Legend"},
     "popup.opened": {"ar": "فُتح", "en": "Opened"},
     "popup.units": {"ar": "الوحدات", "en": "Units"},
+    "popup.future": {"ar": "وقت الحدث في المستقبل", "en": "Event time in the future"},
     "popup.speed": {"ar": "السرعة", "en": "Speed"},
     "popup.kmh": {"ar": "كم/س", "en": "km/h"},
     "popup.incident": {"ar": "البلاغ", "en": "Incident"},
@@ -133,7 +150,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "cluster.legend": {
         "ar": "مجموعة بلاغات (بلون أعلى أولوية فيها)",
         "en": "Cluster (colour of its most urgent)",
-    "popup.future": {"ar": "وقت الحدث في المستقبل", "en": "Event time in the future"},
     },
     "unit.heading_legend": {"ar": "السهم يشير إلى اتجاه الحركة", "en": "Arrow points along the heading"},
     # layers: regions (choropleth), heatmap, border ports, 911 calls; unit trails and links

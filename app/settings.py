@@ -251,3 +251,15 @@ class Settings(BaseSettings):
         ge=1000,
         description="Entries kept (about) in the audit trail stream `<prefix>:audit`.",
     )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=65_536,
+        description="Largest request body accepted from a signed-in user, token or proxy-named user (413 "
+        "beyond; Dash's largest callback bodies are a few KB). Sets Flask's MAX_CONTENT_LENGTH.",
+    )
+    anonymous_body_bytes: int = Field(
+        default=65_536,
+        ge=4096,
+        description="Largest request body accepted before authentication (the sign-in form, the kiosk's "
+        "callbacks): checked from Content-Length and while the body streams in, before it is parsed (413).",
+    )

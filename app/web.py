@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import dash
 import flask
 import plotly.io.json as plotly_json
+from dash.exceptions import DependencyException
 
 from layers.basemap import GEO_URL, geodata
 
@@ -83,10 +84,17 @@ def create_dash(server: flask.Flask, settings: Settings, store: Any) -> dash.Das
         ],
     )
     _keep_api_paths_off_the_pages(server)
+    server.register_error_handler(DependencyException, _not_a_bundle)
     for page in PAGES:
         dash.register_page(page.__name__, path=page.PATH, name=page.PAGE, title=TITLE, layout=page.layout)
         page.register_callbacks(app, context)
     return app
+
+
+def _not_a_bundle(error: DependencyException) -> flask.Response:
+    """``/_dash-component-suites/<package>/<path>`` that names no registered bundle — another package, a
+    ``..`` path (Dash refuses it with this exception, which Flask would answer 500): a plain 404."""
+    return flask.Response("not found\n", status=404, mimetype="text/plain")
 
 
 def _keep_api_paths_off_the_pages(server: flask.Flask) -> None:

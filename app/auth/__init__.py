@@ -8,12 +8,14 @@ for data through ONE function:
   with what the viewer asked for and get it clamped to what they may see; the API calls it with
   ``strict=True`` and a request beyond the principal's scope becomes a 403.
 * :func:`require` — for one thing named by id (an incident, a port): 403 unless it lies in scope.
-* :func:`current_principal`, :func:`auth_banner`, :func:`principal_label`, :func:`logout_url` — what
+* :func:`current_principal`, :func:`auth_banner`, :func:`principal_label`, :func:`logout_form` — what
   a page shows about the viewer; :func:`app.auth.audit.scope_changed` records a change of view.
 
 The pieces: :mod:`.principals` (roles, the clamp), :mod:`.users` (the users file), :mod:`.identify`
-(token, session, proxy headers), :mod:`.guard` (the gate), :mod:`.web` (sign-in pages),
-:mod:`.headers` (security headers, CSP), :mod:`.audit`, :mod:`.ratelimit`, :mod:`.cli`.
+(token, session, proxy headers), :mod:`.guard` (the gate), :mod:`.callbacks` (a Dash callback request
+is exactly a registered one), :mod:`.web` (sign-in pages), :mod:`.totp` (the second factor),
+:mod:`.headers` (security headers, CSP), :mod:`.audit`, :mod:`.ratelimit`, :mod:`.cli`. Their state in
+Redis (sessions, attempts, used codes) is kept by :mod:`app.store.sessions`.
 ``docs/access.md`` is the operator's guide.
 """
 
@@ -22,18 +24,22 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app, g, has_request_context
+import redis
+from flask import Flask, current_app, g, has_request_context, session
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..contract import ContractError, Scope
 from ..i18n import t
+from ..store.sessions import AuthStore
 from .audit import AuditTrail
-from .guard import EXTENSION, AccessControl, install
+from .guard import EXTENSION, AccessControl, install, too_large
 from .headers import ContentSecurityPolicy
-from .identify import Identifier, parse_networks
+from .identify import SESSION_ENDS, SESSION_ID, Identifier, parse_networks
 from .principals import OPEN, AccessDenied, Principal, Role, clamp
 from .ratelimit import LoginLimiter
 from .users import Directory
@@ -44,12 +50,25 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 __all__ = [
-    "AccessDenied", "Principal", "Role", "auth_banner", "current_principal", "init_auth", "logout_url",
+    "AccessDenied", "Principal", "Role", "auth_banner", "current_principal", "init_auth", "logout_form",
     "principal_label", "require", "scope_for",
 ]  # fmt: skip
 
 log = logging.getLogger("basira.auth")
 SESSION_COOKIE = "basira_session"
+#: A viewer's page asking again for the same thing beyond their scope is recorded once per this long.
+CLAMPED_ONCE_S = 600
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie, expiring when the sign-in it carries ends (a wall's later than a person's),
+    not at the longest lifetime of any."""
+
+    def get_expiration_time(self, app: Flask, session: Any) -> datetime | None:
+        ends = session.get(SESSION_ENDS)
+        if session.permanent and isinstance(ends, int | float):
+            return datetime.fromtimestamp(ends, UTC)
+        return super().get_expiration_time(app, session)
 
 
 def init_auth(
@@ -58,7 +77,7 @@ def init_auth(
     """Install access control on ``server`` (after the pages are mounted: the CSP needs Dash's scripts).
 
     Raises ``ValueError`` for settings that cannot work (``password`` mode without a users file,
-    ``header`` mode without trusted proxies, a short secret key) and
+    ``header`` mode without trusted proxies, a short secret key, an admin without a second factor) and
     :class:`~.principals.InvalidAccount` for a users file with a bad entry: better at start-up than a
     door that silently stays open or shut.
     """
@@ -84,7 +103,11 @@ def init_auth(
                         "process, so they end when it restarts and are not valid in other web workers")
     server.secret_key = secret
     longest = max(settings.session_hours, settings.wall_session_hours)
+    server.session_interface = SessionCookies()
+    server.register_error_handler(RequestEntityTooLarge, lambda _error: too_large(
+        settings.max_body_bytes if getattr(g, "principal", None) else settings.anonymous_body_bytes))
     server.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
         SESSION_COOKIE_NAME=SESSION_COOKIE,
         SESSION_COOKIE_SECURE=settings.cookie_secure,
         SESSION_COOKIE_HTTPONLY=True,
@@ -93,19 +116,25 @@ def init_auth(
         SESSION_REFRESH_EACH_REQUEST=False,  # the sign-in time in the session is what expires
     )
     store = server.extensions[SERVICES].store
-    prefix = settings.stream_prefix
+    sessions = AuthStore(store.client, settings.stream_prefix)
+    directory = Directory(settings.users_file)
+    admins = directory.without_second_factor(Role.admin.value)
+    if mode == "password" and admins:
+        raise ValueError(f"admin account(s) {', '.join(admins)} have no second factor (TOTP), which password "
+                         "mode requires of admins: python -m app user add NAME --role admin --totp")
     control = AccessControl(
         settings=settings,
         identifier=Identifier(
-            mode, Directory(settings.users_file), proxies, settings.auth_header_prefix,
-            settings.session_hours * 3600, settings.wall_session_hours * 3600,
+            mode, directory, proxies, settings.auth_header_prefix,
+            settings.session_hours * 3600, settings.wall_session_hours * 3600, sessions,
         ),
-        audit=AuditTrail(store.client, f"{prefix}:audit", settings.audit_max_entries),
-        limiter=LoginLimiter(store.client, prefix, settings.login_attempts_per_minute),
+        audit=AuditTrail(store.client, sessions.keys.audit, settings.audit_max_entries),
+        limiter=LoginLimiter(sessions, settings.login_attempts_per_minute),
         csp=ContentSecurityPolicy(dash_app, settings.tile_url) if settings.csp else None,
         dash_app=dash_app,
         pages={page.PATH: page.PAGE for page in pages},
         regions=load_regions(settings.regions_file, settings.cities_file),
+        sessions=sessions,
     )
     install(server, control)
     server.register_blueprint(blueprint)
@@ -146,19 +175,53 @@ def scope_for(region: Any = None, agency: Any = None, *, strict: bool = False) -
     """
     region = region if isinstance(region, str) else None
     agency = agency if isinstance(agency, str) else None
+    unknown = False
     try:
         asked = Scope.parse(region, agency)
     except ContractError:
         if strict:
             raise
-        asked = Scope()
+        asked, unknown = Scope(), True
+    principal = current_principal()
     try:
-        return clamp(current_principal(), asked, strict=strict)
+        scope = clamp(principal, asked, strict=strict)
     except AccessDenied as error:
         from . import audit
 
         audit.event("denied", reason=error.description, path=_path())
         raise
+    if principal is not None and (unknown or scope.region != asked.region or scope.agency != asked.agency):
+        _record_clamped(principal, region, agency, asked, unknown)
+    return scope
+
+
+def _record_clamped(
+    principal: Principal, region: str | None, agency: str | None, asked: Scope, unknown: bool
+) -> None:
+    """A page asked for more than the viewer may see and was given their own scope instead: record it as
+    ``denied`` (a hand-made request leaves a trace), once per session and request per
+    :data:`CLAMPED_ONCE_S` — a wall refreshing the same request every few seconds writes one entry."""
+    control = _control()
+    if control is None or control.mode == "off":
+        return
+    if unknown:
+        reason = f"unknown region/agency {region or '-'}/{agency or '-'}"[:120]
+    else:
+        try:
+            clamp(principal, asked, strict=True)
+            return  # "all" narrowed to the viewer's own: what every limited viewer asks, no tampering
+        except AccessDenied as error:
+            reason = f"{error.description} (clamped to the viewer's scope)"
+    session_id = session.get(SESSION_ID, "") if principal.via == "session" else ""
+    who = f"{principal.via}|{principal.name}|{session_id}"
+    try:
+        first = control.sessions.first_time(f"{who}|{reason}", CLAMPED_ONCE_S)
+    except (redis.RedisError, OSError):  # Redis away: record it every time rather than never
+        first = True
+    if first:
+        from . import audit
+
+        audit.event("denied", reason=reason, path=_path())
 
 
 def require(region: str | None, agency: str | None = None) -> None:
@@ -205,9 +268,13 @@ def principal_label(lang: str) -> str | None:
     return " · ".join(parts)
 
 
-def logout_url() -> str | None:
-    """Where a "sign out" link goes (``None`` when there is nothing to sign out of)."""
+def logout_form() -> tuple[str, str] | None:
+    """Where a "sign out" button posts and the token it carries (``None`` when there is nothing to sign
+    out of). Sign-out is a ``POST`` with the token: a link from anywhere cannot end a session."""
     control = _control() if has_request_context() else None
     if control is None or control.mode != "password" or current_principal() is None:
         return None
-    return "/logout"
+    from .web import CSRF
+
+    token = session.setdefault(CSRF, secrets.token_urlsafe(24))
+    return "/logout", token

@@ -8,13 +8,20 @@ response. The rules, by path:
   ``/logout`` and Dash's shell (``/_dash-layout``, ``/_dash-dependencies``): open, no data in them;
 * ``/metrics``: a national principal, unless ``BASIRA_METRICS_OPEN``;
 * ``/api/…``: any principal (401 without); each view narrows to the principal's scope (403 beyond);
-* ``/_dash-update-component``: the pages of the callback's *outputs* (read from the ``output`` field
-  Dash dispatches on, never from the client's other fields; a page's ids are ``<page>-…``, or patterns
-  with ``"page": <page>`` or a ``"type"`` of ``<page>-…``) must be open to the principal; the
+* ``/_dash-update-component``: the request must be exactly a registered callback — its inputs, state
+  and outputs the declared ones, in order (:mod:`.callbacks`; else 400) — and the pages of its
+  *outputs* (read from the ``output`` field Dash dispatches on; a page's ids are ``<page>-…``, or
+  patterns with ``"page": <page>`` or a ``"type"`` of ``<page>-…``) must be open to the principal; the
   kiosk's callbacks (:data:`PUBLIC_PAGES`) are open to anyone — it shows a demo store or nothing;
-  the pages router (``_pages_content``) is judged by the path it is asked to draw;
+  the pages router (``_pages_content``) is judged by the path it is asked to draw. This part runs as
+  the *last* ``before_request`` hook (:func:`callback_gate`), after Dash's own have registered the
+  router's callback on the first request;
 * any other path is a page: the kiosk is open; others send a visitor without a session to ``/login``
   and a ``wall`` account to ``/wall``.
+
+Bodies are limited before anything reads them: ``BASIRA_ANONYMOUS_BODY_BYTES`` until the caller is
+identified, ``BASIRA_MAX_BODY_BYTES`` after (413, from ``Content-Length`` and while the body streams in).
+A session that cannot be checked because Redis is away is refused with 503, never served.
 
 With ``BASIRA_AUTH_MODE=off`` every request is :data:`~.principals.OPEN` (everything, as before).
 """
@@ -23,17 +30,22 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from dash._utils import split_callback_id
 from flask import Flask, Response, current_app, g, redirect, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..store.sessions import AuthStore
 from . import audit
 from .audit import AuditTrail
+from .callbacks import BadCallback, check
 from .headers import ContentSecurityPolicy, secure_headers
-from .identify import BadCredentials, Identifier
+from .identify import BadCredentials, Identifier, SessionsUnavailable
 from .principals import OPEN, Principal
 from .ratelimit import LoginLimiter
 
@@ -69,6 +81,9 @@ class AccessControl:
     dash_app: dash.Dash
     pages: dict[str, str]  # path → page name
     regions: dict[str, Region]
+    sessions: AuthStore
+    #: The time TOTP codes are checked against (epoch s); a test may set its own clock.
+    clock: Callable[[], float] = field(default=time.time)
 
     @property
     def mode(self) -> str:
@@ -89,8 +104,11 @@ def state(app: Flask) -> AccessControl:
 
 
 def install(server: Flask, control: AccessControl) -> None:
+    """The gate first among the ``before_request`` hooks, the callback check last (after Dash's)."""
     server.extensions[EXTENSION] = control
-    server.before_request_funcs.setdefault(None, []).insert(0, guard)
+    hooks = server.before_request_funcs.setdefault(None, [])
+    hooks.insert(0, guard)
+    hooks.append(callback_gate)
     server.after_request(add_headers)
 
 
@@ -130,6 +148,39 @@ def forbidden(reason: str, **fields: Any) -> Response:
     return _json({"error": reason}, 403)
 
 
+def too_large(limit: int) -> Response:
+    return _json({"error": f"the request body is larger than {limit} bytes"}, 413)
+
+
+def body_within(limit: int) -> bool:
+    """Is the request's body at most ``limit`` bytes? Decided from ``Content-Length`` without reading
+    it; a body streamed without one (chunked) is read here, at most ``limit + 1`` bytes, and kept for
+    the view. Whatever reads the body later can read no more than ``limit`` (413 beyond)."""
+    length = request.content_length
+    if length is None and "wsgi.input_terminated" in request.environ:
+        request.max_content_length = limit + 1
+        try:
+            if len(request.get_data(cache=True)) > limit:
+                return False
+        except RequestEntityTooLarge:
+            return False
+    request.max_content_length = limit
+    return (length or 0) <= limit
+
+
+def unavailable(control: AccessControl, error: SessionsUnavailable) -> Response:
+    """503 while sessions cannot be checked: JSON for machines, a notice for people."""
+    path = request.path
+    if path.startswith("/api/") or path in (CALLBACK_PATH, "/metrics"):
+        response = _json({"error": error.description}, 503)
+    else:
+        from .web import notice_page
+
+        response = notice_page(control, 503, "unavailable")
+    response.headers["Retry-After"] = "10"
+    return response
+
+
 # --- the gate -----------------------------------------------------------------------------------------
 
 
@@ -141,16 +192,26 @@ def guard() -> Response | None:
     if control.mode == "off":
         g.principal = OPEN
         return None
+    limits = control.settings
+    request.max_content_length = limits.anonymous_body_bytes  # until we know who is asking
     if path.startswith(OPEN_PREFIXES) or path in OPEN_PATHS:
-        return None
+        return None if body_within(limits.anonymous_body_bytes) else too_large(limits.anonymous_body_bytes)
     try:
         g.principal = control.identifier.principal(request)
+    except SessionsUnavailable as error:
+        if path == "/login":
+            return None
+        log.warning("sessions cannot be checked: %s", error.description)
+        return unavailable(control, error)
     except BadCredentials as error:
         if path in SIGN_IN_PATHS:
             return None
         audit.event("denied", reason=error.description, path=path)
         return unauthorized(control, error.description or "invalid credentials")
     principal: Principal | None = g.principal
+    limit = limits.anonymous_body_bytes if principal is None else limits.max_body_bytes
+    if not body_within(limit):
+        return too_large(limit)
     if path in SIGN_IN_PATHS:
         return None
     if path == "/metrics":
@@ -162,7 +223,7 @@ def guard() -> Response | None:
     if path.startswith("/api/"):
         return None if principal is not None else unauthorized(control)
     if path == CALLBACK_PATH:
-        return _callback(control, principal)
+        return None  # judged by callback_gate, once Dash has registered every callback
     return _page(control, principal, path)
 
 
@@ -178,12 +239,13 @@ def _page(control: AccessControl, principal: Principal | None, path: str) -> Res
     return None
 
 
-def callback_pages(body: Any, known: set[str]) -> tuple[set[str | None], str | None]:
+def callback_pages(body: Any, known: set[str]) -> tuple[set[str | None], tuple[str, ...]]:
     """The page of each output of a Dash callback request (``None``: no page's), and — for the pages
-    router — the path it is asked to draw. Reads the ``output`` field, the one Dash dispatches on."""
+    router — every path it names (after :func:`.callbacks.check`, exactly one: the one Dash draws).
+    Reads the ``output`` field, the one Dash dispatches on."""
     output = body.get("output") if isinstance(body, dict) else None
     if not isinstance(output, str):
-        return {None}, None
+        return {None}, ()
     parts = split_callback_id(output)
     pages: set[str | None] = set()
     routing = False
@@ -205,22 +267,34 @@ def callback_pages(body: Any, known: set[str]) -> tuple[set[str | None], str | N
         else:
             prefix = id_.split("-", 1)[0]
             pages.add(prefix if prefix in known else None)
-    path = None
+    routes: list[str] = []
     if routing:
-        for item in body.get("inputs") or []:
+        inputs = body.get("inputs")
+        for item in inputs if isinstance(inputs, list) else []:
             if not isinstance(item, dict) or item.get("property") != "pathname":
                 continue
             if item.get("id") == ROUTER_LOCATION:
-                path = item.get("value") if isinstance(item.get("value"), str) else "/"
-        path = path or "/"
-    return pages, path
+                routes.append(item.get("value") if isinstance(item.get("value"), str) else "/")
+        routes = routes or ["/"]
+    return pages, tuple(routes)
 
 
-def _callback(control: AccessControl, principal: Principal | None) -> Response | None:
-    known = set(control.pages.values())
-    pages, route = callback_pages(request.get_json(silent=True, cache=True), known)
-    if route is not None:
-        pages.add(control.page_of(route))
+def callback_gate() -> Response | None:
+    """``before_request``, last: a ``/_dash-update-component`` request must be exactly a registered
+    callback (400 otherwise), and its pages open to the principal (401/403 otherwise)."""
+    if request.path != CALLBACK_PATH:
+        return None
+    control = state(current_app)
+    body = request.get_json(silent=True, cache=True)
+    try:
+        check(body, control.dash_app.callback_map)
+    except BadCallback as error:
+        return _json({"error": error.description}, 400)
+    if control.mode == "off":
+        return None
+    principal: Principal | None = g.principal
+    pages, routes = callback_pages(body, set(control.pages.values()))
+    pages.update(control.page_of(route) for route in routes)
     if pages and pages <= PUBLIC_PAGES:
         return None
     if principal is None:

@@ -13,17 +13,20 @@ import logging
 import time
 from dataclasses import dataclass
 
+import redis
 from flask import Request, session
-from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import ServiceUnavailable, Unauthorized
 
+from ..store.sessions import AuthStore
 from .principals import InvalidAccount, Principal, Role
 from .users import Directory, fingerprint
 
 log = logging.getLogger("basira.auth")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-#: Session fields: the user's name, their password hash's fingerprint, the sign-in time (epoch s).
-SESSION_USER, SESSION_FP, SESSION_AT = "user", "fp", "at"
+#: Session fields: the user's name, their password hash's fingerprint, the sign-in time (epoch s), the
+#: session's random id (its record in Redis: :class:`~app.store.sessions.AuthStore`), when it ends.
+SESSION_USER, SESSION_FP, SESSION_AT, SESSION_ID, SESSION_ENDS = "user", "fp", "at", "sid", "ends"
 
 
 def parse_networks(text: str) -> tuple[Network, ...]:
@@ -43,6 +46,13 @@ class BadCredentials(Unauthorized):
     """Credentials were given but are not valid (an unknown token, a proxy header naming no role)."""
 
 
+class SessionsUnavailable(ServiceUnavailable):
+    """A session cookie was sent but Redis, which knows whether it is still signed in, cannot be reached:
+    the request is refused (503), never served on the cookie alone."""
+
+    description = "cannot check your sign-in: the session store is unreachable; try again shortly"
+
+
 @dataclass(frozen=True)
 class Identifier:
     mode: str
@@ -51,6 +61,11 @@ class Identifier:
     header_prefix: str
     session_s: float
     wall_session_s: float
+    sessions: AuthStore
+
+    def lifetime(self, principal: Principal) -> float:
+        """How long a sign-in of ``principal`` lasts, in seconds (a wall's is longer)."""
+        return self.wall_session_s if principal.role is Role.wall else self.session_s
 
     def trusted(self, address: str | None) -> bool:
         try:
@@ -100,17 +115,27 @@ class Identifier:
         return None
 
     def _from_session(self) -> Principal | None:
-        name = session.get(SESSION_USER)
+        """The signed-in user, when the cookie names one whose password is unchanged, whose sign-in has not
+        expired, and whose session is still open in Redis (signing out deletes it there)."""
+        name, session_id = session.get(SESSION_USER), session.get(SESSION_ID)
         if not isinstance(name, str):
             return None
         account = self.directory.user(name)
-        if account is None or session.get(SESSION_FP) != fingerprint(account.secret):
-            session.clear()  # removed, or the password changed: this sign-in is over
+        if account is None or session.get(SESSION_FP) != fingerprint(account.secret) or not isinstance(
+            session_id, str
+        ):
+            session.clear()  # removed, the password changed, or a cookie from before sessions were kept
             return None
-        limit = self.wall_session_s if account.principal.role is Role.wall else self.session_s
         started = session.get(SESSION_AT)
-        if not isinstance(started, int | float) or time.time() - started > limit:
+        if not isinstance(started, int | float) or time.time() - started > self.lifetime(account.principal):
             session.clear()
+            return None
+        try:
+            open_for = self.sessions.session_user(session_id)
+        except (redis.RedisError, OSError) as error:
+            raise SessionsUnavailable() from error
+        if open_for != name:
+            session.clear()  # signed out (here or on another device), or expired on the server
             return None
         return account.principal
 

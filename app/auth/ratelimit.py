@@ -1,84 +1,77 @@
-"""Failed sign-ins per minute, per client address and per user name, counted in Redis.
+"""Sign-in attempts per minute, per client address and per user name, counted in Redis before the
+password is checked.
 
-After ``BASIRA_LOGIN_ATTEMPTS_PER_MINUTE`` failures from one address, or for one user name, further
-attempts are refused (HTTP 429) until that minute is over — even with the right password, so guessing
-gains nothing. Successful sign-ins are not counted: a control room whose staff all come from one
-address can sign in together at a change of shift.
+Each attempt is counted first (:meth:`app.store.sessions.AuthStore.take_attempt`, one transaction of
+``INCR``): the counter's answer decides, so of any number of attempts arriving at once at most
+``BASIRA_LOGIN_ATTEMPTS_PER_MINUTE`` are checked, the others get HTTP 429 until the minute is over —
+even with the right password, so guessing gains nothing. An attempt that succeeds is given back: a
+control room whose staff all come from one address can sign in together at a change of shift (at most
+the limit of them in the same instant).
 
-Keys ``<prefix>:auth:ip:<address>`` and ``<prefix>:auth:user:<digest of the name>`` are counters of
-the current one-minute window (created with a 60 s expiry, which ``INCR`` keeps), so every web
-worker counts the same failures. While Redis cannot be reached each process counts on its own, so
-the limit still holds (per worker) rather than falling open.
+Keys ``<prefix>:auth:ip:<address>`` and ``<prefix>:auth:user:<digest of the name>`` (and their ``:ok``
+twins, what was given back) live for the minute, so every web worker counts the same attempts. While
+Redis cannot be reached each process counts on its own, under a lock, so the limit still holds (per
+worker) rather than falling open.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
 
 import redis
 
+from ..store.sessions import WINDOW_S, AuthStore
+
 log = logging.getLogger("basira.auth")
-WINDOW_S = 60
 LOCAL_MAX = 10_000
 
 
 class LoginLimiter:
-    def __init__(self, client: redis.Redis, prefix: str, per_minute: int) -> None:
-        self.client = client
-        self.prefix = prefix
+    def __init__(self, store: AuthStore, per_minute: int) -> None:
+        self.store = store
         self.per_minute = per_minute
         self._local: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
 
-    def keys(self, ip: str, user: str) -> tuple[str, str]:
-        # A user name is whatever was typed: a digest keeps the key short and printable.
-        typed = hashlib.sha256(user.strip().lower().encode()).hexdigest()[:24]
-        return f"{self.prefix}:auth:ip:{ip}", f"{self.prefix}:auth:user:{typed}"
-
-    def wait(self, ip: str, user: str) -> int:
-        """0 when an attempt may be made now, else the seconds until the window ends."""
-        keys = self.keys(ip, user)
+    def take(self, ip: str, user: str) -> int:
+        """Count an attempt now: 0 when it may be checked, else the seconds until the minute is over."""
         try:
-            pipe = self.client.pipeline(transaction=False)
-            for key in keys:
-                pipe.get(key)
-                pipe.ttl(key)
-            replies = pipe.execute()
-            counts = [(int(replies[0] or 0), replies[1]), (int(replies[2] or 0), replies[3])]
-        except (redis.RedisError, OSError) as error:
-            log.warning("login rate limit read in this process only (%s)", error)
-            counts = [self._local_count(key) for key in keys]
-        return max((max(int(ttl), 1) for count, ttl in counts if count >= self.per_minute), default=0)
-
-    def failed(self, ip: str, user: str) -> None:
-        """Count one failed attempt for the address and for the user name."""
-        keys = self.keys(ip, user)
-        try:
-            pipe = self.client.pipeline(transaction=True)
-            for key in keys:
-                pipe.set(key, 0, ex=WINDOW_S, nx=True)
-                pipe.incr(key)
-            pipe.execute()
+            return self.store.take_attempt(ip, user, self.per_minute)
         except (redis.RedisError, OSError) as error:
             log.warning("login rate limit counted in this process only (%s)", error)
-            for key in keys:
-                self._local_add(key)
+            return self._local_take(ip, user)
 
-    def _local_count(self, key: str) -> tuple[int, int]:
-        now = time.monotonic()
-        with self._lock:
-            until, count = self._local.get(key, (0.0, 0))
-        return (count, int(until - now) + 1) if until > now else (0, 0)
+    def succeeded(self, ip: str, user: str) -> None:
+        """Give a successful attempt back: successes do not count against the limit."""
+        try:
+            self.store.give_back(ip, user)
+        except (redis.RedisError, OSError):
+            self._local_give_back(ip, user)
 
-    def _local_add(self, key: str) -> None:
+    def _local_keys(self, ip: str, user: str) -> tuple[str, str]:
+        return f"ip:{ip}", f"user:{user.strip().lower()}"
+
+    def _local_take(self, ip: str, user: str) -> int:
         now = time.monotonic()
         with self._lock:
             if len(self._local) > LOCAL_MAX:
                 self._local = {k: v for k, v in self._local.items() if v[0] > now}
-            until, count = self._local.get(key, (0.0, 0))
-            if until <= now:
-                until, count = now + WINDOW_S, 0
-            self._local[key] = (until, count + 1)
+            counts = {}
+            for key in self._local_keys(ip, user):
+                until, count = self._local.get(key, (0.0, 0))
+                counts[key] = (until, count) if until > now else (now + WINDOW_S, 0)
+            if any(count >= self.per_minute for _until, count in counts.values()):
+                full = [until for until, count in counts.values() if count >= self.per_minute]
+                return max(int(until - now) + 1 for until in full)
+            for key, (until, count) in counts.items():
+                self._local[key] = (until, count + 1)
+            return 0
+
+    def _local_give_back(self, ip: str, user: str) -> None:
+        with self._lock:
+            for key in self._local_keys(ip, user):
+                until, count = self._local.get(key, (0.0, 0))
+                if count:
+                    self._local[key] = (until, count - 1)

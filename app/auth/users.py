@@ -7,6 +7,7 @@
     regions = ["SA-01"]
     agencies = ["traffic"]
     password = "scrypt:32768:8:1$…"          # werkzeug's scrypt hash, never the password
+    totp = "JBSWY3DPEHPK3PXP…"                # optional: the TOTP secret (a second factor; admins must)
 
     [tokens."wall-controller-1"]
     role = "wall"
@@ -16,7 +17,8 @@
 re-scoped takes effect within a second, without a restart; a file that no longer parses is logged
 and the last good one kept). :class:`UsersFile` edits it for ``python -m app user|token``.
 Passwords are hashed with scrypt (slow on purpose); tokens are 256 random bits, so a plain SHA-256
-is enough to store them.
+is enough to store them. A TOTP secret is kept as it is (the server must compute the codes from it): the
+file is written owner-only.
 """
 
 from __future__ import annotations
@@ -46,11 +48,13 @@ NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 TOKEN_PREFIX = "bsr_"
 SECTIONS = ("users", "tokens")
 _FIELDS = {
-    "users": {"role", "regions", "agencies", "password"},
+    "users": {"role", "regions", "agencies", "password", "totp"},
     "tokens": {"role", "regions", "agencies", "sha256"},
 }
 #: How often, at most, the web app looks at the file's modification time.
 RECHECK_S = 1.0
+#: A TOTP secret: base32, at least 128 bits (``pyotp.random_base32()`` gives 160).
+TOTP_SECRET = re.compile(r"^[A-Z2-7]{26,128}=*$")
 
 
 def hash_password(password: str) -> str:
@@ -77,6 +81,7 @@ class Account:
 
     principal: Principal
     secret: str
+    totp: str | None = None  # the TOTP secret of a user with a second factor
 
 
 def _account(section: str, name: str, entry: Any) -> Account:
@@ -105,7 +110,11 @@ def _account(section: str, name: str, entry: Any) -> Account:
         )
     except InvalidAccount as error:
         raise InvalidAccount(f"{where}: {error}") from None
-    return Account(principal, secret)
+    totp = entry.get("totp")
+    if totp is not None and not (isinstance(totp, str) and TOTP_SECRET.match(totp)):
+        raise InvalidAccount(f"{where}: totp must be a base32 secret of at least 26 characters "
+                             "(python -m app user add NAME --totp makes one)")
+    return Account(principal, secret, totp)
 
 
 def read_raw(path: Path) -> dict[str, dict[str, Any]]:
@@ -191,6 +200,11 @@ class Directory:
             return None
         return account if check_password_hash(account.secret, password) else None
 
+    def without_second_factor(self, role: str) -> list[str]:
+        """The users of ``role`` who have no TOTP secret."""
+        self._fresh()
+        return sorted(name for name, a in self._users.items() if a.principal.role == role and not a.totp)
+
     def __len__(self) -> int:
         return len(self._users) + len(self._tokens)
 
@@ -221,14 +235,17 @@ class UsersFile:
         self.raw = read_raw(self.path)
 
     def put(self, section: str, name: str, role: str, regions: list[str] | None, agencies: list[str] | None,
-            secret: str) -> Principal:
-        """Add or replace an entry; returns its principal. Raises :class:`InvalidAccount`."""
+            secret: str, totp: str | None = None) -> Principal:
+        """Add or replace an entry (``totp``: a user's TOTP secret); returns its principal. Raises
+        :class:`InvalidAccount`."""
         entry: dict[str, Any] = {"role": role}
         if regions:
             entry["regions"] = sorted(set(regions))
         if agencies:
             entry["agencies"] = sorted(set(agencies))
         entry["password" if section == "users" else "sha256"] = secret
+        if totp:
+            entry["totp"] = totp
         account = _account(section, name, entry)
         self.raw[section][name] = entry
         return account.principal

@@ -2,10 +2,12 @@
 
 * ``GET/POST /login`` — the sign-in page (plain HTML from this server, Arabic right to left or English,
   no Dash, no script), its failures rate-limited per address and per user name (:mod:`.ratelimit`);
-  the form carries a token bound to the session, so another site cannot sign a browser in. In
+  the form carries a token bound to the session, so another site cannot sign a browser in; users with
+  a second factor also type their authenticator app's code (:mod:`.totp`), accepted once. In
   ``header`` mode it says to use the organisation's portal; with access control off it leads to the map.
-* ``GET/POST /logout`` — ends the session (a ``GET`` from another site is ignored, so a link
-  elsewhere cannot sign anyone out).
+* ``GET /logout`` asks; ``POST /logout`` with the form's token ends the session — on the server (its
+  record in Redis is deleted, so a copy of the cookie is worthless) and in the browser. The page bars'
+  "sign out" is such a form.
 * ``GET /api/v1/whoami`` — the caller's identity and scope (for wall controllers and integrations).
 * ``GET /api/v1/audit?count=`` — the newest audit events (``admin`` only).
 """
@@ -14,20 +16,23 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import secrets
 import time
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
+import redis
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session
 
 from ..i18n import direction, fmt_int, group, lang_or, t
 from . import audit
+from . import totp as otp
 from .guard import AccessControl, forbidden, state
-from .identify import SESSION_AT, SESSION_FP, SESSION_USER
+from .identify import SESSION_AT, SESSION_ENDS, SESSION_FP, SESSION_ID, SESSION_USER
 from .principals import Role
-from .users import NAME, fingerprint
+from .users import NAME, Account, fingerprint
 
 log = logging.getLogger("basira.auth")
 
@@ -37,6 +42,7 @@ blueprint = Blueprint(
 )
 CSRF = "csrf"
 PASSWORD_MAX = 1024
+COUNT = re.compile(r"^[0-9]{1,6}$")
 
 
 def _lang(control: AccessControl) -> str:
@@ -54,21 +60,23 @@ def safe_next(value: Any) -> str | None:
 
 def _page(
     control: AccessControl, status: int, *, form: bool, error: str | None = None, note: str | None = None,
-    user: str = "", next_path: str | None = None, seconds: int = 0,
+    user: str = "", next_path: str | None = None, seconds: int = 0, sign_out: bool = False,
 ) -> Response:
-    """The sign-in page (``form``) or a notice, in the request's language."""
+    """The sign-in page (``form``), the sign-out question (``sign_out``) or a notice, in the request's
+    language."""
     lang = _lang(control)
     text = group("auth", lang)
     other = "en" if lang == "ar" else "ar"
     query = {"lang": other, **({"next": next_path} if next_path else {})}
-    if form:
+    if form or sign_out:
         session.setdefault(CSRF, secrets.token_urlsafe(24))
     body = render_template(
         "basira_auth/login.html",
         lang=lang, dir=direction(lang), s=text, tagline=t("app.tagline", lang),
         form=form, user=user, next=next_path or "",
         error=text[error].format(seconds=fmt_int(seconds, lang)) if error else None,
-        note=text[note] if note else None, csrf=session.get(CSRF, "") if form else "",
+        note=text[note] if note else None, csrf=session.get(CSRF, "") if form or sign_out else "",
+        sign_out=sign_out,
         other_lang=other, other_href=f"/login?{urlencode(query)}",
         insecure=form and control.settings.cookie_secure and not control.identifier.secure(request)
         and request.host.split(":")[0] not in ("localhost", "127.0.0.1", "[::1]"),
@@ -81,6 +89,11 @@ def _page(
 def portal_page(control: AccessControl, status: int) -> Response:
     """``header`` mode: people sign in at the organisation's portal, not here."""
     return _page(control, status, form=False, note="portal")
+
+
+def notice_page(control: AccessControl, status: int, note: str) -> Response:
+    """A page saying one thing (``auth.<note>``), e.g. that sign-ins cannot be checked just now."""
+    return _page(control, status, form=False, note=note)
 
 
 @blueprint.get("/login")
@@ -109,7 +122,7 @@ def login_submit() -> Response:
     if not kept or not hmac.compare_digest(str(sent), str(kept)):
         return _page(control, 400, form=True, error="expired", user=name, next_path=next_path)
     ip = control.client_ip()
-    wait = control.limiter.wait(ip, name)
+    wait = control.limiter.take(ip, name)  # counted before the password is checked: parallel guesses too
     if wait:
         audit.event("login_blocked", attempt=name)
         response = _page(control, 429, form=True, error="limited", user=name, next_path=next_path,
@@ -119,13 +132,27 @@ def login_submit() -> Response:
     account = None
     if NAME.match(name) and 0 < len(password) <= PASSWORD_MAX:
         account = control.identifier.directory.verify(name, password)
+    try:
+        if account is not None and not _second_factor(control, account, request.form.get("code", "")):
+            account = None
+    except (redis.RedisError, OSError) as error:
+        log.warning("sign-in of %s not possible: %s", name, error)
+        return notice_page(control, 503, "unavailable")
     if account is None:
-        control.limiter.failed(ip, name)
         audit.event("login_failed", attempt=name)
         return _page(control, 401, form=True, error="failed", user=name, next_path=next_path)
+    lifetime = control.identifier.lifetime(account.principal)
+    session_id, now = secrets.token_urlsafe(32), int(time.time())
+    try:
+        control.sessions.open_session(session_id, name, int(lifetime))
+    except (redis.RedisError, OSError) as error:
+        log.warning("sign-in of %s not possible: %s", name, error)
+        return notice_page(control, 503, "unavailable")
+    control.limiter.succeeded(ip, name)
     session.clear()  # a fresh session: nothing from before the sign-in carries over
     session.permanent = True
-    session.update({SESSION_USER: name, SESSION_FP: fingerprint(account.secret), SESSION_AT: int(time.time()),
+    session.update({SESSION_USER: name, SESSION_FP: fingerprint(account.secret), SESSION_AT: now,
+                    SESSION_ID: session_id, SESSION_ENDS: now + int(lifetime),
                     CSRF: secrets.token_urlsafe(24)})
     g.principal = account.principal
     audit.event("login")
@@ -135,19 +162,44 @@ def login_submit() -> Response:
     return redirect(next_path or account.principal.home)
 
 
+def _second_factor(control: AccessControl, account: Account, code: str) -> bool:
+    """Does ``code`` complete the sign-in of ``account``? True without a second factor — except for an
+    admin, who must have one (``python -m app user add NAME --role admin --totp``)."""
+    if account.totp is None:
+        if account.principal.role is Role.admin:
+            log.error("admin %s has no second factor (TOTP) and may not sign in: add it with "
+                      "python -m app user add %s --role admin --totp", account.principal.name,
+                      account.principal.name)
+            return False
+        return True
+    step = otp.matching_step(account.totp, code[:16], control.clock())
+    return step is not None and control.sessions.use_totp_step(account.principal.name, step, otp.keep_s())
+
+
 @blueprint.route("/logout", methods=["GET", "POST"])
 def logout() -> Response:
+    """``GET``: a button that signs out (an old link, or another site's, ends nothing); ``POST`` with the
+    form's token: the session ends on the server and in the browser."""
     control = state(current_app)
     if control.mode == "off":
         return redirect("/")
     if control.mode == "header":
         return portal_page(control, 200)
+    if request.method == "GET":
+        if g.principal is None:
+            return redirect(f"/login?{urlencode({'lang': _lang(control)})}")
+        return _page(control, 200, form=False, sign_out=True)
     cross_site = request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none")
-    forged = request.method == "POST" and not hmac.compare_digest(
-        str(request.form.get(CSRF, "")), str(session.get(CSRF, "-"))
-    )
+    forged = not hmac.compare_digest(str(request.form.get(CSRF, "")), str(session.get(CSRF, "-")))
     if cross_site or forged:
-        return redirect("/")
+        return _page(control, 400, form=False, error="expired")
+    session_id = session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        try:
+            control.sessions.end_session(session_id)
+        except (redis.RedisError, OSError) as error:
+            log.warning("sign-out not possible: %s", error)
+            return notice_page(control, 503, "unavailable")
     if g.principal is not None:
         audit.event("logout")
     session.clear()
@@ -172,9 +224,10 @@ def audit_events() -> Response:
     if g.principal.role is not Role.admin:
         return forbidden("the audit trail is for admins")
     raw = request.args.get("count", "100")
-    count = min(max(int(raw), 1), 1000) if raw.isdigit() else 100
-    return _json({"events": control.audit.recent(count)})
+    if not COUNT.match(raw):
+        return _json({"error": "count must be a whole number from 1 to 1000"}, 400)
+    return _json({"events": control.audit.recent(min(max(int(raw), 1), 1000))})
 
 
-def _json(payload: dict[str, Any]) -> Response:
-    return Response(orjson.dumps(payload), mimetype="application/json")
+def _json(payload: dict[str, Any], status: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status=status, mimetype="application/json")

@@ -361,10 +361,11 @@ def language_picker(id_: str, lang: str) -> dcc.RadioItems:
 
 
 def account(lang: str) -> list[Component]:
-    """Who is looking, for a page's bar: the signed-in account and what it sees, with a sign-out link;
-    or, with access control off, a warning that anyone reaching the server sees everything (the
-    server says it at start-up too). Empty outside a request."""
-    from app.auth import auth_banner, logout_url, principal_label
+    """Who is looking, for a page's bar: the signed-in account and what it sees, with a sign-out button
+    (a small form that POSTs the session's token: a link could be followed by another site); or, with
+    access control off, a warning that anyone reaching the server sees everything (the server says it
+    at start-up too). Empty outside a request."""
+    from app.auth import auth_banner, logout_form, principal_label
 
     off = auth_banner(lang)
     if off:
@@ -373,7 +374,12 @@ def account(lang: str) -> list[Component]:
     if not label:
         return []
     parts: list[Component] = [html.Span(label, className="basira-who")]
-    url = logout_url()
-    if url:
-        parts.append(html.A(t("auth.sign_out", lang), href=url, className="basira-signout"))
+    form = logout_form()
+    if form:
+        action, token = form
+        parts.append(html.Form(
+            html.Button(t("auth.sign_out", lang), type="submit", name="csrf", value=token,
+                        className="basira-signout"),
+            action=f"{action}?lang={lang}", method="post", className="basira-signout-form",
+        ))
     return parts

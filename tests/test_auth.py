@@ -176,7 +176,7 @@ def test_the_commands_add_list_and_remove_users_and_tokens(tmp_path, monkeypatch
 def test_the_commands_refuse_what_cannot_work(tmp_path, monkeypatch) -> None:
     path = tmp_path / "users.toml"
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    with pytest.raises(SystemExit, match="at least 10"):
+    with pytest.raises(SystemExit, match="at least 12"):
         main(["user", "add", "amal", "--role", "leadership", "--password-stdin", "--file", str(path)])
     with pytest.raises(SystemExit, match="needs regions"):
         main(["token", "add", "t", "--role", "commander", "--file", str(path)])
@@ -202,13 +202,16 @@ def test_a_callback_is_judged_by_the_output_dash_dispatches_on() -> None:
     known = {"live", "wall", "kiosk"}
     layer = json.dumps({"layer": ["ALL"], "page": "kiosk", "part": "live", "type": "basira-layer"},
                        separators=(",", ":"))
-    assert callback_pages({"output": f"..{layer}.data...kiosk-story.children.."}, known) == ({"kiosk"}, None)
+    assert callback_pages({"output": f"..{layer}.data...kiosk-story.children.."}, known) == ({"kiosk"}, ())
     assert callback_pages({"output": "live-kpis.children", "outputs": [{"id": "kiosk-x"}]}, known) == (
-        {"live"}, None)
+        {"live"}, ())
     router = {"output": ".._pages_content.children..._pages_store.data..",
               "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/demo"}]}
-    assert callback_pages(router, known) == (set(), "/demo")
+    assert callback_pages(router, known) == (set(), ("/demo",))
+    # every path a router request names is judged (the request must also be the registered one: 400)
+    two = {**router, "inputs": [{**router["inputs"][0], "value": "/"}, *router["inputs"]]}
+    assert callback_pages(two, known) == (set(), ("/", "/demo"))
     region_buttons = json.dumps({"code": ["ALL"], "type": "kiosk-region"}, separators=(",", ":"))
-    assert callback_pages({"output": f"{region_buttons}.children"}, known) == ({"kiosk"}, None)
-    assert callback_pages({"output": "something-else.children"}, known) == ({None}, None)
-    assert callback_pages("garbage", known) == ({None}, None)
+    assert callback_pages({"output": f"{region_buttons}.children"}, known) == ({"kiosk"}, ())
+    assert callback_pages({"output": "something-else.children"}, known) == ({None}, ())
+    assert callback_pages("garbage", known) == ({None}, ())

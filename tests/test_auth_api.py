@@ -7,6 +7,7 @@ import json
 import logging
 import re
 
+import pyotp
 import pytest
 from dash._utils import split_callback_id
 from pydantic import SecretStr
@@ -44,7 +45,9 @@ def accounts(tmp_path, password_hash) -> tuple:
     edit = UsersFile(path)
     tokens = {}
     for name, (role, regions, agencies) in ACCOUNTS.items():
-        edit.put("users", name, role, regions, agencies, password_hash)
+        # an admin signs in with a second factor (password mode requires it)
+        edit.put("users", name, role, regions, agencies, password_hash,
+                 totp=pyotp.random_base32() if role == "admin" else None)
         tokens[name] = new_token()
         edit.put("tokens", f"{name}-token", role, regions, agencies, hash_token(tokens[name]))
     edit.save()
@@ -345,7 +348,7 @@ def test_a_sign_in_without_the_forms_token_is_refused(secured) -> None:
 def test_failed_sign_ins_are_rate_limited_per_address_and_per_user(client, secured) -> None:
     app, settings, _tokens = secured
     http = app.test_client()
-    for name in ("lead", "two", "root", "wall1", "lead", "two"):  # a room signing in at a change of shift
+    for name in ("lead", "two", "ryd", "wall1", "lead", "two"):  # a room signing in at a change of shift
         assert sign_in(app.test_client(), name).status_code == 302
     statuses = [sign_in(http, "ryd", "guess").status_code for _ in range(5)]
     assert statuses == [401] * 5
@@ -364,9 +367,13 @@ def test_signing_out_ends_the_session_but_not_from_another_site(client, secured)
     app, settings, _tokens = secured
     http = app.test_client()
     sign_in(http, "lead")
-    assert http.get("/logout", headers={"Sec-Fetch-Site": "cross-site"}).location == "/"
+    with http.session_transaction() as session:
+        token = session["csrf"]
+    refused = http.post("/logout", data={"csrf": token}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert refused.status_code == 400
+    assert http.get("/logout").status_code == 200  # a GET only asks
     assert http.get("/api/v1/whoami").status_code == 200
-    out = http.get("/logout", headers={"Sec-Fetch-Site": "same-origin"})
+    out = http.post("/logout", data={"csrf": token}, headers={"Sec-Fetch-Site": "same-origin"})
     assert out.status_code == 302 and out.location.startswith("/login?out=1")
     assert http.get("/api/v1/whoami").status_code == 401
     assert events(client, settings)[-1]["event"] == "logout"

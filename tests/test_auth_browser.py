@@ -106,8 +106,9 @@ def test_a_commander_signs_in_reaches_the_map_and_is_sent_back_when_the_session_
         # the bar says who is looking and what they see, and offers to sign out; no "access off" notice
         who = driver.find_element(By.CSS_SELECTOR, "#live-account .basira-who").text
         assert "ryd" in who and ("Riyadh" in who or "الرياض" in who)
-        assert driver.find_element(By.CSS_SELECTOR, "#live-account .basira-signout").get_attribute(
-            "href").endswith("/logout")
+        sign_out = driver.find_element(By.CSS_SELECTOR, "#live-account form.basira-signout-form")
+        assert sign_out.get_attribute("method") == "post" and "/logout" in sign_out.get_attribute("action")
+        assert sign_out.find_element(By.CSS_SELECTOR, "button.basira-signout").get_attribute("name") == "csrf"
         assert not driver.find_elements(By.CSS_SELECTOR, ".basira-auth-off")
         cookie = driver.get_cookie("basira_session")
         assert cookie and cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
@@ -116,5 +117,14 @@ def test_a_commander_signs_in_reaches_the_map_and_is_sent_back_when_the_session_
         driver.delete_cookie("basira_session")  # the session ends while the page is open
         wait_for(driver, lambda d: "/login?next=" in d.current_url, message="back to sign in")
         assert "region%3DSA-01" in driver.current_url or "region=SA-01" in driver.current_url
+
+        fill(driver, "ryd", PASSWORD)  # and signing out is one press of the bar's button (a POST)
+        button = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#live-account .basira-signout"))
+        copied = driver.get_cookie("basira_session")["value"]
+        button.click()
+        wait_for(driver, lambda d: "/login?out=1" in d.current_url, message="signed out")
+        driver.add_cookie({"name": "basira_session", "value": copied, "path": "/"})
+        driver.get(url + "/")
+        wait_for(driver, lambda d: "/login?next=" in d.current_url, message="the old cookie is refused")
     events = [fields["event"] for _id, fields in client.xrange(f"{commander_settings.stream_prefix}:audit")]
-    assert events[:2] == ["login_failed", "login"]
+    assert events[:2] == ["login_failed", "login"] and events[-2:] == ["login", "logout"]

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 import redis
 from dash._utils import split_callback_id
@@ -51,6 +52,7 @@ STATE = {
 }
 RIYADH = ("24.7136", "46.6753")
 WEB_PASSWORD = "a long enough password for the test"
+TOTP_SECRET = pyotp.random_base32()
 
 
 def redis7() -> Path:
@@ -350,16 +352,19 @@ def _users_file(tmp_path: Path) -> Path:
 
     path = tmp_path / "users.toml"
     edit = UsersFile(path)
-    edit.put("users", "lead", "leadership", None, None, hash_password(WEB_PASSWORD))
+    hashed = hash_password(WEB_PASSWORD)
+    edit.put("users", "lead", "leadership", None, None, hashed)
+    edit.put("users", "ryd", "commander", ["SA-01"], None, hashed)
+    edit.put("users", "root", "admin", None, None, hashed, totp=TOTP_SECRET)
     edit.save()
     return path
 
 
-def _sign_in(http, name: str, password: str):  # noqa: ANN001, ANN202 - a Flask test client
+def _sign_in(http, name: str, password: str = WEB_PASSWORD, **more: str):  # noqa: ANN001, ANN202 - a test client
     page = http.get("/login", base_url="https://localhost")
     assert page.status_code == 200, page.get_data(as_text=True)[:200]
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True))
-    form = {"user": name, "password": password, "csrf": csrf[1] if csrf else ""}
+    form = {"user": name, "password": password, "csrf": csrf[1] if csrf else "", **more}
     return http.post("/login", data=form, base_url="https://localhost")
 
 
@@ -432,8 +437,22 @@ def test_the_web_app_serves_everything_as_its_user(
     assert http.post("/logout", data={"csrf": csrf}, base_url="https://localhost").status_code in (302, 303)
     assert http.get("/api/v1/whoami").status_code == 401
 
+    # A commander of another region: refused (403) and clamped, both written to the audit trail once.
+    commander = app.test_client()
+    assert _sign_in(commander, "ryd").status_code in (302, 303)
+    assert commander.get("/api/v1/snapshot?region=SA-02").status_code == 403
+    for _twice in range(2):
+        clamped = commander.post("/_dash-update-component", json=_refresh_body(app, {"region": "SA-02"}))
+        assert clamped.status_code == 200 and "MK1" not in clamped.get_data(as_text=True)
+    # An admin signs in with a TOTP code (used once) and reads the audit trail.
+    root = app.test_client()
+    assert _sign_in(root, "root", code=pyotp.TOTP(TOTP_SECRET).now()).status_code in (302, 303)
+    trail = root.get("/api/v1/audit?count=50")
+    assert trail.status_code == 200 and "login" in trail.get_data(as_text=True)
+
     assert admin.keys("sa:built:*") and admin.exists("sa:built:count")
-    assert {fields["event"] for _id, fields in admin.xrange("sa:audit")} >= {"login", "login_failed"}
+    events = [fields["event"] for _id, fields in admin.xrange("sa:audit")]
+    assert {"login", "login_failed", "logout", "denied"} <= set(events)
     assert admin.keys("sa:auth:*")
     assert refused(admin) == []
 

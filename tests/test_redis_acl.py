@@ -308,8 +308,8 @@ def _produce(acl_url: str) -> None:
     producer.close()
 
 
-def _ingest(acl_url: str) -> IngestWorker:
-    settings = settings_for(acl_url, "basira-ingest", reclaim_idle_ms=1)
+def _ingest(acl_url: str, **more: object) -> IngestWorker:
+    settings = settings_for(acl_url, "basira-ingest", reclaim_idle_ms=1, **more)
     worker = IngestWorker(Store.from_settings(settings), settings)
     worker.work(burst=True)
     return worker
@@ -335,6 +335,12 @@ def test_the_ingest_worker_applies_producers_entries_and_maintains_the_store(
     Store.from_settings(dead).read_new(dead.ingest_group, "dead", 10, None)
     time.sleep(0.01)
     assert _ingest(acl_url).applied == 1 and admin.hexists("sa:inc:idx", "LATE")
+    # One that has already failed as many deliveries as allowed is dead-lettered to sa:rejected.
+    producer.xadd("sa:incidents", incident("POISON"))
+    Store.from_settings(dead).read_new(dead.ingest_group, "dead", 10, None)
+    time.sleep(0.01)
+    assert _ingest(acl_url, ingest_max_deliveries=1).rejected == 1
+    assert admin.xlen("sa:rejected") == 2 and not admin.hexists("sa:inc:idx", "POISON")
 
     # Maintenance three days on: trims the streams and change sets, rolls the ports up into the
     # archive, forgets the closed incident past the history window.

@@ -47,10 +47,12 @@ def env_name(user: str) -> str:
 
 
 def _move(rule: str, prefix: str) -> str:
-    match = _KEY_RULE.match(rule)
+    # A selector's first rule carries its opening parenthesis: "(~sa:audit".
+    opening = "(" if rule.startswith("(") else ""
+    match = _KEY_RULE.match(rule.removeprefix("("))
     if not match or not match[2].startswith(f"{FILE_PREFIX}:"):
         return rule
-    return f"{match[1]}{prefix}:{match[2][len(FILE_PREFIX) + 1 :]}"
+    return f"{opening}{match[1]}{prefix}:{match[2][len(FILE_PREFIX) + 1 :]}"
 
 
 def render(text: str, prefix: str = FILE_PREFIX, passwords: Mapping[str, str] | None = None) -> str:

@@ -198,6 +198,7 @@ def test_acl_command_moves_the_prefix_and_hashes_the_passwords(
     assert lines["basira-web"].endswith(password_hash("web secret")) and "web secret" not in out
     assert lines["basira-ingest"].endswith(password_hash("ingest secret"))
     assert "%R~ops:*" in lines["basira-web"] and "~ops:incidents" in lines["basira-producer"]
+    assert "(~ops:audit +xadd)" in lines["basira-web"]
     assert ":sa:" not in out and " ~sa:" not in out and "~sa:" not in out
     assert "basira-producer has no password" in err and "basira-web has no password" not in err
 
@@ -261,6 +262,10 @@ def test_the_web_app_cannot_write_the_input_streams_or_the_state(acl_url: str, a
     assert_noperm(web, "EVAL", "return redis.call('HSET', KEYS[1], 'X', 'forged')", "1", "sa:inc:idx")
     assert_noperm(web, "FLUSHDB")
     assert_noperm(web, "ACL", "SETUSER", "basira-web", "~*")
+    # the audit trail: appended to, never deleted, trimmed or rewritten by the web app (ASVS V7.3.3)
+    for command in (("DEL", "sa:audit"), ("XTRIM", "sa:audit", "MAXLEN", "0"), ("XDEL", "sa:audit", "1-1"),
+                    ("UNLINK", "sa:audit"), ("RENAME", "sa:audit", "sa:auth:x"), ("EXPIRE", "sa:audit", "1")):
+        assert_noperm(web, *command)
     # what it may do: read the state and the streams' progress, write its own keys
     assert web.hgetall("sa:inc:idx") == {"X": "1|SA-02|patrol|new|1||"}
     assert web.xrange("sa:incidents", count=1)

@@ -22,6 +22,7 @@ import requests
 from app import create_app
 from app.__main__ import main
 from app.auth.guard import state
+from app.auth.identify import SESSION_ID
 from app.auth.users import Directory, UsersFile
 from app.i18n import t
 from tests.browser import serving
@@ -385,3 +386,38 @@ def test_a_user_with_totp_needs_a_fresh_code(client, secured, accounts) -> None:
     assert t("auth.code", "en") in english and t("auth.code", "ar") in page
     failed = [e for e in events(client, settings) if e["event"] == "login_failed"]
     assert len(failed) == 4 and {e["attempt"] for e in failed} == {"root"}
+
+
+# --- the ASVS rows of docs/access.md that no other test holds -----------------------------------------
+
+
+def test_signing_in_starts_a_new_session_and_keeps_nothing_planted_before(client, secured) -> None:
+    """ASVS 3.2.1: whatever a visitor's cookie held before signing in (planted by another) is gone after,
+    and each sign-in gets a session id of its own."""
+    app, settings, _tokens = secured
+    http = app.test_client()
+    http.get("/login", base_url=HTTPS)
+    with http.session_transaction() as session:
+        session[SESSION_ID] = "planted-by-an-attacker"
+        session["planted"] = "yes"
+    sign_in(http, "lead")
+    with http.session_transaction() as session:
+        first = dict(session)
+    assert "planted" not in first and "planted-by-an-attacker" not in first.values()
+    sign_in(app.test_client(), "lead")
+    keys = list(client.scan_iter(f"{settings.stream_prefix}:auth:session:*"))
+    assert len(keys) == 2  # two sign-ins, two server-side sessions
+
+
+def test_the_audit_log_line_escapes_what_a_visitor_typed_and_never_holds_a_password(
+    secured, caplog
+) -> None:
+    """ASVS 7.1.1 and 7.3.1: a typed user name cannot forge a log line; the password is never logged."""
+    app, _settings, _tokens = secured
+    forged = "ryd\nINFO basira.audit event='login' user='lead'"
+    with caplog.at_level("INFO", logger="basira.audit"):
+        sign_in(app.test_client(), forged, "a password typed in the clear")
+    lines = [r.getMessage() for r in caplog.records if r.name == "basira.audit"]
+    assert lines and all("\n" not in line for line in lines)
+    assert any("login_failed" in line and "\\n" in line for line in lines)
+    assert all("a password typed in the clear" not in line for line in lines)

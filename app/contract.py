@@ -130,6 +130,12 @@ def rejected_key(prefix: str) -> str:
     return f"{prefix}:{REJECTED}"
 
 
+#: A field name reserved for the simulator (docs/events.md): its value is the demo store's secret stamp
+#: (``Store.mark_demo()``). Parsing ignores it like any unknown field; the ingest worker ends a demo
+#: store's demo at the first entry whose stamp is missing or wrong.
+SIM_STAMP = "basira_sim"
+
+
 # --- field types -----------------------------------------------------------------------------
 
 #: Event times are accepted between these instants (epoch ms); anything else is a typo or a bug.

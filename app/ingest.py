@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import redis
 
-from .contract import INPUT_STREAMS, OUTSIDE, ContractError, Stream
+from .contract import INPUT_STREAMS, OUTSIDE, SIM_STAMP, ContractError, Stream
 from .fastparse import parse
 from .geo import region_index
 from .settings import Settings
@@ -71,7 +71,7 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int)
         # A refusal after EXEC: the rejects and acknowledgements of the batch were committed.
         settled = list(batch.rejected) if isinstance(error, CommitRefused) else []
     done = Batch(batch.stream, rejected=settled)
-    singles = [Batch(batch.stream, events=[event]) for event in batch.events]
+    singles = [Batch(batch.stream, events=[event], stamps=batch.stamps) for event in batch.events]
     singles += [Batch(batch.stream, rejected=[rejected]) for rejected in batch.rejected if not settled]
     originals: dict[str, dict[str, str]] | None = None
     for single in singles:
@@ -295,6 +295,8 @@ class IngestWorker:
                 batch.rejected.append((entry_id, fields, f"could not be validated ({type(error).__name__})"))
                 continue
             batch.events.append((entry_id, event, self._explicit_region(stream, event)))
+            if (stamp := fields.get(SIM_STAMP)) is not None:  # the simulator's (or a wrong) stamp
+                batch.stamps[entry_id] = stamp
         self._assign_regions(batch)
         return batch
 

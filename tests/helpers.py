@@ -64,3 +64,12 @@ def call(id: str = "C1", **overrides: object) -> dict[str, str]:
     }
     fields.update({k: str(v) for k, v in overrides.items()})
     return fields
+
+
+def simulated(token: str, entries: dict) -> dict:
+    """``entries`` (stream → list of fields) as the simulator writes them to a demo store: each stamped
+    with the store's token (what ``Store.mark_demo()`` returns). An entry without it is a real
+    producer's, and ends the demo."""
+    from app.contract import SIM_STAMP
+
+    return {stream: [{**fields, SIM_STAMP: token} for fields in items] for stream, items in entries.items()}

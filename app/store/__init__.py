@@ -10,6 +10,7 @@ layout.
 
 from __future__ import annotations
 
+import secrets
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +32,7 @@ from .writes import Batch, CommitRefused, StateWrites
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["Batch", "CommitRefused", "Keys", "Store", "connect"]
+__all__ = ["Batch", "CommitRefused", "Keys", "NotADemoStore", "Store", "connect"]
 
 
 def connect(url: str, **options: object) -> redis.Redis:
@@ -62,6 +63,11 @@ def use_credentials(client: redis.Redis, username: str | None, password: str | N
         kwargs["username"] = username
     if password is not None:
         kwargs["password"] = password
+
+
+class NotADemoStore(Exception):
+    """``mark_demo()`` on a store that an entry not written by the simulator has reached: synthetic
+    data must never be mixed with real data, nor real data shown as a demo."""
 
 
 class Store(StreamOps, StateWrites, StateReads, IncidentRows, LayerReads, FeedReads, Built, PortHistory):
@@ -97,6 +103,7 @@ class Store(StreamOps, StateWrites, StateReads, IncidentRows, LayerReads, FeedRe
             "count_once": client.register_script(lua.COUNT_ONCE),
             "keep_newest": client.register_script(lua.KEEP_NEWEST),
             "stamp_time": client.register_script(lua.STAMP_TIME),
+            "end_demo": client.register_script(lua.END_DEMO),
         }
 
     @classmethod
@@ -130,12 +137,43 @@ class Store(StreamOps, StateWrites, StateReads, IncidentRows, LayerReads, FeedRe
             return False
 
     def is_demo(self) -> bool:
-        """True when the store is marked as holding synthetic (demo) data only."""
-        return self.client.hget(self.keys.meta, "demo") == "1"
+        """True when the store is marked as holding synthetic (demo) data only, and no entry that
+        the simulator did not write has reached it (meta ``real``)."""
+        demo, real = self.client.hmget(self.keys.meta, ["demo", "real"])
+        return demo == "1" and real is None
 
-    def mark_demo(self) -> None:
-        """Mark the store as synthetic data (the simulator does this before writing)."""
-        self.client.hset(self.keys.meta, "demo", "1")
+    def mark_demo(self) -> str:
+        """Mark the store as synthetic data (the simulator does this before writing) and return the
+        stamp the simulator must write into every entry (field ``SIM_STAMP``).
+
+        The stamp is a secret made once per store and kept in meta ``demo_token``, which producers'
+        Redis user cannot read; marking again returns the same one, so entries a stopped simulator
+        left unapplied keep counting as its own. The ingest worker ends the demo at the first entry
+        without it (``lua.END_DEMO``). Raises :class:`NotADemoStore` once such an entry has
+        reached the store (meta ``real``): it can never be marked again.
+        """
+        meta = self.keys.meta
+        if self.real_since() is not None:
+            raise NotADemoStore(self._not_a_demo_store())
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hsetnx(meta, "demo_token", secrets.token_urlsafe(32))
+        pipe.hset(meta, "demo", "1")
+        pipe.hget(meta, "demo_token")
+        pipe.hget(meta, "real")
+        _new, _set, token, real = pipe.execute()
+        if real is not None:  # the worker ended the demo between the two round trips
+            raise NotADemoStore(self._not_a_demo_store())
+        return str(token)
+
+    def real_since(self) -> int | None:
+        """When the first entry not written by the simulator was applied or rejected (ms; meta
+        ``real``), or ``None`` when none has been — a store that is, or may still become, a demo."""
+        value = self.client.hget(self.keys.meta, "real")
+        return int(value) if value is not None else None
+
+    def _not_a_demo_store(self) -> str:
+        return (f"{self.keys.prefix}:* on this Redis has received entries not written by the simulator, "
+                "so it can never be a demo store. Use another BASIRA_STREAM_PREFIX or another Redis.")
 
     def mark_caught_up(self, now_ms: int) -> None:
         """Record that an ingest worker has just read everything there was (its heartbeat), and that

@@ -163,7 +163,10 @@ class Keys:
 
     @property
     def meta(self) -> str:
-        """HASH: demo ("1" for a synthetic-data store), as_of (newest event time applied),
+        """HASH: demo ("1" for a synthetic-data store), demo_token (the simulator's secret stamp,
+        made by ``mark_demo``; never shown), real (ms when the first entry the simulator did not
+        write was applied or rejected: the store is never a demo store again; ``demo`` and
+        ``demo_token`` are removed in the same transaction), as_of (newest event time applied),
         applied_at (last commit), caught_up_at (last time a worker had read everything), progress_at
         (last commit or heartbeat, by Redis's clock: what readiness compares), all ms."""
         return f"{self.prefix}:meta"

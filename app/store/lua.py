@@ -250,3 +250,22 @@ local now = string.format('%d', tonumber(clock[1]) * 1000 + math.floor(tonumber(
 for i = 2, #ARGV do redis.call('HSET', ARGV[1], ARGV[i], now) end
 return now
 """
+
+# End a demo store's demo at the first entry the simulator did not write, in the transaction that
+# applies (or rejects) it: no real entry is ever shown as demo data. ARGV: meta hash, the apply time
+# (ms), then the distinct stamps of the batch's entries ("" for an entry without one). Any stamp
+# other than the store's secret — or any at all when there is none — sets `real` (for good) and
+# removes `demo` and the secret. Returns 1 when it did just now.
+END_DEMO = r"""
+local meta = ARGV[1]
+if redis.call('HEXISTS', meta, 'real') == 1 then return 0 end
+local token = redis.call('HGET', meta, 'demo_token')
+for i = 3, #ARGV do
+  if (not token) or ARGV[i] ~= token then
+    redis.call('HSET', meta, 'real', ARGV[2])
+    redis.call('HDEL', meta, 'demo', 'demo_token')
+    return 1
+  end
+end
+return 0
+"""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from ..contract import CallEvent, IncidentEvent, PortEvent, Stream, UnitEvent, escaped, raw_bytes
+from ..contract import SIM_STAMP, CallEvent, IncidentEvent, PortEvent, Stream, UnitEvent, escaped, raw_bytes
 from .keys import DAY_MS, HOUR_MS
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ REJECTED_KEEP_TOTAL = 16_384
 #: An event time further ahead of the apply time than this is flagged: the incident's Feature gets
 #: ``"future": true`` (clocks a few seconds apart are not worth a flag).
 FUTURE_FLAG_MS = 60_000
+#: Longest simulator stamp passed to Redis (``Store.mark_demo`` makes 43 characters).
+MAX_STAMP = 128
 
 
 class CommitRefused(Exception):
@@ -84,12 +86,16 @@ class Batch:
     """What one read of one stream amounts to, ready to commit.
 
     ``events`` pairs each valid event with its entry id and its region token (assigned by the
-    worker); ``rejected`` pairs entry ids with their raw fields and the reason.
+    worker); ``rejected`` pairs entry ids with their raw fields and the reason. ``stamps`` holds the
+    simulator's stamp (field ``SIM_STAMP``) of the valid events that carry one, by entry id — it
+    may hold more ids than the batch (a batch split in single entries shares it); a rejected
+    entry's stamp is read from its fields.
     """
 
     stream: Stream
     events: list[tuple[str, object, str]] = field(default_factory=list)
     rejected: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
+    stamps: dict[str, str] = field(default_factory=dict)
 
     @property
     def entry_ids(self) -> list[str]:
@@ -99,6 +105,16 @@ class Batch:
     def size(self) -> int:
         """Entries in the batch, valid or not."""
         return len(self.events) + len(self.rejected)
+
+    def distinct_stamps(self) -> set[str]:
+        """The simulator stamps of the batch's entries, each once; ``""`` for an entry without one.
+
+        A value longer than any stamp cannot be one; it is passed on as ``"?"`` (still not the
+        stamp) rather than sent to Redis whole.
+        """
+        stamps = {self.stamps.get(entry_id, "") for entry_id, _event, _region in self.events}
+        stamps.update(str(fields.get(SIM_STAMP, "")) for _id, fields, _reason in self.rejected)
+        return {s if len(s) <= MAX_STAMP else "?" for s in stamps}
 
 
 def _round(value: float) -> float:
@@ -183,6 +199,11 @@ class StateWrites:
                 maxlen=self.rejected_maxlen,
                 approximate=True,
             )
+        if batch.size:
+            # Any entry the simulator did not write ends a demo store's demo, in this transaction
+            # (one script a batch; nothing when the store already holds real data).
+            self._scripts["end_demo"](args=[self.keys.meta, str(now_ms), *batch.distinct_stamps()],
+                                      client=pipe)
         if batch.events:
             pipe.hincrby(self.keys.stats, f"ingested:{batch.stream.value}", len(batch.events))
         if batch.rejected:

@@ -1,0 +1,109 @@
+"""A demo store stays a demo store only while nothing but the simulator writes to it (issue 10).
+
+``mark_demo()`` gives the simulator a secret stamp, which it writes into every entry; the ingest
+worker ends the demo — in the very transaction that applies (or rejects) it — at the first entry
+without that stamp, and the store can never be marked again. The kiosk at ``/demo`` then shows
+nothing, and the stamp itself never leaves the server.
+"""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from app.contract import SIM_STAMP, Scope, Stream
+from app.ingest import IngestWorker
+from app.settings import Settings
+from app.store import NotADemoStore, Store
+from tests.helpers import incident, simulated, unit
+
+
+def _feed(client: redis.Redis, settings: Settings, entries: dict[Stream, list[dict[str, str]]]) -> None:
+    for stream, items in entries.items():
+        for fields in items:
+            client.xadd(stream.key(settings.stream_prefix), fields)
+    IngestWorker(Store.from_settings(settings), settings).work(burst=True)
+
+
+def test_the_first_unstamped_entry_ends_the_demo_atomically_with_its_apply(client, settings) -> None:
+    store = Store.from_settings(settings)
+    token = store.mark_demo()
+    assert token and len(token) >= 32
+    assert store.mark_demo() == token  # marking again (a restarted simulator) keeps the stamp
+
+    _feed(client, settings, simulated(token, {Stream.incidents: [incident("SIM1")],
+                                              Stream.units: [unit("SIMU1")]}))
+    assert store.is_demo()
+    assert not client.hexists(store.keys.meta, "real")
+
+    # a real producer writes one entry: applied, and the store is no longer a demo store
+    _feed(client, settings, {Stream.incidents: [incident("REAL1", lat="24.7136", lon="46.6753")]})
+    assert {f["id"] for f in store.incidents(Scope())} == {"SIM1", "REAL1"}
+    assert not store.is_demo()
+    meta = client.hgetall(store.keys.meta)
+    assert "demo" not in meta and int(meta["real"]) > 0 and "demo_token" not in meta
+    with pytest.raises(NotADemoStore, match="not written by the simulator"):
+        store.mark_demo()
+    assert not store.is_demo()
+
+    # the simulator's own entries, still stamped, do not bring it back
+    _feed(client, settings, simulated(token, {Stream.units: [unit("SIMU2")]}))
+    assert not store.is_demo()
+
+
+@pytest.mark.parametrize("stamp", [None, "a guess", "x" * 5000])
+def test_a_rejected_entry_from_another_producer_ends_the_demo_too(client, settings, stamp) -> None:
+    store = Store.from_settings(settings)
+    store.mark_demo()
+    bad = incident("BAD1", lat="abc")
+    if stamp is not None:
+        bad[SIM_STAMP] = stamp
+    _feed(client, settings, {Stream.incidents: [bad]})
+    assert store.rejected()[0][1]["entry_id"]  # rejected, not applied
+    assert not store.is_demo()
+    with pytest.raises(NotADemoStore):
+        store.mark_demo()
+
+
+def test_a_store_written_by_a_producer_before_any_mark_is_never_a_demo_store(client, settings) -> None:
+    store = Store.from_settings(settings)
+    _feed(client, settings, {Stream.units: [unit("U1")]})
+    with pytest.raises(NotADemoStore):
+        store.mark_demo()
+    assert not store.is_demo()
+
+
+def test_entries_applied_one_at_a_time_after_a_refused_batch_keep_their_stamps(client, settings) -> None:
+    """A batch that Redis refuses is committed entry by entry (``commit_isolating``): the simulator's
+    entries keep their stamps on that path too."""
+    from app.ingest import commit_isolating
+    from app.store import Batch
+
+    store = Store.from_settings(settings)
+    token = store.mark_demo()
+    key = Stream.units.key(settings.stream_prefix)
+    entries = simulated(token, {Stream.units: [unit("A"), unit("B")]})[Stream.units]
+    ids = [client.xadd(key, fields) for fields in entries]
+    worker = IngestWorker(store, settings)
+    batch = worker.prepare(Stream.units, client.xrange(key))
+    singles = Batch(Stream.units, events=batch.events[:1], stamps=batch.stamps)
+    assert commit_isolating(store, singles, None, 0).entry_ids == ids[:1]
+    assert store.is_demo()
+    unstamped = Batch(Stream.units, events=batch.events[1:])  # lost its stamps: counts as a real entry
+    commit_isolating(store, unstamped, None, 0)
+    assert not store.is_demo()
+
+
+def test_the_stamp_never_leaves_the_server(client, settings) -> None:
+    from app import create_app
+
+    store = Store.from_settings(settings)
+    token = store.mark_demo()
+    _feed(client, settings, simulated(token, {Stream.incidents: [incident("SIM1")],
+                                              Stream.units: [unit("U1")]}))
+    app = create_app(settings)
+    http = app.test_client()
+    answers = [http.get(path).get_data(as_text=True)
+               for path in ("/api/v1/snapshot", "/readyz", "/metrics", "/demo", "/", "/api/v1/feed")]
+    assert '"demo":true' in answers[0].replace(" ", "")
+    assert all(token not in answer for answer in answers)

@@ -85,10 +85,14 @@ def cmd_ingest(args: argparse.Namespace) -> None:
 
 def _simulator(settings: Settings, args: argparse.Namespace, stop: threading.Event) -> None:
     from .simulation import World, run
-    from .store import Store
+    from .store import NotADemoStore, Store
 
     store = Store.from_settings(settings)
-    store.mark_demo()
+    try:
+        stamp = store.mark_demo()
+    except NotADemoStore as error:  # a real entry arrived after _refuse_real_store looked
+        log.error("not simulating: %s", error)
+        sys.exit(f"Refusing to write synthetic data: {error}")
     if getattr(args, "backfill_ports", None):
         from .simulation.port_backfill import backfill_ports
 
@@ -114,6 +118,7 @@ def _simulator(settings: Settings, args: argparse.Namespace, stop: threading.Eve
         backfill_s=settings.sim_backfill_s,
         world=World.from_settings(settings),
         stop=stop,
+        stamp=stamp,
     )
 
 
@@ -124,6 +129,10 @@ def _refuse_real_store(settings: Settings) -> None:
     store = Store.from_settings(settings)
     if store.is_demo():
         return
+    if store.real_since() is not None:
+        sys.exit(f"Refusing to write synthetic data: {settings.stream_prefix}:* on this Redis has received "
+                 "entries not written by the simulator, so it can never be a demo store again. Use another "
+                 "BASIRA_STREAM_PREFIX or another Redis.")
     has_data = store.client.exists(
         store.keys.incident_index, store.keys.unit_index,
         *(f"{settings.stream_prefix}:{s}" for s in ("incidents", "units", "ports", "calls")),

@@ -107,3 +107,29 @@ def test_the_stamp_never_leaves_the_server(client, settings) -> None:
                for path in ("/api/v1/snapshot", "/readyz", "/metrics", "/demo", "/", "/api/v1/feed")]
     assert '"demo":true' in answers[0].replace(" ", "")
     assert all(token not in answer for answer in answers)
+
+
+def test_the_simulators_entries_keep_a_demo_store_a_demo_store(client, settings) -> None:
+    from app.simulation import World, run
+
+    store = Store.from_settings(settings)
+    token = store.mark_demo()
+    stats = run(client, settings.stream_prefix, rate=2.0, seed=3, time_scale=10, units=30, duration=0.5,
+                backfill_s=60, world=World.from_settings(settings), progress=None, tick_s=0.1, stamp=token)
+    assert all(fields[SIM_STAMP] == token
+               for stream in Stream for _id, fields in client.xrange(stream.key(settings.stream_prefix)))
+    assert IngestWorker(store, settings).work(burst=True) == sum(stats[f"entries_{s.value}"] for s in Stream)
+    assert store.is_demo()
+
+
+def test_simulate_refuses_a_store_that_real_entries_reached(client, settings, capsys) -> None:
+    from app.__main__ import _refuse_real_store
+
+    store = Store.from_settings(settings)
+    store.mark_demo()
+    _refuse_real_store(settings)  # a demo store: may be written again
+    _feed(client, settings, {Stream.units: [unit("U1")]})
+    with pytest.raises(SystemExit) as exited:
+        _refuse_real_store(settings)
+    assert "has received entries not written by the simulator" in str(exited.value)
+    assert "can never be a demo store" in str(exited.value)

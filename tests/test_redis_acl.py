@@ -486,3 +486,17 @@ def test_the_simulator_writes_a_demo_store_as_its_user(acl_url: str, admin: redi
     assert_noperm(simulator, "XRANGE", "sa:incidents", "-", "+")
     assert_noperm(simulator, "HSET", "sa:inc:idx", "X", "forged")
     assert_noperm(simulator, "DEL", "sa:incidents")
+
+    # The simulator's entries (stamped) keep the store a demo store; one producer's entry ends it, and
+    # the producer cannot read the stamp to pass for the simulator.
+    admin.execute_command("ACL", "LOG", "RESET")
+    _ingest(acl_url)
+    assert admin.hget("sa:meta", "demo") == "1" and not admin.hexists("sa:meta", "real")
+    producer = as_user(acl_url, "basira-producer")
+    assert_noperm(producer, "HGET", "sa:meta", "demo_token")
+    producer.xadd("sa:units", unit("REAL1"))
+    _ingest(acl_url)
+    assert not admin.hexists("sa:meta", "demo") and admin.hexists("sa:meta", "real")
+    with pytest.raises(SystemExit, match="never be a demo store"):
+        _refuse_real_store(settings)
+    assert [line for line in refused(admin) if not line.startswith("basira-producer:")] == []

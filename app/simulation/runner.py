@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import redis
 
-from ..contract import Stream
+from ..contract import SIM_STAMP, Stream
 from .scenario import DEFAULT_RATE, Entry, Scenario
 from .world import World
 
@@ -30,12 +30,14 @@ RIYADH = timezone(timedelta(hours=3))
 _SEASON_AR = {"none": "بلا موسم", "hajj": "موسم الحج", "umrah": "موسم العمرة"}
 
 
-def write_entries(client: redis.Redis, prefix: str, entries: list[Entry]) -> None:
-    """``XADD <prefix>:<stream> * field value …`` for each entry, atomically per chunk."""
+def write_entries(client: redis.Redis, prefix: str, entries: list[Entry], stamp: str | None = None) -> None:
+    """``XADD <prefix>:<stream> * field value …`` for each entry, atomically per chunk; with ``stamp``
+    (a demo store's, from ``Store.mark_demo()``), each entry carries it in field ``SIM_STAMP``."""
+    extra = {SIM_STAMP: stamp} if stamp is not None else {}
     for i in range(0, len(entries), WRITE_CHUNK):
         pipe = client.pipeline(transaction=True)
         for stream, fields in entries[i : i + WRITE_CHUNK]:
-            pipe.xadd(stream.key(prefix), fields)  # type: ignore[arg-type]
+            pipe.xadd(stream.key(prefix), {**fields, **extra} if extra else fields)  # type: ignore[arg-type]
         pipe.execute()
 
 
@@ -55,12 +57,15 @@ def run(
     progress_every_s: float = 10.0,
     tick_s: float = 0.5,
     stop: threading.Event | None = None,
+    stamp: str | None = None,
 ) -> dict[str, int]:
     """Simulate in real time, writing to ``<prefix>:incidents|units|ports|calls``, until stopped.
 
     Stops after ``duration`` wall seconds (``None``: never), when ``stop`` is set, or on
     ``KeyboardInterrupt`` (which propagates, after the closing progress line). ``world`` holds the
-    reference files (:meth:`World.from_settings`). Returns the scenario's final :meth:`Scenario.stats`.
+    reference files (:meth:`World.from_settings`). ``stamp``: the demo store's stamp, written into
+    every entry (without it, the ingest worker takes the entries for real ones and ends the demo).
+    Returns the scenario's final :meth:`Scenario.stats`.
     """
     say = progress or (lambda _line: None)
     stop = stop or threading.Event()
@@ -85,7 +90,7 @@ def run(
                 target = min(target, deadline_ms)
             while sim.now_ms < target and not stop.is_set():
                 entries = sim.advance(min(target, sim.now_ms + SLICE_MS))
-                if entries and not _write_until_done(client, prefix, entries, stop, say):
+                if entries and not _write_until_done(client, prefix, entries, stop, say, stamp):
                     break
             if deadline_ms is not None and sim.now_ms >= deadline_ms:
                 break
@@ -99,13 +104,14 @@ def run(
 
 
 def _write_until_done(
-    client: redis.Redis, prefix: str, entries: list[Entry], stop: threading.Event, say: Callable[[str], None]
+    client: redis.Redis, prefix: str, entries: list[Entry], stop: threading.Event, say: Callable[[str], None],
+    stamp: str | None = None,
 ) -> bool:
     """Write, retrying with capped back-off while Redis is unreachable; False if stopped first."""
     delay = 0.5
     while True:
         try:
-            write_entries(client, prefix, entries)
+            write_entries(client, prefix, entries, stamp)
             return True
         except (redis.ConnectionError, redis.TimeoutError) as error:
             say(

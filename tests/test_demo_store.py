@@ -133,3 +133,60 @@ def test_simulate_refuses_a_store_that_real_entries_reached(client, settings, ca
         _refuse_real_store(settings)
     assert "has received entries not written by the simulator" in str(exited.value)
     assert "can never be a demo store" in str(exited.value)
+
+
+def _kiosk_refresh_body(app) -> dict:  # noqa: ANN001 - a Flask app
+    """The kiosk's refresh callback as the browser posts it (built from the registered callback)."""
+    import json
+
+    from dash._utils import split_callback_id
+
+    from app.auth.guard import state
+
+    dash_app = state(app).dash_app
+    key = next(k for k in dash_app.callback_map if "kiosk-root.className" in k)
+    spec = dash_app.callback_map[key]
+    outputs: list = []
+    for part in split_callback_id(key):
+        if part["id"].startswith("{"):
+            pattern = json.loads(part["id"])
+            outputs.append([{"id": {**pattern, "layer": layer}, "property": part["property"]}
+                            for layer in ("incidents", "units")])
+        else:
+            outputs.append(part)
+    values = {"kiosk-tick.n_intervals": 1, "kiosk-lang.value": "en", "kiosk-view.data": {}}
+
+    def item(dep: dict) -> dict:
+        return {**dep, "value": values.get(f"{dep['id']}.{dep['property']}")}
+
+    return {"output": key, "outputs": outputs, "inputs": [item(d) for d in spec["inputs"]],
+            "state": [item(d) for d in spec["state"]], "changedPropIds": ["kiosk-tick.n_intervals"]}
+
+
+def test_the_kiosk_asks_again_after_reading(client, settings, monkeypatch) -> None:
+    """A real entry applied between the kiosk's check and its reads: what it read is not shown."""
+    from app import create_app
+
+    store = Store.from_settings(settings)
+    token = store.mark_demo()
+    _feed(client, settings, simulated(token, {Stream.incidents: [incident("SIM1")]}))
+    app = create_app(settings)
+    http = app.test_client()
+    body = _kiosk_refresh_body(app)
+    shown = http.post("/_dash-update-component", json=body).get_data(as_text=True)
+    assert "SIM1" in shown and "is-shown" in shown
+
+    original, answers = Store.is_demo, []
+
+    def a_real_entry_arrives_just_after_the_check(self: Store) -> bool:
+        answer = original(self)
+        if not answers:
+            _feed(client, settings, {Stream.incidents: [incident("REAL1", lat="24.7136", lon="46.6753")]})
+        answers.append(answer)
+        return answer
+
+    monkeypatch.setattr(Store, "is_demo", a_real_entry_arrives_just_after_the_check)
+    answer = http.post("/_dash-update-component", json=body)
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and answers[0] is True
+    assert "REAL1" not in text and "SIM1" not in text and "is-refused" in text

@@ -1,7 +1,8 @@
 """The exhibition kiosk (``/demo``) in a real headless Chromium, served by the real app against a real Redis.
 
 It shows nothing of a store that is not marked as a demo store — not even a count — and says why, in
-both languages; once the store is a demo store, the map (first drawn hidden) shows at its full size.
+both languages; once the store is a demo store, the map (first drawn hidden) shows at its full size;
+the first entry a real producer writes to it takes everything away again, for good.
 On a demo store the attract loop walks through its chapters, a touch pauses it and a quiet spell
 resumes it, the buttons and the region picker work, and the language toggle flips the direction.
 Screenshots land in ``artifacts/kiosk-*.png``.
@@ -15,8 +16,10 @@ import time
 import pytest
 from selenium.webdriver.common.by import By
 
-from app.store import Store
+from app.contract import Stream
+from app.store import NotADemoStore, Store
 from tests.browser import console_errors, feed, js, screenshot, serving, wait_for
+from tests.helpers import incident, simulated
 from tests.modes_scene import reset_screen, scene, screen
 
 pytestmark = pytest.mark.browser
@@ -61,47 +64,79 @@ def paused(driver) -> bool:
     return "is-paused" in driver.find_element(By.ID, "kiosk-controls").get_attribute("class")
 
 
+def assert_nothing_shown(driver) -> None:
+    """No markers, no figures, not a single digit anywhere on the page, an empty story panel."""
+    assert not driver.find_elements(By.CSS_SELECTOR, ".basira-incident, .basira-incident-cluster, "
+                                                     ".basira-unit, .basira-unit-cluster, .mode-figure")
+    assert not DIGITS.search(js(driver, "return document.body.innerText"))
+    assert js(driver, "return document.querySelector('#kiosk-story').children.length") == 0
+    assert "Traceback" not in driver.page_source
+
+
+def refusal_text(driver) -> str:
+    notice = driver.find_element(By.CLASS_NAME, "kiosk-refusal")
+    assert notice.is_displayed() and not driver.find_element(By.CLASS_NAME, "kiosk-screen").is_displayed()
+    return notice.text
+
+
 @pytest.mark.parametrize("case", ["operational", "unreachable"])
 def test_the_kiosk_shows_nothing_of_a_store_that_is_not_a_demo_store(case, kiosk, client, settings) -> None:
     settings = settings.model_copy(update={"stale_after_s": 600})
-    feed(client, settings, scene())  # real-looking data, in a store nobody marked as a demo store
+    feed(client, settings, scene())  # real data: written by producers, not by the simulator
     if case == "unreachable":
         settings = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})  # nothing listens
     verdict = "is-refused" if case == "operational" else "is-unverified"
     with serving(settings) as url:
         kiosk.get(url + "/demo")
         wait_for(kiosk, lambda d: verdict in root_class(d), timeout=LOAD_S)
-        notice = kiosk.find_element(By.CLASS_NAME, "kiosk-refusal")
-        assert notice.is_displayed() and not kiosk.find_element(By.CLASS_NAME, "kiosk-screen").is_displayed()
-        text = notice.text
+        text = refusal_text(kiosk)
         assert "هذه الشاشة لعرض البيانات التجريبية فقط" in text
         assert "This screen only shows demonstration data" in text
         if case == "operational":
             assert "not marked as a demonstration store" in text and "غير مُعلَّم" in text
+            # A store real producers have written to can never be marked as a demo store.
+            with pytest.raises(NotADemoStore):
+                Store.from_settings(settings).mark_demo()
         else:
             assert "could not be reached" in text
         time.sleep(2.5)  # a couple of refreshes: they must not bring anything either
         assert verdict in root_class(kiosk)
-        # nothing from the store: no markers, no figures, not a single digit anywhere on the page
-        assert not kiosk.find_elements(By.CSS_SELECTOR, ".basira-incident, .basira-incident-cluster, "
-                                                        ".basira-unit, .basira-unit-cluster, .mode-figure")
-        assert not DIGITS.search(js(kiosk, "return document.body.innerText"))
-        assert js(kiosk, "return document.querySelector('#kiosk-story').children.length") == 0
-        assert "Traceback" not in kiosk.page_source
+        assert_nothing_shown(kiosk)
         screenshot(kiosk, f"kiosk-refused-{case}")
+        assert console_errors(kiosk) == []
 
-        if case == "operational":
-            # The booth's operator switches to demo data: the story starts, and the map — drawn while
-            # hidden — is measured again, so the Kingdom fills it (every region name inside it).
+
+def test_a_demo_store_is_shown_until_a_real_producer_writes_to_it(kiosk, client, settings) -> None:
+    settings = settings.model_copy(update={"stale_after_s": 600})
+    with serving(settings) as url:
+        kiosk.get(url + "/demo")  # an empty store, not marked: refused
+        wait_for(kiosk, lambda d: "is-refused" in root_class(d), timeout=LOAD_S)
+
+        # The booth's operator starts the simulator: the story starts, and the map — drawn while
+        # hidden — is measured again, so the Kingdom fills it (every region name inside it).
+        token = Store.from_settings(settings).mark_demo()
+        feed(client, settings, simulated(token, scene()))
+        wait_for(kiosk, lambda d: "is-shown" in root_class(d), timeout=LOAD_S)
+        wait_for(kiosk, lambda d: view(d) == "national", timeout=LOAD_S)
+        wait_for(kiosk, lambda d: d.find_elements(By.CSS_SELECTOR, ".basira-incident-cluster, "
+                                                                   ".basira-incident"), timeout=LOAD_S)
+        wait_for(kiosk, labels_inside_map, timeout=LOAD_S, message="the map was not re-measured")
+        box = kiosk.find_element(By.ID, "kiosk-map").rect
+        assert box["width"] > 1000 and box["height"] > 700
+        screenshot(kiosk, "kiosk-revealed")
+
+        # One entry from a real producer (no stamp): the store is no longer a demo store, and the
+        # kiosk takes everything it showed away and says why.
+        feed(client, settings, {Stream.incidents: [incident("REAL1")]})
+        wait_for(kiosk, lambda d: "is-refused" in root_class(d), timeout=LOAD_S,
+                 message="the kiosk still shows a store a real producer wrote to")
+        assert "not marked as a demonstration store" in refusal_text(kiosk)
+        time.sleep(2.5)  # a couple of refreshes: nothing comes back
+        assert "is-refused" in root_class(kiosk)
+        assert_nothing_shown(kiosk)
+        with pytest.raises(NotADemoStore):
             Store.from_settings(settings).mark_demo()
-            wait_for(kiosk, lambda d: "is-shown" in root_class(d), timeout=LOAD_S)
-            wait_for(kiosk, lambda d: view(d) == "national", timeout=LOAD_S)
-            wait_for(kiosk, lambda d: d.find_elements(By.CSS_SELECTOR, ".basira-incident-cluster, "
-                                                                       ".basira-incident"), timeout=LOAD_S)
-            wait_for(kiosk, labels_inside_map, timeout=LOAD_S, message="the map was not re-measured")
-            box = kiosk.find_element(By.ID, "kiosk-map").rect
-            assert box["width"] > 1000 and box["height"] > 700
-            screenshot(kiosk, "kiosk-revealed")
+        screenshot(kiosk, "kiosk-refused-after-real-entry")
         assert console_errors(kiosk) == []
 
 
@@ -119,8 +154,8 @@ def labels_inside_map(driver) -> bool:
 
 def test_the_attract_loop_tells_the_story_and_yields_to_a_visitor(kiosk, client, settings) -> None:
     settings = settings.model_copy(update={"stale_after_s": 600, "kiosk_chapter_s": 3, "kiosk_idle_s": 6})
-    Store.from_settings(settings).mark_demo()
-    feed(client, settings, scene())
+    token = Store.from_settings(settings).mark_demo()
+    feed(client, settings, simulated(token, scene()))
     with serving(settings) as url:
         kiosk.get(url + "/demo")
         wait_for(kiosk, lambda d: "is-shown" in root_class(d) and "is-live" in root_class(d), timeout=LOAD_S)

@@ -4,7 +4,10 @@ A public booth must never show operational data, so the page shows a store's dat
 store is marked as a demo store (:meth:`app.store.Store.is_demo`, set by the simulator). Otherwise —
 or when it cannot tell, because the store does not answer — it says so, in both languages, and
 shows nothing from the store: no map data, no figure, not even a count. The check is made when the
-page is drawn and again on every refresh, before anything is read.
+page is drawn and again on every refresh, before anything is read and again after: the ingest worker
+ends a store's demo in the transaction that applies the first entry the simulator did not write
+(:meth:`app.store.Store.mark_demo`), so a refresh that finds the store still a demo store after
+reading has read nothing real.
 
 On a demo store, an attract loop (``basira_kiosk.loop`` in ``assets/kiosk.js``) walks through
 the chapters of :mod:`._story`, flying the map to each and showing its caption in both languages and
@@ -301,11 +304,15 @@ def register_callbacks(app: Dash, context: Services) -> None:
         lang = lang_or(lang, settings.language)
         live_keys = [o["id"]["layer"] for o in callback_context.outputs_list[0]]
         now_ms = int(time.time() * 1000)
-        verdict = _verdict(store)
-        if verdict != SHOWN:
+
+        def refused(verdict: str) -> tuple:
             # Nothing from this store reaches the page; clear whatever a demo store showed before.
             cleared = d.empty_payloads(live_keys) if seen else [no_update] * len(live_keys)
             return cleared, f"basira-kiosk {verdict}", True, [], "", None
+
+        verdict = _verdict(store)
+        if verdict != SHOWN:
+            return refused(verdict)
         try:
             reads = ReadCache(store)
             times = reads.freshness()
@@ -319,6 +326,11 @@ def register_callbacks(app: Dash, context: Services) -> None:
             fresh = w.Freshness(w.DOWN)
             return ([no_update] * len(live_keys), f"basira-kiosk {SHOWN} is-down", False, no_update,
                     w.banner_text(fresh, lang), None)
+        # Asked again after reading: a real entry applied meanwhile ended the demo in the same
+        # transaction, so a store still a demo store now held nothing real when it was read.
+        verdict = _verdict(store)
+        if verdict != SHOWN:
+            return refused(verdict)
         return (payloads, f"basira-kiosk {SHOWN} is-{fresh.state}", False, story, w.banner_text(fresh, lang),
                 version)
 

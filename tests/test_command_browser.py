@@ -21,7 +21,7 @@ from app.contract import Stream
 from app.pages._drill import View, places_of, viewport
 from app.store import Store
 from tests.browser import XSS, chromium, console_errors, feed, fresh, js, screenshot, serving, wait_for
-from tests.helpers import incident, now_ms, unit
+from tests.helpers import incident, now_ms, simulated, unit
 
 MINUTE = 60_000
 WEEK = 7 * 24 * 3_600_000
@@ -67,10 +67,11 @@ ELSEWHERE = [
 ]
 
 
-def _scene(client, settings) -> None:
-    """Incidents in three regions, units of several agencies, calls, and port traffic now and a week ago."""
+def _scene(client, settings) -> str:
+    """Incidents in three regions, units of several agencies, calls, and port traffic now and a week ago,
+    as the simulator writes them to a demo store; returns the store's stamp."""
     store = Store.from_settings(settings)
-    store.mark_demo()
+    token = store.mark_demo()
     t0 = now_ms()
     incidents = [
         incident(i, agency=a, category=c, priority=p, lat=lat, lon=lon, ts=t0 - 10 * MINUTE + n * 1000,
@@ -97,8 +98,9 @@ def _scene(client, settings) -> None:
         {"port": "air-jed", "direction": "arrival", "travellers": n, "category": "pilgrim", "ts": str(ts)}
         for n, ts in (("120", t0), ("100", t0 - WEEK))
     ]
-    feed(client, settings, {Stream.incidents: incidents, Stream.units: units, Stream.calls: calls,
-                            Stream.ports: ports})
+    feed(client, settings, simulated(token, {Stream.incidents: incidents, Stream.units: units,
+                                             Stream.calls: calls, Stream.ports: ports}))
+    return token
 
 
 def _text(driver, selector: str) -> str | None:
@@ -246,7 +248,7 @@ def test_drill_down_by_clicks_the_url_and_the_back_button(browser, client, setti
 @pytest.mark.browser
 def test_new_data_never_moves_the_map_nor_loses_the_view(browser, client, settings) -> None:
     settings = settings.model_copy(update={"refresh_ms": 400, "stale_after_s": 3600})
-    _scene(client, settings)
+    token = _scene(client, settings)
     fresh(browser)
     with serving(settings) as url:
         browser.get(url + "/?lang=en&region=SA-02")
@@ -257,7 +259,8 @@ def test_new_data_never_moves_the_map_nor_loses_the_view(browser, client, settin
         time.sleep(0.8)
         before = js(browser, "return document.querySelector('.leaflet-basira-focus-pane path')"
                              ".getBoundingClientRect().toJSON()")
-        feed(client, settings, {Stream.incidents: [incident("MK9", lat="21.5", lon="39.3", ts=now_ms())]})
+        feed(client, settings, simulated(token, {Stream.incidents: [incident("MK9", lat="21.5", lon="39.3",
+                                                                      ts=now_ms())]}))
         _wait_scope(browser, 5, region="SA-02")
         time.sleep(1.2)  # a few more refreshes
         after = js(browser, "return document.querySelector('.leaflet-basira-focus-pane path')"

@@ -14,7 +14,7 @@ from app.contract import Stream
 from app.store import Store
 from app.store.keys import HOUR_MS
 from tests.browser import console_errors, feed, fresh, js, screenshot, serving, wait_for
-from tests.helpers import call, incident, now_ms, port_entry, unit
+from tests.helpers import call, incident, now_ms, port_entry, simulated, unit
 
 pytestmark = pytest.mark.browser
 
@@ -93,8 +93,8 @@ def _region_path(driver, code: str) -> int:
 
 def test_regions_ports_and_the_port_panel(browser, client, settings) -> None:
     settings = _settings(settings)
-    Store.from_settings(settings).mark_demo()
-    feed(client, settings, _entries())
+    token = Store.from_settings(settings).mark_demo()
+    feed(client, settings, simulated(token, _entries()))
     Store.from_settings(settings).mark_caught_up(now_ms())
     fresh(browser)
     with serving(settings) as url:

@@ -16,7 +16,7 @@ from selenium.webdriver.common.by import By
 from app.contract import Stream
 from app.store import Store
 from tests.browser import XSS, console_errors, feed, fresh, js, screenshot, serving, wait_for
-from tests.helpers import incident, now_ms, unit
+from tests.helpers import incident, now_ms, simulated, unit
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def test_live_page(browser, client, settings) -> None:
     # longer than the default 15 s to get here (the stale state has a test of its own)
     settings = settings.model_copy(update={"refresh_ms": 500, "stale_after_s": 3600})
     store = Store.from_settings(settings)
-    store.mark_demo()
+    token = store.mark_demo()  # the simulator's stamp: this test's entries are demo data
     incidents = [
         incident("MK1", description=XSS),
         incident("MK2", priority="2", lat="21.43", lon="39.83", description=XSS),
@@ -50,7 +50,7 @@ def test_live_page(browser, client, settings) -> None:
         incident("AR2", agency="road_security", lat="30.96", lon="41.05", description=XSS),
     ]
     units = [unit("U1", heading="45"), unit("U2")]
-    feed(client, settings, {Stream.incidents: incidents, Stream.units: units})
+    feed(client, settings, simulated(token, {Stream.incidents: incidents, Stream.units: units}))
     fresh(browser)  # start with an empty console log
 
     with serving(settings) as url:
@@ -111,8 +111,8 @@ def test_live_page(browser, client, settings) -> None:
             time.sleep(0.6)
         zoomed = map_scale(browser)
         assert zoomed == pytest.approx(4 * national, rel=0.05)
-        feed(client, settings, {Stream.incidents: [incident("MK4", lat="21.42", lon="39.82", ts=now_ms(),
-                                                            description=XSS)]})
+        feed(client, settings, simulated(token, {Stream.incidents: [
+            incident("MK4", lat="21.42", lon="39.82", ts=now_ms(), description=XSS)]}))
         wait_for(browser, lambda d: d.find_element(
             By.CSS_SELECTOR, "[data-kpi=open] .basira-kpi-value").get_attribute("data-value") == "8")
         time.sleep(1.2)  # a few more refreshes

@@ -12,7 +12,7 @@ from app.contract import Stream
 from app.simulation.port_backfill import backfill_ports
 from app.store import Store
 from tests.browser import console_errors, feed, fresh, js, screenshot, serving, wait_for
-from tests.helpers import now_ms, port_entry
+from tests.helpers import now_ms, port_entry, simulated
 
 pytestmark = pytest.mark.browser
 
@@ -53,8 +53,10 @@ def _choose(driver, control: str, label: str) -> None:
 def test_the_port_panel_forecasts_plans_staff_and_tries_a_what_if(browser, client, settings) -> None:
     settings = _settings(settings)
     store = _store_with_history(settings)
-    feed(client, settings, {Stream.ports: [port_entry("air-jed", travellers=900, category="pilgrim"),
-                                           port_entry("land-king-fahd-causeway", travellers=400)]})
+    token = store.mark_demo()  # marked already: the same stamp
+    feed(client, settings, simulated(token, {Stream.ports: [
+        port_entry("air-jed", travellers=900, category="pilgrim"),
+        port_entry("land-king-fahd-causeway", travellers=400)]}))
     store.mark_caught_up(now_ms())
     fresh(browser)
     with serving(settings) as url:

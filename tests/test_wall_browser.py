@@ -20,7 +20,7 @@ from app.contract import Stream
 from app.i18n import digits, riyadh
 from app.store import Store
 from tests.browser import console_errors, feed, js, screenshot, serving, wait_for
-from tests.helpers import incident, now_ms
+from tests.helpers import incident, now_ms, simulated
 from tests.modes_scene import CITIES, reset_screen, scene, screen
 
 pytestmark = pytest.mark.browser
@@ -54,8 +54,8 @@ def open_count(driver) -> str:
 def test_each_wall_size_gets_its_layout(layout, wall, client, settings) -> None:
     width, height = SIZES[layout]
     settings = settings.model_copy(update=PATIENT)
-    Store.from_settings(settings).mark_demo()
-    feed(client, settings, scene())
+    token = Store.from_settings(settings).mark_demo()
+    feed(client, settings, simulated(token, scene()))
     screen(wall, width, height)
     with serving(settings) as url:
         wall.get(url + "/wall")

@@ -167,7 +167,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
         # the embedded server has no ACL users: whatever user the environment names is not for it
         settings = settings.model_copy(
             update={"redis_url": embedded.url, "redis_username": None, "redis_password": None})
-        print(f"Started an embedded Redis at {embedded.url} (producers can XADD to it too).", flush=True)
+        print(f"Started an embedded Redis at {embedded.url} (producers can XADD to it too; their first "
+              "entry ends the demo: /demo then shows nothing).", flush=True)
     settings = settings.model_copy(update={"demo_store": True})
     _refuse_real_store(settings)
     stop = threading.Event()

@@ -1,7 +1,8 @@
 """`python -m app demo` from the outside, as a new user runs it: embedded Redis, live data, the API.
 
 This is the "Done when" of the live picture: the demo serves incidents and units, an entry a
-producer writes with XADD shows up in the snapshot, and a malformed one lands in `sa:rejected`.
+producer writes with XADD shows up in the snapshot (and ends the demo: the simulator's entries alone
+keep a store a demo store), and a malformed one lands in `sa:rejected`.
 Waits are bounded polls (never timing assertions): the machine may be slow, the result may not be.
 """
 
@@ -93,6 +94,7 @@ def test_demo_serves_live_incidents_and_units(demo):
         return any(now.get(k) not in (None, v) for k, v in before.items())
 
     wait_for(moved, 30, "a unit to move")
+    assert snapshot(demo["url"])["demo"] is True  # the simulator's own entries keep it a demo store
     page = requests.get(demo["url"] + "/", timeout=10)
     assert page.status_code == 200 and "Basira" in page.text
 
@@ -111,6 +113,8 @@ def test_a_producers_entry_appears_and_a_bad_one_is_rejected(demo):
         return any(f["id"] == "T1" for f in snapshot(demo["url"], "?region=SA-02")["incidents"]["features"])
 
     wait_for(has_t1, 10, "T1 in the SA-02 snapshot")
+    # An entry the simulator did not write: the store is no longer a demo store (the kiosk refuses it).
+    assert snapshot(demo["url"])["demo"] is False
 
     def rejected() -> dict | None:
         recent = client.xrevrange("sa:rejected", count=50)

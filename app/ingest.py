@@ -61,7 +61,7 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int)
     again and again, holding up every entry behind it.
     """
     try:
-        store.commit(batch, group, now_ms=now_ms)
+        store.apply.commit(batch, group, now_ms=now_ms)
         return batch
     except Exception as error:  # noqa: BLE001 - anything an entry can cause; Redis's own failures re-raised
         if is_systemic(error):
@@ -76,7 +76,7 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int)
     originals: dict[str, dict[str, str]] | None = None
     for single in singles:
         try:
-            store.commit(single, group, now_ms=now_ms)
+            store.apply.commit(single, group, now_ms=now_ms)
         except Exception as error:  # noqa: BLE001 - as above
             if is_systemic(error):
                 raise
@@ -86,7 +86,7 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int)
             entry_id = single.entry_ids[0]
             reason = f"could not be applied ({type(cause).__name__}: {str(cause)[:120]})"
             single = Batch(batch.stream, rejected=[(entry_id, originals.get(entry_id, {}), reason)])
-            store.commit(single, group, now_ms=now_ms)
+            store.apply.commit(single, group, now_ms=now_ms)
         done.events += single.events
         done.rejected += single.rejected
     return done

@@ -66,7 +66,7 @@ def write(store: Store, world: World, n: int, still_open: int, now_ms: int, seed
             closed = min(now_ms - 1, ts + rng.randrange(10 * 60_000, 90 * 60_000))
             events.append(("0-0", IncidentEvent(status=IncidentStatus.closed, ts=closed, **common), region))
     for start in range(0, len(events), 2000):
-        store.commit(Batch(Stream.incidents, events=events[start : start + 2000]), now_ms=now_ms)
+        store.apply.commit(Batch(Stream.incidents, events=events[start : start + 2000]), now_ms=now_ms)
 
 
 def _ms(seconds: list[float]) -> str:

@@ -20,6 +20,7 @@ from app.contract import Scope, Stream
 from app.ingest import IngestWorker
 from app.settings import Settings
 from app.store import Store
+from app.store.apply import Apply
 from tests.helpers import incident, now_ms, unit
 from tests.test_ingest import state_dump
 
@@ -101,15 +102,15 @@ def test_a_failed_commit_on_a_backlog_loses_nothing(client, settings, monkeypatc
     for n in range(30):
         client.xadd(Stream.units.key(settings.stream_prefix), unit(f"U{n}"))
     commits = {"n": 0}
-    real = Store.commit
+    real = Apply.commit
 
-    def refuse_the_third(self: Store, batch, group=None, now_ms=None) -> int:
+    def refuse_the_third(self: Apply, batch, group=None, now_ms=None) -> int:
         commits["n"] += 1
         if commits["n"] == 3:
             raise redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'")
         return real(self, batch, group, now_ms)
 
-    monkeypatch.setattr(Store, "commit", refuse_the_third)
+    monkeypatch.setattr(Apply, "commit", refuse_the_third)
     with pytest.raises(redis.ResponseError):
         IngestWorker(store, settings).work(burst=True)
     key = Stream.units.key(settings.stream_prefix)

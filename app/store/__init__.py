@@ -1,7 +1,8 @@
 """The store: the only code in Basira that talks to Redis.
 
 ``Store`` is one object with three faces, each in its own module: :mod:`.streams` (consumer groups,
-reading, reclaiming, trimming), :mod:`.writes` (applying validated batches atomically) and
+reading, reclaiming, trimming), :mod:`.apply` (applying validated batches atomically, the part
+``store.apply``) and
 :mod:`.reads` (the live picture of a scope), with :mod:`.layer_reads` and :mod:`.feed_reads` for
 the map's layers and the live feed, and :mod:`.built` for answers built once and shared. Key names
 are in :mod:`.keys`, server-side scripts in :mod:`.lua`. ``docs/architecture.md`` draws the key
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 import redis
 
 from ..geo import Port, load_ports
-from . import lua
+from .apply import Apply, Batch, CommitRefused
 from .built import Built
 from .feed_reads import FeedReads
 from .incident_rows import IncidentRows
@@ -27,7 +28,6 @@ from .layer_reads import LayerReads
 from .port_history import PortHistory
 from .reads import StateReads
 from .streams import StreamOps
-from .writes import Batch, CommitRefused, StateWrites
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -70,7 +70,7 @@ class NotADemoStore(Exception):
     data must never be mixed with real data, nor real data shown as a demo."""
 
 
-class Store(StreamOps, StateWrites, StateReads, IncidentRows, LayerReads, FeedReads, Built, PortHistory):
+class Store(StreamOps, StateReads, IncidentRows, LayerReads, FeedReads, Built, PortHistory):
     """Basira's state in one Redis under one key prefix."""
 
     def __init__(
@@ -90,21 +90,18 @@ class Store(StreamOps, StateWrites, StateReads, IncidentRows, LayerReads, FeedRe
         self.client = client
         self.keys = Keys(prefix)
         self.ports: dict[str, Port] = load_ports(ports_file or DATA_DIR / "ksa_ports.csv")
-        self.trail_points = trail_points
-        self.trail_ttl_ms = int(history_hours * 3_600_000)
         self.history_ms = int(history_hours * 3_600_000)
         self.history_max = history_max
-        self.duration_ttl_s = 8 * 86_400
         self.port_ttl_s = port_history_days * 86_400
-        self.rejected_maxlen = rejected_maxlen
-        self._scripts = {
-            "incidents": client.register_script(lua.APPLY_INCIDENTS),
-            "units": client.register_script(lua.APPLY_UNITS),
-            "count_once": client.register_script(lua.COUNT_ONCE),
-            "keep_newest": client.register_script(lua.KEEP_NEWEST),
-            "stamp_time": client.register_script(lua.STAMP_TIME),
-            "end_demo": client.register_script(lua.END_DEMO),
-        }
+        self.apply = Apply(
+            client,
+            self.keys,
+            trail_points=trail_points,
+            trail_ttl_ms=int(history_hours * 3_600_000),
+            duration_ttl_s=8 * 86_400,
+            port_ttl_s=self.port_ttl_s,
+            rejected_maxlen=rejected_maxlen,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, client: redis.Redis | None = None) -> Store:
@@ -178,10 +175,7 @@ class Store(StreamOps, StateWrites, StateReads, IncidentRows, LayerReads, FeedRe
     def mark_caught_up(self, now_ms: int) -> None:
         """Record that an ingest worker has just read everything there was (its heartbeat), and that
         it is making progress (``progress_at``, by Redis's clock, which readiness compares)."""
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hset(self.keys.meta, "caught_up_at", str(now_ms))
-        self._scripts["stamp_time"](args=[self.keys.meta, "progress_at"], client=pipe)
-        pipe.execute()
+        self.apply.mark_caught_up(now_ms)
 
     def expire_history(self, now_ms: int | None = None) -> int:
         """Forget closed incidents older than the history window, and any beyond the cap.

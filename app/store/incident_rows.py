@@ -3,7 +3,7 @@ need of each — read from the stored Feature texts without parsing them whole.
 
 A summary of the national scope at 100,000 open incidents would otherwise parse 100,000 Features
 into Python objects (over a second of a web worker's CPU, and hundreds of MB that stay in its heap).
-The texts are Basira's own (written by :func:`app.store.writes.incident_head` and closed by the
+The texts are Basira's own (written by :func:`app.store.apply.incident_head` and closed by the
 ``APPLY_INCIDENTS`` script), so their first and last fields have a fixed order: two anchored
 regular expressions read them, and the producer's free text in between (the description) is never
 looked at. A text that does not match — another writer, a future format — is parsed whole instead,

@@ -1,6 +1,6 @@
 """Turning validated events into state: the writing half of the store.
 
-The ingest worker hands over a batch of validated events of one stream; :meth:`StateWrites.commit`
+The ingest worker hands over a batch of validated events of one stream; :meth:`Apply.commit`
 writes their effect, the rejected entries, the counters and the acknowledgements in **one**
 MULTI/EXEC transaction. Either all of it happens or none of it does, so a worker killed mid-batch
 leaves its entries pending, and the worker that reclaims them applies them once: the scripts in
@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 import orjson
 
 from ..contract import SIM_STAMP, CallEvent, IncidentEvent, PortEvent, Stream, UnitEvent, escaped, raw_bytes
-from .keys import DAY_MS, HOUR_MS
+from . import lua
+from .keys import DAY_MS, HOUR_MS, Keys
 
 if TYPE_CHECKING:
+    import redis
     from redis.client import Pipeline
-
-    from . import Store
 
 #: Counters of ports and calls are kept this long (a week-ago comparison needs 8 days).
 SEEN_TTL_S = 3 * 86_400
@@ -172,10 +172,52 @@ def unit_feature(event: UnitEvent, region: str, coordinates: list[float] | None 
     )
 
 
-class StateWrites:
-    """Mixin of :class:`~app.store.Store`: applying batches."""
+class Apply:
+    """Applying batches: the part of :class:`~app.store.Store` that the ingest worker writes through
+    (``store.apply``). It owns the scripts of :mod:`.lua` and the settings they need.
 
-    def commit(self: Store, batch: Batch, group: str | None = None, now_ms: int | None = None) -> int:
+    ``trail_points``: positions kept per unit; ``trail_ttl_ms``: how long a trail outlives its last
+    point (the history window); ``duration_ttl_s``: how long the incidents' duration figures are
+    kept; ``port_ttl_s``: how long port and call counters are kept; ``rejected_maxlen``: the
+    approximate cap of the rejected stream.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        *,
+        trail_points: int,
+        trail_ttl_ms: int,
+        duration_ttl_s: int,
+        port_ttl_s: int,
+        rejected_maxlen: int,
+    ) -> None:
+        self.client = client
+        self.keys = keys
+        self.trail_points = trail_points
+        self.trail_ttl_ms = trail_ttl_ms
+        self.duration_ttl_s = duration_ttl_s
+        self.port_ttl_s = port_ttl_s
+        self.rejected_maxlen = rejected_maxlen
+        self._scripts = {
+            "incidents": client.register_script(lua.APPLY_INCIDENTS),
+            "units": client.register_script(lua.APPLY_UNITS),
+            "count_once": client.register_script(lua.COUNT_ONCE),
+            "keep_newest": client.register_script(lua.KEEP_NEWEST),
+            "stamp_time": client.register_script(lua.STAMP_TIME),
+            "end_demo": client.register_script(lua.END_DEMO),
+        }
+
+    def mark_caught_up(self, now_ms: int) -> None:
+        """Record that an ingest worker has just read everything there was (its heartbeat), and that
+        it is making progress (``progress_at``, by Redis's clock, which readiness compares)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(self.keys.meta, "caught_up_at", str(now_ms))
+        self._scripts["stamp_time"](args=[self.keys.meta, "progress_at"], client=pipe)
+        pipe.execute()
+
+    def commit(self, batch: Batch, group: str | None = None, now_ms: int | None = None) -> int:
         """Apply ``batch``, record its rejects and counters, and acknowledge it — atomically.
 
         ``group`` is the consumer group to acknowledge in (``None``: nothing to acknowledge, as
@@ -223,7 +265,7 @@ class StateWrites:
 
     # -- one queueing function per stream ---------------------------------------------------
 
-    def _queue_events(self: Store, pipe: Pipeline, batch: Batch, now_ms: int) -> None:
+    def _queue_events(self, pipe: Pipeline, batch: Batch, now_ms: int) -> None:
         queue = {
             Stream.incidents: self._queue_incidents,
             Stream.units: self._queue_units,
@@ -242,7 +284,7 @@ class StateWrites:
         )
         pipe.hset(self.keys.meta, "applied_at", str(now_ms))
 
-    def _queue_incidents(self: Store, pipe: Pipeline, events: Sequence[tuple], now_ms: int) -> None:
+    def _queue_incidents(self, pipe: Pipeline, events: Sequence[tuple], now_ms: int) -> None:
         args: list[object] = [self.keys.prefix, self.duration_ttl_s]
         future_after = now_ms + FUTURE_FLAG_MS
         for _entry_id, event, region in events:
@@ -250,7 +292,7 @@ class StateWrites:
             args.append(incident_head(event, region, event.ts > future_after))
         self._scripts["incidents"](args=args, client=pipe)
 
-    def _queue_units(self: Store, pipe: Pipeline, events: Sequence[tuple]) -> None:
+    def _queue_units(self, pipe: Pipeline, events: Sequence[tuple]) -> None:
         # Most of the traffic: each unit's point is rounded once, for its Feature and its trail.
         args: list[object] = [self.keys.prefix, self.trail_points, self.trail_ttl_ms]
         dumps = orjson.dumps
@@ -260,7 +302,7 @@ class StateWrites:
                      dumps([*xy, event.ts]))
         self._scripts["units"](args=args, client=pipe)
 
-    def _queue_ports(self: Store, pipe: Pipeline, events: Sequence[tuple]) -> None:
+    def _queue_ports(self, pipe: Pipeline, events: Sequence[tuple]) -> None:
         args: list[object] = [SEEN_TTL_S, self.port_ttl_s]
         newest: list[object] = []
         for entry_id, event, _region in events:
@@ -278,7 +320,7 @@ class StateWrites:
         if newest:
             self._scripts["keep_newest"](args=newest, client=pipe)
 
-    def _queue_calls(self: Store, pipe: Pipeline, events: Sequence[tuple]) -> None:
+    def _queue_calls(self, pipe: Pipeline, events: Sequence[tuple]) -> None:
         args: list[object] = [SEEN_TTL_S, self.port_ttl_s]
         for _entry_id, event, region in events:
             assert isinstance(event, CallEvent)

@@ -8,6 +8,7 @@
 #   make soak          30 min at 500 entries/s, 20 clients: memory flat, no errors; ARGS="--minutes 1"
 #   make venv          (re)create .venv when pyproject.toml changes
 #   make browser-deps  headless Chromium + chromedriver for the browser tests (Debian, as root)
+#   make redis-deps    Redis 7 (redis-server, redis-tools, redis-sentinel) for the ACL tests (Debian, as root)
 #   make clean         remove .venv and caches
 
 PYTHON ?= python3
@@ -19,7 +20,7 @@ PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv demo test lint bench bench-quick soak browser-deps clean
+.PHONY: help venv demo test lint bench bench-quick soak browser-deps redis-deps clean
 .DEFAULT_GOAL := help
 
 help:
@@ -48,7 +49,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 # pytest's exit code (5 when no test ran) fails the target, and so `.ci/run`.
-test: venv browser-deps lint
+test: venv browser-deps redis-deps lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # The suite's own extras (matplotlib, pandas, aiohttp, psutil) on top of the test dependencies.
@@ -79,6 +80,22 @@ browser-deps:
 	else \
 		echo "The browser tests need headless Chromium and a matching chromedriver on PATH" >&2; \
 		echo "(Debian: sudo apt-get install chromium chromium-driver); they will be skipped." >&2; \
+	fi
+
+# The Redis ACL tests load deploy/users.acl, which needs Redis 7 (read-only key patterns). Debian's
+# redis-server package is enough; the tests start their own servers on free loopback ports.
+redis-deps:
+	@major=$$( (redis-server --version 2>/dev/null || true) | sed -n 's/.* v=\([0-9]*\)\..*/\1/p'); \
+	if [ -n "$$major" ] && [ "$$major" -ge 7 ]; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing redis-server, redis-tools and redis-sentinel (Redis 7) for the ACL tests…"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server redis-tools redis-sentinel \
+			|| echo "Could not install redis-server; the Redis ACL tests will fail." >&2; \
+	else \
+		echo "The Redis ACL tests need redis-server 7 or newer on PATH" >&2; \
+		echo "(Debian: sudo apt-get install redis-server redis-tools redis-sentinel); they will fail." >&2; \
 	fi
 
 clean:

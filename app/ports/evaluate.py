@@ -26,6 +26,7 @@ import numpy as np
 
 from ..geo import load_ports
 from ..settings import DATA_DIR
+from ..simulation.ports import hourly_history
 from . import CATEGORIES, DIRECTIONS, riyadh_day
 from .forecast import forecast, history_needed, seasonal_naive
 from .seasons import season_of, to_day
@@ -63,8 +64,6 @@ def _travellers(counts: np.ndarray) -> np.ndarray:
 def evaluate(end: date, days: int, eval_days: int, every: int, seed: int) -> tuple[dict[str, Tally], dict]:
     """Run the rolling-origin comparison; returns tallies (``all``, ``season``, ``ordinary``) and
     the scale (in-sample seasonal-naive MAE) per series."""
-    from ..simulation.ports import hourly_history
-
     ports = load_ports(DATA_DIR / "ksa_ports.csv")
     end_hour = to_day(end) * 24
     first_hour = end_hour - days * 24
@@ -133,7 +132,6 @@ def plot(path: Path, end: date, days: int, seed: int) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..simulation.ports import hourly_history
     from .seasons import hijri_day
 
     ports = load_ports(DATA_DIR / "ksa_ports.csv")

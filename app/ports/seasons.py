@@ -13,12 +13,14 @@ Days are Riyadh calendar days counted from 1970-01-01.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
-from functools import lru_cache
 
-from hijridate import Gregorian, Hijri
+# The calendar itself is shared with the simulator; these names stay importable from here.
+from ..hijri import EPOCH, from_day, hijri_day, hijri_year, to_day
 
-EPOCH = date(1970, 1, 1)
+__all__ = [
+    "EPOCH", "WINDOWS", "SeasonDay", "Window", "from_day", "hijri_day", "hijri_year",
+    "previous_occurrence", "season_of", "to_day", "window_days",
+]
 
 
 @dataclass(frozen=True)
@@ -42,34 +44,6 @@ WINDOWS: tuple[Window, ...] = (
     Window("ramadan", 9, 1, -10, 50),
     Window("hajj", 12, 8, -40, 45),
 )
-
-
-def to_day(d: date) -> int:
-    return (d - EPOCH).days
-
-
-def from_day(day: int) -> date:
-    return EPOCH + timedelta(days=day)
-
-
-@lru_cache(maxsize=4096)
-def hijri_day(hijri_year: int, month: int, day: int) -> int | None:
-    """The Riyadh day of a Hijri date, or None outside the Umm al-Qura tables."""
-    try:
-        g = Hijri(hijri_year, month, day).to_gregorian()
-    except (ValueError, OverflowError):
-        return None
-    return to_day(date(g.year, g.month, g.day))
-
-
-@lru_cache(maxsize=65536)
-def hijri_year(day: int) -> int | None:
-    """The Hijri (Umm al-Qura) year of a Riyadh day, or None outside the tables."""
-    d = from_day(day)
-    try:
-        return Gregorian(d.year, d.month, d.day).to_hijri().year
-    except (ValueError, OverflowError):
-        return None
 
 
 @dataclass(frozen=True)

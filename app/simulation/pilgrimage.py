@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ports.seasons import hijri_day, hijri_year
+from ..hijri import hijri_day, hijri_year
 
 # (offset in days, strength) keypoints; outside the first and last keypoint the strength is 0.
 HAJJ_ARRIVAL = ((-35, 0.0), (-10, 1.0), (-2, 1.0), (1, 0.0))

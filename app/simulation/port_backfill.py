@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..ports import HOUR_MS
 from .ports import hourly_history
+from .rhythm import HOUR_MS
 
 if TYPE_CHECKING:
     from ..store import Store

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..contract import Direction, PortEvent, Stream, TravellerCategory, to_fields
 from ..geo import Port
+from .pilgrimage import season_multipliers
 from .rhythm import GCC, PORT_PROFILES
 
 MINUTES_PER_YEAR = 365 * 24 * 60
@@ -193,8 +194,6 @@ def hourly_history(
     (:mod:`.pilgrimage`); volumes wander a little from day to day and grow by
     :data:`ANNUAL_GROWTH` a year. The draws are Poisson, so the series are as noisy as real counts.
     """
-    from .pilgrimage import season_multipliers
-
     epoch_hours = first_hour + np.arange(hours, dtype=np.int64)
     local = epoch_hours + 3  # Riyadh
     days = local // 24

@@ -36,10 +36,9 @@ import orjson
 from flask import Blueprint, Response, request
 from redis.exceptions import RedisError
 
-from layers.units import trail_offsets
-
 from .auth import scope_for
 from .contract import Scope
+from .geo import trail_offsets
 from .services import services
 from .store import Store
 

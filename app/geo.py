@@ -1,4 +1,5 @@
-"""Reference geography: the region polygons, the ports table and the populated places.
+"""Reference geography: the region polygons, the ports table and the populated places; and the
+geometry the map's data shares (a unit's trail as compact offsets, :func:`trail_offsets`).
 
 Region assignment is vectorised: one call places a whole batch of points. With 13 polygons an
 STRtree buys nothing; a bounding-box prefilter and ``shapely.intersects_xy`` on each prepared polygon
@@ -10,6 +11,7 @@ settings, so an operator can drop in official boundaries without touching code.
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -149,3 +151,49 @@ def load_regions(regions_path: Path, cities_path: Path) -> dict[str, Region]:
 def region_index(path: Path) -> RegionIndex:
     """A shared, cached index per polygon file (building one takes ~0.1 s)."""
     return RegionIndex(path)
+
+
+#: Trails: offsets in steps of 1e-4° (~11 m); a unit that moved less than STILL_STEPS stood still.
+TRAIL_STEP = 1e-4
+STILL_STEPS = 3
+SIMPLIFY_STEPS = 1.5
+
+
+def trail_offsets(trail: list[list[float]] | None, here: list[float]) -> list[int] | None:
+    """``[dlon, dlat, …]`` of the trail's earlier points from ``here`` (the newest), in TRAIL_STEPs,
+    oldest first; ``None`` when there is none or the unit stood still.
+
+    Points the line would pass anyway are dropped (repeats, and points within ~1.5 steps of the
+    straight line between their neighbours), so a unit driving straight sends one offset, not nine.
+    """
+    if not trail or len(trail) < 2:
+        return None
+    lon0, lat0 = here[:2]
+    points: list[tuple[int, int]] = []
+    for lon, lat, *_ in trail[:-1]:
+        step = (round((lon - lon0) / TRAIL_STEP), round((lat - lat0) / TRAIL_STEP))
+        if not points or points[-1] != step:
+            points.append(step)
+    kept = _simplify([*points, (0, 0)], SIMPLIFY_STEPS)[:-1]
+    if not kept or max(max(abs(x), abs(y)) for x, y in kept) < STILL_STEPS:
+        return None
+    return [v for xy in kept for v in xy]
+
+
+def _simplify(points: list[tuple[int, int]], tolerance: float) -> list[tuple[int, int]]:
+    """Ramer–Douglas–Peucker: the points that keep the line within ``tolerance`` of the original."""
+    if len(points) < 3:
+        return points
+    (x0, y0), (x1, y1) = points[0], points[-1]
+    length = math.hypot(x1 - x0, y1 - y0)
+    worst, at = -1.0, 0
+    for i, (x, y) in enumerate(points[1:-1], start=1):
+        if length:
+            distance = abs((x1 - x0) * (y0 - y) - (x0 - x) * (y1 - y0)) / length
+        else:
+            distance = math.hypot(x - x0, y - y0)
+        if distance > worst:
+            worst, at = distance, i
+    if worst <= tolerance:
+        return [points[0], points[-1]]
+    return _simplify(points[: at + 1], tolerance)[:-1] + _simplify(points[at:], tolerance)

@@ -382,6 +382,12 @@ def test_layers_never_import_pages() -> None:
     assert not bad, "\n".join(bad)
 
 
+def test_the_feed_does_not_import_layers() -> None:
+    """The feed serves the store's Features; the geometry it shares with layers is in ``app.geo``."""
+    bad = [str(imp) for imp in all_imports() if imp.source == "app.feed" and _within(imp.target, "layers")]
+    assert not bad, "\n".join(bad)
+
+
 # --- (e) no import cycles ------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import h3
 import pytest
 
 from app.contract import Scope, Stream
+from app.geo import trail_offsets
 from app.store import Store
 from app.store.keys import DAY_MS, HOUR_MS
 from layers.calls import Calls, nena_status
@@ -19,7 +20,7 @@ from layers.heatmap import NATIONAL_RES, REGION_RES, WINDOWS_H, Heatmap
 from layers.incidents import Incidents
 from layers.ports import Ports, wait_class
 from layers.regions import Regions
-from layers.units import Units, trail_offsets
+from layers.units import Units
 from tests.browser import feed
 from tests.helpers import call, incident, now_ms, port_entry, unit
 

@@ -1,5 +1,6 @@
 """Reference geography: the region polygons, the ports table and the populated places; and the
-geometry the map's data shares (a unit's trail as compact offsets, :func:`trail_offsets`).
+geometry the map's data shares: a unit's trail as compact offsets (:func:`trail_offsets`), incidents
+as arrays of points (:class:`Points`, what the store's history hands the heatmap).
 
 Region assignment is vectorised: one call places a whole batch of points. With 13 polygons an
 STRtree buys nothing; a bounding-box prefilter and ``shapely.intersects_xy`` on each prepared polygon
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +22,7 @@ import numpy as np
 import orjson
 import shapely
 
-from .contract import OUTSIDE, REGION_CODES
+from .contract import OUTSIDE, REGION_CODES, REGION_TOKENS
 
 
 @dataclass(frozen=True)
@@ -197,3 +199,53 @@ def _simplify(points: list[tuple[int, int]], tolerance: float) -> list[tuple[int
     if worst <= tolerance:
         return [points[0], points[-1]]
     return _simplify(points[: at + 1], tolerance)[:-1] + _simplify(points[at:], tolerance)
+
+
+_REGION_INDEX = {token: i for i, token in enumerate(REGION_TOKENS)}
+_OUTSIDE = _REGION_INDEX[OUTSIDE]
+
+
+@dataclass(frozen=True)
+class Points:
+    """Incidents as parallel arrays: position, when each was opened, and its region (as the index of
+    its token in :data:`~app.contract.REGION_TOKENS`: counting by region is then a ``bincount``)."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    opened: np.ndarray  # epoch ms, int64
+    region: np.ndarray  # index into REGION_TOKENS, int8
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[float, float, int, str]]) -> Points:
+        rows = list(rows)
+        if not rows:
+            return cls.empty()
+        lon, lat, opened, region = zip(*rows, strict=True)
+        return cls(
+            np.asarray(lon, dtype=float),
+            np.asarray(lat, dtype=float),
+            np.asarray(opened, dtype=np.int64),
+            np.fromiter((_REGION_INDEX.get(r, _OUTSIDE) for r in region), dtype=np.int8, count=len(rows)),
+        )
+
+    @classmethod
+    def empty(cls) -> Points:
+        return cls(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8))
+
+    def regions(self) -> list[str]:
+        """The region token of each point."""
+        return [REGION_TOKENS[i] for i in self.region.tolist()]
+
+    @classmethod
+    def join(cls, parts: Iterable[Points]) -> Points:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        names = ("lon", "lat", "opened", "region")
+        return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in names))
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+    def where(self, mask: np.ndarray) -> Points:
+        return Points(self.lon[mask], self.lat[mask], self.opened[mask], self.region[mask])

@@ -26,19 +26,22 @@ a busy day (100,000 incidents, ~0.1 s) is recounted every 5 s, a handful on ever
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h3.api.basic_int as h3
 import numpy as np
 from dash.development.base_component import Component
 
 from app.contract import REGION_CODES, REGION_TOKENS, Scope
+from app.geo import Points
 from app.i18n import bilingual, digits, t
-from app.store.history_points import Points
 
 from .base import COORD_DECIMALS, Layer, Legend, LegendEntry, MapContext, feature_collection
 from .geography import RegionInfo, point, regions_of_store
 from .switch import switched_layer
+
+if TYPE_CHECKING:
+    from .reads import Reads
 
 #: Its pane: above the choropleth (300), below the region names (450).
 PANE = "basira-heat"
@@ -145,12 +148,12 @@ class Heatmap(Layer):
             },
         }
 
-    def data(self, store: Any, scope: Scope) -> dict[str, Any]:
+    def data(self, store: Reads, scope: Scope) -> dict[str, Any]:
         regions = regions_of_store(store)  # read once per process, outside the timed computation
         return store.cached(("heatmap", scope.token), lambda: self._compute(store, scope, regions))
 
     def _compute(
-        self, store: Any, scope: Scope, regions: dict[str, RegionInfo]
+        self, store: Reads, scope: Scope, regions: dict[str, RegionInfo]
     ) -> tuple[dict[str, Any], float]:
         """The scope's FeatureCollection, and how long it may be reused (seconds)."""
         now_ms = int(time.time() * 1000)

@@ -18,14 +18,14 @@ Mirrored incidents that have closed before the oldest window asked for are dropp
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import orjson
 
-from ..contract import OUTSIDE, REGION_TOKENS
+from ..geo import Points
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -37,54 +37,6 @@ if TYPE_CHECKING:
 SWEEP_AFTER_MS = 3_600_000
 _versions = itertools.count(1)
 T = TypeVar("T")
-_REGION_INDEX = {token: i for i, token in enumerate(REGION_TOKENS)}
-_OUTSIDE = _REGION_INDEX[OUTSIDE]
-
-
-@dataclass(frozen=True)
-class Points:
-    """Incidents as parallel arrays: position, when each was opened, and its region (as the index of
-    its token in :data:`~app.contract.REGION_TOKENS`: counting by region is then a ``bincount``)."""
-
-    lon: np.ndarray
-    lat: np.ndarray
-    opened: np.ndarray  # epoch ms, int64
-    region: np.ndarray  # index into REGION_TOKENS, int8
-
-    @classmethod
-    def of(cls, rows: Iterable[tuple[float, float, int, str]]) -> Points:
-        rows = list(rows)
-        if not rows:
-            return cls.empty()
-        lon, lat, opened, region = zip(*rows, strict=True)
-        return cls(
-            np.asarray(lon, dtype=float),
-            np.asarray(lat, dtype=float),
-            np.asarray(opened, dtype=np.int64),
-            np.fromiter((_REGION_INDEX.get(r, _OUTSIDE) for r in region), dtype=np.int8, count=len(rows)),
-        )
-
-    @classmethod
-    def empty(cls) -> Points:
-        return cls(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8))
-
-    def regions(self) -> list[str]:
-        """The region token of each point."""
-        return [REGION_TOKENS[i] for i in self.region.tolist()]
-
-    @classmethod
-    def join(cls, parts: Iterable[Points]) -> Points:
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return cls.empty()
-        names = ("lon", "lat", "opened", "region")
-        return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in names))
-
-    def __len__(self) -> int:
-        return len(self.lon)
-
-    def where(self, mask: np.ndarray) -> Points:
-        return Points(self.lon[mask], self.lat[mask], self.opened[mask], self.region[mask])
 
 
 def point_row(feature: Mapping[str, Any]) -> tuple[float, float, int, str] | None:

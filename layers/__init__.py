@@ -6,12 +6,13 @@ Pages loop over it; a new layer is a new module plus one line here.
 
 from __future__ import annotations
 
-from .base import LIVE_PART, Layer, Legend, LegendEntry, MapContext, ReadCache, part_id
+from .base import LIVE_PART, Layer, Legend, LegendEntry, MapContext, part_id
 from .basemap import Basemap
 from .calls import Calls
 from .heatmap import Heatmap
 from .incidents import Incidents
 from .ports import Ports
+from .reads import ReadCache, Reads
 from .regions import Regions
 from .units import Units
 
@@ -25,6 +26,7 @@ __all__ = [
     "LegendEntry",
     "MapContext",
     "ReadCache",
+    "Reads",
     "part_id",
 ]
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from app.contract import Scope
     from app.settings import Settings
 
+    from .reads import Reads
+
 #: The ``type`` of every layer component id (see :func:`part_id`).
 LAYER_ID_TYPE = "basira-layer"
 #: The ``part`` of a live layer's data component: the refresh callback writes its ``data``.
@@ -118,10 +120,11 @@ class Layer(ABC):
         """What the layer's clientside functions read (labels in ``lang``, options)."""
         return {"lang": lang}
 
-    def data(self, store: Any, scope: Scope) -> dict[str, Any] | None:
+    def data(self, store: Reads, scope: Scope) -> dict[str, Any] | None:
         """A live layer's data for ``scope`` (a GeoJSON FeatureCollection); ``None`` for static layers.
 
-        ``store`` is an :class:`app.store.Store`, or a :class:`ReadCache` over one (same methods).
+        ``store`` is an :class:`app.store.Store`, or a :class:`~layers.reads.ReadCache` over one: the
+        reads of :class:`~layers.reads.Reads`.
         Redis errors propagate: the page decides how to show an unreachable store.
         """
         return None
@@ -191,43 +194,6 @@ def point_features(
                 props[name] = text[: limit - 1] + "…"
         append(feature)
     return out
-
-
-class ReadCache:
-    """A store wrapper for one refresh: each scope's incidents and units are read from Redis once.
-
-    Layers and the KPI strip ask for the same lists; this keeps a refresh at one round of reads.
-    ``incident_rows`` (slim, never the whole Features parsed) serves the counts, the heatmap and the
-    incident list; ``incidents`` (Features) only what draws whole incidents. Anything else is
-    passed through to the store.
-    """
-
-    def __init__(self, store: Any) -> None:
-        self._store = store
-        self._incidents: dict[str, list[dict[str, Any]]] = {}
-        self._rows: dict[str, list[Any]] = {}
-        self._units: dict[str, list[dict[str, Any]]] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    def incidents(self, scope: Scope) -> list[dict[str, Any]]:
-        if scope.token not in self._incidents:
-            self._incidents[scope.token] = self._store.incidents(scope)
-        return self._incidents[scope.token]
-
-    def incident_rows(self, scope: Scope) -> list[Any]:
-        if scope.token not in self._rows:
-            self._rows[scope.token] = self._store.incident_rows(scope)
-        return self._rows[scope.token]
-
-    def units(self, scope: Scope) -> list[dict[str, Any]]:
-        if scope.token not in self._units:
-            self._units[scope.token] = self._store.units(scope)
-        return self._units[scope.token]
-
-    def kpis(self, scope: Scope, now_ms: int | None = None) -> dict[str, Any]:
-        return self._store.kpis(scope, now_ms, rows=self.incident_rows(scope), units=self.units(scope))
 
 
 def check_bilingual(mapping: Mapping[str, str]) -> bool:

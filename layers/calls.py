@@ -17,7 +17,7 @@ scope its own. Clicking a badge reports its region's ``properties.code``, like a
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dash_leaflet as dl
 from dash.development.base_component import Component
@@ -27,6 +27,9 @@ from app.i18n import bilingual, t
 
 from .base import LIVE_PART, Layer, Legend, LegendEntry, MapContext, feature_collection
 from .geography import point, regions_of_settings, regions_of_store
+
+if TYPE_CHECKING:
+    from .reads import Reads
 
 #: Above the heatmap (350), below the region names (450): a badge never hides a region's name.
 PANE = "basira-calls"
@@ -92,7 +95,7 @@ class Calls(Layer):
             },
         }
 
-    def data(self, store: Any, scope: Scope) -> dict[str, Any]:
+    def data(self, store: Reads, scope: Scope) -> dict[str, Any]:
         regions = regions_of_store(store)
         wanted = [code for code in REGION_CODES if code in scope.regions and code in regions]
         features = []

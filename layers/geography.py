@@ -15,13 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from app.geo import load_regions
 
 from .basemap import label_points
+
+if TYPE_CHECKING:
+    from .reads import Reads
 
 _NO_FEATURES = b'{"type":"FeatureCollection","features":[]}'
 
@@ -56,7 +59,7 @@ def _regions(regions_file: Path, cities_file: Path) -> dict[str, RegionInfo]:
     }
 
 
-def regions_of_store(store: Any) -> dict[str, RegionInfo]:
+def regions_of_store(store: Reads) -> dict[str, RegionInfo]:
     """The regions of the files the store names (its ``regions_file`` and ``cities_file``)."""
     return _regions(Path(store.regions_file), Path(store.cities_file))
 

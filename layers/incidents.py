@@ -17,7 +17,7 @@ carries the positions of its units (``properties.unit_at``): hovering it links t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dash_leaflet as dl
 from dash.development.base_component import Component
@@ -36,6 +36,9 @@ from .base import (
     point_features,
 )
 from .units import LINK_COLOUR
+
+if TYPE_CHECKING:
+    from .reads import Reads
 
 #: Priority → colour (1 most urgent). Read by the legend and, via the hideout, by basira.js.
 PRIORITY_COLOURS: dict[str, str] = {"1": "#ff3b3b", "2": "#ff8c1a", "3": "#ffd43b", "4": "#4dabf7"}
@@ -83,7 +86,7 @@ class Incidents(Layer):
             },
         }
 
-    def data(self, store: Any, scope: Scope) -> dict[str, Any]:
+    def data(self, store: Reads, scope: Scope) -> dict[str, Any]:
         features = point_features(store.incidents(scope), {"description": DESCRIPTION_CHARS})
         units = {u.get("id"): u["geometry"]["coordinates"] for u in store.units(scope)}
         for feature in features:

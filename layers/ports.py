@@ -21,7 +21,7 @@ all of them.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dash_leaflet as dl
 from dash.development.base_component import Component
@@ -31,6 +31,9 @@ from app.geo import load_ports
 from app.i18n import bilingual, group, t
 
 from .base import COORD_DECIMALS, LIVE_PART, Layer, Legend, LegendEntry, MapContext, feature_collection
+
+if TYPE_CHECKING:
+    from .reads import Reads
 
 #: Above the incidents' clusters (630): ports are few, and each must stay clickable.
 PANE = "basira-ports"
@@ -113,7 +116,7 @@ class Ports(Layer):
             },
         }
 
-    def data(self, store: Any, scope: Scope) -> dict[str, Any]:
+    def data(self, store: Reads, scope: Scope) -> dict[str, Any]:
         now_ms = int(time.time() * 1000)
         features = []
         for port in store.port_summary(now_ms):

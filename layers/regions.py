@@ -23,7 +23,7 @@ Population is that of :mod:`layers.geography` — the region's towns of 15,000 p
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dash.development.base_component import Component
 
@@ -45,6 +45,9 @@ MEASURES: tuple[str, ...] = ("rate", "open")
 GEONAMES_ATTRIBUTION = (
     'Population: <a href="https://www.geonames.org" target="_blank" rel="noopener">GeoNames</a> (CC BY 4.0)'
 )
+
+if TYPE_CHECKING:
+    from .reads import Reads
 class Regions(Layer):
     key = "regions"
     title_key = "layer.regions"
@@ -81,7 +84,7 @@ class Regions(Layer):
             },
         }
 
-    def data(self, store: Any, scope: Scope) -> dict[str, Any]:
+    def data(self, store: Reads, scope: Scope) -> dict[str, Any]:
         rows = store.incident_rows(scope)
         if not rows:
             return feature_collection([])

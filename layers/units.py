@@ -15,7 +15,7 @@ the link to it. The trail is sent compactly: offsets from the unit's position in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dash.development.base_component import Component
 
@@ -33,6 +33,9 @@ from .base import (
     feature_collection,
     point_features,
 )
+
+if TYPE_CHECKING:
+    from .reads import Reads
 
 #: Unit status → colour. Read by the legend and, via the hideout, by basira.js.
 STATUS_COLOURS: dict[str, str] = {
@@ -75,7 +78,7 @@ class Units(Layer):
             },
         }
 
-    def data(self, store: Any, scope: Scope) -> dict[str, Any]:
+    def data(self, store: Reads, scope: Scope) -> dict[str, Any]:
         features = point_features(store.units(scope))
         trails = store.unit_trails(features)
         incidents = {f.get("id"): f["geometry"]["coordinates"] for f in store.incidents(scope)}

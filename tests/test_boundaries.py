@@ -388,6 +388,23 @@ def test_the_feed_does_not_import_layers() -> None:
     assert not bad, "\n".join(bad)
 
 
+def test_layers_reach_the_store_only_through_reads() -> None:
+    """Layers name the store's types only for type checking; at runtime they get a ``Reads``."""
+    bad = [
+        str(imp) for imp in all_imports()
+        if _within(imp.source, "layers") and _within(imp.target, "app.store") and not imp.type_only
+    ]
+    assert not bad, "\n".join(bad)
+
+
+def test_the_store_has_every_read_layers_use() -> None:
+    from app.store import Store
+    from layers.reads import Reads
+
+    wanted = [name for name, value in vars(Reads).items() if callable(value) and not name.startswith("_")]
+    assert wanted and all(callable(getattr(Store, name, None)) for name in wanted), wanted
+
+
 # --- (e) no import cycles ------------------------------------------------------------------------
 
 

@@ -27,8 +27,8 @@ import dash_leaflet as dl
 from dash.development.base_component import Component
 
 from app.contract import Scope
-from app.geo import load_ports
 from app.i18n import bilingual, group, t
+from app.reference import Reference
 
 from .base import COORD_DECIMALS, LIVE_PART, Layer, Legend, LegendEntry, MapContext, feature_collection
 
@@ -71,7 +71,7 @@ class Ports(Layer):
             [
                 {"type": "Feature", "id": p.id, "geometry": _point(p.lon, p.lat),
                  "properties": {"id": p.id, "port": p.id, "kind": p.kind}}
-                for p in load_ports(ctx.settings.ports_file).values()
+                for p in Reference.from_settings(ctx.settings).ports.values()
             ]
         )
         return [
@@ -97,7 +97,7 @@ class Ports(Layer):
         ]
 
     def hideout(self, lang: str, settings: Any) -> dict[str, Any]:
-        ports = load_ports(settings.ports_file)
+        ports = Reference.from_settings(settings).ports
         return {
             "lang": lang,
             "pane": PANE,

@@ -95,3 +95,13 @@ def test_regions_file_with_an_unknown_code_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="SA-13"):
         RegionIndex(_copy_regions(tmp_path, rename))
+
+
+def test_reference_data_is_loaded_once_per_set_of_files() -> None:
+    from app.reference import Reference
+    from app.settings import Settings
+
+    reference = Reference.from_settings(Settings())
+    assert Reference.from_settings(Settings()) is reference
+    assert reference.ports is reference.ports and len(reference.ports) > 0
+    assert set(reference.regions) == set(REGION_CODES)

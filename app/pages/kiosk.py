@@ -28,8 +28,8 @@ from dash.development.base_component import Component
 from redis.exceptions import RedisError
 
 from app.contract import Scope
-from app.geo import load_ports
 from app.i18n import LANGUAGES, direction, fmt_int, lang_or, t
+from app.reference import Reference
 from app.services import Services, services
 from app.settings import Settings
 from layers import MapContext, ReadCache, by_key
@@ -107,7 +107,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
     verdict = _verdict(context.store)
     places = _places.regions(settings.regions_file)
     nation = _places.national(places)
-    chapters = _story.chapters(nation, load_ports(settings.ports_file))
+    chapters = _story.chapters(nation, Reference.from_settings(settings).ports)
     ctx = MapContext(page=PAGE, lang=lang, settings=_offline(settings))
     config = {
         "chapters": [{"key": c.key, **c.view} for c in chapters],
@@ -286,7 +286,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
     offline = _offline(settings)
     region_list = _places.regions(settings.regions_file)
     places = {p.code: p for p in region_list}
-    chapters = _story.chapters(_places.national(region_list), load_ports(settings.ports_file))
+    chapters = _story.chapters(_places.national(region_list), Reference.from_settings(settings).ports)
 
     @app.callback(
         d.live_output(PAGE),

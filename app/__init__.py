@@ -1,5 +1,8 @@
 """Basira (بصيرة): real-time situational awareness for a unified 911 operations center.
 
+Lives here: ``create_app``, which assembles settings → contract → store → layers → pages → web.
+May import: anything of Basira, but only inside ``create_app`` (the ingest worker imports this package).
+
 ``create_app(settings)`` builds the web application; ``app:server`` is the WSGI entry for
 gunicorn (made on first access, so importing the package reads no environment and touches no
 Redis — the ingest worker imports this package too, and must never pull in Dash).

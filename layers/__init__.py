@@ -1,5 +1,8 @@
 """Basira's map layers: one module per layer, all sharing the small interface in :mod:`layers.base`.
 
+Lives here: the layers, what they read (:class:`layers.reads.Reads`) and the per-refresh ReadCache.
+May import: settings, contract, geo, reference, i18n, Dash; the store only for types; never pages.
+
 ``LAYERS`` is the explicit, ordered tuple of the built-in layers (drawing order: first is bottom).
 Pages loop over it; a new layer is a new module plus one line here.
 """

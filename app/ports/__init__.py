@@ -1,5 +1,9 @@
 """Border ports for planners: history, a 72-hour forecast, and the staff each port needs.
 
+Lives here: the pure forecasting and staffing core; :mod:`.service` and :mod:`.evaluate` around it.
+May import: settings, contract, geo, hijri; the store only for types; never pages, layers or the simulator.
+(Except :mod:`.evaluate`, a command that draws its test history from the simulator.)
+
 One module per concept, all pure (no Redis, no Flask) except :mod:`.service`:
 
 - :mod:`.seasons` — the Hijri-calendar windows a forecast must know (Hajj, Ramadan), Umm al-Qura dates;

@@ -17,9 +17,19 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from ..contract import SIM_STAMP, CallEvent, IncidentEvent, PortEvent, Stream, UnitEvent, escaped, raw_bytes
+from ..contract import (
+    SIM_STAMP,
+    CallEvent,
+    IncidentEvent,
+    IncidentStatus,
+    PortEvent,
+    Stream,
+    UnitEvent,
+    escaped,
+    raw_bytes,
+)
 from . import lua
-from .keys import DAY_MS, HOUR_MS, Keys
+from .keys import CELL_AGENCIES, CELL_REGIONS, DAY_MS, HOUR_MS, Keys
 
 if TYPE_CHECKING:
     import redis
@@ -208,13 +218,18 @@ class Apply:
             "stamp_time": client.register_script(lua.STAMP_TIME),
             "end_demo": client.register_script(lua.END_DEMO),
         }
+        # Every key a script touches goes in KEYS (lua's docstring says why); the scope cells' keys
+        # are the same for every batch, so they are named once, with the cells' order for ARGV.
+        self._cells_argv = [" ".join(CELL_REGIONS), " ".join(CELL_AGENCIES)]
+        self._incident_keys = [keys.incident_index, keys.incident_closed, *keys.incident_cells()]
+        self._unit_keys = [keys.unit_index, *keys.unit_cells()]
 
     def mark_caught_up(self, now_ms: int) -> None:
         """Record that an ingest worker has just read everything there was (its heartbeat), and that
         it is making progress (``progress_at``, by Redis's clock, which readiness compares)."""
         pipe = self.client.pipeline(transaction=False)
         pipe.hset(self.keys.meta, "caught_up_at", str(now_ms))
-        self._scripts["stamp_time"](args=[self.keys.meta, "progress_at"], client=pipe)
+        self._scripts["stamp_time"](keys=[self.keys.meta], args=["progress_at"], client=pipe)
         pipe.execute()
 
     def commit(self, batch: Batch, group: str | None = None, now_ms: int | None = None) -> int:
@@ -244,7 +259,7 @@ class Apply:
         if batch.size:
             # Any entry the simulator did not write ends a demo store's demo, in this transaction
             # (one script a batch; nothing when the store already holds real data).
-            self._scripts["end_demo"](args=[self.keys.meta, str(now_ms), *batch.distinct_stamps()],
+            self._scripts["end_demo"](keys=[self.keys.meta], args=[str(now_ms), *batch.distinct_stamps()],
                                       client=pipe)
         if batch.events:
             pipe.hincrby(self.keys.stats, f"ingested:{batch.stream.value}", len(batch.events))
@@ -253,7 +268,7 @@ class Apply:
         if group is not None and (ids := batch.entry_ids):
             pipe.xack(stream_key, group, *ids)
         # Progress (readiness: a worker is getting through the streams), by Redis's clock.
-        self._scripts["stamp_time"](args=[self.keys.meta, "progress_at"], client=pipe)
+        self._scripts["stamp_time"](keys=[self.keys.meta], args=["progress_at"], client=pipe)
         results = pipe.execute(raise_on_error=False)
         failed = [r for r in results if isinstance(r, Exception)]
         if failed:
@@ -279,31 +294,42 @@ class Apply:
         # The picture's time: the newest event applied, but never ahead of the apply time — an
         # entry dated in the future (within the contract's skew) must not move it for everyone.
         newest = min(max(e[1].ts for e in batch.events), now_ms)  # type: ignore[attr-defined]
-        self._scripts["keep_newest"](
-            args=[self.keys.meta, "as_of", str(newest)], client=pipe
-        )
+        self._scripts["keep_newest"](keys=[self.keys.meta], args=["as_of", str(newest)], client=pipe)
         pipe.hset(self.keys.meta, "applied_at", str(now_ms))
 
     def _queue_incidents(self, pipe: Pipeline, events: Sequence[tuple], now_ms: int) -> None:
-        args: list[object] = [self.keys.prefix, self.duration_ttl_s]
+        args: list[object] = [self.duration_ttl_s, *self._cells_argv]
+        # The duration hashes this batch may record into, each once, numbered from 1 for the script.
+        durations: dict[str, int] = {}
         future_after = now_ms + FUTURE_FLAG_MS
         for _entry_id, event, region in events:
-            args += [event.id, event.ts, region, event.agency.value, event.status.value]
-            args.append(incident_head(event, region, event.ts > future_after))
-        self._scripts["incidents"](args=args, client=pipe)
+            status = event.status
+            duration = 0
+            if status is IncidentStatus.dispatched or status is IncidentStatus.on_scene:
+                metric = "dispatch" if status is IncidentStatus.dispatched else "response"
+                name = self.keys.duration(metric, region, event.agency.value, event.ts // HOUR_MS)
+                duration = durations.setdefault(name, len(durations) + 1)
+            args += [event.id, event.ts, region, event.agency.value, status.value]
+            args += [incident_head(event, region, event.ts > future_after), duration]
+        self._scripts["incidents"](keys=[*self._incident_keys, *durations], args=args, client=pipe)
 
     def _queue_units(self, pipe: Pipeline, events: Sequence[tuple]) -> None:
         # Most of the traffic: each unit's point is rounded once, for its Feature and its trail.
-        args: list[object] = [self.keys.prefix, self.trail_points, self.trail_ttl_ms]
+        args: list[object] = [self.trail_points, self.trail_ttl_ms, *self._cells_argv]
+        keys = self._unit_keys.copy()  # and each event's trail, in the order of the events
+        trail = self.keys.unit_trail
         dumps = orjson.dumps
         for _entry_id, event, region in events:
             xy = [_round(event.lon), _round(event.lat)]
             args += (event.id, event.ts, region, event.agency, unit_feature(event, region, xy),
                      dumps([*xy, event.ts]))
-        self._scripts["units"](args=args, client=pipe)
+            keys.append(trail(event.id))
+        self._scripts["units"](keys=keys, args=args, client=pipe)
 
     def _queue_ports(self, pipe: Pipeline, events: Sequence[tuple]) -> None:
+        keys: list[str] = []
         args: list[object] = [SEEN_TTL_S, self.port_ttl_s]
+        wait_keys: list[str] = []
         newest: list[object] = []
         for entry_id, event, _region in events:
             assert isinstance(event, PortEvent)
@@ -312,15 +338,17 @@ class Apply:
             if event.vehicles is not None:
                 fields += [f"{hour}:{event.direction.value}:vehicles", event.vehicles]
             seen = self.keys.seen(Stream.ports, int(entry_id.split("-")[0]) // DAY_MS)
-            args += [seen, entry_id, self.keys.port_day(event.port, event.ts // DAY_MS), len(fields) // 2]
-            args += fields
+            keys += [seen, self.keys.port_day(event.port, event.ts // DAY_MS)]
+            args += [entry_id, len(fields) // 2, *fields]
             if event.wait_min is not None:
-                newest += [self.keys.port_wait, event.port, f"{event.ts}|{event.wait_min:g}"]
-        self._scripts["count_once"](args=args, client=pipe)
+                wait_keys.append(self.keys.port_wait)
+                newest += [event.port, f"{event.ts}|{event.wait_min:g}"]
+        self._scripts["count_once"](keys=keys, args=args, client=pipe)
         if newest:
-            self._scripts["keep_newest"](args=newest, client=pipe)
+            self._scripts["keep_newest"](keys=wait_keys, args=newest, client=pipe)
 
     def _queue_calls(self, pipe: Pipeline, events: Sequence[tuple]) -> None:
+        keys: list[str] = []
         args: list[object] = [SEEN_TTL_S, self.port_ttl_s]
         for _entry_id, event, region in events:
             assert isinstance(event, CallEvent)
@@ -330,6 +358,6 @@ class Apply:
                 fields += ["answered", 1, "answer_ms", wait]
                 fields += ["within_15s", int(wait <= 15_000), "within_20s", int(wait <= 20_000)]
             seen = self.keys.seen(Stream.calls, event.ts // DAY_MS)
-            args += [seen, event.id, self.keys.calls_hour(region, event.ts // HOUR_MS), len(fields) // 2]
-            args += fields
-        self._scripts["count_once"](args=args, client=pipe)
+            keys += [seen, self.keys.calls_hour(region, event.ts // HOUR_MS)]
+            args += [event.id, len(fields) // 2, *fields]
+        self._scripts["count_once"](keys=keys, args=args, client=pipe)

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..contract import Stream, rejected_key
+from ..contract import REGION_TOKENS, Agency, Stream, rejected_key
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
+
+#: Every scope cell, region token × agency, in the order the apply scripts receive the cells' keys
+#: (``lua.CELLS``): what an incident or unit may be in, or may have been in before an event moves it.
+CELL_REGIONS: tuple[str, ...] = REGION_TOKENS
+CELL_AGENCIES: tuple[str, ...] = tuple(a.value for a in Agency)
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,13 @@ class Keys:
         """HASH id → GeoJSON Feature (JSON) of a closed incident."""
         return f"{self.prefix}:inc:histf:{region}:{agency}"
 
+    def incident_cells(self) -> list[str]:
+        """The keys of every scope cell an incident may be in, 4 a cell in ``CELL_REGIONS`` ×
+        ``CELL_AGENCIES`` order: live, history, history features, change set (``lua.APPLY_INCIDENTS``)."""
+        return [key for r in CELL_REGIONS for a in CELL_AGENCIES
+                for key in (self.incident_live(r, a), self.incident_history(r, a),
+                            self.incident_history_features(r, a), self.changes("inc", r, a))]
+
     @property
     def incident_closed(self) -> str:
         """ZSET id scored by closing time, over all scopes: what to forget when history expires."""
@@ -66,6 +78,12 @@ class Keys:
     def unit_live(self, region: str, agency: str) -> str:
         """HASH id → GeoJSON Feature (JSON) of the units of one scope cell."""
         return f"{self.prefix}:unit:live:{region}:{agency}"
+
+    def unit_cells(self) -> list[str]:
+        """The keys of every scope cell a unit may be in, 2 a cell in ``CELL_REGIONS`` ×
+        ``CELL_AGENCIES`` order: live, change set (``lua.APPLY_UNITS``)."""
+        return [key for r in CELL_REGIONS for a in CELL_AGENCIES
+                for key in (self.unit_live(r, a), self.changes("unit", r, a))]
 
     def unit_trail(self, unit_id: str) -> str:
         """LIST of "[lon,lat,ts]", newest first, capped at ``trail_points``."""

@@ -2,20 +2,53 @@
 
 Two workers of one consumer group may hold different entries about the same incident at once; the
 "apply only if not older than what is stored" rule is therefore checked and written inside Redis,
-in one script call per batch. Keys are built inside the scripts from the prefix (Basira runs on a
-single Redis, not a cluster). Numbers are epoch milliseconds, formatted with ``%d`` so that Lua
+in one script call per batch. Numbers are epoch milliseconds, formatted with ``%d`` so that Lua
 never prints them in exponent notation.
+
+Every key a script touches comes in ``KEYS``, named by :class:`~app.store.keys.Keys` (no script
+builds a key name): Redis ACL checks the declared keys and Redis Cluster routes and checks a script
+by them. Where the key depends on stored state — the scope cell an incident or a unit is in now, read
+from its index — the script receives the whole family: every cell's keys, cell by cell in the order
+of the region tokens and agencies given in ``ARGV`` (``CELLS``), which it indexes. That is a few
+hundred short names a batch, not a round trip.
 """
 
-# ARGV: prefix, duration-ttl-seconds, then per incident 6 values:
-#   id, ts, region, agency, status, head
+# The scope cells' keys. ``ARGV`` carries the region tokens and the agencies, each a
+# space-separated string; ``KEYS`` from ``base + 1`` holds ``per_cell`` keys for each cell in the
+# order region × agency (cell n, from 0, is region n // #agencies, agency n % #agencies). ``cell``
+# gives a cell's number, ``key`` the key of one kind (1 … per_cell) of a cell, and ``after`` the
+# index of the last cell key. A cell outside the family cannot happen (regions and agencies are
+# validated before anything is stored); it is refused rather than written under an undeclared key.
+CELLS = r"""
+local function cells(regions, agencies, base, per_cell)
+  local row, col, n_regions, n_agencies = {}, {}, 0, 0
+  for r in string.gmatch(regions, '%S+') do row[r] = n_regions; n_regions = n_regions + 1 end
+  for a in string.gmatch(agencies, '%S+') do col[a] = n_agencies; n_agencies = n_agencies + 1 end
+  local function cell(region, agency)
+    local r, a = row[region], col[agency]
+    if r == nil or a == nil then
+      error('scope cell ' .. tostring(region) .. ':' .. tostring(agency) .. ' is not among the keys passed')
+    end
+    return r * n_agencies + a
+  end
+  local function key(n, kind) return KEYS[base + n * per_cell + kind] end
+  return cell, key, base + n_regions * n_agencies * per_cell
+end
+"""
+
+# KEYS: the index, the closed set, the 4 keys of every scope cell (live, hist, histf, chg:inc; see
+# ``CELLS``), then the duration hashes the batch may write. ARGV: duration-ttl-seconds, regions,
+# agencies, then per incident 7 values:
+#   id, ts, region, agency, status, head, duration
 # ``head`` is the incident's GeoJSON Feature as JSON, cut open after its last property; the script
 # closes it with the lifecycle times it keeps (opened, dispatched, on_scene), which only it knows.
-APPLY_INCIDENTS = r"""
-local p = ARGV[1]
-local ttl = tonumber(ARGV[2])
-local idx = p .. ':inc:idx'
-local closed_all = p .. ':inc:closed'
+# ``duration`` is the number (from 1) among the duration hashes of the one this event's status
+# records into (``dispatch`` for dispatched, ``response`` for on scene, in its cell and hour), or 0.
+APPLY_INCIDENTS = CELLS + r"""
+local idx, closed_all = KEYS[1], KEYS[2]
+local ttl = tonumber(ARGV[1])
+local LIVE, HIST, HISTF, CHG = 1, 2, 3, 4
+local cell, key, durations = cells(ARGV[2], ARGV[3], 2, 4)
 local applied = 0
 -- Every change is also recorded in its scope cell's change set (id → the time it was applied, by
 -- Redis's own clock), which the live feed reads to send only what changed (see app/feed.py).
@@ -33,15 +66,14 @@ local function split(s)
     start = j + 1
   end
 end
-local function cell(kind, r, a) return p .. ':inc:' .. kind .. ':' .. r .. ':' .. a end
-local function record(metric, region, agency, id, ts, ms)
-  local key = p .. ':kpi:' .. metric .. ':' .. region .. ':' .. agency .. ':' .. fmt(math.floor(ts / 3600000))
-  redis.call('HSET', key, id, fmt(ms))
-  redis.call('EXPIRE', key, ttl)
+local function record(n, id, ms)
+  local hash = KEYS[durations + n]
+  redis.call('HSET', hash, id, fmt(ms))
+  redis.call('EXPIRE', hash, ttl)
 end
-for i = 3, #ARGV, 6 do
-  local id, ts, region, agency, status, head =
-    ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+for i = 4, #ARGV, 7 do
+  local id, ts, region, agency, status, head, duration =
+    ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], tonumber(ARGV[i + 6])
   local prev = redis.call('HGET', idx, id)
   local pts, preg, pag, pst, opened, disp, onsc
   if prev then
@@ -51,41 +83,43 @@ for i = 3, #ARGV, 6 do
   end
   if (not prev) or ts >= pts then
     applied = applied + 1
+    local here = cell(region, agency)
     if opened == nil then opened = ts end
     if status == 'dispatched' and disp == nil then
       disp = ts
-      record('dispatch', region, agency, id, ts, ts - opened)
+      record(duration, id, ts - opened)
     elseif status == 'on_scene' and onsc == nil then
       onsc = ts
-      record('response', region, agency, id, ts, ts - opened)
+      record(duration, id, ts - opened)
     end
     local feature = head .. '"opened":' .. js(opened) .. ',"dispatched":' .. js(disp)
       .. ',"on_scene":' .. js(onsc) .. '}}'
     -- A replayed entry (same ts, same cell, same Feature) is not a change.
     local same = prev and ts == pts and preg == region and pag == agency and pst == status
-      and redis.call('HGET', cell(status == 'closed' and 'histf' or 'live', region, agency), id) == feature
+      and redis.call('HGET', key(here, status == 'closed' and HISTF or LIVE), id) == feature
+    local moved = prev and (preg ~= region or pag ~= agency)
+    local before = moved and cell(preg, pag) or here
     if not same then
-      redis.call('ZADD', p .. ':chg:inc:' .. region .. ':' .. agency, now, id)
-      if prev and (preg ~= region or pag ~= agency) then
-        redis.call('ZADD', p .. ':chg:inc:' .. preg .. ':' .. pag, now, id)
+      redis.call('ZADD', key(here, CHG), now, id)
+      if moved then
+        redis.call('ZADD', key(before, CHG), now, id)
       end
     end
     if prev then
-      local moved = preg ~= region or pag ~= agency
       if pst ~= 'closed' and (moved or status == 'closed') then
-        redis.call('HDEL', cell('live', preg, pag), id)
+        redis.call('HDEL', key(before, LIVE), id)
       elseif pst == 'closed' and (moved or status ~= 'closed') then
-        redis.call('ZREM', cell('hist', preg, pag), id)
-        redis.call('HDEL', cell('histf', preg, pag), id)
+        redis.call('ZREM', key(before, HIST), id)
+        redis.call('HDEL', key(before, HISTF), id)
         if status ~= 'closed' then redis.call('ZREM', closed_all, id) end
       end
     end
     if status == 'closed' then
-      redis.call('ZADD', cell('hist', region, agency), ts, id)
-      redis.call('HSET', cell('histf', region, agency), id, feature)
+      redis.call('ZADD', key(here, HIST), ts, id)
+      redis.call('HSET', key(here, HISTF), id, feature)
       redis.call('ZADD', closed_all, ts, id)
     else
-      redis.call('HSET', cell('live', region, agency), id, feature)
+      redis.call('HSET', key(here, LIVE), id, feature)
     end
     redis.call('HSET', idx, id, table.concat(
       {fmt(ts), region, agency, status, fmt(opened), fmt(disp), fmt(onsc)}, '|'))
@@ -94,21 +128,25 @@ end
 return applied
 """
 
-# ARGV: prefix, trail-length, trail-ttl-ms, then per unit 6 values:
+# KEYS: the index, the 2 keys of every scope cell (live, chg:unit; see ``CELLS``), then each
+# event's trail list, in the order of the events. ARGV: trail-length, trail-ttl-ms, regions,
+# agencies, then per unit 6 values:
 #   id, ts, region, agency, feature, trail-point
 # Units are most of the traffic, so the script reads the batch's index entries with one HMGET and
 # writes its net effect with one HSET per touched cell: where each unit ends up, the index, and
 # each unit's new trail points in one LPUSH (the same as one LPUSH per point, in order). The rule
 # is the one per entry — an entry applies if its ts is not older than the unit's (as it stands
 # after the batch's earlier entries); a replayed position (same ts) does not lengthen the trail.
-APPLY_UNITS = r"""
-local p = ARGV[1]
-local trail_n = tonumber(ARGV[2])
-local trail_ttl = tonumber(ARGV[3])
-local idx = p .. ':unit:idx'
+APPLY_UNITS = CELLS + r"""
+local idx = KEYS[1]
+local trail_n = tonumber(ARGV[1])
+local trail_ttl = tonumber(ARGV[2])
+local LIVE, CHG = 1, 2
+local cell, key, trails = cells(ARGV[3], ARGV[4], 1, 2)
+local FIRST = 5
 local CHUNK = 1000
 local ids = {}
-for i = 4, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
+for i = FIRST, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
 local known = {}
 for c = 1, #ids, CHUNK do
   local got = redis.call('HMGET', idx, unpack(ids, c, math.min(c + CHUNK - 1, #ids)))
@@ -117,8 +155,8 @@ for c = 1, #ids, CHUNK do
   end
 end
 local applied = 0
-local touched, before, cell_of, feature_of, points, newer = {}, {}, {}, {}, {}, {}
-for i = 4, #ARGV, 6 do
+local touched, before, cell_of, feature_of, points, newer, trail_of = {}, {}, {}, {}, {}, {}, {}
+for i = FIRST, #ARGV, 6 do
   local id, ts, region, agency, feature, point =
     ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
   local prev = known[id]
@@ -131,10 +169,11 @@ for i = 4, #ARGV, 6 do
     applied = applied + 1
     if before[id] == nil then
       touched[#touched + 1] = id
-      before[id] = prev and (preg .. ':' .. pag) or false
+      before[id] = prev and cell(preg, pag) or false
       points[id] = {}
+      trail_of[id] = KEYS[trails + (i - FIRST) / 6 + 1]
     end
-    cell_of[id] = region .. ':' .. agency
+    cell_of[id] = cell(region, agency)
     feature_of[id] = feature
     if (not prev) or ts > pts then newer[id] = true end
     known[id] = string.format('%d', ts) .. '|' .. region .. '|' .. agency
@@ -145,9 +184,9 @@ for i = 4, #ARGV, 6 do
   end
 end
 -- The net effect, grouped by key: HDEL from the cell a unit left, HSET into the one it is in.
-local gone, into, cells, listed, index = {}, {}, {}, {}, {}
+local gone, into, touched_cells, listed, index = {}, {}, {}, {}, {}
 local function group(by, cell)
-  if not listed[cell] then listed[cell] = true; cells[#cells + 1] = cell end
+  if not listed[cell] then listed[cell] = true; touched_cells[#touched_cells + 1] = cell end
   if not by[cell] then by[cell] = {} end
   return by[cell]
 end
@@ -169,12 +208,13 @@ local now = string.format('%d', tonumber(clock[1]) * 1000 + math.floor(tonumber(
 local function changed(cell, ids)
   local scored = {}
   for _, id in ipairs(ids) do scored[#scored + 1] = now; scored[#scored + 1] = id end
-  each_chunk(scored, 2 * CHUNK, function(...) redis.call('ZADD', p .. ':chg:unit:' .. cell, ...) end)
+  local chg = key(cell, CHG)
+  each_chunk(scored, 2 * CHUNK, function(...) redis.call('ZADD', chg, ...) end)
 end
-for _, cell in ipairs(cells) do
-  local key = p .. ':unit:live:' .. cell
+for _, cell in ipairs(touched_cells) do
+  local live = key(cell, LIVE)
   if gone[cell] then
-    each_chunk(gone[cell], CHUNK, function(...) redis.call('HDEL', key, ...) end)
+    each_chunk(gone[cell], CHUNK, function(...) redis.call('HDEL', live, ...) end)
     changed(cell, gone[cell])
   end
   if into[cell] then
@@ -183,11 +223,11 @@ for _, cell in ipairs(cells) do
     local list, ids = into[cell], {}
     for k = 1, #list, 2 do
       local id = list[k]
-      if newer[id] or before[id] ~= cell or redis.call('HGET', key, id) ~= list[k + 1] then
+      if newer[id] or before[id] ~= cell or redis.call('HGET', live, id) ~= list[k + 1] then
         ids[#ids + 1] = id
       end
     end
-    each_chunk(list, 2 * CHUNK, function(...) redis.call('HSET', key, ...) end)
+    each_chunk(list, 2 * CHUNK, function(...) redis.call('HSET', live, ...) end)
     changed(cell, ids)
   end
 end
@@ -195,7 +235,7 @@ if #index > 0 then each_chunk(index, 2 * CHUNK, function(...) redis.call('HSET',
 for _, id in ipairs(touched) do
   local list = points[id]
   if #list > 0 then
-    local trail = p .. ':unit:trail:' .. id
+    local trail = trail_of[id]
     each_chunk(list, CHUNK, function(...) redis.call('LPUSH', trail, ...) end)
     redis.call('LTRIM', trail, 0, trail_n - 1)
     redis.call('PEXPIRE', trail, trail_ttl)
@@ -204,8 +244,9 @@ end
 return applied
 """
 
-# Counting exactly once. ARGV: seen-ttl-seconds, count-ttl-seconds, then per entry:
-#   seen-set, member, hash, n, field1, incr1, …, fieldn, incrn
+# Counting exactly once. KEYS: per entry its seen-set and its hash. ARGV: seen-ttl-seconds,
+# count-ttl-seconds, then per entry:
+#   member, n, field1, incr1, …, fieldn, incrn
 # The increments apply only when ``member`` was not yet in ``seen-set`` (SADD said 1), so a replayed
 # or reclaimed entry is never counted twice.
 COUNT_ONCE = r"""
@@ -213,9 +254,9 @@ local seen_ttl = tonumber(ARGV[1])
 local count_ttl = tonumber(ARGV[2])
 local applied = 0
 local i = 3
-while i <= #ARGV do
-  local seen, member, hash, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  i = i + 4
+for k = 1, #KEYS, 2 do
+  local seen, hash, member, n = KEYS[k], KEYS[k + 1], ARGV[i], tonumber(ARGV[i + 1])
+  i = i + 2
   if redis.call('SADD', seen, member) == 1 then
     redis.call('EXPIRE', seen, seen_ttl)
     for j = 0, n - 1 do
@@ -229,11 +270,12 @@ end
 return applied
 """
 
-# Keep the newest value per field. ARGV: triples of hash, field, value, where value starts with the
-# event time in ms ("<ts>" or "<ts>|<rest>"); an older value never replaces a newer one.
+# Keep the newest value per field. KEYS: a hash per pair; ARGV: pairs of field and value, where the
+# value starts with the event time in ms ("<ts>" or "<ts>|<rest>"); an older value never replaces a
+# newer one.
 KEEP_NEWEST = r"""
-for i = 1, #ARGV, 3 do
-  local hash, field, value = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+for k = 1, #KEYS do
+  local hash, field, value = KEYS[k], ARGV[2 * k - 1], ARGV[2 * k]
   local current = redis.call('HGET', hash, field)
   local new_ts = tonumber(string.match(value, '^(%-?%d+)'))
   if (not current) or tonumber(string.match(current, '^(%-?%d+)')) <= new_ts then
@@ -243,26 +285,26 @@ end
 return 1
 """
 
-# Set hash fields to Redis's clock, in ms. ARGV: hash, field1, field2, …
+# Set hash fields to Redis's clock, in ms. KEYS: the hash; ARGV: field1, field2, …
 STAMP_TIME = r"""
 local clock = redis.call('TIME')
 local now = string.format('%d', tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000))
-for i = 2, #ARGV do redis.call('HSET', ARGV[1], ARGV[i], now) end
+for i = 1, #ARGV do redis.call('HSET', KEYS[1], ARGV[i], now) end
 return now
 """
 
 # End a demo store's demo at the first entry the simulator did not write, in the transaction that
-# applies (or rejects) it: no real entry is ever shown as demo data. ARGV: meta hash, the apply time
-# (ms), then the distinct stamps of the batch's entries ("" for an entry without one). Any stamp
+# applies (or rejects) it: no real entry is ever shown as demo data. KEYS: the meta hash. ARGV: the
+# apply time (ms), then the distinct stamps of the batch's entries ("" for an entry without one). Any stamp
 # other than the store's secret — or any at all when there is none — sets `real` (for good) and
 # removes `demo` and the secret. Returns 1 when it did just now.
 END_DEMO = r"""
-local meta = ARGV[1]
+local meta = KEYS[1]
 if redis.call('HEXISTS', meta, 'real') == 1 then return 0 end
 local token = redis.call('HGET', meta, 'demo_token')
-for i = 3, #ARGV do
+for i = 2, #ARGV do
   if (not token) or ARGV[i] ~= token then
-    redis.call('HSET', meta, 'real', ARGV[2])
+    redis.call('HSET', meta, 'real', ARGV[1])
     redis.call('HDEL', meta, 'demo', 'demo_token')
     return 1
   end

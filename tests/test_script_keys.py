@@ -1,0 +1,88 @@
+"""Every key an apply script touches comes to it in ``KEYS`` (issue 11; what Redis ACL checks and Redis
+Cluster needs, issue 16): no script builds a key name.
+
+``MONITOR`` shows each command a script runs, right after the ``EVALSHA`` that ran it; every key those
+commands name must be among the keys that ``EVALSHA`` declared. The entries exercise every path that
+writes: incidents opened, dispatched, on scene, moved to another cell, closed and reopened; units
+moving between cells with their trails; ports with a queue wait; calls answered or not.
+"""
+
+from __future__ import annotations
+
+import redis
+
+from app.contract import Stream
+from app.ingest import IngestWorker
+from app.settings import Settings
+from app.store import Store
+from tests.helpers import call, incident, now_ms, port_entry, unit
+
+#: Commands scripts run, and where their keys are (all take one key, the first argument, except HMGET's
+#: fields, which are not keys).
+_ONE_KEY = {"HSET", "HGET", "HMGET", "HDEL", "HEXISTS", "HINCRBY", "ZADD", "ZREM", "SADD", "LPUSH",
+            "LTRIM", "EXPIRE", "PEXPIRE"}
+_NO_KEY = {"TIME"}
+
+
+def _entries() -> dict[Stream, list[dict[str, str]]]:
+    t = now_ms() - 60_000
+    riyadh = {"lat": "24.71", "lon": "46.67"}
+    return {
+        Stream.incidents: [
+            incident("T1", ts=t),
+            incident("T1", ts=t + 1_000, status="dispatched"),
+            incident("T1", ts=t + 2_000, status="on_scene", agency="patrol"),  # another cell
+            incident("T2", ts=t, **riyadh),
+            incident("T2", ts=t + 3_000, status="closed", region="SA-02"),  # closed in another cell
+            incident("T2", ts=t + 4_000, status="new", agency="traffic", **riyadh),  # reopened
+            incident("T3", ts=t + 1_000, status="dispatched", agency="red_crescent"),
+        ],
+        Stream.units: [
+            unit("U1", ts=t),
+            unit("U1", ts=t + 1_000, **riyadh),  # another region
+            unit("U1", ts=t + 2_000, agency="patrol", **riyadh),  # another agency
+            unit("U2", ts=t),
+            unit("U2", ts=t),  # replayed
+        ],
+        Stream.ports: [port_entry(ts=t), port_entry("air-ruh", ts=t, wait_min=5)],
+        Stream.calls: [call("C1"), call("C2", answered_ts="", outcome="abandoned")],
+    }
+
+
+def _scripts_and_their_keys(monitor: redis.client.Monitor, end: str) -> list[tuple[set[str], list[str]]]:
+    """(declared keys, keys used) of each script call seen until the ``ECHO end`` marker."""
+    calls: list[tuple[set[str], list[str]]] = []
+    for seen in monitor.listen():
+        words = seen["command"].split(" ")
+        if seen["client_type"] == "lua":
+            name = words[0].upper()
+            assert name in _ONE_KEY or name in _NO_KEY, f"a script ran {name}: say where its keys are"
+            if name in _ONE_KEY:
+                calls[-1][1].append(words[1])
+        elif words[0].upper() in ("EVALSHA", "EVAL"):
+            calls.append((set(words[3 : 3 + int(words[2])]), []))
+        elif words[0].upper() == "ECHO" and words[1:] == [end]:
+            return calls
+    raise AssertionError("the monitor stopped")
+
+
+def test_every_key_a_script_touches_is_passed_in_keys(client: redis.Redis, settings: Settings) -> None:
+    settings = settings.model_copy(update={"ingest_batch": 500})
+    store = Store.from_settings(settings)
+    for stream, entries in _entries().items():
+        for fields in entries:
+            client.xadd(stream.key(settings.stream_prefix), fields)
+    end = f"{settings.stream_prefix}:end"
+    with client.monitor() as monitor:
+        IngestWorker(store, settings).work(burst=True)
+        store.mark_caught_up(now_ms())
+        client.echo(end)
+        calls = _scripts_and_their_keys(monitor, end)
+    assert len(calls) >= 8  # incidents, units, ports and calls, each with its meta scripts
+    used = [key for _declared, keys in calls for key in keys]
+    assert any(":inc:hist:" in key for key in used) and any(":unit:trail:" in key for key in used)
+    assert any(":kpi:dispatch:" in key for key in used) and any(":kpi:response:" in key for key in used)
+    for declared, keys in calls:
+        assert all(key.startswith(f"{settings.stream_prefix}:") for key in declared)
+        assert set(keys) <= declared, f"not in KEYS: {sorted(set(keys) - declared)}"
+    assert store.stats()["ingested:incidents"] == 7

@@ -14,10 +14,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-import redis
-
 from .contract import INPUT_STREAMS
 from .settings import ROOT, Settings
+from .store import StoreUnavailable
 
 log = logging.getLogger("basira")
 
@@ -89,7 +88,7 @@ def _simulator(settings: Settings, args: argparse.Namespace, stop: threading.Eve
 
     store = Store.from_settings(settings)
     try:
-        stamp = store.mark_demo()
+        stamp = store.meta.mark_demo()
     except NotADemoStore as error:  # a real entry arrived after _refuse_real_store looked
         log.error("not simulating: %s", error)
         sys.exit(f"Refusing to write synthetic data: {error}")
@@ -101,7 +100,7 @@ def _simulator(settings: Settings, args: argparse.Namespace, stop: threading.Eve
         def backfill() -> None:
             try:
                 backfill_ports(store, args.backfill_ports, seed=settings.sim_seed)
-            except (redis.RedisError, OSError) as error:
+            except (StoreUnavailable, OSError) as error:
                 if not stop.is_set():  # at shutdown the store goes first: nothing to report
                     log.error("port history backfill failed: %s", error)
 
@@ -127,9 +126,9 @@ def _refuse_real_store(settings: Settings) -> None:
     from .store import Store
 
     store = Store.from_settings(settings)
-    if store.is_demo():
+    if store.meta.is_demo():
         return
-    if store.real_since() is not None:
+    if store.meta.real_since() is not None:
         sys.exit(f"Refusing to write synthetic data: {settings.stream_prefix}:* on this Redis has received "
                  "entries not written by the simulator, so it can never be a demo store again. Use another "
                  "BASIRA_STREAM_PREFIX or another Redis.")

@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 import orjson
-import redis
 from flask import Blueprint, Flask, Response, current_app, request
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -21,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from .auth import scope_for
 from .contract import INPUT_STREAMS, ContractError
 from .services import services
+from .store import StoreUnavailable
 
 log = logging.getLogger("basira.api")
 api = Blueprint("api", __name__)
@@ -43,20 +43,20 @@ def snapshot() -> Response:
         return _json({"error": error.reason}, 400)
     store = services().store
     now_ms = int(time.time() * 1000)
-    incidents = store.incidents(scope)
-    units = store.units(scope)
-    ports = [p for p in store.port_summary(now_ms) if p["region"] in scope.regions]
+    incidents = store.live.incidents(scope)
+    units = store.live.units(scope)
+    ports = [p for p in store.live.port_summary(now_ms) if p["region"] in scope.regions]
     return _json(
         {
             "scope": {"region": scope.region, "agency": scope.agency,
                       "regions": list(scope.regions), "agencies": list(scope.agencies)},
-            "as_of": store.as_of(),
-            "applied_at": store.applied_at(),
-            "demo": store.is_demo(),
+            "as_of": store.meta.as_of(),
+            "applied_at": store.meta.applied_at(),
+            "demo": store.meta.is_demo(),
             "incidents": {"type": "FeatureCollection", "features": incidents},
             "units": {"type": "FeatureCollection", "features": units},
             "ports": ports,
-            "kpis": store.kpis(scope, now_ms, incidents=incidents, units=units),
+            "kpis": store.live.kpis(scope, now_ms, incidents=incidents, units=units),
         }
     )
 
@@ -76,11 +76,11 @@ def readyz() -> Response:
     if not svc.store.ping():
         problems.append("redis unreachable")
     else:
-        lag_s = svc.store.lag_ms(svc.settings.ingest_group) / 1000
+        lag_s = svc.store.streams.lag_ms(svc.settings.ingest_group) / 1000
         if lag_s > svc.settings.ready_max_lag_s:
             problems.append(f"ingest lag {lag_s:.1f} s > {svc.settings.ready_max_lag_s:g} s")
         # A young entry waiting is no lag yet, but a dead worker makes no progress at all.
-        elif (stalled := svc.store.stalled_ms(svc.settings.ingest_group)) is not None and \
+        elif (stalled := svc.store.streams.stalled_ms(svc.settings.ingest_group)) is not None and \
                 stalled / 1000 > svc.settings.ready_max_lag_s:
             problems.append(f"no ingest progress for {svc.settings.ready_max_lag_s:g} s while entries wait")
     body = {"status": "ready" if not problems else "not ready", "problems": problems, "ingest_lag_s": lag_s}
@@ -100,9 +100,9 @@ class StoreCollector:
     def collect(self):  # noqa: ANN201 - prometheus_client's protocol
         with self.app.app_context():
             svc = services()
-            stats = svc.store.stats()
-            lag = svc.store.lag_ms(svc.settings.ingest_group) / 1000
-            open_counts = svc.store.open_counts()
+            stats = svc.store.streams.stats()
+            lag = svc.store.streams.lag_ms(svc.settings.ingest_group) / 1000
+            open_counts = svc.store.live.open_counts()
         for name, doc in (
             ("ingested", "Entries applied to the state, per stream."),
             ("rejected", "Entries rejected by validation, per stream."),
@@ -139,8 +139,8 @@ def register_error_handlers(app: Flask) -> None:
             return _json({"error": error.description or error.name}, error.code or 500)
         return error
 
-    @app.errorhandler(redis.RedisError)
-    def store_error(error: redis.RedisError):  # noqa: ANN202
+    @app.errorhandler(StoreUnavailable)
+    def store_error(error: StoreUnavailable):  # noqa: ANN202
         log.warning("store unavailable: %s", error)
         if request.path == "/readyz":
             return _json({"status": "not ready", "problems": ["redis unreachable"]}, 503)

@@ -81,7 +81,7 @@ def port_forecast(port_id: str) -> Response:
     return _json(
         {
             "port": _port(port_id),
-            "demo": services().store.is_demo(),
+            "demo": services().store.meta.is_demo(),
             "generated_at": int(time.time() * 1000),
             "first_hour": iso(plan.first_hour),
             "hours": hours,
@@ -147,7 +147,7 @@ def ports_pressure() -> Response:
             "first_hour": iso(plans.now_hour()),
             "hours": hours,
             "whatif": whatif.describe(),
-            "demo": services().store.is_demo(),
+            "demo": services().store.meta.is_demo(),
             "ports": ports,
         }
     )

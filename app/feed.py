@@ -34,13 +34,12 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, request
-from redis.exceptions import RedisError
 
 from .auth import scope_for
 from .contract import Scope
 from .geo import trail_offsets
 from .services import services
-from .store import Store
+from .store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 feed_api = Blueprint("feed", __name__)
@@ -80,9 +79,9 @@ def _chunks(store: Store, scope: Scope, since: int | None, cut: int) -> Iterator
     kinds: dict[str, tuple[Sequence[bytes | str], list[str]]] = {}
     for kind in ("inc", "unit"):
         if since is None:
-            kinds[kind] = (store.live_json(kind, scope), [])
+            kinds[kind] = (store.feed.live_json(kind, scope), [])
         else:
-            changes = store.changes(kind, scope, since, cut)
+            changes = store.feed.changes(kind, scope, since, cut)
             kinds[kind] = (changes.put, changes.gone)
     trails = _trails(store, kinds["unit"][0])
     yield b"{"
@@ -100,7 +99,7 @@ def tick_part(store: Store, scope: Scope, cut: int, tick_ms: int) -> bytes:
     """The changes of the one tick that ends at ``cut``: built once per scope, whoever asks."""
     ttl_ms = MAX_PARTS * tick_ms + PART_MARGIN_MS
     name = f"feed:{scope.token}:tick:{cut}"
-    return store.built_once(name, lambda: part(store, scope, cut - tick_ms, cut), ttl_ms)
+    return store.built.built_once(name, lambda: part(store, scope, cut - tick_ms, cut), ttl_ms)
 
 
 def _trails(store: Store, units: Sequence[bytes | str]) -> dict[str, list[int]]:
@@ -108,7 +107,7 @@ def _trails(store: Store, units: Sequence[bytes | str]) -> dict[str, list[int]]:
     features = [orjson.loads(text) for text in units]
     if not features:
         return {}
-    points = store.unit_trails(features)
+    points = store.layers.unit_trails(features)
     out = {}
     for feature in features:
         offsets = trail_offsets(points.get(feature["id"]), feature["geometry"]["coordinates"])
@@ -135,7 +134,7 @@ def answer(store: Store, scope: Scope, since: int | None, cut: int, tick_ms: int
         parts = [tick_part(store, scope, c, tick_ms) for c in range(since + tick_ms, cut + 1, tick_ms)]
         return gzip.compress(head + b",".join(parts) + b"]}", compresslevel=DELTA_LEVEL, mtime=0)
 
-    return store.built_once(name, gzipped, BODY_TTL_MS)
+    return store.built.built_once(name, gzipped, BODY_TTL_MS)
 
 
 def _since(value: Any) -> int | None:
@@ -155,7 +154,7 @@ def live_feed() -> Response:
     on every wall screen, every tick."""
     try:
         return _live_feed()
-    except (RedisError, OSError) as error:
+    except (StoreUnavailable, OSError) as error:
         log.warning("live feed: store unreachable (%s)", error)
         return Response(b'{"down":true}', mimetype="application/json",
                         headers={"Cache-Control": "no-store", "X-Basira-Next": str(DOWN_RETRY_MS)})
@@ -166,7 +165,7 @@ def _live_feed() -> Response:
     store, settings = context.store, context.settings
     scope = scope_for(request.args.get("region"), request.args.get("agency"))
     since = _since(request.args.get("since"))
-    now = store.clock_ms()
+    now = store.meta.clock_ms()
     cut = cut_of(now, settings.feed_ms)
     headers = {"Cache-Control": "no-store", "X-Basira-Next": str(cut + settings.feed_ms - now),
                "X-Basira-Cut": str(cut)}

@@ -20,13 +20,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
-import redis
 
 from .contract import INPUT_STREAMS, OUTSIDE, SIM_STAMP, ContractError, Stream
 from .fastparse import parse
 from .geo import region_index
 from .settings import Settings
-from .store import Batch, CommitRefused, Store
+from .store import Batch, CommitRefused, Store, StoreRefused, StoreUnavailable, translated
+from .store.errors import SYSTEMIC_ERRORS, is_systemic
 
 log = logging.getLogger("basira.ingest")
 
@@ -37,19 +37,15 @@ HEARTBEAT_EVERY_S = 0.5
 #: Back-off after a Redis error: starts here, doubles, stops growing at the cap (seconds).
 BACKOFF_START_S = 0.2
 BACKOFF_CAP_S = 10.0
-#: Redis refusals that say nothing about the entries (memory, permissions, failover, loading…):
-#: the loop backs off and retries; any other refusal is blamed on an entry and isolated.
-SYSTEMIC_ERRORS = ("OOM", "NOPERM", "NOAUTH", "WRONGPASS", "READONLY", "LOADING", "BUSY", "MASTERDOWN",
-                   "MISCONF", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "EXECABORT")
+#: Redis refusals that say nothing about the entries (memory, permissions, failover, loading…) are the
+#: store's :data:`~app.store.errors.SYSTEMIC_ERRORS`: the loop backs off and retries; any other
+#: refusal is blamed on an entry and isolated (:func:`~app.store.errors.is_systemic` tells them apart).
+__all__ = ["SYSTEMIC_ERRORS", "Committer", "IngestWorker", "commit_isolating", "is_systemic"]
 
 
-def is_systemic(error: BaseException) -> bool:
-    """True for a failure of Redis or the connection rather than of something in an entry."""
-    if isinstance(error, CommitRefused):
-        error = error.error
-    if isinstance(error, redis.ConnectionError | redis.TimeoutError | OSError):
-        return True
-    return isinstance(error, redis.ResponseError) and any(code in str(error) for code in SYSTEMIC_ERRORS)
+def _commit(store: Store, batch: Batch, group: str | None, now_ms: int) -> None:
+    with translated():  # the store's errors, not redis's
+        store.apply.commit(batch, group, now_ms=now_ms)
 
 
 def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int) -> Batch:
@@ -61,7 +57,7 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int)
     again and again, holding up every entry behind it.
     """
     try:
-        store.apply.commit(batch, group, now_ms=now_ms)
+        _commit(store, batch, group, now_ms)
         return batch
     except Exception as error:  # noqa: BLE001 - anything an entry can cause; Redis's own failures re-raised
         if is_systemic(error):
@@ -76,17 +72,18 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int)
     originals: dict[str, dict[str, str]] | None = None
     for single in singles:
         try:
-            store.apply.commit(single, group, now_ms=now_ms)
+            _commit(store, single, group, now_ms)
         except Exception as error:  # noqa: BLE001 - as above
             if is_systemic(error):
                 raise
             cause = error.error if isinstance(error, CommitRefused) else error
+            cause = cause.cause if isinstance(cause, StoreUnavailable) else cause  # redis's own, by name
             if originals is None:
-                originals = store.entries(batch.stream, [e[0] for e in batch.events])
+                originals = store.streams.entries(batch.stream, [e[0] for e in batch.events])
             entry_id = single.entry_ids[0]
             reason = f"could not be applied ({type(cause).__name__}: {str(cause)[:120]})"
             single = Batch(batch.stream, rejected=[(entry_id, originals.get(entry_id, {}), reason)])
-            store.apply.commit(single, group, now_ms=now_ms)
+            _commit(store, single, group, now_ms)
         done.events += single.events
         done.rejected += single.rejected
     return done
@@ -134,7 +131,7 @@ class Committer:
         try:
             done += self.submit(held)
             done += self.wait()
-        except (redis.RedisError, OSError) as error:
+        except (StoreUnavailable, OSError) as error:
             log.warning("could not commit the last batches (%s); they will be reclaimed", error)
         finally:
             self._pool.shutdown(wait=True)
@@ -180,7 +177,7 @@ class IngestWorker:
         log.info("ingest worker %s started (group %s, prefix %s)", self.consumer, self.group,
                  self.store.keys.prefix)
         try:
-            self.store.ensure_groups(self.group)
+            self.store.streams.ensure_groups(self.group)
             while not self.stopping.is_set():
                 try:
                     now = self.clock()
@@ -195,7 +192,7 @@ class IngestWorker:
                     # With batches held there is a backlog: read on at once, never block.
                     size = self.settings.ingest_batch
                     block = None if burst or held else self.settings.ingest_block_ms
-                    replies = self.store.read_new(self.group, self.consumer, size, block)
+                    replies = self.store.streams.read_new(self.group, self.consumer, size, block)
                     self._tally(committer.submit(held))  # Redis applies these ...
                     held = []
                     batches = [self.prepare(stream, entries) for stream, entries in replies if entries]
@@ -207,7 +204,8 @@ class IngestWorker:
                         self._tally(committer.wait())
                         if now >= next_heartbeat:
                             # Nothing left unread, all of it applied: the picture is as current as it can be.
-                            self.store.mark_caught_up(int(self.clock() * 1000))
+                            with translated():
+                                self.store.apply.mark_caught_up(int(self.clock() * 1000))
                             next_heartbeat = now + HEARTBEAT_EVERY_S
                     if now >= next_maintenance:
                         self.maintain()
@@ -216,13 +214,7 @@ class IngestWorker:
                     backoff = BACKOFF_START_S
                     if burst and got == 0:
                         break
-                except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
-                    log.warning("Redis unavailable (%s); retrying in %.1f s", error, backoff)
-                    self.stopping.wait(backoff)
-                    backoff = min(backoff * 2, BACKOFF_CAP_S)
-                    if not burst:
-                        self._ensure_groups_quietly()
-                except redis.ResponseError as error:
+                except StoreRefused as error:
                     # e.g. OOM at maxmemory: nothing of the failed commit was applied or acknowledged;
                     # its entries stay pending and are reclaimed after the back-off.
                     log.error("Redis refused a write (%s); retrying in %.1f s", error, backoff)
@@ -230,6 +222,14 @@ class IngestWorker:
                     backoff = min(backoff * 2, BACKOFF_CAP_S)
                     if burst:
                         raise
+                except (StoreUnavailable, OSError) as error:
+                    if isinstance(error, StoreUnavailable) and not is_systemic(error):
+                        raise  # not a connection failure (redis-py refusing a value): not ours to retry
+                    log.warning("Redis unavailable (%s); retrying in %.1f s", error, backoff)
+                    self.stopping.wait(backoff)
+                    backoff = min(backoff * 2, BACKOFF_CAP_S)
+                    if not burst:
+                        self._ensure_groups_quietly()
         finally:
             self._tally(committer.close(held))
             log.info("ingest worker %s stopped: %d applied, %d rejected", self.consumer,
@@ -251,7 +251,7 @@ class IngestWorker:
         limit = self.settings.ingest_max_deliveries
         for stream in INPUT_STREAMS:
             while True:
-                entries = self.store.reclaim(
+                entries = self.store.streams.reclaim(
                     stream, self.group, self.consumer, self.settings.reclaim_idle_ms,
                     self.settings.ingest_batch,
                 )
@@ -259,7 +259,8 @@ class IngestWorker:
                     break
                 log.info("reclaimed %d pending entries of %s", len(entries), stream.value)
                 # Reclaiming was one more delivery: the ones before it all failed.
-                counts = self.store.deliveries(stream, self.group, self.consumer, [i for i, _ in entries])
+                ids = [i for i, _ in entries]
+                counts = self.store.streams.deliveries(stream, self.group, self.consumer, ids)
                 dead = Batch(stream, rejected=[(i, f, f"failed {counts[i] - 1} deliveries")
                                                for i, f in entries if counts.get(i, 0) - 1 >= limit])
                 if dead.rejected:
@@ -305,11 +306,12 @@ class IngestWorker:
         horizon, by Redis's clock, which scores them), forget expired history; and roll the ports'
         day hashes up into their long-term archive before they expire."""
         retention_ms = int(self.settings.stream_retention_hours * 3_600_000)
-        self.store.trim(retention_ms, now_ms=int(self.clock() * 1000), group=self.settings.ingest_group)
-        self.store.trim_changes(self.store.clock_ms() - int(2 * self.settings.feed_horizon_s * 1000))
+        self.store.streams.trim(retention_ms, now_ms=int(self.clock() * 1000), group=self.group)
+        horizon_ms = int(2 * self.settings.feed_horizon_s * 1000)
+        self.store.feed.trim_changes(self.store.meta.clock_ms() - horizon_ms)
         # the port archive (400+ days, for forecasts) is derived from the day hashes, which expire
-        self.store.rollup_ports(int(self.clock() * 1000))
-        forgotten = self.store.expire_history(now_ms=int(self.clock() * 1000))
+        self.store.port_history.rollup_ports(int(self.clock() * 1000))
+        forgotten = self.store.history.expire(now_ms=int(self.clock() * 1000))
         if forgotten:
             log.info("forgot %d closed incidents past the history window", forgotten)
 
@@ -341,8 +343,8 @@ class IngestWorker:
 
     def _ensure_groups_quietly(self) -> None:
         try:
-            self.store.ensure_groups(self.group)
-        except (redis.RedisError, OSError):
+            self.store.streams.ensure_groups(self.group)
+        except (StoreUnavailable, OSError):
             pass
 
     def _install_signal_handlers(self) -> None:

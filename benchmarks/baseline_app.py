@@ -31,7 +31,7 @@ COLUMNS = ["id", "kind", "lat", "lon", "status", "agency", "category", "priority
 def rows(store: Store) -> list[dict[str, Any]]:
     """Every open incident and unit as one table row."""
     out = []
-    for kind, features in (("incident", store.incidents(Scope())), ("unit", store.units(Scope()))):
+    for kind, features in (("incident", store.live.incidents(Scope())), ("unit", store.live.units(Scope()))):
         for feature in features:
             props = feature["properties"]
             lon, lat = feature["geometry"]["coordinates"][:2]

@@ -96,12 +96,12 @@ def main() -> None:
             store = Store.from_settings(settings, client)  # a fresh process's store: nothing cached
             cold, warm, cached = [], [], []
             for run in range(args.runs):
-                store.__dict__.get("_basira_layer_caches") and store._layer_caches().memo.clear()
+                store.layers.forget_memo()
                 t0 = time.perf_counter()
-                data = layer.data(store, scope)
+                data = layer.data(store.layers, scope)
                 (cold if run == 0 else warm).append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
-                layer.data(store, scope)
+                layer.data(store.layers, scope)
                 cached.append(time.perf_counter() - t0)
             body = orjson.dumps(data)
             cells = sum(len(f["properties"]["cells"]) for f in data["features"])
@@ -110,7 +110,7 @@ def main() -> None:
                   f"(resolution {data['features'][0]['properties']['res']})")
             print(f"  cold {_ms(cold)} · warm {_ms(warm)} · cached {_ms(cached)}")
             print(f"  one refresh: {len(body):,} B JSON, {len(gzip.compress(body)):,} B gzipped")
-        points = store.closed_points(Scope(), now_ms - 24 * HOUR_MS)
+        points = store.history.closed_points(Scope(), now_ms - 24 * HOUR_MS)
         t0 = time.perf_counter()
         cells_of(points)
         print(f"H3 cells of {len(points):,} points: {(time.perf_counter() - t0) * 1000:.0f} ms")

@@ -197,7 +197,7 @@ class Soak:
             "t_s": t, "ingest_rss_mb": rss_mb(ingest.pid), "redis_used_mb": memory.used_mb(self.client),
             "redis_streams_mb": streams.bytes / 2**20, "redis_history_mb": history_mb(self.client, PREFIX),
             "stream_entries": streams.entries, "pending": pending,
-            "lag_s": self.store.lag_ms(self.group) / 1000, "rejected": rejected,
+            "lag_s": self.store.streams.lag_ms(self.group) / 1000, "rejected": rejected,
             "written_per_s": (streams.entries - seen["entries"]) / dt,
             "applied_per_s": (done - seen["done"]) / dt,
             "answered": len(latencies), "errors": errors,

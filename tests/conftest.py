@@ -66,7 +66,7 @@ def port_history(redis_url: str) -> Iterator[tuple[Settings, Store]]:
 
     settings = Settings(redis_url=redis_url, stream_prefix=f"t{uuid.uuid4().hex[:12]}")
     store = Store.from_settings(settings)
-    store.mark_demo()
+    store.meta.mark_demo()
     backfill_ports(store, 56, seed=5, progress=None)
     yield settings, store
     _delete_prefixed(redis.Redis.from_url(redis_url, decode_responses=True), settings.stream_prefix)

@@ -92,7 +92,7 @@ def test_health_readiness_and_metrics(client, settings, app_and_store):
 def test_readiness_fails_when_ingest_falls_behind(client, settings):
     app = create_app(settings.model_copy(update={"ready_max_lag_s": 1.0}))
     store = Store.from_settings(settings)
-    store.ensure_groups(settings.ingest_group)
+    store.streams.ensure_groups(settings.ingest_group)
     old = incident("T1")
     client.xadd(Stream.incidents.key(settings.stream_prefix), old, id="1000000000000-0")
     reply = app.test_client().get("/readyz")

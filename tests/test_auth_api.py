@@ -447,7 +447,7 @@ def test_scope_changes_are_recorded_and_the_trail_is_bounded(client, secured) ->
     assert (entry["scope"], entry["from"]) == ("SA-04:all", "SA-01+SA-04:all")
 
     trail = state(app).audit
-    trail.maxlen = 1000
+    trail.stream.maxlen = 1000
     for n in range(1600):
         trail.record("scope", None, "127.0.0.1", page=str(n))
     assert client.xlen(f"{settings.stream_prefix}:audit") < 1600

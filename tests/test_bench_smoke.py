@@ -55,7 +55,7 @@ def test_the_baseline_draws_every_open_incident_and_unit(client, settings) -> No
     drawn = baseline_app.figure(store)
     ids = [i for trace in drawn.data for i in trace.hovertext]
     assert len(ids) == len(set(ids)) == 70
-    assert {f["id"] for f in store.incidents(Scope())} <= set(ids)
+    assert {f["id"] for f in store.live.incidents(Scope())} <= set(ids)
 
 
 def test_the_ingest_benchmark_drains_the_same_entries_through_both_consumers() -> None:

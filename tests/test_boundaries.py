@@ -398,11 +398,12 @@ def test_layers_reach_the_store_only_through_reads() -> None:
 
 
 def test_the_store_has_every_read_layers_use() -> None:
-    from app.store import Store
+    """The store's part for layers (``store.layers``) has every read of ``Reads``."""
+    from app.store.layer_reads import LayerReads
     from layers.reads import Reads
 
     wanted = [name for name, value in vars(Reads).items() if callable(value) and not name.startswith("_")]
-    assert wanted and all(callable(getattr(Store, name, None)) for name in wanted), wanted
+    assert wanted and all(callable(getattr(LayerReads, name, None)) for name in wanted), wanted
 
 
 # --- (e) no import cycles ------------------------------------------------------------------------

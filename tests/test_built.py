@@ -20,25 +20,25 @@ def test_one_build_for_many_askers_and_the_same_bytes_for_all(settings):
         calls.append(1)
         return b"answer"
 
-    before = store.builds()
+    before = store.built.builds()
     out: list[bytes] = []
-    threads = [threading.Thread(target=lambda: out.append(store.built_once("x:1", build, 5_000)))
+    threads = [threading.Thread(target=lambda: out.append(store.built.built_once("x:1", build, 5_000)))
                for _ in range(12)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert out == [b"answer"] * 12 and len(calls) == 1 and store.builds() - before == 1
+    assert out == [b"answer"] * 12 and len(calls) == 1 and store.built.builds() - before == 1
 
 
 def test_a_costly_family_is_rebuilt_less_often(settings, client):
     store = Store.from_settings(settings)
-    _tick, period = store.tick("fam", 1000, 0.4)
+    _tick, period = store.built.tick("fam", 1000, 0.4)
     assert period == 1000  # nothing known yet: every refresh
     client.set(store.keys.built_cost("fam"), 3_000)  # a build took 3 s
-    _tick, period = store.tick("fam", 1000, 0.4)
+    _tick, period = store.built.tick("fam", 1000, 0.4)
     assert period == 8000  # 3 s is at most 40 % of the time between builds
-    store.built_once("fam:1", lambda: b"1", 5_000, family="fam")
+    store.built.built_once("fam:1", lambda: b"1", 5_000, family="fam")
     assert int(client.get(store.keys.built_cost("fam"))) < 1000  # the last build's cost replaces it
 
 
@@ -51,7 +51,7 @@ def test_the_command_summary_is_built_once_per_scope_per_tick(settings, client):
     IngestWorker(store, settings).work(burst=True)
     refresh_ms = 60_000  # one tick for the whole test (unless it straddles a minute)
     keys = ["regions", "calls"]
-    before = store.builds()
+    before = store.built.builds()
     out: list[dict] = []
     threads = [threading.Thread(target=lambda: out.append(_summary.summary(store, Scope(), keys, refresh_ms)))
                for _ in range(10)]
@@ -59,8 +59,8 @@ def test_the_command_summary_is_built_once_per_scope_per_tick(settings, client):
         thread.start()
     for thread in threads:
         thread.join()
-    ticks = {store.tick(f"command:{Scope().token}:{','.join(keys)}", refresh_ms, 0.4)[0]}
-    assert store.builds() - before <= len(ticks) + 1
+    ticks = {store.built.tick(f"command:{Scope().token}:{','.join(keys)}", refresh_ms, 0.4)[0]}
+    assert store.built.builds() - before <= len(ticks) + 1
     assert all(o == out[0] for o in out)
     assert out[0]["total"] == 30 and len(out[0]["top"]) == 30 and out[0]["kpis"]["open_total"] == 30
     assert [f["properties"]["priority"] for f in out[0]["top"][:8]] == [1] * 8  # most urgent first

@@ -71,7 +71,7 @@ def _scene(client, settings) -> str:
     """Incidents in three regions, units of several agencies, calls, and port traffic now and a week ago,
     as the simulator writes them to a demo store; returns the store's stamp."""
     store = Store.from_settings(settings)
-    token = store.mark_demo()
+    token = store.meta.mark_demo()
     t0 = now_ms()
     incidents = [
         incident(i, agency=a, category=c, priority=p, lat=lat, lon=lon, ts=t0 - 10 * MINUTE + n * 1000,

@@ -15,6 +15,7 @@ from app.contract import SIM_STAMP, Scope, Stream
 from app.ingest import IngestWorker
 from app.settings import Settings
 from app.store import NotADemoStore, Store
+from app.store.meta import Meta
 from tests.helpers import incident, simulated, unit
 
 
@@ -27,50 +28,50 @@ def _feed(client: redis.Redis, settings: Settings, entries: dict[Stream, list[di
 
 def test_the_first_unstamped_entry_ends_the_demo_atomically_with_its_apply(client, settings) -> None:
     store = Store.from_settings(settings)
-    token = store.mark_demo()
+    token = store.meta.mark_demo()
     assert token and len(token) >= 32
-    assert store.mark_demo() == token  # marking again (a restarted simulator) keeps the stamp
+    assert store.meta.mark_demo() == token  # marking again (a restarted simulator) keeps the stamp
 
     _feed(client, settings, simulated(token, {Stream.incidents: [incident("SIM1")],
                                               Stream.units: [unit("SIMU1")]}))
-    assert store.is_demo()
+    assert store.meta.is_demo()
     assert not client.hexists(store.keys.meta, "real")
 
     # a real producer writes one entry: applied, and the store is no longer a demo store
     _feed(client, settings, {Stream.incidents: [incident("REAL1", lat="24.7136", lon="46.6753")]})
-    assert {f["id"] for f in store.incidents(Scope())} == {"SIM1", "REAL1"}
-    assert not store.is_demo()
+    assert {f["id"] for f in store.live.incidents(Scope())} == {"SIM1", "REAL1"}
+    assert not store.meta.is_demo()
     meta = client.hgetall(store.keys.meta)
     assert "demo" not in meta and int(meta["real"]) > 0 and "demo_token" not in meta
     with pytest.raises(NotADemoStore, match="not written by the simulator"):
-        store.mark_demo()
-    assert not store.is_demo()
+        store.meta.mark_demo()
+    assert not store.meta.is_demo()
 
     # the simulator's own entries, still stamped, do not bring it back
     _feed(client, settings, simulated(token, {Stream.units: [unit("SIMU2")]}))
-    assert not store.is_demo()
+    assert not store.meta.is_demo()
 
 
 @pytest.mark.parametrize("stamp", [None, "a guess", "x" * 5000])
 def test_a_rejected_entry_from_another_producer_ends_the_demo_too(client, settings, stamp) -> None:
     store = Store.from_settings(settings)
-    store.mark_demo()
+    store.meta.mark_demo()
     bad = incident("BAD1", lat="abc")
     if stamp is not None:
         bad[SIM_STAMP] = stamp
     _feed(client, settings, {Stream.incidents: [bad]})
-    assert store.rejected()[0][1]["entry_id"]  # rejected, not applied
-    assert not store.is_demo()
+    assert store.rejected.newest()[0][1]["entry_id"]  # rejected, not applied
+    assert not store.meta.is_demo()
     with pytest.raises(NotADemoStore):
-        store.mark_demo()
+        store.meta.mark_demo()
 
 
 def test_a_store_written_by_a_producer_before_any_mark_is_never_a_demo_store(client, settings) -> None:
     store = Store.from_settings(settings)
     _feed(client, settings, {Stream.units: [unit("U1")]})
     with pytest.raises(NotADemoStore):
-        store.mark_demo()
-    assert not store.is_demo()
+        store.meta.mark_demo()
+    assert not store.meta.is_demo()
 
 
 def test_entries_applied_one_at_a_time_after_a_refused_batch_keep_their_stamps(client, settings) -> None:
@@ -80,7 +81,7 @@ def test_entries_applied_one_at_a_time_after_a_refused_batch_keep_their_stamps(c
     from app.store import Batch
 
     store = Store.from_settings(settings)
-    token = store.mark_demo()
+    token = store.meta.mark_demo()
     key = Stream.units.key(settings.stream_prefix)
     entries = simulated(token, {Stream.units: [unit("A"), unit("B")]})[Stream.units]
     ids = [client.xadd(key, fields) for fields in entries]
@@ -88,17 +89,17 @@ def test_entries_applied_one_at_a_time_after_a_refused_batch_keep_their_stamps(c
     batch = worker.prepare(Stream.units, client.xrange(key))
     singles = Batch(Stream.units, events=batch.events[:1], stamps=batch.stamps)
     assert commit_isolating(store, singles, None, 0).entry_ids == ids[:1]
-    assert store.is_demo()
+    assert store.meta.is_demo()
     unstamped = Batch(Stream.units, events=batch.events[1:])  # lost its stamps: counts as a real entry
     commit_isolating(store, unstamped, None, 0)
-    assert not store.is_demo()
+    assert not store.meta.is_demo()
 
 
 def test_the_stamp_never_leaves_the_server(client, settings) -> None:
     from app import create_app
 
     store = Store.from_settings(settings)
-    token = store.mark_demo()
+    token = store.meta.mark_demo()
     _feed(client, settings, simulated(token, {Stream.incidents: [incident("SIM1")],
                                               Stream.units: [unit("U1")]}))
     app = create_app(settings)
@@ -113,20 +114,20 @@ def test_the_simulators_entries_keep_a_demo_store_a_demo_store(client, settings)
     from app.simulation import World, run
 
     store = Store.from_settings(settings)
-    token = store.mark_demo()
+    token = store.meta.mark_demo()
     stats = run(client, settings.stream_prefix, rate=2.0, seed=3, time_scale=10, units=30, duration=0.5,
                 backfill_s=60, world=World.from_settings(settings), progress=None, tick_s=0.1, stamp=token)
     assert all(fields[SIM_STAMP] == token
                for stream in Stream for _id, fields in client.xrange(stream.key(settings.stream_prefix)))
     assert IngestWorker(store, settings).work(burst=True) == sum(stats[f"entries_{s.value}"] for s in Stream)
-    assert store.is_demo()
+    assert store.meta.is_demo()
 
 
 def test_simulate_refuses_a_store_that_real_entries_reached(client, settings, capsys) -> None:
     from app.__main__ import _refuse_real_store
 
     store = Store.from_settings(settings)
-    store.mark_demo()
+    store.meta.mark_demo()
     _refuse_real_store(settings)  # a demo store: may be written again
     _feed(client, settings, {Stream.units: [unit("U1")]})
     with pytest.raises(SystemExit) as exited:
@@ -168,7 +169,7 @@ def test_the_kiosk_asks_again_after_reading(client, settings, monkeypatch) -> No
     from app import create_app
 
     store = Store.from_settings(settings)
-    token = store.mark_demo()
+    token = store.meta.mark_demo()
     _feed(client, settings, simulated(token, {Stream.incidents: [incident("SIM1")]}))
     app = create_app(settings)
     http = app.test_client()
@@ -176,16 +177,16 @@ def test_the_kiosk_asks_again_after_reading(client, settings, monkeypatch) -> No
     shown = http.post("/_dash-update-component", json=body).get_data(as_text=True)
     assert "SIM1" in shown and "is-shown" in shown
 
-    original, answers = Store.is_demo, []
+    original, answers = Meta.is_demo, []
 
-    def a_real_entry_arrives_just_after_the_check(self: Store) -> bool:
+    def a_real_entry_arrives_just_after_the_check(self: Meta) -> bool:
         answer = original(self)
         if not answers:
             _feed(client, settings, {Stream.incidents: [incident("REAL1", lat="24.7136", lon="46.6753")]})
         answers.append(answer)
         return answer
 
-    monkeypatch.setattr(Store, "is_demo", a_real_entry_arrives_just_after_the_check)
+    monkeypatch.setattr(Meta, "is_demo", a_real_entry_arrives_just_after_the_check)
     answer = http.post("/_dash-update-component", json=body)
     text = answer.get_data(as_text=True)
     assert answer.status_code == 200 and answers[0] is True

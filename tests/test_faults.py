@@ -72,9 +72,9 @@ def worker_process(redis_url: str, prefix: str, consumer: str, reclaim_idle_ms: 
 
 
 def assert_exactly_once(store: Store, incidents: int, ports: int) -> None:
-    assert len(store.incidents(Scope())) == incidents
+    assert len(store.live.incidents(Scope())) == incidents
     assert travellers(store) == ports
-    stats = store.stats()
+    stats = store.streams.stats()
     assert stats.get("ingested:incidents", 0) == incidents and stats.get("ingested:ports", 0) == ports
     for stream in (Stream.incidents, Stream.ports):
         assert store.client.xpending(stream.key(store.keys.prefix), "basira-ingest")["pending"] == 0
@@ -92,19 +92,20 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(client
     victim = worker_process(redis_url, prefix, "victim")
     try:
         # Under load: keep writing while the victim works, and kill it when it is part-way through.
-        poll(lambda: store.stats().get("ingested:incidents", 0) > 2_000, 120, "the victim to start")
+        poll(lambda: store.streams.stats().get("ingested:incidents", 0) > 2_000, 120, "the victim to start")
         i, p = write_load(client, prefix, 30_000, 3_000)
         totals[0] += i
         totals[1] += p
         victim.send_signal(signal.SIGKILL)
     finally:
         victim.wait(timeout=30)
-    applied_before = sum(store.stats().values())
+    applied_before = sum(store.streams.stats().values())
     assert applied_before < sum(totals), "the victim finished before it was killed; nothing was tested"
 
     rescuer = worker_process(redis_url, prefix, "rescuer", reclaim_idle_ms=500)
     try:
-        poll(lambda: store.stats().get("ingested:incidents", 0) + store.stats().get("ingested:ports", 0)
+        stats = store.streams.stats
+        poll(lambda: stats().get("ingested:incidents", 0) + stats().get("ingested:ports", 0)
              >= sum(totals), 180, "the rescuer to apply everything")
         poll(lambda: all(client.xpending(s.key(prefix), "basira-ingest")["pending"] == 0
                          for s in (Stream.incidents, Stream.ports)), 60, "no entry pending")
@@ -129,7 +130,8 @@ def test_two_workers_in_one_group_apply_everything_once(client, settings, redis_
              "both workers to start")
         time.sleep(0.5)  # past start-up into their first blocking read (not a timing assertion)
         totals = write_load(client, settings.stream_prefix, 0, 12_000)
-        poll(lambda: sum(v for k, v in store.stats().items() if k.startswith("ingested:")) >= sum(totals),
+        stats = store.streams.stats
+        poll(lambda: sum(v for k, v in stats().items() if k.startswith("ingested:")) >= sum(totals),
              180, "both workers to apply everything")
     finally:
         for worker in workers:
@@ -161,7 +163,7 @@ def test_redis_restart_is_survived_without_a_manual_step(private_redis, settings
     thread.start()
     try:
         store.client.xadd(Stream.incidents.key(settings.stream_prefix), incident("BEFORE"))
-        poll(lambda: store.incidents(Scope()), 20, "the first incident")
+        poll(lambda: store.live.incidents(Scope()), 20, "the first incident")
         assert http.get("/readyz").status_code == 200
 
         port = private_redis.port
@@ -181,7 +183,7 @@ def test_redis_restart_is_survived_without_a_manual_step(private_redis, settings
             # The server came back empty (no persistence here): the worker recreates its groups
             # and applies new entries with no manual step.
             poll(lambda: (store.client.xadd(Stream.incidents.key(settings.stream_prefix), incident("AFTER"))
-                          and any(f["id"] == "AFTER" for f in store.incidents(Scope()))),
+                          and any(f["id"] == "AFTER" for f in store.live.incidents(Scope()))),
                  30, "the worker to apply an entry written after the restart")
             print(f"readyz recovered {recovered_s:.2f} s after Redis came back")
         finally:
@@ -195,7 +197,7 @@ def test_redis_restart_is_survived_without_a_manual_step(private_redis, settings
 def test_redis_at_maxmemory_errors_clearly_and_recovers(private_redis, settings, caplog):
     settings = settings.model_copy(update={"redis_url": private_redis.url, "ingest_block_ms": 200})
     store = Store.from_settings(settings)
-    store.ensure_groups(settings.ingest_group)
+    store.streams.ensure_groups(settings.ingest_group)
     key = Stream.incidents.key(settings.stream_prefix)
     for n in range(2_000):
         store.client.xadd(key, incident(f"M{n}", description="x" * 400))
@@ -210,11 +212,11 @@ def test_redis_at_maxmemory_errors_clearly_and_recovers(private_redis, settings,
         poll(lambda: any("OOM" in r.getMessage() or "maxmemory" in r.getMessage() for r in caplog.records),
              30, "a clear out-of-memory error in the log")
     assert thread.is_alive(), "the worker crashed at maxmemory"
-    assert len(store.incidents(Scope())) < 2_000
+    assert len(store.live.incidents(Scope())) < 2_000
 
     store.client.config_set("maxmemory", "0")  # memory frees up
     try:
-        poll(lambda: len(store.incidents(Scope())) == 2_000, 60, "the worker to catch up")
+        poll(lambda: len(store.live.incidents(Scope())) == 2_000, 60, "the worker to catch up")
         assert store.client.xpending(key, settings.ingest_group)["pending"] == 0
     finally:
         worker.stop()

@@ -49,12 +49,12 @@ def write(client, settings, store, incidents=(), units=()) -> None:
     IngestWorker(store, settings).work(burst=True)
     # a whole picture taken from here on has a cut after these changes (else the next delta
     # would carry them again: correct, but not what the tests below count)
-    next_cut(store, cut_of(store.clock_ms(), TICK_MS))
+    next_cut(store, cut_of(store.meta.clock_ms(), TICK_MS))
 
 
 def next_cut(store: Store, after: int) -> None:
     """Wait until Redis's clock has passed the tick after ``after``."""
-    while cut_of(store.clock_ms(), TICK_MS) <= after:
+    while cut_of(store.meta.clock_ms(), TICK_MS) <= after:
         time.sleep(TICK_MS / 4000)
 
 
@@ -118,7 +118,7 @@ def test_a_new_page_gets_the_whole_scope_then_only_what_changed(client, fast, wo
 def test_the_same_cut_is_a_tiny_answer_and_a_bad_since_gets_everything(fast, world):
     app, store = world
     http = app.test_client()
-    cut = cut_of(store.clock_ms(), TICK_MS)
+    cut = cut_of(store.meta.clock_ms(), TICK_MS)
     same = http.get(f"{FEED_PATH}?since={cut}")
     if orjson.loads(same.data).get("same"):  # unless the tick ended in between
         assert len(same.data) < 40 and int(same.headers["X-Basira-Next"]) <= TICK_MS
@@ -148,7 +148,7 @@ def test_many_clients_at_one_point_of_one_scope_cost_one_build(client, fast, wor
     whole = get(app.test_client())
     write(client, fast, store, units=[unit("U1", lat="21.47", lon="39.83")])
     next_cut(store, whole["cut"])
-    before = store.builds()
+    before = store.built.builds()
     bodies: list[bytes] = []
 
     def ask() -> None:
@@ -165,14 +165,14 @@ def test_many_clients_at_one_point_of_one_scope_cost_one_build(client, fast, wor
     # part per tick since `whole`, shared by those answers
     ticks = (max(cuts) - whole["cut"]) // TICK_MS
     assert len(bodies) == 20
-    assert store.builds() - before == len(cuts) + ticks
+    assert store.built.builds() - before == len(cuts) + ticks
     assert len({b for b in bodies}) == len(cuts)
 
 
 def test_concurrent_builders_wait_for_the_first(fast, world):
     _app, store = world
-    scope, cut = Scope(), cut_of(store.clock_ms(), TICK_MS)
-    before = store.builds()
+    scope, cut = Scope(), cut_of(store.meta.clock_ms(), TICK_MS)
+    before = store.built.builds()
     out: list[bytes] = []
     threads = [threading.Thread(target=lambda: out.append(answer(store, scope, None, cut, TICK_MS)))
                for _ in range(8)]
@@ -180,7 +180,7 @@ def test_concurrent_builders_wait_for_the_first(fast, world):
         thread.start()
     for thread in threads:
         thread.join()
-    assert store.builds() - before == 1 and len(set(out)) == 1 and len(out) == 8
+    assert store.built.builds() - before == 1 and len(set(out)) == 1 and len(out) == 8
 
 
 def test_a_commander_never_receives_another_scope(fast, world, tmp_path):
@@ -205,7 +205,7 @@ def test_change_sets_are_trimmed_by_the_worker(client, fast, world):
     worker = IngestWorker(store, fast)
     key = store.keys.changes("unit", "SA-02", "civil_defense")
     assert client.zcard(key) == 2
-    store.trim_changes(now_ms() + 1)  # what maintain() does, with "now" past the horizon
+    store.feed.trim_changes(now_ms() + 1)  # what maintain() does, with "now" past the horizon
     assert client.zcard(key) == 0
     worker.maintain()  # and maintain() itself runs without error on a live store
 

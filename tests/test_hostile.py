@@ -109,14 +109,14 @@ def test_hostile_entries_never_stop_the_worker(client, settings):
 
     run()
     assert written["n"] >= 10_000
-    stats = store.stats()
+    stats = store.streams.stats()
     handled = sum(v for k, v in stats.items() if k.startswith(("ingested:", "rejected:")))
     assert handled == written["n"], stats
     for stream in (Stream.incidents, Stream.units):
         assert client.xpending(stream.key(settings.stream_prefix), settings.ingest_group)["pending"] == 0
 
     # Whatever was accepted is valid state: finite coordinates in range, known enums, bounded text.
-    for feature in store.incidents(Scope()) + store.units(Scope()):
+    for feature in store.live.incidents(Scope()) + store.live.units(Scope()):
         lon, lat = feature["geometry"]["coordinates"]
         assert math.isfinite(lon) and math.isfinite(lat) and -90 <= lat <= 90 and -180 <= lon <= 180
         props = feature["properties"]

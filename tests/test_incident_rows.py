@@ -27,8 +27,8 @@ def test_rows_match_the_parsed_features(client, settings):
     client.xadd(Stream.incidents.key(p), incident("PLAIN", lat="24.7136", lon="46.6753", agency="traffic",
                                                   category="collision"))
     IngestWorker(store, settings).work(burst=True)
-    features = {f["id"]: f for f in store.incidents(Scope())}
-    rows = {r.id: r for r in store.incident_rows(Scope())}
+    features = {f["id"]: f for f in store.live.incidents(Scope())}
+    rows = {r.id: r for r in store.live.incident_rows(Scope())}
     assert set(rows) == set(features) and len(rows) == len(NASTY) + 1
     for ident, feature in features.items():
         props, row = feature["properties"], rows[ident]

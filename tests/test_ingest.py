@@ -50,12 +50,12 @@ def test_valid_entries_become_state_and_are_acknowledged(client, settings):
          category="collision", lat="24.7136", lon="46.6753", priority="3"))
     xadd(client, settings, Stream.units, unit("U1"))
     assert worker.work(burst=True) == 3
-    national = {f["id"]: f for f in store.incidents(Scope())}
+    national = {f["id"]: f for f in store.live.incidents(Scope())}
     assert set(national) == {"T1", "T2"}
     assert national["T1"]["properties"]["region"] == "SA-02"
     assert national["T2"]["properties"]["region"] == "SA-01"
     assert national["T1"]["geometry"]["coordinates"] == [39.8262, 21.4225]
-    assert [u["id"] for u in store.units(Scope.parse("SA-02"))] == ["U1"]
+    assert [u["id"] for u in store.live.units(Scope.parse("SA-02"))] == ["U1"]
     for stream in (Stream.incidents, Stream.units):
         assert client.xpending(stream.key(settings.stream_prefix), settings.ingest_group)["pending"] == 0
 
@@ -64,13 +64,13 @@ def test_bad_entry_is_rejected_with_reason_and_its_neighbours_survive(client, se
     store, worker = make(settings)
     ids = xadd(client, settings, Stream.incidents, incident("A"), incident("BAD", lat="abc"), incident("C"))
     worker.work(burst=True)
-    assert {f["id"] for f in store.incidents(Scope())} == {"A", "C"}
-    [(_, rejected)] = store.rejected()
+    assert {f["id"] for f in store.live.incidents(Scope())} == {"A", "C"}
+    [(_, rejected)] = store.rejected.newest()
     assert rejected["stream"] == f"{settings.stream_prefix}:incidents"
     assert rejected["entry_id"] == ids[1]
     assert "lat" in rejected["reason"] and "number" in rejected["reason"]
     assert '"lat":"abc"' in rejected["fields"]
-    assert store.stats() == {"ingested:incidents": 2, "rejected:incidents": 1}
+    assert store.streams.stats() == {"ingested:incidents": 2, "rejected:incidents": 1}
 
 
 def test_explicit_region_wins_and_points_outside_are_kept_and_marked(client, settings):
@@ -79,9 +79,9 @@ def test_explicit_region_wins_and_points_outside_are_kept_and_marked(client, set
          incident("RED-SEA", lat="21.5", lon="38.5"),          # in the sea: no region polygon
          incident("COAST", lat="21.5", lon="38.5", region="SA-02"))  # the producer knows better
     worker.work(burst=True)
-    assert [f["id"] for f in store.incidents(Scope.parse("outside"))] == ["RED-SEA"]
-    assert [f["id"] for f in store.incidents(Scope.parse("SA-02"))] == ["COAST"]
-    assert len(store.incidents(Scope())) == 2
+    assert [f["id"] for f in store.live.incidents(Scope.parse("outside"))] == ["RED-SEA"]
+    assert [f["id"] for f in store.live.incidents(Scope.parse("SA-02"))] == ["COAST"]
+    assert len(store.live.incidents(Scope())) == 2
 
 
 def test_replaying_the_same_entries_changes_nothing(client, settings):
@@ -106,11 +106,11 @@ def test_replaying_the_same_entries_changes_nothing(client, settings):
         entries = client.xrange(stream.key(settings.stream_prefix))
         worker.process(stream, entries)
     assert state_dump(client, settings.stream_prefix) == before
-    props = store.incidents(Scope())[0]["properties"]
+    props = store.live.incidents(Scope())[0]["properties"]
     assert props["status"] == "on_scene"
     assert (props["opened"], props["dispatched"], props["on_scene"]) == (t0, t0 + 60_000, t0 + 300_000)
-    assert store.kpis(Scope(), now_ms=t0 + 300_000)["calls_1h"] == 1
-    assert len(store.trail("U1")) == 2
+    assert store.live.kpis(Scope(), now_ms=t0 + 300_000)["calls_1h"] == 1
+    assert len(store.live.trail("U1")) == 2
 
 
 def test_an_older_entry_never_overwrites_newer_state(client, settings):
@@ -121,10 +121,10 @@ def test_an_older_entry_never_overwrites_newer_state(client, settings):
          incident("T1", status="new", ts=t0, priority="4"))  # late, stale
     xadd(client, settings, Stream.units, unit("U1", ts=t0 + 5_000, lat="21.5"), unit("U1", ts=t0, lat="21.4"))
     worker.work(burst=True)
-    [feature] = store.incidents(Scope())
+    [feature] = store.live.incidents(Scope())
     assert feature["properties"]["status"] == "on_scene"
     assert feature["properties"]["priority"] == 1
-    [u] = store.units(Scope())
+    [u] = store.live.units(Scope())
     assert u["geometry"]["coordinates"][1] == 21.5
 
 
@@ -134,10 +134,10 @@ def test_closed_incidents_leave_the_live_set_for_the_history(client, settings):
     closing = incident("T1", status="closed", ts=t0 + 1)
     xadd(client, settings, Stream.incidents, incident("T1", ts=t0), closing)
     worker.work(burst=True)
-    assert store.incidents(Scope()) == []
-    [closed] = store.closed_incidents(Scope.parse("SA-02", "civil_defense"), since_ms=t0)
+    assert store.live.incidents(Scope()) == []
+    [closed] = store.live.closed_incidents(Scope.parse("SA-02", "civil_defense"), since_ms=t0)
     assert closed["id"] == "T1" and closed["properties"]["status"] == "closed"
-    assert store.closed_incidents(Scope.parse("SA-01"), since_ms=t0) == []
+    assert store.live.closed_incidents(Scope.parse("SA-01"), since_ms=t0) == []
 
 
 def test_history_is_bounded_in_time(client, settings):
@@ -147,9 +147,9 @@ def test_history_is_bounded_in_time(client, settings):
          incident("OLD", ts=old), incident("OLD", status="closed", ts=old),
          incident("NEW", status="closed", ts=now_ms() - 1000))
     worker.process(Stream.incidents, client.xrange(f"{settings.stream_prefix}:incidents"))
-    assert len(store.closed_incidents(Scope(), since_ms=0)) == 2
-    assert store.expire_history() == 1
-    assert [f["id"] for f in store.closed_incidents(Scope(), since_ms=0)] == ["NEW"]
+    assert len(store.live.closed_incidents(Scope(), since_ms=0)) == 2
+    assert store.history.expire() == 1
+    assert [f["id"] for f in store.live.closed_incidents(Scope(), since_ms=0)] == ["NEW"]
     assert client.hget(store.keys.incident_index, "OLD") is None
 
 
@@ -159,43 +159,43 @@ def test_moving_to_another_scope_leaves_the_old_one(client, settings):
     xadd(client, settings, Stream.units, unit("U1", ts=t0),
          unit("U1", ts=t0 + 1000, lat="24.7136", lon="46.6753"))
     worker.work(burst=True)
-    assert store.units(Scope.parse("SA-02")) == []
-    assert [u["id"] for u in store.units(Scope.parse("SA-01", "civil_defense"))] == ["U1"]
+    assert store.live.units(Scope.parse("SA-02")) == []
+    assert [u["id"] for u in store.live.units(Scope.parse("SA-01", "civil_defense"))] == ["U1"]
 
 
 def test_entries_of_a_dead_consumer_are_reclaimed_and_applied_once(client, settings):
     store, worker = make(settings, reclaim_idle_ms=1)
-    store.ensure_groups(settings.ingest_group)
+    store.streams.ensure_groups(settings.ingest_group)
     xadd(client, settings, Stream.incidents, *(incident(f"T{n}") for n in range(20)))
     # A consumer takes the entries and dies before acknowledging them.
-    [(_, taken)] = store.read_new(settings.ingest_group, "dead-consumer", count=100, block_ms=None)
+    [(_, taken)] = store.streams.read_new(settings.ingest_group, "dead-consumer", count=100, block_ms=None)
     assert len(taken) == 20
     key = f"{settings.stream_prefix}:incidents"
     assert client.xpending(key, settings.ingest_group)["pending"] == 20
-    assert store.incidents(Scope()) == []
+    assert store.live.incidents(Scope()) == []
 
     worker.work(burst=True)
-    assert len(store.incidents(Scope())) == 20
+    assert len(store.live.incidents(Scope())) == 20
     assert client.xpending(key, settings.ingest_group)["pending"] == 0
-    assert store.stats()["ingested:incidents"] == 20
+    assert store.streams.stats()["ingested:incidents"] == 20
 
 
 def test_two_workers_in_one_group_share_the_work(client, settings):
     store, first = make(settings, ingest_consumer="one", ingest_batch=7)
     _, second = make(settings, ingest_consumer="two", ingest_batch=7)
     xadd(client, settings, Stream.incidents, *(incident(f"T{n}") for n in range(50)))
-    first.store.ensure_groups(settings.ingest_group)
+    first.store.streams.ensure_groups(settings.ingest_group)
     # Alternate single reads, so both really take part.
     while True:
         got = 0
         for worker in (first, second):
-            for stream, entries in store.read_new(settings.ingest_group, worker.consumer, 7, None):
+            for stream, entries in store.streams.read_new(settings.ingest_group, worker.consumer, 7, None):
                 got += worker.process(stream, entries)
         if not got:
             break
     assert first.applied > 0 and second.applied > 0
     assert first.applied + second.applied == 50
-    assert len(store.incidents(Scope())) == 50
+    assert len(store.live.incidents(Scope())) == 50
 
 
 def test_streams_are_trimmed_by_retention(client, settings):
@@ -218,13 +218,13 @@ def test_trimming_never_drops_what_is_not_applied_yet(client, settings):
     store, worker = make(settings, stream_retention_hours=1.0)
     key = f"{settings.stream_prefix}:incidents"
     old = now_ms() - 3 * 3_600_000
-    store.ensure_groups(settings.ingest_group)  # the group exists; none of the entries is delivered
+    store.streams.ensure_groups(settings.ingest_group)  # the group exists; none of the entries is delivered
     for n in range(300):
         client.xadd(key, incident(f"O{n}", ts=old + n), id=f"{old + n}-0")
     worker.maintain()  # nothing of it applied yet: nothing trimmed
     assert client.xlen(key) == 300
     worker.work(burst=True)
-    assert len(store.incidents(Scope())) == 300  # every entry of the backlog applied
+    assert len(store.live.incidents(Scope())) == 300  # every entry of the backlog applied
     worker.maintain()
     assert client.xlen(key) < 300  # and now the old entries can go
 
@@ -249,13 +249,13 @@ def test_ports_and_calls_are_counted_once(client, settings):
     for call in calls:
         client.xadd(f"{p}:calls", call)
     worker.work(burst=True)
-    jed = next(row for row in store.port_summary(ts) if row["id"] == "air-jed")
+    jed = next(row for row in store.live.port_summary(ts) if row["id"] == "air-jed")
     assert (jed["arrivals_1h"], jed["departures_1h"], jed["wait_min"]) == (120, 5, 7.0)
-    kpis = store.kpis(Scope.parse("SA-02"), now_ms=ts)
+    kpis = store.live.kpis(Scope.parse("SA-02"), now_ms=ts)
     assert kpis["calls_1h"] == 3  # the duplicate C1 is not counted
     assert kpis["abandoned_1h"] == 1
     assert kpis["answered_15s_share"] == 0.5 and kpis["answered_20s_share"] == 1.0
-    assert "unknown port" in store.rejected()[0][1]["reason"]
+    assert "unknown port" in store.rejected.newest()[0][1]["reason"]
 
 
 def test_kpis_follow_the_scope(client, settings):
@@ -269,34 +269,34 @@ def test_kpis_follow_the_scope(client, settings):
          incident("R1", agency="traffic", category="collision", priority="2", lat="24.7136", lon="46.6753",
                   status="dispatched", ts=t0 + 100_000))
     worker.work(burst=True)
-    national = store.kpis(Scope(), now_ms=t0 + 400_000)
+    national = store.live.kpis(Scope(), now_ms=t0 + 400_000)
     assert national["open_total"] == 2
     assert national["open_by_priority"] == {"1": 1, "2": 1, "3": 0, "4": 0}
     assert national["dispatch_p50_s"] == 70.0
-    makkah = store.kpis(Scope.parse("SA-02"), now_ms=t0 + 400_000)
+    makkah = store.live.kpis(Scope.parse("SA-02"), now_ms=t0 + 400_000)
     assert makkah["open_total"] == 1
     assert (makkah["dispatch_p50_s"], makkah["response_p50_s"]) == (40.0, 400.0)
-    riyadh_traffic = store.kpis(Scope.parse("SA-01", "traffic"), now_ms=t0 + 400_000)
+    riyadh_traffic = store.live.kpis(Scope.parse("SA-01", "traffic"), now_ms=t0 + 400_000)
     assert riyadh_traffic["open_by_priority"]["2"] == 1 and riyadh_traffic["response_p50_s"] is None
 
 
 def test_lag_is_the_age_of_the_oldest_entry_not_applied(client, settings):
     store, worker = make(settings)
-    store.ensure_groups(settings.ingest_group)
+    store.streams.ensure_groups(settings.ingest_group)
     ts = now_ms()
     client.xadd(f"{settings.stream_prefix}:incidents", incident("T1"), id=f"{ts - 5000}-0")
-    assert store.lag_ms(settings.ingest_group, now_ms=ts) == 5000
+    assert store.streams.lag_ms(settings.ingest_group, now_ms=ts) == 5000
     worker.work(burst=True)
-    assert store.lag_ms(settings.ingest_group, now_ms=ts) == 0
+    assert store.streams.lag_ms(settings.ingest_group, now_ms=ts) == 0
 
 
 def test_a_worker_that_has_read_everything_says_so(client, settings):
     store, worker = make(settings)
-    assert store.freshness() == {"as_of": None, "applied_at": None, "caught_up_at": None}
+    assert store.meta.freshness() == {"as_of": None, "applied_at": None, "caught_up_at": None}
     ts = now_ms() - 5000
     xadd(client, settings, Stream.incidents, incident("T1", ts=ts))
     before = now_ms()
     worker.work(burst=True)
-    times = store.freshness()
+    times = store.meta.freshness()
     assert times["as_of"] == ts
     assert times["caught_up_at"] >= before and times["applied_at"] >= before

@@ -19,7 +19,7 @@ import redis
 from app.contract import Scope, Stream
 from app.ingest import IngestWorker
 from app.settings import Settings
-from app.store import Store
+from app.store import Store, StoreRefused
 from app.store.apply import Apply
 from tests.helpers import incident, now_ms, unit
 from tests.test_ingest import state_dump
@@ -65,11 +65,11 @@ def apply(
         thread.start()
         total = sum(len(items) for items in feed.values())
         deadline = time.monotonic() + 30
-        while sum(int(v) for v in store.stats().values()) < total and time.monotonic() < deadline:
+        while sum(int(v) for v in store.streams.stats().values()) < total and time.monotonic() < deadline:
             time.sleep(0.05)
         worker.stop()
         thread.join(timeout=10)
-        assert sum(int(v) for v in store.stats().values()) == total
+        assert sum(int(v) for v in store.streams.stats().values()) == total
     else:
         worker.work(burst=True)
     prefix = settings.stream_prefix
@@ -111,13 +111,13 @@ def test_a_failed_commit_on_a_backlog_loses_nothing(client, settings, monkeypatc
         return real(self, batch, group, now_ms)
 
     monkeypatch.setattr(Apply, "commit", refuse_the_third)
-    with pytest.raises(redis.ResponseError):
+    with pytest.raises(StoreRefused):  # the store's error for Redis's refusal, raised in burst mode
         IngestWorker(store, settings).work(burst=True)
     key = Stream.units.key(settings.stream_prefix)
     assert client.xpending(key, settings.ingest_group)["pending"] > 0
-    assert len(store.units(Scope())) < 30
+    assert len(store.live.units(Scope())) < 30
     # the successor (or the same worker, restarted) takes the pending entries over: all applied, once
     IngestWorker(store, settings.model_copy(update={"reclaim_idle_ms": 1})).work(burst=True)
     assert client.xpending(key, settings.ingest_group)["pending"] == 0
-    assert len(store.units(Scope())) == 30
-    assert store.stats()["ingested:units"] == 30
+    assert len(store.live.units(Scope())) == 30
+    assert store.streams.stats()["ingested:units"] == 30

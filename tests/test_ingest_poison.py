@@ -44,14 +44,14 @@ def test_a_value_that_is_not_utf8_is_rejected_and_the_worker_goes_on(client, set
     worker = IngestWorker(store, settings)
     worker.work(burst=True)
 
-    assert [f["id"] for f in store.incidents(Scope())] == ["GOOD1"]
+    assert [f["id"] for f in store.live.incidents(Scope())] == ["GOOD1"]
     [entry] = rejected_entries(client, store)
     assert "not valid UTF-8" in entry["reason"] and "description" in entry["reason"]
     shown = orjson.loads(entry["fields"])
     assert shown["id"] == "BAD1" and shown["description"] == "ok \\xff\\xfe"
     assert original_bytes(entry)[b"description"] == b"ok \xff\xfe"
     assert client.xpending(key, settings.ingest_group)["pending"] == 0
-    assert store.stats() == {"ingested:incidents": 1, "rejected:incidents": 1}
+    assert store.streams.stats() == {"ingested:incidents": 1, "rejected:incidents": 1}
 
 
 def test_a_field_name_that_is_not_utf8_is_rejected(client, settings):
@@ -61,7 +61,7 @@ def test_a_field_name_that_is_not_utf8_is_rejected(client, settings):
     client.xadd(key, unit("U-GOOD"))
     IngestWorker(store, settings).work(burst=True)
 
-    assert [f["id"] for f in store.units(Scope())] == ["U-GOOD"]
+    assert [f["id"] for f in store.live.units(Scope())] == ["U-GOOD"]
     [entry] = rejected_entries(client, store)
     assert "not valid UTF-8" in entry["reason"] and "field name" in entry["reason"]
     assert original_bytes(entry)[b"note\xc3"] == b"x"
@@ -76,7 +76,7 @@ def test_arabic_in_windows_1256_and_utf8_encoded_surrogates_are_rejected(client,
     client.xadd(key, incident("W3", description="حريق في المبنى"))
     IngestWorker(store, settings).work(burst=True)
 
-    [applied] = store.incidents(Scope())
+    [applied] = store.live.incidents(Scope())
     assert applied["id"] == "W3" and applied["properties"]["description"] == "حريق في المبنى"
     entries = rejected_entries(client, store)
     assert [original_bytes(e).get(b"description", original_bytes(e).get(b"id")) for e in entries] == [
@@ -99,11 +99,11 @@ def test_a_commit_redis_refuses_rejects_only_the_entry_it_fails_on(client, setti
     worker = IngestWorker(store, settings)
     worker.work(burst=True)
 
-    assert sorted(f["id"] for f in store.incidents(Scope())) == [f"OK{n}" for n in range(6)]
+    assert sorted(f["id"] for f in store.live.incidents(Scope())) == [f"OK{n}" for n in range(6)]
     [entry] = rejected_entries(client, store)
     assert orjson.loads(entry["fields"])["id"] == "CORRUPT"
     assert entry["reason"].startswith("could not be applied (ResponseError")
-    assert store.stats() == {"ingested:incidents": 6, "rejected:incidents": 1}
+    assert store.streams.stats() == {"ingested:incidents": 6, "rejected:incidents": 1}
     assert client.xpending(key, settings.ingest_group)["pending"] == 0
 
 
@@ -112,7 +112,7 @@ def test_an_entry_delivered_too_often_is_dead_lettered(client, settings):
     goes to the rejected stream with its fields instead of being handed out again."""
     settings = settings.model_copy(update={"ingest_max_deliveries": 3})
     store = Store.from_settings(settings)
-    store.ensure_groups(settings.ingest_group)
+    store.streams.ensure_groups(settings.ingest_group)
     key = Stream.incidents.key(settings.stream_prefix)
     killer = client.xadd(key, incident("KILLER"))
     client.xadd(key, incident("FINE"))
@@ -121,7 +121,7 @@ def test_an_entry_delivered_too_often_is_dead_lettered(client, settings):
     client.xclaim(key, settings.ingest_group, "dead-3", 0, [killer], idle=10**8, retrycount=3)
     IngestWorker(store, settings).work(burst=True)
 
-    assert [f["id"] for f in store.incidents(Scope())] == ["FINE"]
+    assert [f["id"] for f in store.live.incidents(Scope())] == ["FINE"]
     [entry] = rejected_entries(client, store)
     assert entry["reason"] == "failed 3 deliveries" and entry["entry_id"] == killer
     assert orjson.loads(entry["fields"])["id"] == "KILLER"
@@ -133,7 +133,7 @@ def test_readiness_fails_when_no_worker_makes_progress_while_entries_wait(client
     (here none ever), the picture is not being kept up to date."""
     app = create_app(settings.model_copy(update={"ready_max_lag_s": 5.0}))
     store = Store.from_settings(settings)
-    store.ensure_groups(settings.ingest_group)
+    store.streams.ensure_groups(settings.ingest_group)
     http = app.test_client()
     assert http.get("/readyz").status_code == 200  # nothing waiting: an idle system is ready
     client.xadd(Stream.incidents.key(settings.stream_prefix), incident("WAITING"))
@@ -182,10 +182,10 @@ def test_no_input_stops_the_worker(client, settings):
         written["n"] += len(batch) + 1
         worker.work(burst=True)
         # still alive, and the valid entry written after the hostile ones is in the picture
-        assert good in {f["id"] for f in store.incidents(Scope())}
+        assert good in {f["id"] for f in store.live.incidents(Scope())}
 
     run()
-    stats = store.stats()
+    stats = store.streams.stats()
     handled = sum(v for k, v in stats.items() if k.startswith(("ingested:", "rejected:")))
     assert handled == written["n"], stats
     for stream in Stream:

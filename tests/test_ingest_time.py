@@ -19,15 +19,15 @@ def test_a_future_dated_entry_does_not_move_the_pictures_time_and_is_flagged(cli
     client.xadd(key, incident("AHEAD", ts=ahead))
     IngestWorker(store, settings, clock=lambda: NOW_MS / 1000).work(burst=True)
 
-    assert store.as_of() == NOW_MS  # the apply time, not 23 h ahead
-    features = {f["id"]: f["properties"] for f in store.incidents(Scope())}
+    assert store.meta.as_of() == NOW_MS  # the apply time, not 23 h ahead
+    features = {f["id"]: f["properties"] for f in store.live.incidents(Scope())}
     assert features["AHEAD"]["ts"] == ahead and features["AHEAD"]["future"] is True
     assert "future" not in features["NOW"]
-    assert store.as_of() == NOW_MS
+    assert store.meta.as_of() == NOW_MS
 
 
 def test_the_pictures_time_is_still_the_newest_event_when_it_is_behind(client, settings):
     store = Store.from_settings(settings)
     client.xadd(Stream.incidents.key(settings.stream_prefix), incident("OLD", ts=NOW_MS - 60_000))
     IngestWorker(store, settings, clock=lambda: NOW_MS / 1000).work(burst=True)
-    assert store.as_of() == NOW_MS - 60_000
+    assert store.meta.as_of() == NOW_MS - 60_000

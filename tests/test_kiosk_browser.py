@@ -96,7 +96,7 @@ def test_the_kiosk_shows_nothing_of_a_store_that_is_not_a_demo_store(case, kiosk
             assert "not marked as a demonstration store" in text and "غير مُعلَّم" in text
             # A store real producers have written to can never be marked as a demo store.
             with pytest.raises(NotADemoStore):
-                Store.from_settings(settings).mark_demo()
+                Store.from_settings(settings).meta.mark_demo()
         else:
             assert "could not be reached" in text
         time.sleep(2.5)  # a couple of refreshes: they must not bring anything either
@@ -114,7 +114,7 @@ def test_a_demo_store_is_shown_until_a_real_producer_writes_to_it(kiosk, client,
 
         # The booth's operator starts the simulator: the story starts, and the map — drawn while
         # hidden — is measured again, so the Kingdom fills it (every region name inside it).
-        token = Store.from_settings(settings).mark_demo()
+        token = Store.from_settings(settings).meta.mark_demo()
         feed(client, settings, simulated(token, scene()))
         wait_for(kiosk, lambda d: "is-shown" in root_class(d), timeout=LOAD_S)
         wait_for(kiosk, lambda d: view(d) == "national", timeout=LOAD_S)
@@ -135,7 +135,7 @@ def test_a_demo_store_is_shown_until_a_real_producer_writes_to_it(kiosk, client,
         assert "is-refused" in root_class(kiosk)
         assert_nothing_shown(kiosk)
         with pytest.raises(NotADemoStore):
-            Store.from_settings(settings).mark_demo()
+            Store.from_settings(settings).meta.mark_demo()
         screenshot(kiosk, "kiosk-refused-after-real-entry")
         assert console_errors(kiosk) == []
 
@@ -154,7 +154,7 @@ def labels_inside_map(driver) -> bool:
 
 def test_the_attract_loop_tells_the_story_and_yields_to_a_visitor(kiosk, client, settings) -> None:
     settings = settings.model_copy(update={"stale_after_s": 600, "kiosk_chapter_s": 3, "kiosk_idle_s": 6})
-    token = Store.from_settings(settings).mark_demo()
+    token = Store.from_settings(settings).meta.mark_demo()
     feed(client, settings, simulated(token, scene()))
     with serving(settings) as url:
         kiosk.get(url + "/demo")

@@ -34,14 +34,14 @@ def _by_id(collection: dict) -> dict[str, dict]:
 
 def test_region_figures_follow_the_agency_of_the_scope(client, settings) -> None:
     store = Store.from_settings(settings)
-    assert Regions().data(store, Scope()) == {"type": "FeatureCollection", "features": []}
+    assert Regions().data(store.layers, Scope()) == {"type": "FeatureCollection", "features": []}
     feed(client, settings, {Stream.incidents: [
         incident("M1"),  # Makkah, civil defense, P1
         incident("M2", agency="traffic", priority="3", lat="21.5", lon="39.2"),
         incident("M3", agency="traffic", priority="1", lat="21.55", lon="39.18"),
         incident("R1", agency="traffic", priority="2", lat="24.7136", lon="46.6753"),
     ]})
-    nation = _by_id(Regions().data(store, Scope()))
+    nation = _by_id(Regions().data(store.layers, Scope()))
     assert len(nation) == 13  # every region stays clickable, the empty ones at zero
     assert (nation["SA-02"]["open"], nation["SA-02"]["p1"]) == (3, 2)
     assert (nation["SA-01"]["open"], nation["SA-04"]["open"]) == (1, 0)
@@ -49,12 +49,12 @@ def test_region_figures_follow_the_agency_of_the_scope(client, settings) -> None
     assert population > 1_000_000 and nation["SA-02"]["rate"] == round(3 * 100_000 / population, 2)
     assert nation["SA-02"]["code"] == "SA-02"  # what the page drills down on
 
-    traffic = _by_id(Regions().data(store, Scope(agency="traffic")))
+    traffic = _by_id(Regions().data(store.layers, Scope(agency="traffic")))
     assert (traffic["SA-02"]["open"], traffic["SA-02"]["p1"], traffic["SA-01"]["open"]) == (2, 1, 1)
-    civil = _by_id(Regions().data(store, Scope(agency="civil_defense")))
+    civil = _by_id(Regions().data(store.layers, Scope(agency="civil_defense")))
     assert (civil["SA-02"]["open"], civil["SA-01"]["open"]) == (1, 0)
-    assert list(_by_id(Regions().data(store, Scope.parse("SA-01", "traffic")))) == ["SA-01"]
-    assert Regions().data(store, Scope.parse("SA-01", "civil_defense"))["features"] == []
+    assert list(_by_id(Regions().data(store.layers, Scope.parse("SA-01", "traffic")))) == ["SA-01"]
+    assert Regions().data(store.layers, Scope.parse("SA-01", "civil_defense"))["features"] == []
 
 
 # --- ports ------------------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def test_port_series_buckets_the_hours_and_the_week_before(client, settings) -> 
         port_entry("air-ruh", travellers=555, ts=now),  # another port
     ]
     feed(client, settings, {Stream.ports: entries})
-    series = store.port_series("air-jed", now)
+    series = store.layers.port_series("air-jed", now)
     assert series["hours"] == list(range(hour - 23, hour + 1))
     arrivals, departures = series["now"]["arrival"], series["now"]["departure"]
     assert arrivals["citizen"][-1] == 100 and arrivals["pilgrim"][-1] == 7
@@ -86,24 +86,25 @@ def test_port_series_buckets_the_hours_and_the_week_before(client, settings) -> 
     assert sum(sum(v) for d in week.values() for v in d.values()) == 90
     assert series["wait_min"] == 20 and series["wait_ts"] == now
     with pytest.raises(KeyError):
-        store.port_series("no-such-port", now)
+        store.layers.port_series("no-such-port", now)
 
 
 def test_ports_layer_marks_quiet_ports_and_wait_classes(client, settings) -> None:
     store = Store.from_settings(settings)
-    assert Ports().data(store, Scope())["features"] == []  # no port has reported
+    assert Ports().data(store.layers, Scope())["features"] == []  # no port has reported
     feed(client, settings, {Stream.ports: [
         port_entry("air-jed", travellers=300, wait_min=50),
         port_entry("land-king-fahd-causeway", travellers=10, wait_min=5),
         port_entry("air-ruh", travellers=0, wait_min=20, ts=now_ms() - 3 * HOUR_MS),  # quiet by now
     ]})
-    ports = _by_id(Ports().data(store, Scope()))
+    ports = _by_id(Ports().data(store.layers, Scope()))
     assert set(ports) == {"air-jed", "land-king-fahd-causeway"}
     assert (ports["air-jed"]["wait_class"], ports["land-king-fahd-causeway"]["wait_class"]) == ("long", "ok")
     assert ports["air-jed"]["arrivals"] >= 300 and ports["air-jed"]["kind"] == "air"
     assert "code" not in ports["air-jed"]  # a click on a port must not drill into its region
-    assert set(_by_id(Ports().data(store, Scope.parse("SA-04")))) == {"land-king-fahd-causeway"}
-    assert set(_by_id(Ports().data(store, Scope(agency="traffic")))) == set(ports)  # ports have no agency
+    assert set(_by_id(Ports().data(store.layers, Scope.parse("SA-04")))) == {"land-king-fahd-causeway"}
+    # ports have no agency
+    assert set(_by_id(Ports().data(store.layers, Scope(agency="traffic")))) == set(ports)
     classes = [wait_class(w) for w in (None, 0, 14.9, 15, 44.9, 45)]
     assert classes == ["none", "ok", "ok", "busy", "busy", "long"]
 
@@ -131,7 +132,7 @@ def test_heatmap_counts_add_up_to_the_incidents_opened_in_each_window(client, se
     feed(client, settings, {Stream.incidents: entries})
 
     def totals(scope: Scope) -> list[int]:
-        features = Heatmap().data(store, scope)["features"]
+        features = Heatmap().data(store.layers, scope)["features"]
         for f in features:  # a feature's totals are the sum of its hexagons
             cells = f["properties"]["cells"]
             assert f["properties"]["total"] == [sum(c[i] for c in cells.values()) for i in range(3)]
@@ -139,10 +140,10 @@ def test_heatmap_counts_add_up_to_the_incidents_opened_in_each_window(client, se
         return [sum(f["properties"]["total"][i] for f in features) for i in range(len(WINDOWS_H))]
 
     assert totals(Scope()) == [3, 5, 6]  # O1 C2 X1 | + O2 C3 | + C1
-    nation = _by_id(Heatmap().data(store, Scope()))
+    nation = _by_id(Heatmap().data(store.layers, Scope()))
     assert set(nation) == {"SA-01", "SA-02", "SA-04", "outside"}
     assert {p["res"] for p in nation.values()} == {NATIONAL_RES}
-    makkah = _by_id(Heatmap().data(store, Scope.parse("SA-02")))
+    makkah = _by_id(Heatmap().data(store.layers, Scope.parse("SA-02")))
     assert list(makkah) == ["SA-02"] and makkah["SA-02"]["res"] == REGION_RES
     assert makkah["SA-02"]["total"] == [1, 2, 3]  # O1 | C3 | C1
     assert totals(Scope(agency="traffic")) == [0, 1, 1]  # O2 (O3 is too old)
@@ -156,7 +157,7 @@ def test_closed_points_are_read_once_and_follow_every_change(client, settings, m
     feed(client, settings, {Stream.incidents: [
         incident("C1", ts=now - 2 * HOUR_MS), incident("C1", status="closed", ts=now - HOUR_MS),
     ]})
-    first = store.closed_points(Scope(), day_ago)
+    first = store.history.closed_points(Scope(), day_ago)
     assert len(first) == 1 and first.regions() == ["SA-02"]
     assert first.opened.tolist() == [now - 2 * HOUR_MS]
 
@@ -170,33 +171,34 @@ def test_closed_points_are_read_once_and_follow_every_change(client, settings, m
         return pipe
 
     monkeypatch.setattr(store.client, "pipeline", recording_pipeline)
-    assert len(store.closed_points(Scope(), day_ago)) == 1 and fetched == []  # nothing new: nothing read
+    # nothing new: nothing read
+    assert len(store.history.closed_points(Scope(), day_ago)) == 1 and fetched == []
 
     # closed later: only that one is fetched
     feed(client, settings, {Stream.incidents: [
         incident("C2", lat="26.42", lon="50.09", ts=now - 50 * 60_000),
         incident("C2", lat="26.42", lon="50.09", status="closed", ts=now - 40 * 60_000),
     ]})
-    assert sorted(store.closed_points(Scope(), day_ago).regions()) == ["SA-02", "SA-04"]
+    assert sorted(store.history.closed_points(Scope(), day_ago).regions()) == ["SA-02", "SA-04"]
     assert fetched == ["C2"]
     # a closing that arrives late (closed before the newest one already read) is not missed
     feed(client, settings, {Stream.incidents: [
         incident("C3", lat="21.40", lon="39.85", ts=now - 5 * HOUR_MS),
         incident("C3", lat="21.40", lon="39.85", status="closed", ts=now - 4 * HOUR_MS),
     ]})
-    assert len(store.closed_points(Scope(), day_ago)) == 3
+    assert len(store.history.closed_points(Scope(), day_ago)) == 3
     # reopened, moved and closed again: the mirror follows
     feed(client, settings, {Stream.incidents: [
         incident("C1", lat="24.7136", lon="46.6753", ts=now - 30 * 60_000),
     ]})
-    assert sorted(store.closed_points(Scope(), day_ago).regions()) == ["SA-02", "SA-04"]
+    assert sorted(store.history.closed_points(Scope(), day_ago).regions()) == ["SA-02", "SA-04"]
     feed(client, settings, {Stream.incidents: [
         incident("C1", lat="24.7136", lon="46.6753", status="closed", ts=now - 60_000),
     ]})
-    again = store.closed_points(Scope(), day_ago)
+    again = store.history.closed_points(Scope(), day_ago)
     assert sorted(again.regions()) == ["SA-01", "SA-02", "SA-04"] and 46.6753 in again.lon.tolist()
-    assert len(store.closed_points(Scope(), now)) == 0  # nothing closed since now
-    assert len(store.closed_points(Scope.parse("SA-04", "civil_defense"), day_ago)) == 1
+    assert len(store.history.closed_points(Scope(), now)) == 0  # nothing closed since now
+    assert len(store.history.closed_points(Scope.parse("SA-04", "civil_defense"), day_ago)) == 1
 
 
 def test_cached_keeps_a_value_as_long_as_the_computation_says(client, settings) -> None:
@@ -209,10 +211,10 @@ def test_cached_keeps_a_value_as_long_as_the_computation_says(client, settings) 
             return len(calls), keep_s
         return run
 
-    assert store.cached("a", compute(60)) == 1
-    assert store.cached("a", compute(60)) == 1  # reused
-    assert store.cached("b", compute(0)) == 2
-    assert store.cached("b", compute(0)) == 3  # not kept
+    assert store.layers.cached("a", compute(60)) == 1
+    assert store.layers.cached("a", compute(60)) == 1  # reused
+    assert store.layers.cached("b", compute(0)) == 2
+    assert store.layers.cached("b", compute(0)) == 3  # not kept
 
 
 # --- 911 calls --------------------------------------------------------------------------------------
@@ -231,16 +233,16 @@ def test_calls_per_region_against_nena(client, settings) -> None:
     entries.append(call("R3", region="SA-01", ts=now - 60_000, answered_ts="", outcome="abandoned"))
     feed(client, settings, {Stream.calls: entries})
 
-    by_region = store.calls_by_region(["SA-01", "SA-02", "SA-04"], now)
+    by_region = store.layers.calls_by_region(["SA-01", "SA-02", "SA-04"], now)
     assert set(by_region) == {"SA-01", "SA-02"}  # no calls, no entry
     assert by_region["SA-02"]["total"] == 20 and by_region["SA-02"]["within_15s"] == 19
-    layer = _by_id(Calls().data(store, Scope()))
+    layer = _by_id(Calls().data(store.layers, Scope()))
     makkah, riyadh = layer["SA-02"], layer["SA-01"]
     assert (makkah["s15"], makkah["s20"], makkah["status"]) == (0.95, 1.0, "meets")
     assert (riyadh["total"], riyadh["answered"], riyadh["abandoned"], riyadh["status"]) == (4, 3, 1, "below")
     assert riyadh["mean_s"] == 30.0 and makkah["code"] == "SA-02"
-    assert set(_by_id(Calls().data(store, Scope(agency="traffic")))) == {"SA-01", "SA-02"}  # no agency
-    assert list(_by_id(Calls().data(store, Scope.parse("SA-01")))) == ["SA-01"]
+    assert set(_by_id(Calls().data(store.layers, Scope(agency="traffic")))) == {"SA-01", "SA-02"}  # no agency
+    assert list(_by_id(Calls().data(store.layers, Scope.parse("SA-01")))) == ["SA-01"]
     assert nena_status(0.92, 0.94) == "near" and nena_status(0.86, 0.91) == "near"
     assert nena_status(0.80, 0.97) == "near" and nena_status(0.80, 0.85) == "below"
     assert nena_status(None, None) is None
@@ -259,8 +261,8 @@ def test_unit_trails_oldest_first_and_read_again_only_after_a_report(client, set
         Stream.incidents: [incident("I1", status="dispatched", units="U1")],
         Stream.units: [*moves, unit("U2", lat="24.7", lon="46.7", ts=now - 1000)],
     })
-    units = store.units(Scope())
-    trails = store.unit_trails(units)
+    units = store.live.units(Scope())
+    trails = store.layers.unit_trails(units)
     assert [p[:2] for p in trails["U1"]] == [[float(lon), float(lat)] for lat, lon in positions]
     assert len(trails["U2"]) == 1
 
@@ -274,14 +276,15 @@ def test_unit_trails_oldest_first_and_read_again_only_after_a_report(client, set
         return pipe
 
     monkeypatch.setattr(store.client, "pipeline", counting_pipeline)
-    assert store.unit_trails(units) == trails and reads == []  # nobody reported: nothing read
+    assert store.layers.unit_trails(units) == trails and reads == []  # nobody reported: nothing read
     feed(client, settings, {Stream.units: [unit("U2", lat="24.71", lon="46.71", ts=now)]})
-    assert len(store.unit_trails(store.units(Scope()))["U2"]) == 2 and reads == [store.keys.unit_trail("U2")]
+    trails = store.layers.unit_trails(store.live.units(Scope()))
+    assert len(trails["U2"]) == 2 and reads == [store.keys.unit_trail("U2")]
 
-    layer = _by_id(Units().data(store, Scope()))
+    layer = _by_id(Units().data(store.layers, Scope()))
     assert layer["U1"]["trail"] == [-400, -300, -200, -100] and layer["U1"]["inc_at"] == [39.8262, 21.4225]
     assert layer["U2"]["trail"] == [-100, -100] and "inc_at" not in layer["U2"]
-    incidents = _by_id(Incidents().data(store, Scope()))
+    incidents = _by_id(Incidents().data(store.layers, Scope()))
     assert incidents["I1"]["unit_at"] == [[39.84, 21.43]]
 
 

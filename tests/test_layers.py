@@ -87,13 +87,13 @@ def test_layer_contract(layer, client, settings) -> None:
     # data(): a FeatureCollection of the scope for live layers, nothing for static ones
     store = Store.from_settings(settings)
     if not layer.live:
-        assert layer.data(store, Scope()) is None
+        assert layer.data(store.layers, Scope()) is None
         return
-    assert layer.data(store, Scope()) == {"type": "FeatureCollection", "features": []}
+    assert layer.data(store.layers, Scope()) == {"type": "FeatureCollection", "features": []}
     _feed(client, settings, store)
-    nation = layer.data(store, Scope())
-    makkah = layer.data(store, Scope.parse("SA-02"))
-    riyadh_traffic = layer.data(store, Scope.parse("SA-01", "traffic"))
+    nation = layer.data(store.layers, Scope())
+    makkah = layer.data(store.layers, Scope.parse("SA-02"))
+    riyadh_traffic = layer.data(store.layers, Scope.parse("SA-01", "traffic"))
     assert nation["type"] == "FeatureCollection"
     nation_ids = {f["id"] for f in nation["features"]}
     makkah_ids = {f["id"] for f in makkah["features"]}
@@ -111,7 +111,7 @@ def test_layer_contract(layer, client, settings) -> None:
 def test_incident_layer_data(client, settings) -> None:
     store = Store.from_settings(settings)
     _feed(client, settings, store)
-    data = by_key("incidents").data(store, Scope())
+    data = by_key("incidents").data(store.layers, Scope())
     by_id = {f["id"]: f for f in data["features"]}
     # most urgent drawn last (on top)
     assert [f["properties"]["priority"] for f in data["features"]] == [3, 2, 1]
@@ -124,12 +124,12 @@ def test_incident_layer_data(client, settings) -> None:
 def test_read_cache_reads_each_list_once(client, settings) -> None:
     store = Store.from_settings(settings)
     _feed(client, settings, store)
-    reads = ReadCache(store)
+    reads = ReadCache(store.layers)
     scope = Scope.parse("SA-02")
     assert reads.incidents(scope) is reads.incidents(scope)
     now_ms = 1_800_000_000_000
-    assert reads.kpis(scope, now_ms) == store.kpis(scope, now_ms)
-    assert reads.as_of() == store.as_of()  # everything else passes through
+    assert reads.kpis(scope, now_ms) == store.live.kpis(scope, now_ms)
+    assert reads.port_summary(now_ms) == store.live.port_summary(now_ms)  # everything else passes through
 
 
 def test_basemap_geodata_labels_sit_inside_their_places(settings) -> None:

@@ -93,9 +93,9 @@ def _region_path(driver, code: str) -> int:
 
 def test_regions_ports_and_the_port_panel(browser, client, settings) -> None:
     settings = _settings(settings)
-    token = Store.from_settings(settings).mark_demo()
+    token = Store.from_settings(settings).meta.mark_demo()
     feed(client, settings, simulated(token, _entries()))
-    Store.from_settings(settings).mark_caught_up(now_ms())
+    Store.from_settings(settings).apply.mark_caught_up(now_ms())
     fresh(browser)
     with serving(settings) as url:
         browser.get(url + "/?lang=en")
@@ -169,7 +169,7 @@ def test_regions_ports_and_the_port_panel(browser, client, settings) -> None:
 def test_heatmap_calls_trails_and_links(browser, client, settings) -> None:
     settings = _settings(settings)
     feed(client, settings, _entries())
-    Store.from_settings(settings).mark_caught_up(now_ms())
+    Store.from_settings(settings).apply.mark_caught_up(now_ms())
     fresh(browser)
     with serving(settings) as url:
         browser.get(url + "/?lang=en")
@@ -225,7 +225,7 @@ def test_heatmap_calls_trails_and_links(browser, client, settings) -> None:
 def test_a_region_scope_fills_its_region_only(browser, client, settings) -> None:
     settings = _settings(settings)
     feed(client, settings, _entries())
-    Store.from_settings(settings).mark_caught_up(now_ms())
+    Store.from_settings(settings).apply.mark_caught_up(now_ms())
     fresh(browser)
     with serving(settings) as url:
         browser.get(url + "/?region=SA-02&lang=ar")

@@ -36,7 +36,7 @@ def test_live_page(browser, client, settings) -> None:
     # longer than the default 15 s to get here (the stale state has a test of its own)
     settings = settings.model_copy(update={"refresh_ms": 500, "stale_after_s": 3600})
     store = Store.from_settings(settings)
-    token = store.mark_demo()  # the simulator's stamp: this test's entries are demo data
+    token = store.meta.mark_demo()  # the simulator's stamp: this test's entries are demo data
     incidents = [
         incident("MK1", description=XSS),
         incident("MK2", priority="2", lat="21.43", lon="39.83", description=XSS),
@@ -150,7 +150,7 @@ def test_stale_or_unreachable_store_is_shown_as_such(case, browser, client, sett
         old = now_ms() - 10 * 60_000
         feed(client, settings, {Stream.incidents: [incident("OLD1", ts=old)]})
         # The ingest worker was last caught up ten minutes ago (it died then, say).
-        Store.from_settings(settings).mark_caught_up(old)
+        Store.from_settings(settings).apply.mark_caught_up(old)
     else:
         settings = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})  # nothing listens
     fresh(browser)

@@ -54,19 +54,19 @@ def test_rollup_copies_what_ingest_counted_and_is_idempotent(client, settings, s
     IngestWorker(store, settings).work(burst=True)
 
     # The reads see the counts (day hashes merged with the archive) ...
-    before = store.port_hours(PORT, hour - 40, 41, now)
+    before = store.port_history.port_hours(PORT, hour - 40, 41, now)
     assert before.sum() == 120 + 30 + 45 + 10 + 7 + 3
     # ... and the worker's maintenance has already archived them: exactly what a rollup writes
     first = archive(client, settings.stream_prefix)
     assert first
     days = range(now // DAY_MS - 2, now // DAY_MS + 1)
-    written = store.rollup_ports(now, days)
+    written = store.port_history.rollup_ports(now, days)
     assert written == len({(now - e) // DAY_MS for e in (0, 2 * HOUR_MS, 30 * HOUR_MS)})
     assert archive(client, settings.stream_prefix) == first  # rolling up again changes nothing
-    assert store.rollup_ports(now, days) == written
+    assert store.port_history.rollup_ports(now, days) == written
     assert archive(client, settings.stream_prefix) == first
 
-    counts = store.port_hours(PORT, hour - 40, 41, now)
+    counts = store.port_history.port_hours(PORT, hour - 40, 41, now)
     assert (counts == before).all()
     a, resident, vehicles = DIRECTIONS.index("arrival"), KINDS.index("resident"), KINDS.index("vehicles")
     assert counts[-1, a, resident] == 150 and counts[-1, a, vehicles] == 55
@@ -75,7 +75,7 @@ def test_rollup_copies_what_ingest_counted_and_is_idempotent(client, settings, s
     # Once the day hashes are gone, the archive alone holds the same numbers.
     for key in client.scan_iter(f"{settings.stream_prefix}:port:{PORT}:*"):
         client.delete(key)
-    assert (store.port_hours(PORT, hour - 40, 41, now) == before).all()
+    assert (store.port_history.port_hours(PORT, hour - 40, 41, now) == before).all()
     ttl_days = client.ttl(archive_key(settings.stream_prefix, PORT, now // DAY_MS)) / 86_400
     assert ttl_days >= ARCHIVE_DAYS
 
@@ -85,12 +85,12 @@ def test_rollup_keeps_the_larger_count_cell_by_cell(client, settings, store):
     day = now // DAY_MS
     backfilled = np.zeros((1, len(DIRECTIONS), len(KINDS), 24), dtype=np.int64)
     backfilled[0, 0, 0, :] = 100  # citizens arriving, every hour
-    store.write_port_days(PORT, day, backfilled)
+    store.port_history.write_port_days(PORT, day, backfilled)
     client.xadd(Stream.ports.key(settings.stream_prefix), port_entry(now, "arrival", "citizen", 250))
     client.xadd(Stream.ports.key(settings.stream_prefix), port_entry(now, "departure", "visitor", 4))
     IngestWorker(store, settings).work(burst=True)
-    store.rollup_ports(now, [day])
-    counts = store.port_hours(PORT, day * 24, 24, now)
+    store.port_history.rollup_ports(now, [day])
+    counts = store.port_history.port_hours(PORT, day * 24, 24, now)
     this_hour = now // HOUR_MS - day * 24
     assert counts[this_hour, 0, 0] == 250 and counts[(this_hour + 1) % 24, 0, 0] == 100
     assert counts[this_hour, 1, KINDS.index("visitor")] == 4
@@ -108,7 +108,7 @@ def test_backfill_writes_the_generators_counts_and_is_idempotent(client, setting
     first_hour = (end_hour // 24 - 14) * 24
     expected = dict(hourly_history(store.ports, first_hour, end_hour - first_hour, np.random.default_rng(3)))
     for port_id in (PORT, "air-jed", "sea-duba"):
-        got = store.port_hours(port_id, first_hour, end_hour - first_hour + 10, now)
+        got = store.port_history.port_hours(port_id, first_hour, end_hour - first_hour + 10, now)
         assert (got[: end_hour - first_hour] == expected[port_id]).all()  # counts add up, hour by hour
         assert not got[end_hour - first_hour :].any()  # the current hour and later are left to live data
     assert expected["air-jed"][:, :, KINDS.index("vehicles")].sum() == 0  # no cars at an airport
@@ -152,7 +152,7 @@ def test_default_rollup_goes_back_the_whole_window_once_an_hour(client, settings
     client.xadd(Stream.ports.key(settings.stream_prefix), port_entry(now, "arrival", "visitor", 2))
     IngestWorker(store, settings).work(burst=True)
     client.delete(f"{settings.stream_prefix}:porth:full")  # a new hour (the worker's took this one)
-    assert store.rollup_ports(now) == 2  # the first call of the hour: every day still held
-    assert store.rollup_ports(now) == 1  # later calls: today and yesterday only
+    assert store.port_history.rollup_ports(now) == 2  # the first call of the hour: every day still held
+    assert store.port_history.rollup_ports(now) == 1  # later calls: today and yesterday only
     key = archive_key(settings.stream_prefix, PORT, old // DAY_MS)
     assert client.hget(key, str(old // DAY_MS)) is not None

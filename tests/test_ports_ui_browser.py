@@ -28,7 +28,7 @@ def _settings(settings):
 def _store_with_history(settings) -> Store:
     """Eight weeks of port history (the forecast's input) and a live hour at two ports."""
     store = Store.from_settings(settings)
-    store.mark_demo()
+    store.meta.mark_demo()
     backfill_ports(store, 56, seed=5, progress=None)
     return store
 
@@ -53,11 +53,11 @@ def _choose(driver, control: str, label: str) -> None:
 def test_the_port_panel_forecasts_plans_staff_and_tries_a_what_if(browser, client, settings) -> None:
     settings = _settings(settings)
     store = _store_with_history(settings)
-    token = store.mark_demo()  # marked already: the same stamp
+    token = store.meta.mark_demo()  # marked already: the same stamp
     feed(client, settings, simulated(token, {Stream.ports: [
         port_entry("air-jed", travellers=900, category="pilgrim"),
         port_entry("land-king-fahd-causeway", travellers=400)]}))
-    store.mark_caught_up(now_ms())
+    store.apply.mark_caught_up(now_ms())
     fresh(browser)
     with serving(settings) as url:
         browser.get(url + "/?lang=en")

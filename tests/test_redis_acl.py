@@ -337,12 +337,12 @@ def test_the_ingest_worker_applies_producers_entries_and_maintains_the_store(
     producer = as_user(acl_url, "basira-producer")
     producer.xadd("sa:incidents", incident("LATE"))
     dead = settings_for(acl_url, "basira-ingest", ingest_consumer="dead")
-    Store.from_settings(dead).read_new(dead.ingest_group, "dead", 10, None)
+    Store.from_settings(dead).streams.read_new(dead.ingest_group, "dead", 10, None)
     time.sleep(0.01)
     assert _ingest(acl_url).applied == 1 and admin.hexists("sa:inc:idx", "LATE")
     # One that has already failed as many deliveries as allowed is dead-lettered to sa:rejected.
     producer.xadd("sa:incidents", incident("POISON"))
-    Store.from_settings(dead).read_new(dead.ingest_group, "dead", 10, None)
+    Store.from_settings(dead).streams.read_new(dead.ingest_group, "dead", 10, None)
     time.sleep(0.01)
     assert _ingest(acl_url, ingest_max_deliveries=1).rejected == 1
     assert admin.xlen("sa:rejected") == 2 and not admin.hexists("sa:inc:idx", "POISON")
@@ -354,7 +354,7 @@ def test_the_ingest_worker_applies_producers_entries_and_maintains_the_store(
     later.maintain()
     assert not admin.hexists("sa:inc:idx", "OLD") and admin.zcard("sa:inc:closed") == 0
     assert admin.keys("sa:porth:air-jed:*") and admin.exists("sa:porth:full")
-    assert store.lag_ms(worker.settings.ingest_group) == 0
+    assert store.streams.lag_ms(worker.settings.ingest_group) == 0
     assert refused(admin) == []
 
 

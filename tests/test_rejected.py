@@ -35,7 +35,7 @@ def test_rejected_entries_are_grouped_and_can_be_resubmitted(client, settings):
     assert resubmit(store, reason="lat", dry_run=True) == 2
     assert resubmit(store, reason="lat") == 2
     worker.work(burst=True)
-    assert {f["id"] for f in store.incidents(Scope())} == {"A", "B"}
+    assert {f["id"] for f in store.live.incidents(Scope())} == {"A", "B"}
     remaining = summary(store)
     assert sum(remaining.values()) == 1
     assert (key, "priority: Input should be less than or equal to 4") in remaining

@@ -75,7 +75,7 @@ def test_every_key_a_script_touches_is_passed_in_keys(client: redis.Redis, setti
     end = f"{settings.stream_prefix}:end"
     with client.monitor() as monitor:
         IngestWorker(store, settings).work(burst=True)
-        store.mark_caught_up(now_ms())
+        store.apply.mark_caught_up(now_ms())
         client.echo(end)
         calls = _scripts_and_their_keys(monitor, end)
     assert len(calls) >= 8  # incidents, units, ports and calls, each with its meta scripts
@@ -85,4 +85,4 @@ def test_every_key_a_script_touches_is_passed_in_keys(client: redis.Redis, setti
     for declared, keys in calls:
         assert all(key.startswith(f"{settings.stream_prefix}:") for key in declared)
         assert set(keys) <= declared, f"not in KEYS: {sorted(set(keys) - declared)}"
-    assert store.stats()["ingested:incidents"] == 7
+    assert store.streams.stats()["ingested:incidents"] == 7

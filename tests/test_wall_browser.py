@@ -54,7 +54,7 @@ def open_count(driver) -> str:
 def test_each_wall_size_gets_its_layout(layout, wall, client, settings) -> None:
     width, height = SIZES[layout]
     settings = settings.model_copy(update=PATIENT)
-    token = Store.from_settings(settings).mark_demo()
+    token = Store.from_settings(settings).meta.mark_demo()
     feed(client, settings, simulated(token, scene()))
     screen(wall, width, height)
     with serving(settings) as url:
@@ -186,7 +186,8 @@ def test_a_picture_that_is_not_live_cannot_pass_for_live(case, wall, client, set
     settings = settings.model_copy(update={"refresh_ms": 1000, "stale_after_s": 60})
     if case == "stale":
         feed(client, settings, scene())
-        Store.from_settings(settings).mark_caught_up(now_ms() - 10 * 60_000)  # the worker died 10 min ago
+        # the worker died 10 min ago
+        Store.from_settings(settings).apply.mark_caught_up(now_ms() - 10 * 60_000)
     else:
         settings = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})  # nothing listens
     screen(wall, *SIZES["hd"])

@@ -28,14 +28,13 @@ from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import redis
 from flask import Flask, current_app, g, has_request_context, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..contract import ContractError, Scope
 from ..i18n import t
-from ..store.sessions import AuthStore
+from ..store import StoreUnavailable
 from .audit import AuditTrail
 from .guard import EXTENSION, AccessControl, install, too_large
 from .headers import ContentSecurityPolicy
@@ -116,7 +115,7 @@ def init_auth(
         SESSION_REFRESH_EACH_REQUEST=False,  # the sign-in time in the session is what expires
     )
     store = server.extensions[SERVICES].store
-    sessions = AuthStore(store.client, settings.stream_prefix)
+    sessions = store.sessions
     directory = Directory(settings.users_file)
     admins = directory.without_second_factor(Role.admin.value)
     if mode == "password" and admins:
@@ -128,7 +127,7 @@ def init_auth(
             mode, directory, proxies, settings.auth_header_prefix,
             settings.session_hours * 3600, settings.wall_session_hours * 3600, sessions,
         ),
-        audit=AuditTrail(store.client, sessions.keys.audit, settings.audit_max_entries),
+        audit=AuditTrail(store.audit),
         limiter=LoginLimiter(sessions, settings.login_attempts_per_minute),
         csp=ContentSecurityPolicy(dash_app, settings.tile_url) if settings.csp else None,
         dash_app=dash_app,
@@ -216,7 +215,7 @@ def _record_clamped(
     who = f"{principal.via}|{principal.name}|{session_id}"
     try:
         first = control.sessions.first_time(f"{who}|{reason}", CLAMPED_ONCE_S)
-    except (redis.RedisError, OSError):  # Redis away: record it every time rather than never
+    except (StoreUnavailable, OSError):  # Redis away: record it every time rather than never
         first = True
     if first:
         from . import audit

@@ -19,11 +19,13 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-import redis
 from flask import current_app, g, has_request_context
+
+from ..store import StoreUnavailable
 
 if TYPE_CHECKING:
     from ..contract import Scope
+    from ..store.audit import AuditLog
     from .principals import Principal
 
 log = logging.getLogger("basira.audit")
@@ -31,12 +33,10 @@ FIELD_MAX = 200
 
 
 class AuditTrail:
-    """Appends events to one bounded stream."""
+    """Records events: in the log, and through the store's audit part (``store.audit``) in its stream."""
 
-    def __init__(self, client: redis.Redis, key: str, maxlen: int) -> None:
-        self.client = client
-        self.key = key
-        self.maxlen = maxlen
+    def __init__(self, stream: AuditLog) -> None:
+        self.stream = stream
 
     def record(self, event: str, principal: Principal | None, ip: str, **fields: Any) -> None:
         entry = {
@@ -50,14 +50,13 @@ class AuditTrail:
         entry.update({k: str(v)[:FIELD_MAX] for k, v in fields.items() if v is not None})
         log.info("%s", " ".join(f"{k}={v!r}" for k, v in entry.items() if k != "ts"))
         try:
-            self.client.xadd(self.key, entry, maxlen=self.maxlen, approximate=True)
-        except (redis.RedisError, OSError) as error:
+            self.stream.append(entry)
+        except StoreUnavailable as error:
             log.warning("audit event not stored (%s); it is in this log only", error)
 
     def recent(self, count: int = 100) -> list[dict[str, str]]:
         """The newest ``count`` events, newest first (each with its stream ``id``)."""
-        entries = self.client.xrevrange(self.key, count=count)
-        return [{"id": entry_id, **fields} for entry_id, fields in entries]
+        return self.stream.recent(count)
 
 
 def event(name: str, **fields: Any) -> None:

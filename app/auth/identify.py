@@ -13,10 +13,10 @@ import logging
 import time
 from dataclasses import dataclass
 
-import redis
 from flask import Request, session
 from werkzeug.exceptions import ServiceUnavailable, Unauthorized
 
+from ..store import StoreUnavailable
 from ..store.sessions import AuthStore
 from .principals import InvalidAccount, Principal, Role
 from .users import Directory, fingerprint
@@ -132,7 +132,7 @@ class Identifier:
             return None
         try:
             open_for = self.sessions.session_user(session_id)
-        except (redis.RedisError, OSError) as error:
+        except (StoreUnavailable, OSError) as error:
             raise SessionsUnavailable() from error
         if open_for != name:
             session.clear()  # signed out (here or on another device), or expired on the server

@@ -20,8 +20,7 @@ import logging
 import threading
 import time
 
-import redis
-
+from ..store import StoreUnavailable
 from ..store.sessions import WINDOW_S, AuthStore
 
 log = logging.getLogger("basira.auth")
@@ -39,7 +38,7 @@ class LoginLimiter:
         """Count an attempt now: 0 when it may be checked, else the seconds until the minute is over."""
         try:
             return self.store.take_attempt(ip, user, self.per_minute)
-        except (redis.RedisError, OSError) as error:
+        except (StoreUnavailable, OSError) as error:
             log.warning("login rate limit counted in this process only (%s)", error)
             return self._local_take(ip, user)
 
@@ -47,7 +46,7 @@ class LoginLimiter:
         """Give a successful attempt back: successes do not count against the limit."""
         try:
             self.store.give_back(ip, user)
-        except (redis.RedisError, OSError):
+        except (StoreUnavailable, OSError):
             self._local_give_back(ip, user)
 
     def _local_keys(self, ip: str, user: str) -> tuple[str, str]:

@@ -23,10 +23,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-import redis
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session
 
 from ..i18n import direction, fmt_int, group, lang_or, t
+from ..store import StoreUnavailable
 from . import audit
 from . import totp as otp
 from .guard import AccessControl, forbidden, state
@@ -135,7 +135,7 @@ def login_submit() -> Response:
     try:
         if account is not None and not _second_factor(control, account, request.form.get("code", "")):
             account = None
-    except (redis.RedisError, OSError) as error:
+    except (StoreUnavailable, OSError) as error:
         log.warning("sign-in of %s not possible: %s", name, error)
         return notice_page(control, 503, "unavailable")
     if account is None:
@@ -145,7 +145,7 @@ def login_submit() -> Response:
     session_id, now = secrets.token_urlsafe(32), int(time.time())
     try:
         control.sessions.open_session(session_id, name, int(lifetime))
-    except (redis.RedisError, OSError) as error:
+    except (StoreUnavailable, OSError) as error:
         log.warning("sign-in of %s not possible: %s", name, error)
         return notice_page(control, 503, "unavailable")
     control.limiter.succeeded(ip, name)
@@ -197,7 +197,7 @@ def logout() -> Response:
     if isinstance(session_id, str):
         try:
             control.sessions.end_session(session_id)
-        except (redis.RedisError, OSError) as error:
+        except (StoreUnavailable, OSError) as error:
             log.warning("sign-out not possible: %s", error)
             return notice_page(control, 503, "unavailable")
     if g.principal is not None:

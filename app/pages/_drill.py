@@ -29,11 +29,11 @@ from urllib.parse import urlencode
 import dash_leaflet as dl
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, callback_context, html, no_update
 from dash.development.base_component import Component
-from redis.exceptions import RedisError
 
 from app.auth import audit, scope_for
 from app.contract import OUTSIDE, Agency, ContractError, Scope
 from app.i18n import lang_or, t
+from app.store import StoreUnavailable
 from layers import LIVE_PART
 from layers.base import LAYER_ID_TYPE
 
@@ -299,13 +299,13 @@ def register(app: Dash, context: Any, ids: Any) -> None:
         if new.scope != old.scope:
             try:
                 audit.scope_changed(page, new.scope, old.scope)
-            except (RedisError, OSError) as error:  # the trail is Redis too: never fail the view on it
+            except (StoreUnavailable, OSError) as error:  # the trail is Redis too: never fail the view on it
                 log.warning("%s page: scope change not audited (%s)", page, error)
         where = None
         if new.incident and new.incident != old.incident:
             try:
-                where = point(store.incident(new.incident, new.scope))
-            except (RedisError, OSError) as error:
+                where = point(store.live.incident(new.incident, new.scope))
+            except (StoreUnavailable, OSError) as error:
                 log.warning("%s page: store unreachable (%s)", page, error)
         return (
             new.data(push=not from_history),

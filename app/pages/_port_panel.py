@@ -31,12 +31,12 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Dash, Input, Output, State, callback_context, dcc, html, no_update
 from dash.development.base_component import Component
 from plotly.subplots import make_subplots
-from redis.exceptions import RedisError
 
 from app.auth import scope_for
 from app.contract import Direction, TravellerCategory
 from app.i18n import digits, fmt_int, lang_or, riyadh, t
 from app.services import Services
+from app.store import StoreUnavailable
 from app.store.keys import HOUR_MS
 from layers import LIVE_PART, part_id
 from layers.geography import regions_of_settings
@@ -188,8 +188,8 @@ def register(app: Dash, services: Services, page: str) -> None:
         regions = regions_of_settings(settings)
         region = regions[port.region].name(lang) if port.region in regions else port.region
         try:
-            series = store.port_series(port.id)
-        except (RedisError, OSError) as error:
+            series = store.layers.port_series(port.id)
+        except (StoreUnavailable, OSError) as error:
             log.warning("port panel: store unreachable (%s)", error)
             return (False, name, _facts(port.kind, region, None, lang), "", no_update,
                     t("portpanel.down", lang), close, False, tabs)

@@ -26,13 +26,13 @@ import numpy as np
 from dash import Dash, Input, Output, dcc, html
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from redis.exceptions import RedisError
 
 from app.auth import scope_for
 from app.i18n import digits, fmt_int, fmt_percent, lang_or, t
 from app.ports.plan import SCALES, Plan, WhatIf
 from app.ports.service import planner
 from app.services import Services
+from app.store import StoreUnavailable
 
 from ._port_charts import forecast_figure, hour_label, short_hours, staff_figure
 
@@ -261,7 +261,7 @@ def register(app: Dash, services: Services, page: str, chosen: str, tab: str, hi
         setup = planning.planning.ports.get(port.id)
         try:
             plan = planning.plan(port.id, HOURS, whatif) if setup else None
-        except (RedisError, OSError) as error:
+        except (StoreUnavailable, OSError) as error:
             log.warning("port plan: store unreachable (%s)", error)
             content: list[Component] = [html.P(t("portpanel.down", lang), className="basira-port-error")]
         else:

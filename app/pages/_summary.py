@@ -37,9 +37,9 @@ def summary(store: Store, scope: Scope, layer_keys: Sequence[str], refresh_ms: i
     the KPIs, the :data:`~._incidents.LIST_LIMIT` most urgent open incidents (Features), how many are
     open, each of ``layer_keys``' data, the store's times when it was built, and its name."""
     family = f"command:{scope.token}:{','.join(layer_keys)}"
-    tick, period = store.tick(family, refresh_ms, BUILD_SHARE)
+    tick, period = store.built.tick(family, refresh_ms, BUILD_SHARE)
     name = f"{family}:{tick}"
-    body = store.built_once(name, lambda: _build(store, scope, layer_keys), SUMMARY_TTL_MS + period,
+    body = store.built.built_once(name, lambda: _build(store, scope, layer_keys), SUMMARY_TTL_MS + period,
                             family=family)
     return {**orjson.loads(body), "name": name}
 
@@ -52,12 +52,12 @@ def drawn(store: Store, shared: dict[str, Any], key: str, draw: Callable[[], Any
     def plain() -> bytes:
         return to_json_plotly(draw()).encode()
 
-    return orjson.loads(store.built_once(f"{shared['name']}:{key}", plain, SUMMARY_TTL_MS))
+    return orjson.loads(store.built.built_once(f"{shared['name']}:{key}", plain, SUMMARY_TTL_MS))
 
 
 def _build(store: Store, scope: Scope, layer_keys: Sequence[str]) -> bytes:
-    reads = ReadCache(store)
-    times = reads.freshness()  # first: the figures below are at least this recent
+    reads = ReadCache(store.layers)
+    times = store.meta.freshness()  # first: the figures below are at least this recent
     rows = reads.incident_rows(scope)
     # most urgent first (priority 1 before 4), then the longest open; only those are parsed whole
     top = heapq.nsmallest(_incidents.LIST_LIMIT, rows, key=lambda r: (r.priority, r.opened))

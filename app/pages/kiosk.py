@@ -25,13 +25,13 @@ from typing import Any
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, callback_context, dcc, html, no_update
 from dash.development.base_component import Component
-from redis.exceptions import RedisError
 
 from app.contract import Scope
 from app.i18n import LANGUAGES, direction, fmt_int, lang_or, t
 from app.reference import Reference
 from app.services import Services, services
 from app.settings import Settings
+from app.store import StoreUnavailable
 from layers import MapContext, ReadCache, by_key
 from layers.base import LAYER_ID_TYPE
 
@@ -93,8 +93,8 @@ def _other(lang: str) -> str:
 def _verdict(store: Any) -> str:
     """SHOWN for a demo store, REFUSED for any other, UNVERIFIED when the store cannot be asked."""
     try:
-        return SHOWN if store.is_demo() else REFUSED
-    except (RedisError, OSError) as error:
+        return SHOWN if store.meta.is_demo() else REFUSED
+    except (StoreUnavailable, OSError) as error:
         log.warning("kiosk: cannot ask the store whether it is a demo store (%s)", error)
         return UNVERIFIED
 
@@ -314,14 +314,14 @@ def register_callbacks(app: Dash, context: Services) -> None:
         if verdict != SHOWN:
             return refused(verdict)
         try:
-            reads = ReadCache(store)
-            times = reads.freshness()
+            reads = ReadCache(store.layers)
+            times = store.meta.freshness()
             version = f"{times['as_of']}|{times['applied_at']}"
             payloads = d.live_payloads(reads, live_keys, Scope(), version, seen)
             view = view if isinstance(view, dict) else {}
             story = _story_panel(view, chapters, places, reads, now_ms, lang)
             fresh = w.Freshness.of(times["as_of"], times["caught_up_at"], now_ms, settings.stale_after_s)
-        except (RedisError, OSError) as error:
+        except (StoreUnavailable, OSError) as error:
             log.warning("kiosk: store unreachable (%s)", error)
             fresh = w.Freshness(w.DOWN)
             return ([no_update] * len(live_keys), f"basira-kiosk {SHOWN} is-down", False, no_update,

@@ -36,11 +36,11 @@ from typing import Any
 import dash_leaflet as dl
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, callback_context, dcc, html, no_update
 from dash.development.base_component import Component
-from redis.exceptions import RedisError
 
 from app.feed import FEED_PATH
 from app.i18n import direction, lang_or, t
 from app.services import Services, services
+from app.store import StoreUnavailable
 from layers import LAYERS, LIVE_PART, MapContext, by_key
 from layers.base import LAYER_ID_TYPE
 from layers.basemap import GEO_URL, REGIONS_FILE
@@ -131,8 +131,8 @@ def layout(
     chosen = None
     if view.incident:
         try:
-            chosen = _drill.point(context.store.incident(view.incident, view.scope))
-        except (RedisError, OSError):
+            chosen = _drill.point(context.store.live.incident(view.incident, view.scope))
+        except (StoreUnavailable, OSError):
             chosen = None  # the map opens on the scope; the panel will say the store is down
     ports = port_panel()
     return html.Div(
@@ -307,8 +307,8 @@ def register_callbacks(app: Dash, context: Services) -> None:
         live_keys = [o["id"]["layer"] for o in callback_context.outputs_list[0]]
         now_ms = _now_ms()
         try:
-            times = store.freshness()
-            demo = store.is_demo()
+            times = store.meta.freshness()
+            demo = store.meta.is_demo()
             shared = _summary.summary(store, scope, live_keys, settings.refresh_ms)
             panel_sign, panel = _panel(shared, view, lang, now_ms, shown)
             # what the summary's layers were built from (it may be older than `times`, within a tick)
@@ -318,7 +318,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             else:
                 payloads = [shared["layers"][key] for key in live_keys]
             fresh = w.Freshness.of(times["as_of"], times["caught_up_at"], now_ms, settings.stale_after_s)
-        except (RedisError, OSError) as error:
+        except (StoreUnavailable, OSError) as error:
             log.warning("live page: store unreachable (%s)", error)
             fresh = w.Freshness(w.DOWN)
             return (
@@ -356,7 +356,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
         """The chosen incident's details, or the scope's incident list (rows link to their view), and
         its digest; ``no_update`` instead when the digest is ``shown``'s (nothing visible changed)."""
         if view.incident:
-            feature = store.incident(view.incident, view.scope)
+            feature = store.live.incident(view.incident, view.scope)
             sign = _incidents.digest("card", lang, view.data(), feature, now_ms // 60_000)
             if sign == shown:
                 return sign, no_update

@@ -28,7 +28,6 @@ import numpy as np
 from dash import Dash, Input, Output, dcc, html
 from dash.development.base_component import Component
 from flask import current_app
-from redis.exceptions import RedisError
 
 from app.auth import scope_for
 from app.geo import Port
@@ -36,6 +35,7 @@ from app.i18n import direction, fmt_int, fmt_percent, lang_or, t
 from app.ports.plan import Plan, Summary, summarise
 from app.ports.service import PortPlanner, planner
 from app.services import Services, services
+from app.store import StoreUnavailable
 from layers.geography import regions_of_settings
 
 from . import _widgets as w
@@ -200,8 +200,8 @@ def _content(lang: str) -> tuple[Component, str, bool]:
     try:
         mine = [p for p in context.store.ports.values() if scope.covers(p.region)]
         rows = national_rows(plans, mine)
-        demo = context.store.is_demo()
-    except (RedisError, OSError) as error:
+        demo = context.store.meta.is_demo()
+    except (StoreUnavailable, OSError) as error:
         log.warning("ports page: store unreachable (%s)", error)
         return html.P(t("ports.down", lang), className="ports-empty ports-down", role="alert"), made, False
     return html.Div([legend(lang), table(rows, first, lang)]), made, demo

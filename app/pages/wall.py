@@ -33,11 +33,11 @@ from typing import Any
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, callback_context, dcc, html, no_update
 from dash.development.base_component import Component
-from redis.exceptions import RedisError
 
 from app.auth import scope_for
 from app.i18n import direction, lang_or, t
 from app.services import Services, services
+from app.store import StoreUnavailable
 from layers import MapContext, ReadCache
 
 from . import _clock, _places
@@ -205,16 +205,16 @@ def register_callbacks(app: Dash, context: Services) -> None:
         live_keys = [o["id"]["layer"] for o in callback_context.outputs_list[0]]
         now_ms = _now_ms()
         try:
-            reads = ReadCache(store)
-            times = reads.freshness()
-            demo = reads.is_demo()
+            reads = ReadCache(store.layers)
+            times = store.meta.freshness()
+            demo = store.meta.is_demo()
             scope = scope_for()  # everything the viewer may see (a wall account may be limited)
             version = f"{scope.token}|{times['as_of']}|{times['applied_at']}"
             payloads = d.live_payloads(reads, live_keys, scope, version, seen)
             incidents, units = reads.incidents(scope), reads.units(scope)
             kpis = reads.kpis(scope, now_ms)
             fresh = w.Freshness.of(times["as_of"], times["caught_up_at"], now_ms, settings.stale_after_s)
-        except (RedisError, OSError) as error:
+        except (StoreUnavailable, OSError) as error:
             log.warning("wall: store unreachable (%s)", error)
             fresh = w.Freshness(w.DOWN)
             return (

@@ -61,7 +61,7 @@ class PortPlanner:
         if cached and cached[0] == hour:
             return cached[1]
         span = history_needed(hour, MAX_HOURS)
-        history = self.store.port_hours(port_id, hour - span, span, now_ms=hour * HOUR_MS)
+        history = self.store.port_history.port_hours(port_id, hour - span, span, now_ms=hour * HOUR_MS)
         made = forecast(history, hour - span, MAX_HOURS)
         with self._lock:
             self._cache[port_id] = (hour, made)

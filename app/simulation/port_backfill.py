@@ -64,7 +64,7 @@ def backfill_ports(
         whole = np.zeros(((days + 1) * 24, *counts.shape[1:]), dtype=np.int64)
         whole[:hours] = counts
         by_day = whole.reshape(days + 1, 24, *counts.shape[1:]).transpose(0, 2, 3, 1)
-        store.write_port_days(port_id, first_day, by_day)
+        store.port_history.write_port_days(port_id, first_day, by_day)
         written += days + 1
         if n == total or n % 10 == 0:
             say(f"  port history: {n}/{total} ports ({port_id})")

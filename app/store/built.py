@@ -1,4 +1,5 @@
 """Built once, served to all: answers that every client of a scope shares, kept in Redis as bytes.
+The part ``store.built``.
 
 The live feed's answers (:mod:`app.feed`) and the command view's per-scope summary
 (:mod:`app.pages.live`) are the same for every browser looking at the same scope at the same tick.
@@ -17,8 +18,10 @@ from typing import TYPE_CHECKING
 
 import redis
 
+from .errors import guarded
+
 if TYPE_CHECKING:
-    from . import Store
+    from .keys import Keys
 
 #: A builder's lock lasts this long (a worker killed mid-build frees it by itself).
 LOCK_TTL_MS = 5_000
@@ -29,23 +32,24 @@ WAIT_STEP_S = 0.005
 COST_TTL_S = 600
 
 
+def bytes_client(client: redis.Redis) -> redis.Redis:
+    """A client on the same server as ``client`` answering in ``bytes`` (answers may be gzip)."""
+    pool = client.connection_pool
+    kwargs = {**pool.connection_kwargs, "decode_responses": False}
+    return redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs))
+
+
+@guarded
 class Built:
-    """Mixin of :class:`~app.store.Store`: answers built once and shared."""
+    """Answers built once and shared. ``raw`` gives the client on the same server that answers in
+    ``bytes`` (:func:`bytes_client`, made on first use)."""
 
-    @property
-    def raw_client(self: Store) -> redis.Redis:
-        """A client on the same server answering in ``bytes`` (answers may be gzip)."""
-        client = getattr(self, "_raw_client", None)
-        if client is None:
-            pool = self.client.connection_pool
-            kwargs = {**pool.connection_kwargs, "decode_responses": False}
-            client = redis.Redis(
-                connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
-            )
-            self._raw_client = client
-        return client
+    def __init__(self, client: redis.Redis, keys: Keys, raw: Callable[[], redis.Redis]) -> None:
+        self.client = client
+        self.keys = keys
+        self._raw = raw
 
-    def tick(self: Store, family: str, base_ms: int, share: float) -> tuple[int, int]:
+    def tick(self, family: str, base_ms: int, share: float) -> tuple[int, int]:
         """``(tick, period_ms)`` by Redis's clock for answers of ``family`` (e.g. ``command``) that
         are rebuilt every ``base_ms`` — or less often when building one costs more than ``share`` of
         that, so that a large scope (100,000 incidents) cannot keep the web workers busy rebuilding
@@ -58,7 +62,7 @@ class Built:
         return (int(seconds) * 1000 + int(micros) // 1000) // period, period
 
     def built_once(
-        self: Store, name: str, build: Callable[[], bytes], ttl_ms: int, family: str | None = None
+        self, name: str, build: Callable[[], bytes], ttl_ms: int, family: str | None = None
     ) -> bytes:
         """The bytes named ``name``: from Redis when built already, else built here — once.
 
@@ -67,23 +71,23 @@ class Built:
         ``family``, the build's cost (ms) is recorded for :meth:`tick`.
         """
         key = self.keys.built(name)
-        body = self.raw_client.get(key)
+        body = self._raw().get(key)
         if body is not None:
             return body
         if self.client.set(self.keys.built_lock(name), "1", nx=True, px=LOCK_TTL_MS):
-            body = self.raw_client.get(key)  # built between our first look and the lock?
+            body = self._raw().get(key)  # built between our first look and the lock?
             if body is not None:
                 return body
         else:
             deadline = time.monotonic() + WAIT_S
             while time.monotonic() < deadline:
                 time.sleep(WAIT_STEP_S)
-                body = self.raw_client.get(key)
+                body = self._raw().get(key)
                 if body is not None:
                     return body
         started = time.perf_counter()
         body = build()
-        pipe = self.raw_client.pipeline(transaction=True)
+        pipe = self._raw().pipeline(transaction=True)
         pipe.set(key, body, px=ttl_ms)
         pipe.incr(self.keys.built_count)
         if family is not None:
@@ -91,6 +95,6 @@ class Built:
         pipe.execute()
         return body
 
-    def builds(self: Store) -> int:
+    def builds(self) -> int:
         """How many shared answers were built so far (by every web worker)."""
         return int(self.client.get(self.keys.built_count) or 0)

@@ -1,4 +1,5 @@
-"""What the live feed (:mod:`app.feed`) reads and keeps: change sets, Redis's clock, built answers.
+"""What the live feed (:mod:`app.feed`) reads: the live hashes as stored, and change sets. The part
+``store.feed``.
 
 The apply scripts record every change of an incident or unit in its scope cell's change set (id →
 when, by Redis's clock; see :meth:`.keys.Keys.changes`). A feed answer is then either the whole
@@ -7,17 +8,24 @@ that clock: the ids in the change sets, looked up again in the live hashes — f
 Feature", not found means "remove it". An id can sit in two cells' change sets (a unit that crossed
 a region border); found in either, it is put.
 
-Built answers are shared through :mod:`.built` (built once, whatever the number of clients).
+Cuts are taken by Redis's clock (:meth:`.meta.Meta.clock_ms`); built answers are shared through
+:mod:`.built` (built once, whatever the number of clients).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..contract import Scope
+from .errors import guarded
+from .reads import cells
+
 if TYPE_CHECKING:
-    from ..contract import Scope
-    from . import Store
+    import redis
+
+    from .keys import Keys
 
 #: The two kinds of live features the feed carries, by their change-set name.
 KINDS = ("inc", "unit")
@@ -31,34 +39,35 @@ class Changes:
     gone: list[str] = field(default_factory=list)
 
 
+@guarded
 class FeedReads:
-    """Mixin of :class:`~app.store.Store`: the feed's reads and its cache."""
+    """The feed's reads. ``raw`` gives the client on the same server that answers in ``bytes``."""
 
-    def clock_ms(self: Store) -> int:
-        """Redis's clock, in ms: the clock the change sets are scored by."""
-        seconds, micros = self.client.time()
-        return int(seconds) * 1000 + int(micros) // 1000
+    def __init__(self, client: redis.Redis, keys: Keys, raw: Callable[[], redis.Redis]) -> None:
+        self.client = client
+        self.keys = keys
+        self._raw = raw
 
-    def live_json(self: Store, kind: str, scope: Scope) -> list[bytes]:
+    def live_json(self, kind: str, scope: Scope) -> list[bytes]:
         """Every live Feature text of one kind in ``scope``, as the bytes Redis holds (never decoded:
         at 100,000 incidents decoding and encoding again would cost a copy of it all)."""
         live = self.keys.incident_live if kind == "inc" else self.keys.unit_live
-        pipe = self.raw_client.pipeline(transaction=False)
-        for region, agency in self._cells(scope):
+        pipe = self._raw().pipeline(transaction=False)
+        for region, agency in cells(scope):
             pipe.hvals(live(region, agency))
         return [value for values in pipe.execute() for value in values]
 
-    def changes(self: Store, kind: str, scope: Scope, since_ms: int, until_ms: int) -> Changes:
+    def changes(self, kind: str, scope: Scope, since_ms: int, until_ms: int) -> Changes:
         """What of ``kind`` changed in ``scope`` at ``since_ms <= t < until_ms`` (Redis clock)."""
-        cells = self._cells(scope)
+        scope_cells = cells(scope)
         live = self.keys.incident_live if kind == "inc" else self.keys.unit_live
         pipe = self.client.pipeline(transaction=False)
-        for region, agency in cells:
+        for region, agency in scope_cells:
             pipe.zrangebyscore(self.keys.changes(kind, region, agency), since_ms, f"({until_ms}")
         id_lists = pipe.execute()
         pipe = self.client.pipeline(transaction=False)
         asked = []
-        for (region, agency), ids in zip(cells, id_lists, strict=True):
+        for (region, agency), ids in zip(scope_cells, id_lists, strict=True):
             if ids:
                 pipe.hmget(live(region, agency), ids)
                 asked.append(ids)
@@ -77,12 +86,10 @@ class FeedReads:
                 out.put.append(value)
         return out
 
-    def trim_changes(self: Store, before_ms: int) -> None:
+    def trim_changes(self, before_ms: int) -> None:
         """Forget changes older than ``before_ms`` (a client that far behind gets the whole picture)."""
-        from ..contract import Scope
-
         pipe = self.client.pipeline(transaction=False)
         for kind in KINDS:
-            for region, agency in self._cells(Scope()):
+            for region, agency in cells(Scope()):
                 pipe.zremrangebyscore(self.keys.changes(kind, region, agency), "-inf", f"({before_ms}")
         pipe.execute()

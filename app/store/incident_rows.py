@@ -14,13 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import orjson
-
-if TYPE_CHECKING:
-    from ..contract import Scope
-    from . import Store
 
 _HEAD = re.compile(
     r'\{"type":"Feature","id":"((?:[^"\\]|\\.)*)","geometry":\{"type":"Point","coordinates":\['
@@ -74,9 +70,3 @@ def _parsed(text: str) -> IncidentRow | None:
 def rows_of(texts: Iterable[str]) -> list[IncidentRow]:
     return [row for row in map(row_of, texts) if row is not None]
 
-
-class IncidentRows:
-    """Mixin of :class:`~app.store.Store`: the open incidents of a scope as slim rows."""
-
-    def incident_rows(self: Store, scope: Scope) -> list[IncidentRow]:
-        return rows_of(self.incidents_json(scope))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..contract import REGION_TOKENS, Agency, Stream, rejected_key
+from ..contract import INPUT_STREAMS, REGION_TOKENS, Agency, Stream, rejected_key
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
@@ -30,6 +30,10 @@ class Keys:
     # streams
     def stream(self, stream: Stream) -> str:
         return stream.key(self.prefix)
+
+    def input_streams(self) -> list[str]:
+        """STREAM keys producers write to, one per input stream (``<p>:incidents``…)."""
+        return [s.key(self.prefix) for s in INPUT_STREAMS]
 
     @property
     def rejected(self) -> str:
@@ -98,6 +102,16 @@ class Keys:
     def port_wait(self) -> str:
         """HASH port id → "ts|wait_min" (latest queue wait)."""
         return f"{self.prefix}:port:wait"
+
+    def port_archive(self, port: str, month: str) -> str:
+        """HASH epoch day → 240 comma-separated counts, one month (``YYYYMM``) of a port's archive
+        (:mod:`.port_history`)."""
+        return f"{self.prefix}:porth:{port}:{month}"
+
+    @property
+    def port_rollup_marker(self) -> str:
+        """STRING: when the last full-window rollup of the port archive ran (``SET NX EX 3600``)."""
+        return f"{self.prefix}:porth:full"
 
     # calls
     def calls_hour(self, region: str, hour: int) -> str:

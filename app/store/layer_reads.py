@@ -1,8 +1,9 @@
-"""Reads the map layers need beyond the live picture, batched into pipelines and cached where they can be.
+"""What the map layers read (:class:`layers.reads.Reads`), in one part: ``store.layers``.
 
-* :meth:`LayerReads.closed_chunks` / :meth:`LayerReads.closed_points` — where and when the
-  incidents of the history were opened (the heatmap), mirrored per scope cell and brought up to date
-  by reading only what changed (:mod:`.history_points`).
+The live picture (``incidents``, ``units``, ``incident_rows``, ``port_summary``, ``kpis``) comes from the
+live part (:mod:`.reads`) and the heatmap's ``closed_chunks`` from the history part (:mod:`.history`),
+both handed over at construction; beyond them, batched into pipelines and cached where they can be:
+
 * :meth:`LayerReads.port_series` — one port's hourly arrivals and departures by traveller category
   over the last 24 hours and the same hours a week earlier (the port panel).
 * :meth:`LayerReads.calls_by_region` — the 911 call counters of the last hour, region by region, in
@@ -13,7 +14,7 @@
   heatmap's hexagons), shared by every browser that asks for the same scope, kept for as long as
   the computation says (longer for costlier ones).
 
-The caches live on the store object (one per application), are bounded, and never outlive what
+The caches live on this part (one per store, so one per application), are bounded, and never outlive what
 they mirror: entries are checked against, or keyed by, the version of the data they were read from
 (a cell's history, a unit's last report).
 """
@@ -30,13 +31,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 
 from ..contract import Direction, Scope, TravellerCategory
-from ..settings import DATA_DIR
-from . import history_points
-from .history_points import Chunk, Points
+from .errors import guarded
 from .keys import DAY_MS, HOUR_MS
 
 if TYPE_CHECKING:
-    from . import Store
+    import redis
+
+    from ..geo import Port
+    from .history import History
+    from .history_points import Chunk
+    from .incident_rows import IncidentRow
+    from .keys import Keys
+    from .reads import Live
 
 T = TypeVar("T")
 
@@ -49,35 +55,67 @@ TRAIL_CACHE_MAX = 20_000
 
 @dataclass
 class _Caches:
-    """What :class:`LayerReads` keeps on a store between refreshes."""
+    """What :class:`LayerReads` keeps between refreshes."""
 
     lock: threading.RLock = field(default_factory=threading.RLock)
-    #: scope cell → its closed incidents, as mirrored (see :mod:`.history_points`)
-    history: dict[tuple[str, str], Chunk] = field(default_factory=dict)
-    history_lock: threading.Lock = field(default_factory=threading.Lock)
     #: unit id → (ts of the unit's last report, trail)
     trails: dict[str, tuple[int, list[list[float]]]] = field(default_factory=dict)
     #: memo key → (expires at, monotonic s; value)
     memo: dict[Any, tuple[float, Any]] = field(default_factory=dict)
 
 
+@guarded
 class LayerReads:
-    """Mixin of :class:`~app.store.Store`: the reads of the map layers (see the module's docstring)."""
+    """The reads of the map layers (see the module's docstring): :class:`layers.reads.Reads`.
 
-    #: The region polygons and populated places the layers label and weigh regions by. The defaults are
-    #: the files Basira ships; a store built from settings that name others should carry those.
-    regions_file: Path = DATA_DIR / "ksa_regions.geojson"
-    cities_file: Path = DATA_DIR / "ksa_cities.csv"
+    ``regions_file`` and ``cities_file`` are the region polygons and populated places the layers label
+    and weigh regions by (the settings' files)."""
 
-    def _layer_caches(self: Store) -> _Caches:
-        caches = self.__dict__.get("_basira_layer_caches")
-        if caches is None:
-            caches = self.__dict__.setdefault("_basira_layer_caches", _Caches())
-        return caches
+    def __init__(
+        self, client: redis.Redis, keys: Keys, *, live: Live, history: History, ports: dict[str, Port],
+        regions_file: Path, cities_file: Path,
+    ) -> None:
+        self.client = client
+        self.keys = keys
+        self.live = live
+        self.history = history
+        self.ports = ports
+        self.regions_file = regions_file
+        self.cities_file = cities_file
+        self._caches = _Caches()
+
+    def _layer_caches(self) -> _Caches:
+        return self._caches
+
+    # -- the live picture (the live part's reads, which layers use too) --------------------------
+
+    def incidents(self, scope: Scope) -> list[dict[str, Any]]:
+        """The open incidents of ``scope`` as GeoJSON Features (:meth:`.reads.Live.incidents`)."""
+        return self.live.incidents(scope)
+
+    def incident_rows(self, scope: Scope) -> list[IncidentRow]:
+        """The open incidents of ``scope`` as slim rows (:meth:`.reads.Live.incident_rows`)."""
+        return self.live.incident_rows(scope)
+
+    def units(self, scope: Scope) -> list[dict[str, Any]]:
+        """The units of ``scope`` as GeoJSON Features (:meth:`.reads.Live.units`)."""
+        return self.live.units(scope)
+
+    def port_summary(self, now_ms: int | None = None) -> list[dict[str, Any]]:
+        """Every port's last hour and queue wait (:meth:`.reads.Live.port_summary`)."""
+        return self.live.port_summary(now_ms)
+
+    def kpis(self, scope: Scope, now_ms: int | None = None, **already_read: Any) -> dict[str, Any]:
+        """The headline figures of ``scope`` (:meth:`.reads.Live.kpis`, with what was already read)."""
+        return self.live.kpis(scope, now_ms, **already_read)
+
+    def closed_chunks(self, scope: Scope, since_ms: int) -> list[Chunk]:
+        """The heatmap's mirror of the history of ``scope`` (:meth:`.history.History.closed_chunks`)."""
+        return self.history.closed_chunks(scope, since_ms)
 
     # -- a short-lived memo ------------------------------------------------------------------
 
-    def cached(self: Store, key: Any, compute: Callable[[], tuple[T, float]]) -> T:
+    def cached(self, key: Any, compute: Callable[[], tuple[T, float]]) -> T:
         """The value of ``compute()``, reused by later calls with the same ``key`` for as long as
         ``compute`` said (it returns ``(value, seconds to keep it)``).
 
@@ -96,27 +134,14 @@ class LayerReads:
                 caches.memo[key] = (time.monotonic() + keep_s, value)
             return value
 
-    # -- the history, for the heatmap ----------------------------------------------------------------
-
-    def closed_chunks(self: Store, scope: Scope, since_ms: int) -> list[Chunk]:
-        """The closed incidents of each cell of ``scope`` (closed at or after ``since_ms``, and perhaps
-        somewhat earlier), mirrored and brought up to date by reading only what changed."""
-        caches = self._layer_caches()
-        with caches.history_lock:
-            return history_points.refresh(self.client, self.keys, caches.history, self._cells(scope),
-                                          since_ms)
-
-    def closed_points(self: Store, scope: Scope, since_ms: int) -> Points:
-        """Incidents of ``scope`` closed at or after ``since_ms``: where, when opened, which region."""
-        parts = []
-        for chunk in self.closed_chunks(scope, since_ms):
-            points, closed = chunk.arrays()
-            parts.append(points.where(closed >= since_ms))
-        return Points.join(parts)
+    def forget_memo(self) -> None:
+        """Drop every memoised value (a benchmark's cold run)."""
+        with self._caches.lock:
+            self._caches.memo = {}
 
     # -- ports ----------------------------------------------------------------------------------
 
-    def port_series(self: Store, port_id: str, now_ms: int | None = None) -> dict[str, Any]:
+    def port_series(self, port_id: str, now_ms: int | None = None) -> dict[str, Any]:
         """Hourly travellers through one port: the last 24 clock hours and the same hours a week earlier.
 
         Returns ``hours`` (epoch hours, oldest first, the current one last), ``now`` and
@@ -159,7 +184,7 @@ class LayerReads:
     # -- 911 calls ---------------------------------------------------------------------------------
 
     def calls_by_region(
-        self: Store, regions: Iterable[str], now_ms: int | None = None
+        self, regions: Iterable[str], now_ms: int | None = None
     ) -> dict[str, dict[str, float]]:
         """The call counters of the last hour for each region, in one pipeline.
 
@@ -187,7 +212,7 @@ class LayerReads:
 
     # -- unit trails -------------------------------------------------------------------------------
 
-    def unit_trails(self: Store, units: Iterable[Mapping[str, Any]]) -> dict[str, list[list[float]]]:
+    def unit_trails(self, units: Iterable[Mapping[str, Any]]) -> dict[str, list[list[float]]]:
         """Recent positions (``[lon, lat, ts]``, oldest first) of each unit Feature in ``units``.
 
         A unit's trail changes only when it reports, so a trail is read again only when the unit's

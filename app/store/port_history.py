@@ -1,4 +1,5 @@
 """Port history for planners: hourly counts per port × direction × kind, kept for more than a year.
+The part ``store.port_history``.
 
 The ingest worker counts port entries into one hash per port and epoch day (``<p>:port:<port>:<day>``,
 fields ``<hour>:<direction>:<kind>``), once per stream entry, and lets it expire after
@@ -29,10 +30,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..ports import DIRECTIONS, KINDS
-from .keys import DAY_MS, HOUR_MS
+from .errors import guarded
+from .keys import DAY_MS, HOUR_MS, Keys
 
 if TYPE_CHECKING:
-    from . import Store
+    import redis
+
+    from ..geo import Port
 
 #: Days every archived day is kept, at least.
 ARCHIVE_DAYS = 520
@@ -48,8 +52,8 @@ def _month(day: int) -> date:
 
 
 def archive_key(prefix: str, port: str, day: int) -> str:
-    """The archive hash holding epoch ``day`` of ``port``."""
-    return f"{prefix}:porth:{port}:{_month(day):%Y%m}"
+    """The archive hash holding epoch ``day`` of ``port`` (:meth:`.keys.Keys.port_archive`)."""
+    return Keys(prefix).port_archive(port, _month(day).strftime("%Y%m"))
 
 
 def _expire_at(day: int) -> int:
@@ -82,10 +86,18 @@ def _day_hash_counts(day: int, fields: dict[str, str]) -> np.ndarray:
     return out
 
 
+@guarded
 class PortHistory:
-    """Store methods for the long-term port archive (a mixin of :class:`app.store.Store`)."""
+    """The long-term port archive, and the day hashes it merges. ``ports`` is the ports table;
+    ``port_ttl_s`` how long the day hashes live (``port_history_days``)."""
 
-    def write_port_days(self: Store, port: str, first_day: int, days: np.ndarray) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, ports: dict[str, Port], port_ttl_s: int) -> None:
+        self.client = client
+        self.keys = keys
+        self.ports = ports
+        self.port_ttl_s = port_ttl_s
+
+    def write_port_days(self, port: str, first_day: int, days: np.ndarray) -> None:
         """Archive whole days (``[day, direction, kind, hour]``) from ``first_day``, replacing them.
 
         For writers that know whole days: the history backfill. Idempotent.
@@ -100,7 +112,7 @@ class PortHistory:
             pipe.expireat(key, _expire_at(int(next(iter(mapping)))))
         pipe.execute()
 
-    def port_hours(self: Store, port: str, first_hour: int, hours: int, now_ms: int) -> np.ndarray:
+    def port_hours(self, port: str, first_hour: int, hours: int, now_ms: int) -> np.ndarray:
         """Counts ``[hour, direction, kind]`` for ``hours`` epoch hours from ``first_hour``.
 
         One pipelined round trip: the archive's days, merged (cell by cell, the larger) with the
@@ -115,7 +127,7 @@ class PortHistory:
         start = first_hour - first_day * 24
         return flat[start : start + hours]
 
-    def _port_days(self: Store, port: str, days: list[int], now_ms: int) -> np.ndarray:
+    def _port_days(self, port: str, days: list[int], now_ms: int) -> np.ndarray:
         """[day, direction, kind, hour] for ``days``: archive and live day hashes merged."""
         pipe = self.client.pipeline(transaction=False)
         by_key: dict[str, list[int]] = {}
@@ -138,7 +150,7 @@ class PortHistory:
                 np.maximum(out[index[day]], _day_hash_counts(day, fields), out=out[index[day]])
         return out
 
-    def rollup_ports(self: Store, now_ms: int, days: Iterable[int] | None = None) -> int:
+    def rollup_ports(self, now_ms: int, days: Iterable[int] | None = None) -> int:
         """Copy the live day hashes into the archive; returns how many port-days were written.
 
         By default (``days`` None) it rolls up today and yesterday (UTC epoch days), where late
@@ -149,7 +161,7 @@ class PortHistory:
         """
         today = now_ms // DAY_MS
         if days is None:
-            hourly = self.client.set(f"{self.keys.prefix}:porth:full", str(now_ms), nx=True, ex=3600)
+            hourly = self.client.set(self.keys.port_rollup_marker, str(now_ms), nx=True, ex=3600)
             back = self.port_ttl_s // 86_400 if hourly else RECENT_DAYS
             days = range(today - back + 1, today + 1)
         wanted = sorted(set(days))

@@ -1,4 +1,5 @@
-"""Reading the live picture for a scope: the half of the store that pages and the API use.
+"""Reading the live picture for a scope — incidents, units, calls, ports, KPIs: the part ``store.live``
+that pages and the API use.
 
 A scope is the union of a few scope cells (region × agency), so every read here is a handful of
 pipelined hash reads, never a scan.
@@ -13,13 +14,17 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..contract import REGION_TOKENS, Direction, IncidentStatus, Scope, TravellerCategory, UnitStatus
+from .errors import guarded
+from .incident_rows import IncidentRow, rows_of
 from .keys import DAY_MS, HOUR_MS
 
 WEEK_MS = 7 * DAY_MS
 
 if TYPE_CHECKING:
-    from . import Store
-    from .incident_rows import IncidentRow
+    import redis
+
+    from ..geo import Port
+    from .keys import Keys
 
 
 def _now_ms() -> int:
@@ -44,47 +49,64 @@ def _last_hour(current: float, previous: float, now_ms: int) -> float:
     return current + previous * (1.0 - elapsed)
 
 
-class StateReads:
-    """Mixin of :class:`~app.store.Store`: reads for a scope."""
+def cells(scope: Scope) -> list[tuple[str, str]]:
+    """The scope cells (region, agency) whose union is ``scope``."""
+    return [(r, a) for r in scope.regions for a in scope.agencies]
 
-    def _cells(self: Store, scope: Scope) -> list[tuple[str, str]]:
-        return [(r, a) for r in scope.regions for a in scope.agencies]
 
-    def _hash_values(self: Store, keys: list[str]) -> list[str]:
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.hvals(key)
-        return [value for values in pipe.execute() for value in values]
+def hash_values(client: redis.Redis, keys: list[str]) -> list[str]:
+    """Every value of every hash in ``keys``, in one pipelined round trip."""
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.hvals(key)
+    return [value for values in pipe.execute() for value in values]
 
-    def incidents_json(self: Store, scope: Scope) -> list[str]:
+
+@guarded
+class Live:
+    """Reads of the live picture for a scope. ``ports`` is the ports table (id → :class:`~app.geo.Port`)."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, ports: dict[str, Port]) -> None:
+        self.client = client
+        self.keys = keys
+        self.ports = ports
+
+    def _hash_values(self, keys: list[str]) -> list[str]:
+        return hash_values(self.client, keys)
+
+    def incidents_json(self, scope: Scope) -> list[str]:
         """The open incidents of ``scope`` as GeoJSON Feature JSON texts (cheapest form)."""
-        return self._hash_values([self.keys.incident_live(r, a) for r, a in self._cells(scope)])
+        return self._hash_values([self.keys.incident_live(r, a) for r, a in cells(scope)])
 
-    def units_json(self: Store, scope: Scope) -> list[str]:
-        return self._hash_values([self.keys.unit_live(r, a) for r, a in self._cells(scope)])
+    def units_json(self, scope: Scope) -> list[str]:
+        return self._hash_values([self.keys.unit_live(r, a) for r, a in cells(scope)])
 
-    def incidents(self: Store, scope: Scope) -> list[dict[str, Any]]:
+    def incidents(self, scope: Scope) -> list[dict[str, Any]]:
         """The open incidents of ``scope`` as GeoJSON Feature dicts."""
         return [orjson.loads(text) for text in self.incidents_json(scope)]
 
-    def units(self: Store, scope: Scope) -> list[dict[str, Any]]:
+    def units(self, scope: Scope) -> list[dict[str, Any]]:
         """The units of ``scope`` as GeoJSON Feature dicts."""
         return [orjson.loads(text) for text in self.units_json(scope)]
 
-    def closed_incidents(self: Store, scope: Scope, since_ms: int) -> list[dict[str, Any]]:
+    def incident_rows(self, scope: Scope) -> list[IncidentRow]:
+        """The open incidents of ``scope`` as slim rows (:mod:`.incident_rows`: never parsed whole)."""
+        return rows_of(self.incidents_json(scope))
+
+    def closed_incidents(self, scope: Scope, since_ms: int) -> list[dict[str, Any]]:
         """Incidents of ``scope`` closed at or after ``since_ms`` (from the bounded history)."""
-        cells = self._cells(scope)
+        scope_cells = cells(scope)
         pipe = self.client.pipeline(transaction=False)
-        for r, a in cells:
+        for r, a in scope_cells:
             pipe.zrangebyscore(self.keys.incident_history(r, a), since_ms, "+inf")
         id_lists = pipe.execute()
         pipe = self.client.pipeline(transaction=False)
-        for (r, a), ids in zip(cells, id_lists, strict=True):
+        for (r, a), ids in zip(scope_cells, id_lists, strict=True):
             if ids:
                 pipe.hmget(self.keys.incident_history_features(r, a), ids)
         return [orjson.loads(t) for texts in pipe.execute() for t in texts if t]
 
-    def incident(self: Store, incident_id: str, scope: Scope) -> dict[str, Any] | None:
+    def incident(self, incident_id: str, scope: Scope) -> dict[str, Any] | None:
         """One incident's Feature, open or closed (while in the history); ``None`` when unknown or
         outside ``scope`` (so a viewer can never open another region's or agency's incident by id)."""
         where = self.client.hget(self.keys.incident_index, incident_id)
@@ -99,11 +121,11 @@ class StateReads:
             text = self.client.hget(self.keys.incident_live(region, agency), incident_id)
         return orjson.loads(text) if text else None
 
-    def trail(self: Store, unit_id: str) -> list[list[float]]:
+    def trail(self, unit_id: str) -> list[list[float]]:
         """Recent positions of a unit, oldest first: ``[lon, lat, ts]``."""
         return [orjson.loads(p) for p in reversed(self.client.lrange(self.keys.unit_trail(unit_id), 0, -1))]
 
-    def port_summary(self: Store, now_ms: int | None = None) -> list[dict[str, Any]]:
+    def port_summary(self, now_ms: int | None = None) -> list[dict[str, Any]]:
         """Every port: travellers in the last hour by direction, and the latest queue wait."""
         now_ms = _now_ms() if now_ms is None else now_ms
         hour = now_ms // HOUR_MS
@@ -138,12 +160,12 @@ class StateReads:
             out.append(row)
         return out
 
-    def _durations(self: Store, metric: str, scope: Scope, now_ms: int) -> list[int]:
+    def _durations(self, metric: str, scope: Scope, now_ms: int) -> list[int]:
         hour = now_ms // HOUR_MS
-        keys = [self.keys.duration(metric, r, a, h) for r, a in self._cells(scope) for h in (hour, hour - 1)]
+        keys = [self.keys.duration(metric, r, a, h) for r, a in cells(scope) for h in (hour, hour - 1)]
         return [int(v) for v in self._hash_values(keys)]
 
-    def calls(self: Store, scope: Scope, now_ms: int | None = None) -> dict[str, float]:
+    def calls(self, scope: Scope, now_ms: int | None = None) -> dict[str, float]:
         """911 call counters of the scope's regions over the last hour (calls have no agency)."""
         now_ms = _now_ms() if now_ms is None else now_ms
         hour = now_ms // HOUR_MS
@@ -160,7 +182,7 @@ class StateReads:
         return totals
 
     def kpis(
-        self: Store,
+        self,
         scope: Scope,
         now_ms: int | None = None,
         incidents: list[dict[str, Any]] | None = None,
@@ -214,43 +236,18 @@ class StateReads:
             "port_travellers_1h_week_ago": self._travellers(scope, now_ms - WEEK_MS),
         }
 
-    def _travellers(self: Store, scope: Scope, now_ms: int) -> int:
+    def _travellers(self, scope: Scope, now_ms: int) -> int:
         """Travellers through the scope's ports in the 60 minutes up to ``now_ms``."""
         ports = [p for p in self.port_summary(now_ms) if p["region"] in scope.regions]
         return sum(p["arrivals_1h"] + p["departures_1h"] for p in ports)
 
-    def freshness(self: Store) -> dict[str, int | None]:
-        """``as_of`` (newest event time), ``applied_at`` (last commit) and ``caught_up_at`` (the last
-        moment an ingest worker had read everything there was), epoch ms or ``None``, in one read.
-
-        The picture is live while ``caught_up_at`` is recent: a quiet hour with no events is still
-        live, but a dead or overwhelmed worker stops advancing it.
-        """
-        values = self.client.hmget(self.keys.meta, ["as_of", "applied_at", "caught_up_at"])
-        names = ("as_of", "applied_at", "caught_up_at")
-        return {name: int(v) if v else None for name, v in zip(names, values, strict=True)}
-
-    def as_of(self: Store) -> int | None:
-        """Event time (epoch ms) of the newest event applied, or ``None`` for an empty store."""
-        value = self.client.hget(self.keys.meta, "as_of")
-        return int(value) if value else None
-
-    def applied_at(self: Store) -> int | None:
-        """Wall-clock time (epoch ms) of the last batch an ingest worker applied."""
-        value = self.client.hget(self.keys.meta, "applied_at")
-        return int(value) if value else None
-
-    def stats(self: Store) -> dict[str, int]:
-        """Counters: ``ingested:<stream>``, ``rejected:<stream>``, ``lost:<stream>``."""
-        return {k: int(v) for k, v in self.client.hgetall(self.keys.stats).items()}
-
-    def open_counts(self: Store) -> dict[str, int]:
+    def open_counts(self) -> dict[str, int]:
         """Open incidents per region token (for metrics), one HLEN per cell."""
-        cells = self._cells(Scope())
+        scope_cells = cells(Scope())
         pipe = self.client.pipeline(transaction=False)
-        for r, a in cells:
+        for r, a in scope_cells:
             pipe.hlen(self.keys.incident_live(r, a))
         counts = dict.fromkeys(REGION_TOKENS, 0)
-        for (r, _a), n in zip(cells, pipe.execute(), strict=True):
+        for (r, _a), n in zip(scope_cells, pipe.execute(), strict=True):
             counts[r] += n
         return counts

@@ -1,19 +1,24 @@
 """Access control's state in Redis: signed-in sessions, sign-in attempts, used TOTP codes, and which
-audit events were already recorded. Every key is under ``<prefix>:auth:`` (:class:`~.keys.Keys`).
+audit events were already recorded. The part ``store.sessions``. Every key is under ``<prefix>:auth:``
+(:class:`~.keys.Keys`).
 
 Only plain commands the web app's Redis user may run (``SET``, ``GET``, ``INCR``, ``DEL``, ``MULTI``):
-no scripts, no ``WATCH``. Methods raise ``redis.RedisError``/``OSError`` when Redis cannot be reached;
-:mod:`app.auth` decides what that means (a session check fails closed, the sign-in limit counts in the
-process).
+no scripts, no ``WATCH``. Methods raise :class:`~.errors.StoreUnavailable` when Redis cannot be
+reached; :mod:`app.auth` decides what that means (a session check fails closed, the sign-in limit
+counts in the process).
 """
 
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-import redis
+from .errors import guarded
 
-from .keys import Keys
+if TYPE_CHECKING:
+    import redis
+
+    from .keys import Keys
 
 WINDOW_S = 60
 
@@ -23,12 +28,13 @@ def digest(value: str, size: int = 32) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:size]
 
 
+@guarded
 class AuthStore:
     """Sessions, the sign-in limit's counters, TOTP steps and audit de-duplication, under one prefix."""
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self.client = client
-        self.keys = Keys(prefix)
+        self.keys = keys
 
     # --- sessions: a random id in the signed cookie, its digest → the user name here -------------------
 

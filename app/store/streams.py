@@ -1,4 +1,5 @@
-"""The input streams: consumer groups, reading, reclaiming, trimming, lag.
+"""The input streams: consumer groups, reading, reclaiming, trimming, lag, counters. The part
+``store.streams``.
 
 Everything the ingest worker does to a stream goes through here, so the worker itself stays a loop
 that reads top to bottom.
@@ -12,9 +13,11 @@ from typing import TYPE_CHECKING
 import redis
 
 from ..contract import INPUT_STREAMS, Stream
+from .errors import guarded
 
 if TYPE_CHECKING:
-    from . import Store
+    from .keys import Keys
+    from .meta import Meta
 
 Entries = list[tuple[str, dict[str, str]]]
 
@@ -28,10 +31,17 @@ def _id_order(entry_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-class StreamOps:
-    """Mixin of :class:`~app.store.Store`: stream and consumer-group operations."""
+@guarded
+class Streams:
+    """Stream and consumer-group operations, and the ingest counters (``<p>:stats``). ``meta`` is the
+    store's :class:`~.meta.Meta`, for :meth:`stalled_ms` (progress by Redis's clock)."""
 
-    def ensure_groups(self: Store, group: str) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, meta: Meta) -> None:
+        self.client = client
+        self.keys = keys
+        self.meta = meta
+
+    def ensure_groups(self, group: str) -> None:
         """Create the consumer group on every input stream (and the stream) if missing.
 
         A new group starts at the beginning of the stream, so entries written before the first
@@ -45,7 +55,7 @@ class StreamOps:
                     raise
 
     def read_new(
-        self: Store, group: str, consumer: str, count: int, block_ms: int | None
+        self, group: str, consumer: str, count: int, block_ms: int | None
     ) -> list[tuple[Stream, Entries]]:
         """Entries never delivered to the group, up to ``count`` per stream."""
         streams = {self.keys.stream(s): ">" for s in INPUT_STREAMS}
@@ -61,7 +71,7 @@ class StreamOps:
         return out
 
     def reclaim(
-        self: Store, stream: Stream, group: str, consumer: str, min_idle_ms: int, count: int
+        self, stream: Stream, group: str, consumer: str, min_idle_ms: int, count: int
     ) -> Entries:
         """Take over up to ``count`` entries that another consumer left pending too long.
 
@@ -79,7 +89,7 @@ class StreamOps:
             pipe.execute()
         return [(i, f) for i, f in claimed if f is not None]
 
-    def entries(self: Store, stream: Stream, entry_ids: list[str]) -> dict[str, dict[str, str]]:
+    def entries(self, stream: Stream, entry_ids: list[str]) -> dict[str, dict[str, str]]:
         """The fields of the given entries of ``stream`` that are still in it (one XRANGE each)."""
         pipe = self.client.pipeline(transaction=False)
         for entry_id in entry_ids:
@@ -87,7 +97,7 @@ class StreamOps:
         return {got[0][0]: got[0][1] for got in pipe.execute() if got}
 
     def deliveries(
-        self: Store, stream: Stream, group: str, consumer: str, entry_ids: list[str]
+        self, stream: Stream, group: str, consumer: str, entry_ids: list[str]
     ) -> dict[str, int]:
         """How many times each of ``entry_ids`` (pending with ``consumer``) has been delivered."""
         if not entry_ids:
@@ -97,7 +107,7 @@ class StreamOps:
                                           count=len(entry_ids) + 1000, consumername=consumer)
         return {row["message_id"]: int(row["times_delivered"]) for row in rows}
 
-    def trim(self: Store, retention_ms: int, now_ms: int | None = None, group: str | None = None) -> None:
+    def trim(self, retention_ms: int, now_ms: int | None = None, group: str | None = None) -> None:
         """Drop stream entries older than the retention (approximate ``MINID``: cheap) — but, with a
         ``group``, never one it has not applied yet: after an outage longer than the retention the
         backlog is kept until the workers have worked through it, so a short retention loses nothing."""
@@ -112,7 +122,7 @@ class StreamOps:
         pipe.xtrim(self.keys.rejected, minid=f"{cutoff}-0", approximate=True)
         pipe.execute()
 
-    def _oldest_unapplied(self: Store, key: str, group: str) -> str | None:
+    def _oldest_unapplied(self, key: str, group: str) -> str | None:
         """The id of the oldest entry of stream ``key`` that ``group`` has not applied — pending
         (delivered, unacknowledged) or never delivered — or ``None`` when there is none. A stream
         without the group has applied nothing."""
@@ -134,7 +144,7 @@ class StreamOps:
             candidates.append(after[0][0])
         return min(candidates, key=_id_order) if candidates else None
 
-    def lag_ms(self: Store, group: str, now_ms: int | None = None) -> float:
+    def lag_ms(self, group: str, now_ms: int | None = None) -> float:
         """How far behind the group is: age of the oldest entry not yet applied (0 when none).
 
         An entry is "not yet applied" when it is pending (delivered, unacknowledged) or was never
@@ -144,14 +154,15 @@ class StreamOps:
         ages = [_ms_of(i) for s in INPUT_STREAMS if (i := self._oldest_unapplied(self.keys.stream(s), group))]
         return float(max(0, now_ms - min(ages))) if ages else 0.0
 
-    def stalled_ms(self: Store, group: str) -> int | None:
+    def stalled_ms(self, group: str) -> int | None:
         """How long no ingest worker has made progress (a commit or a heartbeat, ``progress_at`` by
         Redis's clock) while entries wait to be applied; ``None`` when nothing waits."""
         if not any(self._oldest_unapplied(self.keys.stream(s), group) for s in INPUT_STREAMS):
             return None
-        progress = self.client.hget(self.keys.meta, "progress_at")
-        return max(0, self.clock_ms() - int(progress or 0))
+        progress = self.meta.progress_at()
+        return max(0, self.meta.clock_ms() - (progress or 0))
 
-    def rejected(self: Store, count: int = 100) -> Entries:
-        """The newest rejected entries, newest first."""
-        return self.client.xrevrange(self.keys.rejected, count=count)
+    def stats(self) -> dict[str, int]:
+        """Counters: ``ingested:<stream>``, ``rejected:<stream>``, ``lost:<stream>`` (entries trimmed
+        away while pending, and so never applied)."""
+        return {k: int(v) for k, v in self.client.hgetall(self.keys.stats).items()}

@@ -132,11 +132,7 @@ def _refuse_real_store(settings: Settings) -> None:
         sys.exit(f"Refusing to write synthetic data: {settings.stream_prefix}:* on this Redis has received "
                  "entries not written by the simulator, so it can never be a demo store again. Use another "
                  "BASIRA_STREAM_PREFIX or another Redis.")
-    has_data = store.client.exists(
-        store.keys.incident_index, store.keys.unit_index,
-        *(f"{settings.stream_prefix}:{s}" for s in ("incidents", "units", "ports", "calls")),
-    )
-    if has_data:
+    if store.meta.holds_data():
         sys.exit(f"Refusing to write synthetic data: {settings.stream_prefix}:* on this Redis holds data "
                  "that is not marked as a demo store. Use another BASIRA_STREAM_PREFIX or another Redis.")
 
@@ -214,9 +210,9 @@ def cmd_rejected(args: argparse.Namespace) -> None:
         return
     counts = summary(store)
     if not counts:
-        print(f"No rejected entries in {store.keys.rejected}.")
+        print(f"No rejected entries in {store.rejected.key}.")
         return
-    print(f"{sum(counts.values())} rejected entries in {store.keys.rejected}:")
+    print(f"{sum(counts.values())} rejected entries in {store.rejected.key}:")
     for (stream, kind), n in counts.most_common():
         print(f"{n:8d}  {stream:<16} {kind}")
 

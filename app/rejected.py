@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import orjson
 
-from .contract import INPUT_STREAMS
 from .store import Store
 
 #: The "(got …)" tail of a reason names the bad value; grouping ignores it.
@@ -51,24 +50,18 @@ class Rejected:
 
 
 def scan(store: Store, batch: int = 1000) -> Iterator[Rejected]:
-    """Every rejected entry, oldest first."""
-    start = "-"
-    while True:
-        chunk = store.client.xrange(store.keys.rejected, min=start, count=batch)
-        for entry_id, raw in chunk:
-            try:
-                fields = orjson.loads(raw.get("fields", "{}"))
-                pairs = orjson.loads(raw["fields_b64"]) if "fields_b64" in raw else None
-                exact = {base64.b64decode(k): base64.b64decode(v) for k, v in pairs} if pairs else None
-            except (orjson.JSONDecodeError, ValueError, TypeError):
-                fields, exact = {}, None
-            size = raw.get("truncated")
-            yield Rejected(entry_id, raw.get("stream", ""), raw.get("entry_id", ""), raw.get("reason", ""),
-                           fields if isinstance(fields, dict) else {},
-                           int(size) if size and size.isdigit() else None, exact)
-        if len(chunk) < batch:
-            return
-        start = f"({chunk[-1][0]}"
+    """Every rejected entry, oldest first (read through ``store.rejected``)."""
+    for entry_id, raw in store.rejected.scan(batch):
+        try:
+            fields = orjson.loads(raw.get("fields", "{}"))
+            pairs = orjson.loads(raw["fields_b64"]) if "fields_b64" in raw else None
+            exact = {base64.b64decode(k): base64.b64decode(v) for k, v in pairs} if pairs else None
+        except (orjson.JSONDecodeError, ValueError, TypeError):
+            fields, exact = {}, None
+        size = raw.get("truncated")
+        yield Rejected(entry_id, raw.get("stream", ""), raw.get("entry_id", ""), raw.get("reason", ""),
+                       fields if isinstance(fields, dict) else {},
+                       int(size) if size and size.isdigit() else None, exact)
 
 
 def summary(store: Store) -> Counter[tuple[str, str]]:
@@ -86,11 +79,10 @@ def resubmit(store: Store, reason: str | None = None, stream: str | None = None,
     resubmitted (cut: see :attr:`Rejected.refusal`) stay where they are and are appended to
     ``refused``.
     """
-    known = {s.key(store.keys.prefix) for s in INPUT_STREAMS}
-    wanted_stream = f"{store.keys.prefix}:{stream}" if stream else None
+    wanted_stream = store.rejected.input_stream(stream) if stream else None
     count = 0
     for item in scan(store):
-        if item.stream not in known or (wanted_stream and item.stream != wanted_stream):
+        if not store.rejected.is_input_stream(item.stream) or (stream and item.stream != wanted_stream):
             continue
         if (reason and reason not in item.reason) or not item.fields:
             continue
@@ -101,8 +93,6 @@ def resubmit(store: Store, reason: str | None = None, stream: str | None = None,
         count += 1
         if dry_run:
             continue
-        pipe = store.client.pipeline(transaction=True)
-        pipe.xadd(item.stream, item.raw or {k: str(v) for k, v in item.fields.items()})
-        pipe.xdel(store.keys.rejected, item.entry_id)
-        pipe.execute()
+        fields = item.raw or {k: str(v) for k, v in item.fields.items()}
+        store.rejected.resubmit(item.entry_id, item.stream, fields)
     return count

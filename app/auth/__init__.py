@@ -11,7 +11,8 @@ for data through ONE function:
 * :func:`current_principal`, :func:`auth_banner`, :func:`principal_label`, :func:`logout_form` — what
   a page shows about the viewer; :func:`app.auth.audit.scope_changed` records a change of view.
 
-The pieces: :mod:`.principals` (roles, the clamp), :mod:`.users` (the users file), :mod:`.identify`
+The pieces: :mod:`.scope` (:func:`scope_for`, :func:`require`, :func:`current_principal`, re-exported
+here), :mod:`.principals` (roles, the clamp), :mod:`.users` (the users file), :mod:`.identify`
 (token, session, proxy headers), :mod:`.guard` (the gate), :mod:`.callbacks` (a Dash callback request
 is exactly a registered one), :mod:`.web` (sign-in pages), :mod:`.totp` (the second factor),
 :mod:`.headers` (security headers, CSP), :mod:`.audit`, :mod:`.ratelimit`, :mod:`.cli`. Their state in
@@ -28,20 +29,23 @@ from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app, g, has_request_context, session
+from flask import Flask, g, has_request_context, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..contract import ContractError, Scope
+from ..geo import load_regions
 from ..i18n import t
-from ..store import StoreUnavailable
+from ..services import EXTENSION as SERVICES
 from .audit import AuditTrail
-from .guard import EXTENSION, AccessControl, install, too_large
+from .guard import AccessControl, install, too_large
 from .headers import ContentSecurityPolicy
-from .identify import SESSION_ENDS, SESSION_ID, Identifier, parse_networks
-from .principals import OPEN, AccessDenied, Principal, Role, clamp
+from .identify import SESSION_ENDS, Identifier, parse_networks
+from .principals import AccessDenied, Principal, Role
 from .ratelimit import LoginLimiter
+from .scope import CLAMPED_ONCE_S, current_principal, require, scope_for
+from .scope import control as _control
 from .users import Directory
+from .web import CSRF, blueprint, notice_page
 
 if TYPE_CHECKING:
     import dash
@@ -49,14 +53,12 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 __all__ = [
-    "AccessDenied", "Principal", "Role", "auth_banner", "current_principal", "init_auth", "logout_form",
-    "principal_label", "require", "scope_for",
+    "CLAMPED_ONCE_S", "AccessDenied", "Principal", "Role", "auth_banner", "current_principal", "init_auth",
+    "logout_form", "principal_label", "require", "scope_for",
 ]  # fmt: skip
 
 log = logging.getLogger("basira.auth")
 SESSION_COOKIE = "basira_session"
-#: A viewer's page asking again for the same thing beyond their scope is recorded once per this long.
-CLAMPED_ONCE_S = 600
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -80,10 +82,6 @@ def init_auth(
     :class:`~.principals.InvalidAccount` for a users file with a bad entry: better at start-up than a
     door that silently stays open or shut.
     """
-    from ..geo import load_regions
-    from ..services import EXTENSION as SERVICES
-    from .web import blueprint
-
     mode = settings.auth_mode
     if mode == "password" and settings.users_file is None:
         raise ValueError("BASIRA_AUTH_MODE=password needs BASIRA_USERS_FILE (python -m app user add …)")
@@ -121,19 +119,23 @@ def init_auth(
     if mode == "password" and admins:
         raise ValueError(f"admin account(s) {', '.join(admins)} have no second factor (TOTP), which password "
                          "mode requires of admins: python -m app user add NAME --role admin --totp")
+    identifier = Identifier(
+        mode, directory, proxies, settings.auth_header_prefix,
+        settings.session_hours * 3600, settings.wall_session_hours * 3600, sessions,
+    )
+    trail = AuditTrail(store.audit, identifier.client_ip)
+    trail.init_app(server)
     control = AccessControl(
         settings=settings,
-        identifier=Identifier(
-            mode, directory, proxies, settings.auth_header_prefix,
-            settings.session_hours * 3600, settings.wall_session_hours * 3600, sessions,
-        ),
-        audit=AuditTrail(store.audit),
+        identifier=identifier,
+        audit=trail,
         limiter=LoginLimiter(sessions, settings.login_attempts_per_minute),
         csp=ContentSecurityPolicy(dash_app, settings.tile_url) if settings.csp else None,
         dash_app=dash_app,
         pages={page.PATH: page.PAGE for page in pages},
         regions=load_regions(settings.regions_file, settings.cities_file),
         sessions=sessions,
+        notice=notice_page,
     )
     install(server, control)
     server.register_blueprint(blueprint)
@@ -144,99 +146,6 @@ def init_auth(
         log.info("access control: %s mode, %d accounts in %s", mode, len(control.identifier.directory),
                  settings.users_file or "no users file")
     return control
-
-
-def _control() -> AccessControl | None:
-    return current_app.extensions.get(EXTENSION)
-
-
-def current_principal() -> Principal | None:
-    """Who the current request is from; ``None`` without credentials. Outside a request: ``None``.
-
-    With access control off (or not installed) everyone is :data:`~.principals.OPEN`.
-    """
-    if not has_request_context():
-        return None
-    control = _control()
-    if control is None or control.mode == "off":
-        return OPEN
-    return getattr(g, "principal", None)
-
-
-def scope_for(region: Any = None, agency: Any = None, *, strict: bool = False) -> Scope:
-    """The scope the current request may read, for the ``region`` and ``agency`` it asks for (``None``
-    or ``""``: all). THE function pages, callbacks and the API call before reading the store.
-
-    * Pages (``strict=False``): clamped — an unknown or forbidden region/agency reads as "all", and
-      "all" means all of the viewer's own; without credentials, nothing at all.
-    * API (``strict=True``): raises :class:`~app.contract.ContractError` for an unknown name (400)
-      and :class:`AccessDenied` (a 403, recorded in the audit trail) for one outside the scope.
-    """
-    region = region if isinstance(region, str) else None
-    agency = agency if isinstance(agency, str) else None
-    unknown = False
-    try:
-        asked = Scope.parse(region, agency)
-    except ContractError:
-        if strict:
-            raise
-        asked, unknown = Scope(), True
-    principal = current_principal()
-    try:
-        scope = clamp(principal, asked, strict=strict)
-    except AccessDenied as error:
-        from . import audit
-
-        audit.event("denied", reason=error.description, path=_path())
-        raise
-    if principal is not None and (unknown or scope.region != asked.region or scope.agency != asked.agency):
-        _record_clamped(principal, region, agency, asked, unknown)
-    return scope
-
-
-def _record_clamped(
-    principal: Principal, region: str | None, agency: str | None, asked: Scope, unknown: bool
-) -> None:
-    """A page asked for more than the viewer may see and was given their own scope instead: record it as
-    ``denied`` (a hand-made request leaves a trace), once per session and request per
-    :data:`CLAMPED_ONCE_S` — a wall refreshing the same request every few seconds writes one entry."""
-    control = _control()
-    if control is None or control.mode == "off":
-        return
-    if unknown:
-        reason = f"unknown region/agency {region or '-'}/{agency or '-'}"[:120]
-    else:
-        try:
-            clamp(principal, asked, strict=True)
-            return  # "all" narrowed to the viewer's own: what every limited viewer asks, no tampering
-        except AccessDenied as error:
-            reason = f"{error.description} (clamped to the viewer's scope)"
-    session_id = session.get(SESSION_ID, "") if principal.via == "session" else ""
-    who = f"{principal.via}|{principal.name}|{session_id}"
-    try:
-        first = control.sessions.first_time(f"{who}|{reason}", CLAMPED_ONCE_S)
-    except (StoreUnavailable, OSError):  # Redis away: record it every time rather than never
-        first = True
-    if first:
-        from . import audit
-
-        audit.event("denied", reason=reason, path=_path())
-
-
-def require(region: str | None, agency: str | None = None) -> None:
-    """Raise :class:`AccessDenied` (recorded) unless a thing of ``region`` (and ``agency``) is in scope —
-    for what is fetched by id: an incident's detail, a port's forecast."""
-    if not scope_for().covers(region, agency):
-        from . import audit
-
-        audit.event("denied", reason=f"{region}/{agency or '-'} is outside the scope", path=_path())
-        raise AccessDenied("outside your scope")
-
-
-def _path() -> str | None:
-    from flask import request
-
-    return request.path if has_request_context() else None
 
 
 def auth_banner(lang: str) -> str | None:
@@ -273,7 +182,5 @@ def logout_form() -> tuple[str, str] | None:
     control = _control() if has_request_context() else None
     if control is None or control.mode != "password" or current_principal() is None:
         return None
-    from .web import CSRF
-
     token = session.setdefault(CSRF, secrets.token_urlsafe(24))
     return "/logout", token

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, g, has_request_context
+from flask import Flask, Request, current_app, g, has_request_context, request
 
 from ..store import StoreUnavailable
 
@@ -30,13 +31,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("basira.audit")
 FIELD_MAX = 200
+#: Where :meth:`AuditTrail.init_app` keeps the app's trail (``app.extensions``).
+EXTENSION = "basira_audit"
 
 
 class AuditTrail:
-    """Records events: in the log, and through the store's audit part (``store.audit``) in its stream."""
+    """Records events: in the log, and through the store's audit part (``store.audit``) in its stream.
 
-    def __init__(self, stream: AuditLog) -> None:
+    ``client_ip`` tells a request's client address (access control's, which knows the trusted proxies):
+    the trail is handed it, so it needs nothing else of access control.
+    """
+
+    def __init__(self, stream: AuditLog, client_ip: Callable[[Request], str]) -> None:
         self.stream = stream
+        self.client_ip = client_ip
+
+    def init_app(self, app: Flask) -> None:
+        """Make this the trail :func:`event` records to in ``app``'s requests."""
+        app.extensions[EXTENSION] = self
 
     def record(self, event: str, principal: Principal | None, ip: str, **fields: Any) -> None:
         entry = {
@@ -63,10 +75,8 @@ def event(name: str, **fields: Any) -> None:
     """Record ``name`` for the current request's principal and address (outside a request: nothing)."""
     if not has_request_context():
         return
-    from .guard import state  # the app's access control (imported here: it imports this module)
-
-    auth = state(current_app)
-    auth.audit.record(name, getattr(g, "principal", None), auth.client_ip(), **fields)
+    trail: AuditTrail = current_app.extensions[EXTENSION]
+    trail.record(name, getattr(g, "principal", None), trail.client_ip(request), **fields)
 
 
 def scope_changed(page: str, scope: Scope, previous: Scope | None = None) -> None:

@@ -82,6 +82,9 @@ class AccessControl:
     pages: dict[str, str]  # path → page name
     regions: dict[str, Region]
     sessions: AuthStore
+    #: A page saying one thing (``auth.<note>``) with a status — :func:`.web.notice_page`, handed in so
+    #: the gate needs nothing of the sign-in views: ``header`` mode's portal page, the 503 notice.
+    notice: Callable[[AccessControl, int, str], Response]
     #: The time TOTP codes are checked against (epoch s); a test may set its own clock.
     clock: Callable[[], float] = field(default=time.time)
 
@@ -138,9 +141,7 @@ def unauthorized(control: AccessControl, reason: str = "sign in first") -> Respo
         return response
     if control.mode == "password":
         return redirect(login_url(request.full_path.rstrip("?")))
-    from .web import portal_page
-
-    return portal_page(control, 401)
+    return control.notice(control, 401, "portal")  # what .web.portal_page answers
 
 
 def forbidden(reason: str, **fields: Any) -> Response:
@@ -174,9 +175,7 @@ def unavailable(control: AccessControl, error: SessionsUnavailable) -> Response:
     if path.startswith("/api/") or path in (CALLBACK_PATH, "/metrics"):
         response = _json({"error": error.description}, 503)
     else:
-        from .web import notice_page
-
-        response = notice_page(control, 503, "unavailable")
+        response = control.notice(control, 503, "unavailable")
     response.headers["Retry-After"] = "10"
     return response
 

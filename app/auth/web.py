@@ -32,6 +32,7 @@ from . import totp as otp
 from .guard import AccessControl, forbidden, state
 from .identify import SESSION_AT, SESSION_ENDS, SESSION_FP, SESSION_ID, SESSION_USER
 from .principals import Role
+from .scope import scope_for
 from .users import NAME, Account, fingerprint
 
 log = logging.getLogger("basira.auth")
@@ -209,8 +210,6 @@ def logout() -> Response:
 @blueprint.get("/api/v1/whoami")
 def whoami() -> Response:
     """Who the API takes the caller to be, and the regions and agencies they may read."""
-    from . import scope_for
-
     control = state(current_app)
     scope = scope_for()
     return _json({"mode": control.mode, **g.principal.describe(),

@@ -25,7 +25,7 @@ from .contract import INPUT_STREAMS, OUTSIDE, SIM_STAMP, ContractError, Stream
 from .fastparse import parse
 from .geo import region_index
 from .settings import Settings
-from .store import Batch, CommitRefused, Store, StoreRefused, StoreUnavailable, translated
+from .store import Batch, CommitRefused, Store, StoreRefused, StoreUnavailable
 from .store.errors import SYSTEMIC_ERRORS, is_systemic
 
 log = logging.getLogger("basira.ingest")
@@ -43,11 +43,6 @@ BACKOFF_CAP_S = 10.0
 __all__ = ["SYSTEMIC_ERRORS", "Committer", "IngestWorker", "commit_isolating", "is_systemic"]
 
 
-def _commit(store: Store, batch: Batch, group: str | None, now_ms: int) -> None:
-    with translated():  # the store's errors, not redis's
-        store.apply.commit(batch, group, now_ms=now_ms)
-
-
 def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int) -> Batch:
     """Commit ``batch``; when it fails for something in its entries, commit them one at a time and
     reject each one that still fails (its reason names the error's class). Returns what was
@@ -57,7 +52,7 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int)
     again and again, holding up every entry behind it.
     """
     try:
-        _commit(store, batch, group, now_ms)
+        store.apply.commit(batch, group, now_ms=now_ms)  # the store's errors, never redis's
         return batch
     except Exception as error:  # noqa: BLE001 - anything an entry can cause; Redis's own failures re-raised
         if is_systemic(error):
@@ -72,7 +67,7 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int)
     originals: dict[str, dict[str, str]] | None = None
     for single in singles:
         try:
-            _commit(store, single, group, now_ms)
+            store.apply.commit(single, group, now_ms=now_ms)
         except Exception as error:  # noqa: BLE001 - as above
             if is_systemic(error):
                 raise
@@ -83,7 +78,7 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int)
             entry_id = single.entry_ids[0]
             reason = f"could not be applied ({type(cause).__name__}: {str(cause)[:120]})"
             single = Batch(batch.stream, rejected=[(entry_id, originals.get(entry_id, {}), reason)])
-            _commit(store, single, group, now_ms)
+            store.apply.commit(single, group, now_ms=now_ms)
         done.events += single.events
         done.rejected += single.rejected
     return done
@@ -204,8 +199,7 @@ class IngestWorker:
                         self._tally(committer.wait())
                         if now >= next_heartbeat:
                             # Nothing left unread, all of it applied: the picture is as current as it can be.
-                            with translated():
-                                self.store.apply.mark_caught_up(int(self.clock() * 1000))
+                            self.store.apply.mark_caught_up(int(self.clock() * 1000))
                             next_heartbeat = now + HEARTBEAT_EVERY_S
                     if now >= next_maintenance:
                         self.maintain()

@@ -107,7 +107,8 @@ def test_a_failed_commit_on_a_backlog_loses_nothing(client, settings, monkeypatc
     def refuse_the_third(self: Apply, batch, group=None, now_ms=None) -> int:
         commits["n"] += 1
         if commits["n"] == 3:
-            raise redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'")
+            # what Apply.commit (guarded: the store's errors) raises when Redis refuses
+            raise StoreRefused(redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'"))
         return real(self, batch, group, now_ms)
 
     monkeypatch.setattr(Apply, "commit", refuse_the_third)

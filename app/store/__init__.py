@@ -28,7 +28,7 @@ from ..geo import Port, load_ports
 from .apply import Apply, Batch, CommitRefused
 from .audit import AuditLog
 from .built import Built, bytes_client
-from .errors import StoreRefused, StoreUnavailable, is_systemic, translated
+from .errors import StoreRefused, StoreUnavailable, is_systemic
 from .feed_reads import FeedReads
 from .history import History
 from .keys import Keys
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Batch", "CommitRefused", "Keys", "NotADemoStore", "Store", "StoreRefused", "StoreUnavailable",
-    "connect", "is_systemic", "translated",
+    "connect", "is_systemic",
 ]
 
 

@@ -29,6 +29,7 @@ from ..contract import (
     raw_bytes,
 )
 from . import lua
+from .errors import guarded
 from .keys import CELL_AGENCIES, CELL_REGIONS, DAY_MS, HOUR_MS, Keys
 
 if TYPE_CHECKING:
@@ -182,9 +183,14 @@ def unit_feature(event: UnitEvent, region: str, coordinates: list[float] | None 
     )
 
 
+@guarded
 class Apply:
     """Applying batches: the part of :class:`~app.store.Store` that the ingest worker writes through
-    (``store.apply``). It owns the scripts of :mod:`.lua` and the settings they need.
+    (``store.apply``). It owns the scripts of :mod:`.lua` and the settings they need. Like every part,
+    it raises the store's errors (:class:`~.errors.StoreUnavailable`, :class:`~.errors.StoreRefused`),
+    never redis's; :class:`CommitRefused` (a refusal inside the transaction) carries redis's own error,
+    which :func:`~.errors.is_systemic` judges: the worker backs off on a systemic failure and isolates
+    the entry that caused any other.
 
     ``trail_points``: positions kept per unit; ``trail_ttl_ms``: how long a trail outlives its last
     point (the history window); ``duration_ttl_s``: how long the incidents' duration figures are

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import redis
@@ -70,15 +69,6 @@ def is_systemic(error: BaseException) -> bool:
     if isinstance(error, redis.ConnectionError | redis.TimeoutError | OSError):
         return True
     return isinstance(error, redis.ResponseError) and any(code in str(error) for code in SYSTEMIC_ERRORS)
-
-
-@contextmanager
-def translated() -> Iterator[None]:
-    """Raise the store's errors for redis's inside the block."""
-    try:
-        yield
-    except REDIS_ERRORS as error:
-        raise translate(error) from error
 
 
 def _guard(method: Callable[..., Any]) -> Callable[..., Any]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from .contract import INPUT_STREAMS, OUTSIDE, SIM_STAMP, ContractError, Stream
 from .fastparse import parse
-from .geo import region_index
+from .reference import Reference
 from .settings import Settings
 from .store import Batch, CommitRefused, Store, StoreRefused, StoreUnavailable
 from .store.errors import SYSTEMIC_ERRORS, is_systemic
@@ -149,7 +149,7 @@ class IngestWorker:
         self.settings = settings
         self.group = settings.ingest_group
         self.consumer = settings.ingest_consumer
-        self.regions = region_index(settings.regions_file)
+        self.regions = Reference.from_settings(settings).region_index
         self.port_ids = frozenset(store.ports)
         self.clock = clock
         self.stopping = threading.Event()

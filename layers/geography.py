@@ -6,20 +6,20 @@ so a badge sits with its name. The population is :func:`app.geo.load_regions`'s:
 region's populated places in the cities table (towns of 15,000 people and more, GeoNames), not a
 census total; rates per 100,000 people say so in their legend.
 
-Read once per pair of files. A layer's ``data(store, scope)`` finds the files on the store
-(``store.regions_file``, ``store.cities_file``); ``component``/``hideout`` on the settings.
+Read once per set of reference files (:class:`app.reference.Reference`). A layer's ``data(store,
+scope)`` finds them on the store (``store.reference``); ``component``/``hideout`` on the settings
+(``Reference.from_settings``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from app.geo import load_regions
+from app.reference import Reference
 
 from .basemap import label_points
 
@@ -42,10 +42,10 @@ class RegionInfo:
 
 
 @lru_cache(maxsize=4)
-def _regions(regions_file: Path, cities_file: Path) -> dict[str, RegionInfo]:
+def _regions(reference: Reference) -> dict[str, RegionInfo]:
     labels = {
         f["properties"]["code"]: tuple(f["geometry"]["coordinates"])
-        for f in orjson.loads(label_points(Path(regions_file).read_bytes(), _NO_FEATURES))["features"]
+        for f in orjson.loads(label_points(reference.regions_file.read_bytes(), _NO_FEATURES))["features"]
     }
     return {
         code: RegionInfo(
@@ -55,18 +55,18 @@ def _regions(regions_file: Path, cities_file: Path) -> dict[str, RegionInfo]:
             population=region.population,
             label=labels[code],  # type: ignore[arg-type]
         )
-        for code, region in load_regions(Path(regions_file), Path(cities_file)).items()
+        for code, region in reference.regions.items()
     }
 
 
 def regions_of_store(store: Reads) -> dict[str, RegionInfo]:
-    """The regions of the files the store names (its ``regions_file`` and ``cities_file``)."""
-    return _regions(Path(store.regions_file), Path(store.cities_file))
+    """The regions of the store's reference data (``store.reference``)."""
+    return _regions(store.reference)
 
 
 def regions_of_settings(settings: Any) -> dict[str, RegionInfo]:
     """The regions of the files the settings name."""
-    return _regions(Path(settings.regions_file), Path(settings.cities_file))
+    return _regions(Reference.from_settings(settings))
 
 
 def point(info: RegionInfo) -> dict[str, Any]:

@@ -9,11 +9,11 @@ asking for the same lists cost one round of reads.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from app.contract import Scope
+    from app.reference import Reference
     from app.store.history_points import Chunk
     from app.store.incident_rows import IncidentRow
 
@@ -26,9 +26,8 @@ class Reads(Protocol):
     Redis errors propagate: the page decides how to show an unreachable store.
     """
 
-    #: The region polygons and the populated places the layers' region figures come from.
-    regions_file: Path
-    cities_file: Path
+    #: The reference data (region polygons, populated places) the layers' region figures come from.
+    reference: Reference
 
     def incidents(self, scope: Scope) -> list[dict[str, Any]]:
         """The open incidents of ``scope`` as GeoJSON Features."""

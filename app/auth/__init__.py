@@ -33,8 +33,8 @@ from flask import Flask, g, has_request_context, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..geo import load_regions
 from ..i18n import t
+from ..reference import Reference
 from ..services import EXTENSION as SERVICES
 from .audit import AuditTrail
 from .guard import AccessControl, install, too_large
@@ -133,7 +133,7 @@ def init_auth(
         csp=ContentSecurityPolicy(dash_app, settings.tile_url) if settings.csp else None,
         dash_app=dash_app,
         pages={page.PATH: page.PAGE for page in pages},
-        regions=load_regions(settings.regions_file, settings.cities_file),
+        regions=Reference.from_settings(settings).regions,
         sessions=sessions,
         notice=notice_page,
     )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from . import HOUR_MS
 from .forecast import Forecast, forecast, history_needed
 from .plan import Plan, Summary, WhatIf, make_plan, summarise
-from .planning import Planning, load_planning
+from .planning import Planning
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -45,8 +45,12 @@ class PortPlanner:
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> PortPlanner:
-        """A planner reading ``settings.ports_planning_file`` (raises ``PlanningError`` if it is bad)."""
-        return cls(store, load_planning(settings.ports_planning_file, frozenset(store.ports)))
+        """A planner with the planning table of the store's reference data (``store.reference``: for a store
+        of :meth:`Store.from_settings`, ``settings.ports_planning_file``, checked against its ports;
+        raises ``PlanningError`` if it is bad). Taken from the store rather than through
+        ``Reference.from_settings``: :mod:`app.reference` imports this package's planning table, so
+        importing it here would tie ``app.ports`` and ``app.reference`` in a cycle."""
+        return cls(store, store.reference.planning)
 
     def now_hour(self) -> int:
         return int(self.clock() * 1000) // HOUR_MS

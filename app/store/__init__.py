@@ -1,5 +1,5 @@
 """Lives here: the store, the only code that talks to Redis — ``Store`` and its parts, one per concern.
-May import: ``redis``, and below it only settings, contract, geo and the ports' pure core.
+May import: ``redis``, and below it only settings, contract, geo, reference and the ports' pure core.
 
 ``Store`` composes the parts and keeps only a small facade (``ping``, ``from_settings``, the ports
 table): ``store.streams`` (:mod:`.streams`: consumer groups, reading, reclaiming, trimming, lag,
@@ -19,12 +19,12 @@ draws the key layout.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import redis
 
-from ..geo import Port, load_ports
+from ..geo import Port
+from ..reference import Reference
 from .apply import Apply, Batch, CommitRefused
 from .audit import AuditLog
 from .built import Built, bytes_client
@@ -83,8 +83,10 @@ class Store:
     """Basira's state in one Redis under one key prefix: the parts, composed (see the module's docstring).
 
     The facade is kept small on purpose: :meth:`ping` (readiness asks it, and it must never raise),
-    :meth:`from_settings`, and ``ports``, the ports table (reference data several parts and the port
-    pages share). ``client`` and ``keys`` are the parts' own, for tests and the simulator (a producer).
+    :meth:`from_settings`, ``ports``, the ports table (reference data several parts and the port
+    pages share), and ``reference``, the :class:`~app.reference.Reference` it comes from (by default
+    the bundled files). ``client`` and ``keys`` are the parts' own, for tests and the simulator (a
+    producer).
     """
 
     def __init__(
@@ -92,21 +94,23 @@ class Store:
         client: redis.Redis,
         prefix: str = "sa",
         *,
-        ports_file: Path | None = None,
+        reference: Reference | None = None,
         trail_points: int = 10,
         history_hours: float = 24.0,
         history_max: int = 500_000,
         port_history_days: int = 9,
         rejected_maxlen: int = 100_000,
         audit_max_entries: int = 100_000,
-        regions_file: Path | None = None,
-        cities_file: Path | None = None,
     ) -> None:
         from ..settings import DATA_DIR  # settings' constant only; no environment is read
 
         self.client = client
         self.keys = keys = Keys(prefix)
-        self.ports: dict[str, Port] = load_ports(ports_file or DATA_DIR / "ksa_ports.csv")
+        self.reference = reference or Reference(
+            DATA_DIR / "ksa_regions.geojson", DATA_DIR / "ksa_cities.csv", DATA_DIR / "ksa_ports.csv",
+            DATA_DIR / "ksa_port_planning.csv",
+        )
+        self.ports: dict[str, Port] = self.reference.ports
         port_ttl_s = port_history_days * 86_400
         raw = functools.cache(lambda: bytes_client(client))  # made on first use: answers in bytes
         self.meta = Meta(client, keys)
@@ -123,9 +127,7 @@ class Store:
         self.live = Live(client, keys, self.ports)
         self.history = History(client, keys, int(history_hours * 3_600_000), history_max)
         self.layers = LayerReads(
-            client, keys, live=self.live, history=self.history, ports=self.ports,
-            regions_file=Path(regions_file or DATA_DIR / "ksa_regions.geojson"),
-            cities_file=Path(cities_file or DATA_DIR / "ksa_cities.csv"),
+            client, keys, live=self.live, history=self.history, ports=self.ports, reference=self.reference,
         )
         self.feed = FeedReads(client, keys, raw)
         self.built = Built(client, keys, raw)
@@ -146,15 +148,13 @@ class Store:
         return cls(
             client,
             settings.stream_prefix,
-            ports_file=settings.ports_file,
+            # the operator's own files: ports, and the boundaries and population the layers figure by
+            reference=Reference.from_settings(settings),
             trail_points=settings.trail_points,
             history_hours=settings.history_hours,
             history_max=settings.history_max,
             port_history_days=settings.port_history_days,
             audit_max_entries=settings.audit_max_entries,
-            # the operator's own boundary and population files, for the layers' region figures
-            regions_file=settings.regions_file,
-            cities_file=settings.cities_file,
         )
 
     def ping(self) -> bool:

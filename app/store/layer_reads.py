@@ -25,7 +25,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     import redis
 
     from ..geo import Port
+    from ..reference import Reference
     from .history import History
     from .history_points import Chunk
     from .incident_rows import IncidentRow
@@ -68,20 +68,19 @@ class _Caches:
 class LayerReads:
     """The reads of the map layers (see the module's docstring): :class:`layers.reads.Reads`.
 
-    ``regions_file`` and ``cities_file`` are the region polygons and populated places the layers label
-    and weigh regions by (the settings' files)."""
+    ``reference`` is the reference data (:class:`app.reference.Reference`, the settings' files) whose
+    regions and populated places the layers label and weigh regions by."""
 
     def __init__(
         self, client: redis.Redis, keys: Keys, *, live: Live, history: History, ports: dict[str, Port],
-        regions_file: Path, cities_file: Path,
+        reference: Reference,
     ) -> None:
         self.client = client
         self.keys = keys
         self.live = live
         self.history = history
         self.ports = ports
-        self.regions_file = regions_file
-        self.cities_file = cities_file
+        self.reference = reference
         self._caches = _Caches()
 
     def _layer_caches(self) -> _Caches:

@@ -123,9 +123,11 @@ class Layer(ABC):
     def data(self, store: Reads, scope: Scope) -> dict[str, Any] | None:
         """A live layer's data for ``scope`` (a GeoJSON FeatureCollection); ``None`` for static layers.
 
-        ``store`` is an :class:`app.store.Store`, or a :class:`~layers.reads.ReadCache` over one: the
+        ``store`` is the store's part for layers (``store.layers``,
+        :class:`app.store.layer_reads.LayerReads`), or a :class:`~layers.reads.ReadCache` over it: the
         reads of :class:`~layers.reads.Reads`.
-        Redis errors propagate: the page decides how to show an unreachable store.
+        The store's errors (``StoreUnavailable``) propagate: the page decides how to show an unreachable
+        store.
         """
         return None
 

@@ -13,8 +13,9 @@ the region most of its incidents are in). All three windows come at once, so the
 the map (:mod:`layers.switch`) redraws in the browser without asking the server.
 
 The counts are of incidents *opened* in the window: the open ones (from the live picture) and the
-closed ones from the history (:meth:`~app.store.Store.closed_chunks`, which reads only what changed
-and keeps each closed incident's H3 cell), in every region and outside them (at sea). The hexagons
+closed ones from the history (``store.layers.closed_chunks``,
+:meth:`app.store.layer_reads.LayerReads.closed_chunks`, which reads only what changed and keeps each
+closed incident's H3 cell), in every region and outside them (at sea). The hexagons
 are H3 resolution 5 (~250 km², 17 km across) for the Kingdom and 6 (~36 km², 6.5 km across) for a
 region; the browser shows resolution 4 below zoom 6.5 and 5 below zoom 8.5, so a hexagon is
 10–30 px wide at the zoom it is seen at. An aggregate is shared by every browser looking at that

@@ -2,8 +2,9 @@
 
 :class:`Reads` names exactly the reads the layers call — nothing else of the store reaches them, so a
 layer can be tested against any object with these methods, and ``layers/`` depends on the store's
-shape only here. :class:`ReadCache` wraps a store for one refresh so that layers and the KPI strip
-asking for the same lists cost one round of reads.
+shape only here. The store's part for layers, ``store.layers`` (:class:`app.store.layer_reads.LayerReads`),
+has them. :class:`ReadCache` wraps that part for one refresh so that layers and the KPI strip asking for
+the same lists cost one round of reads.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ T = TypeVar("T")
 
 
 class Reads(Protocol):
-    """The store's reads that layers use (:class:`app.store.Store` has them; so has :class:`ReadCache`).
+    """The store's reads that layers use (``store.layers``, :class:`app.store.layer_reads.LayerReads`, has
+    them; so has :class:`ReadCache`).
 
-    Redis errors propagate: the page decides how to show an unreachable store.
+    The store's errors (:class:`app.store.StoreUnavailable`) propagate: the page decides how to show an
+    unreachable store.
     """
 
     #: The reference data (region polygons, populated places) the layers' region figures come from.
@@ -70,7 +73,7 @@ class ReadCache:
     Layers and the KPI strip ask for the same lists; this keeps a refresh at one round of reads.
     ``incident_rows`` (slim, never the whole Features parsed) serves the counts, the heatmap and the
     incident list; ``incidents`` (Features) only what draws whole incidents. Anything else is
-    passed through to the store.
+    passed through to the store's part it wraps (``store.layers``).
     """
 
     def __init__(self, store: Any) -> None:

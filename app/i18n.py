@@ -246,7 +246,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "portpanel.tab.now": {"ar": "الآن", "en": "Now"},
     "portpanel.tab.plan": {"ar": "التوقعات والأفراد", "en": "Forecast & staff"},
-    # the port panel's forecast and staffing tab (app/pages/_port_plan.py)
+    # the port panel's forecast and staffing tab (app/pages/ports/plan.py)
     "portplan.whatif": {"ar": "ماذا لو؟", "en": "What if?"},
     "portplan.pilgrims": {"ar": "الحجاج والمعتمرون", "en": "Pilgrims"},
     "portplan.counters_closed": {"ar": "منصات مغلقة لكل اتجاه", "en": "Counters closed, each way"},
@@ -304,7 +304,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "weekday.4": {"ar": "الجمعة", "en": "Fri"},
     "weekday.5": {"ar": "السبت", "en": "Sat"},
     "weekday.6": {"ar": "الأحد", "en": "Sun"},
-    # the national ports view (app/pages/ports.py)
+    # the national ports view (app/pages/ports/)
     "ports.title": {
         "ar": "المنافذ الحدودية · الساعات الـ٧٢ القادمة", "en": "Border ports · the next 72 hours",
     },

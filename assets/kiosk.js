@@ -1,5 +1,5 @@
 /*
- * The exhibition kiosk's clientside callbacks (app/pages/kiosk.py), namespace "basira_kiosk".
+ * The exhibition kiosk's clientside callbacks (app/pages/kiosk/), namespace "basira_kiosk".
  *
  * `heard` keeps the server's verdict on the store (refused or not; modes.js explains why not as a
  * Dash input); `loop` is the attract loop's step function, run every half second and on every button.

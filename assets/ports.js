@@ -4,7 +4,7 @@
  * The national ports view (/ports) links to `/?region=SA-04&port=<id>&tab=plan`. The command view
  * rewrites its address as soon as it draws (assets/command.js keeps only the view's own parameters),
  * so the port asked for is read here, when this file loads — before the page is drawn — and handed
- * to the panel once (app/pages/_port_panel.py checks it against the viewer's scope on the server).
+ * to the panel once (app/pages/ports/panel.py checks it against the viewer's scope on the server).
  */
 (function () {
     "use strict";

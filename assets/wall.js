@@ -1,5 +1,5 @@
 /*
- * The video wall's clientside callbacks (app/pages/wall.py), namespace "basira_wall".
+ * The video wall's clientside callbacks (app/pages/wall/), namespace "basira_wall".
  *
  * `heard` keeps each answer of the server's refresh (modes.js explains why not as Dash inputs);
  * `tour` runs every half second, never waiting for the server: it moves the tour on, raises and ends

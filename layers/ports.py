@@ -12,7 +12,7 @@ Two components: the live one holds the ports that reported in the last :data:`QU
 (travellers in the last hour, or a queue wait); under it, every port of the table as a small grey
 ring (static, sent once with the page), so a port that has gone quiet stays on the map and says so
 on hover. Clicking a live port reports it in the live component's ``clickData``
-(``properties.port``); the port panel (:mod:`app.pages._port_panel`) opens on it.
+(``properties.port``); the port panel (:mod:`app.pages.ports.panel`) opens on it.
 
 Ports belong to a region but not to an agency: a region scope shows its ports, an agency scope
 all of them.

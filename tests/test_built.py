@@ -7,7 +7,7 @@ import threading
 
 from app.contract import Scope, Stream
 from app.ingest import IngestWorker
-from app.pages import _summary
+from app.pages.command import summary as _summary
 from app.store import Store
 from tests.helpers import incident, unit
 

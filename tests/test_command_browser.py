@@ -18,7 +18,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from app.contract import Stream
-from app.pages._drill import View, places_of, viewport
+from app.pages.command.drill import View, places_of, viewport
 from app.store import Store
 from tests.browser import XSS, chromium, console_errors, feed, fresh, js, screenshot, serving, wait_for
 from tests.helpers import incident, now_ms, simulated, unit

@@ -14,9 +14,9 @@ from pydantic import SecretStr
 from app import create_app
 from app.auth.guard import state
 from app.auth.users import UsersFile, hash_password
-from app.pages._port_charts import hour_label, nice_ticks
-from app.pages._port_plan import csv_href, whatif_of
-from app.pages.ports import LEVELS, national_rows, strip_background
+from app.pages.ports.charts import hour_label, nice_ticks
+from app.pages.ports.layout import LEVELS, national_rows, strip_background
+from app.pages.ports.plan import csv_href, whatif_of
 from app.ports.plan import WhatIf
 from app.ports.service import PortPlanner, planner
 

@@ -19,8 +19,8 @@ from app.contract import Scope
 from app.geo import Port
 from app.i18n import fmt_duration, fmt_int, fmt_percent, t
 
-from . import _places
-from ._display import figure
+from .._kit import places as _places
+from .._kit.display import figure
 
 #: The Grand Mosque, Makkah.
 MAKKAH = (21.4225, 39.8262)

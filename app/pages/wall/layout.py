@@ -27,25 +27,21 @@ The language is ``settings.wall_language`` (Arabic by default), or ``?lang=``: a
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any
 
-from dash import ALL, ClientsideFunction, Dash, Input, Output, State, callback_context, dcc, html, no_update
+from dash import dcc, html
 from dash.development.base_component import Component
 
 from app.auth import scope_for
 from app.i18n import direction, lang_or, t
-from app.services import Services, services
-from app.store import StoreUnavailable
-from layers import MapContext, ReadCache
+from app.services import services
+from layers import MapContext
 
-from . import _clock, _places
-from . import _display as d
-from . import _wall_panels as panels
-from . import _widgets as w
-
-log = logging.getLogger(__name__)
+from .._kit import display as d
+from .._kit import live
+from .._kit import places as _places
+from .._kit import widgets as w
+from . import panels
 
 PAGE = panels.PAGE
 PATH = "/wall"
@@ -87,9 +83,6 @@ class ID:
     config = f"{PAGE}-config"
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
 
 def layout(lang: str | None = None, **_: Any) -> Component:
     """The wall for ``?lang=`` (default ``settings.wall_language``)."""
@@ -103,7 +96,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
         "interval_ms": int(settings.tour_interval_s * 1000),
         "alert_ms": int(settings.wall_alert_s * 1000),
         "alert_min_ms": int(min(ALERT_MIN_S, settings.wall_alert_s) * 1000),
-        "silence_ms": _silence_limit_ms(settings),
+        "silence_ms": live.silence_limit_ms(settings),
         "lang": lang,
         "more": t("wall.more", lang),
     }
@@ -117,7 +110,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
                 id=ID.screen,
                 className="wall-screen",
                 children=[
-                    panels.header(stops[0], _now_ms(), lang),
+                    panels.header(stops[0], live.now_ms(), lang),
                     html.Aside(
                         className="wall-left",
                         children=[
@@ -148,7 +141,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
             ),
             panels.alert_card(lang),
             html.Div(id=ID.banner, className="wall-banner", role="alert"),
-            html.Div(t("lost.banner", lang), id=ID.watchdog, className="basira-watchdog", role="alert"),
+            live.watchdog_banner(PAGE, lang),
             dcc.Store(id=ID.lang, data=lang),
             dcc.Store(id=ID.config, data=config),
             dcc.Store(id=ID.seen, data=None),
@@ -163,126 +156,4 @@ def layout(lang: str | None = None, **_: Any) -> Component:
             dcc.Interval(id=ID.second, interval=500),
             dcc.Interval(id=ID.minute, interval=60_000),
         ],
-    )
-
-
-def _silence_limit_ms(settings: Any) -> int:
-    """How long without any answer from the server before the wall says it is not live."""
-    return int(max(settings.stale_after_s * 1000, 5 * settings.refresh_ms))
-
-
-def register_callbacks(app: Dash, context: Services) -> None:
-    """Register the wall's callbacks on ``app``; they read the store of ``context``."""
-    settings, store = context.settings, context.store
-    regions = {p.code: p for p in _places.regions(settings.regions_file)}
-    targets = w.Targets.of(settings)
-    alert_window_ms = int(settings.wall_alert_s * 1000)
-
-    @app.callback(
-        d.live_output(PAGE),
-        Output(ID.kpis, "children"),
-        Output(ID.ranking, "children"),
-        Output(ID.feed, "children"),
-        Output(ID.tallies, "data"),
-        Output(ID.critical, "data"),
-        Output(ID.state, "children"),
-        Output(ID.state, "className"),
-        Output(ID.banner, "children"),
-        Output(ID.root, "className"),
-        Output(ID.demo, "hidden"),
-        Output(ID.seen, "data"),
-        Output(ID.beat, "data"),
-        Output(ID.last_live, "data"),
-        Input(ID.tick, "n_intervals"),
-        State(ID.stop, "data"),
-        State(ID.lang, "data"),
-        State(ID.seen, "data"),
-        State(ID.last_live, "data"),
-    )
-    def refresh(_tick: int | None, stop: str | None, lang: str | None, seen: str | None,
-                last_live: int | None) -> tuple:
-        lang = lang_or(lang, settings.wall_language)
-        live_keys = [o["id"]["layer"] for o in callback_context.outputs_list[0]]
-        now_ms = _now_ms()
-        try:
-            reads = ReadCache(store.layers)
-            times = store.meta.freshness()
-            demo = store.meta.is_demo()
-            scope = scope_for()  # everything the viewer may see (a wall account may be limited)
-            version = f"{scope.token}|{times['as_of']}|{times['applied_at']}"
-            payloads = d.live_payloads(reads, live_keys, scope, version, seen)
-            incidents, units = reads.incidents(scope), reads.units(scope)
-            kpis = reads.kpis(scope, now_ms)
-            fresh = w.Freshness.of(times["as_of"], times["caught_up_at"], now_ms, settings.stale_after_s)
-        except (StoreUnavailable, OSError) as error:
-            log.warning("wall: store unreachable (%s)", error)
-            fresh = w.Freshness(w.DOWN)
-            return (
-                [no_update] * len(live_keys), no_update, no_update, no_update, no_update, no_update,
-                w.state_text(fresh, lang), f"basira-state wall-state is-{fresh.state}",
-                panels.banner(fresh, last_live, now_ms, lang), f"basira-wall is-{fresh.state}", no_update,
-                None, now_ms, no_update,
-            )
-        tallies = _places.tally(incidents, units)
-        recent = panels.critical(incidents, regions, now_ms, max(panels.FEED_MS, alert_window_ms), lang)
-        return (
-            payloads,
-            w.kpi_strip(kpis, lang, targets),
-            panels.ranking([p for p in regions.values() if p.code in scope.regions], tallies, stop, lang),
-            panels.feed(recent, lang),
-            panels.tallies_data(tallies),
-            [item for item in recent if now_ms - item["opened"] <= alert_window_ms],
-            w.state_text(fresh, lang),
-            f"basira-state wall-state is-{fresh.state}",
-            panels.banner(fresh, last_live, now_ms, lang),
-            f"basira-wall is-{fresh.state}",
-            not demo,
-            version,
-            now_ms,
-            times["caught_up_at"] or last_live,
-        )
-
-    @app.callback(Output(ID.dates, "children"), Input(ID.minute, "n_intervals"), State(ID.lang, "data"))
-    def redate(_minute: int | None, lang: str | None) -> list[Component]:
-        """The dates under the clock (they change at midnight in Riyadh; this runs every minute)."""
-        return _clock.dates(_now_ms(), lang_or(lang, settings.wall_language))
-
-    # The browser's side (assets/wall.js): `heard` keeps each answer of the refresh for the tour, which
-    # runs on its own timer and so never waits for the server (see assets/modes.js).
-    app.clientside_callback(
-        ClientsideFunction("basira_wall", "heard"),
-        Output(ID.heard, "data"),
-        Input(ID.beat, "data"),
-        Input(ID.critical, "data"),
-        Input(ID.tallies, "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("basira_wall", "tour"),
-        Output(ID.map, "viewport"),
-        Output(ID.tour, "data"),
-        Output(ID.stop, "data"),
-        Output(ID.root, "data-tour"),
-        Output(ID.alert, "className"),
-        Output(f"{PAGE}-alert-category", "children"),
-        Output(f"{PAGE}-alert-where", "children"),
-        Output(f"{PAGE}-alert-age", "children"),
-        Output(f"{PAGE}-alert-status", "children"),
-        Output(f"{PAGE}-alert-more", "children"),
-        Output(ID.place, "children"),
-        Output({"type": panels.STOP_PILL, "stop": ALL}, "className"),
-        Output(f"{PAGE}-stop-name", "children"),
-        Output(f"{PAGE}-stop-open", "children"),
-        Output(f"{PAGE}-stop-critical", "children"),
-        Output(f"{PAGE}-stop-free", "children"),
-        Output(f"{PAGE}-figure-critical", "className"),
-        Output(ID.watchdog, "className"),
-        Input(ID.second, "n_intervals"),
-        State(ID.tour, "data"),
-        State(ID.config, "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("basira_wall", "clock"),
-        Output(ID.time, "children"),
-        Input(ID.second, "n_intervals"),
-        State(ID.lang, "data"),
     )

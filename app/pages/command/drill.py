@@ -12,7 +12,7 @@ Every link here is a real ``<a href="?…">`` (it opens in a new tab, and can be
 :func:`register` adds the callbacks: :func:`navigate` is the one place the view changes (a link, the
 back button, a picker, a click on a region of the map); the URL, the breadcrumb and the map follow.
 
-Region names and bounds come from :mod:`._places` (read once per file).
+Region names and bounds come from :mod:`.._kit.places` (read once per file).
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ from dash.development.base_component import Component
 from app.auth import audit, scope_for
 from app.contract import OUTSIDE, Agency, ContractError, Scope
 from app.i18n import lang_or, t
-from app.store import StoreUnavailable
 from layers import LIVE_PART
 from layers.base import LAYER_ID_TYPE
 
-from . import _places
+from .._kit import live
+from .._kit import places as _places
 
 log = logging.getLogger(__name__)
 
@@ -299,14 +299,14 @@ def register(app: Dash, context: Any, ids: Any) -> None:
         if new.scope != old.scope:
             try:
                 audit.scope_changed(page, new.scope, old.scope)
-            except (StoreUnavailable, OSError) as error:  # the trail is Redis too: never fail the view on it
+            except live.UNREACHABLE as error:  # the trail is Redis too: never fail the view on it
                 log.warning("%s page: scope change not audited (%s)", page, error)
         where = None
         if new.incident and new.incident != old.incident:
             try:
                 where = point(store.live.incident(new.incident, new.scope))
-            except (StoreUnavailable, OSError) as error:
-                log.warning("%s page: store unreachable (%s)", page, error)
+            except live.UNREACHABLE as error:
+                live.unreachable(f"{page} page", error)
         return (
             new.data(push=not from_history),
             picker_value(new.region),

@@ -11,7 +11,7 @@ id of the page. A link can open the panel too: ``/?region=SA-04&port=land-king-f
 links so). The panel shows only ports inside the viewer's scope (:func:`app.auth.scope_for`): a
 port of another region, even asked for by hand, stays closed.
 
-Two tabs: "Now" (the chart below) and "Forecast & staff" (:mod:`._port_plan`: the 72-hour forecast,
+Two tabs: "Now" (the chart below) and "Forecast & staff" (:mod:`.plan`: the 72-hour forecast,
 the officers needed per hour against the roster, a what-if, the CSV export), which does no work
 until it is opened.
 
@@ -24,7 +24,6 @@ language (Arabic-Indic digits in Arabic).
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import plotly.graph_objects as go
@@ -36,16 +35,14 @@ from app.auth import scope_for
 from app.contract import Direction, TravellerCategory
 from app.i18n import digits, fmt_int, lang_or, riyadh, t
 from app.services import Services
-from app.store import StoreUnavailable
 from app.store.keys import HOUR_MS
 from layers import LIVE_PART, part_id
 from layers.geography import regions_of_settings
 from layers.ports import KINDS, wait_class
 
-from . import _port_plan
-from ._port_charts import nice_ticks
-
-log = logging.getLogger(__name__)
+from .._kit import live
+from . import plan
+from .charts import nice_ticks
 
 #: The panel redraws this often while it is open (ms).
 REFRESH_MS = 60_000
@@ -117,7 +114,7 @@ def panel(page: str, lang: str) -> Component:
                     html.Div(id=ids.chart_box, className="basira-port-chart"),
                 ],
             ),
-            _port_plan.section(page, lang),
+            plan.section(page, lang),
             dcc.Store(id=ids.chosen, data=None),
             dcc.Store(id=ids.asked, data=None),
             dcc.Interval(id=ids.tick, interval=REFRESH_MS, disabled=True),
@@ -160,53 +157,56 @@ def register(app: Dash, services: Services, page: str) -> None:
             port = props.get("port") if isinstance(props, dict) else None
         return port if isinstance(port, str) and port in store.ports else no_update
 
+    draw_outputs = dict(
+        hidden=Output(ids.root, "hidden"),
+        name=Output(ids.name, "children"),
+        facts=Output(ids.facts, "children"),
+        sub=Output(ids.sub, "children"),
+        chart=Output(ids.chart_box, "children"),
+        error=Output(ids.error, "children"),
+        close=Output(ids.close, "children"),
+        tick_off=Output(ids.tick, "disabled"),
+        tabs=Output(ids.tabs, "options"),
+    )
+
     @app.callback(
-        Output(ids.root, "hidden"),
-        Output(ids.name, "children"),
-        Output(ids.facts, "children"),
-        Output(ids.sub, "children"),
-        Output(ids.chart_box, "children"),
-        Output(ids.error, "children"),
-        Output(ids.close, "children"),
-        Output(ids.tick, "disabled"),
-        Output(ids.tabs, "options"),
-        Input(ids.chosen, "data"),
-        Input(ids.ports, "hideout"),
-        Input(ids.tick, "n_intervals"),
-        State(ids.root, "hidden"),
+        output=draw_outputs,
+        inputs=[Input(ids.chosen, "data"), Input(ids.ports, "hideout"), Input(ids.tick, "n_intervals")],
+        state=[State(ids.root, "hidden")],
         prevent_initial_call=True,
     )
-    def draw(port_id: Any, hideout: Any, _tick: Any, hidden: bool | None) -> tuple:
+    def draw(port_id: Any, hideout: Any, _tick: Any, hidden: bool | None) -> dict[str, Any]:
         lang = lang_or((hideout or {}).get("lang") if isinstance(hideout, dict) else None, settings.language)
-        close, tabs = t("portpanel.close", lang), tab_options(lang)
+        labels = {"close": t("portpanel.close", lang), "tabs": tab_options(lang)}
         port = store.ports.get(port_id) if isinstance(port_id, str) else None
         if port is None or not scope_for().covers(port.region):  # outside the viewer's scope: closed
-            return True, no_update, no_update, no_update, no_update, no_update, close, True, tabs
+            return live.answer(draw_outputs, hidden=True, tick_off=True, **labels)
         if hidden and callback_context.triggered_id != ids.chosen:
-            return (no_update,) * 6 + (close, True, tabs)  # closed: nothing to redraw
+            return live.answer(draw_outputs, tick_off=True, **labels)  # closed: nothing to redraw
         name = port.name_ar if lang == "ar" else port.name_en
         regions = regions_of_settings(settings)
         region = regions[port.region].name(lang) if port.region in regions else port.region
         try:
             series = store.layers.port_series(port.id)
-        except (StoreUnavailable, OSError) as error:
-            log.warning("port panel: store unreachable (%s)", error)
-            return (False, name, _facts(port.kind, region, None, lang), "", no_update,
-                    t("portpanel.down", lang), close, False, tabs)
-        return (
-            False,
-            name,
-            _facts(port.kind, region, series["wait_min"], lang),
-            t("portpanel.last_24h", lang),
-            dcc.Graph(id=ids.chart, figure=figure(series, lang), style={"height": "100%"},
-                      config={"displayModeBar": False, "responsive": True}),
-            "",
-            close,
-            False,
-            tabs,
+        except live.UNREACHABLE as error:
+            live.unreachable("port panel", error)
+            return live.answer(draw_outputs, hidden=False, name=name, sub="", tick_off=False,
+                               facts=_facts(port.kind, region, None, lang), error=t("portpanel.down", lang),
+                               **labels)
+        return live.answer(
+            draw_outputs,
+            hidden=False,
+            name=name,
+            facts=_facts(port.kind, region, series["wait_min"], lang),
+            sub=t("portpanel.last_24h", lang),
+            chart=dcc.Graph(id=ids.chart, figure=figure(series, lang), style={"height": "100%"},
+                            config={"displayModeBar": False, "responsive": True}),
+            error="",
+            tick_off=False,
+            **labels,
         )
 
-    _port_plan.register(app, services, page, ids.chosen, ids.tabs, (ids.ports, "hideout"))
+    plan.register(app, services, page, ids.chosen, ids.tabs, (ids.ports, "hideout"))
 
 
 def _facts(kind: str, region: str, wait_min: float | None, lang: str) -> list[Component]:

@@ -10,7 +10,7 @@ ends a store's demo in the transaction that applies the first entry the simulato
 reading has read nothing real.
 
 On a demo store, an attract loop (``basira_kiosk.loop`` in ``assets/kiosk.js``) walks through
-the chapters of :mod:`._story`, flying the map to each and showing its caption in both languages and
+the chapters of :mod:`.story`, flying the map to each and showing its caption in both languages and
 its figures. A visitor can take over with large touch buttons — pause, previous, next, a region, the
 language — or simply by touching the map; after ``settings.kiosk_idle_s`` without a touch the loop
 goes on by itself. Everything comes from this server (no raster tiles even when ``BASIRA_TILE_URL``
@@ -20,24 +20,21 @@ is set: a booth has no network).
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
-from dash import ALL, ClientsideFunction, Dash, Input, Output, State, callback_context, dcc, html, no_update
+from dash import dcc, html
 from dash.development.base_component import Component
 
-from app.contract import Scope
 from app.i18n import LANGUAGES, direction, fmt_int, lang_or, t
 from app.reference import Reference
-from app.services import Services, services
+from app.services import services
 from app.settings import Settings
-from app.store import StoreUnavailable
-from layers import MapContext, ReadCache, by_key
-from layers.base import LAYER_ID_TYPE
+from layers import MapContext
 
-from . import _display as d
-from . import _places, _story
-from . import _widgets as w
+from .._kit import display as d
+from .._kit import live
+from .._kit import places as _places
+from . import story
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +73,6 @@ class ID:
     config = f"{PAGE}-config"
 
 
-HIDEOUTS = Output({"type": LAYER_ID_TYPE, "page": PAGE, "layer": ALL, "part": ALL}, "hideout")
-REGION_LABELS = Output({"type": ID.region, "code": ALL}, "children")
 
 
 def _offline(settings: Settings) -> Settings:
@@ -94,7 +89,7 @@ def _verdict(store: Any) -> str:
     """SHOWN for a demo store, REFUSED for any other, UNVERIFIED when the store cannot be asked."""
     try:
         return SHOWN if store.meta.is_demo() else REFUSED
-    except (StoreUnavailable, OSError) as error:
+    except live.UNREACHABLE as error:
         log.warning("kiosk: cannot ask the store whether it is a demo store (%s)", error)
         return UNVERIFIED
 
@@ -107,7 +102,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
     verdict = _verdict(context.store)
     places = _places.regions(settings.regions_file)
     nation = _places.national(places)
-    chapters = _story.chapters(nation, Reference.from_settings(settings).ports)
+    chapters = story.chapters(nation, Reference.from_settings(settings).ports)
     ctx = MapContext(page=PAGE, lang=lang, settings=_offline(settings))
     config = {
         "chapters": [{"key": c.key, **c.view} for c in chapters],
@@ -249,13 +244,13 @@ def _caption(title: str, body: str, lang: str, primary: bool) -> html.Div:
     )
 
 
-def _story_panel(view: dict[str, Any], chapters: tuple[_story.Chapter, ...],
+def _story_panel(view: dict[str, Any], chapters: tuple[story.Chapter, ...],
                  places: dict[str, _places.Place], reads: Any, now_ms: int, lang: str) -> list[Component]:
     """The caption (in the chosen language, then the other) and the figures of the current view."""
     other = _other(lang)
     place = places.get(str(view.get("region")))
     if place:
-        key, figures = place.code, _story.region_figures(place.code)
+        key, figures = place.code, story.region_figures(place.code)
         texts = {x: (place.name(x), t("kiosk.region_body", x)) for x in LANGUAGES}
         current = None
     else:
@@ -278,103 +273,3 @@ def _story_panel(view: dict[str, Any], chapters: tuple[_story.Chapter, ...],
         html.Div(figures(reads, now_ms, lang), className="kiosk-figures"),
         dots,
     ]
-
-
-def register_callbacks(app: Dash, context: Services) -> None:
-    """Register the kiosk's callbacks on ``app``; they read the store of ``context``."""
-    settings, store = context.settings, context.store
-    offline = _offline(settings)
-    region_list = _places.regions(settings.regions_file)
-    places = {p.code: p for p in region_list}
-    chapters = _story.chapters(_places.national(region_list), Reference.from_settings(settings).ports)
-
-    @app.callback(
-        d.live_output(PAGE),
-        Output(ID.root, "className"),
-        Output(ID.refused, "data"),
-        Output(ID.story, "children"),
-        Output(ID.banner, "children"),
-        Output(ID.seen, "data"),
-        Input(ID.tick, "n_intervals"),
-        Input(ID.lang, "value"),
-        Input(ID.view, "data"),
-        State(ID.seen, "data"),
-    )
-    def refresh(_tick: int | None, lang: str | None, view: dict | None, seen: str | None) -> tuple:
-        lang = lang_or(lang, settings.language)
-        live_keys = [o["id"]["layer"] for o in callback_context.outputs_list[0]]
-        now_ms = int(time.time() * 1000)
-
-        def refused(verdict: str) -> tuple:
-            # Nothing from this store reaches the page; clear whatever a demo store showed before.
-            cleared = d.empty_payloads(live_keys) if seen else [no_update] * len(live_keys)
-            return cleared, f"basira-kiosk {verdict}", True, [], "", None
-
-        verdict = _verdict(store)
-        if verdict != SHOWN:
-            return refused(verdict)
-        try:
-            reads = ReadCache(store.layers)
-            times = store.meta.freshness()
-            version = f"{times['as_of']}|{times['applied_at']}"
-            payloads = d.live_payloads(reads, live_keys, Scope(), version, seen)
-            view = view if isinstance(view, dict) else {}
-            story = _story_panel(view, chapters, places, reads, now_ms, lang)
-            fresh = w.Freshness.of(times["as_of"], times["caught_up_at"], now_ms, settings.stale_after_s)
-        except (StoreUnavailable, OSError) as error:
-            log.warning("kiosk: store unreachable (%s)", error)
-            fresh = w.Freshness(w.DOWN)
-            return ([no_update] * len(live_keys), f"basira-kiosk {SHOWN} is-down", False, no_update,
-                    w.banner_text(fresh, lang), None)
-        # Asked again after reading: a real entry applied meanwhile ended the demo in the same
-        # transaction, so a store still a demo store now held nothing real when it was read.
-        verdict = _verdict(store)
-        if verdict != SHOWN:
-            return refused(verdict)
-        return (payloads, f"basira-kiosk {SHOWN} is-{fresh.state}", False, story, w.banner_text(fresh, lang),
-                version)
-
-    @app.callback(
-        HIDEOUTS,
-        REGION_LABELS,
-        Output(ID.root, "dir"),
-        Output(ID.root, "lang"),
-        Output(ID.prev, "children"),
-        Output(ID.next, "children"),
-        Output(ID.pause, "children"),
-        Output(ID.hint, "children"),
-        Output(ID.regions_label, "children"),
-        Input(ID.lang, "value"),
-        prevent_initial_call=True,
-    )
-    def relabel(lang: str | None) -> tuple:
-        lang = lang_or(lang, settings.language)
-        hideouts = [by_key(o["id"]["layer"]).hideout(lang, offline) for o in callback_context.outputs_list[0]]
-        labels = [places[o["id"]["code"]].short_name(lang) for o in callback_context.outputs_list[1]]
-        return (hideouts, labels, direction(lang), lang, _button_text("prev", lang),
-                _button_text("next", lang), _pause_text(lang), t("kiosk.paused", lang),
-                t("kiosk.regions", lang))
-
-    # The browser's side (assets/kiosk.js): `heard` keeps the verdict for the loop, which runs on its own
-    # timer and never waits for the server (see assets/modes.js).
-    app.clientside_callback(
-        ClientsideFunction("basira_kiosk", "heard"),
-        Output(ID.heard, "data"),
-        Input(ID.refused, "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("basira_kiosk", "loop"),
-        Output(ID.map, "viewport"),
-        Output(ID.map, "invalidateSize"),
-        Output(ID.loop, "data"),
-        Output(ID.view, "data"),
-        Output(ID.controls, "className"),
-        Output(ID.regions, "open"),
-        Input(ID.second, "n_intervals"),
-        Input(ID.pause, "n_clicks"),
-        Input(ID.prev, "n_clicks"),
-        Input(ID.next, "n_clicks"),
-        Input({"type": ID.region, "code": ALL}, "n_clicks"),
-        State(ID.loop, "data"),
-        State(ID.config, "data"),
-    )

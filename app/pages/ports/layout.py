@@ -19,13 +19,12 @@ store shows as a sentence, never a traceback.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from dash import Dash, Input, Output, dcc, html
+from dash import dcc, html
 from dash.development.base_component import Component
 from flask import current_app
 
@@ -34,14 +33,12 @@ from app.geo import Port
 from app.i18n import direction, fmt_int, fmt_percent, lang_or, t
 from app.ports.plan import Plan, Summary, summarise
 from app.ports.service import PortPlanner, planner
-from app.services import Services, services
-from app.store import StoreUnavailable
+from app.services import services
 from layers.geography import regions_of_settings
 
-from . import _widgets as w
-from ._port_charts import hour_label
-
-log = logging.getLogger(__name__)
+from .._kit import live
+from .._kit import widgets as w
+from .charts import hour_label
 
 PAGE = "ports"
 PATH = "/ports"
@@ -201,8 +198,8 @@ def _content(lang: str) -> tuple[Component, str, bool]:
         mine = [p for p in context.store.ports.values() if scope.covers(p.region)]
         rows = national_rows(plans, mine)
         demo = context.store.meta.is_demo()
-    except (StoreUnavailable, OSError) as error:
-        log.warning("ports page: store unreachable (%s)", error)
+    except live.UNREACHABLE as error:
+        live.unreachable("ports page", error)
         return html.P(t("ports.down", lang), className="ports-empty ports-down", role="alert"), made, False
     return html.Div([legend(lang), table(rows, first, lang)]), made, demo
 
@@ -236,29 +233,3 @@ def layout(lang: str | None = None, **_: Any) -> Component:
             dcc.Interval(id=ID.tick, interval=REFRESH_MS),
         ],
     )
-
-
-def register_callbacks(app: Dash, context: Services) -> None:
-    """Redraw on the clock and on a change of language."""
-    settings = context.settings
-
-    @app.callback(
-        Output(ID.root, "dir"),
-        Output(ID.root, "lang"),
-        Output(ID.title, "children"),
-        Output(ID.lead, "children"),
-        Output(ID.made, "children"),
-        Output(ID.body, "children"),
-        Output(ID.back, "children"),
-        Output(ID.back, "href"),
-        Output(ID.demo, "hidden"),
-        Output(ID.account, "children"),
-        Input(ID.tick, "n_intervals"),
-        Input(ID.lang, "value"),
-        prevent_initial_call=True,
-    )
-    def redraw(_tick: Any, lang: Any) -> tuple:
-        lang = lang_or(lang, settings.language)
-        content, made, demo = _content(lang)
-        return (direction(lang), lang, t("ports.title", lang), t("ports.lead", lang), made, content,
-                t("ports.back", lang), f"/?lang={lang}", not demo, w.account(lang))

@@ -1,6 +1,6 @@
 """The port panel's charts of a staffing plan: the 72-hour forecast band, and officers against the roster.
 
-Plotly figures for :mod:`._port_plan`, in the page's language: every number, tick and hour label is
+Plotly figures for :mod:`.plan`, in the page's language: every number, tick and hour label is
 drawn by us (plotly's own would be in Western digits), hours are Riyadh time, days are separated by
 a dotted line and named at midnight. Pure: a :class:`~app.ports.plan.Plan` in, a figure out.
 """

@@ -1,6 +1,6 @@
 """The port panel's "Forecast & staff" tab: the next 72 hours, the officers they need, and a what-if.
 
-:mod:`._port_panel` places :func:`section` in its panel and calls :func:`register`. While the tab is
+:mod:`.panel` places :func:`section` in its panel and calls :func:`register`. While the tab is
 open on a port, one server callback (:func:`register`'s ``recompute``) asks the app's
 :class:`~app.ports.service.PortPlanner` for the plan under the what-if the viewer chose and draws:
 
@@ -18,7 +18,6 @@ Riyadh local, every label and number in the page's language (Arabic-Indic digits
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -32,11 +31,9 @@ from app.i18n import digits, fmt_int, fmt_percent, lang_or, t
 from app.ports.plan import SCALES, Plan, WhatIf
 from app.ports.service import planner
 from app.services import Services
-from app.store import StoreUnavailable
 
-from ._port_charts import forecast_figure, hour_label, short_hours, staff_figure
-
-log = logging.getLogger(__name__)
+from .._kit import live
+from .charts import forecast_figure, hour_label, short_hours, staff_figure
 
 #: The plan covers this many hours from the current one.
 HOURS = 72
@@ -261,8 +258,8 @@ def register(app: Dash, services: Services, page: str, chosen: str, tab: str, hi
         setup = planning.planning.ports.get(port.id)
         try:
             plan = planning.plan(port.id, HOURS, whatif) if setup else None
-        except (StoreUnavailable, OSError) as error:
-            log.warning("port plan: store unreachable (%s)", error)
+        except live.UNREACHABLE as error:
+            live.unreachable("port plan", error)
             content: list[Component] = [html.P(t("portpanel.down", lang), className="basira-port-error")]
         else:
             content = body(plan, (setup.target_share, setup.target_wait_min), lang) if plan and setup else \

@@ -5,8 +5,6 @@
   layers are added or removed; a layer a mode does not name is simply not drawn there.
 * :func:`mode_map` — the map of a mode: no zoom buttons (nobody is at a mouse), fractional zoom so a
   region fills the screen, every drawn layer's credit in the attribution control.
-* :func:`live_payloads` — the data of a page's live layers for a scope, skipped (``no_update``) when
-  the store has not changed since the browser's last refresh.
 * :func:`figure` — one large number with its label, legible across a room.
 """
 
@@ -16,24 +14,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import dash_leaflet as dl
-from dash import ALL, Output, html, no_update
+from dash import html
 
-from app.contract import Scope
-from layers import LAYERS, LIVE_PART, Layer, MapContext, by_key
-from layers.base import LAYER_ID_TYPE
+from layers import LAYERS, Layer, MapContext
 
-from . import _widgets as w
+from . import widgets as w
 
 
 def layers_for(keys: Iterable[str]) -> tuple[Layer, ...]:
     """The layers of ``LAYERS`` whose key is in ``keys``, in drawing order."""
     wanted = set(keys)
     return tuple(layer for layer in LAYERS if layer.key in wanted)
-
-
-def live_output(page: str) -> Output:
-    """The ``data`` of every live layer drawn on ``page`` (see :func:`layers.part_id`)."""
-    return Output({"type": LAYER_ID_TYPE, "page": page, "layer": ALL, "part": LIVE_PART}, "data")
 
 
 def mode_map(map_id: str, ctx: MapContext, layers: Sequence[Layer], bounds: Any, **options: Any) -> dl.Map:
@@ -56,21 +47,6 @@ def mode_map(map_id: str, ctx: MapContext, layers: Sequence[Layer], bounds: Any,
         ],
         **options,
     )
-
-
-def live_payloads(reads: Any, keys: Sequence[str], scope: Scope, version: str, seen: str | None) -> list[Any]:
-    """Each live layer's data for ``scope``, or ``no_update`` for all when ``version == seen``.
-
-    ``reads`` is a :class:`layers.ReadCache`; ``keys`` the layer keys of the callback's outputs.
-    """
-    if version == seen:
-        return [no_update] * len(keys)
-    return [by_key(key).data(reads, scope) for key in keys]
-
-
-def empty_payloads(keys: Sequence[str]) -> list[dict[str, Any]]:
-    """An empty FeatureCollection for each live layer: what a page shows when it must show nothing."""
-    return [{"type": "FeatureCollection", "features": []} for _ in keys]
 
 
 def brand() -> html.Div:

@@ -12,7 +12,6 @@ in it: they come from the live feed (:mod:`app.feed`).
 from __future__ import annotations
 
 import heapq
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,7 +22,8 @@ from app.contract import Scope
 from app.store import Store
 from layers import ReadCache, by_key
 
-from . import _incidents
+from .._kit.live import now_ms
+from . import incidents
 
 #: A summary stays in Redis this long past its tick: longer than any refresh interval.
 SUMMARY_TTL_MS = 10_000
@@ -34,7 +34,7 @@ BUILD_SHARE = 0.4
 
 def summary(store: Store, scope: Scope, layer_keys: Sequence[str], refresh_ms: int) -> dict[str, Any]:
     """``{"kpis", "top", "total", "layers", "as_of", "applied_at", "name"}`` of ``scope`` at this tick:
-    the KPIs, the :data:`~._incidents.LIST_LIMIT` most urgent open incidents (Features), how many are
+    the KPIs, the :data:`~.incidents.LIST_LIMIT` most urgent open incidents (Features), how many are
     open, each of ``layer_keys``' data, the store's times when it was built, and its name."""
     family = f"command:{scope.token}:{','.join(layer_keys)}"
     tick, period = store.built.tick(family, refresh_ms, BUILD_SHARE)
@@ -60,10 +60,10 @@ def _build(store: Store, scope: Scope, layer_keys: Sequence[str]) -> bytes:
     times = store.meta.freshness()  # first: the figures below are at least this recent
     rows = reads.incident_rows(scope)
     # most urgent first (priority 1 before 4), then the longest open; only those are parsed whole
-    top = heapq.nsmallest(_incidents.LIST_LIMIT, rows, key=lambda r: (r.priority, r.opened))
+    top = heapq.nsmallest(incidents.LIST_LIMIT, rows, key=lambda r: (r.priority, r.opened))
     return orjson.dumps(
         {
-            "kpis": reads.kpis(scope, int(time.time() * 1000)),
+            "kpis": reads.kpis(scope, now_ms()),
             "top": [orjson.loads(row.text) for row in top],
             "total": len(rows),
             "layers": {key: by_key(key).data(reads, scope) for key in layer_keys},

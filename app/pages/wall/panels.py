@@ -22,9 +22,10 @@ from dash.development.base_component import Component
 from app.i18n import STRINGS, fmt_clock, fmt_duration, fmt_int, t
 from layers import Layer
 
-from . import _clock, _places
-from . import _display as d
-from . import _widgets as w
+from .._kit import display as d
+from .._kit import places as _places
+from .._kit import widgets as w
+from . import clock
 
 PAGE = "wall"
 #: The type of the tour bar's items' ids: ``{"type": STOP_PILL, "stop": code}``.
@@ -49,7 +50,7 @@ def header(place: _places.Place, now_ms: int, lang: str) -> html.Header:
             html.Span(t("state.empty", lang), id=f"{PAGE}-state",
                       className="basira-state wall-state is-empty", role="status"),
             html.Div(w.account(lang), className="basira-account wall-account"),
-            _clock.clock(f"{PAGE}-clock", now_ms, lang),
+            clock.clock(f"{PAGE}-clock", now_ms, lang),
         ],
     )
 

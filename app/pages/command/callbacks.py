@@ -1,0 +1,171 @@
+"""The command view's callbacks: the refresh of the tick, the legend, the relabelling on a change of
+language, the live feed's start, the watchdog; the drill-down's own are :func:`.drill.register`'s."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, html, no_update
+from dash.development.base_component import Component
+
+from app.i18n import direction, lang_or, t
+from app.services import Services
+from layers import LAYERS, by_key
+
+from .._kit import live
+from .._kit import widgets as w
+from ..ports import panel as port_panel
+from . import drill, incidents, summary
+from .drill import View
+from .layout import ID, PAGE, corners
+
+
+def register_callbacks(app: Dash, context: Services) -> None:
+    """Register this page's callbacks on ``app``; they read the store of ``context``."""
+    settings, store = context.settings, context.store
+    targets = w.Targets.of(settings)
+
+    drill.register(app, context, ID)
+
+    @app.callback(
+        Output(ID.legend, "children"),
+        Input(ID.lang, "value"),
+        Input(ID.visible, "data"),
+        prevent_initial_call=True,
+    )
+    def legend(lang: str | None, visible: Any) -> list[Component]:
+        """The legend of the layers switched on in the layer control (``assets/command.js`` reports
+        them), in the page's language."""
+        lang = lang_or(lang, settings.language)
+        keys = {k for k in visible if isinstance(k, str)} if isinstance(visible, list) else None
+        return w.legend(LAYERS, lang, keys)
+
+    page = live.LivePage(PAGE, settings, store, root="basira basira-live basira-command")
+
+    @app.callback(
+        output=page.outputs(
+            "state", "state_class", "banner", "root_class", "demo", "seen", "beat",
+            kpis=Output(ID.kpis, "children"),
+            incidents=Output(ID.incidents, "children"),
+            asof=Output(ID.asof, "children"),
+            shown=Output(ID.shown, "data"),
+        ),
+        inputs=[Input(ID.tick, "n_intervals"), Input(ID.lang, "value"), Input(ID.scope, "data")],
+        state=[State(ID.seen, "data"), State(ID.shown, "data")],
+    )
+    def refresh(_tick: int | None, lang: str | None, scope_data: Any, seen: str | None,
+                shown: str | None) -> dict[str, Any]:
+        lang = lang_or(lang, settings.language)
+        view = View.of(scope_data)
+        scope = view.scope
+        keys = live.layer_keys("live")
+        now = live.now_ms()
+        try:
+            tick = page.tick(now)
+            demo = store.meta.is_demo()
+            shared = summary.summary(store, scope, keys, settings.refresh_ms)
+            panel_sign, panel = _panel(shared, view, lang, now, shown)
+            # what the summary's layers were built from (it may be older than `tick`, within a tick)
+            version = live.version(scope, shared["as_of"], shared["applied_at"])
+            payloads = live.payloads(keys, version, seen, lambda key: shared["layers"][key])
+        except live.UNREACHABLE as error:
+            return page.down(error, lang, now)  # the last figures and list stay, greyed out
+        return page.answer(
+            tick.fresh, lang,
+            live=payloads,
+            kpis=summary.drawn(store, shared, f"kpis:{lang}",
+                               lambda: w.kpi_strip(shared["kpis"], lang, targets)),
+            incidents=panel,
+            asof=w.as_of_text(tick.fresh, lang),
+            demo=not demo,
+            seen=version,
+            shown=panel_sign,
+            beat=now,
+        )
+
+    def _panel(
+        shared: dict[str, Any], view: View, lang: str, now_ms: int, shown: str | None
+    ) -> tuple[str, Any]:
+        """The chosen incident's details, or the scope's incident list (rows link to their view), and
+        its digest; ``no_update`` instead when the digest is ``shown``'s (nothing visible changed)."""
+        if view.incident:
+            feature = store.live.incident(view.incident, view.scope)
+            sign = incidents.digest("card", lang, view.data(), feature, now_ms // 60_000)
+            if sign == shown:
+                return sign, no_update
+            region = (feature or {}).get("properties", {}).get("region")
+            name = drill.places_of(settings).region_name(region, lang) if region else None
+            back = html.A(t("detail.back", lang), href=view.up_to("agency").query(lang),
+                          className="basira-back", **{"data-nav": "1"})
+            return sign, [back, incidents.incident_card(feature, lang, now_ms, name)]
+        ordered, total = shared["top"], shared["total"]
+        sign = incidents.digest("list", lang, view.data(), total, incidents.rows_state(ordered, now_ms))
+        if sign == shown:
+            return sign, no_update
+        def href(incident: str) -> str:
+            return View(view.region, view.agency, incident).query(lang)
+
+        def draw() -> list[Component]:
+            return incidents.incident_list(ordered, lang, now_ms, href_of=href, total=total)
+
+        return sign, summary.drawn(store, shared, f"list:{lang}:{view.region}:{view.agency}", draw)
+
+    @app.callback(
+        output=dict(
+            hideouts=live.layers_output(PAGE, "hideout", ALL),
+            dir=Output(ID.root, "dir"),
+            lang=Output(ID.root, "lang"),
+            tagline=Output(ID.tagline, "children"),
+            demo_title=Output(ID.demo, "title"),
+            watchdog=Output(ID.watchdog, "children"),
+            regions=Output(ID.region, "options"),
+            agencies=Output(ID.agency, "options"),
+            zoom_at=Output(ID.zoom, "position"),
+            layers_at=Output(ID.layers, "position"),
+            credits_at=Output(ID.credits, "position"),
+            ports=Output(ID.ports, "children"),
+            ports_href=Output(ID.ports, "href"),
+            account=Output(ID.account, "children"),
+        ),
+        inputs=[Input(ID.lang, "value")],
+        prevent_initial_call=True,
+    )
+    def relabel(lang: str | None) -> dict[str, Any]:
+        lang = lang_or(lang, settings.language)
+        at = corners(lang)
+        return {
+            "hideouts": [by_key(key).hideout(lang, settings) for key in live.layer_keys("hideouts")],
+            "dir": direction(lang),
+            "lang": lang,
+            "tagline": t("app.tagline", lang),
+            "demo_title": t("demo.title", lang),
+            "watchdog": t("lost.banner", lang),
+            "regions": drill.region_options(lang, drill.places_of(settings)),
+            "agencies": drill.agency_options(lang),
+            "zoom_at": at["zoom"],
+            "layers_at": at["layers"],
+            "credits_at": at["credits"],
+            "ports": t("ports.nav", lang),
+            "ports_href": f"/ports?lang={lang}",
+            "account": w.account(lang),
+        }
+
+    # The map's incidents and units come from the live feed (assets/feed.js), for the view's scope.
+    app.clientside_callback(
+        ClientsideFunction("basiraFeed", "start"),
+        Output(ID.feed, "data"),
+        Input(ID.scope, "data"),
+        State(ID.feed, "data"),
+    )
+
+    # The legend opens by itself where the map has room for it (a tall screen); else it waits to be asked.
+    app.clientside_callback(
+        ClientsideFunction("basiraCommand", "legendOpen"),
+        Output(ID.legend, "open"),
+        Input(ID.legend, "id"),
+    )
+
+    # The watchdog runs in the browser: it still works when this server does not answer at all.
+    page.register_watchdog(app, ID.tick)
+
+    port_panel.register(app, context, PAGE)

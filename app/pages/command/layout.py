@@ -1,0 +1,233 @@
+"""The command view at ``/``: the live map, the KPIs and the incidents of a scope, drilled down by clicks.
+
+For leadership laptops (1366×768 up to 1920×1080). The viewer drills national → region (a click on
+the map's regions, or the region picker) → agency (the agency picker) → incident (the incident list);
+the breadcrumb goes back up. The view lives in the URL (``/?region=SA-02&agency=traffic&lang=ar``,
+see :mod:`.drill`): each change is a history entry, so a view can be bookmarked, shared, and left
+with the back button. Every figure, list and layer follows the same scope.
+
+The layout is drawn once per visit; after that the callbacks keep it current:
+
+* :func:`.drill.navigate` — the one place the view changes (pickers, map clicks, links, the back
+  button); it moves the map, once, for the new view (to the region, or to the chosen incident);
+* :func:`refresh` — every ``settings.refresh_ms``: the scope's summary, built once per tick for
+  every viewer (:mod:`.summary`); each refreshed layer's data (only when the store has changed since this
+  browser's last refresh), the KPIs against their targets, the incident list or the chosen
+  incident, the data time and the freshness state. It never touches the map's centre or zoom, so
+  new data never moves the map. A Redis outage shows as "store unreachable", never a traceback;
+* :func:`relabel` — on the language toggle: direction, labels, the layers' ``hideout`` (no data is
+  rebuilt), and the map's controls moved to the mirrored corners;
+* the legend follows the layers switched on in the layer control (reported by ``assets/command.js``:
+  dash-leaflet 1.1.3's ``LayersControl.overlays`` is set once, when the control mounts, and does not
+  follow the checkboxes);
+* in the browser (``assets/command.js``): the URL and the back button; (``assets/basira.js``): a
+  watchdog that says so when the server itself stops answering.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_leaflet as dl
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from app.feed import FEED_PATH
+from app.i18n import direction, lang_or, t
+from app.services import services
+from layers import LAYERS, MapContext, by_key
+from layers.basemap import GEO_URL, REGIONS_FILE
+
+from .._kit import live
+from .._kit import widgets as w
+from ..ports import panel as port_panel
+from . import drill
+from .drill import View
+
+PAGE = "live"
+PATH = "/"
+#: The outline of the region in view: above the basemap and the overlays, below the place names.
+FOCUS_PANE = "basira-focus"
+FOCUS_PANE_Z = 445
+
+
+class ID:
+    """Component ids of this page (prefixed, so other pages can reuse the widgets)."""
+
+    root = f"{PAGE}-root"
+    tagline = f"{PAGE}-tagline"
+    lang = f"{PAGE}-lang"
+    demo = f"{PAGE}-demo"
+    asof = f"{PAGE}-asof"
+    state = f"{PAGE}-state"
+    banner = f"{PAGE}-banner"
+    kpis = f"{PAGE}-kpis"
+    legend = f"{PAGE}-legend"
+    map = f"{PAGE}-map"
+    layers = f"{PAGE}-layers"
+    zoom = f"{PAGE}-zoom"
+    credits = f"{PAGE}-credits"
+    focus = f"{PAGE}-focus"
+    pick = f"{PAGE}-pick"
+    panel = f"{PAGE}-panel"
+    crumbs = f"{PAGE}-crumbs"
+    region = f"{PAGE}-region"
+    agency = f"{PAGE}-agency"
+    incidents = f"{PAGE}-incidents"
+    tick = f"{PAGE}-tick"
+    scope = f"{PAGE}-scope"
+    nav = f"{PAGE}-nav"
+    url = f"{PAGE}-url"
+    seen = f"{PAGE}-seen"
+    shown = f"{PAGE}-shown"
+    visible = f"{PAGE}-visible"
+    beat = f"{PAGE}-beat"
+    watch = f"{PAGE}-watch"
+    watchdog = f"{PAGE}-watchdog"
+    feed = f"{PAGE}-feed"
+    ports = f"{PAGE}-ports"
+    account = f"{PAGE}-account"
+
+
+
+
+def corners(lang: str) -> dict[str, str]:
+    """Where the map's controls sit: zoom at the reading start, the layer control at its end."""
+    if direction(lang) == "rtl":
+        return {"zoom": "topright", "layers": "topleft", "credits": "bottomleft"}
+    return {"zoom": "topleft", "layers": "topright", "credits": "bottomright"}
+
+
+def layout(
+    lang: str | None = None,
+    region: str | None = None,
+    agency: str | None = None,
+    incident: str | None = None,
+    **_: Any,
+) -> Component:
+    """The page for ``?lang=&region=&agency=&incident=`` (all optional; unknown values are dropped)."""
+    context = services()
+    settings = context.settings
+    lang = lang_or(lang, settings.language)
+    view = View.parse(region, agency, incident)
+    places = drill.places_of(settings)
+    map_ctx = MapContext(page=PAGE, lang=lang, settings=settings, feed=True)
+    at = corners(lang)
+    chosen = None
+    if view.incident:
+        try:
+            chosen = drill.point(context.store.live.incident(view.incident, view.scope))
+        except live.UNREACHABLE:
+            chosen = None  # the map opens on the scope; the panel will say the store is down
+    return html.Div(
+        id=ID.root,
+        dir=direction(lang),
+        lang=lang,
+        className="basira basira-live basira-command is-empty",
+        children=[
+            html.Header(
+                className="basira-bar",
+                children=[
+                    w.brand(html.Span(t("app.tagline", lang), id=ID.tagline, className="basira-tagline")),
+                    html.Span(t("demo.badge", lang), id=ID.demo, className="basira-demo", hidden=True,
+                              title=t("demo.title", lang)),
+                    html.Div(className="basira-bar-fill"),
+                    html.Span(t("state.empty", lang), id=ID.state, className="basira-state is-empty",
+                              role="status"),
+                    html.Div(w.as_of_text(w.Freshness(w.EMPTY), lang), id=ID.asof, className="basira-asof"),
+                    html.Div(w.account(lang), id=ID.account, className="basira-account"),
+                    html.A(t("ports.nav", lang), id=ID.ports, href=f"/ports?lang={lang}",
+                           className="basira-nav"),
+                    w.language_picker(ID.lang, lang),
+                ],
+            ),
+            html.Section(w.kpi_strip(None, lang, w.Targets.of(settings)), id=ID.kpis,
+                         className="basira-kpis"),
+            html.Main(
+                className="basira-stage",
+                children=[
+                    html.Aside(
+                        id=ID.panel,
+                        className="basira-panel",
+                        children=[
+                            html.Div(drill.breadcrumb(view, lang, places), id=ID.crumbs),
+                            html.Div(
+                                className="basira-pickers",
+                                children=[
+                                    dcc.Dropdown(id=ID.region, options=drill.region_options(lang, places),
+                                                 value=drill.picker_value(view.region), clearable=False,
+                                                 searchable=True, className="basira-picker"),
+                                    dcc.Dropdown(id=ID.agency, options=drill.agency_options(lang),
+                                                 value=drill.picker_value(view.agency), clearable=False,
+                                                 searchable=False, className="basira-picker"),
+                                ],
+                            ),
+                            html.Div(id=ID.incidents, className="basira-incidents"),
+                        ],
+                    ),
+                    html.Div(
+                        className="basira-mapbox",
+                        children=[
+                            dl.Map(
+                                id=ID.map,
+                                **drill.opening_view(places, view, chosen),
+                                minZoom=4,
+                                maxZoom=18,
+                                zoomSnap=0.5,
+                                className="basira-map",
+                                # nothing reads the view back; and tracking it needs a `center`, which
+                                # would override the fitted `bounds` (dash-leaflet 1.1.3)
+                                trackViewport=False,
+                                zoomControl=False,  # placed by the language (mirrored in Arabic)
+                                attributionControl=False,  # replaced by one that credits every layer
+                                children=[
+                                    w.layer_control(LAYERS, map_ctx, ID.layers, at["layers"]),
+                                    dl.Pane(
+                                        name=FOCUS_PANE,
+                                        style={"zIndex": FOCUS_PANE_Z},
+                                        children=dl.GeoJSON(
+                                            id=ID.focus,
+                                            url=GEO_URL + REGIONS_FILE,
+                                            filter={"variable": "basiraCommand.inFocus"},
+                                            style={"variable": "basiraCommand.focusStyle"},
+                                            hideout={"region": view.region},
+                                            interactive=False,
+                                        ),
+                                    ),
+                                    dl.LayerGroup(drill.pick(chosen), id=ID.pick),
+                                    dl.ZoomControl(id=ID.zoom, position=at["zoom"]),
+                                    dl.AttributionControl(id=ID.credits, prefix=w.attribution(LAYERS),
+                                                          position=at["credits"]),
+                                ],
+                            ),
+                            html.Div(w.banner_text(w.Freshness(w.EMPTY), lang), id=ID.banner,
+                                     className="basira-banner", role="alert"),
+                            live.watchdog_banner(PAGE, lang),
+                            html.Details(w.legend(LAYERS, lang, w.shown_layers(LAYERS)),
+                                         id=ID.legend, open=True, className="basira-legend"),
+                            port_panel.panel(PAGE, lang),  # it places itself
+                        ],
+                    ),
+                ],
+            ),
+            dcc.Store(id=ID.scope, data=view.data(push=False)),
+            dcc.Store(id=ID.nav, data=None),
+            dcc.Store(id=ID.url, data=None),
+            dcc.Store(id=ID.seen, data=None),
+            dcc.Store(id=ID.shown, data=None),
+            dcc.Store(id=ID.visible, data=w.shown_layers(LAYERS)),
+            *live.watchdog_stores(PAGE, settings),
+            dcc.Store(id=ID.feed, data=_feed_config(map_ctx)),
+            dcc.Interval(id=ID.tick, interval=settings.refresh_ms),
+        ],
+    )
+
+
+def _feed_config(ctx: MapContext) -> dict[str, Any]:
+    """What ``assets/feed.js`` needs: where to ask, how often, and which components it feeds."""
+    fed = {"inc": by_key("incidents"), "unit": by_key("units")}
+    return {
+        "path": FEED_PATH,
+        "tick_ms": ctx.settings.feed_ms,
+        "ids": {kind: ctx.id(layer.key, layer.data_part(ctx)) for kind, layer in fed.items()},
+    }

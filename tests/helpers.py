@@ -73,3 +73,33 @@ def simulated(token: str, entries: dict) -> dict:
     from app.contract import SIM_STAMP
 
     return {stream: [{**fields, SIM_STAMP: token} for fields in items] for stream, items in entries.items()}
+
+
+def callback_body(app, marker: str, values: dict[str, object], changed: str) -> dict:  # noqa: ANN001
+    """A registered Dash callback's request as the browser posts it: the callback whose outputs name
+    ``marker`` (e.g. ``"live-kpis.children"``), built from its registration, with ``values`` by
+    ``"<id>.<property>"`` (others ``None``) and ``changed`` as the input that fired. Pattern outputs
+    are expanded for the incidents and units layers."""
+    import json
+
+    from dash._utils import split_callback_id
+
+    from app.auth.guard import state
+
+    dash_app = state(app).dash_app
+    key = next(k for k in dash_app.callback_map if marker in k)
+    spec = dash_app.callback_map[key]
+    outputs: list = []
+    for part in split_callback_id(key):
+        if part["id"].startswith("{"):
+            pattern = json.loads(part["id"])
+            outputs.append([{"id": {**pattern, "layer": layer}, "property": part["property"]}
+                            for layer in ("incidents", "units")])
+        else:
+            outputs.append(part)
+
+    def item(dep: dict) -> dict:
+        return {**dep, "value": values.get(f"{dep['id']}.{dep['property']}")}
+
+    return {"output": key, "outputs": outputs, "inputs": [item(d) for d in spec["inputs"]],
+            "state": [item(d) for d in spec["state"]], "changedPropIds": [changed]}

@@ -3,13 +3,11 @@ and proxy header; the sign-in page, its rate limit and cookies; the headers; the
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 
 import pyotp
 import pytest
-from dash._utils import split_callback_id
 from pydantic import SecretStr
 
 from app import create_app
@@ -19,7 +17,7 @@ from app.auth.users import UsersFile, hash_password, hash_token, new_token
 from app.contract import Scope, Stream
 from app.ingest import IngestWorker
 from app.store import Store
-from tests.helpers import incident, port_entry, unit
+from tests.helpers import callback_body, incident, port_entry, unit
 
 PASSWORD = "a long enough password"
 #: name → (role, regions, agencies); each is a user (signs in) and a token (``<name>-token``).
@@ -243,24 +241,8 @@ def test_every_callback_belongs_to_a_page_and_the_kiosks_are_public(secured) -> 
 
 def refresh_body(app, scope: dict) -> dict:
     """The command page's refresh callback as the browser posts it (built from the registered callback)."""
-    dash_app = state(app).dash_app
-    key = next(k for k in dash_app.callback_map if "live-kpis.children" in k)
-    spec = dash_app.callback_map[key]
-    outputs: list = []
-    for part in split_callback_id(key):
-        if part["id"].startswith("{"):
-            pattern = json.loads(part["id"])
-            outputs.append([{"id": {**pattern, "layer": layer}, "property": part["property"]}
-                            for layer in ("incidents", "units")])
-        else:
-            outputs.append(part)
     values = {"live-tick.n_intervals": 1, "live-lang.value": "en", "live-scope.data": scope}
-
-    def item(dep: dict) -> dict:
-        return {**dep, "value": values.get(f"{dep['id']}.{dep['property']}")}
-
-    return {"output": key, "outputs": outputs, "inputs": [item(d) for d in spec["inputs"]],
-            "state": [item(d) for d in spec["state"]], "changedPropIds": ["live-tick.n_intervals"]}
+    return callback_body(app, "live-kpis.children", values, "live-tick.n_intervals")
 
 
 def router_body(path: str) -> dict:

@@ -16,7 +16,7 @@ from app.ingest import IngestWorker
 from app.settings import Settings
 from app.store import NotADemoStore, Store
 from app.store.meta import Meta
-from tests.helpers import incident, simulated, unit
+from tests.helpers import callback_body, incident, simulated, unit
 
 
 def _feed(client: redis.Redis, settings: Settings, entries: dict[Stream, list[dict[str, str]]]) -> None:
@@ -138,30 +138,8 @@ def test_simulate_refuses_a_store_that_real_entries_reached(client, settings, ca
 
 def _kiosk_refresh_body(app) -> dict:  # noqa: ANN001 - a Flask app
     """The kiosk's refresh callback as the browser posts it (built from the registered callback)."""
-    import json
-
-    from dash._utils import split_callback_id
-
-    from app.auth.guard import state
-
-    dash_app = state(app).dash_app
-    key = next(k for k in dash_app.callback_map if "kiosk-root.className" in k)
-    spec = dash_app.callback_map[key]
-    outputs: list = []
-    for part in split_callback_id(key):
-        if part["id"].startswith("{"):
-            pattern = json.loads(part["id"])
-            outputs.append([{"id": {**pattern, "layer": layer}, "property": part["property"]}
-                            for layer in ("incidents", "units")])
-        else:
-            outputs.append(part)
     values = {"kiosk-tick.n_intervals": 1, "kiosk-lang.value": "en", "kiosk-view.data": {}}
-
-    def item(dep: dict) -> dict:
-        return {**dep, "value": values.get(f"{dep['id']}.{dep['property']}")}
-
-    return {"output": key, "outputs": outputs, "inputs": [item(d) for d in spec["inputs"]],
-            "state": [item(d) for d in spec["state"]], "changedPropIds": ["kiosk-tick.n_intervals"]}
+    return callback_body(app, "kiosk-root.className", values, "kiosk-tick.n_intervals")
 
 
 def test_the_kiosk_asks_again_after_reading(client, settings, monkeypatch) -> None:

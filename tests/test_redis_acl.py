@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import re
 import shutil
 import subprocess
@@ -27,7 +26,6 @@ from pathlib import Path
 import pyotp
 import pytest
 import redis
-from dash._utils import split_callback_id
 from pydantic import SecretStr
 
 from app import create_app
@@ -38,6 +36,7 @@ from app.settings import Settings
 from app.store import Store, connect, use_credentials
 from app.store.embedded import free_port
 from tests.helpers import call, incident, now_ms, port_entry, unit
+from tests.test_auth_api import refresh_body, router_body
 
 MIN_REDIS = (7, 0)
 PREFIX = "sa"
@@ -379,39 +378,6 @@ def _sign_in(http, name: str, password: str = WEB_PASSWORD, **more: str):  # noq
     return http.post("/login", data=form, base_url="https://localhost")
 
 
-def _refresh_body(app, scope: dict) -> dict:  # noqa: ANN001 - a Flask app
-    """The command view's refresh callback as the browser posts it (built from the registered callback)."""
-    from app.auth.guard import state
-
-    dash_app = state(app).dash_app
-    key = next(k for k in dash_app.callback_map if "live-kpis.children" in k)
-    spec = dash_app.callback_map[key]
-    outputs: list = []
-    for part in split_callback_id(key):
-        if part["id"].startswith("{"):
-            pattern = json.loads(part["id"])
-            outputs.append([{"id": {**pattern, "layer": layer}, "property": part["property"]}
-                            for layer in ("incidents", "units")])
-        else:
-            outputs.append(part)
-    values = {"live-tick.n_intervals": 1, "live-lang.value": "en", "live-scope.data": scope}
-
-    def item(dep: dict) -> dict:
-        return {**dep, "value": values.get(f"{dep['id']}.{dep['property']}")}
-
-    return {"output": key, "outputs": outputs, "inputs": [item(d) for d in spec["inputs"]],
-            "state": [item(d) for d in spec["state"]], "changedPropIds": ["live-tick.n_intervals"]}
-
-
-def _router_body(path: str) -> dict:
-    return {"output": ".._pages_content.children..._pages_store.data..",
-            "outputs": [{"id": "_pages_content", "property": "children"},
-                        {"id": "_pages_store", "property": "data"}],
-            "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
-                       {"id": "_pages_location", "property": "search", "value": ""}],
-            "changedPropIds": ["_pages_location.pathname"]}
-
-
 def test_the_web_app_serves_everything_as_its_user(
     acl_url: str, admin: redis.Redis, tmp_path: Path
 ) -> None:
@@ -435,10 +401,10 @@ def test_the_web_app_serves_everything_as_its_user(
     metrics = http.get("/metrics").get_data(as_text=True)
     assert 'basira_entries_ingested_total{stream="incidents"} 5.0' in metrics
     for scope in ({}, {"region": "SA-02", "agency": None, "incident": None}):
-        refresh = http.post("/_dash-update-component", json=_refresh_body(app, scope))
+        refresh = http.post("/_dash-update-component", json=refresh_body(app, scope))
         assert refresh.status_code == 200 and "MK1" in refresh.get_data(as_text=True)
     for path in ("/", "/ports", "/wall"):
-        assert http.post("/_dash-update-component", json=_router_body(path)).status_code == 200
+        assert http.post("/_dash-update-component", json=router_body(path)).status_code == 200
     forecast = http.get("/api/v1/ports/air-jed/forecast?hours=24")
     assert forecast.status_code == 200
     assert http.get("/api/v1/ports/pressure").status_code == 200
@@ -453,7 +419,7 @@ def test_the_web_app_serves_everything_as_its_user(
     assert _sign_in(commander, "ryd").status_code in (302, 303)
     assert commander.get("/api/v1/snapshot?region=SA-02").status_code == 403
     for _twice in range(2):
-        clamped = commander.post("/_dash-update-component", json=_refresh_body(app, {"region": "SA-02"}))
+        clamped = commander.post("/_dash-update-component", json=refresh_body(app, {"region": "SA-02"}))
         assert clamped.status_code == 200 and "MK1" not in clamped.get_data(as_text=True)
     # An admin signs in with a TOTP code (used once) and reads the audit trail.
     root = app.test_client()

@@ -1,6 +1,6 @@
 """Basira's map layers: one module per layer, all sharing the small interface in :mod:`layers.base`.
 
-Lives here: the layers, what they read (:class:`layers.reads.Reads`) and the per-refresh ReadCache.
+Lives here: the layers, what they read (:class:`layers.reads.Reads`).
 May import: settings, contract, geo, reference, i18n, Dash; the store only for types; never pages.
 
 ``LAYERS`` is the explicit, ordered tuple of the built-in layers (drawing order: first is bottom).
@@ -15,7 +15,7 @@ from .calls import Calls
 from .heatmap import Heatmap
 from .incidents import Incidents
 from .ports import Ports
-from .reads import ReadCache, Reads
+from .reads import Reads
 from .regions import Regions
 from .units import Units
 
@@ -28,7 +28,6 @@ __all__ = [
     "Legend",
     "LegendEntry",
     "MapContext",
-    "ReadCache",
     "Reads",
     "part_id",
 ]

@@ -124,7 +124,7 @@ class Layer(ABC):
         """A live layer's data for ``scope`` (a GeoJSON FeatureCollection); ``None`` for static layers.
 
         ``store`` is the store's part for layers (``store.layers``,
-        :class:`app.store.layer_reads.LayerReads`), or a :class:`~layers.reads.ReadCache` over it: the
+        :class:`app.store.layer_reads.LayerReads`), or its view for one refresh (``for_refresh()``): the
         reads of :class:`~layers.reads.Reads`.
         The store's errors (``StoreUnavailable``) propagate: the page decides how to show an unreachable
         store.

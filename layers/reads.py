@@ -1,10 +1,10 @@
-"""What layers read from the store, as a protocol, and the per-refresh cache pages hand them.
+"""What layers read from the store, as a protocol.
 
 :class:`Reads` names exactly the reads the layers call — nothing else of the store reaches them, so a
 layer can be tested against any object with these methods, and ``layers/`` depends on the store's
 shape only here. The store's part for layers, ``store.layers`` (:class:`app.store.layer_reads.LayerReads`),
-has them. :class:`ReadCache` wraps that part for one refresh so that layers and the KPI strip asking for
-the same lists cost one round of reads.
+has them; pages hand layers that part's view for one refresh (``store.layers.for_refresh()``), in which
+each scope's lists are read once for the layers and the KPI strip alike.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 class Reads(Protocol):
     """The store's reads that layers use (``store.layers``, :class:`app.store.layer_reads.LayerReads`, has
-    them; so has :class:`ReadCache`).
+    them, and so has its view for one refresh, ``store.layers.for_refresh()``).
 
     The store's errors (:class:`app.store.StoreUnavailable`) propagate: the page decides how to show an
     unreachable store.
@@ -65,41 +65,3 @@ class Reads(Protocol):
     def cached(self, key: Any, compute: Callable[[], tuple[T, float]]) -> T:
         """``compute()``'s value, reused under ``key`` for as long as it said."""
         ...
-
-
-class ReadCache:
-    """A store wrapper for one refresh: each scope's incidents and units are read from Redis once.
-
-    Layers and the KPI strip ask for the same lists; this keeps a refresh at one round of reads.
-    ``incident_rows`` (slim, never the whole Features parsed) serves the counts, the heatmap and the
-    incident list; ``incidents`` (Features) only what draws whole incidents. Anything else is
-    passed through to the store's part it wraps (``store.layers``).
-    """
-
-    def __init__(self, store: Any) -> None:
-        self._store = store
-        self._incidents: dict[str, list[dict[str, Any]]] = {}
-        self._rows: dict[str, list[Any]] = {}
-        self._units: dict[str, list[dict[str, Any]]] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    def incidents(self, scope: Scope) -> list[dict[str, Any]]:
-        if scope.token not in self._incidents:
-            self._incidents[scope.token] = self._store.incidents(scope)
-        return self._incidents[scope.token]
-
-    def incident_rows(self, scope: Scope) -> list[Any]:
-        if scope.token not in self._rows:
-            self._rows[scope.token] = self._store.incident_rows(scope)
-        return self._rows[scope.token]
-
-    def units(self, scope: Scope) -> list[dict[str, Any]]:
-        if scope.token not in self._units:
-            self._units[scope.token] = self._store.units(scope)
-        return self._units[scope.token]
-
-    def kpis(self, scope: Scope, now_ms: int | None = None) -> dict[str, Any]:
-        """The store's KPIs of ``scope``, counted from the lists already read for this refresh."""
-        return self._store.kpis(scope, now_ms, rows=self.incident_rows(scope), units=self.units(scope))

@@ -17,7 +17,7 @@ from app.contract import Scope, Stream
 from app.i18n import LANGUAGES, STRINGS, fmt_duration, fmt_int, fmt_percent, missing
 from app.ingest import IngestWorker
 from app.store import Store
-from layers import LAYERS, LIVE_PART, MapContext, ReadCache, by_key
+from layers import LAYERS, LIVE_PART, MapContext, by_key
 from layers.base import COORD_DECIMALS, LAYER_ID_TYPE
 from layers.basemap import LABELS_FILE, NEIGHBOURS_FILE, REGIONS_FILE, geodata
 from tests.helpers import call, incident, port_entry, unit
@@ -121,15 +121,19 @@ def test_incident_layer_data(client, settings) -> None:
     assert by_id["MK2"]["geometry"]["coordinates"][1] == pytest.approx(21.43123, abs=1e-9)
 
 
-def test_read_cache_reads_each_list_once(client, settings) -> None:
+def test_reads_for_a_refresh_read_each_list_once(client, settings) -> None:
     store = Store.from_settings(settings)
     _feed(client, settings, store)
-    reads = ReadCache(store.layers)
+    reads = store.layers.for_refresh()
     scope = Scope.parse("SA-02")
     assert reads.incidents(scope) is reads.incidents(scope)
+    assert reads.incident_rows(scope) is reads.incident_rows(scope)
+    assert reads.units(scope) is reads.units(scope)
+    assert store.layers.incidents(scope) is not store.layers.incidents(scope)  # the part itself reads afresh
     now_ms = 1_800_000_000_000
     assert reads.kpis(scope, now_ms) == store.live.kpis(scope, now_ms)
-    assert reads.port_summary(now_ms) == store.live.port_summary(now_ms)  # everything else passes through
+    assert reads.port_summary(now_ms) == store.live.port_summary(now_ms)
+    assert reads._caches is store.layers._caches  # trails and the memo are the part's
 
 
 def test_basemap_geodata_labels_sit_inside_their_places(settings) -> None:

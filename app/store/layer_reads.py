@@ -10,6 +10,9 @@ both handed over at construction; beyond them, batched into pipelines and cached
   one pipeline (the calls layer).
 * :meth:`LayerReads.unit_trails` — recent positions of many units, read only for the units that have
   reported since their trail was last read (the units layer).
+* :meth:`LayerReads.for_refresh` — these reads for one page refresh: each scope's incidents, rows and
+  units read once, and the KPIs counted from them (what the command, wall and kiosk views read
+  through).
 * :meth:`LayerReads.cached` — a short-lived memo for aggregates derived from these reads (the
   heatmap's hexagons), shared by every browser that asks for the same scope, kept for as long as
   the computation says (longer for costlier ones).
@@ -21,6 +24,7 @@ they mirror: entries are checked against, or keyed by, the version of the data t
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -82,31 +86,52 @@ class LayerReads:
         self.ports = ports
         self.reference = reference
         self._caches = _Caches()
+        #: (what, scope token) → list, in a view for one refresh (:meth:`for_refresh`); ``None`` here
+        self._lists: dict[tuple[str, str], list[Any]] | None = None
 
     def _layer_caches(self) -> _Caches:
         return self._caches
 
-    # -- the live picture (the live part's reads, which layers use too) --------------------------
+    def for_refresh(self) -> LayerReads:
+        """These reads for one refresh (a page's tick): each scope's ``incidents``, ``incident_rows`` and
+        ``units`` are read once, so layers and the KPI strip asking for the same lists cost one round of
+        reads. Everything else (trails, the memo) is shared with this part."""
+        view = copy.copy(self)
+        view._lists = {}
+        return view
+
+    # -- the live picture (the live part's reads; read once per refresh by :meth:`for_refresh`) --
+
+    def _once(self, what: str, scope: Scope, read: Callable[[Scope], list[Any]]) -> list[Any]:
+        if self._lists is None:  # the part itself: always read afresh
+            return read(scope)
+        key = (what, scope.token)
+        if key not in self._lists:
+            self._lists[key] = read(scope)
+        return self._lists[key]
 
     def incidents(self, scope: Scope) -> list[dict[str, Any]]:
-        """The open incidents of ``scope`` as GeoJSON Features (:meth:`.reads.Live.incidents`)."""
-        return self.live.incidents(scope)
+        """The open incidents of ``scope`` as GeoJSON Features (:meth:`.reads.Live.incidents`);
+        only what draws whole incidents uses them."""
+        return self._once("incidents", scope, self.live.incidents)
 
     def incident_rows(self, scope: Scope) -> list[IncidentRow]:
-        """The open incidents of ``scope`` as slim rows (:meth:`.reads.Live.incident_rows`)."""
-        return self.live.incident_rows(scope)
+        """The open incidents of ``scope`` as slim rows (:meth:`.reads.Live.incident_rows`): the counts,
+        the heatmap and the incident list."""
+        return self._once("rows", scope, self.live.incident_rows)
 
     def units(self, scope: Scope) -> list[dict[str, Any]]:
         """The units of ``scope`` as GeoJSON Features (:meth:`.reads.Live.units`)."""
-        return self.live.units(scope)
+        return self._once("units", scope, self.live.units)
 
     def port_summary(self, now_ms: int | None = None) -> list[dict[str, Any]]:
         """Every port's last hour and queue wait (:meth:`.reads.Live.port_summary`)."""
         return self.live.port_summary(now_ms)
 
-    def kpis(self, scope: Scope, now_ms: int | None = None, **already_read: Any) -> dict[str, Any]:
-        """The headline figures of ``scope`` (:meth:`.reads.Live.kpis`, with what was already read)."""
-        return self.live.kpis(scope, now_ms, **already_read)
+    def kpis(self, scope: Scope, now_ms: int | None = None) -> dict[str, Any]:
+        """The headline figures of ``scope`` (:meth:`.reads.Live.kpis`), counted from the rows and units
+        read through these reads."""
+        return self.live.kpis(scope, now_ms, rows=self.incident_rows(scope), units=self.units(scope))
 
     def closed_chunks(self, scope: Scope, since_ms: int) -> list[Chunk]:
         """The heatmap's mirror of the history of ``scope`` (:meth:`.history.History.closed_chunks`)."""

@@ -20,7 +20,7 @@ from plotly.io.json import to_json_plotly
 
 from app.contract import Scope
 from app.store import Store
-from layers import ReadCache, by_key
+from layers import by_key
 
 from .._kit.live import now_ms
 from . import incidents
@@ -56,7 +56,7 @@ def drawn(store: Store, shared: dict[str, Any], key: str, draw: Callable[[], Any
 
 
 def _build(store: Store, scope: Scope, layer_keys: Sequence[str]) -> bytes:
-    reads = ReadCache(store.layers)
+    reads = store.layers.for_refresh()
     times = store.meta.freshness()  # first: the figures below are at least this recent
     rows = reads.incident_rows(scope)
     # most urgent first (priority 1 before 4), then the longest open; only those are parsed whole

@@ -11,7 +11,7 @@ from app.contract import Scope
 from app.i18n import direction, lang_or, t
 from app.reference import Reference
 from app.services import Services
-from layers import ReadCache, by_key
+from layers import by_key
 
 from .._kit import live
 from .._kit import places as _places
@@ -62,7 +62,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
         if verdict != SHOWN:
             return refused(verdict)
         try:
-            reads = ReadCache(store.layers)
+            reads = store.layers.for_refresh()
             tick = page.tick(now)
             scope = Scope()
             version = tick.version(scope)

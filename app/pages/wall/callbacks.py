@@ -11,7 +11,7 @@ from dash.development.base_component import Component
 from app.auth import scope_for
 from app.i18n import lang_or
 from app.services import Services
-from layers import ReadCache, by_key
+from layers import by_key
 
 from .._kit import live
 from .._kit import places as _places
@@ -55,7 +55,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
         try:
             tick = page.tick(now)
             demo = store.meta.is_demo()
-            reads = ReadCache(store.layers)
+            reads = store.layers.for_refresh()
             scope = scope_for()  # everything the viewer may see (a wall account may be limited)
             version = tick.version(scope)
             payloads = live.payloads(keys, version, seen, lambda key: by_key(key).data(reads, scope))

@@ -17,7 +17,7 @@
  *   capturing listener on window runs before dcc.Location's — and handed to the page as a view.
  *
  * It also reports the layers switched on in the map's layer control (`live-visible`), for the legend;
- * the region outline functions (`window.basiraCommand`) are dash-leaflet functional props.
+ * the region outline functions (`window.basira.command`) are dash-leaflet functional props.
  */
 (function () {
     "use strict";
@@ -104,7 +104,7 @@
     });
 
     window.dash_clientside = window.dash_clientside || {};
-    window.dash_clientside.basiraCommand = Object.assign({}, window.dash_clientside.basiraCommand, {
+    window.dash_clientside["basira.command"] = Object.assign({}, window.dash_clientside["basira.command"], {
         /* The URL of the view: pushed when the viewer changed it, replaced otherwise. The document
          * takes the page's language too: Dash's menus open outside the page's root. */
         syncUrl: function (view, lang) {
@@ -133,11 +133,11 @@
     });
 
     /* Open the legend when the window is tall enough for it not to cover the Kingdom (once). */
-    window.dash_clientside.basiraCommand.legendOpen = function () {
+    window.dash_clientside["basira.command"].legendOpen = function () {
         return window.innerHeight >= LEGEND_MIN_HEIGHT;
     };
 
-    window.basiraCommand = Object.assign({}, window.basiraCommand, {
+    window.basira = Object.assign({}, window.basira, {command: {
         /* Only the region in view is outlined (none at the national level). */
         inFocus: function (feature, context) {
             var hideout = (context && context.hideout) || {};
@@ -146,5 +146,5 @@
         focusStyle: function () {
             return {color: "#74c0fc", weight: 2.5, opacity: 0.95, fill: false, dashArray: null};
         }
-    });
+    }});
 }());

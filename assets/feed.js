@@ -10,10 +10,10 @@
  *
  * One request at a time: a tick that comes while one is in flight waits for it. A failed request
  * (server or store down) is retried with a growing pause; the page's own refresh says what is wrong.
- * The incident ↔ unit links are resolved when hovered (`basiraFeed.positions`), from what is held
+ * The incident ↔ unit links are resolved when hovered (`basira.feed.positions`), from what is held
  * here, so a unit that moves does not redraw the incidents.
  */
-window.basiraFeed = (function () {
+window.basira = Object.assign({}, window.basira, {feed: (function () {
     "use strict";
 
     var RETRY_MS = [500, 1000, 2000, 5000];
@@ -137,8 +137,9 @@ window.basiraFeed = (function () {
     function active() { return config !== null; }
 
     return {start: start, positions: positions, active: active};
-}());
+}())});
 
-window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    basiraFeed: {start: window.basiraFeed.start}
+window.dash_clientside = window.dash_clientside || {};
+window.dash_clientside["basira.feed"] = Object.assign({}, window.dash_clientside["basira.feed"], {
+    start: window.basira.feed.start
 });

@@ -1,11 +1,11 @@
 /*
- * The exhibition kiosk's clientside callbacks (app/pages/kiosk/), namespace "basira_kiosk".
+ * The exhibition kiosk's clientside callbacks (app/pages/kiosk/), namespace "basira.kiosk".
  *
  * `heard` keeps the server's verdict on the store (refused or not; modes.js explains why not as a
  * Dash input); `loop` is the attract loop's step function, run every half second and on every button.
  */
 window.dash_clientside = window.dash_clientside || {};
-window.dash_clientside.basira_kiosk = Object.assign({}, window.dash_clientside.basira_kiosk, (function () {
+window.dash_clientside["basira.kiosk"] = Object.assign({}, window.dash_clientside["basira.kiosk"], (function () {
     "use strict";
 
     var B = function () { return window.basira; };

@@ -169,7 +169,7 @@ window.basira = Object.assign({}, window.basira, (function () {
 
     /* On the command view, the live feed holds the other kind: look the positions up when hovered. */
     function fedPositions(kind, ids) {
-        var feed = window.basiraFeed;
+        var feed = (window.basira || {}).feed;
         if (!ids || !ids.length || !feed || !feed.active()) { return null; }
         return function () { return feed.positions(kind, ids); };
     }

@@ -14,7 +14,7 @@
     var tab = query.get("tab") === "plan" ? "plan" : "now";
 
     window.dash_clientside = window.dash_clientside || {};
-    window.dash_clientside.basiraPorts = Object.assign({}, window.dash_clientside.basiraPorts, {
+    window.dash_clientside["basira.ports"] = Object.assign({}, window.dash_clientside["basira.ports"], {
         /* The port (and tab) of the address the page was loaded with; only the first time. */
         asked: function () {
             var port = asked;

@@ -1,5 +1,5 @@
 /*
- * The video wall's clientside callbacks (app/pages/wall/), namespace "basira_wall".
+ * The video wall's clientside callbacks (app/pages/wall/), namespace "basira.wall".
  *
  * `heard` keeps each answer of the server's refresh (modes.js explains why not as Dash inputs);
  * `tour` runs every half second, never waiting for the server: it moves the tour on, raises and ends
@@ -9,7 +9,7 @@
  * language, numbers are formatted as app/i18n.py does.
  */
 window.dash_clientside = window.dash_clientside || {};
-window.dash_clientside.basira_wall = Object.assign({}, window.dash_clientside.basira_wall, (function () {
+window.dash_clientside["basira.wall"] = Object.assign({}, window.dash_clientside["basira.wall"], (function () {
     "use strict";
 
     var B = function () { return window.basira; };

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from app.i18n import LANGUAGES, bilingual
 
+from .js import BASIRA
+
 if TYPE_CHECKING:
     from dash.development.base_component import Component
 
@@ -137,12 +139,12 @@ class Layer(ABC):
 
 
 def clustered_points(
-    layer: Layer, ctx: MapContext, pane: str, pane_z: int, radius: int, max_zoom: int, js: str
+    layer: Layer, ctx: MapContext, pane: str, pane_z: int, radius: int, max_zoom: int,
+    functions: Mapping[str, dict[str, str]],
 ) -> Component:
     """A live layer's points as one clustered GeoJSON (supercluster in the browser) in its own pane.
 
-    ``js`` names the clientside functions in ``assets/``: ``<js>Point``, ``<js>Cluster`` and
-    ``<js>Linked`` (e.g. ``basira.incident`` → ``basira.incidentPoint`` …)."""
+    ``functions`` are its functional props, from :func:`clustered_functions`."""
     import dash_leaflet as dl
 
     return dl.Pane(
@@ -154,12 +156,20 @@ def clustered_points(
             cluster=True,
             zoomToBoundsOnClick=True,
             superClusterOptions={"radius": radius, "maxZoom": max_zoom},
-            pointToLayer={"variable": f"{js}Point"},
-            clusterToLayer={"variable": f"{js}Cluster"},
-            onEachFeature={"variable": f"{js}Linked"},
+            **functions,
             hideout=layer.hideout(ctx.lang, ctx.settings),
         ),
     )
+
+
+def clustered_functions(stem: str) -> dict[str, dict[str, str]]:
+    """A clustered layer's functional props, named from ``stem`` in ``window.basira``:
+    ``<stem>Point``, ``<stem>Cluster`` and ``<stem>Linked`` (``"unit"`` → ``basira.unitPoint`` …)."""
+    return {
+        "pointToLayer": BASIRA(f"{stem}Point"),
+        "clusterToLayer": BASIRA(f"{stem}Cluster"),
+        "onEachFeature": BASIRA(f"{stem}Linked"),
+    }
 
 
 def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:

@@ -27,6 +27,13 @@ from shapely.ops import polylabel
 from app.i18n import bilingual
 
 from .base import COORD_DECIMALS, Layer, Legend, LegendEntry, MapContext
+from .js import BASIRA
+
+#: The basemap's functions in assets/basira.js.
+NOT_SAUDI = BASIRA("notSaudi")
+NEIGHBOUR_STYLE = BASIRA("neighbourStyle")
+REGION_STYLE = BASIRA("regionStyle")
+PLACE_LABEL = BASIRA("placeLabel")
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -76,15 +83,15 @@ class Basemap(Layer):
                     dl.GeoJSON(
                         id=ctx.id(self.key, "neighbours"),
                         url=GEO_URL + NEIGHBOURS_FILE,
-                        filter={"variable": "basira.notSaudi"},
-                        style={"variable": "basira.neighbourStyle"},
+                        filter=NOT_SAUDI,
+                        style=NEIGHBOUR_STYLE,
                         hideout=hideout,
                         interactive=False,
                     ),
                     dl.GeoJSON(
                         id=ctx.id(self.key, "regions"),
                         url=GEO_URL + REGIONS_FILE,
-                        style={"variable": "basira.regionStyle"},
+                        style=REGION_STYLE,
                         hideout=hideout,
                         interactive=False,
                     ),
@@ -98,7 +105,7 @@ class Basemap(Layer):
                 children=dl.GeoJSON(
                     id=ctx.id(self.key, "labels"),
                     url=GEO_URL + LABELS_FILE,
-                    pointToLayer={"variable": "basira.placeLabel"},
+                    pointToLayer=PLACE_LABEL,
                     hideout=hideout,
                     interactive=False,
                 ),

@@ -27,6 +27,11 @@ from app.i18n import bilingual, t
 
 from .base import LIVE_PART, Layer, Legend, LegendEntry, MapContext, feature_collection
 from .geography import point, regions_of_settings, regions_of_store
+from .js import BASIRA
+
+#: The badges' functions in assets/markers.js.
+CALLS_BADGE = BASIRA("callsBadge")
+CALLS_TOOLTIP = BASIRA("callsTooltip")
 
 if TYPE_CHECKING:
     from .reads import Reads
@@ -69,8 +74,8 @@ class Calls(Layer):
                 children=dl.GeoJSON(
                     id=ctx.id(self.key, LIVE_PART),
                     data=feature_collection([]),
-                    pointToLayer={"variable": "basira.callsBadge"},
-                    onEachFeature={"variable": "basira.callsTooltip"},
+                    pointToLayer=CALLS_BADGE,
+                    onEachFeature=CALLS_TOOLTIP,
                     hideout=self.hideout(ctx.lang, ctx.settings),
                 ),
             )

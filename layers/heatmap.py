@@ -39,7 +39,11 @@ from app.i18n import bilingual, digits, t
 
 from .base import COORD_DECIMALS, Layer, Legend, LegendEntry, MapContext, feature_collection
 from .geography import RegionInfo, point, regions_of_store
+from .js import BASIRA
 from .switch import switched_layer
+
+#: The hexagons' function in assets/layers.js.
+HEAT_PART = BASIRA("heatPart")
 
 if TYPE_CHECKING:
     from .reads import Reads
@@ -127,7 +131,7 @@ class Heatmap(Layer):
     shown = False
 
     def component(self, ctx: MapContext) -> list[Component]:
-        return [switched_layer(self, ctx, PANE, PANE_Z, pointToLayer="basira.heatPart")]
+        return [switched_layer(self, ctx, PANE, PANE_Z, pointToLayer=HEAT_PART)]
 
     def hideout(self, lang: str, settings: Any) -> dict[str, Any]:
         hours = {h: digits(t("heat.hours", lang, n=h), lang) for h in WINDOWS_H}

@@ -31,11 +31,15 @@ from .base import (
     Legend,
     LegendEntry,
     MapContext,
+    clustered_functions,
     clustered_points,
     feature_collection,
     point_features,
 )
 from .units import LINK_COLOUR
+
+#: The incidents' functions in assets/markers.js and assets/basira.js.
+FUNCTIONS = clustered_functions("incident")
 
 if TYPE_CHECKING:
     from .reads import Reads
@@ -63,7 +67,7 @@ class Incidents(Layer):
 
     def component(self, ctx: MapContext) -> list[Component]:
         return [
-            clustered_points(self, ctx, PANE, PANE_Z, radius=60, max_zoom=14, js="basira.incident"),
+            clustered_points(self, ctx, PANE, PANE_Z, radius=60, max_zoom=14, functions=FUNCTIONS),
             dl.Pane(name=CLUSTER_PANE, style={"zIndex": CLUSTER_PANE_Z}),
         ]
 

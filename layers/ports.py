@@ -31,6 +31,12 @@ from app.i18n import bilingual, group, t
 from app.reference import Reference
 
 from .base import COORD_DECIMALS, LIVE_PART, Layer, Legend, LegendEntry, MapContext, feature_collection
+from .js import BASIRA
+
+#: The ports' functions in assets/markers.js.
+PORT_QUIET = BASIRA("portQuiet")
+PORT_MARKER = BASIRA("portMarker")
+PORT_TOOLTIP = BASIRA("portTooltip")
 
 if TYPE_CHECKING:
     from .reads import Reads
@@ -82,14 +88,14 @@ class Ports(Layer):
                     dl.GeoJSON(
                         id=ctx.id(self.key, "quiet"),
                         data=every_port,
-                        pointToLayer={"variable": "basira.portQuiet"},
+                        pointToLayer=PORT_QUIET,
                         hideout=hideout,
                     ),
                     dl.GeoJSON(
                         id=ctx.id(self.key, LIVE_PART),
                         data=feature_collection([]),
-                        pointToLayer={"variable": "basira.portMarker"},
-                        onEachFeature={"variable": "basira.portTooltip"},
+                        pointToLayer=PORT_MARKER,
+                        onEachFeature=PORT_TOOLTIP,
                         hideout=hideout,
                     ),
                 ],

@@ -33,6 +33,7 @@ from app.i18n import bilingual, t
 from .base import Layer, Legend, LegendEntry, MapContext, feature_collection
 from .basemap import BORDER, GEO_URL, REGIONS_FILE
 from .geography import point, regions_of_settings, regions_of_store
+from .js import BASIRA
 from .switch import switched_layer
 
 #: Its pane: above the basemap's land (250), below the region names (450) and the heatmap (350).
@@ -46,6 +47,13 @@ GEONAMES_ATTRIBUTION = (
     'Population: <a href="https://www.geonames.org" target="_blank" rel="noopener">GeoNames</a> (CC BY 4.0)'
 )
 
+#: The choropleth's functions in assets/layers.js.
+FUNCTIONS = {
+    "pointToLayer": BASIRA("regionShape"),
+    "style": BASIRA("regionFill"),
+    "onEachFeature": BASIRA("regionTooltip"),
+}
+
 if TYPE_CHECKING:
     from .reads import Reads
 class Regions(Layer):
@@ -56,8 +64,7 @@ class Regions(Layer):
 
     def component(self, ctx: MapContext) -> list[Component]:
         return [
-            switched_layer(self, ctx, PANE, PANE_Z, pointToLayer="basira.regionShape",
-                           style="basira.regionFill", onEachFeature="basira.regionTooltip")
+            switched_layer(self, ctx, PANE, PANE_Z, **FUNCTIONS)
         ]
 
     def hideout(self, lang: str, settings: Any) -> dict[str, Any]:

@@ -21,6 +21,10 @@ from typing import Any
 import dash_leaflet as dl
 
 from .base import LIVE_PART, Layer, MapContext, feature_collection
+from .js import BASIRA
+
+#: The switch's function in assets/layers.js.
+MAP_CONTROL = BASIRA("mapControl")
 
 #: The part name of a layer's switch component.
 SWITCH_PART = "switch"
@@ -36,16 +40,18 @@ def switch_part(ctx: MapContext, layer: str, hideout: dict[str, Any]) -> dl.GeoJ
     return dl.GeoJSON(
         id=ctx.id(layer, SWITCH_PART),
         data=SWITCH_DATA,
-        pointToLayer={"variable": "basira.mapControl"},
+        pointToLayer=MAP_CONTROL,
         hideout=hideout,
     )
 
 
-def switched_layer(layer: Layer, ctx: MapContext, pane: str, pane_z: int, **functions: str) -> dl.Pane:
+def switched_layer(
+    layer: Layer, ctx: MapContext, pane: str, pane_z: int, **functions: dict[str, str]
+) -> dl.Pane:
     """A live layer's GeoJSON in its own pane, with its switch beside it (both go with the layer).
 
     ``functions`` are dash-leaflet's functional props by name, each naming a function in ``assets/``
-    (``pointToLayer="basira.heatPart"``)."""
+    (``pointToLayer=BASIRA("heatPart")``, :mod:`layers.js`)."""
     hideout = layer.hideout(ctx.lang, ctx.settings)
     return dl.Pane(
         name=pane,
@@ -55,7 +61,7 @@ def switched_layer(layer: Layer, ctx: MapContext, pane: str, pane_z: int, **func
                 id=ctx.id(layer.key, LIVE_PART),
                 data=feature_collection([]),
                 hideout=hideout,
-                **{prop: {"variable": name} for prop, name in functions.items()},
+                **functions,
             ),
             switch_part(ctx, layer.key, hideout),
         ],

@@ -29,10 +29,14 @@ from .base import (
     Legend,
     LegendEntry,
     MapContext,
+    clustered_functions,
     clustered_points,
     feature_collection,
     point_features,
 )
+
+#: The units' functions in assets/markers.js and assets/basira.js.
+FUNCTIONS = clustered_functions("unit")
 
 if TYPE_CHECKING:
     from .reads import Reads
@@ -59,7 +63,7 @@ class Units(Layer):
     fed = True
 
     def component(self, ctx: MapContext) -> list[Component]:
-        return [clustered_points(self, ctx, PANE, PANE_Z, radius=35, max_zoom=11, js="basira.unit")]
+        return [clustered_points(self, ctx, PANE, PANE_Z, radius=35, max_zoom=11, functions=FUNCTIONS)]
 
     def hideout(self, lang: str, settings: Any) -> dict[str, Any]:
         return {

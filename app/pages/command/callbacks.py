@@ -152,7 +152,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
 
     # The map's incidents and units come from the live feed (assets/feed.js), for the view's scope.
     app.clientside_callback(
-        ClientsideFunction("basiraFeed", "start"),
+        ClientsideFunction("basira.feed", "start"),
         Output(ID.feed, "data"),
         Input(ID.scope, "data"),
         State(ID.feed, "data"),
@@ -160,7 +160,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
 
     # The legend opens by itself where the map has room for it (a tall screen); else it waits to be asked.
     app.clientside_callback(
-        ClientsideFunction("basiraCommand", "legendOpen"),
+        ClientsideFunction("basira.command", "legendOpen"),
         Output(ID.legend, "open"),
         Input(ID.legend, "id"),
     )

@@ -37,6 +37,7 @@ from app.i18n import direction, lang_or, t
 from app.services import services
 from layers import LAYERS, MapContext, by_key
 from layers.basemap import GEO_URL, REGIONS_FILE
+from layers.js import Namespace
 
 from .._kit import live
 from .._kit import widgets as w
@@ -47,6 +48,11 @@ from .drill import View
 PAGE = "live"
 PATH = "/"
 #: The outline of the region in view: above the basemap and the overlays, below the place names.
+#: The page's functions in assets/command.js (``window.basira.command``).
+COMMAND_JS = Namespace("basira", "command")
+IN_FOCUS = COMMAND_JS("inFocus")
+FOCUS_STYLE = COMMAND_JS("focusStyle")
+
 FOCUS_PANE = "basira-focus"
 FOCUS_PANE_Z = 445
 
@@ -188,8 +194,8 @@ def layout(
                                         children=dl.GeoJSON(
                                             id=ID.focus,
                                             url=GEO_URL + REGIONS_FILE,
-                                            filter={"variable": "basiraCommand.inFocus"},
-                                            style={"variable": "basiraCommand.focusStyle"},
+                                            filter=IN_FOCUS,
+                                            style=FOCUS_STYLE,
                                             hideout={"region": view.region},
                                             interactive=False,
                                         ),

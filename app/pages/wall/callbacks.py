@@ -23,7 +23,7 @@ from .layout import ID, PAGE
 def register_callbacks(app: Dash, context: Services) -> None:
     """Register the wall's callbacks on ``app``; they read the store of ``context``."""
     settings, store = context.settings, context.store
-    regions = {p.code: p for p in _places.regions(settings.regions_file)}
+    regions = {p.code: p for p in _places.regions(store.reference)}
     targets = w.Targets.of(settings)
     alert_window_ms = int(settings.wall_alert_s * 1000)
 
@@ -88,14 +88,14 @@ def register_callbacks(app: Dash, context: Services) -> None:
     # The browser's side (assets/wall.js): `heard` keeps each answer of the refresh for the tour, which
     # runs on its own timer and so never waits for the server (see assets/modes.js).
     app.clientside_callback(
-        ClientsideFunction("basira_wall", "heard"),
+        ClientsideFunction("basira.wall", "heard"),
         Output(ID.heard, "data"),
         Input(ID.beat, "data"),
         Input(ID.critical, "data"),
         Input(ID.tallies, "data"),
     )
     app.clientside_callback(
-        ClientsideFunction("basira_wall", "tour"),
+        ClientsideFunction("basira.wall", "tour"),
         Output(ID.map, "viewport"),
         Output(ID.tour, "data"),
         Output(ID.stop, "data"),
@@ -119,7 +119,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
         State(ID.config, "data"),
     )
     app.clientside_callback(
-        ClientsideFunction("basira_wall", "clock"),
+        ClientsideFunction("basira.wall", "clock"),
         Output(ID.time, "children"),
         Input(ID.second, "n_intervals"),
         State(ID.lang, "data"),

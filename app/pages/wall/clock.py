@@ -3,7 +3,7 @@
 Dates are computed here, on the server, with ``hijridate`` (the Umm al-Qura calendar the Kingdom
 uses officially), in the viewer's language: ``السبت ٨ جمادى الآخرة ١٤٤٨ هـ`` and ``٢٨ نوفمبر ٢٠٢٦ م``,
 or ``Saturday 8 Jumada al-Akhirah 1448 AH`` and ``28 November 2026``. The seconds of the time tick
-in the browser (``basira_wall.clock`` in ``assets/wall.js``), so the clock keeps running when
+in the browser (``basira.wall`` ``clock`` in ``assets/wall.js``), so the clock keeps running when
 the server is slow; the server only has to redraw the dates, which change once a day.
 """
 

@@ -12,7 +12,7 @@ It runs by itself:
   live layers, the KPIs, the region ranking and the freshness state; it hands the browser each
   region's figures and the list of recent priority-1 incidents. An unreachable store shows as the
   stale state, with how long ago the picture was last live — never a traceback.
-* the tour runs in the browser (``basira_wall.tour`` in ``assets/wall.js``): the nation, then each
+* the tour runs in the browser (``basira.wall`` ``tour`` in ``assets/wall.js``): the nation, then each
   region in turn, ``settings.tour_interval_s`` each, naming the stop and showing its figures. A
   priority-1 incident the wall has not shown yet pauses the tour: the map flies to it and a large
   card says what, where and for how long, until it is dispatched (after at least 10 s) or
@@ -89,7 +89,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
     settings = services().settings
     lang = lang_or(lang, settings.wall_language)
     layers = d.layers_for(LAYER_KEYS)
-    stops = _places.tour(settings.regions_file, scope_for())
+    stops = _places.tour(services().store.reference, scope_for())
     ctx = MapContext(page=PAGE, lang=lang, settings=settings)
     config = {
         "stops": [{**stop.view(), "name": stop.name(lang)} for stop in stops],

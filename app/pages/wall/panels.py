@@ -1,7 +1,7 @@
 """The pieces of the video wall (:mod:`.wall`) around its map: pure functions from data to components.
 
 * the header (brand, the tour's current place, state, clock) and the tour bar (every stop, the
-  current one marked in the browser by ``basira_wall.tour``, ``assets/wall.js``);
+  current one marked in the browser by ``basira.wall`` ``tour``, ``assets/wall.js``);
 * the card of the tour's current stop, whose figures the browser fills in from :func:`tallies_data`;
 * the alert card a new priority-1 incident raises (filled in by the tour too), and the
   list of recent priority-1 incidents it is fed from (:func:`critical`);

@@ -149,6 +149,16 @@ def load_regions(regions_path: Path, cities_path: Path) -> dict[str, Region]:
     }
 
 
+def region_bounds(regions_path: Path) -> dict[str, tuple[float, float, float, float]]:
+    """Each region's bounding box, ``(west, south, east, north)``, from the polygon file, by code."""
+    collection = orjson.loads(Path(regions_path).read_bytes())
+    return {
+        f["properties"]["code"]: tuple(shapely.from_geojson(orjson.dumps(f["geometry"])).bounds)
+        for f in collection["features"]
+        if (f.get("properties") or {}).get("code") in REGION_CODES
+    }
+
+
 @lru_cache(maxsize=4)
 def region_index(path: Path) -> RegionIndex:
     """A shared, cached index per polygon file (building one takes ~0.1 s)."""

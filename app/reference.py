@@ -15,7 +15,17 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .geo import City, Port, Region, RegionIndex, load_cities, load_ports, load_regions, region_index
+from .geo import (
+    City,
+    Port,
+    Region,
+    RegionIndex,
+    load_cities,
+    load_ports,
+    load_regions,
+    region_bounds,
+    region_index,
+)
 from .ports.planning import Planning, load_planning
 
 if TYPE_CHECKING:
@@ -43,6 +53,11 @@ class Reference:
     def regions(self) -> dict[str, Region]:
         """The regions by code, with their population summed from the populated places."""
         return load_regions(self.regions_file, self.cities_file)
+
+    @cached_property
+    def region_bounds(self) -> dict[str, tuple[float, float, float, float]]:
+        """Each region's bounding box, ``(west, south, east, north)``, by code (where maps fly to)."""
+        return region_bounds(self.regions_file)
 
     @cached_property
     def ports(self) -> dict[str, Port]:

@@ -64,6 +64,11 @@ def regions_of_store(store: Reads) -> dict[str, RegionInfo]:
     return _regions(store.reference)
 
 
+def regions_of(reference: Reference) -> dict[str, RegionInfo]:
+    """The regions of ``reference`` (``store.reference`` where a store is at hand)."""
+    return _regions(reference)
+
+
 def regions_of_settings(settings: Any) -> dict[str, RegionInfo]:
     """The regions of the files the settings name."""
     return _regions(Reference.from_settings(settings))

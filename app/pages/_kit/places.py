@@ -1,9 +1,10 @@
 """Where the wall and the kiosk take the map: the nation and each region, with bounds and names.
 
 The bounds come from the region polygons the settings name (an operator's official boundaries
-move the tour with them), read once per file. The figures of a region — open incidents, the
-critical ones among them, free units — are counted from the national lists a page has already
-read, so a page that shows every region still reads Redis once per refresh.
+move the tour with them), through the reference data (:class:`app.reference.Reference`). The
+figures of a region — open incidents, the critical ones among them, free units — are counted from
+the national lists a page has already read, so a page that shows every region still reads Redis
+once per refresh.
 """
 
 from __future__ import annotations
@@ -11,14 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import orjson
-import shapely
-
-from app.contract import REGION_CODES, Scope
+from app.contract import Scope
 from app.i18n import t
+from app.reference import Reference
 
 #: The tour's first stop: the whole Kingdom.
 NATIONAL = "national"
@@ -49,32 +47,21 @@ class Place:
 
 
 @lru_cache(maxsize=4)
-def _regions(path: Path) -> tuple[Place, ...]:
-    collection = orjson.loads(Path(path).read_bytes())
+def regions(reference: Reference) -> tuple[Place, ...]:
+    """The regions of the reference data in code order, with their bounds (worked out once per
+    :class:`~app.reference.Reference`: ``store.reference`` or ``Reference.from_settings(settings)``)."""
     places = []
-    for feature in collection["features"]:
-        props = feature.get("properties") or {}
-        if props.get("code") not in REGION_CODES:
-            continue
-        west, south, east, north = shapely.from_geojson(orjson.dumps(feature["geometry"])).bounds
+    for code, (west, south, east, north) in reference.region_bounds.items():
+        region = reference.regions[code]
         places.append(
             Place(
-                code=props["code"],
-                name_ar=str(props.get("name_ar") or props["code"]),
-                name_en=str(props.get("name_en") or props["code"]),
+                code=code,
+                name_ar=region.name_ar or code,
+                name_en=region.name_en or code,
                 bounds=((round(south, 4), round(west, 4)), (round(north, 4), round(east, 4))),
             )
         )
     return tuple(sorted(places, key=lambda p: p.code))
-
-
-def regions(regions_file: Path) -> tuple[Place, ...]:
-    """The regions of ``regions_file`` in code order (read once per file).
-
-    Raises ``OSError``/``ValueError`` for an unreadable file — but the app has read the same file
-    at start-up to serve the basemap, so a page never meets that.
-    """
-    return _regions(Path(regions_file))
 
 
 def national(places: Iterable[Place]) -> Place:
@@ -90,10 +77,10 @@ def national(places: Iterable[Place]) -> Place:
     return Place(NATIONAL, t("place.national", "ar"), t("place.national", "en"), bounds)
 
 
-def tour(regions_file: Path, scope: Scope | None = None) -> tuple[Place, ...]:
+def tour(reference: Reference, scope: Scope | None = None) -> tuple[Place, ...]:
     """The wall's tour: the nation, then each region in code order — or, for a viewer whose access is
     limited to some regions (``scope``, from :func:`app.auth.scope_for`), just those regions."""
-    places = regions(regions_file)
+    places = regions(reference)
     if scope is None or (scope.region is None and scope.limit_regions is None):
         return (national(places), *places)
     mine = tuple(p for p in places if p.code in scope.regions)

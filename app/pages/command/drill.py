@@ -22,7 +22,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,6 +32,7 @@ from dash.development.base_component import Component
 from app.auth import audit, scope_for
 from app.contract import OUTSIDE, Agency, ContractError, Scope
 from app.i18n import lang_or, t
+from app.reference import Reference
 from layers import LIVE_PART
 from layers.base import LAYER_ID_TYPE
 
@@ -117,14 +117,14 @@ def _text(value: Any) -> str | None:
     return None if not value or value == PICK_ALL else value
 
 
-# --- the geography (from the wall's places: one reading of the regions file for every page) ----------
+# --- the geography (the wall's places, from the reference data: one reading for every page) ----------
 
 
 class Places:
     """Region names (both languages, from the data) and bounds, for the drill-down."""
 
-    def __init__(self, regions_file: Path) -> None:
-        self._regions = _places.regions(Path(regions_file))
+    def __init__(self, reference: Reference) -> None:
+        self._regions = _places.regions(reference)
         self.codes: tuple[str, ...] = tuple(p.code for p in self._regions)
 
     def region_name(self, code: str | None, lang: str) -> str:
@@ -140,13 +140,13 @@ class Places:
 
 
 def places_of(settings: Any) -> Places:
-    """The drill-down's :class:`Places` for the configured regions file."""
-    return _cached_places(Path(settings.regions_file))
+    """The drill-down's :class:`Places` for the settings' reference data (``Reference.from_settings``)."""
+    return _cached_places(Reference.from_settings(settings))
 
 
 @lru_cache(maxsize=4)
-def _cached_places(regions_file: Path) -> Places:
-    return Places(regions_file)
+def _cached_places(reference: Reference) -> Places:
+    return Places(reference)
 
 
 # --- where the map goes --------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, callback_c
 
 from app.contract import Scope
 from app.i18n import direction, lang_or, t
-from app.reference import Reference
 from app.services import Services
 from layers import by_key
 
@@ -32,9 +31,9 @@ def register_callbacks(app: Dash, context: Services) -> None:
     """Register the kiosk's callbacks on ``app``; they read the store of ``context``."""
     settings, store = context.settings, context.store
     offline = _offline(settings)
-    region_list = _places.regions(settings.regions_file)
+    region_list = _places.regions(store.reference)
     places = {p.code: p for p in region_list}
-    chapters = story.chapters(_places.national(region_list), Reference.from_settings(settings).ports)
+    chapters = story.chapters(_places.national(region_list), store.reference.ports)
 
     page = live.LivePage(PAGE, settings, store, root=f"basira-kiosk {SHOWN}")
 

@@ -26,7 +26,6 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from app.i18n import LANGUAGES, direction, fmt_int, lang_or, t
-from app.reference import Reference
 from app.services import services
 from app.settings import Settings
 from layers import MapContext
@@ -100,9 +99,9 @@ def layout(lang: str | None = None, **_: Any) -> Component:
     settings = context.settings
     lang = lang_or(lang, settings.language)
     verdict = _verdict(context.store)
-    places = _places.regions(settings.regions_file)
+    places = _places.regions(context.store.reference)
     nation = _places.national(places)
-    chapters = story.chapters(nation, Reference.from_settings(settings).ports)
+    chapters = story.chapters(nation, context.store.reference.ports)
     ctx = MapContext(page=PAGE, lang=lang, settings=_offline(settings))
     config = {
         "chapters": [{"key": c.key, **c.view} for c in chapters],

@@ -34,7 +34,7 @@ from app.i18n import direction, fmt_int, fmt_percent, lang_or, t
 from app.ports.plan import Plan, Summary, summarise
 from app.ports.service import PortPlanner, planner
 from app.services import services
-from layers.geography import regions_of_settings
+from layers.geography import regions_of
 
 from .._kit import live
 from .._kit import widgets as w
@@ -162,7 +162,7 @@ def table(rows: list[PortRow], first_hour: int, lang: str) -> Component:
     """The ports, worst first; or a sentence when the viewer's scope holds none."""
     if not rows:
         return html.P(t("ports.none", lang), className="ports-empty")
-    regions = regions_of_settings(services().settings)
+    regions = regions_of(services().store.reference)
     heads = ("port", "status", "shortfall", "pressure", "short_hours")
     return html.Table(
         className="ports-table",

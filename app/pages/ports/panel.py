@@ -37,7 +37,7 @@ from app.i18n import digits, fmt_int, lang_or, riyadh, t
 from app.services import Services
 from app.store.keys import HOUR_MS
 from layers import LIVE_PART, part_id
-from layers.geography import regions_of_settings
+from layers.geography import regions_of
 from layers.ports import KINDS, wait_class
 
 from .._kit import live
@@ -184,7 +184,7 @@ def register(app: Dash, services: Services, page: str) -> None:
         if hidden and callback_context.triggered_id != ids.chosen:
             return live.answer(draw_outputs, tick_off=True, **labels)  # closed: nothing to redraw
         name = port.name_ar if lang == "ar" else port.name_en
-        regions = regions_of_settings(settings)
+        regions = regions_of(store.reference)
         region = regions[port.region].name(lang) if port.region in regions else port.region
         try:
             series = store.layers.port_series(port.id)

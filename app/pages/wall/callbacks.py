@@ -23,7 +23,7 @@ from .layout import ID, PAGE
 def register_callbacks(app: Dash, context: Services) -> None:
     """Register the wall's callbacks on ``app``; they read the store of ``context``."""
     settings, store = context.settings, context.store
-    regions = {p.code: p for p in _places.regions(settings.regions_file)}
+    regions = {p.code: p for p in _places.regions(store.reference)}
     targets = w.Targets.of(settings)
     alert_window_ms = int(settings.wall_alert_s * 1000)
 

@@ -89,7 +89,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
     settings = services().settings
     lang = lang_or(lang, settings.wall_language)
     layers = d.layers_for(LAYER_KEYS)
-    stops = _places.tour(settings.regions_file, scope_for())
+    stops = _places.tour(services().store.reference, scope_for())
     ctx = MapContext(page=PAGE, lang=lang, settings=settings)
     config = {
         "stops": [{**stop.view(), "name": stop.name(lang)} for stop in stops],

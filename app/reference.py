@@ -26,7 +26,7 @@ from .geo import (
     region_bounds,
     region_index,
 )
-from .ports.planning import Planning, load_planning
+from .planning import Planning, load_planning
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -48,6 +48,14 @@ class Reference:
         """The reference data of the files ``settings`` names: one object per set of files."""
         return _shared(settings.regions_file, settings.cities_file, settings.ports_file,
                        settings.ports_planning_file)
+
+    @classmethod
+    def bundled(cls) -> Reference:
+        """The reference data of the files shipped in ``assets/data`` (the settings' defaults)."""
+        from .settings import DATA_DIR  # settings' constant only; no environment is read
+
+        return _shared(DATA_DIR / "ksa_regions.geojson", DATA_DIR / "ksa_cities.csv",
+                       DATA_DIR / "ksa_ports.csv", DATA_DIR / "ksa_port_planning.csv")
 
     @cached_property
     def regions(self) -> dict[str, Region]:

@@ -57,6 +57,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.fastparse", 1),
     ("app.i18n", 1),
     ("app.geo", 1),
+    ("app.planning", 1),  # the port planning table's loader, moved out of app.ports for app.reference
     ("app.reference", 1),
     ("app.hijri", 1),
     ("app.schemas", 1),

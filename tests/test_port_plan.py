@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from app.geo import load_ports
+from app.planning import PlanningError, load_planning
 from app.ports.forecast import Forecast
 from app.ports.plan import WhatIf, WhatIfError, make_plan, summarise
-from app.ports.planning import PlanningError, load_planning
 from app.ports.seasons import to_day
 from app.settings import DATA_DIR
 

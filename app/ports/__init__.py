@@ -1,13 +1,15 @@
 """Border ports for planners: history, a 72-hour forecast, and the staff each port needs.
 
 Lives here: the pure forecasting and staffing core; :mod:`.service` and :mod:`.evaluate` around it.
-May import: settings, contract, geo, hijri; the store only for types; never pages, layers or the simulator.
+May import: settings, contract, geo, planning, reference, hijri; the store only for types; never pages,
+layers or the simulator.
 (Except :mod:`.evaluate`, a command that draws its test history from the simulator.)
 
 One module per concept, all pure (no Redis, no Flask) except :mod:`.service`:
 
 - :mod:`.seasons` — the Hijri-calendar windows a forecast must know (Hajj, Ramadan), Umm al-Qura dates;
-- :mod:`.planning` — the operator's editable planning file (counters, processing times, targets, roster);
+- :mod:`app.planning` (outside this package, so :mod:`app.reference` can load it) — the operator's editable
+  planning file (counters, processing times, targets, roster);
 - :mod:`.forecast` — hourly forecasts per port, direction and category, with intervals;
 - :mod:`.queueing` — Erlang C (M/M/c): waiting probability, service level, servers needed;
 - :mod:`.plan` — the staffing plan per hour against the roster, and the what-if;
@@ -21,10 +23,9 @@ Hours are epoch hours (``ts // 3_600_000``); Riyadh is UTC+3 all year (no daylig
 
 from __future__ import annotations
 
-from ..contract import Direction, TravellerCategory
+from ..planning import CATEGORIES as CATEGORIES
+from ..planning import DIRECTIONS as DIRECTIONS
 
-DIRECTIONS: tuple[str, ...] = tuple(d.value for d in Direction)
-CATEGORIES: tuple[str, ...] = tuple(c.value for c in TravellerCategory)
 #: The counted kinds: the traveller categories, then vehicles (land crossings only).
 KINDS: tuple[str, ...] = (*CATEGORIES, "vehicles")
 VEHICLES = len(CATEGORIES)  # index of vehicles in KINDS

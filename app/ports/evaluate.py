@@ -24,8 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..geo import load_ports
-from ..settings import DATA_DIR
+from ..reference import Reference
 from ..simulation.ports import hourly_history
 from . import CATEGORIES, DIRECTIONS, riyadh_day
 from .forecast import forecast, history_needed, seasonal_naive
@@ -64,7 +63,7 @@ def _travellers(counts: np.ndarray) -> np.ndarray:
 def evaluate(end: date, days: int, eval_days: int, every: int, seed: int) -> tuple[dict[str, Tally], dict]:
     """Run the rolling-origin comparison; returns tallies (``all``, ``season``, ``ordinary``) and
     the scale (in-sample seasonal-naive MAE) per series."""
-    ports = load_ports(DATA_DIR / "ksa_ports.csv")
+    ports = Reference.bundled().ports
     end_hour = to_day(end) * 24
     first_hour = end_hour - days * 24
     eval_start = days * 24 - eval_days * 24
@@ -134,7 +133,7 @@ def plot(path: Path, end: date, days: int, seed: int) -> None:
 
     from .seasons import hijri_day
 
-    ports = load_ports(DATA_DIR / "ksa_ports.csv")
+    ports = Reference.bundled().ports
     end_hour = to_day(end) * 24
     first_hour = end_hour - days * 24
     series = dict(hourly_history(ports, first_hour, days * 24, np.random.default_rng(seed)))

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..geo import Port
+from ..planning import Planning
 from . import CATEGORIES, DIRECTIONS, HOUR_MS
 from .plan import Plan, Summary
-from .planning import Planning
 
 RIYADH = timezone(timedelta(hours=3), "AST")
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..planning import Planning, PortPlanning
 from . import CATEGORIES, KINDS, VEHICLES, riyadh_hour_of_day
 from .forecast import Forecast
-from .planning import Planning, PortPlanning
 from .queueing import servers_needed_many
 
 #: What-if parameters that scale a kind of traffic, and the kind each scales.

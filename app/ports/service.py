@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from ..planning import Planning
 from . import HOUR_MS
 from .forecast import Forecast, forecast, history_needed
 from .plan import Plan, Summary, WhatIf, make_plan, summarise
-from .planning import Planning
 
 if TYPE_CHECKING:
     from flask import Flask

@@ -1,7 +1,8 @@
 """The scenario simulator: realistic synthetic operations, written to the streams like any producer.
 
 Lives here: the synthetic world, its generator and its runner (a producer with a Redis client of its own).
-May import: settings, contract, geo, hijri, redis; the store only for types; never ports, layers, pages.
+May import: settings, contract, geo, reference, hijri, redis; the store only for types; never ports,
+layers, pages.
 
 One module per concept:
 

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 import shapely
 
 from ..contract import OUTSIDE
-from ..geo import City, Port, RegionIndex, load_cities, load_ports, region_index
+from ..geo import City, Port, RegionIndex
+from ..reference import Reference
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -100,11 +101,12 @@ class World:
     @classmethod
     def from_settings(cls, settings: Settings) -> World:
         """The world described by the reference files named in ``settings``."""
-        return cls(
-            load_cities(settings.cities_file),
-            load_ports(settings.ports_file),
-            region_index(settings.regions_file),
-        )
+        return cls.from_reference(Reference.from_settings(settings))
+
+    @classmethod
+    def from_reference(cls, reference: Reference) -> World:
+        """The world of ``reference``'s populated places, ports and region polygons."""
+        return cls(reference.cities, reference.ports, reference.region_index)
 
     def region_of(self, lat: float, lon: float, hint: str | None = None) -> str:
         """Region code of a point, or ``OUTSIDE``; ``hint`` (the likely region) is tested first."""

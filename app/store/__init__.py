@@ -102,14 +102,9 @@ class Store:
         rejected_maxlen: int = 100_000,
         audit_max_entries: int = 100_000,
     ) -> None:
-        from ..settings import DATA_DIR  # settings' constant only; no environment is read
-
         self.client = client
         self.keys = keys = Keys(prefix)
-        self.reference = reference or Reference(
-            DATA_DIR / "ksa_regions.geojson", DATA_DIR / "ksa_cities.csv", DATA_DIR / "ksa_ports.csv",
-            DATA_DIR / "ksa_port_planning.csv",
-        )
+        self.reference = reference or Reference.bundled()
         self.ports: dict[str, Port] = self.reference.ports
         port_ttl_s = port_history_days * 86_400
         raw = functools.cache(lambda: bytes_client(client))  # made on first use: answers in bytes

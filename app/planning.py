@@ -20,7 +20,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import CATEGORIES, DIRECTIONS
+from .contract import Direction, TravellerCategory
+
+#: The contract's directions and traveller categories, in order (re-exported by ``app.ports``).
+DIRECTIONS: tuple[str, ...] = tuple(d.value for d in Direction)
+CATEGORIES: tuple[str, ...] = tuple(c.value for c in TravellerCategory)
 
 SHIFT_COLUMN = re.compile(r"^staff_(\d\d)_(\d\d)$")
 

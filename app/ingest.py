@@ -26,7 +26,7 @@ from .fastparse import parse
 from .reference import Reference
 from .settings import Settings
 from .store import Batch, CommitRefused, Store, StoreRefused, StoreUnavailable
-from .store.errors import SYSTEMIC_ERRORS, is_systemic
+from .store.errors import is_systemic
 
 log = logging.getLogger("basira.ingest")
 
@@ -37,10 +37,6 @@ HEARTBEAT_EVERY_S = 0.5
 #: Back-off after a Redis error: starts here, doubles, stops growing at the cap (seconds).
 BACKOFF_START_S = 0.2
 BACKOFF_CAP_S = 10.0
-#: Redis refusals that say nothing about the entries (memory, permissions, failover, loading…) are the
-#: store's :data:`~app.store.errors.SYSTEMIC_ERRORS`: the loop backs off and retries; any other
-#: refusal is blamed on an entry and isolated (:func:`~app.store.errors.is_systemic` tells them apart).
-__all__ = ["SYSTEMIC_ERRORS", "Committer", "IngestWorker", "commit_isolating", "is_systemic"]
 
 
 def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int) -> Batch:
@@ -49,7 +45,9 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int)
     committed: ``batch``, or the batch as it ended up. Failures of Redis itself are raised.
 
     Without this, one entry Redis refuses (or that cannot be encoded) would fail its whole batch
-    again and again, holding up every entry behind it.
+    again and again, holding up every entry behind it. Refusals that say nothing about the entries
+    (memory, permissions, failover, loading…: :func:`~app.store.errors.is_systemic`) are raised, and
+    the loop backs off and retries.
     """
     try:
         store.apply.commit(batch, group, now_ms=now_ms)  # the store's errors, never redis's

@@ -134,6 +134,19 @@ class Settings(BaseSettings):
         default=None,
         description="Optional raster tile URL template (say, a local tile server); never required.",
     )
+    basemap: Path | None = Field(
+        default=None,
+        description="A PMTiles v3 file in the Protomaps basemap schema (say, a street-level extract of the "
+        "Kingdom; see docs/basemap.md). Unset, missing or unreadable: the shipped Kingdom basemap, and the "
+        "page says which one it shows.",
+    )
+    covered_regions: str | None = Field(
+        default=None,
+        pattern=r"^\s*(SA-\d{2}\s*(,\s*SA-\d{2}\s*)*)?$",
+        description="Comma-separated region codes the center covers now (its phased roll-out, e.g. "
+        "`SA-02,SA-01`). Unset: all 13. The others show as not yet connected and stay out of national "
+        "figures; their entries are still stored and counted apart in `/metrics`.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `serve` and `demo` listen on.")
     port: int = Field(default=8050, ge=1, le=65535, description="Port `serve` and `demo` listen on.")
     sim_rate: float = Field(
@@ -263,3 +276,10 @@ class Settings(BaseSettings):
         description="Largest request body accepted before authentication (the sign-in form, the kiosk's "
         "callbacks): checked from Content-Length and while the body streams in, before it is parsed (413).",
     )
+
+    @property
+    def covered(self) -> frozenset[str] | None:
+        """The region codes of :attr:`covered_regions`, or ``None`` when every region is covered."""
+        if not self.covered_regions or not self.covered_regions.strip():
+            return None
+        return frozenset(code.strip().upper() for code in self.covered_regions.split(",") if code.strip())

@@ -147,6 +147,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "basemap.region": {"ar": "حدود المناطق", "en": "Region boundaries"},
     "basemap.neighbour": {"ar": "الدول المجاورة", "en": "Neighbouring countries"},
     "basemap.sea": {"ar": "البحر", "en": "Sea"},
+    "basemap.land": {"ar": "اليابسة", "en": "Land"},
+    "layer.basemap_light": {"ar": "الخريطة الأساسية الفاتحة", "en": "Light basemap"},
+    "basemap.shipped": {
+        "ar": "خريطة المملكة المضمّنة (بلا شوارع)",
+        "en": "Shipped Kingdom basemap (no streets)",
+    },
+    "basemap.fallback": {"ar": "تعذّرت قراءة الملف المحدد", "en": "the configured file could not be read"},
+    "basemap.configured": {"ar": "الخريطة الأساسية: {name}", "en": "Basemap: {name}"},
     "cluster.legend": {
         "ar": "مجموعة بلاغات (بلون أعلى أولوية فيها)",
         "en": "Cluster (colour of its most urgent)",

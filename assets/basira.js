@@ -107,8 +107,14 @@ window.basira = Object.assign({}, window.basira, (function () {
         return !(feature.properties && feature.properties.iso_a3 === "SAU");
     }
 
+    /* Over vector tiles the neighbours get a veil (the Kingdom stands out) and the regions only their
+     * outlines; over raster tiles both are see-through; with no tiles at all they are the land. */
     function neighbourStyle(feature, context) {
-        var h = hideoutOf(context), c = h.colours || {};
+        var h = hideoutOf(context), c = h.colours || {}, v = h.vector;
+        if (v) {
+            return {color: c.neighbourBorder, weight: 0.8, opacity: 0.8,
+                fillColor: v.veil, fillOpacity: v.veilOpacity};
+        }
         return {
             color: c.neighbourBorder, weight: 0.8, opacity: 1,
             fillColor: c.neighbour, fillOpacity: h.tiles ? 0 : 1
@@ -116,11 +122,60 @@ window.basira = Object.assign({}, window.basira, (function () {
     }
 
     function regionStyle(feature, context) {
-        var h = hideoutOf(context), c = h.colours || {};
+        var h = hideoutOf(context), c = h.colours || {}, v = h.vector;
         return {
-            color: c.border, weight: 1.1, opacity: 1,
-            fillColor: c.land, fillOpacity: h.tiles ? 0 : 1
+            color: v ? v.border : c.border, weight: 1.1, opacity: 1,
+            fillColor: c.land, fillOpacity: (h.tiles || v) ? 0 : 1
         };
+    }
+
+    /* The vector basemap: protomaps-leaflet (assets/vendor) drawing the PMTiles file Basira serves, a
+     * grid layer in the tile pane beneath every overlay, over-zoomed past the file's own zooms. The
+     * tiles name towns, seas and streets in the page's language; regions and countries keep Basira's
+     * own names (placeLabel), so the tiles' are not drawn. While it is on, the map container carries
+     * `basira-basemap-<flavour>` (the names' colours follow it in CSS). */
+    var OWN_NAMES = {region: true, country: true};
+
+    function withoutOwnNames(rules) {
+        (rules || []).forEach(function (rule) {
+            if (rule.dataLayer !== "places") { return; }
+            var filter = rule.filter;
+            rule.filter = function (z, f) {
+                if (OWN_NAMES[f.props.kind]) { return false; }
+                return filter ? filter(z, f) : true;
+            };
+        });
+    }
+
+    /* Letter-spaced names are drawn one character at a time, left to right: Arabic would come out
+     * reversed and unjoined. In Arabic, every symbolizer of the rules draws its names whole. */
+    var WHOLE = {get: function () { return 0; }};
+
+    function unspaced(symbolizer, depth) {
+        if (!symbolizer || typeof symbolizer !== "object" || depth > 4) { return; }
+        if ("letterSpacing" in symbolizer) { symbolizer.letterSpacing = WHOLE; }
+        Object.keys(symbolizer).forEach(function (key) {
+            var part = symbolizer[key];
+            if (Array.isArray(part)) { part.forEach(function (p) { unspaced(p, depth + 1); }); }
+            else if (part && typeof part === "object" && key !== "letterSpacing") { unspaced(part, depth + 1); }
+        });
+    }
+
+    function vectorBasemap(feature, latlng, context) {
+        var h = hideoutOf(context), v = h.vector || {};
+        if (!window.protomapsL || !v.url) { return L.layerGroup(); }
+        var url = v.url + (v.version ? "?v=" + encodeURIComponent(v.version) : "");
+        var layer = window.protomapsL.leafletLayer({
+            url: url, flavor: v.flavour, lang: h.lang === "en" ? "en" : "ar",
+            maxDataZoom: v.maxZoom, attribution: v.attribution, pane: "tilePane",
+            className: "basira-vector-basemap"
+        });
+        withoutOwnNames(layer.labelRules);
+        if (h.lang !== "en") { (layer.labelRules || []).forEach(function (r) { unspaced(r.symbolizer, 0); }); }
+        var mark = "basira-basemap-" + v.flavour, host = null;
+        layer.on("add", function () { host = layer._map.getContainer(); L.DomUtil.addClass(host, mark); });
+        layer.on("remove", function () { if (host) { L.DomUtil.removeClass(host, mark); } });
+        return layer;
     }
 
     /* A region's or country's name at its label point, in the current language (text, not HTML). */
@@ -285,6 +340,7 @@ window.basira = Object.assign({}, window.basira, (function () {
         neighbourStyle: neighbourStyle,
         regionStyle: regionStyle,
         placeLabel: placeLabel,
+        vectorBasemap: vectorBasemap,
         incidentMarker: incidentMarker,
         incidentCluster: incidentCluster,
         incidentPopup: incidentPopup,

@@ -318,22 +318,25 @@ def layer_control(
     overlay reads them before its own first report has come back, and fails when they are unset.
     """
     layers = list(layers)
+    base = next((layer for layer in layers if layer.base), None)
     entries = []
     for layer in layers:
         group = dl.LayerGroup(layer.component(ctx))
         if layer.base:
-            entries.append(dl.BaseLayer(group, name=layer_name(layer), checked=True))
+            entries.append(dl.BaseLayer(group, name=layer_name(layer), checked=layer is base))
         else:
             entries.append(dl.Overlay(group, name=layer_name(layer), checked=layer.shown))
     shown = [layer_name(layer) for layer in layers if not layer.base and layer.shown]
-    base = next((layer_name(layer) for layer in layers if layer.base), None)
     return dl.LayersControl(entries, id=control_id, position=position, collapsed=True, hideSingleBase=True,
-                            autoZIndex=False, sortLayers=False, overlays=shown, baseLayer=base)
+                            autoZIndex=False, sortLayers=False, overlays=shown,
+                            baseLayer=layer_name(base) if base else None)
 
 
 def shown_layers(layers: Iterable[Layer]) -> list[str]:
-    """Keys of the layers drawn when a page opens: the base maps and the overlays shown by default."""
-    return [layer.key for layer in layers if layer.base or layer.shown]
+    """Keys of the layers drawn when a page opens: the first base map and the overlays shown by default."""
+    layers = list(layers)
+    base = next((layer for layer in layers if layer.base), None)
+    return [layer.key for layer in layers if layer is base or (not layer.base and layer.shown)]
 
 
 def brand(*extra: Component, kind: str = "basira") -> html.Div:

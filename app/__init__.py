@@ -24,8 +24,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask server with the API and the Dash pages mounted on it, behind access control.
 
     ``settings`` defaults to one read from the environment now. Raises ``ValueError`` when no
-    Redis is configured (``REDIS_URL``; ``python -m app demo`` starts one for you) or access control
-    is configured in a way that cannot work (see :func:`app.auth.init_auth`).
+    Redis is configured (``REDIS_URL``; ``python -m app demo`` starts one for you), when
+    ``BASIRA_COVERED_REGIONS`` names a code that is not a region (:class:`app.reference.CoverageError`,
+    naming it) or access control is configured in a way that cannot work (see :func:`app.auth.init_auth`).
     """
     from flask import Flask
 

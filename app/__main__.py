@@ -64,9 +64,25 @@ def _require_redis(settings: Settings) -> None:
         sys.exit("No Redis configured: set REDIS_URL (or run `python -m app demo`, which starts one).")
 
 
+def _require_coverage(settings: Settings) -> None:
+    """Stop, naming them, on codes in BASIRA_COVERED_REGIONS that are not regions; else say which
+    regions are connected when some are not (the phased roll-out)."""
+    from .reference import CoverageError, Reference
+
+    try:
+        coverage = Reference.from_settings(settings).coverage(settings.covered)
+    except CoverageError as error:
+        sys.exit(f"Not starting: {error}.")
+    if not coverage.complete:
+        print(f"Coverage: {len(coverage.covered)} of {len(coverage.regions)} regions connected "
+              f"({', '.join(sorted(coverage.covered))}); the others are shown as not yet connected, left out "
+              "of national figures, and their entries counted apart in /metrics.", flush=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = _settings(args)
     _require_redis(settings)
+    _require_coverage(settings)
     _serve(settings)
 
 
@@ -76,6 +92,7 @@ def cmd_ingest(args: argparse.Namespace) -> None:
 
     settings = _settings(args)
     _require_redis(settings)
+    _require_coverage(settings)
     worker = IngestWorker(Store.from_settings(settings), settings)
     print(f"Ingest worker {settings.ingest_consumer} reading {settings.stream_prefix}:* "
           f"(group {settings.ingest_group}); Ctrl-C to stop.", flush=True)
@@ -156,6 +173,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from .store.embedded import start_embedded
 
     settings = _settings(args)
+    _require_coverage(settings)
     embedded = None
     if not settings.redis_url:
         embedded = start_embedded()

@@ -111,6 +111,20 @@ class StoreCollector:
             for stream in INPUT_STREAMS:
                 family.add_metric([stream.value], stats.get(f"{name}:{stream.value}", 0))
             yield family
+        # Entries of a region not yet connected (BASIRA_COVERED_REGIONS): applied, so also counted
+        # above; only the pairs that happened are listed.
+        uncovered = CounterMetricFamily(
+            "basira_entries_uncovered",
+            "Entries applied for a region not yet connected (phased roll-out), per stream and region; "
+            "also counted in basira_entries_ingested_total.",
+            labels=["stream", "region"],
+        )
+        for field, count in sorted(stats.items()):
+            kind, _, rest = field.partition(":")
+            stream, _, region = rest.partition(":")
+            if kind == "uncovered" and region:
+                uncovered.add_metric([stream, region], count)
+        yield uncovered
         yield GaugeMetricFamily(
             "basira_ingest_lag_seconds", "Age of the oldest entry not yet applied.", value=lag
         )

@@ -7,14 +7,20 @@ table is read the first time it is asked for: the ingest worker builds the regio
 never reads the planning table; the web app reads the ports and regions and never builds the index.
 The files are settings, so an operator can drop in official boundaries without touching code; a
 changed file is read again when the process restarts.
+
+:meth:`Reference.coverage` checks the regions the center covers now (``BASIRA_COVERED_REGIONS``, its phased
+roll-out) against the regions of the reference data: a :class:`Coverage`, or a :class:`CoverageError`
+naming the codes that are not regions.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .contract import Scope
 from .geo import (
     City,
     Port,
@@ -30,6 +36,66 @@ from .planning import Planning, load_planning
 
 if TYPE_CHECKING:
     from .settings import Settings
+
+
+class CoverageError(ValueError):
+    """``BASIRA_COVERED_REGIONS`` names a code that is not one of the reference data's regions."""
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The regions the center covers now (its phased roll-out), among all the regions.
+
+    ``regions``: every region code of the reference data, in order; ``covered``: those connected now
+    (all of them unless ``BASIRA_COVERED_REGIONS`` says otherwise). An uncovered region's entries are
+    stored like any other; its figures stay out of the national ones (:meth:`counted`), and the maps
+    hatch it as not yet connected.
+    """
+
+    regions: tuple[str, ...]
+    covered: frozenset[str]
+
+    @classmethod
+    def everything(cls, regions: tuple[str, ...]) -> Coverage:
+        return cls(tuple(regions), frozenset(regions))
+
+    @property
+    def complete(self) -> bool:
+        """Every region is connected (the default)."""
+        return all(code in self.covered for code in self.regions)
+
+    @property
+    def uncovered(self) -> tuple[str, ...]:
+        """The regions not yet connected, in code order."""
+        return tuple(code for code in self.regions if code not in self.covered)
+
+    def connected(self, region: str) -> bool:
+        """Whether a thing of region token ``region`` counts: a connected region, or a point outside
+        every region (``outside``: no region's figure, so none to leave out)."""
+        return region in self.covered or region not in self.regions
+
+    def counted(self, scope: Scope) -> Scope:
+        """The scope whose figures stand for ``scope``'s: ``scope`` itself when it names one region
+        (a drill-down shows a region's own figures, connected or not) or nothing is left out; else
+        ``scope`` without the regions not yet connected (the national figures)."""
+        if scope.region is not None or self.complete:
+            return scope
+        kept = tuple(r for r in scope.regions if self.connected(r))
+        if len(kept) == len(scope.regions):
+            return scope
+        return Scope(None, scope.agency, kept, scope.limit_agencies)
+
+    def describe(self, scope: Scope) -> dict[str, object]:
+        """What the figures of ``scope`` leave out, as the KPIs carry it (``docs/events.md``):
+        ``regions`` and ``connected`` (how many of them), ``excluded`` (the regions of ``scope`` left
+        out of its figures) and ``not_connected`` (``scope`` is one region not yet connected)."""
+        counted = self.counted(scope)
+        return {
+            "regions": len(self.regions),
+            "connected": sum(code in self.covered for code in self.regions),
+            "excluded": [r for r in scope.regions if r not in counted.regions],
+            "not_connected": scope.region is not None and not self.connected(scope.region),
+        }
 
 
 class Reference:
@@ -81,6 +147,21 @@ class Reference:
     def region_index(self) -> RegionIndex:
         """Point → region code (shared with every other user of the same polygon file)."""
         return region_index(self.regions_file)
+
+    def coverage(self, covered: frozenset[str] | None) -> Coverage:
+        """The regions the center covers (``Settings.covered``: ``None`` for all of them). Raises
+        :class:`CoverageError` naming every code that is not one of these regions."""
+        codes = tuple(sorted(self.regions))
+        if covered is None:
+            return Coverage.everything(codes)
+        unknown = sorted(set(covered) - set(codes))
+        if unknown:
+            raise CoverageError(
+                f"BASIRA_COVERED_REGIONS names {', '.join(unknown)}, not "
+                f"{'one of the regions' if len(unknown) == 1 else 'regions'} of {self.regions_file.name} "
+                f"({', '.join(codes)})"
+            )
+        return Coverage(codes, frozenset(covered))
 
     @cached_property
     def planning(self) -> Planning:

@@ -84,9 +84,11 @@ class Store:
 
     The facade is kept small on purpose: :meth:`ping` (readiness asks it, and it must never raise),
     :meth:`from_settings`, ``ports``, the ports table (reference data several parts and the port
-    pages share), and ``reference``, the :class:`~app.reference.Reference` it comes from (by default
-    the bundled files). ``client`` and ``keys`` are the parts' own, for tests and the simulator (a
-    producer).
+    pages share), ``reference``, the :class:`~app.reference.Reference` it comes from (by default
+    the bundled files), and ``coverage``, the regions connected now (``covered``: their codes, ``None``
+    for all; checked against the reference's regions, :class:`~app.reference.CoverageError` otherwise):
+    ``store.apply`` counts the entries of the others apart, ``store.live`` leaves them out of national
+    KPIs. ``client`` and ``keys`` are the parts' own, for tests and the simulator (a producer).
     """
 
     def __init__(
@@ -101,11 +103,13 @@ class Store:
         port_history_days: int = 9,
         rejected_maxlen: int = 100_000,
         audit_max_entries: int = 100_000,
+        covered: frozenset[str] | None = None,
     ) -> None:
         self.client = client
         self.keys = keys = Keys(prefix)
         self.reference = reference or Reference.bundled()
         self.ports: dict[str, Port] = self.reference.ports
+        self.coverage = self.reference.coverage(covered)
         port_ttl_s = port_history_days * 86_400
         raw = functools.cache(lambda: bytes_client(client))  # made on first use: answers in bytes
         self.meta = Meta(client, keys)
@@ -118,8 +122,9 @@ class Store:
             duration_ttl_s=8 * 86_400,
             port_ttl_s=port_ttl_s,
             rejected_maxlen=rejected_maxlen,
+            uncovered=frozenset(self.coverage.uncovered),
         )
-        self.live = Live(client, keys, self.ports)
+        self.live = Live(client, keys, self.ports, self.coverage)
         self.history = History(client, keys, int(history_hours * 3_600_000), history_max)
         self.layers = LayerReads(
             client, keys, live=self.live, history=self.history, ports=self.ports, reference=self.reference,
@@ -150,6 +155,7 @@ class Store:
             history_max=settings.history_max,
             port_history_days=settings.port_history_days,
             audit_max_entries=settings.audit_max_entries,
+            covered=settings.covered,
         )
 
     def ping(self) -> bool:

@@ -195,7 +195,8 @@ class Apply:
     ``trail_points``: positions kept per unit; ``trail_ttl_ms``: how long a trail outlives its last
     point (the history window); ``duration_ttl_s``: how long the incidents' duration figures are
     kept; ``port_ttl_s``: how long port and call counters are kept; ``rejected_maxlen``: the
-    approximate cap of the rejected stream.
+    approximate cap of the rejected stream; ``uncovered``: the regions not yet connected, whose entries
+    are applied like any other and also counted apart (``uncovered:<stream>:<region>`` in ``stats``).
     """
 
     def __init__(
@@ -208,9 +209,11 @@ class Apply:
         duration_ttl_s: int,
         port_ttl_s: int,
         rejected_maxlen: int,
+        uncovered: frozenset[str] = frozenset(),
     ) -> None:
         self.client = client
         self.keys = keys
+        self.uncovered = uncovered
         self.trail_points = trail_points
         self.trail_ttl_ms = trail_ttl_ms
         self.duration_ttl_s = duration_ttl_s
@@ -267,8 +270,9 @@ class Apply:
             # (one script a batch; nothing when the store already holds real data).
             self._scripts["end_demo"](keys=[self.keys.meta], args=[str(now_ms), *batch.distinct_stamps()],
                                       client=pipe)
-        if batch.events:
-            pipe.hincrby(self.keys.stats, f"ingested:{batch.stream.value}", len(batch.events))
+        counters = self._counters(batch)
+        for name, n in counters.items():
+            pipe.hincrby(self.keys.stats, name, n)
         if batch.rejected:
             pipe.hincrby(self.keys.stats, f"rejected:{batch.stream.value}", len(batch.rejected))
         if group is not None and (ids := batch.entry_ids):
@@ -278,11 +282,28 @@ class Apply:
         results = pipe.execute(raise_on_error=False)
         failed = [r for r in results if isinstance(r, Exception)]
         if failed:
-            # MULTI/EXEC ran the other commands: the counter must not count events not applied.
-            if batch.events:
-                self.client.hincrby(self.keys.stats, f"ingested:{batch.stream.value}", -len(batch.events))
+            # MULTI/EXEC ran the other commands: the counters must not count events not applied.
+            if counters:
+                pipe = self.client.pipeline(transaction=True)
+                for name, n in counters.items():
+                    pipe.hincrby(self.keys.stats, name, -n)
+                pipe.execute()
             raise CommitRefused(failed[0])
         return int(results[0]) if batch.events else 0
+
+    def _counters(self, batch: Batch) -> dict[str, int]:
+        """What the batch adds to ``stats``: its events (``ingested:<stream>``), and those of a region
+        not yet connected, by region (``uncovered:<stream>:<region>``)."""
+        if not batch.events:
+            return {}
+        stream = batch.stream.value
+        counters = {f"ingested:{stream}": len(batch.events)}
+        if self.uncovered:
+            for _entry_id, _event, region in batch.events:
+                if region in self.uncovered:
+                    name = f"uncovered:{stream}:{region}"
+                    counters[name] = counters.get(name, 0) + 1
+        return counters
 
     # -- one queueing function per stream ---------------------------------------------------
 

@@ -190,7 +190,8 @@ class Keys:
     # bookkeeping
     @property
     def stats(self) -> str:
-        """HASH "ingested:<stream>" / "rejected:<stream>" → count."""
+        """HASH "ingested:<stream>" / "rejected:<stream>" / "lost:<stream>" /
+        "uncovered:<stream>:<region>" → count."""
         return f"{self.prefix}:stats"
 
     @property

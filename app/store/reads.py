@@ -3,6 +3,10 @@ that pages and the API use.
 
 A scope is the union of a few scope cells (region × agency), so every read here is a handful of
 pipelined hash reads, never a scan.
+
+The KPIs of a scope that does not name one region (the national figures) leave out the regions not
+yet connected (:class:`app.reference.Coverage`, ``BASIRA_COVERED_REGIONS``) and say so in their
+``coverage``; a region's own figures are its own, connected or not.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
     import redis
 
     from ..geo import Port
+    from ..reference import Coverage
     from .keys import Keys
 
 
@@ -64,12 +69,14 @@ def hash_values(client: redis.Redis, keys: list[str]) -> list[str]:
 
 @guarded
 class Live:
-    """Reads of the live picture for a scope. ``ports`` is the ports table (id → :class:`~app.geo.Port`)."""
+    """Reads of the live picture for a scope. ``ports`` is the ports table (id → :class:`~app.geo.Port`);
+    ``coverage`` the regions connected now, whose figures alone make the national KPIs."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, ports: dict[str, Port]) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, ports: dict[str, Port], coverage: Coverage) -> None:
         self.client = client
         self.keys = keys
         self.ports = ports
+        self.coverage = coverage
 
     def _hash_values(self, keys: list[str]) -> list[str]:
         return hash_values(self.client, keys)
@@ -191,16 +198,25 @@ class Live:
     ) -> dict[str, Any]:
         """The headline figures of a scope (see ``docs/events.md`` for their exact definitions).
 
-        Pass ``incidents`` (Features) or ``rows`` (:meth:`incident_rows`) and ``units`` when the
-        caller has already read them, to avoid a second read.
+        Pass ``incidents`` (Features) or ``rows`` (:meth:`incident_rows`) and ``units`` of ``scope``
+        when the caller has already read them, to avoid a second read. A scope that names no region
+        counts only the connected regions (:meth:`app.reference.Coverage.counted`: the lists are
+        filtered, not read again); ``coverage`` says what was left out.
         """
         now_ms = _now_ms() if now_ms is None else now_ms
+        counted = self.coverage.counted(scope)
+        keep = None if counted is scope else frozenset(counted.regions)
         if rows is None:
             incidents = self.incidents(scope) if incidents is None else incidents
-            pairs = [(f["properties"]["priority"], f["properties"]["status"]) for f in incidents]
+            props = [f["properties"] for f in incidents]
+            pairs = [(p["priority"], p["status"]) for p in props if keep is None or p["region"] in keep]
         else:
-            pairs = [(row.priority, row.status) for row in rows]
+            pairs = [(row.priority, row.status) for row in rows if keep is None or row.region in keep]
         units = self.units(scope) if units is None else units
+        if keep is not None:
+            units = [f for f in units if f["properties"]["region"] in keep]
+        coverage = self.coverage.describe(scope)
+        scope = counted
         by_priority = {str(p): 0 for p in range(1, 5)}
         by_status = {s.value: 0 for s in IncidentStatus if s is not IncidentStatus.closed}
         for priority, status in pairs:
@@ -234,6 +250,7 @@ class Live:
             "port_travellers_1h": self._travellers(scope, now_ms),
             # the same 60 minutes a week earlier (port counts are kept `port_history_days` >= 8 days)
             "port_travellers_1h_week_ago": self._travellers(scope, now_ms - WEEK_MS),
+            "coverage": coverage,
         }
 
     def _travellers(self, scope: Scope, now_ms: int) -> int:

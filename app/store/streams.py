@@ -164,5 +164,6 @@ class Streams:
 
     def stats(self) -> dict[str, int]:
         """Counters: ``ingested:<stream>``, ``rejected:<stream>``, ``lost:<stream>`` (entries trimmed
-        away while pending, and so never applied)."""
+        away while pending, and so never applied), ``uncovered:<stream>:<region>`` (entries applied for a
+        region not yet connected, also counted in ``ingested``)."""
         return {k: int(v) for k, v in self.client.hgetall(self.keys.stats).items()}

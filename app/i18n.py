@@ -182,6 +182,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Per 100,000 people or count: chosen on the map, with the classes",
     },
     "regions.legend.high": {"ar": "أكثر البلاغات المفتوحة", "en": "Most open incidents"},
+    # the phased roll-out (BASIRA_COVERED_REGIONS): regions not yet connected
+    "layer.coverage": {"ar": "المناطق غير المتصلة بعد", "en": "Regions not yet connected"},
+    "coverage.legend": {"ar": "غير متصلة بعد", "en": "Not yet connected"},
+    "coverage.note": {
+        "ar": "{connected} من {regions} منطقة متصلة · الأرقام لا تشمل المناطق الأخرى",
+        "en": "{connected} of {regions} regions connected · figures exclude the others",
+    },
+    "coverage.region": {
+        "ar": "غير متصلة بعد · أرقام هذه المنطقة خارج الأرقام الوطنية",
+        "en": "Not yet connected · this region's figures are left out of the national ones",
+    },
     "heat.hours": {"ar": "{n} س", "en": "{n} h"},
     "heat.last": {"ar": "خلال آخر {window}", "en": "in the last {window}"},
     "heat.count": {"ar": "بلاغات فُتحت", "en": "Incidents opened"},

@@ -8,7 +8,8 @@
  *
  * Geometry never comes with a refresh. The region polygons are read once from /geo/ (the browser's
  * cache already holds them for the basemap); H3 hexagon outlines are computed here with h3-js
- * (assets/vendor). A refresh brings points and figures only.
+ * (assets/vendor). A refresh brings points and figures only. The regions not yet connected (the
+ * phased roll-out) are hatched with an SVG pattern this file adds to the page (`basira.uncoveredStyle`).
  *
  * Producer text never reaches this file: port and region names come from our own tables, and every
  * text still goes into the page through `textContent` (basira.el), never as HTML.
@@ -428,8 +429,63 @@ window.basira = Object.assign({}, window.basira, (function () {
         return {of: of, lower: lower};
     }
 
+    /* ------------------------------- coverage: regions not yet connected, hatched */
+
+    var HATCH_ID = "basira-hatch";
+
+    /* The hatch's SVG pattern, added to the page once: every pane's SVG renderer can fill with it
+     * (`url(#basira-hatch)` names it in the document). Its box is 0×0 and out of the way, not
+     * `display: none` (a pattern inside an undisplayed SVG would fill nothing). */
+    function ensureHatch(spec) {
+        if (document.getElementById(HATCH_ID)) { return; }
+        var ns = "http://www.w3.org/2000/svg", gap = String(spec.gap || 7);
+        var svg = document.createElementNS(ns, "svg");
+        svg.setAttribute("width", "0");
+        svg.setAttribute("height", "0");
+        svg.setAttribute("aria-hidden", "true");
+        svg.setAttribute("class", "basira-hatch-defs");
+        var pattern = document.createElementNS(ns, "pattern");
+        pattern.setAttribute("id", HATCH_ID);
+        pattern.setAttribute("patternUnits", "userSpaceOnUse");
+        pattern.setAttribute("width", gap);
+        pattern.setAttribute("height", gap);
+        pattern.setAttribute("patternTransform", "rotate(45)");
+        var line = document.createElementNS(ns, "line");
+        line.setAttribute("x1", "0");
+        line.setAttribute("y1", "0");
+        line.setAttribute("x2", "0");
+        line.setAttribute("y2", gap);
+        line.setAttribute("stroke", spec.colour || "#aebdcc");
+        line.setAttribute("stroke-width", String(spec.width || 1.5));
+        line.setAttribute("stroke-opacity", String(spec.opacity == null ? 0.55 : spec.opacity));
+        pattern.appendChild(line);
+        var defs = document.createElementNS(ns, "defs");
+        defs.appendChild(pattern);
+        svg.appendChild(defs);
+        document.body.appendChild(svg);
+    }
+
+    /* Keeps the regions of the hideout's `uncovered` codes (the regions file holds all of them). */
+    function uncovered(feature, context) {
+        var code = ((feature && feature.properties) || {}).code;
+        return (hideoutOf(context).uncovered || []).indexOf(code) >= 0;
+    }
+
+    function uncoveredStyle(feature, context) {
+        var hatch = hideoutOf(context).hatch || {};
+        ensureHatch(hatch);
+        // Not interactive (dash-leaflet does not pass the GeoJSON's own `interactive` on to its paths):
+        // a click or a hover goes through to the region's choropleth polygon beneath.
+        return {
+            className: "basira-uncovered", interactive: false, fillColor: "url(#" + HATCH_ID + ")",
+            fillOpacity: 1, color: hatch.colour, weight: 1.2, opacity: 0.8, dashArray: "5 4"
+        };
+    }
+
     return {
         kit: {stateOf: stateOf, ensurePane: ensurePane, number: number, percent: percent, card: card},
+        uncovered: uncovered,
+        uncoveredStyle: uncoveredStyle,
         mapControl: mapControl,
         regionShape: regionShape,
         regionFill: regionFill,

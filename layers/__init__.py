@@ -4,7 +4,8 @@ Lives here: the layers, what they read (:class:`layers.reads.Reads`).
 May import: settings, contract, geo, reference, i18n, Dash; the store only for types; never pages.
 
 ``LAYERS`` is the explicit, ordered tuple of the built-in layers (drawing order: first is bottom).
-Pages loop over it; a new layer is a new module plus one line here.
+Pages loop over it, leaving out a layer that does not apply under their settings (``Layer.applies``);
+a new layer is a new module plus one line here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from .base import LIVE_PART, Layer, Legend, LegendEntry, MapContext, part_id
 from .basemap import Basemap
 from .calls import Calls
+from .coverage import Coverage
 from .heatmap import Heatmap
 from .incidents import Incidents
 from .ports import Ports
@@ -19,7 +21,9 @@ from .reads import Reads
 from .regions import Regions
 from .units import Units
 
-LAYERS: tuple[Layer, ...] = (Basemap(), Regions(), Heatmap(), Calls(), Ports(), Units(), Incidents())
+LAYERS: tuple[Layer, ...] = (
+    Basemap(), Regions(), Coverage(), Heatmap(), Calls(), Ports(), Units(), Incidents()
+)
 
 __all__ = [
     "LAYERS",

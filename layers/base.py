@@ -7,6 +7,8 @@ A layer is a small object with a ``key``, a bilingual ``title`` and three duties
   the page's refresh callback pushes into the layer's ``data`` prop; static layers return ``None``;
 * :meth:`Layer.legend` — what its colours and symbols mean, in both languages.
 
+:meth:`Layer.applies` says whether a layer has anything to show under the settings (most always do).
+
 Behaviour that changes without new data (the language, later filters) goes through the
 components' ``hideout`` prop (:meth:`Layer.hideout`), read by the clientside functions in
 ``assets/basira.js``; the data is never rebuilt for it. Pages loop over ``layers.LAYERS`` and never
@@ -74,7 +76,7 @@ class LegendEntry:
 
     colour: str
     label: Mapping[str, str]
-    shape: str = "dot"  # dot | arrow | fill | line | cluster
+    shape: str = "dot"  # dot | arrow | fill | line | cluster | hatch
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,12 @@ class Layer(ABC):
     def title(self) -> Mapping[str, str]:
         """The layer's title in every language."""
         return bilingual(self.title_key)
+
+    def applies(self, settings: Settings) -> bool:
+        """Whether the layer has anything to show under ``settings`` (default: always). Pages leave a
+        layer that has not off their map, layer control and legend (the hatch of regions not yet
+        connected, while every region is)."""
+        return True
 
     @abstractmethod
     def component(self, ctx: MapContext) -> list[Component]:

@@ -2,7 +2,8 @@
 
 * :func:`layers_for` — the built-in layers a mode draws, chosen by key from ``layers.LAYERS`` (in its
   drawing order). A key whose layer does not exist (yet) is skipped, so a mode keeps working as
-  layers are added or removed; a layer a mode does not name is simply not drawn there.
+  layers are added or removed; a layer a mode does not name is simply not drawn there, nor one that
+  does not apply under the settings (``Layer.applies``).
 * :func:`mode_map` — the map of a mode: no zoom buttons (nobody is at a mouse), fractional zoom so a
   region fills the screen, every drawn layer's credit in the attribution control.
 * :func:`figure` — one large number with its label, legible across a room.
@@ -21,14 +22,17 @@ from layers import LAYERS, Layer, MapContext
 from . import widgets as w
 
 
-def layers_for(keys: Iterable[str]) -> tuple[Layer, ...]:
-    """The layers of ``LAYERS`` whose key is in ``keys``, in drawing order."""
+def layers_for(keys: Iterable[str], settings: Any | None = None) -> tuple[Layer, ...]:
+    """The layers of ``LAYERS`` whose key is in ``keys`` (and that apply under ``settings``, when
+    given), in drawing order."""
     wanted = set(keys)
-    return tuple(layer for layer in LAYERS if layer.key in wanted)
+    return tuple(w.applying((layer for layer in LAYERS if layer.key in wanted), settings))
 
 
 def mode_map(map_id: str, ctx: MapContext, layers: Sequence[Layer], bounds: Any, **options: Any) -> dl.Map:
-    """The Leaflet map of a mode page, fitted to ``bounds`` (``[[south, west], [north, east]]``)."""
+    """The Leaflet map of a mode page, fitted to ``bounds`` (``[[south, west], [north, east]]``), with
+    those of ``layers`` that apply under ``ctx.settings``."""
+    layers = w.applying(layers, ctx.settings)
     return dl.Map(
         id=map_id,
         bounds=bounds,

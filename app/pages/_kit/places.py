@@ -123,10 +123,14 @@ def tally(incidents: Iterable[Mapping[str, Any]], units: Iterable[Mapping[str, A
     return out
 
 
-def total(tallies: Mapping[str, Tally]) -> Tally:
-    """The national figures: the sum over every region (and the points outside them)."""
+def total(tallies: Mapping[str, Tally], excluded: Iterable[str] = ()) -> Tally:
+    """The national figures: the sum over every region (and the points outside them) but the
+    ``excluded`` ones (regions not yet connected: the KPIs' ``coverage["excluded"]``)."""
     out = Tally()
-    for row in tallies.values():
+    left_out = set(excluded)
+    for code, row in tallies.items():
+        if code in left_out:
+            continue
         out.open += row.open
         out.critical += row.critical
         out.units_free += row.units_free

@@ -211,13 +211,29 @@ def _ports_tile(k: Mapping[str, Any], lang: str) -> html.Div:
                  suffix=t("kpi.last_hour", lang))
 
 
+def coverage_note(kpis: Mapping[str, Any] | None, lang: str) -> html.P | None:
+    """What the figures leave out in the phased roll-out (the KPIs' ``coverage``): "4 of 13 regions
+    connected · figures exclude the others" for figures that leave regions out, "Not yet connected …"
+    for one region not yet connected; ``None`` when nothing needs saying."""
+    coverage = (kpis or {}).get("coverage") or {}
+    if coverage.get("not_connected"):
+        kind, text = "region", t("coverage.region", lang)
+    elif coverage.get("excluded"):
+        kind, text = "national", t("coverage.note", lang, connected=fmt_int(coverage.get("connected"), lang),
+                                   regions=fmt_int(coverage.get("regions"), lang))
+    else:
+        return None
+    return html.P(text, className="basira-coverage-note", role="note", **{"data-coverage": kind})
+
+
 def kpi_strip(kpis: Mapping[str, Any] | None, lang: str, targets: Targets | None = None) -> list[Component]:
     """The headline figures of the scope, from ``store.kpis`` (``None``: not available right now).
 
     Open incidents by priority; call-to-dispatch and call-to-on-scene (median, 90th percentile,
     coloured against ``targets``); units available / busy by agency; calls answered within 15 s
     against NENA's 90% (and 20 s against 95%); port travellers in the last hour against the same hour
-    a week earlier. In the document's direction: the first tile is on the right in Arabic.
+    a week earlier. In the document's direction: the first tile is on the right in Arabic. While some
+    regions are not yet connected, a last line says what the figures leave out (:func:`coverage_note`).
     """
     k: Mapping[str, Any] = kpis or {}
     targets = targets or Targets()
@@ -233,6 +249,7 @@ def kpi_strip(kpis: Mapping[str, Any] | None, lang: str, targets: Targets | None
         _units_tile(k, lang),
         _answered_tile(k, lang),
         _ports_tile(k, lang),
+        *([note] if (note := coverage_note(k, lang)) is not None else []),
     ]
 
 
@@ -253,13 +270,21 @@ def attribution(layers: Iterable[Layer]) -> str:
 # --- the legend --------------------------------------------------------------------------------------
 
 
-def legend(layers: Iterable[Layer], lang: str, visible: Collection[str] | None = None) -> list[Component]:
+def applying(layers: Iterable[Layer], settings: Any | None) -> list[Layer]:
+    """``layers`` that have anything to show under ``settings`` (:meth:`layers.Layer.applies`); all of
+    them when no settings are given."""
+    return [layer for layer in layers if settings is None or layer.applies(settings)]
+
+
+def legend(layers: Iterable[Layer], lang: str, visible: Collection[str] | None = None,
+           settings: Any | None = None) -> list[Component]:
     """The children of the legend's ``<details>``: its summary, then per layer what each swatch means.
 
-    ``visible``: the keys of the layers drawn right now (see :func:`shown_layers`); ``None``: all.
+    ``visible``: the keys of the layers drawn right now (see :func:`shown_layers`); ``None``: all that
+    apply under ``settings``.
     """
     blocks: list[Component] = [html.Summary(t("legend.title", lang), className="basira-legend-title")]
-    for layer in layers:
+    for layer in applying(layers, settings):
         if visible is not None and layer.key not in visible:
             continue
         spec = layer.legend()
@@ -311,13 +336,14 @@ def layer_name(layer: Layer) -> str:
 def layer_control(
     layers: Iterable[Layer], ctx: MapContext, control_id: str, position: str
 ) -> dl.LayersControl:
-    """Every layer in a layer control: base maps as base layers, the rest as overlays (each as one
-    ``LayerGroup`` of its components), switched on when the page opens as ``layer.shown`` says.
+    """Every layer that applies under ``ctx.settings`` in a layer control: base maps as base layers, the
+    rest as overlays (each as one ``LayerGroup`` of its components), switched on when the page opens as
+    ``layer.shown`` says.
 
     ``overlays``/``baseLayer`` are given from the start: dash-leaflet 1.1.3's handler of a switched
     overlay reads them before its own first report has come back, and fails when they are unset.
     """
-    layers = list(layers)
+    layers = applying(layers, ctx.settings)
     base = next((layer for layer in layers if layer.base), None)
     entries = []
     for layer in layers:
@@ -332,9 +358,10 @@ def layer_control(
                             baseLayer=layer_name(base) if base else None)
 
 
-def shown_layers(layers: Iterable[Layer]) -> list[str]:
-    """Keys of the layers drawn when a page opens: the first base map and the overlays shown by default."""
-    layers = list(layers)
+def shown_layers(layers: Iterable[Layer], settings: Any | None = None) -> list[str]:
+    """Keys of the layers drawn when a page opens: the first base map and the overlays shown by default
+    (of those that apply under ``settings``, when given)."""
+    layers = applying(layers, settings)
     base = next((layer for layer in layers if layer.base), None)
     return [layer.key for layer in layers if layer is base or (not layer.base and layer.shown)]
 

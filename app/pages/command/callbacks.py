@@ -38,7 +38,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
         them), in the page's language."""
         lang = lang_or(lang, settings.language)
         keys = {k for k in visible if isinstance(k, str)} if isinstance(visible, list) else None
-        return w.legend(LAYERS, lang, keys)
+        return w.legend(LAYERS, lang, keys, settings)
 
     page = live.LivePage(PAGE, settings, store, root="basira basira-live basira-command")
 

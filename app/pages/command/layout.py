@@ -209,7 +209,7 @@ def layout(
                             html.Div(w.banner_text(w.Freshness(w.EMPTY), lang), id=ID.banner,
                                      className="basira-banner", role="alert"),
                             live.watchdog_banner(PAGE, lang),
-                            html.Details(w.legend(LAYERS, lang, w.shown_layers(LAYERS)),
+                            html.Details(w.legend(LAYERS, lang, w.shown_layers(LAYERS, settings)),
                                          id=ID.legend, open=True, className="basira-legend"),
                             port_panel.panel(PAGE, lang),  # it places itself
                         ],
@@ -221,7 +221,7 @@ def layout(
             dcc.Store(id=ID.url, data=None),
             dcc.Store(id=ID.seen, data=None),
             dcc.Store(id=ID.shown, data=None),
-            dcc.Store(id=ID.visible, data=w.shown_layers(LAYERS)),
+            dcc.Store(id=ID.visible, data=w.shown_layers(LAYERS, settings)),
             *live.watchdog_stores(PAGE, settings),
             dcc.Store(id=ID.feed, data=_feed_config(map_ctx)),
             dcc.Interval(id=ID.tick, interval=settings.refresh_ms),

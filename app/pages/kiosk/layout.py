@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 
 PAGE = "kiosk"
 PATH = "/demo"
-#: The layers the kiosk draws (those that exist, in their drawing order).
-LAYER_KEYS = ("basemap", "regions", "ports", "units", "incidents")
+#: The layers the kiosk draws (those that exist and apply, in their drawing order).
+LAYER_KEYS = ("basemap", "regions", "coverage", "ports", "units", "incidents")
 #: What the root's class says about the store: its data may be shown, it is not a demo store, or
 #: it could not be asked.
 SHOWN, REFUSED, UNVERIFIED = "is-shown", "is-refused", "is-unverified"

@@ -49,12 +49,21 @@ def _tone(share: float | None, target: float) -> str:
     return "" if share is None else ("is-good" if share >= target else "is-bad")
 
 
+def _coverage(k: dict[str, Any], lang: str) -> str:
+    """What national figures leave out (regions not yet connected), or ``""``."""
+    coverage = k.get("coverage") or {}
+    if not coverage.get("excluded"):
+        return ""
+    return t("coverage.note", lang, connected=fmt_int(coverage.get("connected"), lang),
+             regions=fmt_int(coverage.get("regions"), lang))
+
+
 def _national(reads: Any, now_ms: int, lang: str) -> list[Component]:
     k = reads.kpis(Scope(), now_ms)
     free = (k.get("units_by_status") or {}).get("available")
     share = k.get("answered_15s_share")
     return [
-        figure("open", t("kpi.open", lang), fmt_int(k.get("open_total"), lang)),
+        figure("open", t("kpi.open", lang), fmt_int(k.get("open_total"), lang), _coverage(k, lang)),
         figure("free", t("wall.units_free", lang), fmt_int(free, lang)),
         figure("answered", t("kpi.answered", lang), fmt_percent(share, lang), tone=_tone(share, NENA_15S)),
     ]
@@ -101,7 +110,7 @@ def _calls(reads: Any, now_ms: int, lang: str) -> list[Component]:
                t("kiosk.target", lang, target=fmt_percent(NENA_15S, lang)), tone=_tone(s15, NENA_15S)),
         figure("answered20", t("kiosk.answered20", lang), fmt_percent(s20, lang),
                t("kiosk.target", lang, target=fmt_percent(NENA_20S, lang)), tone=_tone(s20, NENA_20S)),
-        figure("calls", t("kiosk.calls", lang), fmt_int(k.get("calls_1h"), lang)),
+        figure("calls", t("kiosk.calls", lang), fmt_int(k.get("calls_1h"), lang), _coverage(k, lang)),
     ]
 
 

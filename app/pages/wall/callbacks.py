@@ -72,7 +72,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             ranking=panels.ranking([p for p in regions.values() if p.code in scope.regions], tallies, stop,
                                    lang),
             feed=panels.feed(recent, lang),
-            tallies=panels.tallies_data(tallies),
+            tallies=panels.tallies_data(tallies, (kpis.get("coverage") or {}).get("excluded", ())),
             critical=[item for item in recent if now - item["opened"] <= alert_window_ms],
             demo=not demo,
             seen=version,

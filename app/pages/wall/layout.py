@@ -46,7 +46,7 @@ from . import panels
 PAGE = panels.PAGE
 PATH = "/wall"
 #: The layers the wall draws (those that exist, in their drawing order): the picture, not the tools.
-LAYER_KEYS = ("basemap", "regions", "ports", "units", "incidents")
+LAYER_KEYS = ("basemap", "regions", "coverage", "ports", "units", "incidents")
 #: An alert holds the tour at least this long, even when the incident is dispatched at once.
 ALERT_MIN_S = 10.0
 
@@ -88,7 +88,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
     """The wall for ``?lang=`` (default ``settings.wall_language``)."""
     settings = services().settings
     lang = lang_or(lang, settings.wall_language)
-    layers = d.layers_for(LAYER_KEYS)
+    layers = d.layers_for(LAYER_KEYS, settings)
     stops = _places.tour(services().store.reference, scope_for())
     ctx = MapContext(page=PAGE, lang=lang, settings=settings)
     config = {

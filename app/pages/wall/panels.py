@@ -13,7 +13,7 @@ Every word comes from :mod:`app.i18n` (our own tables), never from producer text
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from dash import html
@@ -32,8 +32,8 @@ PAGE = "wall"
 STOP_PILL = f"{PAGE}-stop-pill"
 #: The wall's legend: what the colours of these layers mean (the shapes and hover hints of the command
 #: view's legend are for people at a desk; the choropleth's classes are in its own box on the map).
-LEGEND_LAYERS = ("incidents", "units", "ports")
-LEGEND_SHAPES = frozenset({"dot", "arrow", "cluster", "pulse"})
+LEGEND_LAYERS = ("incidents", "units", "ports", "coverage")
+LEGEND_SHAPES = frozenset({"dot", "arrow", "cluster", "pulse", "hatch"})
 #: The latest critical incidents panel lists those opened this long ago at most, this many.
 FEED_MS = 30 * 60_000
 FEED_ROWS = 6
@@ -93,10 +93,11 @@ def stop_card(place: _places.Place, lang: str) -> list[Component]:
     ]
 
 
-def tallies_data(tallies: Mapping[str, _places.Tally]) -> dict[str, list[int]]:
-    """Per region code, and ``national``: [open, critical, units free] — what the stop card shows."""
+def tallies_data(tallies: Mapping[str, _places.Tally], excluded: Iterable[str] = ()) -> dict[str, list[int]]:
+    """Per region code, and ``national``: [open, critical, units free] — what the stop card shows; the
+    national figures leave out the ``excluded`` regions (not yet connected), as the KPIs do."""
     out = {code: [row.open, row.critical, row.units_free] for code, row in tallies.items()}
-    nation = _places.total(tallies)
+    nation = _places.total(tallies, excluded)
     out[_places.NATIONAL] = [nation.open, nation.critical, nation.units_free]
     return out
 
@@ -112,7 +113,7 @@ def legend(layers: Sequence[Layer], lang: str) -> list[Component]:
             html.Span(
                 [html.I(className=f"basira-key basira-key-{entry.shape}",
                         style={"color": entry.colour, "background": entry.colour}
-                        if entry.shape != "arrow" else {"color": entry.colour}),
+                        if entry.shape not in ("arrow", "hatch") else {"color": entry.colour}),
                  entry.label[lang]],
                 className="wall-legend-key",
             )

@@ -79,6 +79,11 @@ def _unhover(driver, selector: str, index: int = 0) -> None:
         el.dispatchEvent(new MouseEvent('mouseout', {bubbles: true}));""", selector, index)
 
 
+def _legend(driver) -> str:
+    """The legend's text, open or folded (a short window folds it)."""
+    return js(driver, "return document.getElementById('live-legend').textContent")
+
+
 def _region_path(driver, code: str) -> int:
     """The index of the polygon of region ``code`` among the choropleth's paths (from its tooltip)."""
     for i in range(_count(driver, "path.basira-region-fill")):
@@ -108,6 +113,10 @@ def test_regions_ports_and_the_port_panel(browser, client, settings) -> None:
         fills = js(browser, "return Array.from(document.querySelectorAll('path.basira-region-fill'))"
                             ".map(function (p) { return p.getAttribute('fill'); })")
         assert len(set(fills)) >= 2
+        # every region connected (BASIRA_COVERED_REGIONS unset): nothing hatched, nothing to say
+        wait_for(browser, lambda d: "Open incidents" in d.find_element(By.ID, "live-kpis").text)
+        assert _count(browser, "path.basira-uncovered, .basira-coverage-note, .basira-key-hatch") == 0
+        assert "Not yet connected" not in _legend(browser)
 
         # hover: the region's figures; the switch changes which one the colours (and the tooltip) lead with
         riyadh = _region_path(browser, "Riyadh")
@@ -236,4 +245,39 @@ def test_a_region_scope_fills_its_region_only(browser, client, settings) -> None
         assert "مكة المكرمة" in card.text and "البلاغات المفتوحة" in card.text
         assert _count(browser, ".basira-port.is-live") == 1  # Jeddah's airport
         screenshot(browser, "layers-region-ar")
+        assert console_errors(browser) == []
+
+
+def test_regions_not_yet_connected_are_hatched_and_said_so(browser, client, settings) -> None:
+    """BASIRA_COVERED_REGIONS=SA-02,SA-01: the 11 other regions hatched above the land and the choropleth,
+    below the markers, with a legend line; the KPI strip says its figures leave them out."""
+    settings = _settings(settings).model_copy(update={"covered_regions": "SA-02,SA-01"})
+    feed(client, settings, _entries())
+    Store.from_settings(settings).apply.mark_caught_up(now_ms())
+    fresh(browser)
+    with serving(settings) as url:
+        browser.get(url + "/?lang=en")
+        hatched = """var paths = document.querySelectorAll('path.basira-uncovered');
+            return Array.from(paths).filter(function (p) {
+                return (p.getAttribute('d') || '').length > 20
+                    && p.getAttribute('fill') === 'url(#basira-hatch)'
+                    && getComputedStyle(p).pointerEvents === 'none'; }).length"""
+        wait_for(browser, lambda d: js(d, hatched) == 11, 40, "the 11 regions not connected are not hatched")
+        assert js(browser, "return document.querySelectorAll('#basira-hatch line').length") == 1
+        z = js(browser, """function z(name) { var p = document.querySelector('.leaflet-' + name + '-pane');
+                return p ? Number(getComputedStyle(p).zIndex) : null; }
+            return [z('basira-basemap'), z('basira-regions'), z('basira-coverage'), z('basira-units'),
+                    z('basira-incidents')];""")
+        assert z[0] < z[1] < z[2] < z[3] < z[4], z  # land, choropleth, hatch, units, incidents
+        wait_for(browser, lambda d: "Not yet connected" in _legend(d), message="no legend line for the hatch")
+        assert _count(browser, "#live-legend .basira-key-hatch") == 1
+        wait_for(browser, lambda d: "2 of 13 regions connected · figures exclude the others"
+                 in d.find_element(By.ID, "live-kpis").text, message="the KPI strip does not say it")
+        screenshot(browser, "layers-coverage-en")
+
+        # a drill-down into the Eastern Province: its own figures, labelled; in Arabic, the legend line too
+        browser.get(url + "/?region=SA-04&lang=ar")
+        wait_for(browser, lambda d: "غير متصلة بعد" in d.find_element(By.ID, "live-kpis").text, 40,
+                 "a region not yet connected is not labelled")
+        wait_for(browser, lambda d: "غير متصلة بعد" in _legend(d), message="no Arabic legend line")
         assert console_errors(browser) == []

@@ -211,6 +211,12 @@ def cmd_schemas(args: argparse.Namespace) -> None:
     print(f"wrote {write_settings_doc(ROOT / 'docs' / 'settings.md')}")
 
 
+def cmd_basemap(args: argparse.Namespace) -> None:
+    from .basemap.build import main as build_basemap
+
+    sys.exit(build_basemap(_settings(args), Path(args.out) if args.out else None, args.max_zoom))
+
+
 def cmd_rejected(args: argparse.Namespace) -> None:
     from .rejected import resubmit, summary
     from .store import Store
@@ -328,6 +334,16 @@ def build_parser() -> argparse.ArgumentParser:
     schemas = commands.add_parser("schemas", help="write the JSON Schemas of the streams")
     schemas.add_argument("--out", default=str(ROOT / "docs" / "schemas"))
     schemas.set_defaults(func=cmd_schemas)
+
+    basemap = commands.add_parser("basemap", help="the offline basemap's vector tiles")
+    basemap_commands = basemap.add_subparsers(dest="basemap_command", required=True)
+    basemap_build = basemap_commands.add_parser(
+        "build", help="build the Kingdom basemap (PMTiles) from the shipped geodata and GeoNames' places"
+    )
+    basemap_build.add_argument("--out", help="where to write it (default: assets/data/ksa_basemap.pmtiles)")
+    basemap_build.add_argument("--max-zoom", type=int, default=10, choices=range(4, 13), metavar="4-12",
+                               help="deepest zoom written (default 10; the browser over-zooms past it)")
+    basemap_build.set_defaults(func=cmd_basemap)
 
     from .auth.cli import add_commands  # user, token: the users file of access control
 

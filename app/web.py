@@ -4,9 +4,9 @@
 built from them. The pages' layouts find both through :func:`app.services.services` (set on
 ``server.extensions["basira"]`` by ``create_app``, or here when missing); their callbacks get them
 passed in. It registers each page of :data:`app.pages.PAGES` with its callbacks, and serves the basemap
-geodata from the files the settings name. Everything the browser loads comes from this server —
-dash's own bundles (``serve_locally``), ``assets/`` (CSS, the namespaced JS) and the geodata — so
-the app works with no internet at all.
+geodata from the files the settings name and its vector tiles (:mod:`app.basemap.serve`). Everything
+the browser loads comes from this server — dash's own bundles (``serve_locally``), ``assets/`` (CSS,
+the namespaced JS), the geodata and the tiles — so the app works with no internet at all.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dash.exceptions import DependencyException
 
 from layers.basemap import GEO_URL, geodata
 
+from .basemap.serve import blueprint as basemap_tiles
 from .i18n import direction
 from .pages import PAGES
 from .services import EXTENSION, Services
@@ -60,6 +61,7 @@ def create_dash(server: flask.Flask, settings: Settings, store: Any) -> dash.Das
     """
     context = server.extensions.setdefault(EXTENSION, Services(settings, store))
     server.register_blueprint(_geodata_blueprint(settings))
+    server.register_blueprint(basemap_tiles(settings))
     # Dash serialises every callback answer through plotly's JSON writer. Its "orjson" engine first
     # walks the whole answer in Python to clean it; the "json" engine lets the standard library's C
     # encoder walk it and converts only the components. A refresh of the command view (its KPI strip

@@ -1,7 +1,8 @@
 """Basira's map layers: one module per layer, all sharing the small interface in :mod:`layers.base`.
 
 Lives here: the layers, what they read (:class:`layers.reads.Reads`).
-May import: settings, contract, geo, reference, i18n, Dash; the store only for types; never pages.
+May import: settings, contract, geo, reference, basemap (which tile file), i18n, Dash; the store only for
+types; never pages.
 
 ``LAYERS`` is the explicit, ordered tuple of the built-in layers (drawing order: first is bottom).
 Pages loop over it, leaving out a layer that does not apply under their settings (``Layer.applies``);
@@ -11,7 +12,7 @@ a new layer is a new module plus one line here.
 from __future__ import annotations
 
 from .base import LIVE_PART, Layer, Legend, LegendEntry, MapContext, part_id
-from .basemap import Basemap
+from .basemap import Basemap, LightBasemap
 from .calls import Calls
 from .coverage import Coverage
 from .heatmap import Heatmap
@@ -22,7 +23,7 @@ from .regions import Regions
 from .units import Units
 
 LAYERS: tuple[Layer, ...] = (
-    Basemap(), Regions(), Coverage(), Heatmap(), Calls(), Ports(), Units(), Incidents()
+    Basemap(), LightBasemap(), Regions(), Coverage(), Heatmap(), Calls(), Ports(), Units(), Incidents()
 )
 
 __all__ = [

@@ -62,6 +62,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.hijri", 1),
     ("app.schemas", 1),
     ("app.acl", 1),
+    ("app.basemap", 2),  # the basemap's tiles: built from the reference data, served by the web app
     ("app.ports.service", 2),
     ("app.ports.evaluate", 2),  # the forecaster against the simulator's history (a command)
     ("app.ports", 1),

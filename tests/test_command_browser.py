@@ -296,8 +296,18 @@ def test_the_layer_control_switches_layers_and_the_legend_follows(browser, clien
         labels = browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")
         names = _layer_names(browser)
         assert "Field units" in names and "Incidents" in names  # in the page's language only
-        # a single basemap is always on: the control does not offer it
-        assert not browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers-base").is_displayed()
+        # two basemaps, dark (on) and light: choosing one swaps the tiles' flavour and the legend
+        bases = browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-base input")
+        assert len(bases) == 2 and bases[0].is_selected() and not bases[1].is_selected()
+        wait_for(browser, lambda d: _count(d, "#live-map.basira-basemap-dark") == 1)
+        js(browser, "arguments[0].click()", bases[1])
+        wait_for(browser, lambda d: _count(d, "#live-map.basira-basemap-light") == 1
+                 and _count(d, "#live-map.basira-basemap-dark") == 0, message="no light basemap")
+        wait_for(browser, lambda d: _count(d, "#live-legend [data-layer=basemap_light]") == 1
+                 and _count(d, "#live-legend [data-layer=basemap]") == 0, message="legend: still dark")
+        js(browser, "arguments[0].click()", bases[0])
+        wait_for(browser, lambda d: _count(d, "#live-map.basira-basemap-dark") == 1
+                 and _count(d, "#live-map.basira-basemap-light") == 0)
         units = labels[names.index("Field units")].find_element(By.TAG_NAME, "input")
         assert browser.find_elements(By.CSS_SELECTOR, "#live-legend [data-layer=units]")
         js(browser, "arguments[0].click()", units)

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import mapbox_vector_tile
 import pytest
-from pmtiles.reader import MmapSource, Reader
+import shapely
+from pmtiles.reader import MemorySource, MmapSource, Reader
+from pmtiles.tile import Compression, TileType
 from pydantic import SecretStr
 
 from app import create_app
 from app.auth.users import UsersFile, hash_token, new_token
 from app.basemap import BASEMAP_URL, resolve
-from app.basemap.build import ATTRIBUTION, SHIPPED, build, locality_min_zoom
+from app.basemap.build import ATTRIBUTION, SHIPPED, _Archive, arabic_name, build, locality_min_zoom
 from app.basemap.source import safe_attribution
 from layers.basemap import Basemap
 from tests.pmtiles_fixture import write_fixture
@@ -77,6 +79,79 @@ def test_geonames_places_of_500_people_and_more_are_in_the_tiles(settings) -> No
     # a GeoNames town with its Arabic name from the alternate names (Az Zabyah, not in the table)
     zabyah = next(p for p in places if p.name_en == "Az̧ Z̧abyah")
     assert zabyah.name_ar == "الظبية"
+    # GeoNames' direction marks are dropped (Turaif's first Arabic-script name is "طريف\u200e\u200e")
+    turaif = next(p for p in places if p.name_en == "Turaif")
+    assert turaif.name_ar == "طريف"
+
+
+def test_an_arabic_name_is_arabic_not_persian_urdu_or_half_latin() -> None:
+    # Buraydah's alternate names, in GeoNames' order: the Urdu-lettered and half-Latin ones come first
+    assert arabic_name(["Buraidah", "brydہ", "بریده", "بريده"]) == "بريده"
+    assert arabic_name(["Tabuk", "تبوک", "تبوك"]) == "تبوك"
+    assert arabic_name(["Sultanah"]) == "" and arabic_name(None) == ""
+
+
+def test_the_sea_fills_every_tile_where_there_is_no_land() -> None:
+    """Water is each tile's area minus the land, so there is no edge where the data's extent ends: the
+    zoom-3 tile of the Kingdom reaches from 0° to 45° E, beyond the extent's western edge (20° E)."""
+    tile = _decoded(SHIPPED, 3, 30.0, 24.0)
+
+    def area(layer: str, box: shapely.Polygon) -> float:
+        return sum(shapely.make_valid(shapely.geometry.shape(f["geometry"])).intersection(box).area
+                   for f in tile[layer]["features"] if "Polygon" in f["geometry"]["type"])
+
+    west = shapely.box(0, 0, 1800, 4096)  # 0°–19.8° E: no land in the data there, so all sea
+    assert area("water", west) > 0.999 * west.area and area("earth", west) == 0
+    whole = shapely.box(0, 0, 4096, 4096)
+    assert abs(area("water", whole) + area("earth", whole) - whole.area) < 0.01 * whole.area
+
+
+def test_the_metadata_says_what_the_file_is(settings) -> None:
+    with open(SHIPPED, "rb") as handle:
+        reader = Reader(MmapSource(handle))
+        header, meta = reader.header(), reader.metadata()
+    assert header["tile_type"] == TileType.MVT and header["tile_compression"] == Compression.GZIP
+    assert header["clustered"] and header["tile_contents_count"] < header["addressed_tiles_count"]
+    assert meta["name"] == "Basira Kingdom basemap" and "no streets" in meta["description"]
+    assert (meta["minzoom"], meta["maxzoom"]) == (0, 10) and meta["center"] == [45.0, 24.0, 5]
+    west, south, east, north = meta["bounds"]
+    assert west < 34.4 and south < 16.3 and east > 55.7 and north > 32.2  # the whole Kingdom
+    layers = {layer["id"]: layer["fields"] for layer in meta["vector_layers"]}
+    assert list(layers) == ["earth", "water", "boundaries", "places", "pois"]
+    assert {"ref", "ref:ar", "ref:en", "population_rank", "name:ar"} <= set(layers["places"])
+    # the regions carry their short names as ref: the style names regions by ref below zoom 6
+    tile = _decoded(SHIPPED, 5, 46.7, 24.7)
+    riyadh = next(f["properties"] for f in tile["places"]["features"] if f["properties"]["kind"] == "region"
+                  and f["properties"]["name:en"] == "Riyadh")
+    assert (riyadh["ref:ar"], riyadh["ref:en"]) == ("الرياض", "Riyadh")
+
+
+class _Colliding(bytes):
+    """Tile bytes whose ``hash()`` collides with every other's."""
+
+    def __hash__(self) -> int:
+        return 7
+
+
+def test_identical_tiles_are_stored_once_by_their_bytes_not_their_hash(tmp_path) -> None:
+    """pmtiles' writer keys repeated tiles by ``hash()``; two different tiles that collided would share
+    one's bytes. The build's writer compares the bytes themselves."""
+    tiles = {0: _Colliding(b"sea"), 1: _Colliding(b"land"), 2: _Colliding(b"sea"), 3: _Colliding(b"sea"),
+             4: _Colliding(b"land")}
+    path = tmp_path / "dedup.pmtiles"
+    with open(path, "wb") as handle:
+        writer = _Archive(handle)
+        for tile_id, data in tiles.items():
+            writer.write_tile(tile_id, data)
+        writer.finalize({"tile_type": TileType.MVT, "tile_compression": Compression.NONE,
+                         "min_lon_e7": 0, "min_lat_e7": 0, "max_lon_e7": 0, "max_lat_e7": 0,
+                         "center_zoom": 0, "center_lon_e7": 0, "center_lat_e7": 0}, {})
+    reader = Reader(MemorySource(path.read_bytes()))
+    assert [reader.get(*zxy) for zxy in ((0, 0, 0), (1, 0, 0), (1, 0, 1), (1, 1, 1), (1, 1, 0))] == [
+        b"sea", b"land", b"sea", b"sea", b"land"]
+    header = reader.header()
+    assert header["tile_contents_count"] == 2 and header["addressed_tiles_count"] == 5
+    assert header["tile_entries_count"] == 4  # tiles 2 and 3: one run
 
 
 # --- which file ---------------------------------------------------------------------------------------

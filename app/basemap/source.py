@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pmtiles.reader import MmapSource, Reader
-from pmtiles.tile import TileType, deserialize_directory
+from pmtiles.tile import Compression, TileType, deserialize_directory
 
-from .build import ATTRIBUTION, SHIPPED
+from .build import SHIPPED
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -60,20 +60,47 @@ class BasemapSource:
     problem: str | None = None
 
 
+#: The first bytes of every PMTiles file, then its version (one byte).
+MAGIC = b"PMTiles"
+HEADER_BYTES = 127
+#: How tiles may be compressed for a browser to read them (pmtiles' JavaScript decompresses gzip itself).
+READABLE = (Compression.NONE, Compression.GZIP)
+
+
 def inspect(path: Path) -> BasemapSource:
-    """Read ``path``'s header, metadata and root directory. Raises :class:`NotABasemap`."""
+    """Read ``path``'s header, metadata and root directory. Raises :class:`NotABasemap` saying what is
+    wrong, in words an operator can act on."""
     try:
         stat = path.stat()
         with open(path, "rb") as handle:
+            start = handle.read(HEADER_BYTES)
+            if not start.startswith(MAGIC):
+                raise NotABasemap("not a PMTiles v3 file (bad magic)")
+            if len(start) <= len(MAGIC):
+                raise NotABasemap(f"truncated ({len(start)} bytes, shorter than a PMTiles header)")
+            if start[len(MAGIC)] != 3:
+                raise NotABasemap(f"PMTiles version {start[len(MAGIC)]}, not 3 (convert it: pmtiles convert)")
+            if len(start) < HEADER_BYTES:
+                raise NotABasemap(f"truncated ({len(start)} bytes, shorter than a PMTiles header)")
             reader = Reader(MmapSource(handle))
             header = reader.header()
-            if header["version"] != 3:
-                raise NotABasemap(f"PMTiles version {header['version']}, not 3")
             if header["tile_type"] != TileType.MVT:
                 raise NotABasemap(f"its tiles are {header['tile_type'].name}, not vector tiles (MVT)")
-            meta = reader.metadata()
-            root = reader.get_bytes(header["root_offset"], header["root_length"])
-            if not deserialize_directory(root):  # (it decompresses the directory itself)
+            if header["tile_compression"] not in READABLE:
+                raise NotABasemap(f"its tiles are compressed with {header['tile_compression'].name}, "
+                                  "which a browser cannot read (gzip or none)")
+            end = header["tile_data_offset"] + header["tile_data_length"]
+            if stat.st_size < end:
+                raise NotABasemap(f"truncated ({stat.st_size} bytes, its header says {end})")
+            try:
+                meta = reader.metadata()
+            except Exception:  # bad gzip, not UTF-8, not JSON
+                raise NotABasemap("its metadata is not JSON") from None
+            try:
+                root = deserialize_directory(reader.get_bytes(header["root_offset"], header["root_length"]))
+            except Exception:
+                raise NotABasemap("its root directory cannot be read") from None
+            if not root:
                 raise NotABasemap("its directory lists no tiles")
     except NotABasemap:
         raise
@@ -83,7 +110,7 @@ def inspect(path: Path) -> BasemapSource:
         raise NotABasemap("not readable") from None
     except IsADirectoryError:
         raise NotABasemap("a directory, not a file") from None
-    except Exception as error:  # any damage: a bad magic, a truncated file, bad gzip or JSON
+    except Exception as error:  # any other damage (a header field out of range, an I/O error)
         raise NotABasemap(f"not a PMTiles v3 file ({type(error).__name__}: {error})"[:200]) from None
     if not isinstance(meta, dict):
         meta = {}
@@ -130,7 +157,7 @@ def _resolve(configured: tuple[str, int, int] | None, shipped: tuple[str, int, i
             log.warning("basemap: BASIRA_BASEMAP=%s cannot be drawn (%s); "
                         "showing the shipped Kingdom basemap", path, error)
     source = inspect(SHIPPED)  # shipped with the code: a broken one is a broken install, and raises
-    return dataclasses.replace(source, shipped=True, attribution=ATTRIBUTION, problem=problem)
+    return dataclasses.replace(source, shipped=True, problem=problem)
 
 
 # --- the attribution: an operator's file's HTML, kept to text and links -------------------------------

@@ -5,9 +5,12 @@ first, then each tile's bytes. Flask's conditional ``send_file`` answers them �
 ``Content-Range``, ``416`` for a range past the end, ``If-Range`` honoured (a stale validator gets the
 whole file), ``304`` for a matching ``If-None-Match`` — with ``application/vnd.pmtiles``. The file is
 never compressed on the way (its tiles already are, and a compressed range would mean nothing):
-Flask-Compress leaves streamed files (``direct_passthrough``) alone, and the type is not one it
-compresses. Which file is decided by :func:`app.basemap.resolve` at each request (memoised), so a
-replaced file is picked up without a restart.
+Flask-Compress (Dash's ``compress=True``) compresses any answer whose type is in its
+``COMPRESS_MIMETYPES`` — streamed files and ``206`` ranges included — and ``application/vnd.pmtiles``
+is not one of them (``tests/test_basemap.py`` asks as a browser does, ``gzip, deflate, br, zstd``);
+``Cache-Control: no-transform`` tells a proxy in front not to compress it either. Which file is
+decided by :func:`app.basemap.resolve` at each request (memoised), so a replaced file is picked up
+without a restart.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ def blueprint(settings: Settings) -> flask.Blueprint:
         )
         response.headers["Accept-Ranges"] = "bytes"
         response.cache_control.public = True
+        response.cache_control.no_transform = True  # a proxy must not compress (or re-range) it
         return response
 
     return bp

@@ -23,7 +23,7 @@ from dash.exceptions import DependencyException
 from layers.basemap import GEO_URL, geodata
 
 from .basemap.serve import blueprint as basemap_tiles
-from .i18n import direction
+from .i18n import direction, t
 from .pages import PAGES
 from .services import EXTENSION, Services
 
@@ -32,6 +32,21 @@ if TYPE_CHECKING:
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 TITLE = "Basira · بصيرة"
+#: The installable web app's manifest (:func:`_manifest`), linked from every page's head.
+MANIFEST_PATH = "/manifest.webmanifest"
+#: The bar's colour (``--panel`` in assets/basira.css): a phone's status bar, an installed app's title bar.
+THEME_COLOUR = "#121c27"
+#: The page's background (``--bg``): an installed app's splash screen.
+BACKGROUND_COLOUR = "#0b1118"
+#: The app's icons (drawn by ``tools/icons.py``): file → (size, purpose).
+ICONS_URL = "/assets/icons/"
+ICONS: dict[str, tuple[int, str]] = {
+    "basira-192.png": (192, "any"),
+    "basira-512.png": (512, "any"),
+    "basira-maskable-192.png": (192, "maskable"),
+    "basira-maskable-512.png": (512, "maskable"),
+}
+TOUCH_ICON = ICONS_URL + "basira-touch-180.png"  # iOS's home screen: opaque, square, 180 px
 
 _INDEX = """<!DOCTYPE html>
 <html lang="{lang}" dir="{dir}">
@@ -39,6 +54,9 @@ _INDEX = """<!DOCTYPE html>
         {{%metas%}}
         <title>{{%title%}}</title>
         {{%favicon%}}
+        <link rel="manifest" href="{manifest}">
+        <meta name="theme-color" content="{theme}">
+        <link rel="apple-touch-icon" href="{touch_icon}">
         {{%css%}}
     </head>
     <body class="basira-body">
@@ -79,13 +97,15 @@ def create_dash(server: flask.Flask, settings: Settings, store: Any) -> dash.Das
         update_title=None,  # no "Updating..." flicker in the tab on every refresh
         suppress_callback_exceptions=False,
         include_pages_meta=False,
-        index_string=_INDEX.format(lang=settings.language, dir=direction(settings.language)),
+        index_string=_INDEX.format(lang=settings.language, dir=direction(settings.language),
+                                   manifest=MANIFEST_PATH, theme=THEME_COLOUR, touch_icon=TOUCH_ICON),
         meta_tags=[
             {"name": "viewport", "content": "width=device-width, initial-scale=1"},
             {"name": "color-scheme", "content": "dark"},
         ],
     )
     _keep_api_paths_off_the_pages(server)
+    server.add_url_rule(MANIFEST_PATH, "basira_manifest", _manifest(settings))
     server.register_error_handler(DependencyException, _not_a_bundle)
     for page in PAGES:
         dash.register_page(page.__name__, path=page.PATH, name=page.PAGE, title=TITLE, layout=page.layout)
@@ -130,3 +150,42 @@ def _geodata_blueprint(settings: Settings) -> flask.Blueprint:
         return response.make_conditional(flask.request)
 
     return blueprint
+
+
+def _manifest(settings: Settings) -> Any:
+    """The view of ``/manifest.webmanifest``: what makes Basira an installable web app (a phone's
+    home screen, a desktop's app list). It opens ``/``, the command view, whose figures, list and map
+    layers are the signed-in viewer's own scope (:func:`app.auth.scope_for` reads "all" as all of
+    theirs; a wall account is sent on to ``/wall``) — and, signed out, the sign-in page first. Static
+    text, no data: open to anyone (``app.auth.guard``).
+
+    There is no service worker: an installed Basira never shows a page or a figure from a cache as if
+    it were current — offline, it says it cannot reach the server, as the browser does.
+    """
+    lang = settings.language
+    body = flask.json.dumps({
+        "id": "/",
+        "name": TITLE,
+        "short_name": t("app.name", lang),
+        "description": t("app.tagline", lang),
+        "lang": lang,
+        "dir": direction(lang),
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "theme_color": THEME_COLOUR,
+        "background_color": BACKGROUND_COLOUR,
+        "icons": [
+            {"src": ICONS_URL + name, "sizes": f"{size}x{size}", "type": "image/png", "purpose": purpose}
+            for name, (size, purpose) in ICONS.items()
+        ],
+    }, ensure_ascii=False).encode()
+    etag = hashlib.sha256(body).hexdigest()[:32]
+
+    def manifest() -> flask.Response:
+        response = flask.Response(body, mimetype="application/manifest+json")
+        response.set_etag(etag)
+        response.cache_control.no_cache = True  # revalidated (the ETag), so a new release is seen
+        return response.make_conditional(flask.request)
+
+    return manifest

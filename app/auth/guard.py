@@ -4,9 +4,9 @@
 which build the pages' validation layouts on the first request — and the security headers after every
 response. The rules, by path:
 
-* static files (``/assets/``, Dash's bundles, ``/geo/``, the basemap's ``/basemap.pmtiles``),
-  ``/healthz``, ``/readyz``, ``/login``, ``/logout`` and Dash's shell (``/_dash-layout``,
-  ``/_dash-dependencies``): open, no data in them;
+* static files (``/assets/``, Dash's bundles, ``/geo/``, the basemap's ``/basemap.pmtiles``, the web
+  app's ``/manifest.webmanifest``), ``/healthz``, ``/readyz``, ``/login``, ``/logout`` and Dash's shell
+  (``/_dash-layout``, ``/_dash-dependencies``): open, no data in them;
 * ``/metrics``: a national principal, unless ``BASIRA_METRICS_OPEN``;
 * ``/api/…``: any principal (401 without); each view narrows to the principal's scope (403 beyond);
 * ``/_dash-update-component``: the request must be exactly a registered callback — its inputs, state
@@ -63,7 +63,9 @@ EXTENSION = "basira_auth"
 PUBLIC_PAGES = frozenset({"kiosk"})
 OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/auth/static/", "/geo/", "/basemap.pmtiles")
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/_favicon.ico", "/favicon.ico", "/_dash-layout",
-                        "/_dash-dependencies", "/_reload-hash"})
+                        "/_dash-dependencies", "/_reload-hash",
+                        # browsers fetch it without cookies (app.web: static, no data)
+                        "/manifest.webmanifest"})
 SIGN_IN_PATHS = frozenset({"/login", "/logout"})
 CALLBACK_PATH = "/_dash-update-component"
 ROUTER_OUTPUTS = frozenset({"_pages_content", "_pages_store"})

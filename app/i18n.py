@@ -424,6 +424,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "list.empty": {"ar": "لا توجد بلاغات مفتوحة في هذا النطاق", "en": "No open incidents in this scope"},
     "list.age": {"ar": "منذ {age}", "en": "{age} ago"},
     "list.now": {"ar": "الآن", "en": "just now"},
+    # the command view on phones and tablets: the bottom sheet's handle (the panel, folded away)
+    "sheet.title": {"ar": "البلاغات والتصفية", "en": "Incidents & filters"},
     "detail.back": {"ar": "العودة إلى القائمة", "en": "Back to the list"},
     "detail.missing": {
         "ar": "لم يُعثر على هذا البلاغ: ربما أُغلق وخرج من السجل",

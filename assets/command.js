@@ -29,6 +29,7 @@
     var MARK = "command";
     var PARAMS = ["region", "agency", "incident"];
     var LEGEND_MIN_HEIGHT = 860;
+    var LEGEND_MIN_WIDTH = 1100; /* narrower: a phone or a tablet (assets/mobile.css), the map first */
 
     function onCommandView() { return document.getElementById(ROOT) !== null; }
 
@@ -132,9 +133,10 @@
         }
     });
 
-    /* Open the legend when the window is tall enough for it not to cover the Kingdom (once). */
+    /* Open the legend when the window is tall and wide enough for it not to cover the Kingdom (once);
+     * on a phone or a tablet it waits to be asked. */
     window.dash_clientside["basira.command"].legendOpen = function () {
-        return window.innerHeight >= LEGEND_MIN_HEIGHT;
+        return window.innerHeight >= LEGEND_MIN_HEIGHT && window.innerWidth >= LEGEND_MIN_WIDTH;
     };
 
     window.basira = Object.assign({}, window.basira, {command: {

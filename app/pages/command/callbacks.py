@@ -126,6 +126,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             ports=Output(ID.ports, "children"),
             ports_href=Output(ID.ports, "href"),
             account=Output(ID.account, "children"),
+            sheet_title=Output(ID.sheet_title, "children"),
         ),
         inputs=[Input(ID.lang, "value")],
         prevent_initial_call=True,
@@ -148,6 +149,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             "ports": t("ports.nav", lang),
             "ports_href": f"/ports?lang={lang}",
             "account": w.account(lang),
+            "sheet_title": t("sheet.title", lang),
         }
 
     # The map's incidents and units come from the live feed (assets/feed.js), for the view's scope.
@@ -163,6 +165,22 @@ def register_callbacks(app: Dash, context: Services) -> None:
         ClientsideFunction("basira.command", "legendOpen"),
         Output(ID.legend, "open"),
         Input(ID.legend, "id"),
+    )
+
+    # Phones and tablets (assets/mobile.js): a tap on the bottom sheet's handle opens or closes it; the
+    # handle counts the incidents of the list the refresh drew.
+    app.clientside_callback(
+        ClientsideFunction("basira.mobile", "toggleSheet"),
+        Output(ID.panel, "className"),
+        Output(ID.sheet, "aria-expanded"),
+        Input(ID.sheet, "n_clicks"),
+        State(ID.panel, "className"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("basira.mobile", "sheetCount"),
+        Output(ID.sheet_count, "children"),
+        Input(ID.incidents, "children"),
     )
 
     # The watchdog runs in the browser: it still works when this server does not answer at all.

@@ -1,6 +1,8 @@
 """The command view at ``/``: the live map, the KPIs and the incidents of a scope, drilled down by clicks.
 
-For leadership laptops (1366×768 up to 1920×1080). The viewer drills national → region (a click on
+For leadership laptops (1366×768 up to 1920×1080), and for phones and tablets below 1100 px wide,
+where ``assets/mobile.css`` puts the map first and the panel in a bottom sheet opened by a tap on its
+handle (:func:`sheet_handle`). The viewer drills national → region (a click on
 the map's regions, or the region picker) → agency (the agency picker) → incident (the incident list);
 the breadcrumb goes back up. The view lives in the URL (``/?region=SA-02&agency=traffic&lang=ar``,
 see :mod:`.drill`): each change is a history entry, so a view can be bookmarked, shared, and left
@@ -93,6 +95,9 @@ class ID:
     feed = f"{PAGE}-feed"
     ports = f"{PAGE}-ports"
     account = f"{PAGE}-account"
+    sheet = f"{PAGE}-sheet"
+    sheet_title = f"{PAGE}-sheet-title"
+    sheet_count = f"{PAGE}-sheet-count"
 
 
 
@@ -156,6 +161,7 @@ def layout(
                         id=ID.panel,
                         className="basira-panel",
                         children=[
+                            sheet_handle(lang),  # shown below 1100 px only (assets/mobile.css)
                             html.Div(drill.breadcrumb(view, lang, places), id=ID.crumbs),
                             html.Div(
                                 className="basira-pickers",
@@ -225,6 +231,24 @@ def layout(
             *live.watchdog_stores(PAGE, settings),
             dcc.Store(id=ID.feed, data=_feed_config(map_ctx)),
             dcc.Interval(id=ID.tick, interval=settings.refresh_ms),
+        ],
+    )
+
+
+def sheet_handle(lang: str) -> html.Button:
+    """On phones and tablets the panel is a bottom sheet (``assets/mobile.css``): folded away to this
+    bar — "Incidents & filters" and the scope's count of open incidents — which opens and closes it
+    (``basira.mobile.toggleSheet`` in ``assets/mobile.js``). Hidden on wider screens."""
+    return html.Button(
+        id=ID.sheet,
+        type="button",
+        n_clicks=0,
+        className="basira-sheet-handle",
+        **{"aria-expanded": "false", "aria-controls": ID.panel},
+        children=[
+            html.Span(className="basira-sheet-grip", **{"aria-hidden": "true"}),
+            html.Span(t("sheet.title", lang), id=ID.sheet_title, className="basira-sheet-title"),
+            html.B(id=ID.sheet_count, className="basira-sheet-count"),
         ],
     )
 

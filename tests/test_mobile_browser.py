@@ -170,15 +170,21 @@ def _swipe(driver, x0: float, x1: float, y: float, steps: int = 6) -> None:
 
 def _tap_on(driver, selector: str) -> None:
     """Tap the middle of the first match once it has stopped moving (a menu sliding in, a sheet
-    rising), after checking nothing covers it there."""
+    rising, a list scrolling) and its middle is on the screen, after checking nothing covers it there.
+    On a loaded machine a menu may take many frames to settle: it is given up to ~600 frames."""
     x, y, top = driver.execute_async_script("""
-        var selector = arguments[0], done = arguments[arguments.length - 1], last = null;
+        var selector = arguments[0], done = arguments[arguments.length - 1], last = null, still = 0;
+        var frames = 0;
         function look() {
+            frames += 1;
             var e = document.querySelector(selector);
             var r = e ? e.getBoundingClientRect() : null;
             var now = r ? [r.x, r.y, r.width, r.height].join() : null;
-            if (!e || now !== last) { last = now; requestAnimationFrame(look); return; }
-            var x = r.x + r.width / 2, y = r.y + r.height / 2, at = document.elementFromPoint(x, y);
+            still = (e && now === last) ? still + 1 : 0;
+            last = now;
+            var x = r ? r.x + r.width / 2 : 0, y = r ? r.y + r.height / 2 : 0;
+            var at = still >= 3 ? document.elementFromPoint(x, y) : null;
+            if (!at && frames < 600) { requestAnimationFrame(look); return; }
             done([x, y, at && (at === e || e.contains(at)) ? '' : (at ? at.outerHTML.slice(0, 120) : '-')]);
         }
         look();

@@ -195,7 +195,10 @@ def test_redis_restart_is_survived_without_a_manual_step(private_redis, settings
 
 
 def test_redis_at_maxmemory_errors_clearly_and_recovers(private_redis, settings, caplog):
-    settings = settings.model_copy(update={"redis_url": private_redis.url, "ingest_block_ms": 200})
+    # the refused batch stays pending until it is reclaimed: a short idle time (not the default 30 s)
+    # lets the recovery show in a second or two
+    settings = settings.model_copy(update={"redis_url": private_redis.url, "ingest_block_ms": 200,
+                                           "reclaim_idle_ms": 1000})
     store = Store.from_settings(settings)
     store.streams.ensure_groups(settings.ingest_group)
     key = Stream.incidents.key(settings.stream_prefix)

@@ -60,11 +60,17 @@ window.basira = Object.assign({}, window.basira, (function () {
             return kept[key] || {value: null, at: 0};
         },
         modesLastTouch: function () { return lastTouch; },
-        /* The id of the input that triggered the running callback, as a string ("" on the first call). */
+        /* The id of the input that triggered the running callback, as a string ("" on the first call).
+         * A person's action wins over the clock: a click that reaches Dash in the same update as an
+         * interval's tick is listed beside it, and taking only the first (the tick) would lose it. */
         modesTrigger: function () {
             var ctx = window.dash_clientside.callback_context;
-            var first = ctx && ctx.triggered && ctx.triggered[0];
-            return first ? String(first.prop_id || "") : "";
+            var all = (ctx && ctx.triggered) || [];
+            for (var i = 0; i < all.length; i++) {
+                var id = String((all[i] && all[i].prop_id) || "");
+                if (id && !/\.n_intervals$/.test(id)) { return id; }
+            }
+            return all.length ? String((all[0] && all[0].prop_id) || "") : "";
         }
     };
 }()));

@@ -344,7 +344,7 @@ def layer_control(
     overlay reads them before its own first report has come back, and fails when they are unset.
     """
     layers = applying(layers, ctx.settings)
-    base = next((layer for layer in layers if layer.base), None)
+    base = first_base(layers)
     entries = []
     for layer in layers:
         group = dl.LayerGroup(layer.component(ctx))
@@ -358,11 +358,16 @@ def layer_control(
                             baseLayer=layer_name(base) if base else None)
 
 
+def first_base(layers: Iterable[Layer]) -> Layer | None:
+    """The base map a page opens on: the first of ``layers`` (the others are offered beside it)."""
+    return next((layer for layer in layers if layer.base), None)
+
+
 def shown_layers(layers: Iterable[Layer], settings: Any | None = None) -> list[str]:
     """Keys of the layers drawn when a page opens: the first base map and the overlays shown by default
     (of those that apply under ``settings``, when given)."""
     layers = applying(layers, settings)
-    base = next((layer for layer in layers if layer.base), None)
+    base = first_base(layers)
     return [layer.key for layer in layers if layer is base or (not layer.base and layer.shown)]
 
 

@@ -170,7 +170,8 @@ def _swipe(driver, x0: float, x1: float, y: float, steps: int = 6) -> None:
 
 def _tap_on(driver, selector: str) -> None:
     """Tap the middle of the first match once it has stopped moving (a menu sliding in, a sheet
-    rising, a list scrolling) and its middle is on the screen, after checking nothing covers it there.
+    rising, a list scrolling) and its middle is on the screen (scrolled there again if a re-drawn menu
+    put it back out of sight), after checking nothing covers it there.
     On a loaded machine a menu may take many frames to settle: it is given up to ~600 frames."""
     x, y, top = driver.execute_async_script("""
         var selector = arguments[0], done = arguments[arguments.length - 1], last = null, still = 0;
@@ -183,6 +184,10 @@ def _tap_on(driver, selector: str) -> None:
             still = (e && now === last) ? still + 1 : 0;
             last = now;
             var x = r ? r.x + r.width / 2 : 0, y = r ? r.y + r.height / 2 : 0;
+            if (e && still >= 3 && (x < 0 || y < 0 || x > innerWidth || y > innerHeight)) {
+                e.scrollIntoView({block: "center", inline: "nearest"});  // a menu re-drawn, scrolled back
+                still = 0;
+            }
             var at = still >= 3 ? document.elementFromPoint(x, y) : null;
             if (!at && frames < 600) { requestAnimationFrame(look); return; }
             done([x, y, at && (at === e || e.contains(at)) ? '' : (at ? at.outerHTML.slice(0, 120) : '-')]);

@@ -99,6 +99,25 @@ def cmd_ingest(args: argparse.Namespace) -> None:
     worker.work()
 
 
+def cmd_archive(args: argparse.Namespace) -> None:
+    """The archiver (a consumer group of its own on the streams), or a demo backfill of the archive."""
+    settings = _settings(args)
+    if args.backfill_demo:
+        from .archive.backfill import backfill_demo
+
+        backfill_demo(settings, days=args.backfill_demo, seed=settings.sim_seed)
+        return
+    from .archive.archiver import Archiver
+    from .store import Store
+
+    _require_redis(settings)
+    archiver = Archiver(Store.from_settings(settings), settings)
+    print(f"Archiver {settings.ingest_consumer} reading {settings.stream_prefix}:* (group "
+          f"{settings.archive_group}) into {settings.archive_dir}; Ctrl-C to stop. | "
+          f"المؤرشف يكتب إلى {settings.archive_dir}", flush=True)
+    archiver.work()
+
+
 def _simulator(settings: Settings, args: argparse.Namespace, stop: threading.Event) -> None:
     from .simulation import World, run
     from .store import NotADemoStore, Store
@@ -168,6 +187,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     """Store (embedded unless REDIS_URL is set) + simulator + ingest worker + web, in one process."""
+    from .archive.archiver import Archiver
     from .ingest import IngestWorker
     from .store import Store
     from .store.embedded import start_embedded
@@ -186,8 +206,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
     _refuse_real_store(settings)
     stop = threading.Event()
     worker = IngestWorker(Store.from_settings(settings), settings)
+    archiver = Archiver(Store.from_settings(settings), settings)
+    print(f"Archiving every applied entry to {settings.archive_dir} (replay, exports, the brief). | "
+          f"أرشفة كل الأحداث في {settings.archive_dir}", flush=True)
     threads = [
         threading.Thread(target=worker.work, name="ingest", daemon=True),
+        threading.Thread(target=archiver.work, name="archive", daemon=True),
         threading.Thread(target=_simulator, args=(settings, args, stop), name="simulator", daemon=True),
     ]
     for thread in threads:
@@ -197,6 +221,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     finally:
         stop.set()
         worker.stop()
+        archiver.stop()
         for thread in threads:
             thread.join(timeout=5)
         if embedded is not None:
@@ -309,6 +334,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="an ingest worker (needs REDIS_URL)")
     ingest.set_defaults(func=cmd_ingest)
+
+    archive = commands.add_parser(
+        "archive", help="archive every applied entry as Parquet (BASIRA_ARCHIVE_DIR; needs REDIS_URL)")
+    archive.add_argument("--backfill-demo", metavar="SPAN", type=_days,
+                         help="instead, write SPAN (e.g. 30d) of the simulator's history straight to the "
+                         "archive, ending now (no Redis needed)")
+    archive.add_argument("--seed", dest="sim_seed", type=int, help="simulator seed for --backfill-demo")
+    archive.set_defaults(func=cmd_archive)
 
     simulate = commands.add_parser("simulate", help="write synthetic operations to the streams")
     sim_flags(simulate)

@@ -19,10 +19,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-import numpy as np
-
-from .contract import INPUT_STREAMS, OUTSIDE, SIM_STAMP, ContractError, Stream
-from .fastparse import parse
+from .contract import INPUT_STREAMS, Stream
+from .prepare import Preparer
 from .reference import Reference
 from .settings import Settings
 from .store import Batch, CommitRefused, Store, StoreRefused, StoreUnavailable
@@ -147,8 +145,7 @@ class IngestWorker:
         self.settings = settings
         self.group = settings.ingest_group
         self.consumer = settings.ingest_consumer
-        self.regions = Reference.from_settings(settings).region_index
-        self.port_ids = frozenset(store.ports)
+        self.preparer = Preparer(Reference.from_settings(settings).region_index, store.ports)
         self.clock = clock
         self.stopping = threading.Event()
         self.applied = 0
@@ -275,30 +272,15 @@ class IngestWorker:
 
     def prepare(self, stream: Stream, entries: list[tuple[str, dict[str, str]]]) -> Batch:
         """Validate a batch of one stream and assign regions: everything but the commit."""
-        now_ms = int(self.clock() * 1000)
-        batch = Batch(stream)
-        for entry_id, fields in entries:
-            try:
-                event = parse(stream, fields, ports=self.port_ids, now_ms=now_ms)
-            except ContractError as error:
-                batch.rejected.append((entry_id, fields, error.reason))
-                continue
-            except Exception as error:  # noqa: BLE001 - no entry may stop the worker
-                log.exception("entry %s of %s could not be validated", entry_id, stream.value)
-                batch.rejected.append((entry_id, fields, f"could not be validated ({type(error).__name__})"))
-                continue
-            batch.events.append((entry_id, event, self._explicit_region(stream, event)))
-            if (stamp := fields.get(SIM_STAMP)) is not None:  # the simulator's (or a wrong) stamp
-                batch.stamps[entry_id] = stamp
-        self._assign_regions(batch)
-        return batch
+        return self.preparer.prepare(stream, entries, int(self.clock() * 1000))
 
     def maintain(self) -> None:
         """Keep Redis memory bounded: trim the streams and the live feed's change sets (twice its
         horizon, by Redis's clock, which scores them), forget expired history; and roll the ports'
         day hashes up into their long-term archive before they expire."""
         retention_ms = int(self.settings.stream_retention_hours * 3_600_000)
-        self.store.streams.trim(retention_ms, now_ms=int(self.clock() * 1000), group=self.group)
+        self.store.streams.trim(retention_ms, now_ms=int(self.clock() * 1000), group=self.group,
+                                also=(self.settings.archive_group,))
         horizon_ms = int(2 * self.settings.feed_horizon_s * 1000)
         self.store.feed.trim_changes(self.store.meta.clock_ms() - horizon_ms)
         # the port archive (400+ days, for forecasts) is derived from the day hashes, which expire
@@ -313,25 +295,6 @@ class IngestWorker:
         for batch in batches:
             self.applied += len(batch.events)
             self.rejected += len(batch.rejected)
-
-    def _explicit_region(self, stream: Stream, event: object) -> str | None:
-        if stream is Stream.ports:
-            return self.store.ports[event.port].region  # type: ignore[attr-defined]
-        if stream is Stream.units:
-            return None  # units carry no region (and asking a pydantic model for one is slow)
-        # A producer's explicit region wins over the (coarse in places) polygons.
-        return event.region  # type: ignore[attr-defined]
-
-    def _assign_regions(self, batch: Batch) -> None:
-        """Fill in missing regions with one vectorised point-in-polygon call for the batch."""
-        todo = [n for n, (_i, _e, region) in enumerate(batch.events) if region is None]
-        if not todo:
-            return
-        lons = np.array([batch.events[n][1].lon for n in todo], dtype=float)  # type: ignore[attr-defined]
-        lats = np.array([batch.events[n][1].lat for n in todo], dtype=float)  # type: ignore[attr-defined]
-        for n, region in zip(todo, self.regions.assign(lons, lats), strict=True):
-            entry_id, event, _ = batch.events[n]
-            batch.events[n] = (entry_id, event, region or OUTSIDE)
 
     def _ensure_groups_quietly(self) -> None:
         try:

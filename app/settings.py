@@ -110,6 +110,36 @@ class Settings(BaseSettings):
     port_history_days: int = Field(
         default=9, ge=2, description="Days of hourly port counts kept (a week ago + today)."
     )
+    archive_dir: Path = Field(
+        default=Path("var/archive"),
+        description="Where the archiver writes the Parquet archive of every applied entry "
+        "(`stream=<s>/date=<YYYY-MM-DD>/hour=<HH>/*.parquet`, docs/archive.md), and replay, exports "
+        "and the brief read it. Relative paths are from the working directory.",
+    )
+    archive_group: str = Field(
+        default="basira-archive", description="Consumer group of the archiver (its own, beside ingest's)."
+    )
+    archive_flush_s: float = Field(
+        default=5.0, gt=0, le=300,
+        description="The archiver writes what it holds at least this often (seconds): the most a replay "
+        "of the last minutes lags the live picture.",
+    )
+    archive_flush_rows: int = Field(
+        default=50_000, ge=100, description="… or as soon as it holds this many entries."
+    )
+    archive_retention_days: int = Field(
+        default=400, ge=1,
+        description="Days of archive kept (400: a Hijri year and a season); older days are deleted.",
+    )
+    archive_full_days: float = Field(
+        default=2.0, ge=0,
+        description="Unit positions younger than this (days) are kept every one; older ones are thinned.",
+    )
+    archive_thin_s: int = Field(
+        default=60, ge=1, le=3600,
+        description="Thinned unit positions: one per unit per this many seconds (and every change of "
+        "status or incident).",
+    )
     ready_max_lag_s: float = Field(
         default=30.0, gt=0, description="`/readyz` fails when ingest is further behind than this."
     )

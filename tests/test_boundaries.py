@@ -56,6 +56,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.contract", 1),
     ("app.fastparse", 1),
     ("app.i18n", 1),
+    ("app.kpis", 1),  # the KPI definitions, shared by the live store and replay
     ("app.geo", 1),
     ("app.planning", 1),  # the port planning table's loader, moved out of app.ports for app.reference
     ("app.reference", 1),
@@ -68,6 +69,8 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.ports", 1),
     ("app.store", 2),
     ("app.ingest", 2),
+    ("app.prepare", 2),  # validation and regions, shared by the ingest worker and the archiver
+    ("app.archive", 2),  # the Parquet archive: its writer (a stream consumer) and its DuckDB reader
     ("app.rejected", 2),
     ("app.simulation", 2),
     ("app.services", 2),

@@ -11,13 +11,13 @@ yet connected (:class:`app.reference.Coverage`, ``BASIRA_COVERED_REGIONS``) and 
 
 from __future__ import annotations
 
-import statistics
 import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..contract import REGION_TOKENS, Direction, IncidentStatus, Scope, TravellerCategory, UnitStatus
+from .. import kpis as figures
+from ..contract import REGION_TOKENS, Direction, IncidentStatus, Scope, TravellerCategory
 from .errors import guarded
 from .incident_rows import IncidentRow, rows_of
 from .keys import DAY_MS, HOUR_MS
@@ -34,24 +34,6 @@ if TYPE_CHECKING:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _percentile(values: list[int], q: float) -> float | None:
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0] / 1000
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] / 1000
-
-
-def _last_hour(current: float, previous: float, now_ms: int) -> float:
-    """Counts of the last 60 minutes from two clock-hour buckets.
-
-    The current hour counts whole; the previous one for the part of it still inside the window
-    (events are assumed spread evenly across it).
-    """
-    elapsed = (now_ms % HOUR_MS) / HOUR_MS
-    return current + previous * (1.0 - elapsed)
 
 
 def cells(scope: Scope) -> list[tuple[str, str]]:
@@ -154,17 +136,7 @@ class Live:
                 for name, value in zip(fields[h], reply, strict=True):
                     if value is not None:
                         merged[name] = int(value)
-            row: dict[str, Any] = {"id": port_id, "name_en": port.name_en, "name_ar": port.name_ar}
-            row.update(kind=port.kind, region=port.region, lat=port.lat, lon=port.lon)
-            for d in Direction:
-                now_count = sum(merged.get(f"{hour}:{d.value}:{c.value}", 0) for c in TravellerCategory)
-                before = sum(merged.get(f"{hour - 1}:{d.value}:{c.value}", 0) for c in TravellerCategory)
-                row[f"{d.value}s_1h"] = round(_last_hour(now_count, before, now_ms))
-            wait = waits.get(port_id)
-            ts, _, minutes = wait.partition("|") if wait else ("", "", "")
-            row["wait_min"] = float(minutes) if minutes else None
-            row["wait_ts"] = int(ts) if ts else None
-            out.append(row)
+            out.append(figures.port_row(port_id, port, merged, waits.get(port_id), now_ms))
         return out
 
     def _durations(self, metric: str, scope: Scope, now_ms: int) -> list[int]:
@@ -181,12 +153,7 @@ class Live:
             pipe.hgetall(self.keys.calls_hour(region, hour))
             pipe.hgetall(self.keys.calls_hour(region, hour - 1))
         replies = pipe.execute()
-        totals: dict[str, float] = {}
-        for n, reply in enumerate(replies):
-            weight = 1.0 if n % 2 == 0 else 1.0 - (now_ms % HOUR_MS) / HOUR_MS
-            for name, value in reply.items():
-                totals[name] = totals.get(name, 0.0) + int(value) * weight
-        return totals
+        return figures.calls_last_hour(replies[0::2], replies[1::2], now_ms)
 
     def kpis(
         self,
@@ -215,43 +182,18 @@ class Live:
         units = self.units(scope) if units is None else units
         if keep is not None:
             units = [f for f in units if f["properties"]["region"] in keep]
-        coverage = self.coverage.describe(scope)
-        scope = counted
-        by_priority = {str(p): 0 for p in range(1, 5)}
-        by_status = {s.value: 0 for s in IncidentStatus if s is not IncidentStatus.closed}
-        for priority, status in pairs:
-            by_priority[str(priority)] += 1
-            by_status[status] += 1
-        units_by_status = {s.value: 0 for s in UnitStatus}
-        units_by_agency = {a: {s.value: 0 for s in UnitStatus} for a in scope.agencies}
-        for feature in units:
-            props = feature["properties"]
-            units_by_status[props["status"]] += 1
-            units_by_agency[props["agency"]][props["status"]] += 1
-        dispatch = self._durations("dispatch", scope, now_ms)
-        response = self._durations("response", scope, now_ms)
-        calls = self.calls(scope, now_ms)
-        answered = calls.get("answered", 0.0)
-        return {
-            "open_total": len(pairs),
-            "open_by_priority": by_priority,
-            "open_by_status": by_status,
-            "units_total": len(units),
-            "units_by_status": units_by_status,
-            "units_by_agency": units_by_agency,
-            "dispatch_p50_s": _percentile(dispatch, 50),
-            "dispatch_p90_s": _percentile(dispatch, 90),
-            "response_p50_s": _percentile(response, 50),
-            "response_p90_s": _percentile(response, 90),
-            "calls_1h": round(calls.get("total", 0.0)),
-            "answered_15s_share": calls.get("within_15s", 0.0) / answered if answered else None,
-            "answered_20s_share": calls.get("within_20s", 0.0) / answered if answered else None,
-            "abandoned_1h": round(calls.get("abandoned", 0.0)),
-            "port_travellers_1h": self._travellers(scope, now_ms),
+        return figures.figures(
+            agencies=counted.agencies,
+            pairs=pairs,
+            units=(f["properties"] for f in units),
+            dispatch=self._durations("dispatch", counted, now_ms),
+            response=self._durations("response", counted, now_ms),
+            calls=self.calls(counted, now_ms),
+            travellers=self._travellers(counted, now_ms),
             # the same 60 minutes a week earlier (port counts are kept `port_history_days` >= 8 days)
-            "port_travellers_1h_week_ago": self._travellers(scope, now_ms - WEEK_MS),
-            "coverage": coverage,
-        }
+            travellers_week_ago=self._travellers(counted, now_ms - WEEK_MS),
+            coverage=self.coverage.describe(scope),
+        )
 
     def _travellers(self, scope: Scope, now_ms: int) -> int:
         """Travellers through the scope's ports in the 60 minutes up to ``now_ms``."""

@@ -58,7 +58,27 @@ class Streams:
         self, group: str, consumer: str, count: int, block_ms: int | None
     ) -> list[tuple[Stream, Entries]]:
         """Entries never delivered to the group, up to ``count`` per stream."""
-        streams = {self.keys.stream(s): ">" for s in INPUT_STREAMS}
+        return [(s, [(i, f) for i, f in got if f is not None])
+                for s, got in self._read(group, consumer, ">", count, block_ms)]
+
+    def read_pending(self, group: str, consumer: str, count: int) -> list[tuple[Stream, Entries]]:
+        """Entries delivered to ``consumer`` and not acknowledged — its own, after a restart — up to
+        ``count`` per stream, oldest first. Those trimmed away meanwhile are acknowledged and counted
+        under ``lost:<stream>`` (as :meth:`reclaim` does), so reading again moves on."""
+        out = []
+        for stream, got in self._read(group, consumer, "0", count, None):
+            gone = [i for i, f in got if f is None]
+            if gone:
+                pipe = self.client.pipeline(transaction=True)
+                pipe.xack(self.keys.stream(stream), group, *gone)
+                pipe.hincrby(self.keys.stats, f"lost:{stream.value}", len(gone))
+                pipe.execute()
+            out.append((stream, [(i, f) for i, f in got if f is not None]))
+        return out
+
+    def _read(self, group: str, consumer: str, start: str, count: int, block_ms: int | None
+              ) -> list[tuple[Stream, list[tuple[str, dict[str, str] | None]]]]:
+        streams = {self.keys.stream(s): start for s in INPUT_STREAMS}
         reply = self.client.xreadgroup(group, consumer, streams, count=count, block=block_ms)
         by_key = {self.keys.stream(s): s for s in INPUT_STREAMS}
         # redis-py answers a list in RESP2 and a dict in RESP3; both are (key, entries) pairs.
@@ -67,8 +87,14 @@ class Streams:
         for key, entries in items:
             if isinstance(entries, list) and entries and isinstance(entries[0], list) and len(entries) == 1:
                 entries = entries[0]  # RESP3 nests the entries once more
-            out.append((by_key[key], [(i, f) for i, f in entries if f is not None]))
+            out.append((by_key[key], list(entries)))
         return out
+
+    def ack(self, stream: Stream, group: str, entry_ids: list[str]) -> None:
+        """Acknowledge ``entry_ids`` of ``stream`` for ``group`` (a consumer that keeps its own record,
+        such as the archiver, once that record is durable)."""
+        if entry_ids:
+            self.client.xack(self.keys.stream(stream), group, *entry_ids)
 
     def reclaim(
         self, stream: Stream, group: str, consumer: str, min_idle_ms: int, count: int
@@ -107,30 +133,37 @@ class Streams:
                                           count=len(entry_ids) + 1000, consumername=consumer)
         return {row["message_id"]: int(row["times_delivered"]) for row in rows}
 
-    def trim(self, retention_ms: int, now_ms: int | None = None, group: str | None = None) -> None:
+    def trim(self, retention_ms: int, now_ms: int | None = None, group: str | None = None,
+             also: tuple[str, ...] = ()) -> None:
         """Drop stream entries older than the retention (approximate ``MINID``: cheap) — but, with a
         ``group``, never one it has not applied yet: after an outage longer than the retention the
-        backlog is kept until the workers have worked through it, so a short retention loses nothing."""
+        backlog is kept until the workers have worked through it, so a short retention loses nothing.
+        ``also``: other groups held to the same rule *where they exist* (the archiver's: an archive
+        that fell behind is not trimmed away under it; a deployment without one trims as before)."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         cutoff = now_ms - retention_ms
         pipe = self.client.pipeline(transaction=False)
         for stream in INPUT_STREAMS:
             key = self.keys.stream(stream)
-            oldest = self._oldest_unapplied(key, group) if group is not None else None
+            held = [self._oldest_unapplied(key, group)] if group is not None else []
+            held += [self._oldest_unapplied(key, other, missing_ok=True) for other in also]
+            oldest = min((i for i in held if i is not None), key=_id_order, default=None)
             minid = oldest if oldest is not None and _ms_of(oldest) < cutoff else f"{cutoff}-0"
             pipe.xtrim(key, minid=minid, approximate=True)
         pipe.xtrim(self.keys.rejected, minid=f"{cutoff}-0", approximate=True)
         pipe.execute()
 
-    def _oldest_unapplied(self, key: str, group: str) -> str | None:
+    def _oldest_unapplied(self, key: str, group: str, missing_ok: bool = False) -> str | None:
         """The id of the oldest entry of stream ``key`` that ``group`` has not applied — pending
         (delivered, unacknowledged) or never delivered — or ``None`` when there is none. A stream
-        without the group has applied nothing."""
+        without the group has applied nothing (``missing_ok``: holds nothing back either)."""
         try:
             groups = {g["name"]: g for g in self.client.xinfo_groups(key)}
         except redis.ResponseError:  # no such stream: nothing written yet
             return None
         info = groups.get(group)
+        if info is None and missing_ok:
+            return None
         if info is None:
             first = self.client.xrange(key, count=1)
             return first[0][0] if first else None

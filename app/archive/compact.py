@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from ..contract import INPUT_STREAMS, Stream
 from ..settings import Settings
-from . import layout
+from . import keyframes, layout
 
 log = logging.getLogger("basira.archive")
 
@@ -33,6 +33,9 @@ log = logging.getLogger("basira.archive")
 #: reclaimed entry of a dead archiver could still land in it, and a later run compacts that too.
 CLOSE_AFTER_MS = 5 * 60_000
 COMPACTED = "hour.parquet"
+#: Keyframes written per upkeep run (each folds an hour): a month written after a backfill takes a
+#: while, and the archiver must go back to reading between runs.
+KEYFRAMES_PER_RUN = 12
 
 
 def thinned_name(every_s: int) -> str:
@@ -95,6 +98,10 @@ class Maintenance:
                     done["thinned"] += self.thin_hour(folder)
                 else:
                     done["compacted"] += self.compact_hour(stream, folder)
+        closed_before = now_ms - CLOSE_AFTER_MS
+        if open_since is not None:
+            closed_before = min(closed_before, open_since * layout.HOUR_MS)
+        done["keyframes"] = keyframes.catch_up(self.root, closed_before, limit=KEYFRAMES_PER_RUN)
         return done
 
     def compact_hour(self, stream: Stream, folder: Path) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -17,12 +18,14 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from werkzeug.exceptions import HTTPException
 
+from .archive.replay import OutsideArchive
 from .auth import scope_for
-from .contract import INPUT_STREAMS, ContractError
+from .contract import INPUT_STREAMS, ContractError, Scope, parse_ts
 from .services import services
 from .store import StoreUnavailable
 
 log = logging.getLogger("basira.api")
+RIYADH = timezone(timedelta(hours=3))
 api = Blueprint("api", __name__)
 
 
@@ -32,7 +35,9 @@ def _json(payload: Any, status: int = 200) -> Response:
 
 @api.get("/api/v1/snapshot")
 def snapshot() -> Response:
-    """The live picture of a scope: incidents and units (GeoJSON), ports, KPIs, and its time.
+    """The live picture of a scope: incidents and units (GeoJSON), ports, KPIs, and its time — or,
+    with ``?at=``, the picture at that moment recomputed from the archive (``"replay": true``; 400
+    for a moment outside the archive).
 
     The scope is the caller's (:func:`app.auth.scope_for`): no region asked means all of theirs; a
     region or agency beyond it is a 403.
@@ -41,6 +46,8 @@ def snapshot() -> Response:
         scope = scope_for(request.args.get("region"), request.args.get("agency"), strict=True)
     except ContractError as error:
         return _json({"error": error.reason}, 400)
+    if request.args.get("at") is not None:
+        return _replayed(request.args["at"], scope)
     store = services().store
     now_ms = int(time.time() * 1000)
     incidents = store.live.incidents(scope)
@@ -59,6 +66,30 @@ def snapshot() -> Response:
             "kpis": store.live.kpis(scope, now_ms, incidents=incidents, units=units),
         }
     )
+
+
+def _replayed(at: str, scope: Scope) -> Response:
+    """``?at=`` (epoch ms or ISO 8601 with an offset): the picture of ``scope`` then, from the archive."""
+    text = at.strip().replace(" ", "+")  # an unescaped "+" of an offset arrives as a space
+    try:
+        at_ms = parse_ts(text)
+    except ValueError as error:
+        return _json({"error": f"at: {error}"}, 400)
+    svc = services()
+    try:
+        picture = svc.replay.snapshot(at_ms, scope)
+    except OutsideArchive:
+        span = svc.replay.span()
+        where = (f"the archive holds {_iso(span[0])} to {_iso(span[1])}" if span
+                 else "the archive is empty")
+        return _json({"error": f"at: {_iso(at_ms)} is outside the archive ({where})",
+                      "archive": {"from": span[0], "to": span[1]} if span else None}, 400)
+    picture["demo"] = svc.store.meta.is_demo()
+    return _json(picture)
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, RIYADH).isoformat(timespec="seconds")
 
 
 @api.get("/healthz")

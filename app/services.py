@@ -7,11 +7,13 @@ callbacks reach it through :func:`services`, never through module globals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from flask import current_app
 
 if TYPE_CHECKING:
+    from .archive.replay import Replay
     from .settings import Settings
     from .store import Store
 
@@ -22,6 +24,13 @@ EXTENSION = "basira"
 class Services:
     settings: Settings
     store: Store
+
+    @cached_property
+    def replay(self) -> Replay:
+        """The archive read at past moments (``BASIRA_ARCHIVE_DIR``): replay, timelines, the brief."""
+        from .archive.replay import Replay
+
+        return Replay(self.settings.archive_dir, self.store.ports, self.store.coverage)
 
 
 def services() -> Services:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import redis
@@ -143,3 +144,30 @@ def test_a_moment_outside_the_archive_is_refused(recorded) -> None:
     with pytest.raises(OutsideArchive):
         replay.snapshot(last + HOUR_MS, Scope())
     assert replay.snapshot(first, Scope())["replay"] is True
+
+
+def test_the_snapshot_api_answers_at_a_past_moment(recorded) -> None:
+    from app import create_app
+
+    settings, store, seen = recorded
+    http = create_app(settings).test_client()
+    moment, scope, live = seen[4]  # a national scope
+    assert scope == Scope()
+    got = http.get(f"/api/v1/snapshot?at={moment}")
+    assert got.status_code == 200
+    body = got.get_json()
+    assert body["replay"] is True and body["at"] == moment
+    assert sorted(f["id"] for f in body["units"]["features"]) == [f["id"] for f in live["units"]]
+    iso = datetime.fromtimestamp(moment / 1000, timezone(timedelta(hours=3))).isoformat()
+    assert http.get("/api/v1/snapshot", query_string={"at": iso, "region": "SA-01"}).get_json()["kpis"] == \
+        [s for m, sc, s in seen if m == moment and sc.region == "SA-01"][0]["kpis"]
+    # the "+" of an offset typed unescaped in a URL arrives as a space, and is read as meant
+    assert http.get(f"/api/v1/snapshot?at={iso}").get_json()["at"] == moment
+
+    outside = http.get(f"/api/v1/snapshot?at={moment - 24 * HOUR_MS}")
+    assert outside.status_code == 400
+    assert "outside the archive" in outside.get_json()["error"]
+    for bad in ("yesterday", "2026-12-04T05:00:00", "1796"):
+        answer = http.get("/api/v1/snapshot", query_string={"at": bad})
+        assert answer.status_code == 400, bad
+        assert answer.get_json()["error"].startswith("at:")

@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from .api import api, register_error_handlers
     from .api_ports import ports_api
+    from .archive.replay import Replay
     from .auth import init_auth
     from .feed import feed_api
     from .pages import PAGES
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     store = Store.from_settings(settings)
     server = Flask(__name__)
     server.config["JSON_SORT_KEYS"] = False
-    server.extensions[EXTENSION] = Services(settings, store)
+    server.extensions[EXTENSION] = Services(settings, store, Replay.for_store(settings, store))
     server.register_blueprint(api)
     server.register_blueprint(ports_api)
     server.register_blueprint(feed_api)

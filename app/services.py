@@ -7,7 +7,6 @@ callbacks reach it through :func:`services`, never through module globals.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 from flask import current_app
@@ -25,12 +24,8 @@ class Services:
     settings: Settings
     store: Store
 
-    @cached_property
-    def replay(self) -> Replay:
-        """The archive read at past moments (``BASIRA_ARCHIVE_DIR``): replay, timelines, the brief."""
-        from .archive.replay import Replay
-
-        return Replay(self.settings.archive_dir, self.store.ports, self.store.coverage)
+    #: The archive read at past moments (``BASIRA_ARCHIVE_DIR``): replay, timelines, the brief.
+    replay: Replay
 
 
 def services() -> Services:

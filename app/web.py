@@ -22,6 +22,7 @@ from dash.exceptions import DependencyException
 
 from layers.basemap import GEO_URL, geodata
 
+from .archive.replay import Replay
 from .basemap.serve import blueprint as basemap_tiles
 from .i18n import direction, t
 from .pages import PAGES
@@ -77,7 +78,8 @@ def create_dash(server: flask.Flask, settings: Settings, store: Any) -> dash.Das
     ``store`` is the :class:`app.store.Store` the pages read. Raises ``OSError`` when a geodata file
     named in the settings cannot be read (better at start-up than as a blank map).
     """
-    context = server.extensions.setdefault(EXTENSION, Services(settings, store))
+    context = server.extensions.setdefault(
+        EXTENSION, Services(settings, store, Replay.for_store(settings, store)))
     server.register_blueprint(_geodata_blueprint(settings))
     server.register_blueprint(basemap_tiles(settings))
     # Dash serialises every callback answer through plotly's JSON writer. Its "orjson" engine first

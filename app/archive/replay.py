@@ -221,6 +221,11 @@ class Replay:
         self.coverage = coverage
         self._lock = threading.Lock()
 
+    @classmethod
+    def for_store(cls, settings: Any, store: Any) -> Replay:
+        """The replay of ``settings.archive_dir`` with the store's ports table and coverage."""
+        return cls(settings.archive_dir, store.ports, store.coverage)
+
     # -- what the archive covers --------------------------------------------------------------
 
     def span(self) -> tuple[int, int] | None:

@@ -38,9 +38,11 @@ def wait_for(predicate, timeout_s: float, what: str):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[dict[str, str]]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BASIRA_") and k != "REDIS_URL"}
+    archive = tmp_path_factory.mktemp("demo") / "archive"
+    env["BASIRA_ARCHIVE_DIR"] = str(archive)  # not the checkout's var/archive
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "demo", "--port", str(port), "--backfill", "60"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -59,7 +61,7 @@ def demo() -> Iterator[dict[str, str]]:
             if "is serving at" in line:
                 break
         assert redis_url and "is serving at" in lines[-1], "".join(lines)
-        yield {"url": f"http://127.0.0.1:{port}", "redis_url": redis_url}
+        yield {"url": f"http://127.0.0.1:{port}", "redis_url": redis_url, "archive": str(archive)}
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -122,3 +124,23 @@ def test_a_producers_entry_appears_and_a_bad_one_is_rejected(demo):
 
     entry = wait_for(rejected, 10, "T2 in sa:rejected")
     assert "lat" in entry["reason"]
+
+
+def test_the_demo_archives_what_it_applies_and_replays_it(demo):
+    archive = Path(demo["archive"])
+
+    def archived() -> list[Path] | None:
+        found = [p for s in ("incidents", "units") for p in archive.glob(f"stream={s}/*/*/*.parquet")]
+        return found if {p.parts[-4] for p in found} == {"stream=incidents", "stream=units"} else None
+
+    wait_for(archived, 60, "the archiver's first parts")
+    live = snapshot(demo["url"])
+    moment = int(live["as_of"])
+
+    def replayed() -> dict | None:
+        answer = requests.get(demo["url"] + f"/api/v1/snapshot?at={moment}", timeout=10)
+        return answer.json() if answer.status_code == 200 else None
+
+    again = wait_for(replayed, 30, "the moment just seen to be in the archive")
+    assert again["replay"] is True and again["at"] == moment
+    assert again["units"]["features"] and again["incidents"]["features"]

@@ -59,9 +59,11 @@ $(VENV)/.bench-installed: $(STAMP)
 
 bench: $(VENV)/.bench-installed browser-deps
 	$(BIN)/python -m benchmarks $(ARGS)
+	$(BIN)/python -m benchmarks.archive
 
 bench-quick: $(VENV)/.bench-installed browser-deps
 	$(BIN)/python -m benchmarks --quick $(ARGS)
+	$(BIN)/python -m benchmarks.archive --quick
 
 # Not part of CI: 30 minutes; writes benchmarks/soak.json, docs/soak.png and docs/benchmarks.md's Soak section.
 soak: $(VENV)/.bench-installed browser-deps

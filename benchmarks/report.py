@@ -8,6 +8,7 @@ figure, the reason and what would close it (:data:`MISSES`, keyed by the row).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Callable
@@ -209,8 +210,19 @@ def write_doc(
         for row in missed:
             text = explain(misses.get(row.key, "No analysis recorded."), context.get("figures", {}))
             lines += [f"### {row.metric}: {_num(row.basira, row.unit)} (target {row.target})", "", text, ""]
+    lines += archive_section()
     path.write_text(with_soak("\n".join(lines)))
     return path
+
+
+def archive_section() -> list[str]:
+    """The "Archive" section (``python -m benchmarks.archive``) from ``benchmarks/archive.json``, so that
+    re-writing the rest of the doc keeps it; none before that has run."""
+    from . import archive
+
+    if not archive.RESULTS.exists():
+        return []
+    return [*archive.section(json.loads(archive.RESULTS.read_text())), ""]
 
 
 def context(

@@ -23,6 +23,7 @@ the hours they count, received up to ``COUNT_LATE_MS`` before their hour.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,8 @@ KEEP_CLOSED_MS = 2 * HOUR_MS
 #: is received after its ``ts``, except a clock a little ahead).
 COUNT_LATE_MS = HOUR_MS
 KEYFRAMES = "keyframes"
+#: How long the archive's span and list of keyframes are reused before being read again (seconds).
+CACHE_S = 2.0
 
 INCIDENT_STATE = pa.schema(list(layout.SCHEMAS[Stream.incidents]) + [
     pa.field("opened", pa.int64()), pa.field("dispatched", pa.int64()), pa.field("on_scene", pa.int64()),
@@ -220,6 +223,8 @@ class Replay:
         self.ports = ports
         self.coverage = coverage
         self._lock = threading.Lock()
+        self._span: tuple[float, tuple[int, int] | None] | None = None  # (when read, span)
+        self._keyframes: tuple[float, list[int]] | None = None
 
     @classmethod
     def for_store(cls, settings: Any, store: Any) -> Replay:
@@ -229,7 +234,26 @@ class Replay:
     # -- what the archive covers --------------------------------------------------------------
 
     def span(self) -> tuple[int, int] | None:
-        """(first, last) entry time of receipt archived, epoch ms; ``None`` for an empty archive."""
+        """(first, last) entry time of receipt archived, epoch ms; ``None`` for an empty archive. Read
+        again at most every ``CACHE_S`` seconds (the archiver adds a part every few seconds)."""
+        with self._lock:
+            if self._span is not None and time.monotonic() - self._span[0] < CACHE_S:
+                return self._span[1]
+        found = self._read_span()
+        with self._lock:
+            self._span = (time.monotonic(), found)
+        return found
+
+    def _keyframe_hours(self) -> list[int]:
+        with self._lock:
+            if self._keyframes is not None and time.monotonic() - self._keyframes[0] < CACHE_S:
+                return self._keyframes[1]
+        found = keyframe_hours(self.root)
+        with self._lock:
+            self._keyframes = (time.monotonic(), found)
+        return found
+
+    def _read_span(self) -> tuple[int, int] | None:
         first = last = None
         for stream in (Stream.units, Stream.incidents):
             hours = list(layout.hours(self.root, stream))
@@ -255,7 +279,7 @@ class Replay:
 
     def state(self, at_ms: int) -> State:
         """Per-entity state at ``at_ms``: the newest keyframe at or before it, folded forward."""
-        hours = [h for h in keyframe_hours(self.root) if h * HOUR_MS - 1 <= at_ms]
+        hours = [h for h in self._keyframe_hours() if h * HOUR_MS - 1 <= at_ms]
         if hours:
             base = read_keyframe(self.root, hours[-1])
         else:

@@ -357,6 +357,18 @@ def test_the_ingest_worker_applies_producers_entries_and_maintains_the_store(
     assert refused(admin) == []
 
 
+def test_the_archiver_archives_as_the_ingest_user(acl_url: str, admin: redis.Redis, tmp_path: Path) -> None:
+    from app.archive.archiver import Archiver
+
+    _produce(acl_url)
+    settings = settings_for(acl_url, "basira-ingest", archive_dir=tmp_path / "archive")
+    archiver = Archiver(Store.from_settings(settings), settings)
+    archiver.work(burst=True)
+    assert (archiver.archived, archiver.skipped) == (12, 1)
+    assert admin.xpending("sa:incidents", settings.archive_group)["pending"] == 0
+    assert refused(admin) == []
+
+
 def _users_file(tmp_path: Path) -> Path:
     from app.auth.users import UsersFile, hash_password
 

@@ -24,6 +24,7 @@ from layers.basemap import GEO_URL, geodata
 
 from .archive.replay import Replay
 from .basemap.serve import blueprint as basemap_tiles
+from .brief import blueprint as brief
 from .i18n import direction, t
 from .pages import PAGES
 from .services import EXTENSION, Services
@@ -82,6 +83,7 @@ def create_dash(server: flask.Flask, settings: Settings, store: Any) -> dash.Das
         EXTENSION, Services(settings, store, Replay.for_store(settings, store)))
     server.register_blueprint(_geodata_blueprint(settings))
     server.register_blueprint(basemap_tiles(settings))
+    server.register_blueprint(brief)  # /brief, /brief.pdf: the leadership brief (before Dash's catch-all)
     # Dash serialises every callback answer through plotly's JSON writer. Its "orjson" engine first
     # walks the whole answer in Python to clean it; the "json" engine lets the standard library's C
     # encoder walk it and converts only the components. A refresh of the command view (its KPI strip

@@ -410,6 +410,32 @@ STRINGS: dict[str, dict[str, str]] = {
     "category.vandalism": {"ar": "تخريب", "en": "Vandalism"},
     "category.traffic_violation": {"ar": "مخالفة مرورية", "en": "Traffic violation"},
     "category.other": {"ar": "أخرى", "en": "Other"},
+    # exports from the archive (app/archive/export.py): what each file says it is
+    "export.title.incidents": {"ar": "بصيرة — تصدير البلاغات", "en": "Basira — incidents export"},
+    "export.title.units": {"ar": "بصيرة — تصدير مواقع الوحدات", "en": "Basira — unit positions export"},
+    "export.window": {
+        "ar": "{scope}؛ ما استُلم من {start} إلى {end} بتوقيت الرياض",
+        "en": "{scope}; received from {start} to {end}, Riyadh time",
+    },
+    "export.scope": {
+        "ar": "المناطق: {regions} · الجهات: {agencies}", "en": "Regions: {regions} · agencies: {agencies}",
+    },
+    "export.all": {"ar": "الكل", "en": "all"},
+    "export.record.incidents": {
+        "ar": "سجل لكل بلاغ كان مفتوحًا في أي لحظة من الفترة أو تغيّر فيها، بحالته في نهايتها، "
+        "مع أوقات فتحه وتوجيهه والوصول إلى الموقع وإغلاقه — {records} سجل",
+        "en": "One record per incident open at any moment of the window or changed in it, as it stood at "
+        "the window's end, with the times it was opened, dispatched, reached and closed — {records} records",
+    },
+    "export.record.units": {
+        "ar": "سجل لكل موقع مؤرشف لوحدة في الفترة — {records} سجل",
+        "en": "One record per archived unit position in the window — {records} records",
+    },
+    "export.thinned": {
+        "ar": "بعض الساعات مخففة: موقع واحد لكل وحدة كل {seconds} ثانية، وكل تغيّر في الحالة أو البلاغ",
+        "en": "Some hours are thinned: one position per unit per {seconds} s, and every change of status "
+        "or incident",
+    },
     # the command view: where you are (drill-down), the pickers, the incident list and details
     "scope.national": {"ar": "الوطني", "en": "National"},
     "scope.nav": {"ar": "نطاق العرض", "en": "Scope"},

@@ -80,6 +80,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.pages", 4),
     ("app.api", 5),
     ("app.api_ports", 5),
+    ("app.api_export", 5),  # GET /api/v1/export: the archive as GeoJSON, CSV, KML (app.archive.export)
     ("app.brief", 5),  # /brief, /brief.pdf: the leadership brief (a blueprint; reads app.archive.stats)
     ("app.web", 5),
     ("app.__main__", 5),

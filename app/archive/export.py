@@ -60,6 +60,7 @@ import logging
 import re
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -345,6 +346,8 @@ class Export:
     def _prepare(self) -> int:
         if self._con is None:
             self._spill = tempfile.mkdtemp(prefix="basira-export-")
+            # removed by close(), or when the export is dropped unclosed (a caller that only counted)
+            weakref.finalize(self, shutil.rmtree, self._spill, True)
             self._con = _connect(self._spill)
         con = self._con
         if self.stream is Stream.incidents:

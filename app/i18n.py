@@ -465,6 +465,93 @@ STRINGS: dict[str, dict[str, str]] = {
     "detail.on_scene": {"ar": "الوصول إلى الموقع", "en": "On scene"},
     "detail.units": {"ar": "الوحدات", "en": "Units"},
     "detail.after": {"ar": "{time} (بعد {delay})", "en": "{time} (after {delay})"},
+    # replay on the command view (app/pages/command/timebar.py, replayed.py): the time bar and the banner
+    "replay.state": {"ar": "إعادة عرض", "en": "Replay"},
+    "replay.banner": {"ar": "إعادة عرض · {time} — ليس مباشراً", "en": "REPLAY · {time} — not live"},
+    "replay.when": {"ar": "{date} {clock} بتوقيت الرياض", "en": "{date} {clock} Riyadh time"},
+    "replay.thinned": {
+        "ar": "مسارات الوحدات مخففة إلى موقع واحد كل دقيقة",
+        "en": "unit tracks thinned to one position a minute",
+    },
+    "replay.thinned_s": {
+        "ar": "مسارات الوحدات مخففة إلى موقع واحد كل {seconds} ثانية",
+        "en": "unit tracks thinned to one position every {seconds} s",
+    },
+    "replay.back": {"ar": "العودة إلى المباشر", "en": "Back to live"},
+    "replay.live": {"ar": "مباشر", "en": "Live"},
+    "replay.bar": {"ar": "الزمن: مباشر أو إعادة عرض", "en": "Time: live or replay"},
+    "replay.slider": {"ar": "اللحظة المعروضة", "en": "Moment shown"},
+    "replay.play": {"ar": "تشغيل", "en": "Play"},
+    "replay.pause": {"ar": "إيقاف مؤقت", "en": "Pause"},
+    "replay.speed": {"ar": "سرعة التشغيل", "en": "Playback speed"},
+    "replay.speed_n": {"ar": "أسرع {n} مرة", "en": "{n} times real time"},
+    "replay.window": {"ar": "الفترة", "en": "Window"},
+    "replay.window_last": {"ar": "آخر {hours} س", "en": "Last {hours} h"},
+    "replay.window_all": {"ar": "كامل الأرشيف", "en": "Whole archive"},
+    "replay.window_from": {"ar": "من", "en": "From"},
+    "replay.window_to": {"ar": "إلى", "en": "To"},
+    "replay.window_hint": {
+        "ar": "بتوقيت الرياض، مثل 2026-12-04 01:00", "en": "Riyadh time, e.g. 2026-12-04 01:00",
+    },
+    "replay.window_apply": {"ar": "تطبيق", "en": "Apply"},
+    "replay.window_bad": {
+        "ar": "أدخل وقتين صحيحين داخل الأرشيف، البداية قبل النهاية",
+        "en": "Enter two valid times within the archive, the start before the end",
+    },
+    "replay.export": {"ar": "تصدير", "en": "Export"},
+    "replay.export_what": {
+        "ar": "بلاغات الفترة في النطاق المعروض", "en": "The window's incidents in the scope shown",
+    },
+    "replay.export_records": {"ar": "{n} سجل", "en": "{n} records"},
+    "replay.no_archive": {
+        "ar": "لا يوجد أرشيف بعد: تبدأ إعادة العرض بعد أن يكتب المؤرشف",
+        "en": "No archive yet: replay starts once the archiver has written",
+    },
+    "replay.outside": {
+        "ar": "الأرشيف لا يغطي {at}: يمتد من {first} إلى {last} — عُدنا إلى المباشر",
+        "en": "The archive does not cover {at}: it holds {first} to {last} — back to live",
+    },
+    "replay.empty": {
+        "ar": "الأرشيف فارغ: لا شيء لإعادة عرضه بعد — عُدنا إلى المباشر",
+        "en": "The archive is empty: nothing to replay yet — back to live",
+    },
+    "replay.unreadable": {
+        "ar": "تعذّرت قراءة الأرشيف الآن — عُدنا إلى المباشر",
+        "en": "The archive could not be read just now — back to live",
+    },
+    "replay.not_open": {
+        "ar": "لم يكن هذا البلاغ مفتوحًا في هذه اللحظة من إعادة العرض",
+        "en": "This incident was not open at this moment of the replay",
+    },
+    # the incident timeline (app/pages/command/timeline.py, from app/archive/timeline.py)
+    "timeline.title": {"ar": "مسار البلاغ", "en": "Timeline"},
+    "timeline.after": {"ar": "بعد {delay}", "en": "+{delay}"},
+    "timeline.target": {"ar": "المستهدف ≤ {target}", "en": "target ≤ {target}"},
+    "timeline.met": {"ar": "ضمن المستهدف", "en": "within target"},
+    "timeline.missed": {"ar": "تجاوز المستهدف", "en": "over target"},
+    "timeline.pending": {"ar": "لم يحدث بعد", "en": "not yet"},
+    "timeline.units": {"ar": "الوحدات المكلّفة", "en": "Units assigned"},
+    "timeline.no_units": {"ar": "لم تُكلَّف أي وحدة", "en": "No unit assigned"},
+    "timeline.assigned": {"ar": "كُلّفت {time}", "en": "assigned {time}"},
+    "timeline.arrived": {"ar": "وصلت {time} (بعد {delay})", "en": "on scene {time} (after {delay})"},
+    "timeline.released": {"ar": "أُعفيت {time}", "en": "released {time}"},
+    "timeline.en_route": {"ar": "لم تصل", "en": "not on scene"},
+    "timeline.track": {"ar": "{n} موقعًا على الخريطة", "en": "{n} positions on the map"},
+    "timeline.cursor": {"ar": "لحظة العرض", "en": "replay moment"},
+    "timeline.incomplete": {
+        "ar": "بداية البلاغ ليست في الأرشيف: أول حالاته غير معروفة",
+        "en": "The incident's opening is not in the archive: its first statuses are unknown",
+    },
+    "timeline.ignored": {"ar": "أُهمل {n} تحديثًا متأخرًا", "en": "{n} late updates ignored"},
+    "timeline.thinned": {
+        "ar": "المسارات مخففة في بعض الساعات", "en": "Tracks are thinned in some of these hours",
+    },
+    "timeline.none": {
+        "ar": "لا يوجد سجل مؤرشف لهذا البلاغ بعد", "en": "No archived history of this incident yet",
+    },
+    "timeline.unreadable": {
+        "ar": "تعذّرت قراءة الأرشيف الآن", "en": "The archive could not be read just now",
+    },
     # the command view's KPIs against their targets
     "kpi.units_available": {"ar": "الوحدات · متاحة / مشغولة", "en": "Units · available / busy"},
     "kpi.available": {"ar": "متاحة", "en": "available"},

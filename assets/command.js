@@ -14,7 +14,11 @@
  * - The back and forward buttons. Dash pages re-render the whole page whenever the query string
  *   changes (its router listens to the location), which would rebuild the map and lose the viewer's
  *   pan and zoom. So an entry this page wrote (marked `basira: "command"`) is caught first — a
- *   capturing listener on window runs before dcc.Location's — and handed to the page as a view.
+ *   capturing listener on window runs before dcc.Location's — and handed to the page as a view, and
+ *   its time to the time bar (`basira.replay.restore`, assets/replay.js).
+ * - The time bar's moment (`live-time`: `at`, `from`, `to`, `speed`) is part of the URL too, after the
+ *   view: a change the viewer makes (a seek, play, pause, back to live) is a history entry, a frame of
+ *   a playing replay replaces the entry.
  *
  * It also reports the layers switched on in the map's layer control (`live-visible`), for the legend;
  * the region outline functions (`window.basira.command`) are dash-leaflet functional props.
@@ -28,6 +32,7 @@
     var VISIBLE = "live-visible";
     var MARK = "command";
     var PARAMS = ["region", "agency", "incident"];
+    var TIME_PARAMS = ["at", "from", "to", "speed"];
     var LEGEND_MIN_HEIGHT = 860;
     var LEGEND_MIN_WIDTH = 1100; /* narrower: a phone or a tablet (assets/mobile.css), the map first */
 
@@ -40,9 +45,13 @@
         return view;
     }
 
-    function queryOf(view, lang) {
+    function queryOf(view, lang, time) {
         var query = new URLSearchParams();
         PARAMS.forEach(function (name) { if (view && view[name]) { query.set(name, view[name]); } });
+        TIME_PARAMS.forEach(function (name) {
+            var value = time ? time[name] : null;
+            if (value !== null && value !== undefined && value !== "") { query.set(name, String(value)); }
+        });
         if (lang) { query.set("lang", lang); }
         return "?" + query.toString();
     }
@@ -86,7 +95,11 @@
     window.addEventListener("popstate", function (event) {
         var state = event.state;
         if (!state || state.basira !== MARK || !onCommandView()) { return; }
-        if (request(viewOf(window.location.search), true)) { event.stopImmediatePropagation(); }
+        if (request(viewOf(window.location.search), true)) {
+            var replay = (window.basira || {}).replay;
+            if (replay && replay.restore) { replay.restore(window.location.search); }
+            event.stopImmediatePropagation();
+        }
     }, true);
 
     /* The layers switched on in the map's layer control, by key (the names carry `data-layer`). */
@@ -106,25 +119,25 @@
 
     window.dash_clientside = window.dash_clientside || {};
     window.dash_clientside["basira.command"] = Object.assign({}, window.dash_clientside["basira.command"], {
-        /* The URL of the view: pushed when the viewer changed it, replaced otherwise. The document
-         * takes the page's language too: Dash's menus open outside the page's root. */
-        syncUrl: function (view, lang) {
+        /* The URL of the view and its moment: pushed when the viewer changed either, replaced otherwise.
+         * The document takes the page's language too: Dash's menus open outside the page's root. */
+        syncUrl: function (view, lang, time) {
             if (lang) {
                 document.documentElement.lang = lang;
                 document.documentElement.dir = lang === "ar" ? "rtl" : "ltr";
             }
-            var query = queryOf(view, lang);
+            var query = queryOf(view, lang, time);
             var url = window.location.pathname + query + window.location.hash;
             var state = {basira: MARK};
             var ctx = window.dash_clientside.callback_context;
-            var byView = ((ctx && ctx.triggered) || []).some(function (t) {
-                return String(t.prop_id).indexOf("live-scope.") === 0;
-            });
+            var triggered = (ctx && ctx.triggered) || [];
+            var byView = triggered.some(function (t) { return String(t.prop_id).indexOf("live-scope.") === 0; });
+            var byTime = triggered.some(function (t) { return String(t.prop_id).indexOf("live-time.") === 0; });
             if (query === window.location.search) {
                 if (!window.history.state || window.history.state.basira !== MARK) {
                     window.history.replaceState(state, "", url);
                 }
-            } else if (byView && view && view.push) {
+            } else if ((byView && view && view.push) || (byTime && time && time.push)) {
                 window.history.pushState(state, "", url);
             } else {
                 window.history.replaceState(state, "", url);

@@ -12,6 +12,10 @@
  * (server or store down) is retried with a growing pause; the page's own refresh says what is wrong.
  * The incident ↔ unit links are resolved when hovered (`basira.feed.positions`), from what is held
  * here, so a unit that moves does not redraw the incidents.
+ *
+ * In a replay (the time bar holds a moment of the archive: `live-time`'s `at`) the feed stops — what it
+ * held is dropped, an answer still in flight is ignored — and the page's refresh draws the replayed
+ * incidents and units instead; back in live it starts again from the whole scope.
  */
 window.basira = Object.assign({}, window.basira, {feed: (function () {
     "use strict";
@@ -23,6 +27,7 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
     var scope = null;             // {region, agency}
     var held = {inc: new Map(), unit: new Map()};
     var cut = null, busy = false, timer = null, generation = 0, failures = 0;
+    var paused = false;           // a replay is shown: no polling
 
     function query() {
         var q = new URLSearchParams();
@@ -39,7 +44,7 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
 
     function poll() {
         timer = null;
-        if (busy || !config) { return; }
+        if (busy || !config || paused) { return; }
         busy = true;
         var mine = generation, next = config.tick_ms;
         fetch(query(), {credentials: "same-origin", headers: {Accept: "application/json"}})
@@ -120,13 +125,31 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
         return out;
     }
 
-    /* The page's clientside callback: (re)start for a scope. Returns nothing for Dash to update. */
-    function start(view, settings) {
+    /* Stop for a replay: nothing held, nothing asked, an answer in flight ignored. */
+    function pause() {
+        if (paused) { return; }
+        paused = true;
+        generation += 1;
+        if (timer) { clearTimeout(timer); timer = null; }
+        held.inc.clear();
+        held.unit.clear();
+        scope = null;
+        cut = null;
+    }
+
+    /* The page's clientside callback: (re)start for a scope — or stop, while the time bar shows a
+     * moment of the archive (`time.at`). Returns nothing for Dash to update. */
+    function start(view, time, settings) {
         var next = {region: (view && view.region) || null, agency: (view && view.agency) || null};
         config = settings;
-        if (scope && scope.region === next.region && scope.agency === next.agency) {
+        if (time && time.at !== null && time.at !== undefined) {
+            pause();
             return window.dash_clientside.no_update;
         }
+        if (!paused && scope && scope.region === next.region && scope.agency === next.agency) {
+            return window.dash_clientside.no_update;
+        }
+        paused = false;
         scope = next;
         cut = null;
         generation += 1;
@@ -134,7 +157,7 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
         return window.dash_clientside.no_update;
     }
 
-    function active() { return config !== null; }
+    function active() { return config !== null && !paused; }
 
     return {start: start, positions: positions, active: active};
 }())});

@@ -1,5 +1,11 @@
 """The command view's callbacks: the refresh of the tick, the legend, the relabelling on a change of
-language, the live feed's start, the watchdog; the drill-down's own are :func:`.drill.register`'s."""
+language, the live feed's start, the watchdog; the drill-down's own are :func:`.drill.register`'s, the
+time bar's :func:`.timebar.register`'s and the incident timeline's :func:`.timeline.register`'s.
+
+The refresh draws the picture of the view's moment: live (the store's summary, every tick), or — when
+the time bar holds a moment of the archive — that moment, replayed (:mod:`.replayed`); one callback for
+both, so an answer of one kind can never land over a picture of the other (Dash drops the answer of a
+callback asked again before it answered)."""
 
 from __future__ import annotations
 
@@ -11,13 +17,15 @@ from dash.development.base_component import Component
 from app.i18n import direction, lang_or, t
 from app.services import Services
 from layers import LAYERS, by_key
+from layers.base import FEED_PART
 
 from .._kit import live
 from .._kit import widgets as w
 from ..ports import panel as port_panel
-from . import drill, incidents, summary
+from . import drill, incidents, replayed, summary, timebar, timeline
 from .drill import View
 from .layout import ID, PAGE, corners
+from .timebar import TB, Moment
 
 
 def register_callbacks(app: Dash, context: Services) -> None:
@@ -26,6 +34,8 @@ def register_callbacks(app: Dash, context: Services) -> None:
     targets = w.Targets.of(settings)
 
     drill.register(app, context, ID)
+    timebar.register(app, context, ID)
+    timeline.register(app, context, ID)
 
     @app.callback(
         Output(ID.legend, "children"),
@@ -49,14 +59,24 @@ def register_callbacks(app: Dash, context: Services) -> None:
             incidents=Output(ID.incidents, "children"),
             asof=Output(ID.asof, "children"),
             shown=Output(ID.shown, "data"),
+            fed=live.layers_output(PAGE, "data", FEED_PART),
+            band=Output(TB.band_text, "children"),
+            band_hidden=Output(TB.band, "hidden"),
+            frame=Output(TB.frame, "data"),
+            note=Output(TB.note, "children"),
         ),
-        inputs=[Input(ID.tick, "n_intervals"), Input(ID.lang, "value"), Input(ID.scope, "data")],
+        inputs=[Input(ID.tick, "n_intervals"), Input(ID.lang, "value"), Input(ID.scope, "data"),
+                Input(TB.time, "data")],
         state=[State(ID.seen, "data"), State(ID.shown, "data")],
     )
-    def refresh(_tick: int | None, lang: str | None, scope_data: Any, seen: str | None,
+    def refresh(_tick: int | None, lang: str | None, scope_data: Any, time_data: Any, seen: str | None,
                 shown: str | None) -> dict[str, Any]:
         lang = lang_or(lang, settings.language)
         view = View.of(scope_data)
+        moment = Moment.of(time_data)
+        if moment.replay:  # a moment of the archive: the time bar asks for each frame
+            return live.answer(page.outputs_named, **replayed.picture(
+                context, moment, view, lang, shown, live.layer_keys("live"), live.layer_keys("fed")))
         scope = view.scope
         keys = live.layer_keys("live")
         now = live.now_ms()
@@ -81,6 +101,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             seen=version,
             shown=panel_sign,
             beat=now,
+            band_hidden=True,
         )
 
     def _panel(
@@ -152,11 +173,13 @@ def register_callbacks(app: Dash, context: Services) -> None:
             "sheet_title": t("sheet.title", lang),
         }
 
-    # The map's incidents and units come from the live feed (assets/feed.js), for the view's scope.
+    # The map's incidents and units come from the live feed (assets/feed.js), for the view's scope;
+    # in a replay the feed stops (the refresh draws the replayed ones), and starts again back in live.
     app.clientside_callback(
         ClientsideFunction("basira.feed", "start"),
         Output(ID.feed, "data"),
         Input(ID.scope, "data"),
+        Input(TB.time, "data"),
         State(ID.feed, "data"),
     )
 

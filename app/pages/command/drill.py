@@ -253,6 +253,11 @@ def opening_view(places: Places, view: View, chosen: tuple[float, float] | None)
 # --- the callbacks -----------------------------------------------------------------------------------
 
 
+def _replaying(time: Any) -> bool:
+    """Whether the time bar's moment (``live-time``'s data) is one of the archive."""
+    return isinstance(time, Mapping) and time.get("at") is not None
+
+
 def register(app: Dash, context: Any, ids: Any) -> None:
     """The drill-down's callbacks on a page whose component ids are ``ids`` (``live.ID``): the view
     changes in :func:`navigate` only; the URL, the breadcrumb and the map follow it."""
@@ -271,11 +276,14 @@ def register(app: Dash, context: Any, ids: Any) -> None:
         Input(ids.agency, "value"),
         Input({"type": LAYER_ID_TYPE, "page": page, "layer": ALL, "part": LIVE_PART}, "clickData"),
         State(ids.scope, "data"),
+        State(ids.time, "data"),
         prevent_initial_call=True,
     )
-    def navigate(nav: Any, region: Any, agency: Any, _clicks: list[Any], current: Any) -> tuple:
+    def navigate(nav: Any, region: Any, agency: Any, _clicks: list[Any], current: Any, time: Any) -> tuple:
         """The view changes here only: from a link or the back button (``nav``), a picker, or a
-        click on a region of the map. The map moves once, to what the viewer asked for."""
+        click on a region of the map. The map moves once, to what the viewer asked for — except to an
+        incident chosen in a replay: the timeline (:mod:`.timeline`) fits the map to it and its units'
+        tracks, from the archive."""
         old = View.of(current)
         trigger = callback_context.triggered_id
         from_history = False
@@ -311,17 +319,19 @@ def register(app: Dash, context: Any, ids: Any) -> None:
             new.data(push=not from_history),
             picker_value(new.region),
             picker_value(new.agency),
-            viewport(old, new, places_of(settings), where) or no_update,
+            viewport(old, new, places_of(settings), None if _replaying(time) else where) or no_update,
             pick(where) if new.incident != old.incident else no_update,
             {"region": new.region} if new.region != old.region else no_update,
         )
 
-    # The URL follows the view (a history entry per change) and the language (replaced in place).
+    # The URL follows the view and the time bar's moment (a history entry per change the viewer makes)
+    # and the language (replaced in place).
     app.clientside_callback(
         ClientsideFunction("basira.command", "syncUrl"),
         Output(ids.url, "data"),
         Input(ids.scope, "data"),
         Input(ids.lang, "value"),
+        Input(ids.time, "data"),
     )
 
     @app.callback(

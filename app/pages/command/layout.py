@@ -24,6 +24,10 @@ The layout is drawn once per visit; after that the callbacks keep it current:
   follow the checkboxes);
 * in the browser (``assets/command.js``): the URL and the back button; (``assets/basira.js``): a
   watchdog that says so when the server itself stops answering.
+
+Under the map, the time bar (:mod:`.timebar`): live by default, or any moment of the archive
+(``?at=``, ``?from=&to=&speed=``), replayed by the same refresh (:mod:`.replayed`) under a banner that
+says it is not live; a chosen incident's whole life under its card (:mod:`.timeline`).
 """
 
 from __future__ import annotations
@@ -44,8 +48,9 @@ from layers.js import Namespace
 from .._kit import live
 from .._kit import widgets as w
 from ..ports import panel as port_panel
-from . import drill
+from . import drill, timebar, timeline
 from .drill import View
+from .timebar import Moment
 
 PAGE = "live"
 PATH = "/"
@@ -98,6 +103,7 @@ class ID:
     sheet = f"{PAGE}-sheet"
     sheet_title = f"{PAGE}-sheet-title"
     sheet_count = f"{PAGE}-sheet-count"
+    time = f"{PAGE}-time"  # the time bar's moment (.timebar.TB.time)
 
 
 
@@ -116,14 +122,19 @@ def layout(
     incident: str | None = None,
     **_: Any,
 ) -> Component:
-    """The page for ``?lang=&region=&agency=&incident=`` (all optional; unknown values are dropped)."""
+    """The page for ``?lang=&region=&agency=&incident=`` and the time bar's ``?at=&from=&to=&speed=``
+    (all optional; unknown values are dropped; a moment the archive does not hold opens live, saying so)."""
     context = services()
     settings = context.settings
     lang = lang_or(lang, settings.language)
     view = View.parse(region, agency, incident)
+    asked = Moment.parse(_.get("at"), _.get("from"), _.get("to"), _.get("speed"))
+    span = timebar.span_of(context.replay)
+    moment, reason = timebar.within(asked, span)
+    note = timebar.notice(reason, lang, asked.at, span) if reason else None
+    thinned = _thinned(context.replay, moment.at)
     places = drill.places_of(settings)
     map_ctx = MapContext(page=PAGE, lang=lang, settings=settings, feed=True)
-    at = corners(lang)
     chosen = None
     if view.incident:
         try:
@@ -134,8 +145,9 @@ def layout(
         id=ID.root,
         dir=direction(lang),
         lang=lang,
-        className="basira basira-live basira-command is-empty",
+        className="basira basira-live basira-command " + ("is-replay" if moment.replay else "is-empty"),
         children=[
+            timebar.band(lang, moment, thinned, settings.archive_thin_s),
             html.Header(
                 className="basira-bar",
                 children=[
@@ -175,49 +187,14 @@ def layout(
                                 ],
                             ),
                             html.Div(id=ID.incidents, className="basira-incidents"),
+                            timeline.section(),
                         ],
                     ),
                     html.Div(
                         className="basira-mapbox",
                         children=[
-                            dl.Map(
-                                id=ID.map,
-                                **drill.opening_view(places, view, chosen),
-                                minZoom=4,
-                                maxZoom=18,
-                                zoomSnap=0.5,
-                                className="basira-map",
-                                # nothing reads the view back; and tracking it needs a `center`, which
-                                # would override the fitted `bounds` (dash-leaflet 1.1.3)
-                                trackViewport=False,
-                                zoomControl=False,  # placed by the language (mirrored in Arabic)
-                                attributionControl=False,  # replaced by one that credits every layer
-                                children=[
-                                    w.layer_control(LAYERS, map_ctx, ID.layers, at["layers"]),
-                                    dl.Pane(
-                                        name=FOCUS_PANE,
-                                        style={"zIndex": FOCUS_PANE_Z},
-                                        children=dl.GeoJSON(
-                                            id=ID.focus,
-                                            url=GEO_URL + REGIONS_FILE,
-                                            filter=IN_FOCUS,
-                                            style=FOCUS_STYLE,
-                                            hideout={"region": view.region},
-                                            interactive=False,
-                                        ),
-                                    ),
-                                    dl.LayerGroup(drill.pick(chosen), id=ID.pick),
-                                    dl.ZoomControl(id=ID.zoom, position=at["zoom"]),
-                                    dl.AttributionControl(id=ID.credits, prefix=w.attribution(LAYERS),
-                                                          position=at["credits"]),
-                                ],
-                            ),
-                            html.Div(w.banner_text(w.Freshness(w.EMPTY), lang), id=ID.banner,
-                                     className="basira-banner", role="alert"),
-                            live.watchdog_banner(PAGE, lang),
-                            html.Details(w.legend(LAYERS, lang, w.shown_layers(LAYERS, settings)),
-                                         id=ID.legend, open=True, className="basira-legend"),
-                            port_panel.panel(PAGE, lang),  # it places itself
+                            _map_area(lang, view, chosen, places, map_ctx, settings),
+                            timebar.bar(lang, moment, span, note),
                         ],
                     ),
                 ],
@@ -230,9 +207,72 @@ def layout(
             dcc.Store(id=ID.visible, data=w.shown_layers(LAYERS, settings)),
             *live.watchdog_stores(PAGE, settings),
             dcc.Store(id=ID.feed, data=_feed_config(map_ctx)),
-            dcc.Interval(id=ID.tick, interval=settings.refresh_ms),
+            *timebar.stores(moment, span, lang),
+            dcc.Store(id=timeline.TL.anchor, data=None),
+            # a replay asks for its own frames (assets/replay.js): the tick is off while one is shown
+            dcc.Interval(id=ID.tick, interval=settings.refresh_ms, disabled=moment.replay),
         ],
     )
+
+
+def _map_area(lang: str, view: View, chosen: tuple[float, float] | None, places: drill.Places,
+              map_ctx: MapContext, settings: Any) -> html.Div:
+    """The map and what lies over it (the banners, the legend, the port panel), above the time bar."""
+    at = corners(lang)
+    return html.Div(
+        className="basira-mapwrap",
+        children=[
+            dl.Map(
+                id=ID.map,
+                **drill.opening_view(places, view, chosen),
+                minZoom=4,
+                maxZoom=18,
+                zoomSnap=0.5,
+                className="basira-map",
+                # nothing reads the view back; and tracking it needs a `center`, which
+                # would override the fitted `bounds` (dash-leaflet 1.1.3)
+                trackViewport=False,
+                zoomControl=False,  # placed by the language (mirrored in Arabic)
+                attributionControl=False,  # replaced by one that credits every layer
+                children=[
+                    w.layer_control(LAYERS, map_ctx, ID.layers, at["layers"]),
+                    dl.Pane(
+                        name=FOCUS_PANE,
+                        style={"zIndex": FOCUS_PANE_Z},
+                        children=dl.GeoJSON(
+                            id=ID.focus,
+                            url=GEO_URL + REGIONS_FILE,
+                            filter=IN_FOCUS,
+                            style=FOCUS_STYLE,
+                            hideout={"region": view.region},
+                            interactive=False,
+                        ),
+                    ),
+                    timeline.tracks_layer(),
+                    dl.LayerGroup(drill.pick(chosen), id=ID.pick),
+                    dl.ZoomControl(id=ID.zoom, position=at["zoom"]),
+                    dl.AttributionControl(id=ID.credits, prefix=w.attribution(LAYERS),
+                                          position=at["credits"]),
+                ],
+            ),
+            html.Div(w.banner_text(w.Freshness(w.EMPTY), lang), id=ID.banner,
+                     className="basira-banner", role="alert"),
+            live.watchdog_banner(PAGE, lang),
+            html.Details(w.legend(LAYERS, lang, w.shown_layers(LAYERS, settings)),
+                         id=ID.legend, open=True, className="basira-legend"),
+            port_panel.panel(PAGE, lang),  # it places itself
+        ],
+    )
+
+
+def _thinned(replay: Any, at_ms: int | None) -> bool:
+    """Whether the archive's unit positions around ``at_ms`` are thinned (``False`` when unknown)."""
+    if at_ms is None:
+        return False
+    try:
+        return bool(replay.thinned(at_ms))
+    except OSError:
+        return False
 
 
 def sheet_handle(lang: str) -> html.Button:

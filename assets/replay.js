@@ -405,6 +405,31 @@
         }, 60);
     }, true);
 
+    /* Keys on the slider: a minute (Shift: ten) per arrow, an hour per page key, the ends with Home and
+     * End — in the bar's direction. A run of key presses is one history entry. */
+    var keyed = 0;
+    document.addEventListener("keydown", function (event) {
+        if (!isSlider(event) || !span || event.altKey || event.ctrlKey || event.metaKey) { return; }
+        var rtl = getComputedStyle(event.target).direction === "rtl";
+        var minute = event.shiftKey ? 600000 : 60000, steps = {
+            ArrowUp: minute, ArrowDown: -minute, PageUp: HOUR, PageDown: -HOUR,
+            ArrowRight: rtl ? -minute : minute, ArrowLeft: rtl ? minute : -minute};
+        var lo = windowed() ? state.from : span.first, hi = windowed() ? state.to : span.last;
+        var from = replaying() ? state.at : span.last, at = null;
+        if (steps[event.key] !== undefined) { at = from + steps[event.key]; }
+        if (event.key === "Home") { at = lo; }
+        if (event.key === "End") { at = hi; }
+        if (at === null) { return; }
+        event.preventDefault();
+        var now = performance.now(), push = now - keyed > 1500;
+        keyed = now;
+        at = Math.max(lo, Math.min(hi, at));
+        if (!replaying() && at >= span.last - 1000) { return; }
+        stopTimers();
+        clock = state.speed ? {wall: now, at: at} : null;
+        commit({at: at, from: state.from, to: state.to, speed: state.speed}, push);
+    }, true);
+
     /* The window menu, opened: its times start as the window shown. The export menu: the count. */
     document.addEventListener("toggle", function (event) {
         var menu = event.target;

@@ -47,6 +47,10 @@ COUNT_LATE_MS = HOUR_MS
 KEYFRAMES = "keyframes"
 #: How long the archive's span and list of keyframes are reused before being read again (seconds).
 CACHE_S = 2.0
+#: States of recent moments kept as bases for the next seeks (per process), and how far behind the clock
+#: a moment must be to serve as one (the archiver writes what it holds every few seconds).
+RECENT_STATES = 4
+SETTLED_MS = 5 * 60_000
 
 INCIDENT_STATE = pa.schema(list(layout.SCHEMAS[Stream.incidents]) + [
     pa.field("opened", pa.int64()), pa.field("dispatched", pa.int64()), pa.field("on_scene", pa.int64()),
@@ -225,6 +229,15 @@ class Replay:
         self._lock = threading.Lock()
         self._span: tuple[float, tuple[int, int] | None] | None = None  # (when read, span)
         self._keyframes: tuple[float, list[int]] | None = None
+        # One in-process DuckDB; each call takes a cursor of its own (a connection costs ~30 ms,
+        # a cursor ~2 ms, and a cursor is safe to use beside others on other threads).
+        self._db = duckdb.connect()
+        # The states of the last moments asked for, as bases for the next: a player asks for moments
+        # seconds apart, and folding 15 s of rows onto the last frame beats an hour onto a keyframe.
+        self._recent: list[State] = []
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        return self._db.cursor()
 
     @classmethod
     def for_store(cls, settings: Any, store: Any) -> Replay:
@@ -260,7 +273,7 @@ class Replay:
             hours = [(h, f) for h, f in hours if layout.files(f)]
             if not hours:
                 continue
-            con = duckdb.connect()
+            con = self._cursor()
             lo = con.execute("SELECT min(entry_ms) FROM read_parquet($f, hive_partitioning=0)",
                              {"f": [str(p) for p in layout.files(hours[0][1])]}).fetchone()[0]
             hi = con.execute("SELECT max(entry_ms) FROM read_parquet($f, hive_partitioning=0)",
@@ -278,19 +291,29 @@ class Replay:
     # -- the state ----------------------------------------------------------------------------
 
     def state(self, at_ms: int) -> State:
-        """Per-entity state at ``at_ms``: the newest keyframe at or before it, folded forward."""
+        """Per-entity state at ``at_ms``: the newest base at or before it — a keyframe, or the state of
+        a moment asked for recently — folded forward."""
         hours = [h for h in self._keyframe_hours() if h * HOUR_MS - 1 <= at_ms]
-        if hours:
+        with self._lock:
+            recent = [s for s in self._recent if s.at_ms <= at_ms]
+        base = max(recent, key=lambda s: s.at_ms, default=None)
+        if hours and (base is None or base.at_ms < hours[-1] * HOUR_MS - 1):
             base = read_keyframe(self.root, hours[-1])
-        else:
+        elif base is None:
             span = self.span()
             start = span[0] if span else at_ms
             base = State.empty(min(start, at_ms) - 1)
-        con = duckdb.connect()
+        con = self._cursor()
         try:
-            return fold(base, self.root, at_ms, con)
+            state = fold(base, self.root, at_ms, con)
         finally:
             con.close()
+        # Only a moment the archiver is done with may serve as a base: rows of a later moment may
+        # still be on their way to disk (the archiver writes every few seconds).
+        if at_ms < time.time() * 1000 - SETTLED_MS:
+            with self._lock:
+                self._recent = [*self._recent[-(RECENT_STATES - 1):], state]
+        return state
 
     def snapshot(self, at_ms: int, scope: Scope, *, check: bool = True) -> dict[str, Any]:
         """The picture of ``scope`` at ``at_ms``: the shape of ``GET /api/v1/snapshot`` plus
@@ -302,23 +325,21 @@ class Replay:
                 raise OutsideArchive(at_ms if span is None else (at_ms, span))
         state = self.state(at_ms)
         regions, agencies = frozenset(scope.regions), frozenset(scope.agencies)
-        incident_rows = [r for r in state.incidents.to_pylist()
-                         if r["region"] in regions and r["agency"] in agencies]
-        open_rows = [r for r in incident_rows if r["status"] != "closed"]
-        unit_rows = [r for r in state.units.to_pylist() if r["region"] in regions and r["agency"] in agencies]
-        incidents = [incident_feature(r) for r in open_rows]
+        all_incidents, all_units = state.incidents.to_pylist(), state.units.to_pylist()
+        incident_rows = [r for r in all_incidents if r["region"] in regions and r["agency"] in agencies]
+        unit_rows = [r for r in all_units if r["region"] in regions and r["agency"] in agencies]
+        incidents = [incident_feature(r) for r in incident_rows if r["status"] != "closed"]
         units = [unit_feature(r) for r in unit_rows]
-        ports = [p for p in self.port_summary(at_ms, state) if p["region"] in regions]
-        as_of = max((min(r["ts"], r["entry_ms"]) for r in (*state.units.to_pylist(),
-                                                              *state.incidents.to_pylist())), default=None)
+        every_port = self.port_summary(at_ms, state)
+        as_of = max((min(r["ts"], r["entry_ms"]) for r in (*all_units, *all_incidents)), default=None)
         return {
             "scope": {"region": scope.region, "agency": scope.agency,
                       "regions": list(scope.regions), "agencies": list(scope.agencies)},
             "as_of": as_of,
             "incidents": {"type": "FeatureCollection", "features": incidents},
             "units": {"type": "FeatureCollection", "features": units},
-            "ports": ports,
-            "kpis": self.kpis(scope, at_ms, state, incident_rows, units),
+            "ports": [p for p in every_port if p["region"] in regions],
+            "kpis": self.kpis(scope, at_ms, state, incident_rows, units, every_port),
             "replay": True,
             "at": at_ms,
             "thinned": self.thinned(at_ms),
@@ -327,8 +348,10 @@ class Replay:
     # -- the figures --------------------------------------------------------------------------
 
     def kpis(self, scope: Scope, at_ms: int, state: State, incident_rows: list[dict[str, Any]],
-             units: list[dict[str, Any]]) -> dict[str, Any]:
-        """The KPIs of ``scope`` at ``at_ms`` by :func:`app.kpis.figures`, from the archive."""
+             units: list[dict[str, Any]], ports: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The KPIs of ``scope`` at ``at_ms`` by :func:`app.kpis.figures`, from the archive; ``ports``:
+        every port's line at ``at_ms`` (:meth:`port_summary`), when the caller has it."""
+        ports = self.port_summary(at_ms, state) if ports is None else ports
         counted = self.coverage.counted(scope)
         keep = frozenset(counted.regions)
         hour = at_ms // HOUR_MS
@@ -344,8 +367,9 @@ class Replay:
             dispatch=dispatch,
             response=response,
             calls=self.calls(counted, at_ms),
-            travellers=self._travellers(counted, at_ms, state),
-            travellers_week_ago=self._travellers(counted, at_ms - WEEK_MS, None, received_by=at_ms),
+            travellers=_travellers(counted, ports),
+            travellers_week_ago=_travellers(
+                counted, self.port_summary(at_ms - WEEK_MS, None, received_by=at_ms)),
             coverage=self.coverage.describe(scope),
         )
 
@@ -355,7 +379,7 @@ class Replay:
         files = stream_files(self.root, stream, (ts_from - COUNT_LATE_MS) // HOUR_MS, received_by // HOUR_MS)
         if not files:
             return []
-        con = duckdb.connect()
+        con = self._cursor()
         try:
             return con.execute(
                 f"SELECT {columns} FROM read_parquet($f, hive_partitioning=0) "
@@ -391,12 +415,6 @@ class Replay:
         return [figures.port_row(port_id, port, counts.get(port_id, {}), waits.get(port_id), at_ms)
                 for port_id, port in self.ports.items()]
 
-    def _travellers(self, scope: Scope, at_ms: int, state: State | None,
-                    received_by: int | None = None) -> int:
-        regions = frozenset(scope.regions)
-        return sum(p["arrivals_1h"] + p["departures_1h"]
-                   for p in self.port_summary(at_ms, state, received_by) if p["region"] in regions)
-
     def calls(self, scope: Scope, at_ms: int) -> dict[str, float]:
         """The call counters of the scope's regions over the last hour at ``at_ms`` (each call once)."""
         hour = at_ms // HOUR_MS
@@ -421,6 +439,12 @@ class Replay:
                 _add(counters, {"answered": 1, "answer_ms": wait, "within_15s": int(wait <= 15_000),
                                 "within_20s": int(wait <= 20_000)})
         return figures.calls_last_hour(by_hour[hour].values(), by_hour[hour - 1].values(), at_ms)
+
+
+def _travellers(scope: Scope, ports: list[dict[str, Any]]) -> int:
+    """Travellers through the scope's ports in the last hour, from every port's line."""
+    regions = frozenset(scope.regions)
+    return sum(p["arrivals_1h"] + p["departures_1h"] for p in ports if p["region"] in regions)
 
 
 def _add(counters: dict[str, int], more: dict[str, int]) -> None:

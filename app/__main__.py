@@ -103,9 +103,12 @@ def cmd_archive(args: argparse.Namespace) -> None:
     """The archiver (a consumer group of its own on the streams), or a demo backfill of the archive."""
     settings = _settings(args)
     if args.backfill_demo:
-        from .archive.backfill import backfill_demo
+        from .archive.backfill import BackfillRefused, backfill_demo
 
-        backfill_demo(settings, days=args.backfill_demo, seed=settings.sim_seed)
+        try:
+            backfill_demo(settings, days=args.backfill_demo, seed=settings.sim_seed, force=args.force)
+        except BackfillRefused as error:
+            sys.exit(str(error))
         return
     from .archive.archiver import Archiver
     from .store import Store
@@ -341,6 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="instead, write SPAN (e.g. 30d) of the simulator's history straight to the "
                          "archive, ending now (no Redis needed)")
     archive.add_argument("--seed", dest="sim_seed", type=int, help="simulator seed for --backfill-demo")
+    archive.add_argument("--force", action="store_true",
+                         help="with --backfill-demo: replace hours the archive already holds (else refused)")
     archive.set_defaults(func=cmd_archive)
 
     simulate = commands.add_parser("simulate", help="write synthetic operations to the streams")

@@ -139,12 +139,15 @@ def fold(base: State, root: Path, at_ms: int, con: duckdb.DuckDBPyConnection) ->
     con.register("base_units", base.units)
     con.register("base_waits", base.waits)
 
+    # Per unit, the row with the newest (ts, receipt): arg_max over a struct of the row is about three
+    # times faster than ranking every row with a window.
     unit_cols = _columns(UNIT_STATE)
     units = con.sql(f"""
-        SELECT {unit_cols} FROM (SELECT {unit_cols} FROM base_units UNION ALL
-                                 SELECT {unit_cols} FROM {rows(Stream.units)})
-        QUALIFY row_number() OVER (PARTITION BY id ORDER BY ts DESC, entry_ms DESC, entry_seq DESC) = 1
-    """).to_arrow_table().cast(UNIT_STATE)
+        SELECT unnest(arg_max(r, (ts, entry_ms, entry_seq))) FROM (
+            SELECT id, ts, entry_ms, entry_seq, struct_pack({unit_cols}) AS r
+            FROM (SELECT {unit_cols} FROM base_units UNION ALL SELECT {unit_cols} FROM {rows(Stream.units)}))
+        GROUP BY id
+    """).to_arrow_table().select(UNIT_STATE.names).cast(UNIT_STATE)
 
     waits = con.sql(f"""
         SELECT port, ts, wait_min, entry_ms, entry_seq FROM (
@@ -235,6 +238,7 @@ class Replay:
         # The states of the last moments asked for, as bases for the next: a player asks for moments
         # seconds apart, and folding 15 s of rows onto the last frame beats an hour onto a keyframe.
         self._recent: list[State] = []
+        self._counted: dict[tuple, list[tuple]] = {}  # settled counter rows, oldest first
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         return self._db.cursor()
@@ -375,20 +379,36 @@ class Replay:
 
     def _counted_rows(self, stream: Stream, ts_from: int, ts_to: int, received_by: int,
                       columns: str) -> list[tuple]:
-        """Rows of a counter stream whose ``ts`` is in [ts_from, ts_to), received by ``received_by``."""
-        files = stream_files(self.root, stream, (ts_from - COUNT_LATE_MS) // HOUR_MS, received_by // HOUR_MS)
-        if not files:
-            return []
-        con = self._cursor()
-        try:
-            return con.execute(
-                f"SELECT {columns} FROM read_parquet($f, hive_partitioning=0) "
-                "WHERE entry_ms <= $by AND ts >= $lo AND ts < $hi "
-                "QUALIFY row_number() OVER (PARTITION BY entry_ms, entry_seq) = 1 "
-                "ORDER BY entry_ms, entry_seq",
-                {"f": files, "by": received_by, "lo": ts_from, "hi": ts_to}).fetchall()
-        finally:
-            con.close()
+        """Rows of a counter stream whose ``ts`` is in [ts_from, ts_to), received by ``received_by``,
+        in order of receipt. The rows of a settled hour of receipt are read once and kept (a player
+        asks for the same two clock hours frame after frame), then cut at ``received_by``."""
+        last_hour = received_by // HOUR_MS
+        key = (stream, ts_from, ts_to, last_hour, columns)
+        with self._lock:
+            rows = self._counted.get(key)
+        if rows is None:
+            files = stream_files(self.root, stream, (ts_from - COUNT_LATE_MS) // HOUR_MS, last_hour)
+            if not files:
+                return []
+            # a settled hour is read whole; the hour still being written only up to the moment asked
+            settled = (last_hour + 1) * HOUR_MS < time.time() * 1000 - SETTLED_MS
+            con = self._cursor()
+            try:
+                rows = con.execute(
+                    f"SELECT entry_ms, {columns} FROM read_parquet($f, hive_partitioning=0) "
+                    "WHERE entry_ms <= $by AND ts >= $lo AND ts < $hi "
+                    "QUALIFY row_number() OVER (PARTITION BY entry_ms, entry_seq) = 1 "
+                    "ORDER BY entry_ms, entry_seq",
+                    {"f": files, "by": (last_hour + 1) * HOUR_MS if settled else received_by,
+                     "lo": ts_from, "hi": ts_to}).fetchall()
+            finally:
+                con.close()
+            if settled:
+                with self._lock:
+                    self._counted[key] = rows
+                    while len(self._counted) > RECENT_STATES * 3:
+                        self._counted.pop(next(iter(self._counted)))
+        return [row[1:] for row in rows if row[0] <= received_by]
 
     def port_counts(self, at_ms: int, received_by: int | None = None) -> dict[str, dict[str, int]]:
         """Per port, ``<hour>:<direction>:<category>`` → travellers for the clock hour of ``at_ms`` and

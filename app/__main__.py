@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -157,6 +158,7 @@ def _simulator(settings: Settings, args: argparse.Namespace, stop: threading.Eve
         world=World.from_settings(settings),
         stop=stop,
         stamp=stamp,
+        date_backfill=getattr(args, "fresh_streams", False),
     )
 
 
@@ -205,16 +207,38 @@ def cmd_demo(args: argparse.Namespace) -> None:
             update={"redis_url": embedded.url, "redis_username": None, "redis_password": None})
         print(f"Started an embedded Redis at {embedded.url} (producers can XADD to it too; their first "
               "entry ends the demo: /demo then shows nothing).", flush=True)
+        args.fresh_streams = True  # a new server: the simulator may date its backfill's stream ids
     settings = settings.model_copy(update={"demo_store": True})
     _refuse_real_store(settings)
     stop = threading.Event()
     worker = IngestWorker(Store.from_settings(settings), settings)
     archiver = Archiver(Store.from_settings(settings), settings)
-    print(f"Archiving every applied entry to {settings.archive_dir} (replay, exports, the brief). | "
-          f"أرشفة كل الأحداث في {settings.archive_dir}", flush=True)
+    # The archive's history: a month of the simulator's, written first into an empty archive. It ends at
+    # the start of this hour; the live simulator starts there (its own backfill through the streams).
+    history_days = args.backfill_archive if _archive_is_empty(settings) else 0
+    if history_days:
+        hour_ms = 3_600_000
+        since_hour = (time.time() * 1000 % hour_ms) / 1000
+        settings = settings.model_copy(update={"sim_backfill_s": max(settings.sim_backfill_s, since_hour)})
+    archiver.store.streams.ensure_groups(settings.archive_group)  # the streams are kept for it meanwhile
+    print(f"Archiving every applied entry to {settings.archive_dir} (replay, exports, the brief)"
+          + (f", after writing {history_days} days of demo history into it (minutes; progress below)"
+             if history_days else "") + f". | أرشفة كل الأحداث في {settings.archive_dir}", flush=True)
+
+    def archive() -> None:
+        if history_days:
+            from .archive.backfill import backfill_demo
+
+            try:
+                backfill_demo(settings, days=history_days, seed=settings.sim_seed)
+            except Exception as error:  # noqa: BLE001 - the live demo goes on without the history
+                log.error("the archive's demo history could not be written: %s", error)
+        if not stop.is_set():
+            archiver.work()
+
     threads = [
         threading.Thread(target=worker.work, name="ingest", daemon=True),
-        threading.Thread(target=archiver.work, name="archive", daemon=True),
+        threading.Thread(target=archive, name="archive", daemon=True),
         threading.Thread(target=_simulator, args=(settings, args, stop), name="simulator", daemon=True),
     ]
     for thread in threads:
@@ -229,6 +253,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
             thread.join(timeout=5)
         if embedded is not None:
             embedded.stop()
+
+
+def _archive_is_empty(settings: Settings) -> bool:
+    """No Parquet file in the archive folder yet (a first demo, or a new folder)."""
+    root = Path(settings.archive_dir)
+    return not root.is_dir() or next(root.glob("stream=*/*/*/*.parquet"), None) is None
 
 
 def cmd_schemas(args: argparse.Namespace) -> None:
@@ -329,7 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="embedded store + simulator + ingest + web: the whole thing")
     web_flags(demo)
     sim_flags(demo)
-    demo.set_defaults(func=cmd_demo, backfill_ports=520)
+    demo.add_argument("--backfill-archive", metavar="SPAN", type=_days,
+                      help="days of demo history written into an empty archive before archiving live "
+                      "(default 30d; 0: none)")
+    demo.set_defaults(func=cmd_demo, backfill_ports=520, backfill_archive=30)
 
     serve = commands.add_parser("serve", help="the web app alone (needs REDIS_URL)")
     web_flags(serve)
@@ -342,7 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
         "archive", help="archive every applied entry as Parquet (BASIRA_ARCHIVE_DIR; needs REDIS_URL)")
     archive.add_argument("--backfill-demo", metavar="SPAN", type=_days,
                          help="instead, write SPAN (e.g. 30d) of the simulator's history straight to the "
-                         "archive, ending now (no Redis needed)")
+                         "archive, ending at the start of the current hour, keyframes included (no Redis "
+                         "needed)")
     archive.add_argument("--seed", dest="sim_seed", type=int, help="simulator seed for --backfill-demo")
     archive.add_argument("--force", action="store_true",
                          help="with --backfill-demo: replace hours the archive already holds (else refused)")

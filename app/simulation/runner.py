@@ -35,14 +35,30 @@ RIYADH = timezone(timedelta(hours=3))
 _SEASON_AR = {"none": "بلا موسم", "hajj": "موسم الحج", "umrah": "موسم العمرة"}
 
 
-def write_entries(client: redis.Redis, prefix: str, entries: list[Entry], stamp: str | None = None) -> None:
+def write_entries(client: redis.Redis, prefix: str, entries: list[Entry], stamp: str | None = None,
+                  received: dict[Stream, tuple[int, int]] | None = None) -> None:
     """``XADD <prefix>:<stream> * field value …`` for each entry, atomically per chunk; with ``stamp``
-    (a demo store's, from ``store.meta.mark_demo()``), each entry carries it in field ``SIM_STAMP``."""
+    (a demo store's, from ``store.meta.mark_demo()``), each entry carries it in field ``SIM_STAMP``.
+
+    ``received``: for history the simulator writes at start (its backfill), the stream entry id says
+    the entry arrived when it happened — ``<ts>-<n>``, never before the stream's last id, which the dict
+    keeps (and advances) per stream — rather than now, so the archive (partitioned by time of receipt)
+    and its replay see the backfilled minutes where they belong. Entries written live take Redis's
+    clock (``*``).
+    """
     extra = {SIM_STAMP: stamp} if stamp is not None else {}
     for i in range(0, len(entries), WRITE_CHUNK):
         pipe = client.pipeline(transaction=True)
         for stream, fields in entries[i : i + WRITE_CHUNK]:
-            pipe.xadd(stream.key(prefix), {**fields, **extra} if extra else fields)  # type: ignore[arg-type]
+            entry_id = "*"
+            if received is not None:
+                # a call is written when it ends, dated when it began: never behind the stream
+                last_ms, last_seq = received.get(stream, (0, -1))
+                ms = max(int(fields["ts"]), last_ms)
+                seq = last_seq + 1 if ms == last_ms else 0
+                received[stream] = (ms, seq)
+                entry_id = f"{ms}-{seq}"
+            pipe.xadd(stream.key(prefix), {**fields, **extra} if extra else fields, id=entry_id)  # type: ignore[arg-type]
         pipe.execute()
 
 
@@ -63,6 +79,7 @@ def run(
     tick_s: float = 0.5,
     stop: threading.Event | None = None,
     stamp: str | None = None,
+    date_backfill: bool = False,
 ) -> dict[str, int]:
     """Simulate in real time, writing to ``<prefix>:incidents|units|ports|calls``, until stopped.
 
@@ -70,12 +87,18 @@ def run(
     ``KeyboardInterrupt`` (which propagates, after the closing progress line). ``world`` holds the
     reference files (:meth:`World.from_settings`). ``stamp``: the demo store's stamp, written into
     every entry (without it, the ingest worker takes the entries for real ones and ends the demo).
+    ``date_backfill``: the streams are new and empty (the demo's own Redis), so the backfill's entries
+    may be given stream ids of the time they happened (:func:`write_entries`).
     Returns the scenario's final :meth:`Scenario.stats`.
     """
     say = progress or (lambda _line: None)
     stop = stop or threading.Event()
     started = time.time()
-    start_ms = int(started * 1000) - int(backfill_s * 1000)
+    started_ms = int(started * 1000)
+    start_ms = started_ms - int(backfill_s * 1000)
+    # Backfilled entries are dated on receipt as they happened only into streams known to be empty (an
+    # explicit id may not fall behind a stream's last one, and a producer may not read the streams).
+    backfilled: dict[Stream, tuple[int, int]] | None = {} if date_backfill else None
     sim = Scenario(
         world, seed=seed, start_ms=start_ms, rate=rate, units=units, season=season, time_scale=time_scale
     )
@@ -95,7 +118,9 @@ def run(
                 target = min(target, deadline_ms)
             while sim.now_ms < target and not stop.is_set():
                 entries = sim.advance(min(target, sim.now_ms + SLICE_MS))
-                if entries and not _write_until_done(client, prefix, entries, stop, say, stamp):
+                # the backfill's entries are dated on receipt as they happened (see write_entries)
+                received = backfilled if backfilled is not None and sim.now_ms <= started_ms else None
+                if entries and not _write_until_done(client, prefix, entries, stop, say, stamp, received):
                     break
             if deadline_ms is not None and sim.now_ms >= deadline_ms:
                 break
@@ -110,13 +135,16 @@ def run(
 
 def _write_until_done(
     client: redis.Redis, prefix: str, entries: list[Entry], stop: threading.Event, say: Callable[[str], None],
-    stamp: str | None = None,
+    stamp: str | None = None, received: dict[Stream, tuple[int, int]] | None = None,
 ) -> bool:
     """Write, retrying with capped back-off while Redis is unreachable; False if stopped first."""
     delay = 0.5
     while True:
         try:
-            write_entries(client, prefix, entries, stamp)
+            ids = dict(received) if received is not None else None  # advanced only once written
+            write_entries(client, prefix, entries, stamp, ids)
+            if received is not None and ids is not None:
+                received.update(ids)
             return True
         except (redis.ConnectionError, redis.TimeoutError) as error:
             say(

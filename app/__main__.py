@@ -207,7 +207,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
             update={"redis_url": embedded.url, "redis_username": None, "redis_password": None})
         print(f"Started an embedded Redis at {embedded.url} (producers can XADD to it too; their first "
               "entry ends the demo: /demo then shows nothing).", flush=True)
-        args.fresh_streams = True  # a new server: the simulator may date its backfill's stream ids
+
     settings = settings.model_copy(update={"demo_store": True})
     _refuse_real_store(settings)
     stop = threading.Event()
@@ -217,6 +217,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
     # the start of this hour; the live simulator starts there (its own backfill through the streams).
     history_days = args.backfill_archive if _archive_is_empty(settings) else 0
     if history_days:
+        # A new server's streams, and an archive that ends at this hour's start: the simulator may date
+        # its backfill's stream ids (nothing archived overlaps them).
+        args.fresh_streams = embedded is not None
         hour_ms = 3_600_000
         since_hour = (time.time() * 1000 % hour_ms) / 1000
         settings = settings.model_copy(update={"sim_backfill_s": max(settings.sim_backfill_s, since_hour)})

@@ -216,10 +216,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
     # The archive's history: a month of the simulator's, written first into an empty archive. It ends at
     # the start of this hour; the live simulator starts there (its own backfill through the streams).
     history_days = args.backfill_archive if _archive_is_empty(settings) else 0
-    if history_days:
-        # A new server's streams, and an archive that ends at this hour's start: the simulator may date
-        # its backfill's stream ids (nothing archived overlaps them).
-        args.fresh_streams = embedded is not None
+    if history_days and embedded is not None:
+        # A new server's streams, and an archive that ends at this hour's start: the simulator starts
+        # there, dating its backfill's stream ids as they happened (nothing archived overlaps them).
+        args.fresh_streams = True
         hour_ms = 3_600_000
         since_hour = (time.time() * 1000 % hour_ms) / 1000
         settings = settings.model_copy(update={"sim_backfill_s": max(settings.sim_backfill_s, since_hour)})

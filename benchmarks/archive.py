@@ -59,7 +59,7 @@ def rows_per_stream(root: Path) -> dict[str, int]:
     for stream in INPUT_STREAMS:
         files = [str(p) for _h, f in layout.hours(root, stream) for p in layout.files(f)]
         out[stream.value] = duckdb.sql("SELECT count(*) FROM read_parquet($f)", params={"f": files}
-                                       ).fetchone()[0] if files else 0
+                                       ).fetchall()[0][0] if files else 0
     return out
 
 

@@ -64,6 +64,7 @@ import math
 import multiprocessing
 import os
 import random
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -93,10 +94,9 @@ from ..geo import RegionIndex
 from ..reference import Reference
 from ..settings import Settings
 from ..simulation.lifecycle import DISPATCH_DELAY_S, HEARTBEAT_MS, MAX_WAIT_S, SCENE_S, TRAVEL_S
-from ..simulation.ports import CATEGORIES, DIRECTIONS
 from ..simulation.scenario import _CALL, _EXTRA_CALL, _PORTS, _TICK, Scenario
 from ..simulation.world import World
-from . import compact, layout
+from . import compact, keyframes, layout
 from .archiver import FUTURE_FLAG_MS
 
 log = logging.getLogger("basira.archive")
@@ -403,20 +403,10 @@ class _Recorder(_Day):
     def _on_ports(self, t: int, _obj: object, _gen: int) -> None:
         # PortTraffic.minute without the models: a row per port, direction and category with
         # travellers, or one with none when a port-direction saw nobody (it carries the wait).
-        counts, waits = self.ports.step(t)
-        out, occupancies = self._port_rows, self.ports._occupancy
-        for i, port in enumerate(self.ports.ports):
-            occupancy = occupancies[i]
-            for j, direction in enumerate(DIRECTIONS):
-                wait_min = round(float(waits[i, j]), 1)
-                row = counts[i, j]
-                for k in [k for k in range(len(CATEGORIES)) if row[k] > 0] or [0]:
-                    travellers = int(row[k])
-                    vehicles = None
-                    if occupancy is not None:
-                        vehicles = max(1, round(travellers / occupancy)) if travellers else 0
-                    out.append((t, port.id, direction, CATEGORIES[k], travellers, vehicles, wait_min,
-                                self._port_regions[i]))
+        ports, regions = self.ports.ports, self._port_regions
+        if ports:
+            self._port_rows += [(t, ports[i].id, d, c, travellers, vehicles, wait, regions[i])
+                                for i, d, c, travellers, vehicles, wait in self.ports.counted(t)]
         self._at(t + 60_000, _PORTS)
 
     def _text(self, value: str | None) -> str | None:
@@ -901,13 +891,21 @@ def backfill_demo(
             f"مضى {spent_ar}، بقي نحو {left_ar}")
     if open_left:  # drain_ms should make this impossible
         log.warning("backfill: %d incidents were still open at the end of their day", open_left)
+    # Keyframes, so that a seek into the month folds an hour, not the month (derived data: a forced
+    # backfill's old ones would be stale, so all are made again).
+    if force:
+        shutil.rmtree(root / "keyframes", ignore_errors=True)
+    say(f"Keyframes for {span} hours (the state at each hour's start, for fast seeks) | "
+        f"لقطات الحالة لكل ساعة ({span}) لسرعة الانتقال في الزمن")
+    made = keyframes.catch_up(root, end_ms, progress=lambda n, total: say(
+        f"  keyframes {n}/{total} | لقطات {n}/{total}") if n % 120 == 0 else None)
     seconds = time.perf_counter() - started
     spent, spent_ar = _minutes(seconds)
     n, mb = sum(totals["rows"].values()), sum(totals["bytes"].values()) / 1e6
     streams = ", ".join(f"{s} {r:,} ({totals['bytes'][s] / 1e6:,.0f} MB)" for s, r in totals["rows"].items())
     say(f"Backfill done in {spent}: {n:,} rows, {mb:,.0f} MB ({streams}) | اكتمل ملء الأرشيف في {spent_ar}: "
         f"{n:,} صفًا، {mb:,.0f} ميغابايت")
-    return {**totals, "seconds": seconds, "days": len(chunks), "open_at_end": open_left}
+    return {**totals, "seconds": seconds, "days": len(chunks), "open_at_end": open_left, "keyframes": made}
 
 
 def _run(jobs: list[_Job], workers: int) -> Iterator[dict[str, Any]]:

@@ -136,15 +136,13 @@ class PortTraffic:
         waits = processing + np.minimum(MAX_WAIT_MIN, self._backlog / capacity)
         return counts, waits
 
-    def minute(self, ts: int) -> list[tuple[Stream, dict[str, str]]]:
-        """The entries for the minute ending at ``ts``: one per port, direction and category with
-        travellers, or one with zero travellers when a port-direction saw nobody (to carry its wait).
-        """
-        if not self.ports:
-            return []
+    def counted(self, ts: int) -> list[tuple[int, Direction, TravellerCategory, int, int | None, float]]:
+        """The minute ending at ``ts`` as values: (port index, direction, category, travellers,
+        vehicles, wait in minutes), one per port, direction and category with travellers, or one with
+        zero travellers when a port-direction saw nobody (to carry its wait). Advances the traffic."""
         counts, waits = self.step(ts)
-        out: list[tuple[Stream, dict[str, str]]] = []
-        for i, port in enumerate(self.ports):
+        out = []
+        for i in range(len(self.ports)):
             occupancy = self._occupancy[i]
             for j, direction in enumerate(DIRECTIONS):
                 wait = round(float(waits[i, j]), 1)
@@ -154,17 +152,18 @@ class PortTraffic:
                     vehicles = None
                     if occupancy is not None:
                         vehicles = max(1, round(travellers / occupancy)) if travellers else 0
-                    event = PortEvent(
-                        port=port.id,
-                        direction=direction,
-                        travellers=travellers,
-                        category=CATEGORIES[k],
-                        vehicles=vehicles,
-                        wait_min=wait,
-                        ts=ts,
-                    )
-                    out.append((Stream.ports, to_fields(event)))
+                    out.append((i, direction, CATEGORIES[k], travellers, vehicles, wait))
         return out
+
+    def minute(self, ts: int) -> list[tuple[Stream, dict[str, str]]]:
+        """The entries for the minute ending at ``ts`` (:meth:`counted`, as the stream's entries)."""
+        if not self.ports:
+            return []
+        return [
+            (Stream.ports, to_fields(PortEvent(port=self.ports[i].id, direction=d, category=c, travellers=n,
+                                               vehicles=vehicles, wait_min=wait, ts=ts)))
+            for i, d, c, n, vehicles, wait in self.counted(ts)
+        ]
 
 
 # --- weeks of history at once ----------------------------------------------------------------

@@ -34,6 +34,21 @@ class Archived:
     span: tuple[int, int]
 
 
+def write_slice(client, prefix: str, entries: list, previous: int, moment: int,  # noqa: ANN001
+                last: dict[Stream, tuple[int, int]], jitter: random.Random) -> None:
+    """XADD a slice of the simulator's entries with explicit ids: each received at its event time or up
+    to 3 s later, in order within its stream (``last`` keeps each stream's last id), within the slice
+    ``(previous, moment]`` that sends it (a call is sent when it ends, dated when it began)."""
+    pipe = client.pipeline(transaction=False)
+    for stream, fields in entries:
+        ms = max(int(fields["ts"]) + jitter.randrange(3000), last.get(stream, (0, 0))[0], previous + 1)
+        ms = min(moment, ms)
+        seq = last[stream][1] + 1 if stream in last and last[stream][0] == ms else 0
+        last[stream] = (ms, seq)
+        pipe.xadd(stream.key(prefix), fields, id=f"{ms}-{seq}")
+    pipe.execute()
+
+
 def archive_scene(settings: Settings, client, *, minutes: int = 90, rate: float = 0.05, units: int = 12,
                   seed: int = 11, thin: bool = False, thin_first_hour: bool = False) -> Archived:
     """``minutes`` of the simulator, ending about an hour ago, through the streams, the ingest worker and
@@ -49,14 +64,7 @@ def archive_scene(settings: Settings, client, *, minutes: int = 90, rate: float 
     previous = start
     worker = IngestWorker(store, settings)
     for moment in range(start + 10 * 60_000, end + 1, 10 * 60_000):
-        pipe = client.pipeline(transaction=False)
-        for stream, fields in scenario.advance(moment):
-            ms = max(int(fields["ts"]) + jitter.randrange(3000), last.get(stream, (0, 0))[0], previous + 1)
-            ms = min(moment, ms)
-            seq = last[stream][1] + 1 if stream in last and last[stream][0] == ms else 0
-            last[stream] = (ms, seq)
-            pipe.xadd(stream.key(settings.stream_prefix), fields, id=f"{ms}-{seq}")
-        pipe.execute()
+        write_slice(client, settings.stream_prefix, scenario.advance(moment), previous, moment, last, jitter)
         worker.work(burst=True)
         previous = moment
     Archiver(store, settings).work(burst=True)

@@ -26,6 +26,7 @@ from app.settings import Settings
 from app.simulation.scenario import Scenario
 from app.simulation.world import World
 from app.store import Store
+from tests.replay_scene import write_slice
 
 HOUR_MS = layout.HOUR_MS
 
@@ -78,16 +79,7 @@ def recorded(redis_url: str, tmp_path_factory: pytest.TempPathFactory):
     seen: list[tuple[int, Scope, dict]] = []
     previous = start
     for moment in moments:
-        pipe = client.pipeline(transaction=False)
-        for stream, fields in scenario.advance(moment):
-            # Received at the event time or up to 3 s later, in order within each stream, within the
-            # slice that sends it (a call is sent when it ends, dated when it began).
-            ms = max(int(fields["ts"]) + jitter.randrange(3000), last.get(stream, (0, 0))[0], previous + 1)
-            ms = min(moment, ms)
-            seq = last[stream][1] + 1 if stream in last and last[stream][0] == ms else 0
-            last[stream] = (ms, seq)
-            pipe.xadd(stream.key(settings.stream_prefix), fields, id=f"{ms}-{seq}")
-        pipe.execute()
+        write_slice(client, settings.stream_prefix, scenario.advance(moment), previous, moment, last, jitter)
         worker.work(burst=True)
         for scope in scopes:
             seen.append((moment, scope, _live(store, scope, moment)))

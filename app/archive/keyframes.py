@@ -10,6 +10,7 @@ unfinished and ignored, and rewritten by the next run.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -45,9 +46,11 @@ def write(root: Path, hour: int, state: State) -> State:
     return State(state.at_ms, incidents, state.units, state.waits)
 
 
-def catch_up(root: Path, closed_before_ms: int, limit: int | None = None) -> int:
+def catch_up(root: Path, closed_before_ms: int, limit: int | None = None,
+             progress: Callable[[int, int], None] | None = None) -> int:
     """Write every missing keyframe of an hour that starts after the archive's first hour and whose
-    previous hour is closed (ended before ``closed_before_ms``); at most ``limit``. Returns how many."""
+    previous hour is closed (ended before ``closed_before_ms``); at most ``limit``. Returns how many.
+    ``progress(written, hours)`` is called after each one written."""
     start = first_hour(root)
     if start is None:
         return 0
@@ -66,6 +69,8 @@ def catch_up(root: Path, closed_before_ms: int, limit: int | None = None) -> int
                 state = read_keyframe(root, hour - 1) if have_previous else State.empty(start * HOUR_MS - 1)
             state = write(root, hour, fold(state, root, hour * HOUR_MS - 1, con))
             written += 1
+            if progress is not None:
+                progress(written, last - start)
             if limit is not None and written >= limit:
                 break
     finally:

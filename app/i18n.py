@@ -659,7 +659,6 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     # the leadership brief (app/brief: /brief?date=&lang=, /brief.pdf)
     "brief.title": {"ar": "الموجز القيادي", "en": "Leadership brief"},
-    "brief.nav": {"ar": "الموجز اليومي", "en": "Daily brief"},
     "brief.scope_label": {"ar": "النطاق", "en": "Covers"},
     "brief.window": {"ar": "الفترة", "en": "Window"},
     "brief.window_day": {"ar": "{day} · من ٠٠:٠٠ إلى ٢٤:٠٠ بتوقيت الرياض",

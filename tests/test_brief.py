@@ -235,18 +235,3 @@ def test_the_brief_passes_the_gate_and_keeps_to_the_viewers_scope(secured) -> No
     # a wall account is sent to its wall
     wall = http.get("/brief", headers={"Authorization": f"Bearer {tokens['wall1']}"})
     assert wall.status_code == 302 and wall.headers["Location"] == "/wall"
-
-
-def test_the_command_view_links_to_the_brief_in_its_language(settings) -> None:
-    import json
-
-    from app.pages.command.layout import ID
-    from app.pages.command.layout import layout as command_layout
-
-    app = create_app(settings)
-    for lang, label in (("en", "Daily brief"), ("ar", "الموجز اليومي")):
-        with app.test_request_context("/"):
-            page = json.dumps(command_layout(lang=lang), default=lambda c: c.to_plotly_json(),
-                              ensure_ascii=False)
-        link = re.search(r'\{[^{}]*"id": "' + ID.brief + r'"[^{}]*\}', page)
-        assert link and f'"href": "/brief?lang={lang}"' in link[0] and label in link[0], link

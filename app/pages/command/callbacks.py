@@ -146,8 +146,6 @@ def register_callbacks(app: Dash, context: Services) -> None:
             credits_at=Output(ID.credits, "position"),
             ports=Output(ID.ports, "children"),
             ports_href=Output(ID.ports, "href"),
-            brief=Output(ID.brief, "children"),
-            brief_href=Output(ID.brief, "href"),
             account=Output(ID.account, "children"),
             sheet_title=Output(ID.sheet_title, "children"),
         ),
@@ -171,8 +169,6 @@ def register_callbacks(app: Dash, context: Services) -> None:
             "credits_at": at["credits"],
             "ports": t("ports.nav", lang),
             "ports_href": f"/ports?lang={lang}",
-            "brief": t("brief.nav", lang),
-            "brief_href": f"/brief?lang={lang}",
             "account": w.account(lang),
             "sheet_title": t("sheet.title", lang),
         }

@@ -99,7 +99,6 @@ class ID:
     watchdog = f"{PAGE}-watchdog"
     feed = f"{PAGE}-feed"
     ports = f"{PAGE}-ports"
-    brief = f"{PAGE}-brief"
     account = f"{PAGE}-account"
     sheet = f"{PAGE}-sheet"
     sheet_title = f"{PAGE}-sheet-title"
@@ -162,8 +161,6 @@ def layout(
                     html.Div(w.account(lang), id=ID.account, className="basira-account"),
                     html.A(t("ports.nav", lang), id=ID.ports, href=f"/ports?lang={lang}",
                            className="basira-nav"),
-                    html.A(t("brief.nav", lang), id=ID.brief, href=f"/brief?lang={lang}",
-                           className="basira-nav", target="_blank", rel="noopener"),
                     w.language_picker(ID.lang, lang),
                 ],
             ),

@@ -24,13 +24,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
 import pyarrow as pa
 
 from .. import kpis as figures
@@ -470,11 +468,3 @@ def _travellers(scope: Scope, ports: list[dict[str, Any]]) -> int:
 def _add(counters: dict[str, int], more: dict[str, int]) -> None:
     for name, n in more.items():
         counters[name] = counters.get(name, 0) + n
-
-
-def dumps(snapshot: dict[str, Any]) -> bytes:
-    return orjson.dumps(snapshot)
-
-
-def features_of(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [incident_feature(r) for r in rows]

@@ -765,6 +765,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "ar": "أعد المحاولة بعد قليل؛ إن تكرر ذلك فأبلغ مسؤول النظام.",
         "en": "Try again shortly; if it happens again, tell the system's administrator.",
     },
+    # alerts (app/alerts and the pages' alert lists): keys "alert.*"
+    # nearest available units (app/nearest.py, the incident card): keys "nearest.*"
 }
 
 

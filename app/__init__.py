@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask import Flask
 
     from .api import api, register_error_handlers
+    from .api_alerts import alerts_api
     from .api_export import export_api
     from .api_ports import ports_api
     from .archive.replay import Replay
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     server.register_blueprint(api)
     server.register_blueprint(ports_api)
     server.register_blueprint(export_api)
+    server.register_blueprint(alerts_api)
     server.register_blueprint(feed_api)
     register_error_handlers(server)
     dash_app = create_dash(server, settings, store)

@@ -766,6 +766,51 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Try again shortly; if it happens again, tell the system's administrator.",
     },
     # alerts (app/alerts and the pages' alert lists): keys "alert.*"
+    "alert.kind.unassigned": {"ar": "بلاغ دون وحدة", "en": "Incident without a unit"},
+    "alert.kind.response_breach": {"ar": "تجاوز زمن الوصول", "en": "Response time breached"},
+    "alert.kind.spike": {"ar": "ارتفاع غير معتاد في البلاغات", "en": "Unusual rise in incidents"},
+    "alert.kind.geofence": {"ar": "منطقة محمية", "en": "Guarded zone"},
+    "alert.kind.port_wait": {"ar": "انتظار طويل في منفذ", "en": "Long wait at a port"},
+    "alert.kind.stale_producer": {"ar": "مصدر بيانات متوقف", "en": "Data source silent"},
+    "alert.text.unassigned": {
+        "ar": "بلاغ {category} بأولوية {priority} في {region} دون وحدة منذ {waited}",
+        "en": "Priority {priority} {category} in {region} has had no unit for {waited}",
+    },
+    "alert.text.response_breach": {
+        "ar": "لم تصل وحدة إلى بلاغ {category} بأولوية {priority} في {region} بعد {elapsed} (الهدف {target})",
+        "en": "No unit on scene at priority {priority} {category} in {region} after {elapsed} (target {target})",
+    },
+    "alert.text.spike": {
+        "ar": "{count} بلاغًا جديدًا في {region} خلال آخر {window} — المعتاد نحو {expected}",
+        "en": "{count} new incidents in {region} in the last {window} — about {expected} is usual",
+    },
+    "alert.text.geofence.inside": {
+        "ar": "{subject} {id} داخل {zone}",
+        "en": "{subject} {id} is inside {zone}",
+    },
+    "alert.text.geofence.outside": {
+        "ar": "{subject} {id} خارج {zone}",
+        "en": "{subject} {id} has left {zone}",
+    },
+    "alert.text.port_wait": {
+        "ar": "الانتظار في {port} {wait} دقيقة (الحد {threshold})",
+        "en": "The wait at {port} is {wait} min (limit {threshold})",
+    },
+    "alert.text.stale_producer": {
+        "ar": "لم يصل شيء على مسار {stream} منذ {quiet} (الفاصل المعتاد {usual})",
+        "en": "Nothing on the {stream} stream for {quiet} (usual gap {usual})",
+    },
+    "alert.subject.unit": {"ar": "الوحدة", "en": "Unit"},
+    "alert.subject.incident": {"ar": "البلاغ", "en": "Incident"},
+    "alert.nation": {"ar": "المملكة", "en": "the Kingdom"},
+    "alert.severity.extreme": {"ar": "قصوى", "en": "Extreme"},
+    "alert.severity.severe": {"ar": "شديدة", "en": "Severe"},
+    "alert.severity.moderate": {"ar": "متوسطة", "en": "Moderate"},
+    "alert.severity.minor": {"ar": "طفيفة", "en": "Minor"},
+    "alert.stream.incidents": {"ar": "البلاغات", "en": "incidents"},
+    "alert.stream.units": {"ar": "الوحدات", "en": "units"},
+    "alert.stream.ports": {"ar": "المنافذ", "en": "ports"},
+    "alert.stream.calls": {"ar": "المكالمات", "en": "calls"},
     # nearest available units (app/nearest.py, the incident card): keys "nearest.*"
 }
 

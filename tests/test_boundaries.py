@@ -70,6 +70,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.store", 2),
     ("app.ingest", 2),
     ("app.prepare", 2),  # validation and regions, shared by the ingest worker and the archiver
+    ("app.alerts", 2),  # the alert rules, their evaluation and the alerts worker
     ("app.archive", 2),  # the Parquet archive: its writer (a stream consumer) and its DuckDB reader
     ("app.rejected", 2),
     ("app.simulation", 2),
@@ -80,6 +81,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.pages", 4),
     ("app.api", 5),
     ("app.api_ports", 5),
+    ("app.api_alerts", 5),  # /api/v1/alerts: lists, acting on them, CAP 1.2
     ("app.api_export", 5),  # GET /api/v1/export: the archive as GeoJSON, CSV, KML (app.archive.export)
     ("app.brief", 5),  # /brief, /brief.pdf: the leadership brief (a blueprint; reads app.archive.stats)
     ("app.web", 5),
@@ -95,7 +97,7 @@ KEY_EXCEPTIONS = ("app.contract", "app.acl")
 #: with one after the prefix (``f"{prefix}:meta"``, ``"sa:audit"``) builds a key by hand.
 KEY_FAMILIES = (
     "inc", "unit", "kpi", "port", "porth", "calls", "seen", "chg", "built", "audit", "auth",
-    "stats", "meta", "rejected", "incidents", "units", "ports",
+    "stats", "meta", "rejected", "incidents", "units", "ports", "alert", "alerts",
 )
 #: A key after the prefix: ``:meta`` (ends there) or ``:auth:`` (goes on).
 KEY_AFTER_PREFIX = re.compile(rf":(?:{'|'.join(KEY_FAMILIES)})(?::|$)")

@@ -9,7 +9,8 @@ counters), ``store.apply`` (:mod:`.apply`: applying validated batches atomically
 (:mod:`.feed_reads`), ``store.built`` (:mod:`.built`: answers built once and shared), ``store.history``
 (:mod:`.history`: closed incidents, the heatmap's mirror, expiry), ``store.port_history``
 (:mod:`.port_history`), ``store.rejected`` (:mod:`.rejected`), ``store.audit`` (:mod:`.audit`),
-``store.sessions`` (:mod:`.sessions`: sessions, sign-in limits, TOTP steps) and ``store.meta``
+``store.sessions`` (:mod:`.sessions`: sessions, sign-in limits, TOTP steps), ``store.alerts``
+(:mod:`.alerts`: raised, acted on, read) and ``store.meta``
 (:mod:`.meta`: demo mark, freshness, Redis's clock). Parts never reach into each other; one that needs
 another is handed it. Every part raises :class:`StoreUnavailable` (or :class:`StoreRefused`) instead of
 redis's errors (:mod:`.errors`). Server-side scripts are in :mod:`.lua`; ``docs/architecture.md``
@@ -25,6 +26,7 @@ import redis
 
 from ..geo import Port
 from ..reference import Reference
+from .alerts import Alerts
 from .apply import Apply, Batch, CommitRefused
 from .audit import AuditLog
 from .built import Built, bytes_client
@@ -135,6 +137,7 @@ class Store:
         self.rejected = RejectedEntries(client, keys)
         self.audit = AuditLog(client, keys, audit_max_entries)
         self.sessions = AuthStore(client, keys)
+        self.alerts = Alerts(client, keys)
 
     @classmethod
     def from_settings(cls, settings: Settings, client: redis.Redis | None = None) -> Store:

@@ -150,6 +150,61 @@ class Keys:
         """STRING held (SET NX PX) by the one web worker building ``built(name)``."""
         return f"{self.prefix}:built:lock:{name}"
 
+    # alerts (app/store/alerts.py): the stream other systems read, and the records behind it
+    @property
+    def alerts(self) -> str:
+        """STREAM: every alert event (raised, acknowledged, assigned, resolved, escalated, silenced)."""
+        return f"{self.prefix}:alerts"
+
+    def alert(self, alert_id: str) -> str:
+        """HASH: one alert's record (id, rule, kind, severity, region, raised_at, who acted, …)."""
+        return f"{self.prefix}:alert:rec:{alert_id}"
+
+    @property
+    def alert_raised(self) -> str:
+        """ZSET alert id → raised_at: every alert kept (the retention's and ``state=all``'s index)."""
+        return f"{self.prefix}:alert:raised"
+
+    @property
+    def alert_open(self) -> str:
+        """ZSET alert id → raised_at: the alerts not yet resolved."""
+        return f"{self.prefix}:alert:open"
+
+    @property
+    def alert_conditions(self) -> str:
+        """HASH condition → alert id, while the condition holds (raised once; cleared when it ends)."""
+        return f"{self.prefix}:alert:cond"
+
+    @property
+    def alert_cleared(self) -> str:
+        """HASH condition → when it last cleared (ms): the minimum gap before it may be raised again."""
+        return f"{self.prefix}:alert:cleared"
+
+    @property
+    def alert_seq(self) -> str:
+        """STRING: the last alert number given (``AL-<n>``)."""
+        return f"{self.prefix}:alert:seq"
+
+    @property
+    def alert_version(self) -> str:
+        """STRING: bumped with every change of any alert; pages poll it to know when to redraw."""
+        return f"{self.prefix}:alert:version"
+
+    @property
+    def alert_silences(self) -> str:
+        """HASH rule id → JSON {until, reason, by, at}: rules silenced for a while."""
+        return f"{self.prefix}:alert:silence"
+
+    @property
+    def alert_lease(self) -> str:
+        """STRING: the alerts worker that evaluates now (SET NX PX): one evaluation per tick."""
+        return f"{self.prefix}:alert:lease"
+
+    @property
+    def alert_worker(self) -> str:
+        """HASH: the evaluating worker's last tick (holder, ticked_at, tick_ms, rules, errors)."""
+        return f"{self.prefix}:alert:worker"
+
     # access control (app/store/sessions.py): everything of it is under <prefix>:auth:, plus the audit stream
     @property
     def audit(self) -> str:

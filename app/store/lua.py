@@ -311,3 +311,94 @@ for i = 2, #ARGV do
 end
 return 0
 """
+
+# --- alerts (app/store/alerts.py) ------------------------------------------------------------------
+# An alert is raised once per condition: the condition's mapping, the record, the indexes and the
+# stream's "raised" event are one step, refused while the condition is held or cleared less than the
+# minimum gap ago. KEYS: conditions, cleared, the record, raised, open, the stream, version. ARGV:
+# condition, id, now, min-gap-ms, stream maxlen, then the record's field/value pairs.
+RAISE_ALERT = r"""
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+local last = redis.call('HGET', KEYS[2], ARGV[1])
+if last and tonumber(ARGV[3]) - tonumber(last) < tonumber(ARGV[4]) then return -1 end
+local fields = {}
+for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[3], unpack(fields))
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
+redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[5], '*', 'event', 'raised', 'at', ARGV[3], unpack(fields))
+redis.call('INCR', KEYS[7])
+return 1
+"""
+
+# The condition has ended: forget it (noting when, for the minimum gap) and resolve its alert unless a
+# person already has. KEYS: conditions, cleared, the record, open, the stream, version. ARGV:
+# condition, id, now, stream maxlen.
+CLEAR_ALERT = r"""
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+if redis.call('HEXISTS', KEYS[3], 'resolved_at') == 1 then return 1 end
+redis.call('HSET', KEYS[3], 'resolved_at', ARGV[3], 'resolved_by', '')
+redis.call('ZREM', KEYS[4], ARGV[2])
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '*', 'event', 'resolved', 'at', ARGV[3], 'id', ARGV[2],
+           'by', '', 'note', 'condition cleared')
+redis.call('INCR', KEYS[6])
+return 2
+"""
+
+# A person acts on an alert: acknowledge, assign (which acknowledges too) or resolve. KEYS: the record,
+# open, the stream, version. ARGV: id, action, by, now, note, assignee, stream maxlen. Returns
+# 'unknown', 'resolved' (nothing more can be done), 'already' (acknowledged twice) or 'ok'.
+ACT_ON_ALERT = r"""
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
+if redis.call('HEXISTS', KEYS[1], 'resolved_at') == 1 then return 'resolved' end
+local action, by, now, note = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local acked = redis.call('HEXISTS', KEYS[1], 'acknowledged_at') == 1
+if action == 'acknowledge' then
+  if acked then return 'already' end
+  redis.call('HSET', KEYS[1], 'acknowledged_by', by, 'acknowledged_at', now, 'acknowledge_note', note)
+elseif action == 'assign' then
+  redis.call('HSET', KEYS[1], 'assigned_to', ARGV[6], 'assigned_by', by, 'assigned_at', now, 'assign_note', note)
+  if not acked then redis.call('HSET', KEYS[1], 'acknowledged_by', by, 'acknowledged_at', now) end
+elseif action == 'resolve' then
+  redis.call('HSET', KEYS[1], 'resolved_by', by, 'resolved_at', now, 'resolve_note', note)
+  if not acked then redis.call('HSET', KEYS[1], 'acknowledged_by', by, 'acknowledged_at', now) end
+  redis.call('ZREM', KEYS[2], ARGV[1])
+else
+  return redis.error_reply('unknown action ' .. action)
+end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'event', action, 'at', now, 'id', ARGV[1], 'by', by,
+           'note', note, 'to', ARGV[6])
+redis.call('INCR', KEYS[4])
+return 'ok'
+"""
+
+# Nobody acknowledged a severe alert in time: mark it escalated (once). KEYS: the record, the stream,
+# version. ARGV: id, now, stream maxlen.
+ESCALATE_ALERT = r"""
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for _, field in ipairs({'acknowledged_at', 'resolved_at', 'escalated_at'}) do
+  if redis.call('HEXISTS', KEYS[1], field) == 1 then return 0 end
+end
+redis.call('HSET', KEYS[1], 'escalated_at', ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event', 'escalated', 'at', ARGV[2], 'id', ARGV[1])
+redis.call('INCR', KEYS[3])
+return 1
+"""
+
+# The evaluating worker's lease: taken when free, renewed by its holder, never taken from a live one.
+# KEYS: the lease. ARGV: holder, ttl-ms. Returns 1 when ``holder`` holds it now.
+HOLD_LEASE = r"""
+local held = redis.call('GET', KEYS[1])
+if held == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if held == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""

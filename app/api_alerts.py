@@ -1,0 +1,196 @@
+"""The alerts API: lists, one alert, acting on it, silencing a rule.
+
+Routes:
+
+* ``GET /api/v1/alerts?state=open|all&region=&agency=&limit=`` — a JSON list, newest and most severe
+  first (:func:`app.alerts.model.ordered`), each alert with ``id``, ``rule``, ``kind``, ``severity``,
+  ``region``, ``raised_at``, ``resolved_at``, ``acknowledged_by`` and the ids it concerns;
+* ``GET /api/v1/alerts/AL-<n>`` — one alert, with ``headline`` and ``text`` in both languages;
+* ``POST /api/v1/alerts/AL-<n>/acknowledge|assign|resolve`` — a person acts (JSON or form body:
+  ``note``, and ``to`` for assign); recorded on the alert, on ``<p>:alerts`` and in the audit trail;
+* ``GET /api/v1/alerts/rules`` — the rules the worker evaluates, and their silences;
+* ``POST /api/v1/alerts/rules/<rule>/silence`` (``minutes``, ``reason``) and ``DELETE`` the same URL.
+
+Scope: nobody sees or acts on an alert outside their scope — an alert of a region (and agency) is the
+scope's that covers it; one of the nation (a silent stream) is everyone's. Acting needs a person's role
+(not ``wall``); silencing a rule, which may span regions, a national one (leadership, admin). With access
+control off anyone may, and a ``by`` in the body names them (marked as unverified).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, request
+
+from .alerts.model import Alert, ordered
+from .alerts.text import headline, sentence
+from .api import _json
+from .auth import audit as audit_trail
+from .auth import current_principal, scope_for
+from .auth.principals import Role
+from .contract import ContractError, Scope
+from .i18n import LANGUAGES
+from .services import services
+from .store.alerts import ACTIONS
+
+alerts_api = Blueprint("alerts_api", __name__)
+#: Longest note or reason kept, in characters.
+NOTE_MAX = 500
+#: The most ``state=all`` lists.
+LIST_MAX = 2000
+
+
+def visible(alert: Alert, scope: Scope) -> bool:
+    """Whether ``scope`` may see ``alert`` (a nation's alert: every scope)."""
+    if not alert.region:
+        return True
+    return scope.covers(alert.region, alert.agency or None)
+
+
+def alerts_for(scope: Scope, state: str = "open", limit: int = 500) -> list[Alert]:
+    """The alerts ``scope`` may see, open ones or the newest ``limit`` of all, in :func:`ordered` order."""
+    store = services().store
+    ids = store.alerts.open_ids() if state == "open" else store.alerts.recent_ids(limit)
+    alerts = [Alert.from_record(r) for r in store.alerts.records(ids)]
+    return ordered([a for a in alerts if visible(a, scope)])[:limit]
+
+
+def described(alert: Alert) -> dict[str, Any]:
+    """The API's shape plus the alert in words, in each language."""
+    out = alert.json()
+    out["headline"] = {lang: headline(alert, lang) for lang in LANGUAGES}
+    out["text"] = {lang: sentence(alert, lang) for lang in LANGUAGES}
+    return out
+
+
+def _body() -> dict[str, Any]:
+    if request.is_json:
+        body = request.get_json(silent=True)
+        return body if isinstance(body, dict) else {}
+    return dict(request.form)
+
+
+def _text(value: Any) -> str:
+    return str(value or "").strip()[:NOTE_MAX]
+
+
+def _scope_or_error() -> Scope | Response:
+    try:
+        return scope_for(request.args.get("region"), request.args.get("agency"), strict=True)
+    except ContractError as error:
+        return _json({"error": error.reason}, 400)
+
+
+def _actor(body: dict[str, Any]) -> str:
+    principal = current_principal()
+    if principal is None:
+        return "-"
+    if principal.via == "open":
+        named = _text(body.get("by"))[:64]
+        return f"{named} (unverified)" if named else "anonymous"
+    return principal.name
+
+
+@alerts_api.get("/api/v1/alerts")
+def list_alerts() -> Response:
+    state = request.args.get("state", "open")
+    if state not in ("open", "all"):
+        return _json({"error": f"state must be open or all (got {state[:20]!r})"}, 400)
+    raw = request.args.get("limit", "500").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= LIST_MAX:
+        return _json({"error": f"limit must be a whole number from 1 to {LIST_MAX}"}, 400)
+    scope = _scope_or_error()
+    if isinstance(scope, Response):
+        return scope
+    return _json([a.json() for a in alerts_for(scope, state, int(raw))])
+
+
+def _alert_in_scope(n: int) -> Alert | Response:
+    record = services().store.alerts.record(f"AL-{n}")
+    scope = scope_for()
+    if record is None or not visible(alert := Alert.from_record(record), scope):
+        return _json({"error": f"no alert AL-{n} in your scope"}, 404)
+    return alert
+
+
+@alerts_api.get("/api/v1/alerts/AL-<int:n>")
+def one_alert(n: int) -> Response:
+    alert = _alert_in_scope(n)
+    return alert if isinstance(alert, Response) else _json(described(alert))
+
+
+@alerts_api.post("/api/v1/alerts/AL-<int:n>/<action>")
+def act(n: int, action: str) -> Response:
+    if action not in ACTIONS:
+        return _json({"error": f"unknown action {action[:20]!r}: one of {', '.join(ACTIONS)}"}, 404)
+    principal = current_principal()
+    if principal is None or principal.role is Role.wall:
+        return _json({"error": "a display account cannot act on alerts"}, 403)
+    alert = _alert_in_scope(n)
+    if isinstance(alert, Response):
+        return alert
+    body = _body()
+    note, to = _text(body.get("note")), _text(body.get("to"))[:64]
+    if action == "assign" and not to:
+        return _json({"error": "assign needs 'to': who takes it"}, 400)
+    by = _actor(body)
+    outcome = services().store.alerts.act(alert.id, action, by, int(time.time() * 1000), note, to)
+    audit_trail.event("alert", action=action, alert=alert.id, rule=alert.rule, outcome=outcome,
+                      note=note or None)
+    if outcome == "unknown":
+        return _json({"error": f"no alert {alert.id}"}, 404)
+    now = described(Alert.from_record(services().store.alerts.record(alert.id) or {}))
+    if outcome in ("already", "resolved"):
+        word = "acknowledged" if outcome == "already" else "resolved"
+        return _json({"error": f"{alert.id} is already {word}", "alert": now}, 409)
+    return _json(now)
+
+
+@alerts_api.get("/api/v1/alerts/rules")
+def rules() -> Response:
+    store = services().store
+    worker = store.alerts.worker()
+    try:
+        listed = orjson.loads(worker.get("rules") or "[]")
+    except orjson.JSONDecodeError:
+        listed = []
+    return _json({"rules": listed, "silences": store.alerts.silences(),
+                  "worker": {k: v for k, v in worker.items() if k != "rules"}})
+
+
+def _national() -> Response | None:
+    principal = current_principal()
+    if principal is None or principal.role not in (Role.leadership, Role.admin):
+        return _json({"error": "silencing a rule needs a national role (leadership or admin)"}, 403)
+    return None
+
+
+@alerts_api.post("/api/v1/alerts/rules/<rule>/silence")
+def silence(rule: str) -> Response:
+    refused = _national()
+    if refused:
+        return refused
+    body = _body()
+    raw, reason = str(body.get("minutes", "")).strip(), _text(body.get("reason"))
+    if not raw.isdigit() or not 1 <= int(raw) <= 7 * 24 * 60:
+        return _json({"error": "minutes must be a whole number from 1 to 10080 (a week)"}, 400)
+    if not reason:
+        return _json({"error": "a silence needs a reason"}, 400)
+    now = int(time.time() * 1000)
+    until = now + int(raw) * 60_000
+    services().store.alerts.silence(rule[:64], until, reason, _actor(body), now)
+    audit_trail.event("alert", action="silence", rule=rule[:64], until=until, note=reason)
+    return _json({"rule": rule[:64], "until": until, "reason": reason})
+
+
+@alerts_api.delete("/api/v1/alerts/rules/<rule>/silence")
+def unsilence(rule: str) -> Response:
+    refused = _national()
+    if refused:
+        return refused
+    ended = services().store.alerts.unsilence(rule[:64], _actor({}), int(time.time() * 1000))
+    audit_trail.event("alert", action="unsilence", rule=rule[:64])
+    return _json({"rule": rule[:64], "ended": ended}, 200 if ended else 404)

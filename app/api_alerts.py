@@ -5,6 +5,7 @@ Routes:
 * ``GET /api/v1/alerts?state=open|all&region=&agency=&limit=`` — a JSON list, newest and most severe
   first (:func:`app.alerts.model.ordered`), each alert with ``id``, ``rule``, ``kind``, ``severity``,
   ``region``, ``raised_at``, ``resolved_at``, ``acknowledged_by`` and the ids it concerns;
+* ``GET /api/v1/alerts/version`` — a number that moves with every change (pages poll it);
 * ``GET /api/v1/alerts/AL-<n>`` — one alert, with ``headline`` and ``text`` in both languages;
 * ``POST /api/v1/alerts/AL-<n>/acknowledge|assign|resolve`` — a person acts (JSON or form body:
   ``note``, and ``to`` for assign); recorded on the alert, on ``<p>:alerts`` and in the audit trail;
@@ -25,7 +26,8 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, request
 
-from .alerts.model import Alert, ordered
+from .alerts.listing import alert_in_scope, alerts_for
+from .alerts.model import Alert
 from .alerts.text import headline, sentence
 from .api import _json
 from .auth import audit as audit_trail
@@ -41,21 +43,6 @@ alerts_api = Blueprint("alerts_api", __name__)
 NOTE_MAX = 500
 #: The most ``state=all`` lists.
 LIST_MAX = 2000
-
-
-def visible(alert: Alert, scope: Scope) -> bool:
-    """Whether ``scope`` may see ``alert`` (a nation's alert: every scope)."""
-    if not alert.region:
-        return True
-    return scope.covers(alert.region, alert.agency or None)
-
-
-def alerts_for(scope: Scope, state: str = "open", limit: int = 500) -> list[Alert]:
-    """The alerts ``scope`` may see, open ones or the newest ``limit`` of all, in :func:`ordered` order."""
-    store = services().store
-    ids = store.alerts.open_ids() if state == "open" else store.alerts.recent_ids(limit)
-    alerts = [Alert.from_record(r) for r in store.alerts.records(ids)]
-    return ordered([a for a in alerts if visible(a, scope)])[:limit]
 
 
 def described(alert: Alert) -> dict[str, Any]:
@@ -105,15 +92,21 @@ def list_alerts() -> Response:
     scope = _scope_or_error()
     if isinstance(scope, Response):
         return scope
-    return _json([a.json() for a in alerts_for(scope, state, int(raw))])
+    return _json([a.json() for a in alerts_for(services().store, scope, state, int(raw))])
 
 
 def _alert_in_scope(n: int) -> Alert | Response:
-    record = services().store.alerts.record(f"AL-{n}")
-    scope = scope_for()
-    if record is None or not visible(alert := Alert.from_record(record), scope):
+    alert = alert_in_scope(services().store, f"AL-{n}", scope_for())
+    if alert is None:
         return _json({"error": f"no alert AL-{n} in your scope"}, 404)
     return alert
+
+
+@alerts_api.get("/api/v1/alerts/version")
+def version() -> Response:
+    """A number that changes with every change of any alert: pages poll it (one ``GET`` of Redis) and
+    redraw their lists only when it moves."""
+    return _json({"version": services().store.alerts.version()})
 
 
 @alerts_api.get("/api/v1/alerts/AL-<int:n>")

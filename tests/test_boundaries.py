@@ -61,6 +61,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.planning", 1),  # the port planning table's loader, moved out of app.ports for app.reference
     ("app.reference", 1),
     ("app.hijri", 1),
+    ("app.nearest", 1),  # the nearest units' ETA model and ranking (pure; reads through a protocol)
     ("app.schemas", 1),
     ("app.acl", 1),
     ("app.basemap", 2),  # the basemap's tiles: built from the reference data, served by the web app
@@ -82,6 +83,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.api", 5),
     ("app.api_ports", 5),
     ("app.api_alerts", 5),  # /api/v1/alerts: lists, acting on them, CAP 1.2
+    ("app.api_nearest", 5),  # GET /api/v1/incidents/<id>/nearest (app.nearest)
     ("app.api_export", 5),  # GET /api/v1/export: the archive as GeoJSON, CSV, KML (app.archive.export)
     ("app.brief", 5),  # /brief, /brief.pdf: the leadership brief (a blueprint; reads app.archive.stats)
     ("app.web", 5),

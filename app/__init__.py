@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .api import api, register_error_handlers
     from .api_alerts import alerts_api
     from .api_export import export_api
+    from .api_nearest import nearest_api
     from .api_ports import ports_api
     from .archive.replay import Replay
     from .auth import init_auth
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     server.register_blueprint(api)
     server.register_blueprint(ports_api)
     server.register_blueprint(export_api)
+    server.register_blueprint(nearest_api)
     server.register_blueprint(alerts_api)
     server.register_blueprint(feed_api)
     register_error_handlers(server)

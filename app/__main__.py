@@ -1,4 +1,5 @@
-"""Basira's commands: ``python -m app {demo,serve,ingest,simulate,rejected,acl,schemas,user,token}``.
+"""Basira's commands: ``python -m app {demo,serve,ingest,archive,alerts,drill,simulate,rejected,acl,schemas,
+basemap,user,token}``.
 
 Each command builds the settings once (environment, then its own flags) and says what it started
 and where to look.
@@ -122,6 +123,37 @@ def cmd_archive(args: argparse.Namespace) -> None:
     archiver.work()
 
 
+def cmd_alerts(args: argparse.Namespace) -> None:
+    """The alerts worker; or, with ``--check``, a rules file checked (errors with their lines)."""
+    settings = _settings(args)
+    if args.check:
+        from .alerts.rules import RulesError, parse_rules
+        from .alerts.zones import ZoneError, load_zones
+
+        try:
+            zones = load_zones(settings.zones_file)
+            rules = parse_rules(Path(args.check).read_text(encoding="utf-8"), args.check, zones)
+        except (RulesError, ZoneError, OSError, UnicodeDecodeError) as error:
+            print(error, file=sys.stderr)
+            sys.exit(2)
+        print(f"{args.check}: {len(rules.rules)} rules, all valid ({', '.join(r.id for r in rules.rules)})")
+        return
+    from .alerts.worker import AlertWorker
+    from .store import Store
+
+    _require_redis(settings)
+    _require_coverage(settings)
+    worker = AlertWorker(Store.from_settings(settings), settings)
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(f"Alerts worker {worker.holder}: {len(worker.rules.rules)} rules from {worker.rules.source}, "
+          f"every {settings.alerts_tick_ms} ms, into {settings.stream_prefix}:alerts; Ctrl-C to stop. | "
+          "عامل التنبيهات يعمل", flush=True)
+    try:
+        worker.work()
+    except KeyboardInterrupt:
+        worker.stop()
+
+
 def _simulator(settings: Settings, args: argparse.Namespace, stop: threading.Event) -> None:
     from .simulation import World, run
     from .store import NotADemoStore, Store
@@ -192,6 +224,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     """Store (embedded unless REDIS_URL is set) + simulator + ingest worker + web, in one process."""
+    from .alerts.worker import AlertWorker
     from .archive.archiver import Archiver
     from .ingest import IngestWorker
     from .store import Store
@@ -213,6 +246,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     stop = threading.Event()
     worker = IngestWorker(Store.from_settings(settings), settings)
     archiver = Archiver(Store.from_settings(settings), settings)
+    alerts = AlertWorker(Store.from_settings(settings), settings)
     # The archive's history: a month of the simulator's, written first into an empty archive. It ends at
     # the start of this hour; the live simulator starts there (its own backfill through the streams).
     history_days = args.backfill_archive if _archive_is_empty(settings) else 0
@@ -242,6 +276,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     threads = [
         threading.Thread(target=worker.work, name="ingest", daemon=True),
         threading.Thread(target=archive, name="archive", daemon=True),
+        threading.Thread(target=alerts.work, name="alerts", daemon=True),
         threading.Thread(target=_simulator, args=(settings, args, stop), name="simulator", daemon=True),
     ]
     for thread in threads:
@@ -252,6 +287,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         stop.set()
         worker.stop()
         archiver.stop()
+        alerts.stop()
         for thread in threads:
             thread.join(timeout=5)
         if embedded is not None:
@@ -384,6 +420,12 @@ def build_parser() -> argparse.ArgumentParser:
     archive.add_argument("--force", action="store_true",
                          help="with --backfill-demo: replace hours the archive already holds (else refused)")
     archive.set_defaults(func=cmd_archive)
+
+    alerts = commands.add_parser(
+        "alerts", help="the alerts worker: evaluates the rules every tick (needs REDIS_URL)")
+    alerts.add_argument("--check", metavar="RULES_FILE",
+                        help="instead, check a rules file and print its errors with their lines (exit 2)")
+    alerts.set_defaults(func=cmd_alerts)
 
     simulate = commands.add_parser("simulate", help="write synthetic operations to the streams")
     sim_flags(simulate)

@@ -140,6 +140,29 @@ class Settings(BaseSettings):
         description="Thinned unit positions: one per unit per this many seconds (and every change of "
         "status or incident).",
     )
+    rules_file: Path | None = Field(
+        default=None,
+        description="TOML file of alert rules (docs/alerts.md); re-read when it changes, and a bad file "
+        "(reported with its line numbers) leaves the rules in force. Unset: the default rules.",
+    )
+    zones_file: Path | None = Field(
+        default=DATA_DIR / "ksa_zones.geojson",
+        description="GeoJSON of guarded zones (polygons, or points with `radius_m`; names in both languages; "
+        "optional active periods, Hijri dates included) that geofence rules name. The shipped file has "
+        "examples: the Haram, the Prophet's Mosque, Jamarat and Arafat in the Hajj days, two stadiums.",
+    )
+    alerts_tick_ms: int = Field(
+        default=250, ge=50, le=1000,
+        description="How often the alerts worker evaluates the rules (ms; at least once a second).",
+    )
+    alerts_escalate_min: float = Field(
+        default=5.0, ge=0,
+        description="A severe or extreme alert nobody acknowledged this long (minutes) escalates to "
+        "leadership (a rule's `escalate_after_min` overrides; 0: never).",
+    )
+    alerts_retention_days: float = Field(
+        default=90.0, gt=0, description="Resolved alerts are kept this long (days), then forgotten."
+    )
     ready_max_lag_s: float = Field(
         default=30.0, gt=0, description="`/readyz` fails when ingest is further behind than this."
     )
@@ -226,6 +249,12 @@ class Settings(BaseSettings):
         description="Video wall: longest a new priority-1 incident holds the tour (it is released earlier, "
         "after at least 10 s, once the incident is dispatched).",
     )
+    wall_alert_sound: bool = Field(
+        default=False,
+        description="Video wall: play a short chime when a severe or extreme alert is shown full width "
+        "(`/wall?sound=1` turns it on for one screen, `?sound=0` off). A browser that blocks sound until "
+        "someone touches the page says so on the wall (\"Sound blocked — tap to allow\").",
+    )
     kiosk_chapter_s: float = Field(
         default=15.0, ge=2, description="Exhibition kiosk: seconds on each chapter of its attract loop."
     )
@@ -305,6 +334,12 @@ class Settings(BaseSettings):
         ge=4096,
         description="Largest request body accepted before authentication (the sign-in form, the kiosk's "
         "callbacks): checked from Content-Length and while the body streams in, before it is parsed (413).",
+    )
+    cap_sender: str = Field(
+        default="basira.911.sa",
+        pattern=r"^[^\s,<&]{1,128}$",
+        description="CAP 1.2 `sender` of the alerts' CAP documents (`/api/v1/alerts/AL-<n>.cap`): the "
+        "center's globally unique name, e.g. its domain; no spaces, commas, `<` or `&` (CAP forbids them).",
     )
 
     @property

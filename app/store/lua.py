@@ -360,7 +360,8 @@ if action == 'acknowledge' then
   if acked then return 'already' end
   redis.call('HSET', KEYS[1], 'acknowledged_by', by, 'acknowledged_at', now, 'acknowledge_note', note)
 elseif action == 'assign' then
-  redis.call('HSET', KEYS[1], 'assigned_to', ARGV[6], 'assigned_by', by, 'assigned_at', now, 'assign_note', note)
+  redis.call('HSET', KEYS[1], 'assigned_to', ARGV[6], 'assigned_by', by, 'assigned_at', now,
+             'assign_note', note)
   if not acked then redis.call('HSET', KEYS[1], 'acknowledged_by', by, 'acknowledged_at', now) end
 elseif action == 'resolve' then
   redis.call('HSET', KEYS[1], 'resolved_by', by, 'resolved_at', now, 'resolve_note', note)

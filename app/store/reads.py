@@ -200,6 +200,41 @@ class Live:
         ports = [p for p in self.port_summary(now_ms) if p["region"] in scope.regions]
         return sum(p["arrivals_1h"] + p["departures_1h"] for p in ports)
 
+    def openings(self, since_ms: int) -> list[tuple[str, str, str, int]]:
+        """Every incident opened at or after ``since_ms``, open or closed since (while the index keeps
+        it): (id, region, agency, opened ms). One read of the index: for a reader starting up (the
+        alerts worker's spike counts), not for every tick."""
+        out = []
+        for incident_id, where in self.client.hgetall(self.keys.incident_index).items():
+            parts = where.split("|")
+            if len(parts) >= 5 and parts[4].isdigit() and int(parts[4]) >= since_ms:
+                out.append((incident_id, parts[1], parts[2], int(parts[4])))
+        return out
+
+    def index_of(self, incident_ids: list[str]) -> dict[str, tuple[str, str, str, int | None]]:
+        """(region, agency, status, opened ms) of each incident the index knows, by id."""
+        if not incident_ids:
+            return {}
+        out: dict[str, tuple[str, str, str, int | None]] = {}
+        for incident_id, where in zip(incident_ids, self.client.hmget(self.keys.incident_index, incident_ids),
+                                      strict=True):
+            parts = (where or "").split("|")
+            if len(parts) >= 5:
+                opened = int(parts[4]) if parts[4].isdigit() else None
+                out[incident_id] = (parts[1], parts[2], parts[3], opened)
+        return out
+
+    def port_waits(self) -> dict[str, tuple[int, float]]:
+        """Each port's latest queue wait: port id → (event time ms, minutes)."""
+        out = {}
+        for port_id, value in self.client.hgetall(self.keys.port_wait).items():
+            ts, _, wait = value.partition("|")
+            try:
+                out[port_id] = (int(ts), float(wait))
+            except ValueError:
+                continue
+        return out
+
     def open_counts(self) -> dict[str, int]:
         """Open incidents per region token (for metrics), one HLEN per cell."""
         scope_cells = cells(Scope())

@@ -195,6 +195,22 @@ class Streams:
         progress = self.meta.progress_at()
         return max(0, self.meta.clock_ms() - (progress or 0))
 
+    def activity(self) -> dict[Stream, tuple[int, int | None, int | None]]:
+        """Each input stream's length and the times (ms, by Redis's clock) of its first and last entry
+        kept: how busy it usually is, and how long it has been quiet (the stale-producer rule)."""
+        pipe = self.client.pipeline(transaction=False)
+        for stream in INPUT_STREAMS:
+            pipe.xinfo_stream(self.keys.stream(stream))
+        out: dict[Stream, tuple[int, int | None, int | None]] = {}
+        for stream, info in zip(INPUT_STREAMS, pipe.execute(raise_on_error=False), strict=True):
+            if isinstance(info, Exception):  # no such stream yet
+                out[stream] = (0, None, None)
+                continue
+            first, last = info.get("first-entry"), info.get("last-entry")
+            out[stream] = (int(info.get("length") or 0), _ms_of(first[0]) if first else None,
+                           _ms_of(last[0]) if last else None)
+        return out
+
     def stats(self) -> dict[str, int]:
         """Counters: ``ingested:<stream>``, ``rejected:<stream>``, ``lost:<stream>`` (entries trimmed
         away while pending, and so never applied), ``uncovered:<stream>:<region>`` (entries applied for a

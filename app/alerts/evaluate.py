@@ -1,0 +1,322 @@
+"""The rules, evaluated: which conditions hold now.
+
+One function a kind, each from the worker's :class:`~.picture.Picture` (and the stream activity, the
+port waits, the spike's normal) to the conditions that hold, keyed so that the same situation always
+has the same key (``<rule>:<incident>``, ``<rule>:<region>``, ``<rule>:<zone>:unit:<id>``…). A
+condition already held (``held``: it has an alert) is judged by the looser *clearing* threshold — the
+hysteresis that keeps an alert from flapping at its edge: a spike clears only when its tail probability
+is back above ``clear_alpha``, a port's wait only below ``clear_min``, a unit leaves a zone only once 25 m
+outside it. Pure but for the data handed in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Container, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+
+from app.contract import Stream
+from app.geo import Port, Region
+
+from .picture import AGENCIES, CATEGORIES, STATUSES, Columns, Picture
+from .rules import Rule, RuleSet
+from .spike import Baseline, poisson_tail
+from .zones import Zone
+
+#: How far outside a zone a unit or incident held inside must be before it counts as out (metres).
+ZONE_EXIT_M = 25.0
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A situation a rule found: what the alert raised for it says and concerns."""
+
+    key: str
+    rule: Rule
+    region: str = ""
+    agency: str = ""
+    incident: str = ""
+    unit: str = ""
+    zone: str = ""
+    port: str = ""
+    stream: str = ""
+    lon: float | None = None
+    lat: float | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the rules read besides the picture."""
+
+    now_ms: int
+    picture: Picture
+    regions: Mapping[str, Region]
+    ports: Mapping[str, Port]
+    baseline: Baseline
+    port_waits: Mapping[str, tuple[int, float]]
+    activity: Mapping[Stream, tuple[int, int | None, int | None]]
+    clock_ms: int  # Redis's clock (stream ids are by it)
+    response_target_s: float
+    shapes: Mapping[str, tuple[Zone, ...]]
+
+
+def _region_facts(inputs: Inputs, region: str) -> dict[str, str]:
+    r = inputs.regions.get(region)
+    return {"region_en": r.name_en, "region_ar": r.name_ar} if r else {}
+
+
+def _rule_facts(rule: Rule) -> dict[str, str]:
+    return {k: v for k, v in (("rule_name_en", rule.name_en), ("rule_name_ar", rule.name_ar)) if v}
+
+
+def _incident_mask(rule: Rule, cols: Columns) -> np.ndarray:
+    mask = np.ones(len(cols), dtype=bool)
+    if rule.regions is not None:
+        mask &= np.isin(cols.region, list(rule.regions))
+    if rule.agencies is not None:
+        mask &= np.isin(cols.agency, [AGENCIES.index(a.value) for a in rule.agencies])
+    if rule.categories is not None:
+        mask &= np.isin(cols.values["category"], [CATEGORIES.index(c.value) for c in rule.categories])
+    if rule.priority is not None:
+        mask &= cols.values["priority"] <= rule.priority
+    return mask
+
+
+def _incident_condition(rule: Rule, cols: Columns, i: int, inputs: Inputs, **facts: Any) -> Condition:
+    incident_id = cols.ids[i]
+    row = inputs.picture.incidents.get(incident_id, {})
+    region = str(cols.region[i])
+    return Condition(
+        key=f"{rule.id}:{incident_id}",
+        rule=rule,
+        region=region,
+        agency=str(row.get("agency") or ""),
+        incident=incident_id,
+        lon=float(cols.lon[i]),
+        lat=float(cols.lat[i]),
+        facts={
+            "priority": int(cols.values["priority"][i]),
+            "category": row.get("category"),
+            **_region_facts(inputs, region),
+            **_rule_facts(rule),
+            **facts,
+        },
+    )
+
+
+def unassigned(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Condition]:
+    """An incident of the rule's scope still ``new`` with no unit ``after_s`` after it opened."""
+    cols = inputs.picture.incident_columns()
+    if not len(cols):
+        return []
+    waited = (inputs.now_ms - cols.values["opened"]) / 1000
+    mask = (
+        _incident_mask(rule, cols)
+        & (cols.values["status"] == STATUSES.index("new"))
+        & (cols.values["units"] == 0)
+        & (waited >= rule.after_s)
+    )
+    return [
+        _incident_condition(rule, cols, i, inputs, waited_s=round(float(waited[i])), after_s=rule.after_s)
+        for i in np.flatnonzero(mask)
+    ]
+
+
+def response_breach(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Condition]:
+    """An open incident of the rule's scope with no unit on scene longer than the target after it opened."""
+    cols = inputs.picture.incident_columns()
+    if not len(cols):
+        return []
+    target = rule.target_s or inputs.response_target_s
+    elapsed = (inputs.now_ms - cols.values["opened"]) / 1000
+    mask = _incident_mask(rule, cols) & np.isnan(cols.values["on_scene"]) & (elapsed > target)
+    return [
+        _incident_condition(rule, cols, i, inputs, elapsed_s=round(float(elapsed[i])), target_s=target)
+        for i in np.flatnonzero(mask)
+    ]
+
+
+def spike(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Condition]:
+    """A region's openings in the last window improbably many for its normal (:mod:`.spike`)."""
+    out = []
+    window_ms = int(rule.window_s * 1000)
+    for region in inputs.regions:
+        if not rule.covers_region(region) or not inputs.baseline.knows(region):
+            continue
+        count = inputs.picture.opened_between(region, inputs.now_ms - window_ms, inputs.now_ms + 1)
+        expected = inputs.baseline.expected(region, window_ms, inputs.now_ms)
+        tail = poisson_tail(count, expected)
+        key = f"{rule.id}:{region}"
+        holds = tail < rule.clear_alpha if key in held else (tail < rule.alpha and count >= rule.min_count)
+        if holds:
+            out.append(
+                Condition(
+                    key=key,
+                    rule=rule,
+                    region=region,
+                    lon=None,
+                    lat=None,
+                    facts={
+                        "count": count,
+                        "expected": round(expected, 2),
+                        "p": tail,
+                        "window_s": rule.window_s,
+                        **_region_facts(inputs, region),
+                        **_rule_facts(rule),
+                    },
+                )
+            )
+    return out
+
+
+def _exit_outline(zone: Zone) -> Any:
+    """The zone grown by :data:`ZONE_EXIT_M`: where something held inside still counts as inside."""
+    grown = zone.outline.buffer(
+        math.degrees(ZONE_EXIT_M / 6_371_008.8) / max(math.cos(math.radians(zone.lat)), 0.1)
+    )
+    shapely.prepare(grown)
+    return grown
+
+
+_EXITS: dict[int, Any] = {}
+
+
+def geofence(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Condition]:
+    """A unit or incident of the rule's scope inside one of its zones (``when = "inside"``), or a watched
+    unit outside them (``when = "outside"``), while the zone is guarded."""
+    out = []
+    for zone in inputs.shapes.get(rule.id, ()):
+        if not zone.active(inputs.now_ms):
+            continue
+        zone_facts = {
+            "zone_en": zone.name_en,
+            "zone_ar": zone.name_ar,
+            "when": rule.when,
+            **_rule_facts(rule),
+        }
+        exit_outline = _EXITS.setdefault(id(zone.outline), _exit_outline(zone))
+        for subject in rule.subjects:
+            cols = inputs.picture.unit_columns() if subject == "unit" else inputs.picture.incident_columns()
+            if not len(cols):
+                continue
+            scoped = np.ones(len(cols), dtype=bool)
+            if rule.regions is not None:
+                scoped &= np.isin(cols.region, list(rule.regions))
+            if rule.agencies is not None:
+                scoped &= np.isin(cols.agency, [AGENCIES.index(a.value) for a in rule.agencies])
+            if subject == "incident":
+                scoped &= _incident_mask(rule, cols)
+            if rule.when == "outside":
+                scoped &= np.isin(np.array(cols.ids, dtype=object), list(rule.units))
+            inside = zone.inside(cols.lon, cols.lat)
+            inside_loose = shapely.contains_xy(exit_outline, cols.lon, cols.lat)
+            for i in np.flatnonzero(scoped):
+                thing = cols.ids[i]
+                key = f"{rule.id}:{zone.id}:{subject}:{thing}"
+                if rule.when == "inside":
+                    holds = inside_loose[i] if key in held else inside[i]
+                else:
+                    holds = not inside[i] if key in held else not inside_loose[i]
+                if holds:
+                    region = str(cols.region[i])
+                    out.append(
+                        Condition(
+                            key=key,
+                            rule=rule,
+                            region=region,
+                            agency=AGENCIES[cols.agency[i]] if cols.agency[i] >= 0 else "",
+                            zone=zone.id,
+                            lon=float(cols.lon[i]),
+                            lat=float(cols.lat[i]),
+                            **({"unit": thing} if subject == "unit" else {"incident": thing}),
+                            facts={**zone_facts, **_region_facts(inputs, region)},
+                        )
+                    )
+    return out
+
+
+def port_wait(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Condition]:
+    """A port of the rule's scope whose latest queue wait is above the threshold (held: above
+    ``clear_min``)."""
+    out = []
+    clear = rule.clear_min if rule.clear_min is not None else rule.threshold_min - 5
+    for port_id, (ts, wait) in inputs.port_waits.items():
+        port = inputs.ports.get(port_id)
+        if port is None or not rule.covers_region(port.region) or (rule.ports and port_id not in rule.ports):
+            continue
+        key = f"{rule.id}:{port_id}"
+        if wait >= rule.threshold_min or (key in held and wait > clear):
+            out.append(
+                Condition(
+                    key=key,
+                    rule=rule,
+                    region=port.region,
+                    port=port_id,
+                    lon=port.lon,
+                    lat=port.lat,
+                    facts={
+                        "wait_min": wait,
+                        "threshold_min": rule.threshold_min,
+                        "wait_ts": ts,
+                        "port_en": port.name_en,
+                        "port_ar": port.name_ar,
+                        **_region_facts(inputs, port.region),
+                        **_rule_facts(rule),
+                    },
+                )
+            )
+    return out
+
+
+def stale_producer(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Condition]:
+    """A stream quiet for longer than its own rhythm allows: with entries arriving at random at the rate
+    the stream kept shows, a silence of ``t`` has chance ``exp(−t / gap)``; below ``quiet_alpha`` (and
+    past ``min_quiet_s``) the producer has stopped. Held: until anything arrives."""
+    out = []
+    for stream in rule.streams:
+        length, first, last = inputs.activity.get(stream, (0, None, None))
+        if length < 10 or first is None or last is None or last <= first:
+            continue  # too little seen to know its rhythm (or a stream not connected yet)
+        gap_ms = (last - first) / (length - 1)
+        limit_ms = max(rule.min_quiet_s * 1000, math.log(1 / rule.quiet_alpha) * gap_ms)
+        quiet = inputs.clock_ms - last
+        key = f"{rule.id}:{stream.value}"
+        if quiet > limit_ms or (key in held and quiet > limit_ms / 2):
+            out.append(
+                Condition(
+                    key=key,
+                    rule=rule,
+                    stream=stream.value,
+                    facts={
+                        "quiet_s": round(quiet / 1000),
+                        "usual_gap_s": round(gap_ms / 1000, 3),
+                        "limit_s": round(limit_ms / 1000),
+                        **_rule_facts(rule),
+                    },
+                )
+            )
+    return out
+
+
+EVALUATORS = {
+    "unassigned": unassigned,
+    "response_breach": response_breach,
+    "spike": spike,
+    "geofence": geofence,
+    "port_wait": port_wait,
+    "stale_producer": stale_producer,
+}
+
+
+def evaluate(rules: RuleSet, inputs: Inputs, held: Container[str]) -> dict[str, Condition]:
+    """Every condition that holds now, by key."""
+    found: dict[str, Condition] = {}
+    for rule in rules.rules:
+        for condition in EVALUATORS[rule.kind](rule, inputs, held):
+            found.setdefault(condition.key, condition)
+    return found

@@ -146,7 +146,7 @@ def cmd_alerts(args: argparse.Namespace) -> None:
     worker = AlertWorker(Store.from_settings(settings), settings)
     signal.signal(signal.SIGTERM, _interrupt)
     print(f"Alerts worker {worker.holder}: {len(worker.rules.rules)} rules from {worker.rules.source}, "
-          f"every {settings.alerts_tick_ms} ms, into {settings.stream_prefix}:alerts; Ctrl-C to stop. | "
+          f"every {settings.alerts_tick_ms} ms, into {worker.store.keys.alerts}; Ctrl-C to stop. | "
           "عامل التنبيهات يعمل", flush=True)
     try:
         worker.work()

@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from .api import api, register_error_handlers
     from .api_alerts import alerts_api
+    from .api_cap import cap_api
     from .api_export import export_api
     from .api_nearest import nearest_api
     from .api_ports import ports_api
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     server.register_blueprint(export_api)
     server.register_blueprint(nearest_api)
     server.register_blueprint(alerts_api)
+    server.register_blueprint(cap_api)
     server.register_blueprint(feed_api)
     register_error_handlers(server)
     dash_app = create_dash(server, settings, store)

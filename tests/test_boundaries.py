@@ -82,7 +82,8 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.pages", 4),
     ("app.api", 5),
     ("app.api_ports", 5),
-    ("app.api_alerts", 5),  # /api/v1/alerts: lists, acting on them, CAP 1.2
+    ("app.api_alerts", 5),  # /api/v1/alerts: lists, acting on them
+    ("app.api_cap", 5),  # /api/v1/alerts/AL-<n>.cap, /api/v1/alerts.atom: CAP 1.2 (app.alerts.cap)
     ("app.api_nearest", 5),  # GET /api/v1/incidents/<id>/nearest (app.nearest)
     ("app.api_export", 5),  # GET /api/v1/export: the archive as GeoJSON, CSV, KML (app.archive.export)
     ("app.brief", 5),  # /brief, /brief.pdf: the leadership brief (a blueprint; reads app.archive.stats)

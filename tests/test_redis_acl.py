@@ -478,3 +478,36 @@ def test_the_simulator_writes_a_demo_store_as_its_user(acl_url: str, admin: redi
     with pytest.raises(SystemExit, match="never be a demo store"):
         _refuse_real_store(settings)
     assert [line for line in refused(admin) if not line.startswith("basira-producer:")] == []
+
+
+def test_the_alerts_worker_and_the_web_app_handle_alerts_as_their_users(
+    acl_url: str, admin: redis.Redis, tmp_path: Path
+) -> None:
+    from app.alerts.spike import Baseline
+    from app.alerts.worker import AlertWorker
+
+    producer = as_user(acl_url, "basira-producer")
+    producer.xadd("sa:incidents", incident("ALERTME", ts=now_ms() - 120_000))
+    producer.close()
+    _ingest(acl_url)
+    admin.execute_command("ACL", "LOG", "RESET")
+    settings = settings_for(acl_url, "basira-alerts")
+    worker = AlertWorker(Store.from_settings(settings), settings, baseline=Baseline())
+    assert worker.tick().evaluated
+    alert_id = next(fields["id"] for _id, fields in admin.xrange("sa:alerts")
+                    if fields.get("incident") == "ALERTME" and fields["event"] == "raised")
+
+    web = settings_for(acl_url, "basira-web", auth_mode="password", users_file=_users_file(tmp_path),
+                       secret_key=SecretStr("k" * 40))
+    http = create_app(web).test_client()
+    assert _sign_in(http, "lead").status_code in (302, 303)
+    listed = http.get("/api/v1/alerts?state=open").get_json()
+    assert alert_id in [a["id"] for a in listed]
+    acked = http.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={"note": "on it"})
+    assert acked.status_code == 200 and acked.get_json()["acknowledged_by"] == "lead"
+    silenced = http.post("/api/v1/alerts/rules/port-wait/silence", json={"minutes": 30, "reason": "works"})
+    assert silenced.status_code == 200
+    assert worker.tick().evaluated
+    events = [fields["event"] for _id, fields in admin.xrange("sa:alerts")]
+    assert {"raised", "acknowledge", "silenced"} <= set(events)
+    assert refused(admin) == []

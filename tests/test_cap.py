@@ -26,10 +26,15 @@ from app.alerts.cap import (
     identifier,
 )
 from app.alerts.model import KINDS, Alert
+from app.alerts.spike import Baseline
 from app.alerts.text import sentence
+from app.alerts.worker import AlertWorker
 from app.auth.users import UsersFile, hash_token, new_token
+from app.contract import REGION_CODES
+from app.ingest import IngestWorker
 from app.settings import Settings
 from app.store import Store
+from tests.helpers import incident, now_ms, unit
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "app" / "alerts" / "schemas" / "CAP-v1.2.xsd"
 C = f"{{{CAP_NS}}}"
@@ -346,3 +351,36 @@ def test_scope_applies_to_documents_and_the_feed(schema, settings: Settings, tmp
         valid(schema, http.get(f"/api/v1/alerts/{alert_id}.cap", headers=lead).data)
     assert http.get(f"/api/v1/alerts/{national}.cap").status_code == 401  # nobody signed in: nothing
     assert http.get("/api/v1/alerts.atom").status_code == 401
+
+
+def test_alerts_the_worker_raises_validate(schema, client, settings: Settings) -> None:
+    """End to end, as in the demo: the alerts worker (default rules) raises a priority-1 incident left
+    without a unit and a unit inside the Haram; both documents validate; the unit leaves, and its
+    alert's document becomes an AllClear while the feed keeps only the other."""
+    def write(stream: str, fields: dict[str, str]) -> None:
+        client.xadd(f"{settings.stream_prefix}:{stream}", fields)
+        IngestWorker(Store.from_settings(settings), settings).work(burst=True)
+
+    quiet = Baseline(hourly={code: (12.0,) * 24 for code in REGION_CODES},
+                     weekday={code: (1.0,) * 7 for code in REGION_CODES}, days=28, source="test")
+    worker = AlertWorker(Store.from_settings(settings), settings, baseline=quiet)
+    write("incidents", incident("P1", ts=now_ms() - 61_000))
+    write("units", unit("G1", lon=39.8262, lat=21.4225, ts=now_ms() - 2000))  # inside the Haram
+    assert worker.tick().raised == 2
+    http = create_app(settings).test_client()
+    by_kind = {}
+    for alert_id in feed_ids(http):
+        root = valid(schema, http.get(f"/api/v1/alerts/{alert_id}.cap").data)
+        assert root.findtext(f"{C}msgType") == "Alert"
+        by_kind[param(root.find(f"{C}info"), "kind")] = (alert_id, root)
+    assert set(by_kind) == {"unassigned", "geofence"}
+    _, fence = by_kind["geofence"]
+    assert fence.findtext(f"{C}info/{C}area/{C}geocode/{C}value") == "SA-02"
+    assert fence.findall(f"{C}info/{C}area/{C}circle") or fence.findall(f"{C}info/{C}area/{C}polygon")
+
+    write("units", unit("G1", lon=39.8500, lat=21.4400, ts=now_ms() - 1000))  # 3 km out
+    assert worker.tick().cleared == 1
+    cleared = valid(schema, http.get(f"/api/v1/alerts/{by_kind['geofence'][0]}.cap").data)
+    assert cleared.findtext(f"{C}msgType") == "Update"
+    assert texts(cleared, f"{C}info/{C}responseType") == ["AllClear", "AllClear"]
+    assert feed_ids(http) == [by_kind["unassigned"][0]]

@@ -154,6 +154,55 @@ def cmd_alerts(args: argparse.Namespace) -> None:
         worker.stop()
 
 
+def cmd_drill(args: argparse.Namespace) -> None:
+    """A scripted situation for the alert rules, written to a demo store's streams in real time."""
+    from .simulation import World
+    from .simulation import drill as drills
+    from .store import NotADemoStore, Store
+
+    settings = _settings(args)
+    _require_redis(settings)
+    _refuse_real_store(settings)
+    store = Store.from_settings(settings)
+    try:
+        stamp = store.meta.mark_demo()
+    except NotADemoStore as error:
+        sys.exit(f"Refusing to write a drill: {error}")
+    now = int(time.time() * 1000)
+    if args.drill == "spike":
+        world = World.from_settings(settings)
+        try:
+            timeline = drills.spike_incidents(world, args.region, args.count, args.seed or now % 100_000, now,
+                                              args.over)
+        except ValueError as error:
+            sys.exit(str(error))
+        what = f"{args.count} incidents around {args.region}'s largest city over {args.over:g} s"
+        if args.close_after:
+            timeline += drills.closing(timeline, args.close_after)
+            what += f", closed again {args.close_after:g} s later"
+    else:
+        from .alerts.zones import ZoneError, load_zones
+
+        try:
+            zones = load_zones(settings.zones_file)
+        except (ZoneError, OSError) as error:
+            sys.exit(f"zones file: {error}")
+        if args.zone not in zones:
+            sys.exit(f"no zone {args.zone!r} in {settings.zones_file} (it has: {', '.join(sorted(zones))})")
+        zone = zones[args.zone]
+        radius = zone.circle_m or 700.0
+        timeline = drills.crossing(zone.lon, zone.lat, radius, args.unit, now)
+        what = f"unit {args.unit} driving through {zone.name_en} (about {len(timeline) * 2} s)"
+    print(f"Drill: {what}. | تمرين جارٍ", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        for written in drills.play(store.client, settings.stream_prefix, timeline, stamp):
+            if written % 10 == 0 or written == len(timeline):
+                print(f"  {written}/{len(timeline)} entries written", flush=True)
+    except KeyboardInterrupt:
+        print("Drill stopped.", flush=True)
+
+
 def _simulator(settings: Settings, args: argparse.Namespace, stop: threading.Event) -> None:
     from .simulation import World, run
     from .store import NotADemoStore, Store
@@ -426,6 +475,21 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--check", metavar="RULES_FILE",
                         help="instead, check a rules file and print its errors with their lines (exit 2)")
     alerts.set_defaults(func=cmd_alerts)
+
+    drill = commands.add_parser(
+        "drill", help="a scripted situation for the alert rules, written to a demo store (needs REDIS_URL)")
+    drill_kinds = drill.add_subparsers(dest="drill", required=True)
+    spike = drill_kinds.add_parser("spike", help="a burst of incidents around a region's largest city")
+    spike.add_argument("--region", default="SA-02", help="region code (default SA-02, Makkah)")
+    spike.add_argument("--count", type=int, default=60, help="incidents (default 60)")
+    spike.add_argument("--over", type=float, default=30.0, help="seconds they arrive over (default 30)")
+    spike.add_argument("--close-after", type=float, default=300.0,
+                       help="close them again this many seconds later (default 300; 0: never)")
+    spike.add_argument("--seed", type=int, default=0, help="placement seed (default: from the clock)")
+    geofence = drill_kinds.add_parser("geofence", help="a unit driving through a guarded zone")
+    geofence.add_argument("--zone", default="haram-makkah", help="zone id (default haram-makkah)")
+    geofence.add_argument("--unit", default="DRILL-U1", help="the unit's id (default DRILL-U1)")
+    drill.set_defaults(func=cmd_drill)
 
     simulate = commands.add_parser("simulate", help="write synthetic operations to the streams")
     sim_flags(simulate)

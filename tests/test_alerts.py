@@ -397,3 +397,52 @@ def test_a_store_outage_is_the_stores_error_which_the_loop_waits_out(settings: S
     worker = AlertWorker(Store.from_settings(broken), broken, baseline=MAKKAH_NORMAL)
     with pytest.raises(StoreUnavailable):
         worker.tick()
+
+
+def test_a_drilled_spike_in_makkah_is_caught_by_the_live_normal_before_the_archive_has_one(
+    client: redis.Redis, settings: Settings, tmp_path
+) -> None:
+    from app.simulation import World, drill
+
+    settings = settings.model_copy(update={"archive_dir": tmp_path / "no-archive-yet"})
+    now = now_ms()
+    # two hours of Makkah's normal: an opening every five minutes
+    write(
+        client,
+        settings,
+        "incidents",
+        *[
+            incident(f"H{n}", priority=3, status="dispatched", units="U1", ts=now - 7_200_000 + n * 300_000)
+            for n in range(24)
+        ],
+    )
+    ingest(settings)
+    worker = AlertWorker(Store.from_settings(settings), settings)
+    assert worker.tick().raised == 0
+    assert worker.normal.source.startswith("live history") and worker.normal.knows("SA-02")
+    timeline = drill.spike_incidents(
+        World.from_settings(settings), "SA-02", 60, seed=1, now_ms=now, over_s=30
+    )
+    assert len(list(drill.play(client, settings.stream_prefix, timeline, None, sleep=lambda _s: None))) == 60
+    ingest(settings)
+    worker.tick()
+    (alert,) = alerts_of(worker.store, "region-spike")
+    assert alert.region == "SA-02" and alert.facts["count"] >= 60
+    assert alert.facts["normal"].startswith("live history") and alert.facts["expected"] < 5
+
+
+def test_a_drilled_unit_drives_through_the_haram_and_out(client: redis.Redis, settings: Settings) -> None:
+    from app.simulation import drill
+
+    worker = worker_for(settings)
+    haram = worker.zones["haram-makkah"]
+    timeline = drill.crossing(haram.lon, haram.lat, 700, "DRILL-U1", now_ms())
+    states = []
+    for _written in drill.play(client, settings.stream_prefix, timeline, None, sleep=lambda _s: None):
+        ingest(settings)
+        worker.tick()
+        (alert,) = alerts_of(worker.store, "guarded-zones") or (None,)
+        states.append(None if alert is None else "open" if alert.open else "resolved")
+    # outside, then inside (raised once), then out again (resolved): never raised twice
+    assert states[0] is None and "open" in states and states[-1] == "resolved"
+    assert len(alerts_of(worker.store, "guarded-zones")) == 1

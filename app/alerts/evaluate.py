@@ -27,9 +27,6 @@ from .rules import Rule, RuleSet
 from .spike import Baseline, poisson_tail
 from .zones import Zone
 
-#: How far outside a zone a unit or incident held inside must be before it counts as out (metres).
-ZONE_EXIT_M = 25.0
-
 
 @dataclass(frozen=True)
 class Condition:
@@ -166,6 +163,7 @@ def spike(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Condition]:
                         "expected": round(expected, 2),
                         "p": tail,
                         "window_s": rule.window_s,
+                        "normal": inputs.baseline.source,
                         **_region_facts(inputs, region),
                         **_rule_facts(rule),
                     },
@@ -174,16 +172,13 @@ def spike(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Condition]:
     return out
 
 
-def _exit_outline(zone: Zone) -> Any:
-    """The zone grown by :data:`ZONE_EXIT_M`: where something held inside still counts as inside."""
-    grown = zone.outline.buffer(
-        math.degrees(ZONE_EXIT_M / 6_371_008.8) / max(math.cos(math.radians(zone.lat)), 0.1)
-    )
-    shapely.prepare(grown)
-    return grown
-
-
-_EXITS: dict[int, Any] = {}
+def _zone_shape(zone: Zone) -> dict[str, Any]:
+    """The zone's outline for the alert's CAP document: a circle, or its (largest) polygon's ring."""
+    if zone.circle_m:
+        return {"zone_circle": {"lon": zone.lon, "lat": zone.lat, "radius_m": zone.circle_m}}
+    outline = max(getattr(zone.outline, "geoms", [zone.outline]), key=lambda p: p.area)
+    ring = outline.exterior.simplify(0.0001)
+    return {"zone_polygon": [[round(x, 5), round(y, 5)] for x, y in ring.coords]}
 
 
 def geofence(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Condition]:
@@ -197,9 +192,9 @@ def geofence(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Condition
             "zone_en": zone.name_en,
             "zone_ar": zone.name_ar,
             "when": rule.when,
+            **_zone_shape(zone),
             **_rule_facts(rule),
         }
-        exit_outline = _EXITS.setdefault(id(zone.outline), _exit_outline(zone))
         for subject in rule.subjects:
             cols = inputs.picture.unit_columns() if subject == "unit" else inputs.picture.incident_columns()
             if not len(cols):
@@ -214,7 +209,7 @@ def geofence(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Condition
             if rule.when == "outside":
                 scoped &= np.isin(np.array(cols.ids, dtype=object), list(rule.units))
             inside = zone.inside(cols.lon, cols.lat)
-            inside_loose = shapely.contains_xy(exit_outline, cols.lon, cols.lat)
+            inside_loose = shapely.contains_xy(zone.margin, cols.lon, cols.lat)
             for i in np.flatnonzero(scoped):
                 thing = cols.ids[i]
                 key = f"{rule.id}:{zone.id}:{subject}:{thing}"

@@ -7,9 +7,10 @@ parts: the region's mean openings per hour *of the day* (averaged over every day
 times the region's *day-of-week* factor (that weekday's total over the mean day's). Each hour of the
 week alone would have only 4 samples, too few to tell a spike from noise; the product keeps the daily
 rhythm and the weekly one. A region with fewer than :data:`MIN_DAYS` days of archive has no normal
-yet and is not judged (said on the rules' API). The expected count in a window is that hourly rate ×
-the window's share of an hour, and never below :data:`FLOOR_PER_HOUR`/h (a quiet region's normal of
-zero would make one incident a "spike").
+yet: until then the live history stands in (:func:`from_live`, a flat rate over the last two hours,
+trusted from 30 minutes; said in each spike alert's facts). The expected count in a window is that
+hourly rate × the window's share of an hour, and never below :data:`FLOOR_PER_HOUR`/h (a quiet
+region's normal of zero would make one incident a "spike").
 
 **The test** is the Poisson upper tail: with openings arriving at random at the normal rate, the
 chance of seeing ``k`` or more in the window is ``P(X ≥ k)`` for ``X ~ Poisson(μ)``. The rule raises
@@ -23,7 +24,7 @@ counts are somewhat over-dispersed (days differ), which makes a Poisson test fir
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -33,6 +34,8 @@ HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 #: Days of archive a region needs before its normal is trusted.
 MIN_DAYS = 7
+#: Live history a region's flat normal needs before the archive has enough (ms).
+LIVE_MIN_MS = 30 * 60_000
 #: The lowest normal rate, openings per hour.
 FLOOR_PER_HOUR = 0.5
 
@@ -72,11 +75,16 @@ class Baseline:
 
     hourly: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # region → 24 rates
     weekday: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # region → 7 factors
-    days: float = 0.0  # how many days of archive it was learnt from
+    days: float = 0.0  # how many days of history it was learnt from
     source: str = "none"
+    min_days: float = MIN_DAYS  # the history it needs before it is trusted
+
+    @property
+    def trusted(self) -> bool:
+        return self.days >= self.min_days
 
     def knows(self, region: str) -> bool:
-        return self.days >= MIN_DAYS and region in self.hourly
+        return self.trusted and region in self.hourly
 
     def rate(self, region: str, at_ms: int) -> float:
         """Openings per hour normal for ``region`` at ``at_ms`` (floored)."""
@@ -125,6 +133,24 @@ def learn(openings: Mapping[str, list[int]], first_ms: int, last_ms: int, source
     return Baseline(hourly, weekday, days, source)
 
 
+def from_live(openings: Mapping[str, Iterable[tuple[int, str]]], now_ms: int, window_ms: int,
+              span_ms: int) -> Baseline:
+    """Until the archive holds :data:`MIN_DAYS` days: each region's flat rate of openings over the live
+    history the worker holds (up to ``span_ms``, the last window left out so a spike does not raise its
+    own normal), trusted from :data:`LIVE_MIN_MS` of history. No daily or weekly rhythm: a stopgap for a
+    new deployment (or a demo started without its archive), said in the rule's facts."""
+    oldest = min((t for queue in openings.values() for t, _ in queue), default=now_ms)
+    start = max(now_ms - span_ms, oldest)
+    end = now_ms - window_ms
+    hours = (end - start) / HOUR_MS
+    if hours <= 0:
+        return Baseline(source="live history: none yet", min_days=LIVE_MIN_MS / DAY_MS)
+    hourly = {region: (sum(1 for t, _ in queue if start <= t < end) / hours,) * 24
+              for region, queue in openings.items()}
+    return Baseline(hourly, {r: (1.0,) * 7 for r in hourly}, (end - start) / DAY_MS,
+                    f"live history, {hours * 60:.0f} min", min_days=LIVE_MIN_MS / DAY_MS)
+
+
 def from_archive(root: Path, now_ms: int, weeks: int = 4) -> Baseline:
     """Learn the normal from the archive's incident openings over the last ``weeks`` whole weeks before
     ``now_ms``'s Riyadh day (DuckDB over the Parquet files; an empty or missing archive: no normal)."""
@@ -158,5 +184,5 @@ def from_archive(root: Path, now_ms: int, weeks: int = 4) -> Baseline:
         openings.setdefault(region, []).append(int(opened))
     if not span or span[0] is None:
         return Baseline(source=f"archive {root}: nothing in the last {weeks} weeks")
-    start = max(first_ms, int(span[0]) // DAY_MS * DAY_MS)
-    return learn(openings, start, last_ms, f"archive, {weeks} weeks")
+    whole_days = (last_ms - max(first_ms, int(span[0]))) // DAY_MS  # whole Riyadh days held
+    return learn(openings, last_ms - whole_days * DAY_MS, last_ms, f"archive, {whole_days} days")

@@ -34,7 +34,7 @@ from .evaluate import Condition, Inputs, evaluate
 from .model import SEVERE_OR_MORE, Alert
 from .picture import Picture
 from .rules import RulesError, RuleSet, default_rules, parse_rules
-from .spike import Baseline, from_archive
+from .spike import Baseline, from_archive, from_live
 from .zones import Zone, ZoneError, load_zones
 
 if TYPE_CHECKING:
@@ -49,8 +49,13 @@ MAX_NEW_PER_RULE = 50
 #: How often the open alerts are checked for escalation, and old ones forgotten (ms).
 ESCALATE_EVERY_MS = 5_000
 FORGET_EVERY_MS = 600_000
-#: How often the spike's normal is learnt again from the archive (ms).
+#: How often the spike's normal is learnt again from the archive (ms): hourly, every ten minutes while
+#: the archive has too little (a demo's archive fills in its first minutes).
 LEARN_EVERY_MS = 3_600_000
+LEARN_AGAIN_MS = 600_000
+#: Live history kept for the stand-in normal (ms), and how often that normal is recomputed.
+LIVE_SPAN_MS = 2 * 3_600_000
+LIVE_EVERY_MS = 60_000
 
 
 @dataclass
@@ -83,6 +88,8 @@ class AlertWorker:
         self._stamps: tuple[float | None, float | None] | None = None
         self.load_rules()
         self.baseline = baseline or Baseline()
+        self.live_baseline = Baseline()
+        self._live_at = 0
         self._learnt_at: int | None = 0 if baseline is None else None
         self._learning = False
         window = max([r.window_s for r in self.rules.of_kind("spike")] or [900.0])
@@ -167,12 +174,17 @@ class AlertWorker:
         self._learn(now)
         changed = self.picture.refresh()
         held = self.store.alerts.conditions()
+        if not self.baseline.trusted and self._learnt_at is not None:  # the live stand-in, meanwhile
+            if now - self._live_at >= LIVE_EVERY_MS:
+                window = max([int(r.window_s * 1000) for r in self.rules.of_kind("spike")] or [900_000])
+                self.live_baseline = from_live(self.picture.openings, now, window, LIVE_SPAN_MS)
+                self._live_at = now
         inputs = Inputs(
             now_ms=now,
             picture=self.picture,
             regions=self.store.reference.regions,
             ports=self.store.ports,
-            baseline=self.baseline,
+            baseline=self.normal,
             port_waits=self.store.live.port_waits(),
             activity=self.store.streams.activity(),
             clock_ms=self.store.meta.clock_ms(),
@@ -209,10 +221,15 @@ class AlertWorker:
                 "rules_source": self.rules.source,
                 "rules_error": self.rules_error or "",
                 "rules": orjson.dumps([r.summary() for r in self.rules.rules]).decode(),
-                "baseline": f"{self.baseline.source} ({self.baseline.days:.1f} days)",
+                "baseline": f"{self.normal.source} ({self.normal.days:.1f} days)",
             }
         )
         return report
+
+    @property
+    def normal(self) -> Baseline:
+        """The spike rules' normal: the archive's once it has enough days, else the live stand-in."""
+        return self.baseline if self.baseline.trusted or self._learnt_at is None else self.live_baseline
 
     def _silenced(self, now: int) -> set[str]:
         return {

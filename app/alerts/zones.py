@@ -33,6 +33,9 @@ from shapely.validation import explain_validity
 
 RIYADH = timezone(timedelta(hours=3))
 EARTH_M = 6_371_008.8
+#: How far outside a zone something held inside must be before it counts as out (metres): the geofence
+#: rules' hysteresis, so a unit on the line does not raise and clear an alert every tick.
+EXIT_MARGIN_M = 25.0
 #: The Kingdom and its neighbours' edges, with room: a zone outside this is a typo (lat/lon swapped).
 LON_RANGE = (30.0, 60.0)
 LAT_RANGE = (12.0, 35.0)
@@ -74,6 +77,7 @@ class Zone:
     periods: tuple[Period, ...] = ()
     circle_m: float | None = None
     geojson: dict[str, Any] = field(default_factory=dict, compare=False)
+    margin: Any = None  # the outline grown by EXIT_MARGIN_M, prepared
 
     def active(self, now_ms: int) -> bool:
         return not self.periods or any(p.contains(now_ms) for p in self.periods)
@@ -163,7 +167,10 @@ def _zone(
     centre: tuple[float, float] | None = None,
 ) -> Zone:
     point = centre or outline.representative_point().coords[0]
+    degrees = math.degrees(EXIT_MARGIN_M / EARTH_M) / max(math.cos(math.radians(point[1])), 0.1)
+    margin = outline.buffer(degrees)
     shapely.prepare(outline)
+    shapely.prepare(margin)
     geometry = (
         {"type": "Point", "coordinates": list(centre)}
         if centre
@@ -181,7 +188,16 @@ def _zone(
         },
     }
     return Zone(
-        zone_id, name_en, name_ar, outline, float(point[0]), float(point[1]), periods, radius_m, feature
+        zone_id,
+        name_en,
+        name_ar,
+        outline,
+        float(point[0]),
+        float(point[1]),
+        periods,
+        radius_m,
+        feature,
+        margin,
     )
 
 

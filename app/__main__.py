@@ -191,7 +191,7 @@ def cmd_drill(args: argparse.Namespace) -> None:
             sys.exit(f"no zone {args.zone!r} in {settings.zones_file} (it has: {', '.join(sorted(zones))})")
         zone = zones[args.zone]
         radius = zone.circle_m or 700.0
-        timeline = drills.crossing(zone.lon, zone.lat, radius, args.unit, now)
+        timeline = drills.crossing(zone.lon, zone.lat, radius, args.unit, now, speed_kmh=args.speed)
         what = f"unit {args.unit} driving through {zone.name_en} (about {len(timeline) * 2} s)"
     print(f"Drill: {what}. | تمرين جارٍ", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -489,6 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     geofence = drill_kinds.add_parser("geofence", help="a unit driving through a guarded zone")
     geofence.add_argument("--zone", default="haram-makkah", help="zone id (default haram-makkah)")
     geofence.add_argument("--unit", default="DRILL-U1", help="the unit's id (default DRILL-U1)")
+    geofence.add_argument("--speed", type=float, default=80.0, help="its speed, km/h (default 80)")
     drill.set_defaults(func=cmd_drill)
 
     simulate = commands.add_parser("simulate", help="write synthetic operations to the streams")

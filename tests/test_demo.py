@@ -102,6 +102,23 @@ def test_demo_serves_live_incidents_and_units(demo):
     assert page.status_code == 200 and "Basira" in page.text
 
 
+def test_a_geofence_drill_raises_an_alert_and_resolves_it(demo):
+    """Before any real entry (which ends the demo store, and drills with it): a unit drives through the
+    Haram; the demo's alerts worker raises the zone's alert and resolves it when the unit is out."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BASIRA_")}
+    env["REDIS_URL"] = demo["redis_url"]
+    drill = subprocess.run([sys.executable, "-m", "app", "drill", "geofence", "--speed", "400"], cwd=ROOT,
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert drill.returncode == 0 and "Traceback" not in drill.stderr, drill.stdout + drill.stderr
+
+    def resolved() -> dict | None:
+        alerts = orjson.loads(requests.get(f"{demo['url']}/api/v1/alerts?state=all", timeout=10).content)
+        return next((a for a in alerts if a["unit"] == "DRILL-U1" and a["resolved_at"]), None)
+
+    alert = wait_for(resolved, 30, "the Haram alert of DRILL-U1 raised and resolved")
+    assert alert["zone"] == "haram-makkah" and alert["kind"] == "geofence" and alert["region"] == "SA-02"
+
+
 def test_a_producers_entry_appears_and_a_bad_one_is_rejected(demo):
     client = redis.Redis.from_url(demo["redis_url"], decode_responses=True)
     now = str(int(time.time() * 1000))

@@ -4,8 +4,9 @@ must catch, written to the streams as a producer would, stamped as the simulator
 * **spike** — a burst of incidents around a region's largest city: ``count`` of them over ``over_s``
   seconds (60 in 30 s by default: in Makkah, about three times what five normal minutes bring), closed
   again ``close_after_s`` later so the demo's picture returns to normal;
-* **geofence** — one unit driving straight through a guarded zone: from 1.5 km outside it, through its
-  middle, to 1.5 km out the other side, a position every 2 s (about a minute); it then parks there.
+* **geofence** — one unit driving straight through a guarded zone: from 300 m outside it, through its
+  middle, to 300 m out the other side at 80 km/h, a position every 2 s (about a minute and a half
+  through the Haram); it then parks there.
 
 A drill refuses a store that is not a demo store (``app.__main__`` checks, as ``simulate`` does).
 """
@@ -32,8 +33,9 @@ def _now() -> int:
     return int(time.time() * 1000)
 
 
-def spike_incidents(world: World, region: str, count: int, seed: int, now_ms: int, over_s: float,
-                    prefix: str = "DRILL") -> list[tuple[float, Entry]]:
+def spike_incidents(
+    world: World, region: str, count: int, seed: int, now_ms: int, over_s: float, prefix: str = "DRILL"
+) -> list[tuple[float, Entry]]:
     """(seconds from the start, entry) of ``count`` new incidents around ``region``'s largest city."""
     cities = [c for c in world.cities if c.region == region]
     if not cities:
@@ -45,20 +47,44 @@ def spike_incidents(world: World, region: str, count: int, seed: int, now_ms: in
         at = over_s * n / max(1, count - 1)
         lat, lon, _region = world.near(rng, city, spread_km=4.0)
         category = rng.choice(SPIKE_CATEGORIES)
-        out.append((at, (Stream.incidents, {
-            "id": f"{prefix}-{region}-{seed}-{n}", "status": "new", "priority": str(rng.choice((2, 3, 3, 4))),
-            "agency": SPIKE_AGENCIES.get(category, "patrol"), "category": category,
-            "lat": f"{lat:.5f}", "lon": f"{lon:.5f}", "ts": str(now_ms + int(at * 1000)), "region": region,
-            "description": "Drill: scripted spike / تمرين: ارتفاع مفتعل",
-        })))
+        out.append(
+            (
+                at,
+                (
+                    Stream.incidents,
+                    {
+                        "id": f"{prefix}-{region}-{seed}-{n}",
+                        "status": "new",
+                        "priority": str(rng.choice((2, 3, 3, 4))),
+                        "agency": SPIKE_AGENCIES.get(category, "patrol"),
+                        "category": category,
+                        "lat": f"{lat:.5f}",
+                        "lon": f"{lon:.5f}",
+                        "ts": str(now_ms + int(at * 1000)),
+                        "region": region,
+                        "description": "Drill: scripted spike / تمرين: ارتفاع مفتعل",
+                    },
+                ),
+            )
+        )
     return out
 
 
-def crossing(lon: float, lat: float, radius_m: float, unit_id: str, now_ms: int, step_s: float = 2.0,
-             speed_kmh: float = 60.0, bearing_deg: float = 60.0) -> list[tuple[float, Entry]]:
+def crossing(
+    lon: float,
+    lat: float,
+    radius_m: float,
+    unit_id: str,
+    now_ms: int,
+    step_s: float = 2.0,
+    speed_kmh: float = 80.0,
+    bearing_deg: float = 60.0,
+    margin_m: float = 300.0,
+) -> list[tuple[float, Entry]]:
     """(seconds from the start, entry) of a unit driving through the point (``lon``, ``lat``) along
-    ``bearing_deg``, from ``radius_m`` + 1.5 km before it to as far past it, one position per ``step_s``."""
-    reach = radius_m + 1500.0
+    ``bearing_deg``, from ``radius_m`` + ``margin_m`` before it to as far past it, one position per
+    ``step_s``."""
+    reach = radius_m + margin_m
     step_m = speed_kmh / 3.6 * step_s
     steps = int(2 * reach / step_m) + 1
     dlat_m = 1 / 111_195.0
@@ -68,17 +94,35 @@ def crossing(lon: float, lat: float, radius_m: float, unit_id: str, now_ms: int,
     for n in range(steps + 1):
         d = -reach + n * step_m
         at = n * step_s
-        out.append((at, (Stream.units, {
-            "id": unit_id, "agency": "patrol", "status": "available",
-            "lat": f"{lat + d * uy * dlat_m:.6f}", "lon": f"{lon + d * ux * dlon_m:.6f}",
-            "ts": str(now_ms + int(at * 1000)), "heading": f"{bearing_deg:.0f}", "speed": f"{speed_kmh:.0f}",
-        })))
+        out.append(
+            (
+                at,
+                (
+                    Stream.units,
+                    {
+                        "id": unit_id,
+                        "agency": "patrol",
+                        "status": "available",
+                        "lat": f"{lat + d * uy * dlat_m:.6f}",
+                        "lon": f"{lon + d * ux * dlon_m:.6f}",
+                        "ts": str(now_ms + int(at * 1000)),
+                        "heading": f"{bearing_deg:.0f}",
+                        "speed": f"{speed_kmh:.0f}",
+                    },
+                ),
+            )
+        )
     return out
 
 
-def play(client: redis.Redis, prefix: str, timeline: list[tuple[float, Entry]], stamp: str | None,
-         stop: Callable[[], bool] = lambda: False,
-         sleep: Callable[[float], None] = time.sleep) -> Iterator[int]:
+def play(
+    client: redis.Redis,
+    prefix: str,
+    timeline: list[tuple[float, Entry]],
+    stamp: str | None,
+    stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[int]:
     """Write each entry of ``timeline`` when its second comes (its ``ts`` was set for then); yields how
     many have been written after each."""
     started = time.monotonic()
@@ -99,5 +143,7 @@ def play(client: redis.Redis, prefix: str, timeline: list[tuple[float, Entry]], 
 def closing(timeline: list[tuple[float, Entry]], after_s: float) -> list[tuple[float, Entry]]:
     """The spike's incidents closed again, ``after_s`` after the last opened."""
     last = max((at for at, _ in timeline), default=0.0)
-    return [(last + after_s + n * 0.05, (Stream.incidents, {**fields, "status": "closed"}))
-            for n, (_at, (_stream, fields)) in enumerate(timeline)]
+    return [
+        (last + after_s + n * 0.05, (Stream.incidents, {**fields, "status": "closed"}))
+        for n, (_at, (_stream, fields)) in enumerate(timeline)
+    ]

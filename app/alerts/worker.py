@@ -50,9 +50,9 @@ MAX_NEW_PER_RULE = 50
 ESCALATE_EVERY_MS = 5_000
 FORGET_EVERY_MS = 600_000
 #: How often the spike's normal is learnt again from the archive (ms): hourly, every ten minutes while
-#: the archive has too little (a demo's archive fills in its first minutes).
+#: the archive has too little (a demo's archive fills in its first ten to fifteen minutes).
 LEARN_EVERY_MS = 3_600_000
-LEARN_AGAIN_MS = 600_000
+LEARN_AGAIN_MS = 120_000
 #: Live history kept for the stand-in normal (ms), and how often that normal is recomputed.
 LIVE_SPAN_MS = 2 * 3_600_000
 LIVE_EVERY_MS = 60_000

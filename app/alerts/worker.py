@@ -49,7 +49,7 @@ MAX_NEW_PER_RULE = 50
 #: How often the open alerts are checked for escalation, and old ones forgotten (ms).
 ESCALATE_EVERY_MS = 5_000
 FORGET_EVERY_MS = 600_000
-#: How often the spike's normal is learnt again from the archive (ms): hourly, every ten minutes while
+#: How often the spike's normal is learnt again from the archive (ms): hourly, every two minutes while
 #: the archive has too little (a demo's archive fills in its first ten to fifteen minutes).
 LEARN_EVERY_MS = 3_600_000
 LEARN_AGAIN_MS = 120_000

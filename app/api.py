@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from werkzeug.exceptions import HTTPException
 
+from .alerts.model import SEVERITIES
 from .archive.replay import OutsideArchive
 from .auth import scope_for
 from .contract import INPUT_STREAMS, ContractError, Scope, parse_ts
@@ -134,6 +135,8 @@ class StoreCollector:
             stats = svc.store.streams.stats()
             lag = svc.store.streams.lag_ms(svc.settings.ingest_group) / 1000
             open_counts = svc.store.live.open_counts()
+            severities = svc.store.alerts.open_severities()
+            alerts_worker = svc.store.alerts.worker()
         for name, doc in (
             ("ingested", "Entries applied to the state, per stream."),
             ("rejected", "Entries rejected by validation, per stream."),
@@ -163,6 +166,18 @@ class StoreCollector:
         for region, count in open_counts.items():
             gauge.add_metric([region], count)
         yield gauge
+        alerts = GaugeMetricFamily("basira_alerts_open", "Open alerts per severity.", labels=["severity"])
+        for severity in SEVERITIES:
+            alerts.add_metric([severity], severities.count(severity))
+        yield alerts
+        ticked = alerts_worker.get("ticked_at", "")
+        if ticked.isdigit():  # none before an alerts worker has ticked
+            age = max(0.0, time.time() - int(ticked) / 1000)
+            cpu = float(alerts_worker.get("tick_cpu_ms") or 0) / 1000
+            yield GaugeMetricFamily("basira_alerts_tick_age_seconds",
+                                    "Since the alerts worker last evaluated the rules.", value=age)
+            yield GaugeMetricFamily("basira_alerts_tick_cpu_seconds",
+                                    "CPU the alerts worker's last tick took.", value=cpu)
 
 
 @api.get("/metrics")

@@ -446,3 +446,20 @@ def test_a_drilled_unit_drives_through_the_haram_and_out(client: redis.Redis, se
     # outside, then inside (raised once), then out again (resolved): never raised twice
     assert states[0] is None and "open" in states and states[-1] == "resolved"
     assert len(alerts_of(worker.store, "guarded-zones")) == 1
+
+
+def test_metrics_count_open_alerts_by_severity_and_the_workers_tick(
+    client: redis.Redis, settings: Settings
+) -> None:
+    from app import create_app
+
+    worker = worker_for(settings)
+    http = create_app(settings).test_client()
+    assert "basira_alerts_tick_age_seconds" not in http.get("/metrics").get_data(as_text=True)
+    write(client, settings, "incidents", incident("M1", ts=now_ms() - 61_000))
+    ingest(settings)
+    worker.tick()
+    text = http.get("/metrics").get_data(as_text=True)
+    assert 'basira_alerts_open{severity="severe"} 1.0' in text
+    assert 'basira_alerts_open{severity="minor"} 0.0' in text
+    assert "basira_alerts_tick_age_seconds" in text and "basira_alerts_tick_cpu_seconds" in text

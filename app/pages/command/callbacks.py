@@ -22,7 +22,7 @@ from layers.base import FEED_PART
 from .._kit import live
 from .._kit import widgets as w
 from ..ports import panel as port_panel
-from . import drill, incidents, replayed, summary, timebar, timeline
+from . import drill, incidents, nearest, replayed, summary, timebar, timeline
 from .drill import View
 from .layout import ID, PAGE, corners
 from .timebar import TB, Moment
@@ -57,6 +57,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             "state", "state_class", "banner", "root_class", "demo", "seen", "beat",
             kpis=Output(ID.kpis, "children"),
             incidents=Output(ID.incidents, "children"),
+            nearest=Output(ID.nearest, "children"),
             asof=Output(ID.asof, "children"),
             shown=Output(ID.shown, "data"),
             fed=live.layers_output(PAGE, "data", FEED_PART),
@@ -75,8 +76,9 @@ def register_callbacks(app: Dash, context: Services) -> None:
         view = View.of(scope_data)
         moment = Moment.of(time_data)
         if moment.replay:  # a moment of the archive: the time bar asks for each frame
-            return live.answer(page.outputs_named, **replayed.picture(
-                context, moment, view, lang, shown, live.layer_keys("live"), live.layer_keys("fed")))
+            return live.answer(page.outputs_named, **{**replayed.picture(
+                context, moment, view, lang, shown, live.layer_keys("live"), live.layer_keys("fed")),
+                "nearest": []})  # a live decision aid: nothing of it in a replay
         scope = view.scope
         keys = live.layer_keys("live")
         now = live.now_ms()
@@ -84,7 +86,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             tick = page.tick(now)
             demo = store.meta.is_demo()
             shared = summary.summary(store, scope, keys, settings.refresh_ms)
-            panel_sign, panel = _panel(shared, view, lang, now, shown)
+            panel_sign, panel, lines = _panel(shared, view, lang, now, shown)
             # what the summary's layers were built from (it may be older than `tick`, within a tick)
             version = live.version(scope, shared["as_of"], shared["applied_at"])
             payloads = live.payloads(keys, version, seen, lambda key: shared["layers"][key])
@@ -96,6 +98,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             kpis=summary.drawn(store, shared, f"kpis:{lang}",
                                lambda: w.kpi_strip(shared["kpis"], lang, targets)),
             incidents=panel,
+            nearest=lines,
             asof=w.as_of_text(tick.fresh, lang),
             demo=not demo,
             seen=version,
@@ -106,30 +109,34 @@ def register_callbacks(app: Dash, context: Services) -> None:
 
     def _panel(
         shared: dict[str, Any], view: View, lang: str, now_ms: int, shown: str | None
-    ) -> tuple[str, Any]:
-        """The chosen incident's details, or the scope's incident list (rows link to their view), and
-        its digest; ``no_update`` instead when the digest is ``shown``'s (nothing visible changed)."""
+    ) -> tuple[str, Any, Any]:
+        """The chosen incident's details and its nearest available units (:mod:`.nearest`), or the
+        scope's incident list (rows link to their view); its digest; and the map's lines to those
+        units. ``no_update`` instead of both when the digest is ``shown``'s (nothing visible changed)."""
         if view.incident:
             feature = store.live.incident(view.incident, view.scope)
-            sign = incidents.digest("card", lang, view.data(), feature, now_ms // 60_000)
+            ranking = nearest.read(store, feature, now_ms)
+            sign = incidents.digest("card", lang, view.data(), feature, now_ms // 60_000,
+                                    nearest.state(ranking))
             if sign == shown:
-                return sign, no_update
+                return sign, no_update, no_update
             region = (feature or {}).get("properties", {}).get("region")
             name = drill.places_of(settings).region_name(region, lang) if region else None
             back = html.A(t("detail.back", lang), href=view.up_to("agency").query(lang),
                           className="basira-back", **{"data-nav": "1"})
-            return sign, [back, incidents.incident_card(feature, lang, now_ms, name)]
+            return (sign, [back, incidents.incident_card(feature, lang, now_ms, name),
+                           *nearest.section(ranking, lang)], nearest.lines(ranking, lang))
         ordered, total = shared["top"], shared["total"]
         sign = incidents.digest("list", lang, view.data(), total, incidents.rows_state(ordered, now_ms))
         if sign == shown:
-            return sign, no_update
+            return sign, no_update, no_update
         def href(incident: str) -> str:
             return View(view.region, view.agency, incident).query(lang)
 
         def draw() -> list[Component]:
             return incidents.incident_list(ordered, lang, now_ms, href_of=href, total=total)
 
-        return sign, summary.drawn(store, shared, f"list:{lang}:{view.region}:{view.agency}", draw)
+        return sign, summary.drawn(store, shared, f"list:{lang}:{view.region}:{view.agency}", draw), []
 
     @app.callback(
         output=dict(

@@ -82,6 +82,7 @@ class ID:
     credits = f"{PAGE}-credits"
     focus = f"{PAGE}-focus"
     pick = f"{PAGE}-pick"
+    nearest = f"{PAGE}-nearest"  # lines from the chosen incident's nearest available units (.nearest)
     panel = f"{PAGE}-panel"
     crumbs = f"{PAGE}-crumbs"
     region = f"{PAGE}-region"
@@ -249,6 +250,7 @@ def _map_area(lang: str, view: View, chosen: tuple[float, float] | None, places:
                         ),
                     ),
                     timeline.tracks_layer(),
+                    dl.LayerGroup([], id=ID.nearest),  # filled by the refresh, live only (.nearest)
                     dl.LayerGroup(drill.pick(chosen), id=ID.pick),
                     dl.ZoomControl(id=ID.zoom, position=at["zoom"]),
                     dl.AttributionControl(id=ID.credits, prefix=w.attribution(LAYERS),

@@ -88,6 +88,11 @@ def _scene(client, settings) -> str:
         unit("U1", agency="civil_defense", lat="21.43", lon="39.82"),
         unit("U2", agency="traffic", status="on_scene", lat="21.551", lon="39.171", incident="MK2"),
         unit("U3", agency="patrol", lat="24.70", lon="46.70"),
+        # MK2's nearest available traffic units (U4 first); never the one out of service beside it
+        unit("U4", agency="traffic", lat="21.56", lon="39.18"),
+        unit("U5", agency="traffic", lat="21.58", lon="39.20"),
+        unit("U6", agency="traffic", lat="21.62", lon="39.22"),
+        unit("U8", agency="traffic", status="out_of_service", lat="21.551", lon="39.172"),
     ]
     calls = [
         {"id": f"C{n}", "ts": t0 - 60_000, "answered_ts": t0 - 60_000 + (5_000 if n < 9 else 30_000),
@@ -215,6 +220,15 @@ def test_drill_down_by_clicks_the_url_and_the_back_button(browser, client, setti
         assert "On scene" in card and "after 5 min" in card and "U2" in card
         assert _crumbs(browser)[-1] == "Incident MK2"
         wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "path.basira-pick"))
+        # under the card, its three nearest available units, the nearest marked; a line from each on the map
+        wait_for(browser, lambda d: _count(d, ".basira-nearest-row") == 3)
+        nearest = js(browser, "return Array.from(document.querySelectorAll('.basira-nearest-row'))"
+                              ".map(function (e) { return e.getAttribute('data-unit'); })")
+        assert nearest == ["U4", "U5", "U6"]
+        assert _count(browser, ".basira-nearest-row.is-nearest[data-unit=U4]") == 1
+        assert "Nearest available units" in _text(browser, ".basira-nearest")
+        wait_for(browser, lambda d: _count(d, "path.basira-nearest-line") == 3)
+        assert _count(browser, "path.basira-nearest-line.is-nearest") == 1
         screenshot(browser, "command-incident-en")
 
         # the back button walks back up, one view at a time, with its KPIs
@@ -222,6 +236,7 @@ def test_drill_down_by_clicks_the_url_and_the_back_button(browser, client, setti
         _wait_scope(browser, 2, region="SA-02", agency="traffic")
         wait_for(browser, lambda d: _count(d, ".basira-row") == 2)
         assert not browser.find_elements(By.CSS_SELECTOR, "path.basira-pick")
+        wait_for(browser, lambda d: _count(d, "path.basira-nearest-line") == 0)
         browser.back()
         _wait_scope(browser, 4, region="SA-02")
         wait_for(browser, lambda d: _text(d, "#live-agency") == "All agencies")

@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, request
 
+from .alerts import actions
 from .alerts.listing import alert_in_scope, alerts_for
 from .alerts.model import Alert
 from .alerts.text import headline, sentence
@@ -72,13 +73,7 @@ def _scope_or_error() -> Scope | Response:
 
 
 def _actor(body: dict[str, Any]) -> str:
-    principal = current_principal()
-    if principal is None:
-        return "-"
-    if principal.via == "open":
-        named = _text(body.get("by"))[:64]
-        return f"{named} (unverified)" if named else "anonymous"
-    return principal.name
+    return actions.who(current_principal(), body.get("by"))
 
 
 @alerts_api.get("/api/v1/alerts")
@@ -117,28 +112,16 @@ def one_alert(n: int) -> Response:
 
 @alerts_api.post("/api/v1/alerts/AL-<int:n>/<action>")
 def act(n: int, action: str) -> Response:
-    if action not in ACTIONS:
-        return _json({"error": f"unknown action {action[:20]!r}: one of {', '.join(ACTIONS)}"}, 404)
-    principal = current_principal()
-    if principal is None or principal.role is Role.wall:
-        return _json({"error": "a display account cannot act on alerts"}, 403)
-    alert = _alert_in_scope(n)
-    if isinstance(alert, Response):
-        return alert
+    """A person acts, by the rules every page follows too (:func:`app.alerts.actions.act`)."""
     body = _body()
-    note, to = _text(body.get("note")), _text(body.get("to"))[:64]
-    if action == "assign" and not to:
-        return _json({"error": "assign needs 'to': who takes it"}, 400)
-    by = _actor(body)
-    outcome = services().store.alerts.act(alert.id, action, by, int(time.time() * 1000), note, to)
-    audit_trail.event("alert", action=action, alert=alert.id, rule=alert.rule, outcome=outcome,
-                      note=note or None)
-    if outcome == "unknown":
-        return _json({"error": f"no alert {alert.id}"}, 404)
-    now = described(Alert.from_record(services().store.alerts.record(alert.id) or {}))
-    if outcome in ("already", "resolved"):
-        word = "acknowledged" if outcome == "already" else "resolved"
-        return _json({"error": f"{alert.id} is already {word}", "alert": now}, 409)
+    outcome = actions.act(services().store, scope_for(), current_principal(), f"AL-{n}", action,
+                          int(time.time() * 1000), note=body.get("note"), to=body.get("to"),
+                          named=body.get("by"), audit=audit_trail.event)
+    if outcome.alert is None or outcome.result in ("refused", "invalid"):
+        return _json({"error": outcome.reason}, 404 if action not in ACTIONS else outcome.status)
+    now = described(outcome.alert)
+    if not outcome.done:
+        return _json({"error": outcome.reason, "alert": now}, outcome.status)
     return _json(now)
 
 

@@ -22,7 +22,7 @@ from layers.base import FEED_PART
 from .._kit import live
 from .._kit import widgets as w
 from ..ports import panel as port_panel
-from . import drill, incidents, nearest, replayed, summary, timebar, timeline
+from . import alerts, drill, incidents, nearest, replayed, summary, timebar, timeline
 from .drill import View
 from .layout import ID, PAGE, corners
 from .timebar import TB, Moment
@@ -36,6 +36,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
     drill.register(app, context, ID)
     timebar.register(app, context, ID)
     timeline.register(app, context, ID)
+    alerts.register(app, context, ID)  # the panel's alerts and their pins (.alerts)
 
     @app.callback(
         Output(ID.legend, "children"),

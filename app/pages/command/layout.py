@@ -48,7 +48,7 @@ from layers.js import Namespace
 from .._kit import live
 from .._kit import widgets as w
 from ..ports import panel as port_panel
-from . import drill, timebar, timeline
+from . import alerts, drill, timebar, timeline
 from .drill import View
 from .timebar import Moment
 
@@ -175,6 +175,7 @@ def layout(
                         className="basira-panel",
                         children=[
                             sheet_handle(lang),  # shown below 1100 px only (assets/mobile.css)
+                            alerts.section(lang),  # the open alerts of the view's scope (.alerts)
                             html.Div(drill.breadcrumb(view, lang, places), id=ID.crumbs),
                             html.Div(
                                 className="basira-pickers",
@@ -210,6 +211,7 @@ def layout(
             dcc.Store(id=ID.feed, data=_feed_config(map_ctx)),
             *timebar.stores(moment, span, lang),
             dcc.Store(id=timeline.TL.anchor, data=None),
+            *alerts.stores(),  # the alerts' poller (assets/alerts.js) and the section's digest
             # a replay asks for its own frames (assets/replay.js): the tick is off while one is shown
             dcc.Interval(id=ID.tick, interval=settings.refresh_ms, disabled=moment.replay),
         ],
@@ -237,6 +239,7 @@ def _map_area(lang: str, view: View, chosen: tuple[float, float] | None, places:
                 attributionControl=False,  # replaced by one that credits every layer
                 children=[
                     w.layer_control(LAYERS, map_ctx, ID.layers, at["layers"]),
+                    alerts.pins_layer(lang),  # a pin per open alert (.alerts)
                     dl.Pane(
                         name=FOCUS_PANE,
                         style={"zIndex": FOCUS_PANE_Z},
@@ -291,6 +294,7 @@ def sheet_handle(lang: str) -> html.Button:
             html.Span(className="basira-sheet-grip", **{"aria-hidden": "true"}),
             html.Span(t("sheet.title", lang), id=ID.sheet_title, className="basira-sheet-title"),
             html.B(id=ID.sheet_count, className="basira-sheet-count"),
+            alerts.sheet_badge(),  # how many severe alerts are open (.alerts)
         ],
     )
 

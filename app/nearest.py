@@ -370,11 +370,12 @@ def rank(
     if status == IncidentStatus.closed.value:
         return Ranking(**answer, units=[], closed=True)
     excluded = {"not_available": 0, "stale": 0, "no_position": 0}
+    regions, agencies = frozenset(scope.regions), frozenset(scope.agencies)  # Scope builds them per call
     candidates: list[tuple[float, str, float, float, Mapping[str, Any], float]] = []
     for unit in units:
         uprops = _props(unit)
         region, unit_agency = uprops.get("region"), uprops.get("agency")
-        if unit_agency != agency or not scope.covers(region, unit_agency):
+        if unit_agency != agency or region not in regions or unit_agency not in agencies:
             continue  # never counted: what lies beyond the scope is not even hinted at
         if uprops.get("status") != UnitStatus.available.value:
             excluded["not_available"] += 1

@@ -72,6 +72,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.ingest", 2),
     ("app.prepare", 2),  # validation and regions, shared by the ingest worker and the archiver
     ("app.alerts", 2),  # the alert rules, their evaluation and the alerts worker
+    ("app.ingress", 2),  # the standards' adapters (CoT, EIDO, CAP in): through the gate to the streams
     ("app.archive", 2),  # the Parquet archive: its writer (a stream consumer) and its DuckDB reader
     ("app.rejected", 2),
     ("app.simulation", 2),

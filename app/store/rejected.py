@@ -7,10 +7,12 @@ moves entries out of it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..contract import INPUT_STREAMS
+from ..contract import INPUT_STREAMS, escaped
+from .apply import rejected_record
 from .errors import guarded
 
 if TYPE_CHECKING:
@@ -33,6 +35,18 @@ class RejectedEntries:
     def key(self) -> str:
         """The rejected stream's key, for messages (``sa:rejected``)."""
         return self.keys.rejected
+
+    def record(self, source: str, reason: str, fields: dict[str, str], maxlen: int = 100_000) -> str:
+        """Reject what an adapter (``ingress:cot``, ``ingress:eido``, ``ingress:cap``…) could not turn into
+        a stream entry at all — malformed XML, a document of the wrong shape, an entry outside the
+        producer's scope — in the same shape as the ingest worker's rejections (``entry_id`` empty: it
+        never reached a stream), counted under ``rejected:<source>`` in ``stats``."""
+        entry = {"stream": source, "entry_id": "", "reason": escaped(reason)[:1000],
+                 **rejected_record(fields), "rejected_at": str(int(time.time() * 1000))}
+        pipe = self.client.pipeline(transaction=True)
+        pipe.xadd(self.keys.rejected, entry, maxlen=maxlen, approximate=True)
+        pipe.hincrby(self.keys.stats, f"rejected:{source}", 1)
+        return str(pipe.execute()[0])
 
     def newest(self, count: int = 100) -> Entries:
         """The newest rejected entries, newest first."""

@@ -195,6 +195,15 @@ class Streams:
         progress = self.meta.progress_at()
         return max(0, self.meta.clock_ms() - (progress or 0))
 
+    def produce(self, entries: list[tuple[Stream, dict[str, str]]]) -> list[str]:
+        """``XADD`` each entry to its input stream, as a producer would, in one transaction: the
+        adapters of standard formats (``app/ingress/``) write here, and the ingest worker validates and
+        applies them like any other producer's entries. Returns the entry ids."""
+        pipe = self.client.pipeline(transaction=True)
+        for stream, fields in entries:
+            pipe.xadd(self.keys.stream(stream), fields)  # type: ignore[arg-type]
+        return [str(entry_id) for entry_id in pipe.execute()]
+
     def activity(self) -> dict[Stream, tuple[int, int | None, int | None]]:
         """Each input stream's length and the times (ms, by Redis's clock) of its first and last entry
         kept: how busy it usually is, and how long it has been quiet (the stale-producer rule)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Container, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ import shapely
 from app.contract import Stream
 from app.geo import Port, Region
 
+from .model import Alert
 from .picture import AGENCIES, CATEGORIES, STATUSES, Columns, Picture
 from .rules import Rule, RuleSet
 from .spike import Baseline, poisson_tail
@@ -30,20 +31,30 @@ from .zones import Zone
 
 @dataclass(frozen=True)
 class Condition:
-    """A situation a rule found: what the alert raised for it says and concerns."""
+    """A situation a rule found, keyed so the same situation always has the same key; ``about`` holds
+    what the alert raised for it says and concerns (:class:`~.model.Alert`'s fields: region, agency, the
+    ids, lon/lat, facts)."""
 
     key: str
     rule: Rule
-    region: str = ""
-    agency: str = ""
-    incident: str = ""
-    unit: str = ""
-    zone: str = ""
-    port: str = ""
-    stream: str = ""
-    lon: float | None = None
-    lat: float | None = None
-    facts: dict[str, Any] = field(default_factory=dict)
+    about: dict[str, Any]
+
+    def alert(self, now_ms: int) -> Alert:
+        """The alert to raise for it (its id is given when it is raised)."""
+        rule = self.rule
+        return Alert(
+            id="",
+            rule=rule.id,
+            kind=rule.kind,
+            severity=rule.severity,
+            condition=self.key,
+            raised_at=now_ms,
+            **self.about,
+        )
+
+
+def _found(key: str, rule: Rule, **about: Any) -> Condition:
+    return Condition(key, rule, about)
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,7 @@ def _incident_condition(rule: Rule, cols: Columns, i: int, inputs: Inputs, **fac
     incident_id = cols.ids[i]
     row = inputs.picture.incidents.get(incident_id, {})
     region = str(cols.region[i])
-    return Condition(
+    return _found(
         key=f"{rule.id}:{incident_id}",
         rule=rule,
         region=region,
@@ -152,7 +163,7 @@ def spike(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Condition]:
         holds = tail < rule.clear_alpha if key in held else (tail < rule.alpha and count >= rule.min_count)
         if holds:
             out.append(
-                Condition(
+                _found(
                     key=key,
                     rule=rule,
                     region=region,
@@ -220,7 +231,7 @@ def geofence(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Condition
                 if holds:
                     region = str(cols.region[i])
                     out.append(
-                        Condition(
+                        _found(
                             key=key,
                             rule=rule,
                             region=region,
@@ -247,7 +258,7 @@ def port_wait(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Conditio
         key = f"{rule.id}:{port_id}"
         if wait >= rule.threshold_min or (key in held and wait > clear):
             out.append(
-                Condition(
+                _found(
                     key=key,
                     rule=rule,
                     region=port.region,
@@ -283,7 +294,7 @@ def stale_producer(rule: Rule, inputs: Inputs, held: Container[str]) -> list[Con
         key = f"{rule.id}:{stream.value}"
         if quiet > limit_ms or (key in held and quiet > limit_ms / 2):
             out.append(
-                Condition(
+                _found(
                     key=key,
                     rule=rule,
                     stream=stream.value,

@@ -240,24 +240,7 @@ class AlertWorker:
 
     def _raise(self, condition: Condition, now: int) -> int:
         rule = condition.rule
-        alert = Alert(
-            id="",
-            rule=rule.id,
-            kind=rule.kind,
-            severity=rule.severity,
-            condition=condition.key,
-            raised_at=now,
-            region=condition.region,
-            agency=condition.agency,
-            incident=condition.incident,
-            unit=condition.unit,
-            zone=condition.zone,
-            port=condition.port,
-            stream=condition.stream,
-            lon=condition.lon,
-            lat=condition.lat,
-            facts=condition.facts,
-        )
+        alert = condition.alert(now)
         alert_id = self.store.alerts.next_id()
         fields = {**alert.fields(), "id": alert_id}
         outcome = self.store.alerts.raise_alert(

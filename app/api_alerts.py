@@ -37,6 +37,7 @@ from .auth.principals import Role
 from .contract import ContractError, Scope
 from .i18n import LANGUAGES
 from .services import services
+from .store import StoreUnavailable
 from .store.alerts import ACTIONS
 
 alerts_api = Blueprint("alerts_api", __name__)
@@ -100,8 +101,13 @@ def _alert_in_scope(n: int) -> Alert | Response:
 @alerts_api.get("/api/v1/alerts/version")
 def version() -> Response:
     """A number that changes with every change of any alert: pages poll it (one ``GET`` of Redis) and
-    redraw their lists only when it moves."""
-    return _json({"version": services().store.alerts.version()})
+    redraw their lists only when it moves. With the store unreachable: ``{"version": null, "down":
+    true}``, a 200 as the live feed's (``app/feed.py``) — a page asks again in a moment, and its own
+    refresh says the store is down; a 503 four times a second would fill the browser's console."""
+    try:
+        return _json({"version": services().store.alerts.version()})
+    except StoreUnavailable:
+        return _json({"version": None, "down": True})
 
 
 @alerts_api.get("/api/v1/alerts/AL-<int:n>")

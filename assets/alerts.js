@@ -6,8 +6,8 @@
  *   refresh. Four times a second it asks /api/v1/alerts/version (one GET of Redis on the server), and
  *   when the number moves it sets the page's `<page>-alerts-version` store, whose server callback
  *   redraws the page's alerts at once. Nothing is asked while the page is hidden (a background tab);
- *   coming back asks at once. A failed request is retried with a growing pause. It stops by itself
- *   when the page it was started for is gone.
+ *   coming back asks at once. A failed request, or the store down (`{"down": true}`), is retried with
+ *   a growing pause. It stops by itself when the page it was started for is gone.
  * - `pin`: a dash-leaflet pointToLayer — a warning marker per open alert, in its own pane, coloured
  *   by severity (assets/alerts.css); its tooltip is built as text, never as HTML.
  * - "Show on map" (a button with data-lat/-lon/-zoom/-map): flies the map there (`viewport`); on a
@@ -50,6 +50,7 @@
                 return response.json();
             })
             .then(function (body) {
+                if (body && body.down) { throw new Error("alerts: the store is unreachable"); }
                 poll.failures = 0;
                 var version = body ? body.version : null;
                 var dc = api();

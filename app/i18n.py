@@ -855,6 +855,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "alert.wall.title": {"ar": "تنبيه · {severity}", "en": "Alert · {severity}"},
     "alert.wall.raised": {"ar": "منذ رفعه", "en": "Raised"},
     "alert.wall.more": {"ar": "و{n} تنبيهات شديدة أخرى", "en": "+{n} more severe alerts"},
+    "alert.wall.list_more": {"ar": "و{n} تنبيهات أخرى", "en": "+{n} more"},
+    "alert.wall.paused": {"ar": "الجولة متوقفة: تنبيه شديد", "en": "Tour paused: severe alert"},
     "alert.sound_blocked": {"ar": "الصوت محجوب — المس للسماح", "en": "Sound blocked — tap to allow"},
     # nearest available units (app/nearest.py, the incident card): keys "nearest.*"
     "nearest.title": {"ar": "أقرب الوحدات المتاحة", "en": "Nearest available units"},

@@ -2,9 +2,11 @@
  * The video wall's clientside callbacks (app/pages/wall/), namespace "basira.wall".
  *
  * `heard` keeps each answer of the server's refresh (modes.js explains why not as Dash inputs);
- * `tour` runs every half second, never waiting for the server: it moves the tour on, raises and ends
- * the alert of a new priority-1 incident, shows the current stop and its figures, and says when the
- * server has gone silent; `clock` ticks. Each is a step function from the previous state (a
+ * `alertsHeard` keeps the severe alerts the server read when an alert changed (app/pages/wall/alerts.py)
+ * and runs the tour at once (`wall-nudge`, set outside Dash's graph, so the tour never waits for the
+ * server's callback either); `tour` runs every half second, never waiting for the server: it moves the
+ * tour on, raises and ends the alert of a new priority-1 incident and the full-width card of a severe
+ * alert, shows the current stop and its figures, and says when the server has gone silent; `clock` ticks. Each is a step function from the previous state (a
  * dcc.Store) to the next and to what changes on the page; texts come from the server in the wall's
  * language, numbers are formatted as app/i18n.py does.
  */
@@ -16,6 +18,10 @@ window.dash_clientside["basira.wall"] = Object.assign({}, window.dash_clientside
     var KEY = "wall";
     var ALERTED_KEPT = 300;
     var ALERT_ZOOM = 11;
+    var ALARM_KEY = "wall-alerts";
+    var ALARM_ZOOM_NEAR = 11, ALARM_ZOOM_AREA = 8;
+    var NUDGE = "wall-nudge";
+    var OUTPUTS = 26;
 
     function flyToStop(stop) {
         return {bounds: stop.bounds, transition: "flyToBounds", options: {duration: 2.5, padding: [40, 40]}};
@@ -38,6 +44,27 @@ window.dash_clientside["basira.wall"] = Object.assign({}, window.dash_clientside
             "wall-alert is-on", item.category || "", [item.region, item.agency].filter(Boolean).join(" · "),
             B().modesAge(now - (item.opened || now), config.lang), item.status_label || "", more
         ];
+    }
+
+    /* The severe alert's full-width card: [class, title, headline, text, where, age, status, more]. */
+    function alarmCard(alarm, list, s, config, now) {
+        if (!alarm) { return ["wall-alert wall-alarm", "", "", "", "", "", "", ""]; }
+        var item = alarm.item || {};
+        var others = waiting(list, s.alarmed).length;
+        var more = others ? String(config.more_alerts || "+{n}").replace("{n}", B().modesDigits(others, config.lang))
+                          : "";
+        var severity = /^[a-z]+$/.test(String(item.severity)) ? item.severity : "severe";
+        return [
+            "wall-alert wall-alarm is-on is-" + severity, item.title || "", item.headline || "", item.text || "",
+            item.where || "", B().modesAge(now - (item.raised_at || now), config.lang), item.status || "", more
+        ];
+    }
+
+    /* Where the map goes for a severe alert (nowhere when it has no place: a silent stream). */
+    function flyToAlarm(item, no) {
+        if (item.lat === null || item.lat === undefined || item.lon === null || item.lon === undefined) { return no; }
+        return {center: [item.lat, item.lon], zoom: item.near ? ALARM_ZOOM_NEAR : ALARM_ZOOM_AREA,
+                transition: "flyTo", options: {duration: 2}};
     }
 
     /* The current stop's name, the tour bar's classes and the stop's figures — each only when changed. */
@@ -70,6 +97,14 @@ window.dash_clientside["basira.wall"] = Object.assign({}, window.dash_clientside
             return beat;
         },
 
+        /* Keep the severe alerts the server read (newest first) for the tour, and run the tour now. */
+        alertsHeard: function (alerts) {
+            B().modesKeep(ALARM_KEY, Array.isArray(alerts) ? alerts : []);
+            var dc = window.dash_clientside;
+            if (dc && typeof dc.set_props === "function") { dc.set_props(NUDGE, {data: Date.now()}); }
+            return Date.now();
+        },
+
         /* The clock: HH:MM:SS in Riyadh. */
         clock: function (tick, lang) {
             return B().modesClock(Date.now(), lang);
@@ -88,14 +123,22 @@ window.dash_clientside["basira.wall"] = Object.assign({}, window.dash_clientside
          * heard only primes the tour: what it holds is on the map already, except the newest if
          * nobody has been sent to it yet.
          *
-         * Returns [viewport, state, stop, tour mode, alert class, category, where, age, status, more,
-         *          place, tour bar classes, stop name, open, critical, free, critical class, watchdog].
+         * A severe alert (from `alertsHeard`: {id, severity, raised_at, lat, lon, near, title, headline,
+         * text, where, status}, newest first) not shown before comes first: its full-width card, the map
+         * flown to it, the chime (assets/alerts.js, when sound is on); an incident's card gives way to it
+         * and waits. It is held as an incident's card is — alert_ms, or alert_min_ms once it is no longer
+         * in the list (acknowledged or resolved) — and a newer one replaces it. The first list heard
+         * primes it: only the newest is shown.
+         *
+         * Returns [viewport, state, stop, tour mode ("touring", "alert", "alarm"), alert class, category,
+         *          where, age, status, more, place, tour bar classes, stop name, open, critical, free,
+         *          critical class, watchdog, alarm class, title, headline, text, where, age, status, more].
          */
-        tour: function (tick, state, config) {
+        tour: function (tick, nudge, state, config) {
             var now = Date.now(), no = window.dash_clientside.no_update;
             config = config || {};
             var stops = config.stops || [];
-            if (!stops.length) { return new Array(18).fill(no); }
+            if (!stops.length) { return new Array(OUTPUTS).fill(no); }
             var latest = B().modesLatest(KEY), heard = latest.value || {};
             var list = Array.isArray(heard.critical) ? heard.critical : [];
             var s = state ? Object.assign({}, state)
@@ -103,6 +146,36 @@ window.dash_clientside["basira.wall"] = Object.assign({}, window.dash_clientside
             var viewport = no, stopCode = no;
             var byId = {};
             list.forEach(function (item) { byId[item.id] = item; });
+
+            /* A severe alert first: it pauses the tour, and an incident's card gives way to it. */
+            var alarms = B().modesLatest(ALARM_KEY).value, alarmList = Array.isArray(alarms) ? alarms : [];
+            if (!s.sound && B().alerts) {
+                B().alerts.configureSound(config.sound, config.sound_url, config.sound_badge);
+                s.sound = true;
+            }
+            if (!s.alarmPrimed && Array.isArray(alarms)) {
+                s.alarmed = alarmList.slice(1).map(function (x) { return x.id; });
+                s.alarmPrimed = true;
+            }
+            var fresh = s.alarmPrimed ? waiting(alarmList, s.alarmed)[0] : null;
+            if (s.alarm) {
+                var shownFor = now - s.alarm.since, still = null;
+                alarmList.forEach(function (x) { if (x.id === s.alarm.id) { still = x; } });
+                if (still) { s.alarm = Object.assign({}, s.alarm, {item: still}); }
+                if (!fresh && (shownFor >= config.alert_ms || (shownFor >= config.alert_min_ms && !still))) {
+                    s.alarm = null;
+                    s.since = now;      /* the stop's clock runs again */
+                    viewport = flyToStop(stops[s.index % stops.length]);
+                }
+            }
+            if (fresh) {
+                if (!s.alarm && !s.alert) { s.used = (s.used || 0) + (now - s.since); }
+                s.alert = null;
+                s.alarm = {id: fresh.id, since: now, item: fresh};
+                s.alarmed = (s.alarmed || []).concat([fresh.id]).slice(-ALERTED_KEPT);
+                viewport = flyToAlarm(fresh, viewport);
+                if (B().alerts) { B().alerts.chime(); }
+            }
 
             if (!s.primed && Array.isArray(heard.critical)) {
                 var newest = list.length ? list[list.length - 1] : null;
@@ -120,7 +193,7 @@ window.dash_clientside["basira.wall"] = Object.assign({}, window.dash_clientside
                     viewport = flyToStop(stops[s.index % stops.length]);
                 }
             }
-            if (!s.alert) {
+            if (!s.alert && !s.alarm) {
                 var next = s.primed ? waiting(list, s.alerted)[0] : null;
                 if (next) {
                     s.used = (s.used || 0) + (now - s.since);
@@ -138,10 +211,11 @@ window.dash_clientside["basira.wall"] = Object.assign({}, window.dash_clientside
             }
             /* Silent server: no answer for silence_ms (or none at all since the page started). */
             var silent = now - (latest.at || s.started) > (config.silence_ms || 15000);
-            return [viewport, s, stopCode, s.alert ? "alert" : "touring"]
+            return [viewport, s, stopCode, s.alarm ? "alarm" : s.alert ? "alert" : "touring"]
                 .concat(card(s.alert, list, s, config, now))
                 .concat(stopView(s, stops, heard.tallies, config, no))
-                .concat([silent ? "basira-watchdog is-lost" : "basira-watchdog"]);
+                .concat([silent ? "basira-watchdog is-lost" : "basira-watchdog"])
+                .concat(alarmCard(s.alarm, alarmList, s, config, now));
         }
     };
 }()));

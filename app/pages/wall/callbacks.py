@@ -1,5 +1,5 @@
-"""The wall's callbacks: the refresh of the tick, the dates under the clock, and the tour, alert and clock
-that run in the browser (``assets/wall.js``)."""
+"""The wall's callbacks: the refresh of the tick, the dates under the clock, the alerts (:mod:`.alerts`),
+and the tour, alert and clock that run in the browser (``assets/wall.js``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from layers import by_key
 from .._kit import live
 from .._kit import places as _places
 from .._kit import widgets as w
-from . import clock, panels
+from . import alerts, clock, panels
 from .layout import ID, PAGE
 
 
@@ -114,10 +114,15 @@ def register_callbacks(app: Dash, context: Services) -> None:
         Output(f"{PAGE}-stop-free", "children"),
         Output(f"{PAGE}-figure-critical", "className"),
         Output(ID.watchdog, "className"),
+        Output(alerts.WA.card, "className"),
+        *[Output(field, "children") for field in alerts.WA.fields],
         Input(ID.second, "n_intervals"),
+        Input(alerts.WA.nudge, "data"),  # set by `alertsHeard` (no Dash dependency: see assets/modes.js)
         State(ID.tour, "data"),
         State(ID.config, "data"),
     )
+    alerts.register(app, context, ID)
+
     app.clientside_callback(
         ClientsideFunction("basira.wall", "clock"),
         Output(ID.time, "children"),

@@ -21,6 +21,9 @@ It runs by itself:
 * when nothing is current — stale data, store unreachable, or no answer from the server at all (the
   tour's own watchdog) — the whole screen turns grey under a red banner whose age counts up, so an
   old picture cannot pass for a live one.
+* alerts (:mod:`.alerts`): the open alerts of the wall's scope above the KPI column, and the newest
+  unacknowledged severe one across the screen — the tour pauses for it as for a new priority-1
+  incident, and a chime plays when sound is on (``?sound=1``, ``settings.wall_alert_sound``).
 
 The language is ``settings.wall_language`` (Arabic by default), or ``?lang=``: a wall has no toggle.
 """
@@ -41,7 +44,7 @@ from .._kit import display as d
 from .._kit import live
 from .._kit import places as _places
 from .._kit import widgets as w
-from . import panels
+from . import alerts, panels
 
 PAGE = panels.PAGE
 PATH = "/wall"
@@ -85,9 +88,11 @@ class ID:
 
 
 def layout(lang: str | None = None, **_: Any) -> Component:
-    """The wall for ``?lang=`` (default ``settings.wall_language``)."""
+    """The wall for ``?lang=`` (default ``settings.wall_language``) and ``?sound=1|0`` (the alert
+    chime for this screen; default ``settings.wall_alert_sound``)."""
     settings = services().settings
     lang = lang_or(lang, settings.wall_language)
+    sound = alerts.sound_on(settings.wall_alert_sound, _.get("sound"))
     layers = d.layers_for(LAYER_KEYS, settings)
     stops = _places.tour(services().store.reference, scope_for())
     ctx = MapContext(page=PAGE, lang=lang, settings=settings)
@@ -99,6 +104,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
         "silence_ms": live.silence_limit_ms(settings),
         "lang": lang,
         "more": t("wall.more", lang),
+        **alerts.config(lang, sound),
     }
     return html.Div(
         id=ID.root,
@@ -133,13 +139,18 @@ def layout(lang: str | None = None, **_: Any) -> Component:
                     ),
                     html.Aside(
                         className="wall-side",
-                        children=html.Section(w.kpi_strip(None, lang, w.Targets.of(settings)), id=ID.kpis,
-                                              className="basira-kpis wall-kpis"),
+                        children=[
+                            alerts.section(),  # the open alerts (hidden while there are none)
+                            html.Section(w.kpi_strip(None, lang, w.Targets.of(settings)), id=ID.kpis,
+                                         className="basira-kpis wall-kpis"),
+                        ],
                     ),
                     html.Footer(panels.tourbar(stops, lang), id=ID.tourbar, className="wall-tour"),
                 ],
             ),
             panels.alert_card(lang),
+            alerts.card(lang),  # a severe alert, full width
+            alerts.sound_badge(lang),  # "sound blocked — tap to allow"
             html.Div(id=ID.banner, className="wall-banner", role="alert"),
             live.watchdog_banner(PAGE, lang),
             dcc.Store(id=ID.lang, data=lang),
@@ -152,6 +163,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
             dcc.Store(id=ID.tallies, data=None),
             dcc.Store(id=ID.tour, data=None),
             dcc.Store(id=ID.stop, data=stops[0].code),
+            *alerts.stores(),
             dcc.Interval(id=ID.tick, interval=settings.refresh_ms),
             dcc.Interval(id=ID.second, interval=500),
             dcc.Interval(id=ID.minute, interval=60_000),

@@ -67,6 +67,7 @@ def tourbar(stops: Sequence[_places.Place], lang: str) -> list[Component]:
             className="wall-tour-stops",
         ),
         html.Span(t("wall.paused", lang), className="wall-tour-paused"),
+        html.Span(t("alert.wall.paused", lang), className="wall-tour-paused is-alarm"),  # a severe alert
     ]
 
 

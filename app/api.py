@@ -191,7 +191,7 @@ def register_error_handlers(app: Flask) -> None:
     """JSON errors for the API, and no traceback anywhere, whatever fails."""
 
     def wants_json() -> bool:
-        return request.path.startswith(("/api/", "/readyz", "/metrics"))
+        return request.path == "/ogc" or request.path.startswith(("/api/", "/readyz", "/metrics", "/ogc/"))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # noqa: ANN202

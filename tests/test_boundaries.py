@@ -73,6 +73,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.prepare", 2),  # validation and regions, shared by the ingest worker and the archiver
     ("app.alerts", 2),  # the alert rules, their evaluation and the alerts worker
     ("app.ingress", 2),  # the standards' adapters (CoT, EIDO, CAP in): through the gate to the streams
+    ("app.ogc", 2),  # OGC API – Features: the collections' reads, the items query, its OpenAPI document
     ("app.archive", 2),  # the Parquet archive: its writer (a stream consumer) and its DuckDB reader
     ("app.rejected", 2),
     ("app.simulation", 2),
@@ -86,7 +87,9 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.api_alerts", 5),  # /api/v1/alerts: lists, acting on them
     ("app.api_cap", 5),  # /api/v1/alerts/AL-<n>.cap, /api/v1/alerts.atom: CAP 1.2 (app.alerts.cap)
     ("app.api_nearest", 5),  # GET /api/v1/incidents/<id>/nearest (app.nearest)
+    ("app.api_ogc", 5),  # /ogc: OGC API – Features (app.ogc)
     ("app.api_export", 5),  # GET /api/v1/export: the archive as GeoJSON, CSV, KML (app.archive.export)
+    ("app.api_ingress", 5),  # POST /api/v1/eido, POST /api/v1/cap: the standards in (app.ingress)
     ("app.brief", 5),  # /brief, /brief.pdf: the leadership brief (a blueprint; reads app.archive.stats)
     ("app.web", 5),
     ("app.__main__", 5),
@@ -101,7 +104,7 @@ KEY_EXCEPTIONS = ("app.contract", "app.acl")
 #: with one after the prefix (``f"{prefix}:meta"``, ``"sa:audit"``) builds a key by hand.
 KEY_FAMILIES = (
     "inc", "unit", "kpi", "port", "porth", "calls", "seen", "chg", "built", "audit", "auth",
-    "stats", "meta", "rejected", "incidents", "units", "ports", "alert", "alerts",
+    "stats", "meta", "rejected", "incidents", "units", "ports", "alert", "alerts", "ingress", "capin",
 )
 #: A key after the prefix: ``:meta`` (ends there) or ``:auth:`` (goes on).
 KEY_AFTER_PREFIX = re.compile(rf":(?:{'|'.join(KEY_FAMILIES)})(?::|$)")

@@ -8,7 +8,8 @@ response. The rules, by path:
   app's ``/manifest.webmanifest``), ``/healthz``, ``/readyz``, ``/login``, ``/logout`` and Dash's shell
   (``/_dash-layout``, ``/_dash-dependencies``): open, no data in them;
 * ``/metrics``: a national principal, unless ``BASIRA_METRICS_OPEN``;
-* ``/api/…``: any principal (401 without); each view narrows to the principal's scope (403 beyond);
+* ``/api/…`` and ``/ogc`` (OGC API – Features, :mod:`app.api_ogc`): any principal (401 without); each view
+  narrows to the principal's scope (403 beyond);
 * ``/_dash-update-component``: the request must be exactly a registered callback — its inputs, state
   and outputs the declared ones, in order (:mod:`.callbacks`; else 400) — and the pages of its
   *outputs* (read from the ``output`` field Dash dispatches on; a page's ids are ``<page>-…``, or
@@ -18,7 +19,9 @@ response. The rules, by path:
   the *last* ``before_request`` hook (:func:`callback_gate`), after Dash's own have registered the
   router's callback on the first request;
 * any other path is a page: the kiosk is open; others send a visitor without a session to ``/login``
-  and a ``wall`` account to ``/wall``.
+  and a ``wall`` account to ``/wall``;
+* a ``producer`` token only writes: it reaches the ingress routes and nothing else
+  (:func:`producer_gate`, the hook right after :func:`guard`; 403 elsewhere).
 
 Bodies are limited before anything reads them: ``BASIRA_ANONYMOUS_BODY_BYTES`` until the caller is
 identified, ``BASIRA_MAX_BODY_BYTES`` after (413, from ``Content-Length`` and while the body streams in).
@@ -47,7 +50,7 @@ from .audit import AuditTrail
 from .callbacks import BadCallback, check
 from .headers import ContentSecurityPolicy, secure_headers
 from .identify import BadCredentials, Identifier, SessionsUnavailable
-from .principals import OPEN, Principal
+from .principals import OPEN, PRODUCER_PATHS, Principal, Role
 from .ratelimit import LoginLimiter
 
 if TYPE_CHECKING:
@@ -68,6 +71,8 @@ OPEN_PATHS = frozenset({"/healthz", "/readyz", "/_favicon.ico", "/favicon.ico", 
                         "/manifest.webmanifest"})
 SIGN_IN_PATHS = frozenset({"/login", "/logout"})
 CALLBACK_PATH = "/_dash-update-component"
+#: OGC API – Features: an API for GIS clients, gated as ``/api/`` is (its landing page is ``/ogc`` itself).
+OGC_PATH = "/ogc"
 ROUTER_OUTPUTS = frozenset({"_pages_content", "_pages_store"})
 ROUTER_LOCATION = "_pages_location"
 
@@ -114,6 +119,7 @@ def install(server: Flask, control: AccessControl) -> None:
     server.extensions[EXTENSION] = control
     hooks = server.before_request_funcs.setdefault(None, [])
     hooks.insert(0, guard)
+    hooks.insert(1, producer_gate)
     hooks.append(callback_gate)
     server.after_request(add_headers)
 
@@ -125,6 +131,12 @@ def _json(payload: dict[str, Any], status: int) -> Response:
     return Response(json.dumps(payload), status=status, mimetype="application/json")
 
 
+def is_api(path: str) -> bool:
+    """A machine's path: ``/api/…`` or OGC API – Features (``/ogc``, ``/ogc/…``) — answered in JSON, 401
+    without credentials, never sent to the sign-in page."""
+    return path.startswith("/api/") or path == OGC_PATH or path.startswith(OGC_PATH + "/")
+
+
 def login_url(next_path: str | None = None) -> str:
     """``/login``, with the page to come back to."""
     return f"/login?next={quote(next_path, safe='/')}" if next_path else "/login"
@@ -133,7 +145,7 @@ def login_url(next_path: str | None = None) -> str:
 def unauthorized(control: AccessControl, reason: str = "sign in first") -> Response:
     """401 for a request without (valid) credentials: JSON for machines, the sign-in page for people."""
     path = request.path
-    if path.startswith("/api/") or path in (CALLBACK_PATH, "/metrics"):
+    if is_api(path) or path in (CALLBACK_PATH, "/metrics"):
         body: dict[str, Any] = {"error": reason}
         if control.mode == "password" and path == CALLBACK_PATH:
             body["login"] = login_url()
@@ -175,7 +187,7 @@ def body_within(limit: int) -> bool:
 def unavailable(control: AccessControl, error: SessionsUnavailable) -> Response:
     """503 while sessions cannot be checked: JSON for machines, a notice for people."""
     path = request.path
-    if path.startswith("/api/") or path in (CALLBACK_PATH, "/metrics"):
+    if is_api(path) or path in (CALLBACK_PATH, "/metrics"):
         response = _json({"error": error.description}, 503)
     else:
         response = control.notice(control, 503, "unavailable")
@@ -222,11 +234,25 @@ def guard() -> Response | None:
         if principal is None:
             return unauthorized(control)
         return None if principal.national else forbidden("metrics need a national account or token")
-    if path.startswith("/api/"):
+    if is_api(path):
         return None if principal is not None else unauthorized(control)
     if path == CALLBACK_PATH:
         return None  # judged by callback_gate, once Dash has registered every callback
     return _page(control, principal, path)
+
+
+def producer_gate() -> Response | None:
+    """``before_request``, right after :func:`guard`: a ``producer`` token (a CAD, an alerting authority)
+    only writes — it reaches the ingress routes (:data:`~.principals.PRODUCER_PATHS`) and the open paths,
+    and is refused (403, audited) any page, callback, ``/metrics`` or other API."""
+    principal: Principal | None = getattr(g, "principal", None)
+    if principal is None or principal.role is not Role.producer:
+        return None
+    path = request.path
+    if path.startswith(OPEN_PREFIXES) or path in OPEN_PATHS or principal.may_call(path):
+        return None
+    return forbidden(f"a producer token may only write through the ingress routes "
+                     f"({', '.join(sorted(PRODUCER_PATHS))}), not reach {path[:80]}")
 
 
 def _page(control: AccessControl, principal: Principal | None, path: str) -> Response | None:
@@ -310,6 +336,6 @@ def callback_gate() -> Response | None:
 def add_headers(response: Response) -> Response:
     control = state(current_app)
     path = request.path
-    private = control.mode != "off" and (path.startswith("/api/") or path in (CALLBACK_PATH, "/metrics"))
+    private = control.mode != "off" and (is_api(path) or path in (CALLBACK_PATH, "/metrics"))
     hsts = control.settings.cookie_secure and control.identifier.secure(request)
     return secure_headers(response, request, csp=control.csp, hsts=hsts, private=private)

@@ -83,10 +83,14 @@ class Category(StrEnum):
 
 
 class UnitStatus(StrEnum):
+    """A unit's state; stale: the stale time its last report gave (TAK's) passed with no newer report, so
+    its position is not live — it stays on the map, marked stale, neither available nor busy."""
+
     available = "available"
     dispatched = "dispatched"
     on_scene = "on_scene"
     out_of_service = "out_of_service"
+    stale = "stale"
 
 
 class Direction(StrEnum):
@@ -145,6 +149,8 @@ TS_MAX_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
 MAX_FUTURE_MS = 24 * 3600 * 1000
 #: Longest free text (an incident's description) accepted, in characters.
 MAX_TEXT = 500
+#: Longest label (a unit's call sign, its team's name) accepted, in characters.
+MAX_LABEL = 64
 
 _ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _EPOCH_RE = re.compile(r"^-?[0-9]{1,16}$")
@@ -241,6 +247,16 @@ def _clean_text(value: Any) -> str:
     return _CONTROL_RE.sub("", value)
 
 
+def _clean_label(value: Any) -> str:
+    """A one-line label: no control characters at all (a call sign is never two lines)."""
+    if not isinstance(value, str):
+        raise ValueError("expected text")
+    value = value.strip()
+    if len(value) > MAX_LABEL:
+        raise ValueError(f"at most {MAX_LABEL} characters (got {len(value)})")
+    return _CONTROL_RE.sub("", value.replace("\t", " ").replace("\n", " ").replace("\r", " "))
+
+
 def _finite(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
@@ -282,6 +298,11 @@ EntityId = Annotated[
     WithJsonSchema({"type": "string", "pattern": _ID_RE.pattern, "maxLength": 64}),
 ]
 Timestamp = Annotated[int, BeforeValidator(parse_ts), WithJsonSchema(_TS_SCHEMA)]
+Label = Annotated[
+    str, BeforeValidator(_clean_label), WithJsonSchema({"type": "string", "maxLength": MAX_LABEL})
+]
+#: A position's error, in metres (TAK's ``ce``/``le``; up to 1,000 km).
+Metres = Annotated[float, BeforeValidator(_finite), Field(ge=0, le=1_000_000)]
 Lat = Annotated[float, BeforeValidator(_finite), Field(ge=-90, le=90)]
 Lon = Annotated[float, BeforeValidator(_finite), Field(ge=-180, le=180)]
 Text = Annotated[str, BeforeValidator(_clean_text), WithJsonSchema({"type": "string", "maxLength": 500})]
@@ -363,6 +384,21 @@ class UnitEvent(Entry):
         default=None, description="km/h"
     )
     incident: EntityId | None = Field(default=None, description="incident it is assigned to")
+    # What a TAK (Cursor on Target) report carries besides (docs/standards.md); any producer may send them.
+    callsign: Label | None = Field(default=None, description="the unit's call sign as its crew sees it")
+    group: Label | None = Field(default=None, description="its team (TAK: `__group` name, e.g. Cyan)")
+    group_role: Label | None = Field(default=None, description="its role in the team (TAK: `__group` role)")
+    ce: Metres | None = Field(default=None, description="circular (horizontal) error of the position, m")
+    le: Metres | None = Field(default=None, description="linear (vertical) error of the position, m")
+    stale: Timestamp | None = Field(
+        default=None,
+        description="when this report stops being live (TAK's stale time): with no newer report by then, "
+        "the unit is written `stale`",
+    )
+
+
+#: The unit fields beyond the core ones (TAK's), in the order a unit's Feature carries them when present.
+UNIT_EXTRAS: tuple[str, ...] = ("callsign", "group", "group_role", "ce", "le", "stale")
 
 
 class PortEvent(Entry):

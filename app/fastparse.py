@@ -25,6 +25,7 @@ from .contract import (
     REGION_CODES,
     TS_MAX_MS,
     TS_MIN_MS,
+    UNIT_EXTRAS,
     Agency,
     CallEvent,
     CallOutcome,
@@ -70,6 +71,9 @@ _UNIT_STATUS = _members(UnitStatus)
 _DIRECTION = _members(Direction)
 _TRAVELLER = _members(TravellerCategory)
 _OUTCOME = _members(CallOutcome)
+#: A unit's optional TAK fields, all absent: what the fast path builds (it declines any entry that has one).
+_NO_EXTRAS: dict[str, None] = dict.fromkeys(UNIT_EXTRAS)
+_EXTRA_NAMES = frozenset(UNIT_EXTRAS)
 
 
 def _enum(table: dict[str, Any], value: str) -> Any:
@@ -184,6 +188,8 @@ def _incident(given: dict[str, str], _ports: Collection[str] | None, now_ms: int
 
 
 def _unit(given: dict[str, str], _ports: Collection[str] | None, now_ms: int | None) -> UnitEvent:
+    if not _EXTRA_NAMES.isdisjoint(given):
+        raise _NotSure  # a TAK report's fields (call sign, errors, stale time): the models read them
     values = {
         "id": _id(given["id"]),
         "agency": _enum(_AGENCY, given["agency"]),
@@ -194,6 +200,7 @@ def _unit(given: dict[str, str], _ports: Collection[str] | None, now_ms: int | N
         "heading": None if (heading := given.get("heading")) is None else _number(heading, 0, 360),
         "speed": None if (speed := given.get("speed")) is None else _number(speed, 0, 400),
         "incident": None if (incident := given.get("incident")) is None else _id(incident),
+        **_NO_EXTRAS,
     }
     return _build(UnitEvent, values, given)
 

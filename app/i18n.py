@@ -393,6 +393,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "unit_status.dispatched": {"ar": "موجّهة", "en": "Dispatched"},
     "unit_status.on_scene": {"ar": "في الموقع", "en": "On scene"},
     "unit_status.out_of_service": {"ar": "خارج الخدمة", "en": "Out of service"},
+    "unit_status.stale": {"ar": "غير محدَّثة", "en": "Stale"},
     # categories
     "category.fire": {"ar": "حريق", "en": "Fire"},
     "category.collision": {"ar": "حادث مروري", "en": "Collision"},

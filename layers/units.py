@@ -47,6 +47,7 @@ STATUS_COLOURS: dict[str, str] = {
     "dispatched": "#3bc9db",
     "on_scene": "#cc5de8",
     "out_of_service": "#868e96",
+    "stale": "#b08968",  # no report since its stale time (TAK): drawn faded (assets/basira.css)
 }
 #: Own pane above the basemap and the other overlays; the markers and clusters are drawn in it.
 PANE = "basira-units"

@@ -19,6 +19,7 @@ import orjson
 
 from ..contract import (
     SIM_STAMP,
+    UNIT_EXTRAS,
     CallEvent,
     IncidentEvent,
     IncidentStatus,
@@ -162,6 +163,20 @@ def unit_feature(event: UnitEvent, region: str, coordinates: list[float] | None 
     Enum members go to orjson as they are (it writes their values), which saves a lookup per field
     on the ingest worker's busiest path.
     """
+    properties = {
+        "region": region,
+        "agency": event.agency,
+        "status": event.status,
+        "ts": event.ts,
+        "heading": event.heading,
+        "speed": event.speed,
+        "incident": event.incident,
+    }
+    # A TAK report's call sign, team, position errors and stale time, when it has them (never null).
+    for name in UNIT_EXTRAS:
+        value = getattr(event, name)
+        if value is not None:
+            properties[name] = value
     return orjson.dumps(
         {
             "type": "Feature",
@@ -170,15 +185,7 @@ def unit_feature(event: UnitEvent, region: str, coordinates: list[float] | None 
                 "type": "Point",
                 "coordinates": coordinates or [_round(event.lon), _round(event.lat)],
             },
-            "properties": {
-                "region": region,
-                "agency": event.agency,
-                "status": event.status,
-                "ts": event.ts,
-                "heading": event.heading,
-                "speed": event.speed,
-                "incident": event.incident,
-            },
+            "properties": properties,
         }
     )
 

@@ -72,6 +72,30 @@ def port_history(redis_url: str) -> Iterator[tuple[Settings, Store]]:
     _delete_prefixed(redis.Redis.from_url(redis_url, decode_responses=True), settings.stream_prefix)
 
 
+@pytest.fixture(scope="session")
+def replay_archive(redis_url: str,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, object]]:
+    """Settings and an archive of an hour and a half of the simulator, made the real way
+    (``tests/replay_scene.py``; its first hour's unit positions thinned; the live store holds its last
+    moment), for the replay tests of the command view (``test_replay_ui.py``, ``test_replay_browser.py``),
+    which only read it: built once a session (it takes seconds), removed after it."""
+    from tests.replay_scene import archive_scene
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("BASIRA_"):
+                patch.delenv(name)
+        settings = Settings(redis_url=redis_url, stream_prefix=f"t{uuid.uuid4().hex[:12]}",
+                            archive_dir=tmp_path_factory.mktemp("replay") / "archive",
+                            stream_retention_hours=24 * 365.0, history_hours=48.0, stale_after_s=36000)
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        yield settings, archive_scene(settings, client, thin_first_hour=True)
+    finally:
+        _delete_prefixed(client, settings.stream_prefix)
+        client.close()
+
+
 @pytest.fixture
 def prefix() -> str:
     """A key prefix unique to this test (valid as ``BASIRA_STREAM_PREFIX``)."""

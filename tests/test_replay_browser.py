@@ -22,12 +22,10 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import redis
 from selenium.webdriver.common.action_chains import ActionChains
 
 from app.archive import layout as archive_layout
@@ -35,7 +33,7 @@ from app.archive.timeline import timeline
 from app.contract import Scope
 from app.settings import Settings
 from tests.browser import chromium, console_errors, fresh, js, screenshot, serving, wait_for
-from tests.replay_scene import Archived, archive_scene
+from tests.replay_scene import Archived
 
 pytestmark = pytest.mark.browser
 
@@ -45,27 +43,17 @@ TARGET = 44  # CSS px: the least touch target
 
 
 @pytest.fixture(scope="module")
-def site(redis_url: str,
-         tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings, Archived]]:
-    """The app over an archive of an hour and a half (the live store holds its last moment), for the
-    module."""
+def site(replay_archive: tuple[Settings, Archived]) -> Iterator[tuple[str, Settings, Archived]]:
+    """The app over an archive of an hour and a half (the live store holds its last moment; the
+    session's, ``conftest.replay_archive``, shared with ``test_replay_ui.py``), for the module."""
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):
             if name.startswith("BASIRA_"):
                 patch.delenv(name)
-        settings = Settings(redis_url=redis_url, stream_prefix=f"t{uuid.uuid4().hex[:12]}",
-                            archive_dir=tmp_path_factory.mktemp("replay-browser") / "archive",
-                            stream_retention_hours=24 * 365.0, history_hours=48.0, refresh_ms=500,
-                            stale_after_s=36000)
-        client = redis.Redis.from_url(redis_url, decode_responses=True)
-        try:
-            scene = archive_scene(settings, client, thin_first_hour=True)
-            with serving(settings) as url:
-                yield url, settings, scene
-        finally:
-            for key in client.scan_iter(match=f"{settings.stream_prefix}:*", count=1000):
-                client.unlink(key)
-            client.close()
+        archived, scene = replay_archive
+        settings = archived.model_copy(update={"refresh_ms": 500})
+        with serving(settings) as url:
+            yield url, settings, scene
 
 
 def _get(url: str) -> dict:

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from pydantic import SecretStr
 
 from app import create_app
@@ -35,30 +33,22 @@ from app.pages.command.timebar import SPEEDS, Moment, within
 from app.settings import Settings
 from layers.reads import Reads
 from tests.helpers import callback_body
-from tests.replay_scene import Archived, archive_scene
+from tests.replay_scene import Archived
 
 HOUR = archive_layout.HOUR_MS
 DAY = archive_layout.DAY_MS
 
 
 @pytest.fixture(scope="module")
-def archived(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Archived]]:
-    """An hour and a half of the simulator in the archive (its first hour's unit positions thinned),
-    for the module's tests, which only read it."""
+def archived(replay_archive: tuple[Settings, Archived]) -> Iterator[tuple[Settings, Archived]]:
+    """An hour and a half of the simulator in the archive (its first hour's unit positions thinned): the
+    session's (``conftest.replay_archive``, shared with ``test_replay_browser.py``), which the module's
+    tests only read."""
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):
             if name.startswith("BASIRA_"):
                 patch.delenv(name)
-        settings = Settings(redis_url=redis_url, stream_prefix=f"t{uuid.uuid4().hex[:12]}",
-                            archive_dir=tmp_path_factory.mktemp("replay-ui") / "archive",
-                            stream_retention_hours=24 * 365.0, history_hours=48.0, stale_after_s=36000)
-        client = redis.Redis.from_url(redis_url, decode_responses=True)
-        try:
-            yield settings, archive_scene(settings, client, thin_first_hour=True)
-        finally:
-            for key in client.scan_iter(match=f"{settings.stream_prefix}:*", count=1000):
-                client.unlink(key)
-            client.close()
+        yield replay_archive
 
 
 def _refresh(app, http, time: dict | None, lang: str = "en", scope: dict | None = None,

@@ -55,6 +55,51 @@ def chromium(size: str = "1366,768") -> Iterator[webdriver.Chrome]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+#: The phone the browser tests emulate: 390×844 CSS px at a pixel ratio of 2, with touch.
+PHONE = (390, 844, 2)
+
+
+def emulate(driver, width: int, height: int, ratio: float) -> None:
+    """Emulate a touch device's screen: ``width``×``height`` CSS px at pixel ratio ``ratio``, and touch."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": ratio, "mobile": True})
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+
+
+class Browsers:
+    """Headless Chromiums kept for the whole session, one per kind (a desktop window of a size, or an
+    emulated device): starting one and quitting it takes seconds, about twenty times a run. A module
+    borrows its kind (:meth:`lend`) as if new — on a blank page, no cookies, no emulation but its own, an
+    empty console — and leaves it on a blank page (a page left open would go on polling its stopped
+    server)."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple, tuple[Iterator[webdriver.Chrome], webdriver.Chrome]] = {}
+
+    def lend(self, size: str = "1366,768",
+             device: tuple[int, int, float] | None = None) -> Iterator[webdriver.Chrome]:
+        key = (size, device)
+        if key not in self._open:
+            started = chromium(size)
+            self._open[key] = (started, next(started))
+        driver = self._open[key][1]
+        driver.get("about:blank")
+        driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        if device is None:
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+            driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+        else:
+            emulate(driver, *device)
+        driver.get_log("browser")
+        yield driver
+        driver.get("about:blank")
+
+    def close(self) -> None:
+        for started, _driver in self._open.values():
+            started.close()  # quits the browser, removes its profile
+        self._open.clear()
+
+
 @contextmanager
 def serving(settings) -> Iterator[str]:
     """The real app on a free port, for the duration of the block; yields its URL."""

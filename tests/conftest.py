@@ -138,9 +138,31 @@ def settings(redis_url: str, prefix: str, client: redis.Redis, monkeypatch: pyte
     return Settings(redis_url=redis_url, stream_prefix=prefix)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """A headless Debian Chromium at 1366×768 for the module's tests (skipped without chromedriver)."""
-    from tests.browser import chromium
+@pytest.fixture(scope="session")
+def browsers() -> Iterator[object]:
+    """The session's headless Debian Chromiums (``tests.browser.Browsers``), each started once."""
+    from tests.browser import CHROMEDRIVER, Browsers
 
-    yield from chromium()
+    if not CHROMEDRIVER.exists():
+        pytest.skip("chromedriver is not installed (Debian: apt install chromium chromium-driver)")
+    started = Browsers()
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@pytest.fixture(scope="module")
+def browser(browsers) -> Iterator[object]:
+    """A headless Chromium at 1366×768 for the module's tests (skipped without chromedriver): the
+    session's, on a blank page with no cookies, as if new."""
+    yield from browsers.lend()
+
+
+@pytest.fixture(scope="module")
+def phone(browsers) -> Iterator[object]:
+    """A headless Chromium emulating a phone (``tests.browser.PHONE``: 390×844 CSS px, pixel ratio 2,
+    touch) for the module's tests: the session's, on a blank page with no cookies, as if new."""
+    from tests.browser import PHONE
+
+    yield from browsers.lend("390,844", PHONE)

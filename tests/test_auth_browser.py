@@ -25,8 +25,11 @@ PASSWORD = "a long enough password"
 
 @pytest.fixture(scope="module")
 def watched(browser):
-    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": LISTEN})
-    return browser
+    """The module's browser, listening for violations in every page (until the module ends: the browser
+    is the session's)."""
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": LISTEN})
+    yield browser
+    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
 
 
 def violations(driver) -> list[str]:

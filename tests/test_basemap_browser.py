@@ -22,7 +22,7 @@ from PIL import Image
 from selenium.webdriver.common.by import By
 
 from app.contract import Stream
-from tests.browser import chromium, console_errors, feed, fresh, js, screenshot, serving, wait_for
+from tests.browser import console_errors, feed, fresh, js, screenshot, serving, wait_for
 from tests.helpers import incident, now_ms
 from tests.pmtiles_fixture import write_fixture
 
@@ -46,10 +46,13 @@ JEDDAH = ("JD1", "21.5430", "39.1728")
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    for driver in chromium("1366,768"):
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_TEXTS})
+def browser(browsers) -> Iterator[object]:
+    """The session's browser at 1366×768, recording the text drawn in every page (until the module ends)."""
+    for driver in browsers.lend("1366,768"):
+        added = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_TEXTS})
         yield driver
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
+                               {"identifier": added["identifier"]})
 
 
 def _drawn(driver) -> set[str]:

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from selenium.webdriver.common.by import By
 
 from tests.archive_day import DAY, build
-from tests.browser import chromium, console_errors, fresh, js, screenshot, serving, wait_for
+from tests.browser import console_errors, fresh, js, screenshot, serving, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -35,11 +35,6 @@ def says(text: str, words: str) -> bool:
         return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value))
 
     return flat(words) in flat(text) or flat(words)[::-1] in flat(text)
-
-
-@pytest.fixture(scope="module")
-def phone():
-    yield from chromium("390,844")
 
 
 def open_brief(driver, url: str, lang: str) -> None:

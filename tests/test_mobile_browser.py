@@ -31,7 +31,7 @@ from app import create_app
 from app.auth.users import UsersFile, hash_token, new_token
 from app.settings import Settings
 from app.web import ICONS, MANIFEST_PATH, TOUCH_ICON
-from tests.browser import chromium, console_errors, fresh, js, screenshot, serving, wait_for
+from tests.browser import PHONE, console_errors, fresh, js, screenshot, serving, wait_for
 from tests.test_command_browser import _scene
 from tools import icons as icon_drawing
 
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = 44
 #: name → (width, height, pixel ratio, the least share of the screen the map covers, the open sheet's
 #: share of the height)
-DEVICES = {"phone": (390, 844, 2, 0.60, 0.66), "tablet": (820, 1180, 1, 0.70, 0.60)}
+DEVICES = {"phone": (*PHONE, 0.60, 0.66), "tablet": (820, 1180, 1, 0.70, 0.60)}
 #: What the page says, by language: the breadcrumb national and in Makkah, the sheet's title, 7 and 4.
 WORDS = {
     "en": {"national": "National", "makkah": "Makkah", "incident": "Incident MK2",
@@ -144,13 +144,11 @@ def site(redis_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module", params=list(DEVICES))
-def device(request) -> Iterator[tuple[object, str]]:
-    """One Chromium per device, emulating its screen (CSS px, a phone's pixel ratio) and touch."""
+def device(request, browsers) -> Iterator[tuple[object, str]]:
+    """One Chromium per device, emulating its screen (CSS px, a phone's pixel ratio) and touch (the
+    session's: the phone is the one of ``tests.browser.PHONE``)."""
     width, height, ratio, *_ = DEVICES[request.param]
-    for driver in chromium(f"{width},{height}"):
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                               {"width": width, "height": height, "deviceScaleFactor": ratio, "mobile": True})
-        driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+    for driver in browsers.lend(f"{width},{height}", (width, height, ratio)):
         yield driver, request.param
 
 

@@ -32,7 +32,7 @@ from app.archive import layout as archive_layout
 from app.archive.timeline import timeline
 from app.contract import Scope
 from app.settings import Settings
-from tests.browser import chromium, console_errors, fresh, js, screenshot, serving, wait_for
+from tests.browser import console_errors, fresh, js, screenshot, serving, wait_for
 from tests.replay_scene import Archived
 
 pytestmark = pytest.mark.browser
@@ -316,15 +316,6 @@ def test_arabic_replay_reads_right_to_left_and_says_tracks_are_thinned(browser, 
     wait_for(browser, lambda d: _matches(_kpis(d), snapshot["kpis"]))
     screenshot(browser, "replay-ar")
     assert console_errors(browser) == []
-
-
-@pytest.fixture(scope="module")
-def phone() -> Iterator[object]:
-    for driver in chromium("390,844"):
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                               {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
-        driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
-        yield driver
 
 
 @pytest.mark.browser

@@ -278,6 +278,20 @@ def _map_share(driver) -> float:
     """)
 
 
+def _installable(driver) -> None:
+    """Chrome itself finds nothing missing to install the app (no service worker is needed since
+    Chrome 108 on Android, 112 on desktop), and none is registered: nothing is answered from a cache.
+    (Checked on the command view the by-touch test has just opened: one page load less per device.)"""
+    wait_for(driver, lambda d: d.find_elements("css selector", ".basira-row"))
+    manifest = driver.execute_cdp_cmd("Page.getAppManifest", {})
+    assert manifest["url"].endswith(MANIFEST_PATH) and manifest["errors"] == []
+    assert driver.execute_cdp_cmd("Page.getInstallabilityErrors", {})["installabilityErrors"] == []
+    registrations = driver.execute_async_script(
+        "var done = arguments[0];"
+        "navigator.serviceWorker.getRegistrations().then(function (r) { done(r.length); });")
+    assert registrations == 0
+
+
 BAR, SHEET, MAP = ".basira-bar", "#live-panel", ".leaflet-control-container, #live-legend"
 
 
@@ -293,6 +307,8 @@ def test_the_command_view_by_touch(device, site, lang) -> None:
                                      "return e && e.getAttribute('data-value')") == "7",
              message="the KPIs do not count 7 open incidents")
     assert js(driver, "return [innerWidth, innerHeight]") == [width, height]
+    if lang == "en":
+        _installable(driver)
     js(driver, "window.__pointers = []; document.addEventListener('pointerdown', function (e) {"
                "window.__pointers.push(e.pointerType); }, true);")
 
@@ -403,24 +419,6 @@ def test_the_command_view_by_touch(device, site, lang) -> None:
     was = js(driver, "return document.querySelector(arguments[0]).checked", last)
     _tap_on(driver, ".leaflet-control-layers-overlays label:last-child")  # a layer switched by touch
     wait_for(driver, lambda d: js(d, "return document.querySelector(arguments[0]).checked", last) is not was)
-    assert console_errors(driver) == []
-
-
-@pytest.mark.browser
-def test_installable_with_no_service_worker(device, site) -> None:
-    """Chrome itself finds nothing missing to install the app (no service worker is needed since
-    Chrome 108 on Android, 112 on desktop), and none is registered: nothing is answered from a cache."""
-    driver, _name = device
-    fresh(driver)
-    driver.get(f"{site}/?lang=en")
-    wait_for(driver, lambda d: d.find_elements("css selector", ".basira-row"))
-    manifest = driver.execute_cdp_cmd("Page.getAppManifest", {})
-    assert manifest["url"].endswith(MANIFEST_PATH) and manifest["errors"] == []
-    assert driver.execute_cdp_cmd("Page.getInstallabilityErrors", {})["installabilityErrors"] == []
-    registrations = driver.execute_async_script(
-        "var done = arguments[0];"
-        "navigator.serviceWorker.getRegistrations().then(function (r) { done(r.length); });")
-    assert registrations == 0
     assert console_errors(driver) == []
 
 

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 import redis
+import takproto
 
 from app import fastparse
-from app.contract import ContractError, Scope, Stream, UnitStatus, parse
+from app.contract import Agency, ContractError, Scope, Stream, UnitStatus, parse
 from app.ingest import IngestWorker
-from app.settings import Settings
+from app.ingress.cot import (
+    CotError,
+    Mapped,
+    MappingError,
+    StreamReader,
+    cot_time,
+    load_mapping,
+    parse_mapping,
+    parse_xml,
+    read_datagram,
+    stale_fields,
+    to_entries,
+)
+from app.settings import DATA_DIR, Settings
 from app.store import Store
 from tests.helpers import now_ms, unit
 
@@ -64,3 +81,281 @@ def test_a_units_feature_carries_the_tak_fields_it_has_and_no_nulls(client: redi
     assert kept == {"callsign": "Falcon 1", "group": "Cyan", "group_role": "Team Lead", "ce": 4.5, "le": 9.0,
                     "stale": stale}
     assert set(props["AVL1"]) == {"region", "agency", "status", "ts", "heading", "speed", "incident"}
+
+
+# --- reading CoT: XML and TAK protobuf, hardened ---------------------------------------------------------
+
+MAX = 65_536
+MAPPING = load_mapping(DATA_DIR / "cot_mapping.toml")
+
+
+def cot_xml(uid: str = "ANDROID-1", kind: str = "a-f-G-U-i-l", *, lat: float = 21.4225, lon: float = 39.8262,
+            how: str = "m-g", stale_s: float = 120, time_ms: int | None = None,
+            callsign: str | None = "Falcon 1", detail: str = "", ce: str = "5", le: str = "9999999") -> bytes:
+    """A CoT event as ATAK sends one (pytak writes the same shape)."""
+    at = time_ms if time_ms is not None else now_ms()
+    contact = f'<contact callsign="{callsign}" endpoint="*:-1:stcp"/>' if callsign else ""
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<event version="2.0" uid="{uid}" '
+            f'type="{kind}" how="{how}" time="{cot_time(at)}" start="{cot_time(at)}" '
+            f'stale="{cot_time(at + int(stale_s * 1000))}"><point lat="{lat}" lon="{lon}" hae="12.5" '
+            f'ce="{ce}" le="{le}"/><detail>{contact}{detail}</detail></event>').encode()
+
+
+def mapped(data: bytes, **known: object) -> Mapped:
+    return to_entries(parse_xml(data, MAX), MAPPING, now_ms(), **known)  # type: ignore[arg-type]
+
+
+def test_a_unit_report_keeps_position_errors_track_team_call_sign_and_stale_time() -> None:
+    at = now_ms()
+    data = cot_xml(time_ms=at, detail='<__group name="Cyan" role="Team Lead"/>'
+                   '<track course="90.5" speed="10"/><takv platform="ATAK-CIV"/>')
+    event = parse_xml(data, MAX)
+    assert (event.uid, event.type, event.lat, event.lon, event.ce, event.le) == (
+        "ANDROID-1", "a-f-G-U-i-l", 21.4225, 39.8262, 5.0, None)  # 9999999: CoT's "unknown"
+    result = to_entries(event, MAPPING, at)
+    assert result.kind == "unit"
+    (stream, fields), = result.entries
+    assert stream is Stream.units
+    assert fields == {"id": "ANDROID-1", "agency": "patrol", "status": "available", "lat": "21.4225",
+                      "lon": "39.8262", "ts": str(at), "heading": "90.5", "speed": "36",
+                      "callsign": "Falcon 1", "group": "Cyan", "group_role": "Team Lead", "ce": "5",
+                      "stale": str(at + 120_000)}
+    parse(Stream.units, fields, now_ms=at)  # a valid entry
+
+
+@pytest.mark.parametrize(("kind", "agency"), [
+    ("a-f-G-U-i-l", "patrol"),  # law enforcement
+    ("a-f-G-U-i-l-x", "patrol"),
+    ("a-f-G-U-i-f", "civil_defense"),  # fire
+    ("a-f-G-U-i-m-h", "red_crescent"),  # medical
+    ("a-f-G-E-V-C", "patrol"),  # any other friendly ground unit: the file's catch-all
+    ("a-f-G", "patrol"),
+])
+def test_friendly_ground_units_map_to_agencies_by_type(kind: str, agency: str) -> None:
+    result = mapped(cot_xml(kind=kind))
+    assert result.kind == "unit" and result.entries[0][1]["agency"] == agency
+
+
+@pytest.mark.parametrize(("kind", "how", "why"), [
+    ("a-f-A-M-F", "m-g", "no rule for type a-f-A-M-F"),  # a friendly aircraft: not a ground unit
+    ("a-f-G-U-i-l", "h-g-i-g-o", "rule 1 ignores it"),  # a friendly marker someone placed by hand
+    ("t-x-c-t", "m-g", "no rule for type t-x-c-t"),  # a ping
+    ("b-t-f", "h-g-i-g-o", "no rule for type b-t-f"),  # chat
+])
+def test_what_is_not_a_unit_or_an_incident_is_ignored_with_its_reason(kind: str, how: str, why: str) -> None:
+    result = mapped(cot_xml(kind=kind, how=how))
+    assert (result.kind, result.entries, result.why) == ("ignored", [], why)
+
+
+def test_basiras_own_output_heard_back_is_ignored() -> None:
+    assert mapped(cot_xml(detail='<__basira kind="unit" id="U1"/>')).why.startswith("Basira's own output")
+
+
+@pytest.mark.parametrize(("kind", "how", "expected"), [
+    ("b-a-o-tbl", "h-e", {"agency": "patrol", "category": "other", "priority": "1", "status": "new"}),  # 911
+    ("b-a-o-can", "h-e", {"status": "closed"}),  # the 911 alert cancelled
+    ("b-m-p-s-m", "h-g-i-g-o", {"category": "other", "priority": "3", "status": "new"}),  # a spot marker
+    ("a-h-G", "h-g-i-g-o", {"category": "suspicious", "priority": "2"}),  # a hostile marker placed by hand
+])
+def test_alerts_and_markers_map_to_incidents(kind: str, how: str, expected: dict[str, str]) -> None:
+    result = mapped(cot_xml(uid="ANDROID-1-9-1-1", kind=kind, how=how,
+                            detail="<remarks>Officer needs help</remarks>"))
+    assert result.kind == "incident"
+    (stream, fields), = result.entries
+    assert stream is Stream.incidents and expected.items() <= fields.items()
+    assert fields["id"] == "ANDROID-1-9-1-1" and fields["description"] == "Officer needs help"
+    parse(Stream.incidents, fields)
+
+
+def test_an_incident_without_remarks_is_described_by_who_sent_it() -> None:
+    result = mapped(cot_xml(kind="b-a-o-tbl", callsign="Falcon 1"))
+    assert result.entries[0][1]["description"] == "TAK b-a-o-tbl from Falcon 1"
+
+
+def test_a_report_past_its_stale_time_is_written_stale() -> None:
+    late = mapped(cot_xml(time_ms=now_ms() - 600_000, stale_s=60))
+    assert late.entries[0][1]["status"] == "stale"
+
+
+def test_a_position_report_does_not_undo_the_centers_dispatch() -> None:
+    dispatched = mapped(cot_xml(), unit={"status": "dispatched", "incident": "T9"})
+    assert (dispatched.entries[0][1]["status"], dispatched.entries[0][1]["incident"]) == ("dispatched", "T9")
+    back = mapped(cot_xml(), unit={"status": "stale"})  # a stale unit reporting again is live again
+    assert back.entries[0][1]["status"] == "available" and "incident" not in back.entries[0][1]
+
+
+def test_a_triaged_incident_keeps_the_centers_status_agency_priority_and_units() -> None:
+    known = {"status": "dispatched", "agency": "red_crescent", "category": "medical", "priority": 2,
+             "units": ["RC-1"]}
+    again = mapped(cot_xml(kind="b-a-o-tbl"), incident=known).entries[0][1]
+    assert (again["status"], again["agency"], again["category"], again["priority"], again["units"]) == (
+        "dispatched", "red_crescent", "medical", "2", "RC-1")
+    cancelled = mapped(cot_xml(kind="b-a-o-can"), incident=known).entries[0][1]
+    assert (cancelled["status"], cancelled["agency"]) == ("closed", "red_crescent")
+
+
+def test_a_team_can_stand_for_an_agency() -> None:
+    mapping = parse_mapping({"rule": [
+        {"type": "a-f-G*", "group": "yellow", "to": "unit", "agency": "traffic"},
+        {"type": "a-f-G*", "to": "unit", "agency": "road_security"},
+    ]})
+    yellow = to_entries(parse_xml(cot_xml(detail='<__group name="Yellow" role="Team Member"/>'), MAX),
+                        mapping, now_ms())
+    other = to_entries(parse_xml(cot_xml(), MAX), mapping, now_ms())
+    assert (yellow.entries[0][1]["agency"], other.entries[0][1]["agency"]) == ("traffic", "road_security")
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol9 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+]>
+<event version="2.0" uid="&lol9;" type="a-f-G" how="m-g" time="2026-11-28T17:00:00Z"
+ stale="2026-11-28T17:02:00Z"><point lat="21" lon="39"/></event>"""
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE event [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<event version="2.0" uid="U1" type="a-f-G" how="m-g" time="2026-11-28T17:00:00Z"
+ stale="2026-11-28T17:02:00Z"><point lat="21" lon="39"/><detail><remarks>&xxe;</remarks></detail></event>"""
+XXE_PARAMETER = b"""<?xml version="1.0"?>
+<!DOCTYPE event [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/evil.dtd"> %remote;]>
+<event uid="U1"/>"""
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (BILLION_LAUGHS, "XML with a DTD refused"),
+    (XXE, "XML with a DTD refused"),
+    (XXE_PARAMETER, "XML with a DTD refused"),
+    (b'<event version="2.0" uid="U1" type="a-f-G"', "malformed XML"),
+    (b"\xff\xfe<event/>", "malformed XML"),
+    (b"<events/>", "not a CoT event: the root element is <events>"),
+    (cot_xml(lat=91.5), "point out of range: lat 91.5 is not within -90…90"),
+    (cot_xml(lon=-180.01), "point out of range: lon -180.01 is not within -180…180"),
+    (cot_xml().replace(b'lat="21.4225"', b'lat="NaN"'), "point lat is not a finite number"),
+    (cot_xml().replace(b'<point lat="21.4225" lon="39.8262"', b'<spot lat="21" lon="39"'),
+     "event has no <point>"),
+    (cot_xml(uid=""), "event has no uid"),
+    (cot_xml().replace(b' time="', b' tyme="'), "event has no time time"),
+    (cot_xml().replace(b' time="20', b' time="yesterday 20'), "is not an xs:dateTime"),
+    (cot_xml(detail="<remarks>" + "x" * MAX + "</remarks>"), "oversize message"),
+])
+def test_what_cannot_be_read_is_refused_with_its_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(CotError) as refused:
+        parse_xml(data, MAX)
+    assert reason in refused.value.reason
+
+
+def proto(xml: bytes, framing: str) -> bytes:
+    """``xml`` as TAK protobuf, made by takproto (the TAK clients' own library)."""
+    version = takproto.TAKProtoVer.MESH if framing == "mesh" else takproto.TAKProtoVer.STREAM
+    return bytes(takproto.xml2proto(xml, version))
+
+
+@pytest.mark.parametrize("framing", ["mesh", "stream"])
+def test_tak_protobuf_reads_as_the_same_event_as_its_xml(framing: str) -> None:
+    xml = cot_xml(detail='<__group name="Cyan" role="Team Lead"/><track course="45" speed="2.5"/>'
+                  "<remarks>on patrol</remarks>")
+    piece = read_datagram(proto(xml, framing), MAX)
+    assert piece.kind == "proto"
+    assert piece.read(MAX) == parse_xml(xml, MAX)
+
+
+def test_a_datagram_of_another_tak_protocol_version_or_a_broken_header_is_refused() -> None:
+    body = proto(cot_xml(), "mesh")[3:]
+    with pytest.raises(CotError, match="TAK protocol version 2 is not supported"):
+        read_datagram(b"\xbf\x02\xbf" + body, MAX).read(MAX)
+    with pytest.raises(CotError, match="does not match"):
+        read_datagram(b"\xbf\x05" + body, MAX).read(MAX)
+    with pytest.raises(CotError, match="malformed TAK protobuf"):
+        read_datagram(b"\xbf\x01\xbf\xff\xff\xff", MAX).read(MAX)
+
+
+def test_a_mesh_announcement_without_an_event_is_nothing_to_write() -> None:
+    from takproto.proto import TakMessage
+
+    message = TakMessage()
+    message.takControl.minProtoVersion = message.takControl.maxProtoVersion = 1
+    assert read_datagram(b"\xbf\x01\xbf" + message.SerializeToString(), MAX).read(MAX) is None
+
+
+def test_a_stream_is_cut_into_its_messages_whatever_the_chunks() -> None:
+    events = [cot_xml(uid="X1"), proto(cot_xml(uid="P1"), "stream"), b"\r\n", cot_xml(uid="X2"),
+              proto(cot_xml(uid="P2"), "stream")]
+    data = b"".join(events)
+    for size in (1, 7, 1000, len(data)):
+        reader = StreamReader(MAX)
+        pieces = [p for n in range(0, len(data), size) for p in reader.feed(data[n:n + size])]
+        assert [p.read(MAX).uid for p in pieces] == ["X1", "P1", "X2", "P2"]  # type: ignore[union-attr]
+
+
+def test_an_oversize_or_broken_message_costs_that_message_and_the_stream_reads_on() -> None:
+    small = 4096
+    big_xml = cot_xml(uid="BIG", detail="<remarks>" + "x" * small + "</remarks>")
+    big_proto = proto(cot_xml(uid="BIGP", detail="<remarks>" + "y" * small + "</remarks>"), "stream")
+    unterminated = b"<event uid='never-ends'>" + b"z" * (small * 2)
+    data = b"".join([big_xml, cot_xml(uid="A"), big_proto, cot_xml(uid="B"), b"hello</event>",
+                     unterminated, b"</event>", cot_xml(uid="C")])
+    reader = StreamReader(small)
+    outcomes = []
+    for n in range(0, len(data), 512):
+        for piece in reader.feed(data[n:n + 512]):
+            try:
+                outcomes.append(piece.read(small).uid)  # type: ignore[union-attr]
+            except CotError as error:
+                outcomes.append(error.reason.split(":")[0])
+    assert outcomes == ["oversize message", "A", "oversize message", "B", "malformed XML",
+                        "oversize message", "C"]
+
+
+# --- the mapping file ------------------------------------------------------------------------------------
+
+
+def test_the_shipped_mapping_is_valid_and_its_reverse_gives_each_agency_a_type() -> None:
+    assert MAPPING.source.endswith("cot_mapping.toml") and len(MAPPING.rules) >= 8
+    assert {a.value: MAPPING.unit_type(a.value) for a in Agency} == {
+        "patrol": "a-f-G-U-i-l", "traffic": "a-f-G-U-i-l", "road_security": "a-f-G-U-i-l",
+        "civil_defense": "a-f-G-U-i-f", "red_crescent": "a-f-G-U-i-m"}
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ('[[rule]]\ntype = "a-f-G*"\nto = "unit"\nagency = "polise"\n',
+     "rule 1: agency 'polise' is not one of patrol"),
+    ('[[rule]]\ntype = "a-f-G*"\nto = "unit"\n', "rule 1: a rule to unit needs agency"),
+    ('[[rule]]\ntype = "a-f-G*"\nto = "unit"\nagency = "patrol"\ncolour = "red"\n',
+     "rule 1: unknown field(s) colour"),
+    ('[[rule]]\ntype = "b-a-o-tbl"\nto = "incident"\nagency = "patrol"\ncategory = "other"\npriority = 7\n',
+     "rule 1: priority must be 1, 2, 3 or 4"),
+    ('[[rule]]\ntype = "a-*-G"\nto = "ignore"\n', "is not a CoT pattern"),
+    ('[[rule]]\ntype = "a-f-G*"\nto = "units"\n', "to must be one of unit, incident, ignore"),
+    ('[[rule]]\ntype = "a-f-G*"\nto = "ignore"\n[out]\npatrol = "b-m-p"\n', "[out]: patrol = 'b-m-p'"),
+    ('[[rule]\ntype = "a-f-G*"\n', "line 1"),
+    ("", "no rules"),
+])
+def test_a_bad_mapping_file_is_refused_naming_the_rule_and_the_field(tmp_path: Path, text: str,
+                                                                     error: str) -> None:
+    path = tmp_path / "mapping.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MappingError) as refused:
+        load_mapping(path)
+    assert str(path) in str(refused.value) and error in str(refused.value)
+
+
+def test_a_mapping_file_may_be_json(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.json"
+    path.write_text(json.dumps({"rule": [{"type": "a-f-G*", "to": "unit", "agency": "traffic"}]}))
+    assert load_mapping(path).rule_for(parse_xml(cot_xml(), MAX)).agency == "traffic"  # type: ignore[union-attr]
+
+
+def test_a_stale_unit_is_written_from_its_last_report() -> None:
+    feature = {"type": "Feature", "id": "ANDROID-1",
+               "geometry": {"type": "Point", "coordinates": [39.8262, 21.4225]},
+               "properties": {"region": "SA-02", "agency": "patrol", "status": "available", "ts": 1000,
+                              "heading": 90.0, "speed": 30.0, "incident": None, "callsign": "Falcon 1",
+                              "ce": 5.0, "stale": 5000}}
+    fields = stale_fields(feature)
+    assert fields == {"id": "ANDROID-1", "agency": "patrol", "status": "stale", "lat": "21.4225",
+                      "lon": "39.8262", "ts": "5000", "stale": "5000", "heading": "90", "ce": "5",
+                      "callsign": "Falcon 1"}
+    assert stale_fields({**feature, "properties": {**feature["properties"], "stale": None}}) is None

@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .api_export import export_api
     from .api_nearest import nearest_api
     from .api_ogc import ogc_api
+    from .api_openapi import openapi_api
     from .api_ports import ports_api
     from .archive.replay import Replay
     from .auth import init_auth
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     server.register_blueprint(cap_api)
     server.register_blueprint(feed_api)
     server.register_blueprint(ogc_api)  # /ogc: OGC API – Features (before Dash's catch-all)
+    server.register_blueprint(openapi_api)  # /api/v1/openapi.json
     register_error_handlers(server)
     dash_app = create_dash(server, settings, store)
     init_auth(server, settings, dash_app, PAGES)  # last: the gate goes first, and hashes Dash's scripts

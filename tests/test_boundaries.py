@@ -73,6 +73,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.prepare", 2),  # validation and regions, shared by the ingest worker and the archiver
     ("app.alerts", 2),  # the alert rules, their evaluation and the alerts worker
     ("app.ingress", 2),  # the standards' adapters (CoT, EIDO, CAP in): through the gate to the streams
+    ("app.openapi", 1),  # the OpenAPI document of /api/v1: data, one module per route family
     ("app.ogc", 2),  # OGC API – Features: the collections' reads, the items query, its OpenAPI document
     ("app.archive", 2),  # the Parquet archive: its writer (a stream consumer) and its DuckDB reader
     ("app.rejected", 2),
@@ -88,6 +89,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.api_cap", 5),  # /api/v1/alerts/AL-<n>.cap, /api/v1/alerts.atom: CAP 1.2 (app.alerts.cap)
     ("app.api_nearest", 5),  # GET /api/v1/incidents/<id>/nearest (app.nearest)
     ("app.api_ogc", 5),  # /ogc: OGC API – Features (app.ogc)
+    ("app.api_openapi", 5),  # GET /api/v1/openapi.json (app.openapi)
     ("app.api_export", 5),  # GET /api/v1/export: the archive as GeoJSON, CSV, KML (app.archive.export)
     ("app.brief", 5),  # /brief, /brief.pdf: the leadership brief (a blueprint; reads app.archive.stats)
     ("app.web", 5),

@@ -133,6 +133,37 @@ def js(driver, script: str, *args):
     return driver.execute_script(script, *args)
 
 
+def answered(driver) -> int:
+    """How many of the page's requests to its server callbacks (``/_dash-update-component``: its
+    refreshes among them) have been answered so far."""
+    return js(driver, """performance.setResourceTimingBufferSize(100000);
+        return performance.getEntriesByType('resource').filter(function (e) {
+            return e.name.indexOf('/_dash-update-component') >= 0; }).length;""")
+
+
+def after_refreshes(driver, count: int = 2, timeout: float = 30) -> None:
+    """Wait until the page's server callbacks have been answered ``count`` more times (a refresh is
+    one): for checks that nothing comes back over a few refreshes, a wait on refreshes, not on time."""
+    before = answered(driver)
+    wait_for(driver, lambda d: answered(d) >= before + count, timeout,
+             f"the page was not refreshed {count} times")
+
+
+def settled(selector: str):
+    """A condition: the boxes of every match of ``selector`` (a map's labels, say) are where they were at
+    the last look, 0.2 s before — the map has stopped moving."""
+    last: list[str | None] = [None]
+
+    def still(driver) -> bool:
+        where = js(driver, "return Array.from(document.querySelectorAll(arguments[0])).map(function (e) {"
+                           " return JSON.stringify(e.getBoundingClientRect()); }).join();", selector)
+        stopped = bool(where) and where == last[0]
+        last[0] = where
+        return stopped
+
+    return still
+
+
 def fresh(driver) -> None:
     """Leave the page a previous test left open (it would log its stopped server's errors), then
     empty the console log: a test's console then holds its own page's messages only."""

@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 
 from app.contract import Stream
 from app.store import NotADemoStore, Store
-from tests.browser import console_errors, feed, js, screenshot, serving, wait_for
+from tests.browser import after_refreshes, console_errors, feed, js, screenshot, serving, settled, wait_for
 from tests.helpers import incident, simulated
 from tests.modes_scene import reset_screen, scene, screen
 
@@ -81,7 +81,7 @@ def refusal_text(driver) -> str:
 
 @pytest.mark.parametrize("case", ["operational", "unreachable"])
 def test_the_kiosk_shows_nothing_of_a_store_that_is_not_a_demo_store(case, kiosk, client, settings) -> None:
-    settings = settings.model_copy(update={"stale_after_s": 600})
+    settings = settings.model_copy(update={"stale_after_s": 600, "refresh_ms": 500})
     feed(client, settings, scene())  # real data: written by producers, not by the simulator
     if case == "unreachable":
         settings = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})  # nothing listens
@@ -99,7 +99,7 @@ def test_the_kiosk_shows_nothing_of_a_store_that_is_not_a_demo_store(case, kiosk
                 Store.from_settings(settings).meta.mark_demo()
         else:
             assert "could not be reached" in text
-        time.sleep(2.5)  # a couple of refreshes: they must not bring anything either
+        after_refreshes(kiosk)  # a couple of refreshes: they must not bring anything either
         assert verdict in root_class(kiosk)
         assert_nothing_shown(kiosk)
         screenshot(kiosk, f"kiosk-refused-{case}")
@@ -107,7 +107,7 @@ def test_the_kiosk_shows_nothing_of_a_store_that_is_not_a_demo_store(case, kiosk
 
 
 def test_a_demo_store_is_shown_until_a_real_producer_writes_to_it(kiosk, client, settings) -> None:
-    settings = settings.model_copy(update={"stale_after_s": 600})
+    settings = settings.model_copy(update={"stale_after_s": 600, "refresh_ms": 500})
     with serving(settings) as url:
         kiosk.get(url + "/demo")  # an empty store, not marked: refused
         wait_for(kiosk, lambda d: "is-refused" in root_class(d), timeout=LOAD_S)
@@ -131,7 +131,7 @@ def test_a_demo_store_is_shown_until_a_real_producer_writes_to_it(kiosk, client,
         wait_for(kiosk, lambda d: "is-refused" in root_class(d), timeout=LOAD_S,
                  message="the kiosk still shows a store a real producer wrote to")
         assert "not marked as a demonstration store" in refusal_text(kiosk)
-        time.sleep(2.5)  # a couple of refreshes: nothing comes back
+        after_refreshes(kiosk)  # a couple of refreshes: nothing comes back
         assert "is-refused" in root_class(kiosk)
         assert_nothing_shown(kiosk)
         with pytest.raises(NotADemoStore):
@@ -198,7 +198,8 @@ def test_the_attract_loop_tells_the_story_and_yields_to_a_visitor(kiosk, client,
         assert paused(kiosk)
         assert kiosk.find_element(By.ID, "kiosk-regions").get_attribute("open") is None
         wait_for(kiosk, lambda d: figure(d, "open") == "٣")
-        time.sleep(3)  # let the map finish its flight before the picture
+        wait_for(kiosk, settled("#kiosk-map .basira-label-region"),
+                 message="the map did not end its flight")  # before the picture
         screenshot(kiosk, "kiosk-region")
 
         # the language toggle flips the direction and the words

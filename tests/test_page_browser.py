@@ -8,14 +8,23 @@ asserting that the browser console holds no errors.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from selenium.webdriver.common.by import By
 
 from app.contract import Stream
 from app.store import Store
-from tests.browser import XSS, console_errors, feed, fresh, js, screenshot, serving, wait_for
+from tests.browser import (
+    XSS,
+    after_refreshes,
+    console_errors,
+    feed,
+    fresh,
+    js,
+    screenshot,
+    serving,
+    settled,
+    wait_for,
+)
 from tests.helpers import incident, now_ms, simulated, unit
 
 pytestmark = pytest.mark.browser
@@ -107,15 +116,18 @@ def test_live_page(browser, client, settings) -> None:
         # zoom in as a user would; new data must not move the map back
         national = map_scale(browser)
         for _ in range(2):
+            before = map_scale(browser)
             browser.find_element(By.CSS_SELECTOR, ".leaflet-control-zoom-in").click()
-            time.sleep(0.6)
+            still = settled(".basira-label-region")
+            wait_for(browser, lambda d: map_scale(d) > 1.5 * before and still(d),  # noqa: B023
+                     message="the map did not zoom in")
         zoomed = map_scale(browser)
         assert zoomed == pytest.approx(4 * national, rel=0.05)
         feed(client, settings, simulated(token, {Stream.incidents: [
             incident("MK4", lat="21.42", lon="39.82", ts=now_ms(), description=XSS)]}))
         wait_for(browser, lambda d: d.find_element(
             By.CSS_SELECTOR, "[data-kpi=open] .basira-kpi-value").get_attribute("data-value") == "8")
-        time.sleep(1.2)  # a few more refreshes
+        after_refreshes(browser, 3)  # a few more refreshes
         assert map_scale(browser) == pytest.approx(zoomed, rel=0.01), "the refresh moved the map"
 
         # clicking clusters zooms into them, down to single markers
@@ -124,7 +136,8 @@ def test_live_page(browser, client, settings) -> None:
                 break
             js(browser, """var c = document.querySelector('.basira-incident-cluster');
                            if (c) { c.dispatchEvent(new MouseEvent('click', {bubbles: true})); }""")
-            time.sleep(0.8)
+            wait_for(browser, settled(".basira-label-region, .basira-incident-cluster, path.basira-incident"),
+                     message="the map did not stop moving")
         assert browser.find_elements(By.CSS_SELECTOR, "path.basira-incident"), "could not zoom to markers"
 
         # a popup shows the untrusted description as text, never as HTML

@@ -155,6 +155,12 @@ class Settings(BaseSettings):
         default=250, ge=50, le=1000,
         description="How often the alerts worker evaluates the rules (ms; at least once a second).",
     )
+    alerts_max_lag_s: float = Field(
+        default=5.0, gt=0,
+        description="While the ingest worker is further behind than this (s), the alerts worker judges only "
+        "silent streams: the state is old, and an incident whose dispatch waits in the backlog would look "
+        "unassigned. Alerts raised stay as they are until it has caught up.",
+    )
     alerts_escalate_min: float = Field(
         default=5.0, ge=0,
         description="A severe or extreme alert nobody acknowledged this long (minutes) escalates to "

@@ -463,3 +463,25 @@ def test_metrics_count_open_alerts_by_severity_and_the_workers_tick(
     assert 'basira_alerts_open{severity="severe"} 1.0' in text
     assert 'basira_alerts_open{severity="minor"} 0.0' in text
     assert "basira_alerts_tick_age_seconds" in text and "basira_alerts_tick_cpu_seconds" in text
+
+
+def test_while_ingest_is_behind_only_silent_streams_are_judged(
+    client: redis.Redis, settings: Settings
+) -> None:
+    """A P1 whose dispatch waits in ingest's backlog would look unassigned: nothing is raised on old state,
+    and what was raised stands until the state is current again."""
+    worker = worker_for(settings, alerts_max_lag_s=5)
+    now = now_ms()
+    key = f"{settings.stream_prefix}:incidents"
+    client.xadd(key, incident("B1", ts=now - 70_000), id=f"{now - 60_000}-0")
+    ingest(settings)
+    assert worker.tick().raised == 1  # B1, caught up: raised
+    # its dispatch arrives, but ingest has not applied it, and it has waited 10 s: ingest is behind
+    client.xadd(key, incident("B1", status="dispatched", units="U1", ts=now - 10_000), id=f"{now - 10_000}-0")
+    client.xadd(key, incident("B2", ts=now - 65_000), id=f"{now - 9_000}-0")
+    report = worker.tick()
+    assert worker.behind and report.raised == 0 and report.cleared == 0
+    assert worker.store.alerts.worker()["behind"] == "1"
+    ingest(settings)
+    report = worker.tick()
+    assert not worker.behind and (report.raised, report.cleared) == (1, 1)  # B2 raised, B1 cleared

@@ -27,7 +27,6 @@ from .zones import Zone, ZoneError, parse_shape
 
 Severity = Literal["extreme", "severe", "moderate", "minor"]
 Kind = Literal["unassigned", "response_breach", "spike", "geofence", "port_wait", "stale_producer"]
-_RULE_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
 
 
 class Rule(BaseModel):
@@ -35,7 +34,7 @@ class Rule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(default="", pattern=r"^([A-Za-z0-9_.:-]{1,64})?$")
+    id: str = Field(default="", pattern=r"^([A-Za-z0-9_.-]{1,64})?$")  # no ":": it ends a condition's rule
     kind: Kind
     severity: Severity = "moderate"
     name_en: str = Field(default="", max_length=120)

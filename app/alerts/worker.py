@@ -46,6 +46,8 @@ log = logging.getLogger("basira.alerts")
 #: New alerts one rule raises in one tick at most (a flood of thousands would drown the page and the
 #: people reading it; the rest still hold and are raised over the next ticks).
 MAX_NEW_PER_RULE = 50
+#: The rule kinds judged while the ingest worker is behind (their inputs are not the state).
+JUDGED_WHILE_BEHIND = frozenset({"stale_producer"})
 #: How often the open alerts are checked for escalation, and old ones forgotten (ms).
 ESCALATE_EVERY_MS = 5_000
 FORGET_EVERY_MS = 600_000
@@ -98,6 +100,7 @@ class AlertWorker:
             opening_window_ms=int(max(window, 3600) * 1000),
             behind_ms=int(settings.feed_horizon_s * 1000),
         )
+        self.behind = False
         self._escalated_at = 0
         self._forgot_at = 0
         self.ticks = 0
@@ -191,7 +194,21 @@ class AlertWorker:
             response_target_s=self.settings.response_target_s,
             shapes=self.rules.shapes,
         )
-        found = evaluate(self.rules, inputs, held)
+        # While ingest catches up the state is old: judge only what does not depend on it (silent
+        # streams), and leave every other condition as it was until the state is current again.
+        lag_ms = self.store.streams.lag_ms(self.settings.ingest_group, now)
+        self.behind = lag_ms > self.settings.alerts_max_lag_s * 1000
+        judged = (
+            self.rules
+            if not self.behind
+            else RuleSet(
+                tuple(r for r in self.rules.rules if r.kind in JUDGED_WHILE_BEHIND),
+                self.rules.source,
+                self.rules.shapes,
+            )
+        )
+        judged_ids = {r.id for r in judged.rules}
+        found = evaluate(judged, inputs, held)
         report = TickReport(evaluated=True, held=len(held), changed=changed)
         silenced = self._silenced(now)
         per_rule: dict[str, int] = {}
@@ -203,6 +220,8 @@ class AlertWorker:
             per_rule[condition.rule.id] = per_rule.get(condition.rule.id, 0) + 1
             report.raised += self._raise(condition, now)
         for key, alert_id in held.items():
+            if key.split(":", 1)[0] not in judged_ids and key.split(":", 1)[0] in self._rule_ids():
+                continue  # not judged this tick (ingest is behind): it stands
             if key not in found and self.store.alerts.clear(key, alert_id, now):
                 report.cleared += 1
         if now - self._escalated_at >= ESCALATE_EVERY_MS:
@@ -219,12 +238,16 @@ class AlertWorker:
                 "ticked_at": now,
                 "tick_cpu_ms": round(report.cpu_ms, 2),
                 "rules_source": self.rules.source,
+                "behind": "1" if self.behind else "",
                 "rules_error": self.rules_error or "",
                 "rules": orjson.dumps([r.summary() for r in self.rules.rules]).decode(),
                 "baseline": f"{self.normal.source} ({self.normal.days:.1f} days)",
             }
         )
         return report
+
+    def _rule_ids(self) -> set[str]:
+        return {r.id for r in self.rules.rules}
 
     @property
     def normal(self) -> Baseline:

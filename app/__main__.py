@@ -1,5 +1,5 @@
 """Basira's commands: ``python -m app {demo,serve,ingest,archive,alerts,drill,simulate,rejected,acl,schemas,
-basemap,user,token}``.
+basemap,user,token,cot}``.
 
 Each command builds the settings once (environment, then its own flags) and says what it started
 and where to look.
@@ -328,6 +328,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
         threading.Thread(target=alerts.work, name="alerts", daemon=True),
         threading.Thread(target=_simulator, args=(settings, args, stop), name="simulator", daemon=True),
     ]
+    if settings.cot_enabled:
+        threads += _demo_cot(settings, stop)
     for thread in threads:
         thread.start()
     try:
@@ -347,6 +349,88 @@ def _archive_is_empty(settings: Settings) -> bool:
     """No Parquet file in the archive folder yet (a first demo, or a new folder)."""
     root = Path(settings.archive_dir)
     return not root.is_dir() or next(root.glob("stream=*/*/*/*.parquet"), None) is None
+
+
+def _cot_mapping(settings: Settings):  # noqa: ANN202 - app.ingress.cot's Mapping
+    """The CoT mapping file, checked; a bad one stops the command with its errors."""
+    from .ingress.cot import MappingError, load_mapping
+
+    try:
+        return load_mapping(settings.cot_mapping_file)
+    except MappingError as error:
+        sys.exit(f"CoT mapping file: {error}")
+
+
+def _cot_accounts(settings: Settings):  # noqa: ANN202 - app.ingress.accounts's Accounts
+    """The token accounts CoT may write as (the users file; none with access control off and no file)."""
+    from .ingress.accounts import Accounts
+
+    try:
+        return Accounts(settings.users_file, open_access=settings.auth_mode == "off")
+    except (OSError, ValueError) as error:
+        sys.exit(f"Cannot read the users file {settings.users_file}: {error}")
+
+
+def cmd_cot(args: argparse.Namespace) -> None:
+    """The Cursor on Target listener: TAK devices and servers write units and incidents (standards.md)."""
+    from .ingress.cot_listener import describe, plan_doors, serve
+    from .store import Store
+
+    settings = _settings(args)
+    _require_redis(settings)
+    _require_coverage(settings)
+    mapping, accounts = _cot_mapping(settings), _cot_accounts(settings)
+    try:
+        doors = plan_doors(settings, accounts)
+    except ValueError as error:
+        sys.exit(f"Not starting the CoT listener: {error}")
+    if doors.plain is not None and doors.plain.via == "open":
+        print(f"Plain CoT is taken as {doors.plain.name} for the whole Kingdom: access control is off and "
+              "there is no users file (docs/standards.md).", flush=True)
+
+    def started(listener: object) -> None:
+        print(f"CoT listener: {describe(listener)}; mapping {mapping.source} ({len(mapping.rules)} rules); "
+              f"units and incidents through the gate into {settings.stream_prefix}:*; Ctrl-C to stop. | "
+              "مستقبل CoT يعمل", flush=True)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        serve(Store.from_settings(settings), settings, mapping, accounts, doors, stop=stop, started=started)
+    except KeyboardInterrupt:
+        stop.set()
+    except OSError as error:
+        sys.exit(f"The CoT listener could not open its ports: {error}")
+
+
+def _demo_cot(settings: Settings, stop: threading.Event) -> list[threading.Thread]:
+    """The demo's CoT listener (BASIRA_COT_ENABLED): on 127.0.0.1 only, plain TCP and UDP written for the
+    whole Kingdom, stamped as the demo's own (a unit sent from this machine does not end the demo)."""
+    from .contract import Scope
+    from .ingress.accounts import Producer
+    from .ingress.cot_listener import describe, plan_doors, serve
+    from .store import Store
+
+    mapping, accounts = _cot_mapping(settings), _cot_accounts(settings)
+    plain = Producer(settings.cot_plain_account or "demo-tak", "open", Scope(), "open")
+    try:
+        doors = plan_doors(settings, accounts, host="127.0.0.1", plain=plain)
+    except ValueError as error:
+        sys.exit(f"Not starting the demo's CoT listener: {error}")
+    store = Store.from_settings(settings)
+    stamp = store.meta.mark_demo()
+
+    def started(listener: object) -> None:
+        print(f"CoT listener: {describe(listener)} — point pytak or ATAK at it (docs/standards.md). | "
+              "مستقبل CoT على هذا الجهاز", flush=True)
+
+    def run() -> None:
+        try:
+            serve(store, settings, mapping, accounts, doors, stop=stop, stamp=stamp, started=started)
+        except OSError as error:
+            log.error("the demo's CoT listener did not start (%s); the demo goes on without it", error)
+
+    return [threading.Thread(target=run, name="cot", daemon=True)]
 
 
 def cmd_schemas(args: argparse.Namespace) -> None:
@@ -513,6 +597,10 @@ def build_parser() -> argparse.ArgumentParser:
     acl.add_argument("--stdin", action="store_true", help="read '<user> <password>' lines from stdin")
     acl.set_defaults(func=cmd_acl)
 
+    cot = commands.add_parser(
+        "cot", help="the Cursor on Target listener: TAK devices and servers write units and incidents "
+        "(BASIRA_COT_*; needs REDIS_URL)")
+    cot.set_defaults(func=cmd_cot)
     schemas = commands.add_parser("schemas", help="write the JSON Schemas of the streams")
     schemas.add_argument("--out", default=str(ROOT / "docs" / "schemas"))
     schemas.set_defaults(func=cmd_schemas)

@@ -348,6 +348,98 @@ class Settings(BaseSettings):
         "center's globally unique name, e.g. its domain; no spaces, commas, `<` or `&` (CAP forbids them).",
     )
 
+    # --- Cursor on Target (TAK) in and out (docs/standards.md) ---
+    cot_enabled: bool = Field(
+        default=False,
+        description="`demo`: also run the CoT listener (`python -m app cot`) inside the demo, on 127.0.0.1 "
+        "only, taking plain TCP and UDP from this machine in the whole Kingdom's scope.",
+    )
+    cot_host: str = Field(
+        default="0.0.0.0", description="Address `python -m app cot` listens on (TCP, TLS and UDP)."
+    )
+    cot_tcp_port: int = Field(
+        default=8087, ge=1, le=65535,
+        description="Plain CoT over TCP (TAK's 8087); listened on only when `cot_plain_account` is set.",
+    )
+    cot_udp_port: int = Field(
+        default=6969, ge=1, le=65535,
+        description="CoT over UDP, unicast and multicast (TAK's 6969); listened on only when "
+        "`cot_plain_account` is set.",
+    )
+    cot_multicast_group: str = Field(
+        default="239.2.3.1",
+        pattern=r"^(2(2[4-9]|3\d)(\.\d{1,3}){3})?$",
+        description="Multicast group the UDP listener joins (TAK's situational-awareness group; empty: "
+        "none). Not joined when listening on a loopback address.",
+    )
+    cot_multicast_interface: str = Field(
+        default="0.0.0.0",
+        description="Address of the interface the multicast group is joined on (0.0.0.0: the system's "
+        "choice).",
+    )
+    cot_tls_port: int = Field(
+        default=8089, ge=1, le=65535,
+        description="CoT over TLS with client certificates (TAK's 8089); listened on when `cot_tls_cert`, "
+        "`cot_tls_key` and `cot_tls_ca` are set.",
+    )
+    cot_tls_cert: Path | None = Field(default=None, description="PEM file of the CoT listener's certificate.")
+    cot_tls_key: Path | None = Field(default=None, description="PEM file of its private key.")
+    cot_tls_ca: Path | None = Field(
+        default=None,
+        description="PEM file of the certificate authorities whose client certificates the CoT listener "
+        "accepts. A certificate's common name (CN) must name a token in `users_file` whose role may write "
+        "(`producer`, or `admin`): its scope applies, and the audit trail names it.",
+    )
+    cot_plain_account: str | None = Field(
+        default=None,
+        description="The token (its name in `users_file`) whose scope applies to plain TCP and UDP CoT, "
+        "which nothing authenticates — a private network only. Unset: no plain listeners. With access "
+        "control off and no users file, any name stands for the whole Kingdom.",
+    )
+    cot_mapping_file: Path = Field(
+        default=DATA_DIR / "cot_mapping.toml",
+        description="TOML or JSON rules: which CoT events (type, `how`, `__group`) become units or incidents "
+        "of which agency, and the CoT type of each agency's units sent to TAK. Checked at start (errors "
+        "name the rule and the field).",
+    )
+    cot_max_bytes: int = Field(
+        default=65_536, ge=1024, le=16_777_216,
+        description="Largest CoT message taken (bytes of one XML event or TAK protobuf message); a larger "
+        "one is refused and skipped, and the listener reads on.",
+    )
+    cot_per_minute: int = Field(
+        default=3000, ge=1,
+        description="CoT messages taken per minute from one TCP/TLS connection or one UDP sender address, "
+        "counted in the listener's process; the rest of that minute's are dropped (one entry in "
+        "`<prefix>:rejected` says so, the audit trail counts them).",
+    )
+    tak_out_targets: str = Field(
+        default="",
+        description="Where `python -m app tak-out` sends the center's incidents and units as CoT: "
+        "space-separated URLs `tcp://host:8087`, `tls://host:8089` (a TAK server, with `tak_out_cert`, "
+        "`tak_out_key`, `tak_out_ca`) or `udp://239.2.3.1:6969` (multicast or unicast), each with its own "
+        "scope and options: `?region=SA-02,SA-01&agency=patrol&format=protobuf&ttl=1`.",
+    )
+    tak_out_cert: Path | None = Field(
+        default=None, description="PEM file of the client certificate `tak-out` presents to `tls://` targets."
+    )
+    tak_out_key: Path | None = Field(default=None, description="PEM file of its private key.")
+    tak_out_ca: Path | None = Field(
+        default=None,
+        description="PEM file of the authorities a `tls://` target's certificate is checked against "
+        "(default: the system's).",
+    )
+    tak_out_refresh_s: float = Field(
+        default=60.0, ge=5,
+        description="`tak-out` sends each target its whole picture this often (seconds); in between, each "
+        "second, what changed.",
+    )
+    tak_out_stale_s: float = Field(
+        default=180.0, ge=10,
+        description="Stale time of the events `tak-out` sends (seconds after sending); longer than "
+        "`tak_out_refresh_s`, so they stay live on TAK maps until the next refresh.",
+    )
+
     @property
     def covered(self) -> frozenset[str] | None:
         """The region codes of :attr:`covered_regions`, or ``None`` when every region is covered."""

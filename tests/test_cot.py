@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 import takproto
 
-from app import fastparse
+from app import create_app, fastparse
 from app.contract import Agency, ContractError, Scope, Stream, UnitStatus, parse
 from app.ingest import IngestWorker
+from app.ingress.accounts import Accounts, Producer
 from app.ingress.cot import (
     CotError,
     Mapped,
@@ -25,8 +37,10 @@ from app.ingress.cot import (
     stale_fields,
     to_entries,
 )
+from app.ingress.cot_listener import CotListener, Doors, serve, tls_context
 from app.settings import DATA_DIR, Settings
 from app.store import Store
+from app.store.embedded import free_port
 from tests.helpers import now_ms, unit
 
 # --- the contract: what a TAK report carries besides the position ---------------------------------------
@@ -359,3 +373,317 @@ def test_a_stale_unit_is_written_from_its_last_report() -> None:
                       "lon": "39.8262", "ts": "5000", "stale": "5000", "heading": "90", "ce": "5",
                       "callsign": "Falcon 1"}
     assert stale_fields({**feature, "properties": {**feature["properties"], "stale": None}}) is None
+
+
+# --- the listener: real TAK clients (pytak) in processes of their own -------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+MAKKAH = ("21.43", "39.82")
+RIYADH = ("24.7136", "46.6753")
+USERS = """
+[tokens."makkah-tak"]
+role = "producer"
+regions = ["SA-02"]
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+
+[tokens."wall-1"]
+role = "wall"
+sha256 = "1111111111111111111111111111111111111111111111111111111111111111"
+"""
+
+
+def wait_for(condition: Callable[[], Any], what: str, limit_s: float = 60) -> Any:
+    """Wait until ``condition()`` is truthy and return it (the limit only keeps a broken run from hanging:
+    nothing here asserts how long it took)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what}: not seen")
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Process:
+    """A process of its own (``python -m app …`` or a pytak script), its output read as it comes."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.lines: list[str] = []
+        self.popen = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def saw(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def wait_line(self, text: str) -> None:
+        wait_for(lambda: self.saw(text) or self.popen.poll() is not None, f"{text!r} from {self.popen.args}")
+        assert self.saw(text), "\n".join(self.lines[-30:])
+
+    def stop(self) -> int:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(30)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(10)
+        self._reader.join(10)
+        return int(self.popen.returncode)
+
+
+def app_env(settings: Settings, **values: object) -> dict[str, str]:
+    """The environment of an ``app`` process for this test's Redis and prefix, and ``values``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BASIRA_") and k != "REDIS_URL"}
+    env.update({"REDIS_URL": str(settings.redis_url), "BASIRA_STREAM_PREFIX": settings.stream_prefix,
+                "PYTHONUNBUFFERED": "1"})
+    env.update({f"BASIRA_{k.upper()}": str(v) for k, v in values.items()})
+    return env
+
+
+@pytest.fixture
+def ingest(settings: Settings) -> Iterator[Store]:
+    """The ingest worker, running in a thread for the test (the listener's entries are applied as any)."""
+    store = Store.from_settings(settings)
+    worker = IngestWorker(store, settings.model_copy(update={"ingest_block_ms": 100}))
+    thread = threading.Thread(target=worker.work, daemon=True)
+    thread.start()
+    yield store
+    worker.stop()
+    thread.join(10)
+
+
+def snapshot_units(http: Any) -> dict[str, dict[str, Any]]:
+    answer = http.get("/api/v1/snapshot").get_json()
+    return {f["id"]: f for f in answer["units"]["features"]}
+
+
+def audit_entries(store: Store) -> list[dict[str, str]]:
+    return [e for e in store.audit.recent(500) if e.get("source") == "cot"]
+
+
+def rejected_cot(store: Store) -> list[dict[str, str]]:
+    return [fields for _id, fields in store.rejected.newest(500) if fields.get("stream") == "ingress:cot"]
+
+
+def test_units_sent_by_pytak_over_tcp_udp_and_protobuf_appear_in_the_snapshot(
+        settings: Settings, ingest: Store, tmp_path: Path) -> None:
+    users = tmp_path / "users.toml"
+    users.write_text(USERS, encoding="utf-8")
+    tcp, udp = free_port(), free_udp_port()
+    listener = Process(["-m", "app", "cot"], app_env(
+        settings, cot_host="127.0.0.1", cot_tcp_port=tcp, cot_udp_port=udp, cot_plain_account="makkah-tak",
+        users_file=users))
+    clients: list[Process] = []
+    try:
+        listener.wait_line("CoT listener:")
+        for url, proto, spec in [
+            (f"tcp+wo://127.0.0.1:{tcp}", False, f"TCP-1,a-f-G-U-i-l,{MAKKAH[0]},{MAKKAH[1]},Falcon 1"),
+            (f"udp+wo://127.0.0.1:{udp}", False, f"UDP-1,a-f-G-U-i-m,{MAKKAH[0]},{MAKKAH[1]},Crescent 7"),
+            (f"tcp+wo://127.0.0.1:{tcp}", True, f"PB-1,a-f-G-U-i-f,{MAKKAH[0]},{MAKKAH[1]},Engine 3"),
+            (f"udp+wo://127.0.0.1:{udp}", True, f"PBU-1,a-f-G-E-V,{MAKKAH[0]},{MAKKAH[1]},Rover"),
+            (f"tcp+wo://127.0.0.1:{tcp}", False, f"RUH-1,a-f-G-U-i-l,{RIYADH[0]},{RIYADH[1]},Far Away"),
+        ]:
+            clients.append(Process(["tests/tak_client.py", url, spec, *(["--proto"] if proto else [])]))
+        http = create_app(settings).test_client()
+        wanted = {"TCP-1": "patrol", "UDP-1": "red_crescent", "PB-1": "civil_defense", "PBU-1": "patrol"}
+        units = wait_for(lambda: (found := snapshot_units(http)).keys() >= wanted.keys() and found,
+                         "the four units in /api/v1/snapshot")
+        assert {uid: units[uid]["properties"]["agency"] for uid in wanted} == wanted
+        falcon = units["TCP-1"]["properties"]
+        assert (falcon["callsign"], falcon["group"], falcon["group_role"], falcon["ce"], falcon["heading"],
+                falcon["speed"], falcon["status"], falcon["region"]) == (
+            "Falcon 1", "Cyan", "Team Member", 8.0, 45.0, 45.0, "available", "SA-02")  # 12.5 m/s = 45 km/h
+        assert falcon["stale"] > falcon["ts"]
+        assert units["TCP-1"]["geometry"]["coordinates"] == [39.82, 21.43]
+        # Makkah's token may not write Riyadh: refused with the reason, and who sent it
+        refusal = wait_for(lambda: [r for r in rejected_cot(ingest) if "RUH-1" in r["fields"]], "RUH-1's")
+        assert "outside the producer's scope: SA-01/patrol" in refusal[0]["reason"]
+        assert json.loads(refusal[0]["fields"])["_by"] == "makkah-tak"
+        assert "RUH-1" not in snapshot_units(http)
+    finally:
+        for client in clients:
+            client.stop()
+        assert listener.stop() == 0, "\n".join(listener.lines[-30:])
+    entries = audit_entries(ingest)
+    summaries = [e for e in entries if e["event"] == "ingress"]
+    assert {e["user"] for e in entries} == {"makkah-tak"}
+    assert sum(int(e["units"]) for e in summaries) == 4 and sum(int(e["refused"]) for e in summaries) == 1
+    assert {e["transport"] for e in summaries} == {"tcp", "udp"}
+    assert sum(e["event"] == "cot_connected" for e in entries) == 3  # one per TCP connection
+    assert all(e["via"] == "plain" for e in entries)
+
+
+def test_a_plain_account_that_may_not_write_stops_the_listener_with_the_reason(
+        settings: Settings, tmp_path: Path) -> None:
+    users = tmp_path / "users.toml"
+    users.write_text(USERS, encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "app", "cot"], cwd=ROOT, capture_output=True, text=True,
+                         env=app_env(settings, cot_plain_account="wall-1", users_file=users), timeout=120)
+    assert run.returncode != 0
+    assert "token 'wall-1' has role 'wall', which may not write" in run.stderr
+
+
+@contextlib.contextmanager
+def listening(store: Store, settings: Settings, accounts: Accounts | None = None, *, plain: bool = True,
+              tls: ssl.SSLContext | None = None, **changes: object) -> Iterator[CotListener]:
+    """The listener in a thread of this process, on free loopback ports (plain ones as ``field-test``, a
+    national producer)."""
+    settings = settings.model_copy(update=changes)
+    field = Producer("field-test", "producer", Scope(), "plain") if plain else None
+    accounts = accounts or Accounts(None, open_access=True)
+    doors = Doors("127.0.0.1", field, 0 if plain else None, 0 if plain else None, 0 if tls else None, tls)
+    stop, box = threading.Event(), {}
+    thread = threading.Thread(target=serve, args=(store, settings, MAPPING, accounts, doors), daemon=True,
+                              kwargs={"stop": stop, "started": lambda it: box.setdefault("it", it)})
+    thread.start()
+    wait_for(lambda: "it" in box or not thread.is_alive(), "the listener started")
+    try:
+        yield box["it"]
+        assert thread.is_alive(), "the listener stopped"
+    finally:
+        stop.set()
+        thread.join(30)
+
+
+def send_tcp(address: tuple[str, int], *messages: bytes) -> None:
+    with socket.create_connection(address) as sock:
+        for message in messages:
+            sock.sendall(message)
+
+
+def test_hostile_and_broken_input_is_refused_with_reasons_and_the_listener_reads_on(
+        settings: Settings, ingest: Store) -> None:
+    with listening(ingest, settings.model_copy(update={"cot_max_bytes": 4096})) as listener:
+        send_tcp(listener.bound["tcp"], BILLION_LAUGHS, XXE,
+                 b"<event uid='x' type='a-f-G'><point lat='1' lon='2'></event>",
+                 cot_xml(uid="FAR", lat=95.0),
+                 cot_xml(uid="BIG", detail="<remarks>" + "x" * 5000 + "</remarks>"),
+                 cot_xml(uid="GOOD-1", lat=float(MAKKAH[0]), lon=float(MAKKAH[1])),
+                 cot_xml(uid="ANDROID-9-1-1", kind="b-a-o-tbl", detail="<remarks>Officer down</remarks>"))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            for datagram in (b"\xbf\x07\xbf\x00", b"not xml at all", proto(cot_xml(uid="GOOD-2"), "mesh")):
+                udp.sendto(datagram, listener.bound["udp"])
+        wait_for(lambda: {"GOOD-1", "GOOD-2"} <= {f["id"] for f in ingest.live.units(Scope())}, "good units")
+        incident = wait_for(lambda: ingest.live.incident("ANDROID-9-1-1", Scope()), "the 911 incident")
+        props = incident["properties"]
+        assert (props["priority"], props["description"]) == (1, "Officer down")
+        reasons = wait_for(lambda: len(found := [r["reason"] for r in rejected_cot(ingest)]) >= 7 and found,
+                           "seven refusals")
+    assert sum("XML with a DTD refused" in r for r in reasons) == 2  # the billion laughs and the XXE
+    assert sum("malformed XML" in r for r in reasons) == 2  # the broken event and the datagram of prose
+    for expected in ("point out of range: lat 95", "oversize message", "TAK protocol version 7 is not"):
+        assert any(expected in r for r in reasons), (expected, reasons)
+    assert "root:" not in json.dumps(rejected_cot(ingest))  # nothing of /etc/passwd was ever read
+
+
+def test_each_sender_is_held_to_its_messages_a_minute(settings: Settings, ingest: Store) -> None:
+    with listening(ingest, settings, cot_per_minute=3) as listener:
+        send_tcp(listener.bound["tcp"], *(cot_xml(uid=f"R-{n}") for n in range(5)))
+        wait_for(lambda: any("rate limit" in r["reason"] for r in rejected_cot(ingest)), "the rate refusal")
+    assert sorted(f["id"] for f in ingest.live.units(Scope())) == ["R-0", "R-1", "R-2"]
+    summary, = [e for e in audit_entries(ingest) if e["event"] == "ingress"]
+    assert (summary["user"], summary["messages"], summary["units"], summary["dropped"]) == (
+        "field-test", "5", "3", "2")
+
+
+def test_a_unit_past_its_stale_time_leaves_the_live_picture_marked_stale_and_comes_back(
+        settings: Settings, ingest: Store) -> None:
+    with listening(ingest, settings) as listener:
+        send_tcp(listener.bound["tcp"], cot_xml(uid="BRIEF", stale_s=1.5))
+        unit_of = lambda: {f["id"]: f for f in ingest.live.units(Scope())}.get("BRIEF")  # noqa: E731
+        live = wait_for(unit_of, "the unit")
+        assert live["properties"]["status"] == "available"
+        stale = wait_for(lambda: (u := unit_of()) and u["properties"]["status"] == "stale" and u, "stale")
+        assert stale["properties"]["stale"] == live["properties"]["stale"]  # written at its own stale time
+        assert stale["geometry"] == live["geometry"]  # where it was last seen
+        assert [e for e in audit_entries(ingest) if e.get("user") == "cot:stale-time"] == []  # not a sender
+        send_tcp(listener.bound["tcp"], cot_xml(uid="BRIEF", stale_s=120))
+        wait_for(lambda: (u := unit_of()) and u["properties"]["status"] == "available", "live again")
+
+
+def make_pki(where: Path, *clients: str) -> dict[str, tuple[Path, Path]]:
+    """A test authority, a server certificate for localhost/127.0.0.1 and a client certificate per common
+    name in ``clients``, made by openssl: ``{name: (certificate, key)}``, ``ca`` the authority's."""
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=where, check=True, capture_output=True)
+
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=Test TAK CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    out = {"ca": (where / "ca.pem", where / "ca.key")}
+    for name, usage in [("localhost", "serverAuth"), *((c, "clientAuth") for c in clients)]:
+        (where / f"{name}.ext").write_text(f"extendedKeyUsage={usage}\n" + (
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\n" if usage == "serverAuth" else ""))
+        openssl("req", *key, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext")
+        out[name] = (where / f"{name}.pem", where / f"{name}.key")
+    return out
+
+
+def test_tls_client_certificates_name_the_token_whose_scope_applies(settings: Settings, ingest: Store,
+                                                                    tmp_path: Path) -> None:
+    pki = make_pki(tmp_path, "makkah-tak", "wall-1", "stranger")
+    users = tmp_path / "users.toml"
+    users.write_text(USERS, encoding="utf-8")
+    context = tls_context(*pki["localhost"], pki["ca"][0])
+    clients = []
+    with listening(ingest, settings, Accounts(users), plain=False, tls=context) as listener:
+        port = listener.bound["tls"][1]
+        try:
+            for name, uid, (lat, lon) in [("makkah-tak", "TLS-1", MAKKAH), ("makkah-tak", "TLS-RUH", RIYADH),
+                                           ("wall-1", "TLS-WALL", MAKKAH), ("stranger", "TLS-X", MAKKAH)]:
+                cert, key = pki[name]
+                clients.append(Process(["tests/tak_client.py", f"tls://127.0.0.1:{port}",
+                                        f"{uid},a-f-G-U-i-l,{lat},{lon}", "--tls", str(cert), str(key),
+                                        str(pki["ca"][0])]))
+            wait_for(lambda: any(f["id"] == "TLS-1" for f in ingest.live.units(Scope())), "TLS-1")
+            refusals = lambda: [e for e in audit_entries(ingest) if e["event"] == "denied"]  # noqa: E731
+            denied = wait_for(lambda: len(refusals()) >= 2 and refusals(), "two refused certificates")
+            wait_for(lambda: any("TLS-RUH" in r["fields"] for r in rejected_cot(ingest)), "TLS-RUH refused")
+        finally:
+            for client in clients:
+                client.stop()
+    assert {f["id"] for f in ingest.live.units(Scope())} == {"TLS-1"}
+    assert {e["user"]: e["reason"] for e in denied} == {
+        "wall-1": "CoT client certificate refused: token 'wall-1' has role 'wall', which may not write "
+                  "(it must be one of producer, admin)",
+        "stranger": "CoT client certificate refused: no token 'stranger' in the users file"}
+    connected = [e for e in audit_entries(ingest) if e["event"] == "cot_connected"]
+    assert [(e["user"], e["via"], e["transport"]) for e in connected] == [("makkah-tak", "tls", "tls")] * 2
+
+
+def test_a_token_removed_from_the_users_file_stops_writing_at_once(settings: Settings, ingest: Store,
+                                                                  tmp_path: Path) -> None:
+    pki = make_pki(tmp_path, "makkah-tak")
+    users = tmp_path / "users.toml"
+    users.write_text(USERS, encoding="utf-8")
+    context = tls_context(*pki["localhost"], pki["ca"][0])
+    client_context = ssl.create_default_context(cafile=str(pki["ca"][0]))
+    client_context.load_cert_chain(*pki["makkah-tak"])
+    with listening(ingest, settings, Accounts(users, recheck_s=0), plain=False, tls=context) as listener, \
+            socket.create_connection(listener.bound["tls"]) as raw, \
+            client_context.wrap_socket(raw, server_hostname="localhost") as tls:
+        tls.sendall(cot_xml(uid="BEFORE", lat=float(MAKKAH[0]), lon=float(MAKKAH[1])))
+        wait_for(lambda: any(f["id"] == "BEFORE" for f in ingest.live.units(Scope())), "BEFORE")
+        users.write_text(USERS[USERS.index('[tokens."wall-1"]'):], encoding="utf-8")  # makkah-tak removed
+        later = time.time() + 5
+        os.utime(users, (later, later))  # a modification time of its own, whatever the clock's grain
+        tls.sendall(cot_xml(uid="AFTER", lat=float(MAKKAH[0]), lon=float(MAKKAH[1])))
+        wait_for(lambda: any("may no longer write" in r["reason"] for r in rejected_cot(ingest)), "refused")
+        assert wait_for(lambda: tls.recv(1024) == b"", "the connection closed") is not None
+    assert "AFTER" not in {f["id"] for f in ingest.live.units(Scope())}

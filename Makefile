@@ -9,6 +9,7 @@
 #   make venv          (re)create .venv when pyproject.toml changes
 #   make browser-deps  headless Chromium + chromedriver for the browser tests (Debian, as root)
 #   make redis-deps    Redis 7 (redis-server, redis-tools, redis-sentinel) for the ACL tests (Debian, as root)
+#   make gdal-deps     GDAL's ogrinfo/ogr2ogr (gdal-bin) for the OGC API – Features tests (Debian, as root)
 #   make clean         remove .venv and caches
 
 PYTHON ?= python3
@@ -20,7 +21,7 @@ PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv demo test lint bench bench-quick soak browser-deps redis-deps clean
+.PHONY: help venv demo test lint bench bench-quick soak browser-deps redis-deps gdal-deps clean
 .DEFAULT_GOAL := help
 
 help:
@@ -49,7 +50,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 # pytest's exit code (5 when no test ran) fails the target, and so `.ci/run`.
-test: venv browser-deps redis-deps lint
+test: venv browser-deps redis-deps gdal-deps lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # The suite's own extras (matplotlib, pandas, aiohttp, psutil) on top of the test dependencies.
@@ -98,6 +99,21 @@ redis-deps:
 	else \
 		echo "The Redis ACL tests need redis-server 7 or newer on PATH" >&2; \
 		echo "(Debian: sudo apt-get install redis-server redis-tools redis-sentinel); they will fail." >&2; \
+	fi
+
+# The OGC API – Features tests drive the app with GDAL's OAPIF driver, a real GIS client (tests/test_ogc.py);
+# Debian's gdal-bin is enough. Without it those tests fail, they do not skip.
+gdal-deps:
+	@if command -v ogrinfo >/dev/null 2>&1 && command -v ogr2ogr >/dev/null 2>&1; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing gdal-bin (ogrinfo, ogr2ogr) for the OGC API – Features tests…"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends gdal-bin \
+			|| echo "Could not install gdal-bin; the OGC API – Features tests will fail." >&2; \
+	else \
+		echo "The OGC API – Features tests need GDAL's ogrinfo and ogr2ogr on PATH" >&2; \
+		echo "(Debian: sudo apt-get install gdal-bin); they will fail." >&2; \
 	fi
 
 clean:

@@ -62,6 +62,11 @@ class Reads(Protocol):
         """The closed incidents of each cell of ``scope`` closed at or after ``since_ms``."""
         ...
 
+    def official_alerts(self, now_ms: int | None = None) -> list[dict[str, Any]]:
+        """The official alerts (CAP in) in force at ``now_ms`` (default: now), each with its areas as
+        polygons, severity, urgency, headlines and expiry."""
+        ...
+
     def cached(self, key: Any, compute: Callable[[], tuple[T, float]]) -> T:
         """``compute()``'s value, reused under ``key`` for as long as it said."""
         ...

@@ -10,7 +10,8 @@ counters), ``store.apply`` (:mod:`.apply`: applying validated batches atomically
 (:mod:`.history`: closed incidents, the heatmap's mirror, expiry), ``store.port_history``
 (:mod:`.port_history`), ``store.rejected`` (:mod:`.rejected`), ``store.audit`` (:mod:`.audit`),
 ``store.sessions`` (:mod:`.sessions`: sessions, sign-in limits, TOTP steps), ``store.alerts``
-(:mod:`.alerts`: raised, acted on, read) and ``store.meta``
+(:mod:`.alerts`: raised, acted on, read), ``store.ingress`` (:mod:`.ingress`: producers' rate windows),
+``store.capin`` (:mod:`.capin`: official alerts taken in as CAP, until they expire) and ``store.meta``
 (:mod:`.meta`: demo mark, freshness, Redis's clock). Parts never reach into each other; one that needs
 another is handed it. Every part raises :class:`StoreUnavailable` (or :class:`StoreRefused`) instead of
 redis's errors (:mod:`.errors`). Server-side scripts are in :mod:`.lua`; ``docs/architecture.md``
@@ -30,9 +31,11 @@ from .alerts import Alerts
 from .apply import Apply, Batch, CommitRefused
 from .audit import AuditLog
 from .built import Built, bytes_client
+from .capin import OfficialAlerts
 from .errors import StoreRefused, StoreUnavailable, is_systemic
 from .feed_reads import FeedReads
 from .history import History
+from .ingress import IngressLimits
 from .keys import Keys
 from .layer_reads import LayerReads
 from .meta import Meta, NotADemoStore
@@ -128,8 +131,10 @@ class Store:
         )
         self.live = Live(client, keys, self.ports, self.coverage)
         self.history = History(client, keys, int(history_hours * 3_600_000), history_max)
+        self.capin = OfficialAlerts(client, keys)
         self.layers = LayerReads(
             client, keys, live=self.live, history=self.history, ports=self.ports, reference=self.reference,
+            official=self.capin,
         )
         self.feed = FeedReads(client, keys, raw)
         self.built = Built(client, keys, raw)
@@ -138,6 +143,7 @@ class Store:
         self.audit = AuditLog(client, keys, audit_max_entries)
         self.sessions = AuthStore(client, keys)
         self.alerts = Alerts(client, keys)
+        self.ingress = IngressLimits(client, keys)
 
     @classmethod
     def from_settings(cls, settings: Settings, client: redis.Redis | None = None) -> Store:

@@ -242,6 +242,36 @@ class Keys:
         same out-of-scope request is recorded once per ten minutes, not every few seconds."""
         return f"{self.prefix}:auth:once:{digest}"
 
+    # the standards' ingress (app/store/ingress.py): producers' rate windows, refusals counted
+    def ingress_rate(self, digest: str) -> str:
+        """STRING counter of the messages one producer (``digest``: SHA-256 of its name, 24 hex) sent in
+        its current window: created with the window's first message for 60 s (``SET NX PX``), so every
+        web worker and listener counts the same messages."""
+        return f"{self.prefix}:ingress:rate:{digest}"
+
+    @property
+    def ingress_stats(self) -> str:
+        """HASH ``rejected:ingress:<source>`` → count: what the adapters refused (``<p>:rejected``). Kept
+        apart from ``stats`` so the processes that take ingress (the web app) never write the ingest
+        worker's counters; :meth:`~.streams.Streams.stats` reports both."""
+        return f"{self.prefix}:ingress:stats"
+
+    # official alerts taken in as CAP 1.2 (app/store/capin.py)
+    def capin_alert(self, digest: str) -> str:
+        """STRING: one official alert (JSON: areas as polygons, severity, urgency, headlines, expiry…),
+        ``digest`` of its CAP ``sender,identifier``; expires at the alert's own ``expires``."""
+        return f"{self.prefix}:capin:alert:{digest}"
+
+    @property
+    def capin_expiry(self) -> str:
+        """ZSET alert digest → its ``expires`` (ms): the alerts in force are those scored after now."""
+        return f"{self.prefix}:capin:expiry"
+
+    @property
+    def capin_version(self) -> str:
+        """STRING: bumped with every official alert stored or cancelled (pages redraw the layer then)."""
+        return f"{self.prefix}:capin:version"
+
     # bookkeeping
     @property
     def stats(self) -> str:

@@ -10,6 +10,8 @@ both handed over at construction; beyond them, batched into pipelines and cached
   one pipeline (the calls layer).
 * :meth:`LayerReads.unit_trails` — recent positions of many units, read only for the units that have
   reported since their trail was last read (the units layer).
+* :meth:`LayerReads.official_alerts` — the official alerts (CAP in, :mod:`.capin`) in force now (the
+  official alerts layer).
 * :meth:`LayerReads.for_refresh` — these reads for one page refresh: each scope's incidents, rows and
   units read once, and the KPIs counted from them (what the command, wall and kiosk views read
   through).
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 
     from ..geo import Port
     from ..reference import Reference
+    from .capin import OfficialAlerts
     from .history import History
     from .history_points import Chunk
     from .incident_rows import IncidentRow
@@ -77,7 +80,7 @@ class LayerReads:
 
     def __init__(
         self, client: redis.Redis, keys: Keys, *, live: Live, history: History, ports: dict[str, Port],
-        reference: Reference,
+        reference: Reference, official: OfficialAlerts,
     ) -> None:
         self.client = client
         self.keys = keys
@@ -85,6 +88,7 @@ class LayerReads:
         self.history = history
         self.ports = ports
         self.reference = reference
+        self.official = official
         self._caches = _Caches()
         #: (what, scope token) → list, in a view for one refresh (:meth:`for_refresh`); ``None`` here
         self._lists: dict[tuple[str, str], list[Any]] | None = None
@@ -260,3 +264,8 @@ class LayerReads:
         if len(known) > TRAIL_CACHE_MAX:  # units that have left the fleet: start afresh
             caches.trails = {u: known[u] for u in wanted if u in known}
         return {u: known[u][1] for u in wanted if u in known}
+
+    def official_alerts(self, now_ms: int | None = None) -> list[dict[str, Any]]:
+        """The official alerts (CAP in) in force at ``now_ms`` (default: now), from
+        :meth:`.capin.OfficialAlerts.in_force`."""
+        return self.official.in_force(now_ms)

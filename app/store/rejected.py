@@ -40,12 +40,13 @@ class RejectedEntries:
         """Reject what an adapter (``ingress:cot``, ``ingress:eido``, ``ingress:cap``…) could not turn into
         a stream entry at all — malformed XML, a document of the wrong shape, an entry outside the
         producer's scope — in the same shape as the ingest worker's rejections (``entry_id`` empty: it
-        never reached a stream), counted under ``rejected:<source>`` in ``stats``."""
+        never reached a stream), counted under ``rejected:<source>`` in ``ingress:stats`` (which
+        :meth:`~.streams.Streams.stats` reports with the ingest worker's counters)."""
         entry = {"stream": source, "entry_id": "", "reason": escaped(reason)[:1000],
                  **rejected_record(fields), "rejected_at": str(int(time.time() * 1000))}
         pipe = self.client.pipeline(transaction=True)
         pipe.xadd(self.keys.rejected, entry, maxlen=maxlen, approximate=True)
-        pipe.hincrby(self.keys.stats, f"rejected:{source}", 1)
+        pipe.hincrby(self.keys.ingress_stats, f"rejected:{source}", 1)
         return str(pipe.execute()[0])
 
     def newest(self, count: int = 100) -> Entries:

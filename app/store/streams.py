@@ -223,5 +223,11 @@ class Streams:
     def stats(self) -> dict[str, int]:
         """Counters: ``ingested:<stream>``, ``rejected:<stream>``, ``lost:<stream>`` (entries trimmed
         away while pending, and so never applied), ``uncovered:<stream>:<region>`` (entries applied for a
-        region not yet connected, also counted in ``ingested``)."""
-        return {k: int(v) for k, v in self.client.hgetall(self.keys.stats).items()}
+        region not yet connected, also counted in ``ingested``); and the standards' adapters' refusals,
+        ``rejected:ingress:<source>`` (kept apart, in ``ingress:stats``: their writers may not write
+        these)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(self.keys.stats)
+        pipe.hgetall(self.keys.ingress_stats)
+        counters, refused = pipe.execute()
+        return {k: int(v) for k, v in {**counters, **refused}.items()}

@@ -86,6 +86,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "role.commander": {"ar": "قائد", "en": "Commander"},
     "role.leadership": {"ar": "القيادة", "en": "Leadership"},
     "role.admin": {"ar": "مسؤول النظام", "en": "Administrator"},
+    "role.producer": {"ar": "نظام مُغذٍّ", "en": "Producer system"},
     "demo.badge": {"ar": "بيانات تجريبية · synthetic data", "en": "synthetic data · بيانات تجريبية"},
     "demo.title": {
         "ar": "هذه بيانات مُولَّدة للعرض، وليست بيانات تشغيلية",

@@ -19,7 +19,9 @@ response. The rules, by path:
   the *last* ``before_request`` hook (:func:`callback_gate`), after Dash's own have registered the
   router's callback on the first request;
 * any other path is a page: the kiosk is open; others send a visitor without a session to ``/login``
-  and a ``wall`` account to ``/wall``.
+  and a ``wall`` account to ``/wall``;
+* a ``producer`` token only writes: it reaches the ingress routes and nothing else
+  (:func:`producer_gate`, the hook right after :func:`guard`; 403 elsewhere).
 
 Bodies are limited before anything reads them: ``BASIRA_ANONYMOUS_BODY_BYTES`` until the caller is
 identified, ``BASIRA_MAX_BODY_BYTES`` after (413, from ``Content-Length`` and while the body streams in).
@@ -48,7 +50,7 @@ from .audit import AuditTrail
 from .callbacks import BadCallback, check
 from .headers import ContentSecurityPolicy, secure_headers
 from .identify import BadCredentials, Identifier, SessionsUnavailable
-from .principals import OPEN, Principal
+from .principals import OPEN, PRODUCER_PATHS, Principal, Role
 from .ratelimit import LoginLimiter
 
 if TYPE_CHECKING:
@@ -117,6 +119,7 @@ def install(server: Flask, control: AccessControl) -> None:
     server.extensions[EXTENSION] = control
     hooks = server.before_request_funcs.setdefault(None, [])
     hooks.insert(0, guard)
+    hooks.insert(1, producer_gate)
     hooks.append(callback_gate)
     server.after_request(add_headers)
 
@@ -236,6 +239,20 @@ def guard() -> Response | None:
     if path == CALLBACK_PATH:
         return None  # judged by callback_gate, once Dash has registered every callback
     return _page(control, principal, path)
+
+
+def producer_gate() -> Response | None:
+    """``before_request``, right after :func:`guard`: a ``producer`` token (a CAD, an alerting authority)
+    only writes — it reaches the ingress routes (:data:`~.principals.PRODUCER_PATHS`) and the open paths,
+    and is refused (403, audited) any page, callback, ``/metrics`` or other API."""
+    principal: Principal | None = getattr(g, "principal", None)
+    if principal is None or principal.role is not Role.producer:
+        return None
+    path = request.path
+    if path.startswith(OPEN_PREFIXES) or path in OPEN_PATHS or principal.may_call(path):
+        return None
+    return forbidden(f"a producer token may only write through the ingress routes "
+                     f"({', '.join(sorted(PRODUCER_PATHS))}), not reach {path[:80]}")
 
 
 def _page(control: AccessControl, principal: Principal | None, path: str) -> Response | None:

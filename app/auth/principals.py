@@ -6,7 +6,10 @@ API token. Its scope is a set of regions and a set of agencies, each ``None`` fo
 * ``wall`` — a read-only display account: the video wall (``/wall``) and the kiosk, in its scope;
 * ``commander`` — one or more regions and/or agencies (at least one of the two is limited);
 * ``leadership`` — the nation;
-* ``admin`` — the nation, plus the audit trail.
+* ``admin`` — the nation, plus the audit trail;
+* ``producer`` — an API token of a producer system (a CAD, an alerting authority): it may only *write*,
+  through the ingress routes (:data:`PRODUCER_PATHS`), in its scope — it opens no page and reads no
+  API. Tokens only: never a person who signs in, nor a role a proxy may name.
 
 :func:`clamp` turns the scope a request asks for into the scope it may have. Pure: no Flask, no I/O.
 """
@@ -27,10 +30,17 @@ class Role(StrEnum):
     commander = "commander"
     leadership = "leadership"
     admin = "admin"
+    producer = "producer"
 
 
 #: The pages a ``wall`` account may open (by page name); every other role may open every page.
 WALL_PAGES = frozenset({"wall", "kiosk"})
+#: The paths a ``producer`` token may reach: the ingress routes (EIDO, CAP; docs/standards.md), and
+#: ``whoami`` to check its own token and scope. Every other path answers it 403.
+PRODUCER_PATHS = frozenset({"/api/v1/eido", "/api/v1/eido/ws", "/api/v1/cap", "/api/v1/whoami"})
+#: The roles that may write through the ingress routes: a producer in its scope, and an admin (the
+#: operator trying a document; with access control off everyone is an admin).
+WRITERS = frozenset({"producer", "admin"})
 #: Nothing at all: what a request without credentials reads (a layout built before anyone signed in).
 NOTHING = Scope(limit_regions=(), limit_agencies=())
 
@@ -90,6 +100,9 @@ class Principal:
             raise InvalidAccount(f"{role_} sees the whole Kingdom: give it no regions or agencies")
         if role_ is Role.commander and not limited:
             raise InvalidAccount("a commander needs regions, agencies or both (or use the leadership role)")
+        if role_ is Role.producer and via != "token":
+            raise InvalidAccount("producer is a role for API tokens only (python -m app token add NAME "
+                                 "--role producer --region …)")
         return cls(name, role_, regions_, agencies_, via)
 
     @property
@@ -103,8 +116,19 @@ class Principal:
         return "/wall" if self.role is Role.wall else "/"
 
     def may_open(self, page: str) -> bool:
-        """May this principal open the page named ``page`` (a page module's ``PAGE``)?"""
+        """May this principal open the page named ``page`` (a page module's ``PAGE``)? (A producer opens
+        none: :func:`.guard.producer_gate` refuses it everything but :data:`PRODUCER_PATHS`.)"""
         return self.role is not Role.wall or page in WALL_PAGES
+
+    def may_call(self, path: str) -> bool:
+        """May this principal reach the API path ``path``? Everyone may, but a producer: only the
+        ingress routes (:data:`PRODUCER_PATHS`)."""
+        return self.role is not Role.producer or path.rstrip("/") in PRODUCER_PATHS
+
+    @property
+    def may_write(self) -> bool:
+        """May this principal write through the ingress routes (a producer, or an admin)?"""
+        return self.role.value in WRITERS
 
     def describe(self) -> dict[str, object]:
         """The principal as JSON-ready data (``/api/v1/whoami``, the audit trail)."""

@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .api_alerts import alerts_api
     from .api_cap import cap_api
     from .api_export import export_api
+    from .api_ingress import ingress_api
     from .api_nearest import nearest_api
     from .api_ogc import ogc_api
     from .api_openapi import openapi_api
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     server.register_blueprint(alerts_api)
     server.register_blueprint(cap_api)
     server.register_blueprint(feed_api)
+    server.register_blueprint(ingress_api)  # POST /api/v1/eido, /api/v1/cap: the standards in
     server.register_blueprint(ogc_api)  # /ogc: OGC API – Features (before Dash's catch-all)
     server.register_blueprint(openapi_api)  # /api/v1/openapi.json
     register_error_handlers(server)

@@ -348,6 +348,85 @@ class Settings(BaseSettings):
         "center's globally unique name, e.g. its domain; no spaces, commas, `<` or `&` (CAP forbids them).",
     )
 
+    # --- the field's standards taken in (docs/standards.md) ---
+    ingress_per_minute: int = Field(
+        default=600,
+        ge=1,
+        description="Messages (EIDO or CAP documents) each producer may send in a minute, counted in "
+        "Redis over every web worker and listener; beyond it HTTP 429 with Retry-After (a STA-024 "
+        "subscription answers 503).",
+    )
+    ingress_max_bytes: int = Field(
+        default=524_288,
+        ge=4096,
+        description="Largest EIDO or CAP document taken (bytes; HTTP 413 beyond). Also bounded by "
+        "`max_body_bytes`.",
+    )
+    eido_agency: str = Field(
+        default="patrol",
+        description="NENA EIDO: Basira's agency for an incident when neither the responding agency (by "
+        "`eido_agencies`, or its type: police, fire, ems) nor the incident's category says one.",
+    )
+    eido_agencies: str = Field(
+        default="",
+        description="NENA EIDO: comma-separated `key=agency` pairs, the key an EIDO agency's `$id` or its "
+        "`agencyType` (e.g. `traffic.riyadh.gov.sa=traffic,police.highway=road_security`); they come "
+        "before the built-in types.",
+    )
+    eido_notifier_url: str | None = Field(
+        default=None,
+        pattern=r"^wss?://\S+$",
+        description="NENA STA-024: the EIDO notifier (a CAD's or PSAP's `wss://…/IncidentData/ent`) that "
+        "`python -m app eido-subscribe` subscribes to for new incidents' EIDOs. Unset: none.",
+    )
+    eido_notifier_producer: str | None = Field(
+        default=None,
+        description="The producer token (its name in `users_file`) whose scope the subscription's EIDOs "
+        "are written in, and who the audit trail says wrote them. Unset: the whole Kingdom, as "
+        "`eido-notifier`.",
+    )
+    eido_notifier_bearer: SecretStr | None = Field(
+        default=None,
+        description="A token sent to the notifier as `Authorization: Bearer` when subscribing, if it "
+        "asks for one.",
+    )
+    eido_notifier_cert: Path | None = Field(
+        default=None,
+        description="PEM file with this subscriber's TLS client certificate and key (STA-024's mutual "
+        "TLS).",
+    )
+    eido_notifier_ca: Path | None = Field(
+        default=None,
+        description="PEM file of the certificate authorities the notifier's certificate is checked "
+        "against (default: the system's).",
+    )
+    eido_subscribe_expires_s: int = Field(
+        default=3600,
+        ge=60,
+        description="How long a STA-024 subscription asks to last (seconds); renewed before it ends.",
+    )
+    cap_feed_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://\S+$",
+        description="An alerting authority's CAP 1.2 feed (a CAP document, or an Atom/RSS feed linking "
+        "CAP documents) that `python -m app cap-feed` polls. Unset: official alerts come by "
+        "POST /api/v1/cap only.",
+    )
+    cap_feed_every_s: float = Field(
+        default=60.0, ge=5, description="How often the CAP feed is polled (seconds)."
+    )
+    cap_feed_producer: str | None = Field(
+        default=None,
+        description="The producer token (its name in `users_file`) whose scope the feed's alerts are "
+        "kept to. Unset: the whole Kingdom (a national authority's feed), as `cap-feed`.",
+    )
+    cap_default_hours: float = Field(
+        default=6.0,
+        gt=0,
+        description="An official alert that gives no `expires` leaves the map this many hours after it "
+        "was sent (CAP 1.2 makes `expires` optional).",
+    )
+
     # --- Cursor on Target (TAK) in and out (docs/standards.md) ---
     cot_enabled: bool = Field(
         default=False,

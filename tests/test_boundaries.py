@@ -91,6 +91,7 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("app.api_ogc", 5),  # /ogc: OGC API – Features (app.ogc)
     ("app.api_openapi", 5),  # GET /api/v1/openapi.json (app.openapi)
     ("app.api_export", 5),  # GET /api/v1/export: the archive as GeoJSON, CSV, KML (app.archive.export)
+    ("app.api_ingress", 5),  # POST /api/v1/eido, POST /api/v1/cap: the standards in (app.ingress)
     ("app.brief", 5),  # /brief, /brief.pdf: the leadership brief (a blueprint; reads app.archive.stats)
     ("app.web", 5),
     ("app.__main__", 5),
@@ -105,7 +106,7 @@ KEY_EXCEPTIONS = ("app.contract", "app.acl")
 #: with one after the prefix (``f"{prefix}:meta"``, ``"sa:audit"``) builds a key by hand.
 KEY_FAMILIES = (
     "inc", "unit", "kpi", "port", "porth", "calls", "seen", "chg", "built", "audit", "auth",
-    "stats", "meta", "rejected", "incidents", "units", "ports", "alert", "alerts",
+    "stats", "meta", "rejected", "incidents", "units", "ports", "alert", "alerts", "ingress", "capin",
 )
 #: A key after the prefix: ``:meta`` (ends there) or ``:auth:`` (goes on).
 KEY_AFTER_PREFIX = re.compile(rf":(?:{'|'.join(KEY_FAMILIES)})(?::|$)")

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from app.store import Store
 
 Entry = tuple[Stream, dict[str, str]]
+#: How every scope refusal's reason begins (an answer refuses a message with 403 when it is all these).
+OUTSIDE_SCOPE = "outside the producer's scope"
 
 
 @dataclass
@@ -75,11 +77,11 @@ class Gate:
             agency = fields.get("agency") if stream is not Stream.calls else None
             if not scope.covers(region, agency):
                 where = f"{region}/{agency}" if agency else region
-                return f"outside the producer's scope: {where} (it may write {scope.token})"
+                return f"{OUTSIDE_SCOPE}: {where} (it may write {scope.token})"
         elif stream is Stream.ports:
             port = self.reference.ports.get(fields.get("port", ""))
             if port is not None and not scope.covers(port.region):
-                return f"outside the producer's scope: port {port.id} is in {port.region}"
+                return f"{OUTSIDE_SCOPE}: port {port.id} is in {port.region}"
         return None
 
     def submit(self, source: str, entries: list[Entry], scope: Scope, who: str = "") -> Submitted:

@@ -15,11 +15,11 @@ from types import ModuleType
 from typing import Any
 
 from ..contract import REGION_TOKENS, Agency
-from . import access, alerts, export, live, nearest, ports
+from . import access, alerts, export, ingress, live, nearest, ports
 from .common import Spec, get, ok
 
 #: The route families, in the document's order.
-FAMILIES: tuple[ModuleType, ...] = (live, nearest, ports, alerts, export, access)
+FAMILIES: tuple[ModuleType, ...] = (live, nearest, ports, alerts, export, ingress, access)
 OPENAPI_PATH = "/api/v1/openapi.json"
 
 _SELF: dict[str, Spec] = {

@@ -1,5 +1,5 @@
 """Basira's commands: ``python -m app {demo,serve,ingest,archive,alerts,drill,simulate,rejected,acl,schemas,
-basemap,user,token,cot}``.
+basemap,user,token,eido-subscribe,cap-feed,cot,tak-out}``.
 
 Each command builds the settings once (environment, then its own flags) and says what it started
 and where to look.
@@ -351,6 +351,78 @@ def _archive_is_empty(settings: Settings) -> bool:
     return not root.is_dir() or next(root.glob("stream=*/*/*/*.parquet"), None) is None
 
 
+def _ingress_producer(settings: Settings, name: str | None, default: str, via: str):  # noqa: ANN202
+    """Who a worker of the standards writes as: the producer token ``name`` of the users file (its scope
+    applies; the token itself is never needed), or — unset — ``default`` for the whole Kingdom."""
+    from .auth.principals import InvalidAccount, Role, clamp
+    from .auth.users import UsersFile
+    from .contract import Scope
+    from .ingress.receive import Producer
+
+    if not name:
+        return Producer(default, Scope(), role="producer", via=via)
+    if settings.users_file is None:
+        sys.exit(f"{name!r} names a producer token, but there is no users file: set BASIRA_USERS_FILE.")
+    try:
+        tokens = {p.name: p for p in UsersFile(Path(settings.users_file)).entries("tokens")}
+    except InvalidAccount as error:
+        sys.exit(f"Cannot read the users file: {error}")
+    principal = tokens.get(name)
+    if principal is None or principal.role is not Role.producer:
+        sys.exit(f"No producer token {name!r} in {settings.users_file} (python -m app token add {name} "
+                 "--role producer --region …).")
+    return Producer(principal.name, clamp(principal, Scope()), role="producer", via=via)
+
+
+def _ingress(settings: Settings):  # noqa: ANN202 - app.ingress's
+    from .ingress.receive import Ingress
+    from .store import Store
+
+    _require_redis(settings)
+    try:
+        return Ingress(Store.from_settings(settings), settings)
+    except ValueError as error:  # BASIRA_EIDO_AGENCY / BASIRA_EIDO_AGENCIES
+        sys.exit(f"Not starting: {error}")
+
+
+def cmd_eido_subscribe(args: argparse.Namespace) -> None:
+    """NENA STA-024: subscribe to an EIDO notifier and take the EIDOs it sends (docs/standards.md)."""
+    from .ingress.sta024 import Subscriber
+
+    settings = _settings(args)
+    if not settings.eido_notifier_url:
+        sys.exit("No notifier: set BASIRA_EIDO_NOTIFIER_URL (the CAD's wss://…/IncidentData/ent).")
+    producer = _ingress_producer(settings, settings.eido_notifier_producer, "eido-notifier", "subscription")
+    subscriber = Subscriber(_ingress(settings), settings, producer)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(f"Subscribing to {settings.eido_notifier_url} for new incidents' EIDOs as {producer.name} "
+          f"({producer.scope.token}); Ctrl-C to stop. | الاشتراك في بلاغات EIDO", flush=True)
+    try:
+        subscriber.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def cmd_cap_feed(args: argparse.Namespace) -> None:
+    """Poll an alerting authority's CAP 1.2 feed into the official alerts layer (docs/standards.md)."""
+    from .ingress.cap_feed import CapFeed
+
+    settings = _settings(args)
+    if not settings.cap_feed_url:
+        sys.exit("No feed: set BASIRA_CAP_FEED_URL (a CAP document, or an Atom/RSS feed of them).")
+    producer = _ingress_producer(settings, settings.cap_feed_producer, "cap-feed", "feed")
+    feed = CapFeed(_ingress(settings), settings, producer)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(f"Polling {settings.cap_feed_url} every {settings.cap_feed_every_s:g} s as {producer.name} "
+          f"({producer.scope.token}); Ctrl-C to stop. | متابعة التنبيهات الرسمية", flush=True)
+    try:
+        feed.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
 def _cot_mapping(settings: Settings):  # noqa: ANN202 - app.ingress.cot's Mapping
     """The CoT mapping file, checked; a bad one stops the command with its errors."""
     from .ingress.cot import MappingError, load_mapping
@@ -431,6 +503,34 @@ def _demo_cot(settings: Settings, stop: threading.Event) -> list[threading.Threa
             log.error("the demo's CoT listener did not start (%s); the demo goes on without it", error)
 
     return [threading.Thread(target=run, name="cot", daemon=True)]
+
+
+def cmd_tak_out(args: argparse.Namespace) -> None:
+    """The center's incidents and units to TAK servers or a mesh, as CoT (docs/standards.md)."""
+    from .ingress.cot_out import parse_targets, serve
+    from .store import Store
+
+    settings = _settings(args)
+    _require_redis(settings)
+    try:
+        targets = parse_targets(settings.tak_out_targets)
+    except ValueError as error:
+        sys.exit(f"BASIRA_TAK_OUT_TARGETS: {error}")
+    if not targets:
+        sys.exit("No TAK targets: set BASIRA_TAK_OUT_TARGETS (e.g. tls://tak.example:8089?region=SA-02 or "
+                 "udp://239.2.3.1:6969).")
+    mapping = _cot_mapping(settings)
+    where = ", ".join(f"{t.name} ({t.scope.token}, {t.format})" for t in targets)
+    print(f"Sending the center's picture as CoT to {where}; Ctrl-C to stop. | إرسال الصورة إلى TAK",
+          flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        serve(Store.from_settings(settings), settings, mapping, targets, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+    except (ValueError, OSError) as error:
+        sys.exit(f"tak-out: {error}")
 
 
 def cmd_schemas(args: argparse.Namespace) -> None:
@@ -597,10 +697,22 @@ def build_parser() -> argparse.ArgumentParser:
     acl.add_argument("--stdin", action="store_true", help="read '<user> <password>' lines from stdin")
     acl.set_defaults(func=cmd_acl)
 
+    eido_subscribe = commands.add_parser(
+        "eido-subscribe", help="NENA STA-024: subscribe to a CAD's EIDO notifier (BASIRA_EIDO_NOTIFIER_URL)")
+    eido_subscribe.set_defaults(func=cmd_eido_subscribe)
+    cap_feed = commands.add_parser(
+        "cap-feed", help="poll an alerting authority's CAP 1.2 feed (BASIRA_CAP_FEED_URL): official alerts")
+    cap_feed.set_defaults(func=cmd_cap_feed)
+
     cot = commands.add_parser(
         "cot", help="the Cursor on Target listener: TAK devices and servers write units and incidents "
         "(BASIRA_COT_*; needs REDIS_URL)")
     cot.set_defaults(func=cmd_cot)
+    tak_out = commands.add_parser(
+        "tak-out", help="send the center's incidents and units to TAK as CoT (BASIRA_TAK_OUT_TARGETS; needs "
+        "REDIS_URL)")
+    tak_out.set_defaults(func=cmd_tak_out)
+
     schemas = commands.add_parser("schemas", help="write the JSON Schemas of the streams")
     schemas.add_argument("--out", default=str(ROOT / "docs" / "schemas"))
     schemas.set_defaults(func=cmd_schemas)

@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pyotp
 import pytest
 import redis
@@ -30,13 +31,17 @@ from pydantic import SecretStr
 
 from app import create_app
 from app.acl import ACL_FILE, password_hash, render, users
+from app.auth.users import UsersFile, hash_token, new_token
 from app.contract import INPUT_STREAMS
 from app.ingest import IngestWorker
 from app.settings import Settings
 from app.store import Store, connect, use_credentials
 from app.store.embedded import free_port
+from tests.eido_documents import RIYADH as EIDO_RIYADH
+from tests.eido_documents import fire_in_makkah
 from tests.helpers import call, incident, now_ms, port_entry, unit
 from tests.test_auth_api import refresh_body, router_body
+from tests.test_cap_in import flood_in_makkah
 
 MIN_REDIS = (7, 0)
 PREFIX = "sa"
@@ -179,7 +184,8 @@ def test_credentials_in_redis_url_work_and_settings_override_them(acl_url: str, 
     producer = Store.from_settings(Settings(redis_url=in_url, stream_prefix=PREFIX)).client
     assert producer.xadd("sa:calls", call("C1"))
     web = Store.from_settings(settings_for(in_url, "basira-web")).client  # settings win over the URL
-    assert_noperm(web, "XADD", "sa:calls", "*", "id", "C2")
+    assert_noperm(web, "DEL", "sa:calls")  # the producer may not, nor may the web app
+    assert_noperm(web, "HSET", "sa:inc:idx", "X", "forged")
     assert web.xlen("sa:calls") == 1
 
 
@@ -242,14 +248,21 @@ def test_a_producer_may_only_xadd_to_the_four_input_streams(acl_url: str, admin:
 
 
 def test_the_web_app_cannot_write_the_input_streams_or_the_state(acl_url: str, admin: redis.Redis) -> None:
+    """The web app takes the standards in (``POST /api/v1/eido``, ``/api/v1/cap``): it appends to the input
+    streams as a producer does, and records refusals in ``sa:rejected`` — ``XADD``, nothing else. It cannot
+    delete, trim, re-group or rewrite a stream, nor write any of the state the ingest worker keeps."""
     web = as_user(acl_url, "basira-web")
     admin.hset("sa:inc:idx", "X", "1|SA-02|patrol|new|1||")
     admin.xadd("sa:incidents", incident("P1"))
     for key in STREAMS + ["sa:rejected"]:
-        assert_noperm(web, "XADD", key, "*", "id", "forged")
         assert_noperm(web, "DEL", key)
         assert_noperm(web, "XGROUP", "CREATE", key, "g", "0", "MKSTREAM")
         assert_noperm(web, "XTRIM", key, "MAXLEN", "0")
+        assert_noperm(web, "XDEL", key, "1-1")
+        assert_noperm(web, "XACK", key, "basira-ingest", "1-1")
+        assert_noperm(web, "RENAME", key, "sa:ingress:stolen")
+    assert web.xadd("sa:incidents", incident("APPENDED"))  # as a producer would: the ingest worker validates
+    assert web.hincrby("sa:ingress:stats", "rejected:ingress:eido", 1) == 1  # the adapters' own counters
     for key in STATE["hash"]:
         assert_noperm(web, "HSET", key, "f", "v")
         assert_noperm(web, "DEL", key)
@@ -271,7 +284,9 @@ def test_the_web_app_cannot_write_the_input_streams_or_the_state(acl_url: str, a
     assert web.set("sa:built:feed:x", b"answer", px=1000)
     assert web.xadd("sa:audit", {"event": "login"})
     assert web.incr("sa:auth:ip:127.0.0.1") == 1
-    assert admin.hgetall("sa:inc:idx") == {"X": "1|SA-02|patrol|new|1||"} and admin.xlen("sa:incidents") == 1
+    assert web.set("sa:capin:alert:x", "{}", px=1000) and web.incr("sa:ingress:rate:x") == 1
+    assert_noperm(web, "SET", "sa:capin", "x")  # its own keys only
+    assert admin.hgetall("sa:inc:idx") == {"X": "1|SA-02|patrol|new|1||"} and admin.xlen("sa:incidents") == 2
 
 
 def test_the_ingest_worker_cannot_touch_access_control_or_administer(
@@ -443,6 +458,36 @@ def test_the_web_app_serves_everything_as_its_user(
     events = [fields["event"] for _id, fields in admin.xrange("sa:audit")]
     assert {"login", "login_failed", "logout", "denied"} <= set(events)
     assert admin.keys("sa:auth:*")
+    assert refused(admin) == []
+
+
+def test_the_web_app_takes_the_standards_in_as_its_user(
+    acl_url: str, admin: redis.Redis, tmp_path: Path
+) -> None:
+    """An EIDO and a CAP alert posted with a producer token, one refused by its scope: written, refused,
+    stored, audited and counted as ``basira-web`` — and Redis refused nothing."""
+    path = tmp_path / "users.toml"
+    token = new_token()
+    edit = UsersFile(path)
+    edit.put("tokens", "makkah-cad", "producer", ["SA-02"], None, hash_token(token))
+    edit.save()
+    settings = settings_for(acl_url, "basira-web", auth_mode="password", users_file=path,
+                            secret_key=SecretStr("k" * 40))
+    http = create_app(settings).test_client()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    makkah = fire_in_makkah(now_ms())
+    assert http.post("/api/v1/eido", data=orjson.dumps(makkah), headers=headers).status_code == 202
+    riyadh = fire_in_makkah(now_ms(), where=EIDO_RIYADH, tracking="urn:emergency:uid:incidentid:7:psap.r.sa")
+    assert http.post("/api/v1/eido", data=orjson.dumps(riyadh), headers=headers).status_code == 403
+    assert http.post("/api/v1/eido", data=b"not json", headers=headers).status_code == 400
+    assert http.post("/api/v1/cap", data=flood_in_makkah(), headers=headers).status_code == 202
+    assert [admin.xlen(key) for key in STREAMS] == [1, 1, 0, 1]
+    assert admin.xlen("sa:rejected") == 4 and admin.hget("sa:ingress:stats", "rejected:ingress:eido") == "4"
+    assert admin.keys("sa:capin:alert:*") and admin.keys("sa:ingress:rate:*")
+    assert "ingress" in {fields["event"] for _id, fields in admin.xrange("sa:audit")}
+    assert refused(admin) == []
+    _ingest(acl_url)
+    assert admin.hexists("sa:inc:idx", "8c1f02a7d4:psap.makkah.911.example.sa")
     assert refused(admin) == []
 
 

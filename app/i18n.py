@@ -186,6 +186,23 @@ STRINGS: dict[str, dict[str, str]] = {
     # the phased roll-out (BASIRA_COVERED_REGIONS): regions not yet connected
     "layer.coverage": {"ar": "المناطق غير المتصلة بعد", "en": "Regions not yet connected"},
     "coverage.legend": {"ar": "غير متصلة بعد", "en": "Not yet connected"},
+    # official alerts taken in as CAP 1.2 (layers/official.py): keys "official.*"
+    "layer.official": {"ar": "التنبيهات الرسمية", "en": "Official alerts"},
+    "official.severity.Extreme": {"ar": "خطورة قصوى", "en": "Extreme"},
+    "official.severity.Severe": {"ar": "خطورة عالية", "en": "Severe"},
+    "official.severity.Moderate": {"ar": "خطورة متوسطة", "en": "Moderate"},
+    "official.severity.Minor": {"ar": "خطورة منخفضة", "en": "Minor"},
+    "official.severity.Unknown": {"ar": "خطورة غير معروفة", "en": "Severity unknown"},
+    "official.urgency.Immediate": {"ar": "فوري", "en": "Immediate"},
+    "official.urgency.Expected": {"ar": "متوقع قريبًا", "en": "Expected soon"},
+    "official.urgency.Future": {"ar": "مستقبلي", "en": "Future"},
+    "official.urgency.Past": {"ar": "انتهى", "en": "Past"},
+    "official.urgency.Unknown": {"ar": "غير معروف", "en": "Unknown"},
+    "official.urgency": {"ar": "الاستعجال", "en": "Urgency"},
+    "official.expires": {"ar": "ينتهي", "en": "Expires"},
+    "official.from": {"ar": "المصدر", "en": "From"},
+    "official.exercise": {"ar": "تمرين", "en": "Exercise"},
+    "official.untitled": {"ar": "تنبيه رسمي", "en": "Official alert"},
     "coverage.note": {
         "ar": "{connected} من {regions} منطقة متصلة · الأرقام لا تشمل المناطق الأخرى",
         "en": "{connected} of {regions} regions connected · figures exclude the others",

@@ -17,13 +17,15 @@ from .calls import Calls
 from .coverage import Coverage
 from .heatmap import Heatmap
 from .incidents import Incidents
+from .official import OfficialAlerts
 from .ports import Ports
 from .reads import Reads
 from .regions import Regions
 from .units import Units
 
 LAYERS: tuple[Layer, ...] = (
-    Basemap(), LightBasemap(), Regions(), Coverage(), Heatmap(), Calls(), Ports(), Units(), Incidents()
+    Basemap(), LightBasemap(), Regions(), Coverage(), OfficialAlerts(), Heatmap(), Calls(), Ports(), Units(),
+    Incidents(),
 )
 
 __all__ = [

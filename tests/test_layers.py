@@ -20,7 +20,7 @@ from app.store import Store
 from layers import LAYERS, LIVE_PART, MapContext, by_key
 from layers.base import COORD_DECIMALS, LAYER_ID_TYPE
 from layers.basemap import LABELS_FILE, NEIGHBOURS_FILE, REGIONS_FILE, geodata
-from tests.helpers import call, incident, port_entry, unit
+from tests.helpers import call, incident, now_ms, port_entry, unit
 
 
 def _components(root: Component | list[Component]) -> list[Component]:
@@ -32,9 +32,20 @@ def _components(root: Component | list[Component]) -> list[Component]:
     return found
 
 
+def _official(ref: str, region: str, lon: float, lat: float) -> dict:
+    """An official alert (CAP in, as ``store.capin`` keeps it) of one square area around a point."""
+    square = [[lon - 0.1, lat - 0.1], [lon + 0.1, lat - 0.1], [lon + 0.1, lat + 0.1], [lon - 0.1, lat + 0.1],
+              [lon - 0.1, lat - 0.1]]
+    return {"ref": ref, "status": "Actual", "severity": "Severe", "urgency": "Immediate",
+            "certainty": "Likely", "headline": {"en": f"Flood warning {ref}", "ar": "تحذير من السيول"},
+            "event": {"en": "Flood"}, "expires": now_ms() + 3_600_000,
+            "areas": [{"desc": region, "polygon": square}], "regions": [region]}
+
+
 def _feed(client, settings, store: Store) -> None:
     """Two incidents and a unit in Makkah, one incident and one unit in Riyadh, through ingest; and
-    travellers through a port and 911 calls in each of the two regions."""
+    travellers through a port and 911 calls in each of the two regions; and an official alert (CAP in)
+    over each of the two cities."""
     prefix = settings.stream_prefix
     long_text = "<b>not html</b> " + "x" * 600
     for fields in (
@@ -49,6 +60,8 @@ def _feed(client, settings, store: Store) -> None:
         client.xadd(Stream.ports.key(prefix), port_entry(port))
         client.xadd(Stream.calls.key(prefix), call(f"C-{region}", region=region))
     IngestWorker(store, settings).work(burst=True)
+    store.capin.put(_official("ncm.gov.sa,MK", "SA-02", 39.8262, 21.4225))
+    store.capin.put(_official("ncm.gov.sa,RY", "SA-01", 46.6753, 24.7136))
 
 
 def test_layer_keys_are_unique() -> None:
@@ -101,10 +114,13 @@ def test_layer_contract(layer, client, settings) -> None:
     assert [f["properties"]["region"] for f in riyadh_traffic["features"]] == ["SA-01"]
     json.dumps(nation)
     for feature in nation["features"]:
-        assert feature["type"] == "Feature" and feature["geometry"]["type"] == "Point"
+        # points; the official alerts' areas are polygons
+        assert feature["type"] == "Feature" and feature["geometry"]["type"] in ("Point", "Polygon")
         # dash-leaflet's clustering matches markers between renders by properties.id
         assert feature["properties"]["id"] == feature["id"]
-        for value in feature["geometry"]["coordinates"]:
+        coordinates = feature["geometry"]["coordinates"]
+        points = coordinates[0] if feature["geometry"]["type"] == "Polygon" else [coordinates]
+        for value in (v for point in points for v in point):
             assert round(value, COORD_DECIMALS) == value
 
 

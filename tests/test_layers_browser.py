@@ -1,4 +1,5 @@
-"""The region, heatmap, port and call layers, unit trails and links, in a real headless Chromium.
+"""The region, heatmap, port, call and official-alert layers, unit trails and links, in a real headless
+Chromium.
 
 The real app serves the command view against a real Redis fed through the streams and the ingest
 worker. Each test switches on the layers it looks at in the map's layer control (as a user would),
@@ -49,6 +50,20 @@ def _entries() -> dict[Stream, list[dict[str, str]]]:
     calls = [call(f"C{i}", region=r, answered_ts=now - 30_000 + 1000 * (5 + 4 * i))
              for i, r in enumerate(["SA-01", "SA-01", "SA-02", "SA-04", "SA-04", "SA-04"])]
     return {Stream.incidents: incidents, Stream.units: units, Stream.ports: ports, Stream.calls: calls}
+
+
+def _official_alert() -> dict:
+    """An official alert as ``store.capin`` keeps it (what ``POST /api/v1/cap`` stores): a severe dust
+    storm over a square around Riyadh's centre, for the next hour."""
+    lon, lat = 46.6753, 24.7136
+    square = [[lon - 0.2, lat - 0.2], [lon + 0.2, lat - 0.2], [lon + 0.2, lat + 0.2], [lon - 0.2, lat + 0.2],
+              [lon - 0.2, lat - 0.2]]
+    return {"ref": "ncm.gov.sa,NCM-DUST", "status": "Actual", "severity": "Severe", "urgency": "Expected",
+            "certainty": "Likely",
+            "headline": {"en": "Dust storm warning for Riyadh", "ar": "تحذير من عاصفة ترابية"},
+            "event": {"en": "Dust storm"}, "senderName": {"en": "National Center for Meteorology"},
+            "expires": now_ms() + 3_600_000, "areas": [{"desc": "Riyadh", "polygon": square}],
+            "regions": ["SA-01"]}
 
 
 def _switch_on(driver, title: str) -> None:
@@ -178,7 +193,9 @@ def test_regions_ports_and_the_port_panel(browser, client, settings) -> None:
 def test_heatmap_calls_trails_and_links(browser, client, settings) -> None:
     settings = _settings(settings)
     feed(client, settings, _entries())
-    Store.from_settings(settings).apply.mark_caught_up(now_ms())
+    store = Store.from_settings(settings)
+    store.apply.mark_caught_up(now_ms())
+    store.capin.put(_official_alert())  # an official alert (CAP in) over Riyadh
     fresh(browser)
     with serving(settings) as url:
         browser.get(url + "/?lang=en")
@@ -215,6 +232,17 @@ def test_heatmap_calls_trails_and_links(browser, client, settings) -> None:
         wait_for(browser, lambda d: _count(d, "path.basira-link") == 1, message="no unit → incident link")
         _unhover(browser, ".basira-unit")
         wait_for(browser, lambda d: _count(d, "path.basira-link") == 0)
+
+        # official alerts: the area drawn in its severity's colour, the headline in its tooltip
+        wait_for(browser, lambda d: _count(d, "path.basira-official") == 1, message="no official alert area")
+        assert js(browser, "return document.querySelector('path.basira-official').getAttribute('stroke')") \
+            == "#ff7a1a"
+        _hover(browser, "path.basira-official")
+        card = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".basira-official-card"))
+        assert "Dust storm warning for Riyadh" in card.text
+        assert "Expires" in card.text and "Severe" in card.text
+        _unhover(browser, "path.basira-official")
+        assert "Official alerts" in _legend(browser)
 
         # a new priority-1 incident pulses: its own marker, not only its cluster
         wait_for(browser, lambda d: _count(d, ".basira-incident-new") == 1, message="no pulsing P1 marker")

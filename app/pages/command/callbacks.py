@@ -89,7 +89,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             shared = summary.summary(store, scope, keys, settings.refresh_ms)
             panel_sign, panel, lines = _panel(shared, view, lang, now, shown)
             # what the summary's layers were built from (it may be older than `tick`, within a tick)
-            version = live.version(scope, shared["as_of"], shared["applied_at"])
+            version = f'{live.version(scope, shared["as_of"], shared["applied_at"])}|{shared.get("official")}'
             payloads = live.payloads(keys, version, seen, lambda key: shared["layers"][key])
         except live.UNREACHABLE as error:
             return page.down(error, lang, now)  # the last figures and list stay, greyed out

@@ -69,6 +69,8 @@ def _build(store: Store, scope: Scope, layer_keys: Sequence[str]) -> bytes:
             "layers": {key: by_key(key).data(reads, scope) for key in layer_keys},
             "as_of": times["as_of"],
             "applied_at": times["applied_at"],
+            # the official alerts (CAP in) change apart from the streams: their version joins the page's
+            "official": store.capin.version() if "official" in layer_keys else None,
         },
         option=orjson.OPT_SERIALIZE_NUMPY,
     )

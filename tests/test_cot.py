@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import redis
 import takproto
+from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from app import create_app, fastparse
 from app.contract import Agency, ContractError, Scope, Stream, UnitStatus, parse
@@ -38,10 +39,12 @@ from app.ingress.cot import (
     to_entries,
 )
 from app.ingress.cot_listener import CotListener, Doors, serve, tls_context
+from app.ingress.cot_out import parse_targets
+from app.ingress.cot_out import serve as tak_out
 from app.settings import DATA_DIR, Settings
 from app.store import Store
 from app.store.embedded import free_port
-from tests.helpers import now_ms, unit
+from tests.helpers import incident, now_ms, unit
 
 # --- the contract: what a TAK report carries besides the position ---------------------------------------
 
@@ -687,3 +690,140 @@ def test_a_token_removed_from_the_users_file_stops_writing_at_once(settings: Set
         wait_for(lambda: any("may no longer write" in r["reason"] for r in rejected_cot(ingest)), "refused")
         assert wait_for(lambda: tls.recv(1024) == b"", "the connection closed") is not None
     assert "AFTER" not in {f["id"] for f in ingest.live.units(Scope())}
+
+
+# --- tak-out: the center's picture to TAK, heard by pytak ---------------------------------------------------
+
+
+def picture(store: Store) -> None:
+    """Makkah and Riyadh: an incident and a unit each, and a unit whose reports came from TAK."""
+    store.streams.produce([
+        (Stream.incidents, incident("MK1", description="Kitchen fire, 3rd floor")),
+        (Stream.incidents, incident("RY1", agency="traffic", category="collision", priority="2",
+                                    lat=RIYADH[0], lon=RIYADH[1])),
+        (Stream.units, unit("MK-P1", agency="patrol", lat=MAKKAH[0], lon=MAKKAH[1], heading="90")),
+        (Stream.units, unit("RY-RC1", agency="red_crescent", lat=RIYADH[0], lon=RIYADH[1])),
+        (Stream.units, unit("ANDROID-7", agency="patrol", callsign="Falcon 7", stale=now_ms() + 600_000)),
+    ])
+    live = store.live
+    wait_for(lambda: len(live.units(Scope())) == 3 and len(live.incidents(Scope())) == 2, "applied")
+
+
+def heard(receiver: Process) -> dict[str, dict[str, Any]]:
+    """What a pytak receiver printed, by uid (the latest of each)."""
+    return {e["uid"]: e for e in (json.loads(line) for line in receiver.lines if line.startswith("{"))}
+
+
+def test_tak_out_sends_each_target_its_own_scope_and_pytak_hears_it(settings: Settings,
+                                                                   ingest: Store) -> None:
+    picture(ingest)
+    makkah_port, riyadh_port = free_udp_port(), free_udp_port()
+    makkah = Process(["tests/tak_receiver.py", f"udp+ro://127.0.0.1:{makkah_port}"])
+    riyadh = Process(["tests/tak_receiver.py", f"udp+ro://127.0.0.1:{riyadh_port}", "--proto"])
+    out = None
+    try:
+        makkah.wait_line("READY")
+        riyadh.wait_line("READY")
+        targets = (f"udp://127.0.0.1:{makkah_port}?region=SA-02 "
+                   f"udp://127.0.0.1:{riyadh_port}?region=SA-01&format=protobuf")
+        out = Process(["-m", "app", "tak-out"], app_env(settings, tak_out_targets=targets))
+        wait_for(lambda: heard(makkah).keys() >= {"basira.inc.MK1", "basira.unit.MK-P1"}, "Makkah's picture")
+        wait_for(lambda: heard(riyadh).keys() >= {"basira.inc.RY1", "basira.unit.RY-RC1"}, "Riyadh's picture")
+        fire, patrol = heard(makkah)["basira.inc.MK1"], heard(makkah)["basira.unit.MK-P1"]
+        assert (fire["type"], fire["callsign"], fire["format"]) == ("b-m-p-s-m", "P1 fire · MK1", "xml")
+        assert (round(fire["lat"], 4), round(fire["lon"], 4)) == (21.4225, 39.8262)
+        assert (patrol["type"], patrol["callsign"], patrol["how"]) == ("a-f-G-U-i-l", "MK-P1", "m-g")
+        crash, ambulance = heard(riyadh)["basira.inc.RY1"], heard(riyadh)["basira.unit.RY-RC1"]
+        assert (crash["type"], crash["format"], round(crash["lat"], 4)) == ("b-m-p-s-m", "protobuf", 24.7136)
+        assert ambulance["type"] == "a-f-G-U-i-m"  # the Red Crescent: TAK's medical unit
+        # each its own scope only, and never a unit TAK itself reported
+        assert not any("RY" in uid for uid in heard(makkah)) and not any("MK" in uid for uid in heard(riyadh))
+        assert not any("ANDROID-7" in uid for uid in [*heard(makkah), *heard(riyadh)])
+        # an incident closed leaves TAK maps too
+        ingest.streams.produce([(Stream.incidents, incident("MK1", status="closed"))])
+        deleted = wait_for(lambda: heard(makkah).get("basira.delete.basira.inc.MK1"), "MK1's delete")
+        assert deleted["type"] == "t-x-d-d"
+    finally:
+        for process in (makkah, riyadh, *([out] if out else [])):
+            process.stop()
+    connected = [e for e in ingest.audit.recent(100) if e.get("event") == "tak_out_connected"]
+    assert {(e["target"], e["scope"]) for e in connected} == {
+        (f"udp://127.0.0.1:{makkah_port}", "SA-02:all"), (f"udp://127.0.0.1:{riyadh_port}", "SA-01:all")}
+
+
+class Sink:
+    """A stand-in TAK server on a free loopback port: it keeps every event a connection sends, and can
+    drop its connection (a server restarting)."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.events: list[tuple[int, Any]] = []  # (connection number, the event's root element)
+        self.connection: socket.socket | None = None
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                self.connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            number, buffer = self.connections, b""
+            try:
+                while chunk := self.connection.recv(65_536):
+                    buffer += chunk
+                    while b"</event>" in buffer:
+                        message, buffer = buffer.split(b"</event>", 1)
+                        self.events.append((number, defused_fromstring(message.strip() + b"</event>",
+                                                                       forbid_dtd=True)))
+            except OSError:
+                pass
+
+    def uids(self, connection: int) -> set[str]:
+        return {e.get("uid") for n, e in self.events if n == connection}
+
+
+def test_tak_out_keeps_its_tcp_connection_and_sends_everything_again_after_a_reconnection(
+        settings: Settings, ingest: Store) -> None:
+    picture(ingest)
+    sink = Sink()
+    stop = threading.Event()
+    targets = parse_targets(f"tcp://127.0.0.1:{sink.port}?agency=patrol")
+    thread = threading.Thread(target=tak_out, args=(ingest, settings, MAPPING, targets),
+                              kwargs={"stop": stop}, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: sink.uids(1) >= {"basira.unit.MK-P1"}, "the first connection's picture")
+        assert sink.uids(1) == {"basira.unit.MK-P1"}  # patrol's only, and no unit TAK itself reported
+        ingest.streams.produce([(Stream.units, unit("MK-P2", agency="patrol"))])
+        wait_for(lambda: "basira.unit.MK-P2" in sink.uids(1), "a change, sent as it happens")
+        assert sink.connection is not None
+        sink.connection.shutdown(socket.SHUT_RDWR)  # the server goes away …
+        wait_for(lambda: sink.uids(2) >= {"basira.unit.MK-P1", "basira.unit.MK-P2"}, "… all sent again")
+    finally:
+        stop.set()
+        thread.join(30)
+        sink.server.close()
+    event = next(e for n, e in sink.events if e.get("uid") == "basira.unit.MK-P2")
+    assert event.find("detail/__basira").get("kind") == "unit"  # Basira's listener ignores its own
+
+
+def test_the_listener_and_tak_out_processes_never_load_the_web_stack() -> None:
+    check = ("import sys, app.ingress.cot_listener, app.ingress.cot_out\n"
+             "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('dash', 'flask', 'plotly', 'layers') or m.startswith(('app.pages', 'app.auth')))))\n")
+    out = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_tak_out_targets_are_checked() -> None:
+    first, second = parse_targets("tls://tak.example:8089?region=SA-02,SA-01&agency=patrol udp://239.2.3.1:6969")
+    assert (first.scheme, first.host, first.port, first.scope.token) == ("tls", "tak.example", 8089,
+                                                                         "SA-01+SA-02:patrol")
+    assert (second.scheme, second.scope.token, second.format, second.ttl) == ("udp", "all:all", "xml", 1)
+    for bad, error in [("http://x:1", "scheme"), ("tcp://x", "port"), ("udp://x:1?region=SA-13", "region"),
+                       ("udp://x:1?colour=red", "unknown option"), ("udp://x:1?format=json", "format")]:
+        with pytest.raises(ValueError, match=error):
+            parse_targets(bad)

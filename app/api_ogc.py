@@ -21,10 +21,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, current_app, request, url_for
 from markupsafe import escape
 
 from .auth import scope_for
+from .auth.guard import EXTENSION as AUTH_EXTENSION
 from .ogc.collections import (
     COLLECTIONS,
     CRS84,
@@ -77,7 +78,11 @@ def _feature_type() -> str:
 
 
 def _url(endpoint: str, **values: Any) -> str:
-    return url_for(endpoint, _external=True, **values)
+    """An absolute link (GIS clients follow them as they are): ``https`` when the client reached us over
+    HTTPS, directly or through a trusted TLS-terminating proxy (``BASIRA_TRUSTED_PROXIES``)."""
+    control = current_app.extensions.get(AUTH_EXTENSION)
+    secure = request.is_secure or (control is not None and control.identifier.secure(request))
+    return url_for(endpoint, _external=True, _scheme="https" if secure else "http", **values)
 
 
 def _link(href: str, rel: str, type_: str, title: str) -> dict[str, str]:

@@ -407,6 +407,21 @@ def test_unknown_features_and_paths_are_json_404s(http: Any) -> None:
         assert response.status_code == 404 and response.mimetype == "application/json", path
 
 
+def test_links_are_https_behind_a_trusted_tls_proxy(world: World) -> None:
+    behind = create_app(world.settings.model_copy(update={"trusted_proxies": "127.0.0.1"})).test_client()
+    forwarded = {"X-Forwarded-Proto": "https"}
+    hrefs = [link["href"] for link in behind.get("/ogc", headers=forwarded).get_json()["links"]]
+    assert hrefs and all(h.startswith("https://") for h in hrefs)
+    page = behind.get("/ogc/collections/incidents/items?limit=5", headers=forwarded).get_json()
+    assert _link_href(page, "next").startswith("https://")
+    direct = world.http.get("/ogc", headers=forwarded).get_json()["links"]  # not from a trusted proxy
+    assert all(link["href"].startswith("http://") for link in direct)
+
+
+def _link_href(body: dict[str, Any], rel: str) -> str:
+    return next(link["href"] for link in body["links"] if link["rel"] == rel)
+
+
 def test_the_scope_is_the_tokens(commander: tuple[str, str, str]) -> None:
     import requests
 

@@ -9,7 +9,6 @@ through the streams and the ingest worker (``feed``), as in production. Screensh
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
@@ -20,7 +19,18 @@ from selenium.webdriver.common.by import By
 from app.contract import Stream
 from app.pages.command.drill import View, places_of, viewport
 from app.store import Store
-from tests.browser import XSS, chromium, console_errors, feed, fresh, js, screenshot, serving, wait_for
+from tests.browser import (
+    XSS,
+    after_refreshes,
+    console_errors,
+    feed,
+    fresh,
+    js,
+    screenshot,
+    serving,
+    settled,
+    wait_for,
+)
 from tests.helpers import incident, now_ms, simulated, unit
 
 MINUTE = 60_000
@@ -269,19 +279,49 @@ def test_new_data_never_moves_the_map_nor_loses_the_view(browser, client, settin
         browser.get(url + "/?lang=en&region=SA-02")
         _wait_scope(browser, 4, region="SA-02")
         wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-basira-focus-pane path"))
-        time.sleep(1.5)  # the fit to the region has ended
+        wait_for(browser, _fitted(), message="the map did not fit the region")
+        fitted = _scale(browser)
         browser.find_element(By.CSS_SELECTOR, ".leaflet-control-zoom-in").click()
-        time.sleep(0.8)
+        still = settled(FOCUS)
+        wait_for(browser, lambda d: _scale(d) > 1.5 * fitted and still(d), message="the map did not zoom in")
         before = js(browser, "return document.querySelector('.leaflet-basira-focus-pane path')"
                              ".getBoundingClientRect().toJSON()")
         feed(client, settings, simulated(token, {Stream.incidents: [incident("MK9", lat="21.5", lon="39.3",
                                                                       ts=now_ms())]}))
         _wait_scope(browser, 5, region="SA-02")
-        time.sleep(1.2)  # a few more refreshes
+        after_refreshes(browser, 3)  # a few more refreshes
         after = js(browser, "return document.querySelector('.leaflet-basira-focus-pane path')"
                             ".getBoundingClientRect().toJSON()")
         assert after == pytest.approx(before, abs=1), "new data moved the map"
         assert console_errors(browser) == []
+
+
+FOCUS = ".leaflet-basira-focus-pane path"
+
+
+def _focus_share(driver) -> float:
+    """How much of the map the outline of the region in focus spans (the larger of its width's and its
+    height's shares)."""
+    return js(driver, """var m = document.querySelector('.basira-map').getBoundingClientRect();
+        var p = document.querySelector(arguments[0]);
+        if (!p) { return 0; }
+        var r = p.getBoundingClientRect();
+        return Math.max(r.width / m.width, r.height / m.height);""", FOCUS)
+
+
+def _scale(driver) -> float:
+    """Screen distance between two region labels: it doubles with each zoom level (labels are markers,
+    never clipped as the outlines are)."""
+    return js(driver, """var labels = document.querySelectorAll('.basira-label-region');
+        var a = labels[0].getBoundingClientRect(), b = labels[1].getBoundingClientRect();
+        return Math.hypot(a.x - b.x, a.y - b.y);""")
+
+
+def _fitted():
+    """A condition: the map has flown to the region in focus (its outline spans most of the map one way)
+    and has stopped moving."""
+    still = settled(FOCUS)
+    return lambda driver: _focus_share(driver) > 0.6 and still(driver)
 
 
 def _layer_names(driver) -> list[str]:
@@ -331,7 +371,7 @@ def test_the_layer_control_switches_layers_and_the_legend_follows(browser, clien
         wait_for(browser, lambda d: _count(d, "#live-legend [data-layer=units]") == 0,
                  message="the legend still explains the units")
         assert browser.find_elements(By.CSS_SELECTOR, "#live-legend [data-layer=incidents]")
-        time.sleep(1.2)  # refreshes do not bring them back
+        after_refreshes(browser, 3)  # refreshes do not bring them back
         assert not browser.find_elements(By.CSS_SELECTOR, ".basira-unit, .basira-unit-cluster")
         js(browser, "arguments[0].click()", units)
         wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".basira-unit, .basira-unit-cluster"))
@@ -368,9 +408,9 @@ def _check_mirrored(driver, rtl: bool) -> None:
 
 
 @pytest.fixture(params=["1366x768", "1920x1080"])
-def sized_browser(request) -> Iterator[tuple[object, str]]:
-    """A browser window of a laptop's size, and the size's name."""
-    for driver in chromium(request.param.replace("x", ",")):
+def sized_browser(request, browsers) -> Iterator[tuple[object, str]]:
+    """A browser window of a laptop's size (the session's), and the size's name."""
+    for driver in browsers.lend(request.param.replace("x", ",")):
         yield driver, request.param
 
 
@@ -389,7 +429,7 @@ def test_both_languages_mirror_at_both_sizes(sized_browser, client, settings) ->
         assert "٤" in _text(driver, "[data-kpi=open] .basira-kpi-value")
         wait_for(driver, lambda d: _count(d, ".basira-incident-cluster, path.basira-incident") > 0)
         _check_mirrored(driver, rtl=True)
-        time.sleep(1.5)  # the fit to the region has ended
+        wait_for(driver, _fitted(), message="the map did not fit the region")
         screenshot(driver, f"command-ar-{size}")
         entries = js(driver, "return history.length")
 

@@ -15,6 +15,7 @@ A small fleet at a low rate keeps each test to seconds; the code paths are the d
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
 from pathlib import Path
@@ -50,6 +51,18 @@ def run(settings: Settings, hours: int = 2, **kwargs) -> dict:  # noqa: ANN003
     return backfill.backfill_demo(settings, hours=hours, **options)
 
 
+@pytest.fixture(scope="module")
+def two_hours(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict]:
+    """The backfill's two hours to :data:`NOW` (settings with their archive, and what it reported), for
+    the module's tests that only read them: made once (it takes seconds)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("BASIRA_"):
+                patch.delenv(name)
+        ours = demo(Settings(), tmp_path_factory.mktemp("backfill"))
+    return ours, run(ours)
+
+
 def files(root: Path) -> dict[str, Path]:
     """Every archive file, by its path under ``root``."""
     return {str(p.relative_to(root)): p for p in sorted(root.glob("stream=*/date=*/hour=*/*.parquet"))}
@@ -63,9 +76,8 @@ def read(path: Path) -> pa.Table:
 
 
 def test_the_backfill_writes_what_the_archiver_writes_for_the_same_entries(
-        settings: Settings, client: redis.Redis, tmp_path: Path) -> None:
-    ours = demo(settings, tmp_path / "backfill")
-    run(ours)
+        settings: Settings, client: redis.Redis, tmp_path: Path, two_hours: tuple[Settings, dict]) -> None:
+    ours, _result = two_hours
 
     # The same two hours as entries: the full hours' reports, built by the contract's models.
     world = World.from_reference(Reference.from_settings(settings))
@@ -137,18 +149,18 @@ def test_the_backfill_moves_units_as_the_simulator_does(settings: Settings) -> N
     assert sum(only_heap.values()) < 5
 
 
-def test_files_follow_the_layout_and_schemas_with_old_positions_thinned(settings: Settings,
-                                                                        tmp_path: Path) -> None:
-    ours = demo(settings, tmp_path)
-    result = run(ours)
+def test_files_follow_the_layout_and_schemas_with_old_positions_thinned(
+        two_hours: tuple[Settings, dict]) -> None:
+    ours, result = two_hours
+    root = ours.archive_dir
     end = NOW // HOUR_MS * HOUR_MS
     expected = set()
     for stream in Stream:
         for hour in (end // HOUR_MS - 2, end // HOUR_MS - 1):
             thinned = stream is Stream.units and (hour + 1) * HOUR_MS <= NOW - HOUR_MS
             name = compact.thinned_name(ours.archive_thin_s) if thinned else compact.COMPACTED
-            expected.add(layout.partition(tmp_path, stream, hour) / name)
-    assert set(files(tmp_path).values()) == expected
+            expected.add(layout.partition(root, stream, hour) / name)
+    assert set(files(root).values()) == expected
     regions = set(REGION_TOKENS)
     for path in expected:
         stream = Stream(path.parent.parent.parent.name.removeprefix("stream="))

@@ -7,7 +7,8 @@ per event ``page``, ``scope``, ``from``, ``reason``, ``path``. Events:
 
 * ``login``, ``login_failed``, ``login_blocked`` (rate limit), ``logout``;
 * ``scope`` — a viewer changed what they look at (the pages call :func:`scope_changed`);
-* ``denied`` — a request for something outside the principal's scope or role.
+* ``denied`` — a request for something outside the principal's scope or role;
+* ``ingress`` — a producer's document taken (:mod:`app.ingress.receive`: an EIDO, a CAP alert).
 
 Read it with ``GET /api/v1/audit`` (admin) or ``redis-cli XREVRANGE <prefix>:audit + - COUNT 20``.
 Writing never raises: an audit failure is logged, and the request goes on.

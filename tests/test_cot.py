@@ -827,3 +827,25 @@ def test_tak_out_targets_are_checked() -> None:
                        ("udp://x:1?colour=red", "unknown option"), ("udp://x:1?format=json", "format")]:
         with pytest.raises(ValueError, match=error):
             parse_targets(bad)
+
+
+def test_the_docs_example_puts_its_unit_on_the_map(settings: Settings, ingest: Store) -> None:
+    """docs/standards.md's recipe: docs/examples/tak_unit.py (pytak) against a listener."""
+    with listening(ingest, settings) as listener:
+        host, port = listener.bound["tcp"]
+        example = Process(["docs/examples/tak_unit.py", f"tcp://{host}:{port}", "--uid", "DOC-1",
+                           "--type", "a-f-G-U-i-m"])
+        try:
+            unit_props = wait_for(lambda: next((f["properties"] for f in ingest.live.units(Scope())
+                                                if f["id"] == "DOC-1"), None), "the example's unit")
+        finally:
+            example.stop()
+    assert (unit_props["agency"], unit_props["callsign"], unit_props["region"]) == (
+        "red_crescent", "Falcon 1", "SA-02")
+
+
+def test_the_roles_that_may_write_are_the_http_ingress_roles() -> None:
+    from app.auth.principals import WRITERS
+    from app.ingress.accounts import WRITER_ROLES
+
+    assert set(WRITER_ROLES) == set(WRITERS)

@@ -359,6 +359,7 @@ class CotListener:
         self._udp: asyncio.DatagramTransport | None = None
         self._udp_senders: dict[str, Sender] = {}
         self._connections = 0
+        self._open: set[asyncio.StreamWriter] = set()
 
     # -- starting and stopping ------------------------------------------------------------------------
 
@@ -404,10 +405,17 @@ class CotListener:
         return sock
 
     async def close(self) -> None:
+        """Stop accepting, and end the open connections (each reads what it has and records its close)."""
         for server in self._servers:
             server.close()
         if self._udp is not None:
             self._udp.close()
+        for writer in list(self._open):
+            writer.close()
+        for _ in range(40):  # their tasks end once their reads see the close (about one loop turn)
+            if not self._open:
+                break
+            await asyncio.sleep(0.05)
         for server in self._servers:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), 2)
@@ -452,6 +460,7 @@ class CotListener:
             writer.close()
             return
         self._connections += 1
+        self._open.add(writer)
         sender = Sender(f"{transport}:{ip}:{port}", transport, ip, producer, writer, time.monotonic())
         self._audit({"event": "cot_connected", "user": producer.name, "role": producer.role,
                      "via": producer.via, "ip": ip, "transport": transport})
@@ -469,6 +478,7 @@ class CotListener:
             log.info("CoT connection %s ended: %s", sender.key, error)
         finally:
             self._connections -= 1
+            self._open.discard(writer)
             self._audit({"event": "cot_closed", "user": producer.name, "role": producer.role,
                          "via": producer.via, "ip": ip, "transport": transport})
             writer.close()

@@ -556,3 +556,49 @@ def test_the_alerts_worker_and_the_web_app_handle_alerts_as_their_users(
     events = [fields["event"] for _id, fields in admin.xrange("sa:alerts")]
     assert {"raised", "acknowledge", "silenced"} <= set(events)
     assert refused(admin) == []
+
+
+def test_the_cot_listener_and_tak_out_do_their_jobs_as_basira_cot(acl_url: str, admin: redis.Redis) -> None:
+    """The CoT processes (docs/standards.md) write the input streams, refusals and the audit trail, and read
+    the picture; nothing else — and nothing they do is refused."""
+    from app.ingress.cot_out import parse_targets
+    from app.ingress.cot_out import serve as tak_out
+    from tests.test_cot import cot_xml, free_udp_port, listening, send_tcp, wait_for
+
+    cot = as_user(acl_url, "basira-cot")
+    for command in (("HSET", "sa:unit:idx", "U1", "x"), ("XTRIM", "sa:units", "MAXLEN", "0"),
+                    ("XDEL", "sa:audit", "0-1"), ("DEL", "sa:rejected"), ("SET", "sa:auth:x", "1"),
+                    ("XGROUP", "CREATE", "sa:units", "g", "$", "MKSTREAM"),
+                    ("HINCRBY", "sa:stats", "x", "1")):
+        assert_noperm(cot, *command)
+    cot.close()
+    admin.execute_command("ACL", "LOG", "RESET")
+    settings = settings_for(acl_url, "basira-cot")
+    store = Store.from_settings(settings)
+    with listening(store, settings) as listener:
+        send_tcp(listener.bound["tcp"], cot_xml(uid="COT-1"), b"<event>not CoT</event>",
+                 cot_xml(uid="COT-2", stale_s=0.5))
+        wait_for(lambda: admin.xlen("sa:units") >= 2 and admin.xlen("sa:rejected") >= 1, "written, refused")
+        _ingest(acl_url)
+        wait_for(lambda: any(f.get("status") == "stale" for _id, f in admin.xrange("sa:units")), "COT-2's")
+    audit = [fields for _id, fields in admin.xrange("sa:audit")]
+    assert any(f.get("event") == "ingress" and f.get("source") == "cot" for f in audit)
+    stop = threading.Event()
+    thread = threading.Thread(target=tak_out, args=(store, settings, _cot_mapping(),
+                                                    parse_targets(f"udp://127.0.0.1:{free_udp_port()}")),
+                              kwargs={"stop": stop}, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: any(f.get("event") == "tak_out_connected" for _id, f in admin.xrange("sa:audit")),
+                 "tak-out at work")
+    finally:
+        stop.set()
+        thread.join(30)
+    assert refused(admin) == []
+
+
+def _cot_mapping():  # noqa: ANN202
+    from app.ingress.cot import load_mapping
+    from app.settings import DATA_DIR
+
+    return load_mapping(DATA_DIR / "cot_mapping.toml")

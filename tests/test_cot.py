@@ -849,3 +849,13 @@ def test_the_roles_that_may_write_are_the_http_ingress_roles() -> None:
     from app.ingress.accounts import WRITER_ROLES
 
     assert set(WRITER_ROLES) == set(WRITERS)
+
+
+def test_the_units_kpi_shows_a_stale_chip_only_when_a_unit_is_stale() -> None:
+    from app.pages._kit.widgets import _units_tile
+
+    def chips(by_status: dict[str, int]) -> str:
+        return str(_units_tile({"units_by_status": by_status}, "en"))
+
+    assert "Stale" not in chips({"available": 3, "dispatched": 1})
+    assert chips({"available": 3, "stale": 2}).count("basira-chip") == 5

@@ -178,8 +178,10 @@ def _units_tile(k: Mapping[str, Any], lang: str) -> html.Div:
             className="basira-agencies",
         )
     else:
-        labels = {s: t(f"unit_status.{s}", lang) for s in STATUS_COLOURS}
-        detail = html.Span(_chips(by_status, STATUS_COLOURS, labels, lang))
+        # a stale unit (its position report expired: Cursor on Target) is shown only when there is one
+        shown = {s: c for s, c in STATUS_COLOURS.items() if s != "stale" or by_status.get("stale")}
+        labels = {s: t(f"unit_status.{s}", lang) for s in shown}
+        detail = html.Span(_chips(by_status, shown, labels, lang))
     value = t("kpi.na", lang) if available is None else f"{fmt_int(available, lang)} / {fmt_int(busy, lang)}"
     return _tile("units", t("kpi.units_available", lang), value, detail, raw=available)
 

@@ -73,13 +73,12 @@ def port_history(redis_url: str) -> Iterator[tuple[Settings, Store]]:
 
 
 @pytest.fixture(scope="session")
-def replay_archive(redis_url: str,
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, object]]:
-    """Settings and an archive of an hour and a half of the simulator, made the real way
-    (``tests/replay_scene.py``; its first hour's unit positions thinned; the live store holds its last
-    moment), for the replay tests of the command view (``test_replay_ui.py``, ``test_replay_browser.py``),
-    which only read it: built once a session (it takes seconds), removed after it."""
-    from tests.replay_scene import archive_scene
+def recorded_scene(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Two and a half hours of the simulator applied slice by slice, the live picture after each slice for
+    two scopes, then archived and kept up as the archiver does (``tests.replay_scene.record_scene``) —
+    made once a session (it takes seconds), for the replay tests, which only read it; removed after it."""
+    from app.contract import Scope
+    from tests.replay_scene import record_scene
 
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):
@@ -87,13 +86,25 @@ def replay_archive(redis_url: str,
                 patch.delenv(name)
         settings = Settings(redis_url=redis_url, stream_prefix=f"t{uuid.uuid4().hex[:12]}",
                             archive_dir=tmp_path_factory.mktemp("replay") / "archive",
-                            stream_retention_hours=24 * 365.0, history_hours=48.0, stale_after_s=36000)
+                            stream_retention_hours=24 * 365.0, history_hours=48.0)
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        yield settings, archive_scene(settings, client, thin_first_hour=True)
+        yield record_scene(settings, client, (9, 31, 44, 70, 101, 128, 149), [Scope(), Scope(region="SA-01")])
     finally:
         _delete_prefixed(client, settings.stream_prefix)
         client.close()
+
+
+@pytest.fixture(scope="session")
+def replay_archive(recorded_scene, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, object]:
+    """Settings and a copy of the session's recorded archive with its first hour's unit positions thinned
+    (``tests.replay_scene.thinned_copy``; the live store holds its last moment, live for hours), for the
+    replay tests of the command view (``test_replay_ui.py``, ``test_replay_browser.py``), which only read
+    it."""
+    from tests.replay_scene import thinned_copy
+
+    settings, archived = thinned_copy(recorded_scene, tmp_path_factory.mktemp("replay-thinned") / "archive")
+    return settings.model_copy(update={"stale_after_s": 36000}), archived
 
 
 @pytest.fixture

@@ -1,21 +1,26 @@
-"""An archive to replay, made the real way, for the replay tests of the command view.
+"""An archive to replay, made the real way, for the replay tests (``tests/test_archive_replay.py``, and the
+command view's ``tests/test_replay_ui.py`` and ``tests/test_replay_browser.py``).
 
 The simulator's entries for a stretch of the past are written to the real streams with explicit entry ids
 (their time of receipt: the event time or a little later, in order within each stream), applied by the
-real ingest worker, archived by the real archiver, and kept up as the archiver does (compaction,
-keyframes; with ``thin=True`` every closed hour's unit positions are thinned, as the archive does to
-older days). As in ``tests/test_archive_replay.py``'s fixture, from which it is drawn.
+real ingest worker slice by slice — the live picture recorded after each slice — archived by the real
+archiver, and kept up as the archiver does (compaction, keyframes). :func:`record_scene` makes it once a
+session (``conftest.recorded_scene``: it takes seconds); :func:`thinned_copy` gives the command view's
+tests a copy whose first hour's unit positions are thinned, as the archive does to older days (a replay
+then says so there, and only there).
 """
 
 from __future__ import annotations
 
 import random
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.archive import layout
 from app.archive.archiver import Archiver
 from app.archive.compact import Maintenance
-from app.contract import Stream
+from app.contract import Scope, Stream
 from app.ingest import IngestWorker
 from app.settings import Settings
 from app.simulation.scenario import Scenario
@@ -49,32 +54,63 @@ def write_slice(client, prefix: str, entries: list, previous: int, moment: int, 
     pipe.execute()
 
 
-def archive_scene(settings: Settings, client, *, minutes: int = 90, rate: float = 0.05, units: int = 12,
-                  seed: int = 11, thin: bool = False, thin_first_hour: bool = False) -> Archived:
-    """``minutes`` of the simulator, ending about an hour ago, through the streams, the ingest worker and
-    the archiver into ``settings.archive_dir``. ``thin``: every hour's unit positions thinned;
-    ``thin_first_hour``: only the first hour's (a replay then says so there, and only there)."""
+@dataclass(frozen=True)
+class Recorded:
+    """The simulated stretch ``start_ms``–``end_ms`` through the streams into ``settings``' store and
+    archive, and the live picture seen after each slice: ``(moment, scope, picture)``."""
+
+    settings: Settings
+    start_ms: int
+    end_ms: int
+    seen: list[tuple[int, Scope, dict]]
+
+
+def live_picture(store: Store, scope: Scope, at_ms: int) -> dict:
+    """What the live store shows ``scope`` at ``at_ms``: incidents and units (by id), ports and KPIs."""
+    incidents = store.live.incidents(scope)
+    units = store.live.units(scope)
+    return {
+        "incidents": sorted(incidents, key=lambda f: f["id"]),
+        "units": sorted(units, key=lambda f: f["id"]),
+        "ports": [p for p in store.live.port_summary(at_ms) if p["region"] in scope.regions],
+        "kpis": store.live.kpis(scope, at_ms, incidents=incidents, units=units),
+    }
+
+
+def record_scene(settings: Settings, client, minutes: tuple[int, ...], scopes: list[Scope], *,  # noqa: ANN001
+                 rate: float = 0.05, units: int = 12, seed: int = 11) -> Recorded:
+    """The simulator from mid-hour three hours ago, written and applied in slices ending ``minutes`` after
+    its start, the live picture of each of ``scopes`` recorded after each slice; then archived into
+    ``settings.archive_dir`` and kept up as the archiver does (compacted, keyframes written)."""
     store = Store.from_settings(settings)
     world = World.from_settings(settings)
     start = (store.meta.clock_ms() // HOUR_MS - 3) * HOUR_MS + 17 * 60_000
-    end = start + minutes * 60_000
     scenario = Scenario(world, seed=seed, start_ms=start, rate=rate, units=units, time_scale=10)
+    worker = IngestWorker(store, settings)
     jitter = random.Random(3)
     last: dict[Stream, tuple[int, int]] = {}
+    seen: list[tuple[int, Scope, dict]] = []
     previous = start
-    worker = IngestWorker(store, settings)
-    for moment in range(start + 10 * 60_000, end + 1, 10 * 60_000):
+    for moment in (start + m * 60_000 for m in minutes):
         write_slice(client, settings.stream_prefix, scenario.advance(moment), previous, moment, last, jitter)
         worker.work(burst=True)
+        seen.extend((moment, scope, live_picture(store, scope, moment)) for scope in scopes)
         previous = moment
     Archiver(store, settings).work(burst=True)
-    upkeep = settings.model_copy(update={"archive_full_days": 0.0}) if thin else settings
-    Maintenance(settings.archive_dir, upkeep).run(end + HOUR_MS)  # compacts (or thins), writes keyframes
-    if thin_first_hour:
-        Maintenance(settings.archive_dir, settings).thin_hour(
-            layout.partition(settings.archive_dir, Stream.units, start // HOUR_MS))
+    end = previous
+    Maintenance(settings.archive_dir, settings).run(end + HOUR_MS)  # compacts, writes keyframes
+    return Recorded(settings, start, end, seen)
+
+
+def thinned_copy(recorded: Recorded, root: Path) -> tuple[Settings, Archived]:
+    """A copy of the recorded archive at ``root`` with its first hour's unit positions thinned (the same
+    store), its settings and what it holds."""
     from app.archive.replay import Replay
 
-    span = Replay(settings.archive_dir, store.ports, store.coverage).span()
+    shutil.copytree(recorded.settings.archive_dir, root)
+    settings = recorded.settings.model_copy(update={"archive_dir": root})
+    Maintenance(root, settings).thin_hour(layout.partition(root, Stream.units, recorded.start_ms // HOUR_MS))
+    store = Store.from_settings(settings)
+    span = Replay(root, store.ports, store.coverage).span()
     assert span is not None, "nothing was archived"
-    return Archived(start, end, span)
+    return settings, Archived(recorded.start_ms, recorded.end_ms, span)

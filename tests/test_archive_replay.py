@@ -4,46 +4,28 @@ live store showed at T — incidents, units, ports and KPIs, compared exactly.
 The simulator's entries are written to the real streams with explicit entry ids (their time of
 receipt: the event time, a little later for some), applied by the real ingest worker slice by slice,
 and after each slice the live picture is recorded. The real archiver then archives the streams, its
-upkeep compacts the hours and writes keyframes, and each recorded moment is replayed.
+upkeep compacts the hours and writes keyframes, and each recorded moment is replayed
+(``tests/replay_scene.py``).
 """
 
 from __future__ import annotations
 
-import random
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import redis
 
 from app.archive import keyframes, layout
-from app.archive.archiver import Archiver
-from app.archive.compact import Maintenance
 from app.archive.replay import OutsideArchive, Replay
-from app.contract import Scope, Stream
-from app.ingest import IngestWorker
+from app.contract import Scope
 from app.settings import Settings
-from app.simulation.scenario import Scenario
-from app.simulation.world import World
 from app.store import Store
-from tests.replay_scene import write_slice
+from tests.replay_scene import Recorded
 
 HOUR_MS = layout.HOUR_MS
 
 
 def _replay(settings: Settings, store: Store) -> Replay:
     return Replay(settings.archive_dir, store.ports, store.coverage)
-
-
-def _live(store: Store, scope: Scope, at_ms: int) -> dict:
-    incidents = store.live.incidents(scope)
-    units = store.live.units(scope)
-    return {
-        "incidents": sorted(incidents, key=lambda f: f["id"]),
-        "units": sorted(units, key=lambda f: f["id"]),
-        "ports": [p for p in store.live.port_summary(at_ms) if p["region"] in scope.regions],
-        "kpis": store.live.kpis(scope, at_ms, incidents=incidents, units=units),
-    }
 
 
 def _replayed(replay: Replay, scope: Scope, at_ms: int) -> dict:
@@ -57,41 +39,13 @@ def _replayed(replay: Replay, scope: Scope, at_ms: int) -> dict:
 
 
 @pytest.fixture(scope="module")
-def recorded(redis_url: str, tmp_path_factory: pytest.TempPathFactory):
+def recorded(recorded_scene: Recorded) -> tuple[Settings, Store, list[tuple[int, Scope, dict]]]:
     """Two and a half hours of the simulator, applied slice by slice; the live picture after each
-    slice, for two scopes; then the archive written and kept up as the archiver does. Shared by the
-    module's tests, which only read it."""
-    settings = Settings(
-        redis_url=redis_url, stream_prefix=f"t{uuid.uuid4().hex[:12]}",
-        archive_dir=tmp_path_factory.mktemp("replay") / "archive",
-        stream_retention_hours=24 * 365.0, history_hours=48.0,
-    )
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    store = Store.from_settings(settings)
-    world = World.from_settings(settings)
-    start = (store.meta.clock_ms() // HOUR_MS - 3) * HOUR_MS + 17 * 60_000  # mid-hour, 3 h ago
-    scenario = Scenario(world, seed=11, start_ms=start, rate=0.05, units=12, time_scale=10)
-    worker = IngestWorker(store, settings)
-    jitter = random.Random(3)
-    last: dict[Stream, tuple[int, int]] = {}
-    moments = [start + minutes * 60_000 for minutes in (9, 31, 44, 70, 101, 128, 149)]
-    scopes = [Scope(), Scope(region="SA-01")]
-    seen: list[tuple[int, Scope, dict]] = []
-    previous = start
-    for moment in moments:
-        write_slice(client, settings.stream_prefix, scenario.advance(moment), previous, moment, last, jitter)
-        worker.work(burst=True)
-        for scope in scopes:
-            seen.append((moment, scope, _live(store, scope, moment)))
-        previous = moment
-    archiver = Archiver(store, settings)
-    archiver.work(burst=True)
-    end = moments[-1]
-    Maintenance(settings.archive_dir, settings).run(end + HOUR_MS)  # compacts, writes keyframes
-    yield settings, store, seen
-    for key in client.scan_iter(match=f"{settings.stream_prefix}:*", count=1000):
-        client.unlink(key)
-    client.close()
+    slice, for two scopes; then the archive written and kept up as the archiver does. The session's
+    (``conftest.recorded_scene``; the command view's replay tests read a thinned copy of it), which the
+    module's tests only read."""
+    settings = recorded_scene.settings
+    return settings, Store.from_settings(settings), recorded_scene.seen
 
 
 def test_replay_equals_the_live_picture_at_each_moment(recorded) -> None:

@@ -44,7 +44,7 @@ TARGET = 44  # CSS px: the least touch target
 
 @pytest.fixture(scope="module")
 def site(replay_archive: tuple[Settings, Archived]) -> Iterator[tuple[str, Settings, Archived]]:
-    """The app over an archive of an hour and a half (the live store holds its last moment; the
+    """The app over an archive of two and a half hours (the live store holds its last moment; the
     session's, ``conftest.replay_archive``, shared with ``test_replay_ui.py``), for the module."""
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):

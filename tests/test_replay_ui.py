@@ -41,7 +41,7 @@ DAY = archive_layout.DAY_MS
 
 @pytest.fixture(scope="module")
 def archived(replay_archive: tuple[Settings, Archived]) -> Iterator[tuple[Settings, Archived]]:
-    """An hour and a half of the simulator in the archive (its first hour's unit positions thinned): the
+    """Two and a half hours of the simulator in the archive (its first hour's unit positions thinned): the
     session's (``conftest.replay_archive``, shared with ``test_replay_browser.py``), which the module's
     tests only read."""
     with pytest.MonkeyPatch.context() as patch:

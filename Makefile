@@ -61,10 +61,12 @@ $(VENV)/.bench-installed: $(STAMP)
 bench: $(VENV)/.bench-installed browser-deps
 	$(BIN)/python -m benchmarks $(ARGS)
 	$(BIN)/python -m benchmarks.archive
+	$(BIN)/python -m benchmarks.alerts
 
 bench-quick: $(VENV)/.bench-installed browser-deps
 	$(BIN)/python -m benchmarks --quick $(ARGS)
 	$(BIN)/python -m benchmarks.archive --quick
+	$(BIN)/python -m benchmarks.alerts --quick
 
 # Not part of CI: 30 minutes; writes benchmarks/soak.json, docs/soak.png and docs/benchmarks.md's Soak section.
 soak: $(VENV)/.bench-installed browser-deps

@@ -15,5 +15,7 @@ measured on the same data beside Basira. One module per concern:
 - :mod:`.report` and :mod:`.notes` — the table, ``benchmarks/results.json``, ``docs/benchmarks.md``
   with its plot, and the prose that explains a missed target;
 - :mod:`.run` — the command;
+- :mod:`.alerts` (with :mod:`.spike_days`) — issue 14's figures, ``python -m benchmarks.alerts`` (also run by
+  ``make bench``): the alerts worker's CPU per tick, the spike rule's false alarms, alert latency;
 - :mod:`.soak` — issue 5's soak (not part of CI): 30 minutes at 500 entries/s with 20 clients.
 """

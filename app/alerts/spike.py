@@ -47,13 +47,16 @@ def poisson_tail(k: int, mu: float) -> float:
         return 1.0
     if mu <= 0:
         return 0.0
-    if k <= mu:  # the bulk: 1 − CDF is accurate here
-        term = math.exp(-mu)
-        cdf = term
-        for i in range(1, k):
-            term *= mu / i
-            cdf += term
-        return max(0.0, min(1.0, 1.0 - cdf))
+    if k <= mu:  # the bulk: 1 − CDF is accurate here; the CDF summed down from its largest term, in
+        # logarithms (``exp(-mu)`` alone is 0.0 above mu ≈ 745: a busy region's hour)
+        log_top = -mu + (k - 1) * math.log(mu) - math.lgamma(k)
+        total, ratio = 1.0, 1.0
+        for i in range(k - 1, 0, -1):  # term(i - 1) = term(i) · i / mu, falling while i <= mu
+            ratio *= i / mu
+            total += ratio
+            if ratio < 1e-17 * total:
+                break
+        return max(0.0, min(1.0, 1.0 - math.exp(log_top) * total))
     log_term = -mu + k * math.log(mu) - math.lgamma(k + 1)
     total, ratio, i = 1.0, 1.0, k
     while True:  # the terms after the k-th fall geometrically once i > mu

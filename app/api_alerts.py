@@ -27,7 +27,7 @@ import orjson
 from flask import Blueprint, Response, request
 
 from .alerts import actions
-from .alerts.listing import alert_in_scope, alerts_for
+from .alerts.listing import alert_in_scope, alerts_for, visible
 from .alerts.model import Alert
 from .alerts.text import headline, sentence
 from .api import _json
@@ -35,7 +35,8 @@ from .auth import audit as audit_trail
 from .auth import current_principal, scope_for
 from .auth.principals import Role
 from .contract import ContractError, Scope
-from .i18n import LANGUAGES
+from .i18n import LANGUAGES, t
+from .pages._kit.alerts import colour
 from .services import services
 from .store import StoreUnavailable
 from .store.alerts import ACTIONS
@@ -105,9 +106,41 @@ def version() -> Response:
     true}``, a 200 as the live feed's (``app/feed.py``) — a page asks again in a moment, and its own
     refresh says the store is down; a 503 four times a second would fill the browser's console."""
     try:
-        return _json({"version": services().store.alerts.version()})
+        store = services().store
+        current = store.alerts.version()
+        answer: dict[str, Any] = {"version": current}
+        known = request.args.get("known", "")
+        if known.lstrip("-").isdigit() and int(known) != current:
+            answer["fresh"] = _fresh(store)
+        return _json(answer)
     except StoreUnavailable:
         return _json({"version": None, "down": True})
+
+
+#: Alerts raised this recently come with a version answer that moved (``fresh``), at most this many.
+FRESH_MS, FRESH_MAX = 60_000, 3
+
+
+def _fresh(store: Any) -> list[dict[str, Any]]:
+    """The newest open alerts of the asking page's scope (``?region=&agency=``, clamped to the caller's)
+    raised in the last minute, in both languages: the page shows them at once, before its own redraw
+    (one round trip of Dash's less, a few hundred ms at the wall and on the command view)."""
+    scope = scope_for(request.args.get("region"), request.args.get("agency"))
+    now = int(time.time() * 1000)
+    newest = [Alert.from_record(r) for r in store.alerts.records(store.alerts.open_ids()[:20])]
+    out = []
+    for alert in newest:
+        if now - alert.raised_at > FRESH_MS or not visible(alert, scope):
+            continue
+        word = f"alert.severity.{alert.severity}"
+        out.append({"id": alert.id, "severity": alert.severity, "raised_at": alert.raised_at,
+                    "colour": colour(alert.severity),
+                    "severity_word": {lang: t(word, lang) for lang in LANGUAGES},
+                    "headline": {lang: headline(alert, lang) for lang in LANGUAGES},
+                    "text": {lang: sentence(alert, lang) for lang in LANGUAGES}})
+        if len(out) == FRESH_MAX:
+            break
+    return out
 
 
 @alerts_api.get("/api/v1/alerts/AL-<int:n>")

@@ -44,7 +44,8 @@
         if (!document.getElementById(config.root)) { poll.config = null; return; }  /* the page is gone */
         if (document.hidden) { return; }  /* visibilitychange asks again */
         poll.busy = true;
-        fetch(config.path, {credentials: "same-origin", cache: "no-store", headers: {Accept: "application/json"}})
+        tidyFresh(config);
+        fetch(askUrl(config), {credentials: "same-origin", cache: "no-store", headers: {Accept: "application/json"}})
             .then(function (response) {
                 if (!response.ok) { throw new Error("alerts: HTTP " + response.status); }
                 return response.json();
@@ -56,6 +57,7 @@
                 var dc = api();
                 if (version !== poll.last && dc && poll.config === config) {
                     poll.last = version;
+                    showFresh(config, body.fresh);
                     dc.set_props(config.target, {data: version});
                 }
             })
@@ -66,6 +68,85 @@
                 schedule(poll.failures ? RETRY_MS[Math.min(poll.failures - 1, RETRY_MS.length - 1)]
                                        : poll.config.every_ms || 250);
             });
+    }
+
+    /* What the poller asks: the version, and with the number it last heard (`known`) and the page's
+     * scope (the command view's ?region=&agency=), the new alerts themselves when the number moved. */
+    function askUrl(config) {
+        if (poll.last === undefined || poll.last === null || !config.fresh) { return config.path; }
+        var here = new URLSearchParams(window.location.search), query = new URLSearchParams();
+        query.set("known", String(poll.last));
+        ["region", "agency"].forEach(function (name) { if (here.get(name)) { query.set(name, here.get(name)); } });
+        return config.path + "?" + query.toString();
+    }
+
+    function freshBox(config) {
+        return config && config.fresh ? document.getElementById(config.fresh) : null;
+    }
+
+    function drawnRow(config, id) {
+        var rows = config.rows ? document.getElementById(config.rows) : null;
+        if (!rows) { return null; }
+        return Array.from(rows.querySelectorAll("[data-alert]")).find(function (e) {
+            return e.getAttribute("data-alert") === id;
+        }) || null;
+    }
+
+    /* A new alert shown the moment the poller hears of it — severity, headline, sentence, as text — in
+     * the page's own box above the rows, until the page's redraw (one round trip later) draws its row. */
+    function showFresh(config, fresh) {
+        var box = freshBox(config);
+        if (!box || !Array.isArray(fresh)) { return; }
+        var root = document.getElementById(config.root);
+        var lang = (root && root.getAttribute("lang")) === "en" ? "en" : "ar";
+        fresh.slice().reverse().forEach(function (a) {
+            if (!a || typeof a.id !== "string" || drawnRow(config, a.id)) { return; }
+            if (Array.from(box.children).some(function (e) { return e.getAttribute("data-alert") === a.id; })) { return; }
+            var row = document.createElement("article");
+            row.className = "basira-alert is-fresh";
+            row.setAttribute("data-alert", a.id);
+            row.setAttribute("data-severity", String(a.severity || ""));
+            row.setAttribute("data-shown-at", String(Date.now()));
+            if (a.colour) { row.style.setProperty("--alert-colour", String(a.colour)); }
+            var line = document.createElement("div");
+            line.className = "basira-alert-line";
+            var chip = document.createElement("span");
+            chip.className = "basira-alert-severity";
+            chip.textContent = (a.severity_word || {})[lang] || String(a.severity || "");
+            if (a.colour) { chip.style.setProperty("--alert-colour", String(a.colour)); }
+            var title = document.createElement("span");
+            title.className = "basira-alert-title";
+            title.textContent = (a.headline || {})[lang] || "";
+            line.appendChild(chip);
+            line.appendChild(title);
+            var text = document.createElement("p");
+            text.className = "basira-alert-text";
+            text.dir = "auto";
+            text.textContent = (a.text || {})[lang] || "";
+            row.appendChild(line);
+            row.appendChild(text);
+            box.insertBefore(row, box.firstChild);
+        });
+        watchRows(config);
+    }
+
+    /* A fresh alert leaves its box once its row is drawn (or after ten seconds, whatever happened). */
+    function tidyFresh(config) {
+        var box = freshBox(config);
+        if (!box) { return; }
+        Array.from(box.children).forEach(function (row) {
+            var id = row.getAttribute("data-alert"), at = Number(row.getAttribute("data-shown-at")) || 0;
+            if (drawnRow(config, id) || Date.now() - at > 10000) { box.removeChild(row); }
+        });
+    }
+
+    var watched = null;
+    function watchRows(config) {
+        var rows = config.rows ? document.getElementById(config.rows) : null;
+        if (!rows || watched === rows || typeof MutationObserver !== "function") { return; }
+        watched = rows;
+        new MutationObserver(function () { tidyFresh(poll.config || config); })
+            .observe(rows, {childList: true, subtree: true});
     }
 
     document.addEventListener("visibilitychange", function () {

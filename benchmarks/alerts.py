@@ -537,14 +537,16 @@ def spike_false_alarms(quick: bool) -> dict[str, Any]:
 # --- 3. latency: XADD → the alert on the command view ------------------------------------------------
 
 #: Installed in the command view once it has drawn: the time (Date.now(), at the animation frame after
-#: it appeared) each alert row (``[data-alert]`` in ``#live-alerts-rows``) was first in the page, and
+#: it appeared) each alert (``article[data-alert]`` in the section ``#live-alerts``: the poller's fresh
+#: box, where it shows an alert the moment it hears of it, or the drawn rows) was first in the page, and
 #: whether it was on screen then (not folded behind "show all").
 OBSERVE_ROWS = """
 window.__alerts = {seen: {}, visible: {}};
-var rows = document.getElementById('live-alerts-rows');
+var rows = document.getElementById('live-alerts');
 function look(node) {
     if (!node || node.nodeType !== 1) { return; }
-    var found = node.matches('[data-alert]') ? [node] : Array.from(node.querySelectorAll('[data-alert]'));
+    var found = node.matches('article[data-alert]') ? [node]
+        : Array.from(node.querySelectorAll('article[data-alert]'));
     found.forEach(function (e) {
         var id = e.getAttribute('data-alert');
         if (id in __alerts.seen) { return; }
@@ -879,7 +881,8 @@ def section(f: dict[str, Any]) -> list[str]:
         f"× 4 threads), the command view `/` in headless Chromium, and producers in the background "
         f"({lat['latency_background']['incidents']:,} incidents, {lat['latency_background']['units']:,} "
         "units; 100 positions and 6 incident steps a second). From the `XADD` (the suite's clock) to the "
-        "animation frame after the alert's row (`[data-alert]` in `#live-alerts-rows`) entered the page "
+        "animation frame after the alert (`article[data-alert]` in `#live-alerts`: the poller's fresh box, "
+        "filled from the version's answer, or the drawn rows) entered the page "
         f"(the page's clock: one machine); {lat['latency_hidden']} of the rows were folded behind "
         "\"show all\" when they came.",
         f"  Where the time goes (medians): the alert was raised {_ms(lat['raised_p50_ms'])} after the "

@@ -485,3 +485,26 @@ def test_while_ingest_is_behind_only_silent_streams_are_judged(
     ingest(settings)
     report = worker.tick()
     assert not worker.behind and (report.raised, report.cleared) == (1, 1)  # B2 raised, B1 cleared
+
+
+def test_a_moved_version_brings_the_new_alerts_of_the_pages_scope(
+    client: redis.Redis, settings: Settings
+) -> None:
+    """The poller's fast path: with the number it last heard, the answer carries the alerts raised since
+    (the page shows them before its redraw) — the asking page's scope only."""
+    from app import create_app
+
+    worker = worker_for(settings)
+    http = create_app(settings).test_client()
+    known = http.get("/api/v1/alerts/version").get_json()["version"]
+    write(client, settings, "incidents", incident("V1", ts=now_ms() - 61_000))
+    ingest(settings)
+    worker.tick()
+    moved = http.get(f"/api/v1/alerts/version?known={known}&region=SA-02").get_json()
+    assert moved["version"] != known
+    (fresh,) = moved["fresh"]
+    assert fresh["severity"] == "severe" and fresh["colour"].startswith("#")
+    assert fresh["headline"]["en"] == "Priority-1 incident without a unit" and fresh["text"]["ar"]
+    assert http.get(f"/api/v1/alerts/version?known={known}&region=SA-01").get_json()["fresh"] == []
+    assert "fresh" not in http.get(f"/api/v1/alerts/version?known={moved['version']}").get_json()
+    assert "fresh" not in http.get("/api/v1/alerts/version?known=x").get_json()

@@ -81,15 +81,40 @@ PATHS: dict[str, Spec] = {
     "/api/v1/alerts/version": {
         "get": get(
             "A number that moves with every change of any alert",
-            "Pages poll it and redraw their lists only when it moves.",
-            [],
+            "Pages poll it and redraw their lists only when it moves. With `known` (the number the page "
+            "last heard) and a number that moved, `fresh` holds the newest open alerts of the page's scope "
+            "raised in the last minute, in both languages, so the page shows them before its redraw. "
+            "With the store unreachable: `version` null and `down` true.",
+            [
+                query("known", {"type": "integer"}, "The version the page last heard."),
+                REGION,
+                AGENCY,
+            ],
             {
                 "200": ok(
                     "The version.",
                     {
                         "type": "object",
                         "required": ["version"],
-                        "properties": {"version": {"type": "integer"}},
+                        "properties": {
+                            "version": {"type": "integer", "nullable": True},
+                            "down": {"type": "boolean"},
+                            "fresh": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["id", "severity", "headline", "text"],
+                                    "properties": {
+                                        "id": {"type": "string"},
+                                        "severity": {"type": "string"},
+                                        "raised_at": {"type": "integer"},
+                                        "severity_word": {"type": "object"},
+                                        "headline": {"type": "object"},
+                                        "text": {"type": "object"},
+                                    },
+                                },
+                            },
+                        },
                     },
                 ),
                 **errors(401, 503),

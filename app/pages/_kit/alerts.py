@@ -126,6 +126,12 @@ def version_id(page: str) -> str:
     return f"{page}-alerts-version"
 
 
+def fresh_id(page: str) -> str:
+    """Where the poller shows an alert the moment it hears of it (``fresh`` in the version's answer),
+    until the page's own redraw has drawn its row: a page without it (the wall) waits for the redraw."""
+    return f"{page}-alerts-fresh"
+
+
 def poll_id(page: str) -> str:
     return f"{page}-alerts-poll"
 
@@ -138,7 +144,8 @@ def poller(page: str, version: int | None = None) -> list[dcc.Store]:
     return [
         dcc.Store(id=version_id(page), data=version),
         dcc.Store(id=poll_id(page), data={"path": VERSION_PATH, "every_ms": POLL_MS, "root": f"{page}-root",
-                                          "target": version_id(page), "version": version}),
+                                          "target": version_id(page), "version": version,
+                                          "fresh": fresh_id(page), "rows": f"{page}-alerts-rows"}),
     ]
 
 

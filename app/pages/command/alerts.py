@@ -87,6 +87,9 @@ def section(lang: str) -> html.Section:
         **{"aria-label": t("alert.section", lang)},
         children=[
             html.Div(heading(0, lang), id=AL.head, className="basira-alerts-head"),
+            # filled by assets/alerts.js alone (no callback draws it): a new alert the moment the poller
+            # hears of it, until its row below is drawn
+            html.Div(id=kit.fresh_id(PAGE), className="basira-alerts-fresh", **{"aria-live": "polite"}),
             html.Div(id=AL.rows, className="basira-alerts-rows"),
             html.Button(id=AL.more, type="button", n_clicks=0, hidden=True, className="basira-alerts-more"),
             html.Div(id=AL.outcome, className="basira-alerts-outcome", role="status",

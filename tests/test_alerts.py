@@ -300,6 +300,13 @@ def test_a_condition_cleared_is_not_raised_again_within_its_minimum_gap(
         ingest(settings)
         worker.tick()
     assert len(alerts_of(worker.store, "guarded-zones")) == 1  # back inside within 5 minutes: not again
+    given = client.get(worker.store.keys.alert_seq)
+    now = now_ms()
+    for _ in range(3):  # the gap's end is remembered: no script call, no alert number, every tick
+        worker.tick(now)
+    assert client.get(worker.store.keys.alert_seq) == given
+    worker.tick(now + 301_000)  # the gap is over and F1 is still inside: raised again, once
+    assert len(alerts_of(worker.store, "guarded-zones")) == 2
 
 
 @pytest.mark.parametrize(

@@ -101,6 +101,7 @@ class AlertWorker:
             behind_ms=int(settings.feed_horizon_s * 1000),
         )
         self.behind = False
+        self._gap: dict[str, int] = {}  # condition → when its minimum gap ends (ms)
         self._escalated_at = 0
         self._forgot_at = 0
         self.ticks = 0
@@ -229,6 +230,7 @@ class AlertWorker:
             report.escalated = self._escalate(now)
         if now - self._forgot_at >= FORGET_EVERY_MS:
             self._forgot_at = now
+            self._gap = {key: until for key, until in self._gap.items() if until > now}
             self.store.alerts.forget(now - self.settings.alerts_retention_days * 86_400_000, now - 86_400_000)
         report.cpu_ms = (time.process_time() - started) * 1000
         self.ticks += 1
@@ -264,11 +266,15 @@ class AlertWorker:
     def _raise(self, condition: Condition, now: int) -> int:
         rule = condition.rule
         alert = condition.alert(now)
+        if self._gap.get(condition.key, 0) > now:  # cleared a moment ago: not again within its gap
+            return 0
         alert_id = self.store.alerts.next_id()
         fields = {**alert.fields(), "id": alert_id}
         outcome = self.store.alerts.raise_alert(
             condition.key, alert_id, fields, now, int(rule.min_gap_s * 1000)
         )
+        if outcome < 0:  # remember the gap's end: no script call (and no id) for it every tick meanwhile
+            self._gap[condition.key] = now - outcome
         if outcome == 1:
             log.info("alert %s raised: %s (%s)", alert_id, condition.key, rule.severity)
         return 1 if outcome == 1 else 0

@@ -60,7 +60,8 @@ class Alerts:
     def raise_alert(self, condition: str, alert_id: str, fields: Mapping[str, str], now_ms: int,
                     min_gap_ms: int) -> int:
         """Raise ``alert_id`` for ``condition`` with the record ``fields`` (text): 1 raised, 0 the
-        condition already has an alert, -1 it cleared less than ``min_gap_ms`` ago."""
+        condition already has an alert, negative: it cleared less than ``min_gap_ms`` ago, and minus
+        that many ms of the gap are left."""
         k = self.keys
         args: list[str | int] = [condition, alert_id, now_ms, min_gap_ms, STREAM_MAXLEN]
         for name, value in fields.items():

@@ -320,7 +320,9 @@ return 0
 RAISE_ALERT = r"""
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 local last = redis.call('HGET', KEYS[2], ARGV[1])
-if last and tonumber(ARGV[3]) - tonumber(last) < tonumber(ARGV[4]) then return -1 end
+if last and tonumber(ARGV[3]) - tonumber(last) < tonumber(ARGV[4]) then
+  return -(tonumber(ARGV[4]) - (tonumber(ARGV[3]) - tonumber(last)))
+end
 local fields = {}
 for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[3], unpack(fields))

@@ -665,7 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
     drill_kinds = drill.add_subparsers(dest="drill", required=True)
     spike = drill_kinds.add_parser("spike", help="a burst of incidents around a region's largest city")
     spike.add_argument("--region", default="SA-02", help="region code (default SA-02, Makkah)")
-    spike.add_argument("--count", type=int, default=60, help="incidents (default 60)")
+    spike.add_argument("--count", type=int, default=200, help="incidents (default 200)")
     spike.add_argument("--over", type=float, default=30.0, help="seconds they arrive over (default 30)")
     spike.add_argument("--close-after", type=float, default=300.0,
                        help="close them again this many seconds later (default 300; 0: never)")

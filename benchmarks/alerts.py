@@ -42,7 +42,7 @@ from app.ingest import IngestWorker
 from app.settings import Settings
 from app.store import Store
 
-from .harness import ROOT, percentile, say, start_redis
+from .harness import ROOT, percentile, replace_section, say, start_redis
 from .load import _points, xadd_all
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -986,31 +986,6 @@ def alerts_doc(f: dict[str, Any]) -> list[str]:
         f"{demo['burst_needed_min']}–{demo['burst_needed_max']}).",
     ]
     return lines
-
-
-def replace_section(path: Path, heading: str, lines: list[str], before: str | None = None) -> Path:
-    """Replace (or add) the ``heading`` section of ``path`` — before the ``before`` section if there is
-    one, else at the end; every other section stays as its writers left it."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    out: list[str] = []
-    skipping, placed = False, False
-    for line in text.splitlines():
-        if line.startswith("## "):
-            if skipping and not placed:
-                out += [*lines, ""]
-                placed = True
-            skipping = line.strip() == heading
-            if before and line.strip() == before and not placed:
-                out += [*lines, ""]
-                placed = True
-        if not skipping:
-            out.append(line)
-    if not placed:
-        while out and not out[-1].strip():
-            out.pop()
-        out += ["", *lines]
-    path.write_text("\n".join(out) + "\n")
-    return path
 
 
 def main(argv: list[str] | None = None) -> None:

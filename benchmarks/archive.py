@@ -40,7 +40,7 @@ from app.simulation.scenario import Scenario
 from app.simulation.world import World
 from app.store import Store
 
-from .harness import ROOT, say, start_redis
+from .harness import ROOT, replace_section, say, start_redis
 
 DOC = ROOT / "docs" / "benchmarks.md"
 RESULTS = ROOT / "benchmarks" / "archive.json"
@@ -185,24 +185,8 @@ def section(figures: dict[str, Any]) -> list[str]:
 
 
 def write_section(lines: list[str], path: Path = DOC) -> Path:
-    """Replace (or add) the doc's Archive section, before the Soak section if there is one; the rest
-    stays as its writers left it."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    out, skipping, placed = [], False, False
-    for line in text.splitlines():
-        if line.startswith("## "):
-            skipping = line.strip() == HEADING
-            if line.strip() == "## Soak" and not placed:
-                out += [*lines, ""]
-                placed = True
-        if not skipping:
-            out.append(line)
-    if not placed:
-        while out and not out[-1].strip():
-            out.pop()
-        out += ["", *lines]
-    path.write_text("\n".join(out) + "\n")
-    return path
+    """Replace (or add) the doc's Archive section, before the Soak section if there is one."""
+    return replace_section(path, HEADING, lines, before="## Soak")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -276,3 +276,31 @@ def timed(label: str) -> Iterator[None]:
     started = time.monotonic()
     yield
     say(f"{label} took {time.monotonic() - started:.1f} s")
+
+
+# --- the doc's sections -----------------------------------------------------------------------------
+
+
+def replace_section(path: Path, heading: str, lines: list[str], before: str | None = None) -> Path:
+    """Replace (or add) the ``heading`` section of ``path`` — before the ``before`` section if there is
+    one, else at the end; every other section stays as its writers left it."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    out: list[str] = []
+    skipping, placed = False, False
+    for line in text.splitlines():
+        if line.startswith("## "):
+            if skipping and not placed:
+                out += [*lines, ""]
+                placed = True
+            skipping = line.strip() == heading
+            if before and line.strip() == before and not placed:
+                out += [*lines, ""]
+                placed = True
+        if not skipping:
+            out.append(line)
+    if not placed:
+        while out and not out[-1].strip():
+            out.pop()
+        out += ["", *lines]
+    path.write_text("\n".join(out) + "\n")
+    return path

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .contract import INPUT_STREAMS
 from .settings import ROOT, Settings
@@ -385,6 +386,17 @@ def _ingress(settings: Settings):  # noqa: ANN202 - app.ingress's
         sys.exit(f"Not starting: {error}")
 
 
+def _run_until_stopped(worker: Any, says: str) -> None:
+    """Say what started, then ``worker.run(stop)`` until Ctrl-C or SIGTERM (an ingress worker's loop)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(says, flush=True)
+    try:
+        worker.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
 def cmd_eido_subscribe(args: argparse.Namespace) -> None:
     """NENA STA-024: subscribe to an EIDO notifier and take the EIDOs it sends (docs/standards.md)."""
     from .ingress.sta024 import Subscriber
@@ -393,15 +405,9 @@ def cmd_eido_subscribe(args: argparse.Namespace) -> None:
     if not settings.eido_notifier_url:
         sys.exit("No notifier: set BASIRA_EIDO_NOTIFIER_URL (the CAD's wss://…/IncidentData/ent).")
     producer = _ingress_producer(settings, settings.eido_notifier_producer, "eido-notifier", "subscription")
-    subscriber = Subscriber(_ingress(settings), settings, producer)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, _interrupt)
-    print(f"Subscribing to {settings.eido_notifier_url} for new incidents' EIDOs as {producer.name} "
-          f"({producer.scope.token}); Ctrl-C to stop. | الاشتراك في بلاغات EIDO", flush=True)
-    try:
-        subscriber.run(stop)
-    except KeyboardInterrupt:
-        stop.set()
+    _run_until_stopped(Subscriber(_ingress(settings), settings, producer),
+                       f"Subscribing to {settings.eido_notifier_url} for new incidents' EIDOs as "
+                       f"{producer.name} ({producer.scope.token}); Ctrl-C to stop. | الاشتراك في بلاغات EIDO")
 
 
 def cmd_cap_feed(args: argparse.Namespace) -> None:
@@ -412,15 +418,10 @@ def cmd_cap_feed(args: argparse.Namespace) -> None:
     if not settings.cap_feed_url:
         sys.exit("No feed: set BASIRA_CAP_FEED_URL (a CAP document, or an Atom/RSS feed of them).")
     producer = _ingress_producer(settings, settings.cap_feed_producer, "cap-feed", "feed")
-    feed = CapFeed(_ingress(settings), settings, producer)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, _interrupt)
-    print(f"Polling {settings.cap_feed_url} every {settings.cap_feed_every_s:g} s as {producer.name} "
-          f"({producer.scope.token}); Ctrl-C to stop. | متابعة التنبيهات الرسمية", flush=True)
-    try:
-        feed.run(stop)
-    except KeyboardInterrupt:
-        stop.set()
+    _run_until_stopped(CapFeed(_ingress(settings), settings, producer),
+                       f"Polling {settings.cap_feed_url} every {settings.cap_feed_every_s:g} s as "
+                       f"{producer.name} ({producer.scope.token}); Ctrl-C to stop. | "
+                       "متابعة التنبيهات الرسمية")
 
 
 def _cot_mapping(settings: Settings):  # noqa: ANN202 - app.ingress.cot's Mapping

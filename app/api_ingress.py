@@ -81,28 +81,27 @@ def _body() -> bytes | Response:
     return request.get_data(cache=False)
 
 
-@ingress_api.post("/api/v1/eido")
-def post_eido() -> Response:
-    """One NENA EIDO (JSON) → incidents, calls and units entries (see the module)."""
+def _take(kind: str) -> Response:
+    """Who posts (401/403), the body (413), then the document taken by its standard's adapter."""
     producer = _producer()
     if isinstance(producer, Response):
         return producer
     body = _body()
     if isinstance(body, Response):
         return body
-    return _answer(ingress().eido(body, producer))
+    return _answer(getattr(ingress(), kind)(body, producer))
+
+
+@ingress_api.post("/api/v1/eido")
+def post_eido() -> Response:
+    """One NENA EIDO (JSON) → incidents, calls and units entries (see the module)."""
+    return _take("eido")
 
 
 @ingress_api.post("/api/v1/cap")
 def post_cap() -> Response:
     """One CAP 1.2 alert (XML) → an official alert on the map until it expires (see the module)."""
-    producer = _producer()
-    if isinstance(producer, Response):
-        return producer
-    body = _body()
-    if isinstance(body, Response):
-        return body
-    return _answer(ingress().cap(body, producer))
+    return _take("cap")
 
 
 @ingress_api.route("/api/v1/eido/ws", methods=["GET", "POST"])

@@ -133,20 +133,15 @@ def js(driver, script: str, *args):
     return driver.execute_script(script, *args)
 
 
-def answered(driver) -> int:
-    """How many of the page's requests to its server callbacks (``/_dash-update-component``: its
-    refreshes among them) have been answered so far."""
-    return js(driver, """performance.setResourceTimingBufferSize(100000);
-        return performance.getEntriesByType('resource').filter(function (e) {
-            return e.name.indexOf('/_dash-update-component') >= 0; }).length;""")
-
-
 def after_refreshes(driver, count: int = 2, timeout: float = 30) -> None:
-    """Wait until the page's server callbacks have been answered ``count`` more times (a refresh is
-    one): for checks that nothing comes back over a few refreshes, a wait on refreshes, not on time."""
-    before = answered(driver)
-    wait_for(driver, lambda d: answered(d) >= before + count, timeout,
-             f"the page was not refreshed {count} times")
+    """Wait until the page's server callbacks (``/_dash-update-component``: its refreshes among them)
+    have been answered ``count`` more times: for checks that nothing comes back over a few refreshes, a
+    wait on refreshes, not on time. (It empties the page's resource timings first, so that a full buffer
+    cannot hide the answers.)"""
+    js(driver, "performance.clearResourceTimings(); performance.setResourceTimingBufferSize(100000);")
+    answered = """return performance.getEntriesByType('resource').filter(function (e) {
+        return e.name.indexOf('/_dash-update-component') >= 0; }).length;"""
+    wait_for(driver, lambda d: js(d, answered) >= count, timeout, f"the page was not refreshed {count} times")
 
 
 def settled(selector: str):

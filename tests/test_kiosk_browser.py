@@ -25,6 +25,7 @@ from tests.modes_scene import reset_screen, scene, screen
 pytestmark = pytest.mark.browser
 
 LOAD_S = 60
+CHAPTER_S = 2.0
 DIGITS = re.compile("[0-9٠-٩]")
 
 
@@ -153,7 +154,10 @@ def labels_inside_map(driver) -> bool:
 
 
 def test_the_attract_loop_tells_the_story_and_yields_to_a_visitor(kiosk, client, settings) -> None:
-    settings = settings.model_copy(update={"stale_after_s": 600, "kiosk_chapter_s": 3, "kiosk_idle_s": 6})
+    # the shortest chapter the settings allow; the quiet spell outlasts the check that a touch holds the
+    # loop (a chapter and a tick of the loop, CHAPTER_S + 0.5 s) by two seconds
+    settings = settings.model_copy(update={"stale_after_s": 600, "kiosk_chapter_s": CHAPTER_S,
+                                           "kiosk_idle_s": CHAPTER_S + 2.5})
     token = Store.from_settings(settings).meta.mark_demo()
     feed(client, settings, simulated(token, scene()))
     with serving(settings) as url:
@@ -178,7 +182,7 @@ def test_the_attract_loop_tells_the_story_and_yields_to_a_visitor(kiosk, client,
         kiosk.find_element(By.ID, "kiosk-map").click()
         wait_for(kiosk, paused, message="a touch did not pause the loop")
         held = view(kiosk)
-        time.sleep(4)  # longer than a chapter
+        time.sleep(CHAPTER_S + 0.5)  # longer than a chapter, and a step of the loop
         assert view(kiosk) == held and paused(kiosk)
         wait_for(kiosk, lambda d: not paused(d), timeout=LOAD_S, message="the loop did not resume")
         wait_for(kiosk, lambda d: view(d) != held, timeout=LOAD_S)

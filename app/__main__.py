@@ -63,8 +63,9 @@ def _serve(settings: Settings) -> None:
 
 
 def _require_redis(settings: Settings) -> None:
-    if not settings.redis_url:
-        sys.exit("No Redis configured: set REDIS_URL (or run `python -m app demo`, which starts one).")
+    if not settings.redis_configured:
+        sys.exit("No Redis configured: set REDIS_URL or REDIS_SENTINELS (or run `python -m app demo`, "
+                 "which starts one).")
 
 
 def _require_coverage(settings: Settings) -> None:
@@ -283,7 +284,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     settings = _settings(args)
     _require_coverage(settings)
     embedded = None
-    if not settings.redis_url:
+    if not settings.redis_configured:
         embedded = start_embedded()
         # the embedded server has no ACL users: whatever user the environment names is not for it
         settings = settings.model_copy(

@@ -35,6 +35,10 @@ HEARTBEAT_EVERY_S = 0.5
 #: Back-off after a Redis error: starts here, doubles, stops growing at the cap (seconds).
 BACKOFF_START_S = 0.2
 BACKOFF_CAP_S = 10.0
+#: The cap while Redis cannot be reached at all: a failover (Sentinel promoting a replica) takes a few
+#: seconds, and a worker asleep for 10 s after it would keep the picture stale for as long; a retry
+#: every 2 s costs a connection attempt.
+UNREACHABLE_BACKOFF_CAP_S = 2.0
 
 
 def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int) -> Batch:
@@ -164,6 +168,10 @@ class IngestWorker:
         committer = Committer(self.store, self.group, self.clock)
         # Validated batches of a full round, committed after the next read (see Committer).
         held: list[Batch] = []
+        # Entries this consumer holds unacknowledged are applied first: at start (a restart under the
+        # same consumer name) and after the connection broke (a failover: what was in flight may not
+        # have run, and held batches are dropped, to be read again from the pending list, never twice).
+        own_pending_first = True
         log.info("ingest worker %s started (group %s, prefix %s)", self.consumer, self.group,
                  self.store.keys.prefix)
         try:
@@ -172,6 +180,10 @@ class IngestWorker:
                 try:
                     now = self.clock()
                     got = 0
+                    if own_pending_first:
+                        self._settle(committer)
+                        got += self.apply_own_pending()
+                        own_pending_first = False
                     if now >= next_reclaim or burst:
                         # Commit what this worker holds first, or it could take its own entries over.
                         self._tally(committer.submit(held))
@@ -216,7 +228,9 @@ class IngestWorker:
                         raise  # not a connection failure (redis-py refusing a value): not ours to retry
                     log.warning("Redis unavailable (%s); retrying in %.1f s", error, backoff)
                     self.stopping.wait(backoff)
-                    backoff = min(backoff * 2, BACKOFF_CAP_S)
+                    backoff = min(backoff * 2, UNREACHABLE_BACKOFF_CAP_S)
+                    held = []
+                    own_pending_first = True
                     if not burst:
                         self._ensure_groups_quietly()
         finally:
@@ -262,6 +276,19 @@ class IngestWorker:
                 handled += self.process(stream, entries)
         return handled
 
+    def apply_own_pending(self) -> int:
+        """Apply the entries delivered to this consumer and not acknowledged. A commit is one
+        transaction with its acknowledgement, so one that did not run left them pending, and one that
+        ran left none: reading them again applies each once."""
+        handled = 0
+        while replies := [(s, e) for s, e in self.store.streams.read_pending(
+                self.group, self.consumer, self.settings.ingest_batch) if e]:
+            for stream, entries in replies:
+                handled += self.process(stream, entries)
+        if handled:
+            log.info("applied %d entries this worker held unacknowledged", handled)
+        return handled
+
     def process(self, stream: Stream, entries: list[tuple[str, dict[str, str]]]) -> int:
         """Validate a batch of one stream, assign regions, and commit it with its acknowledgement."""
         if not entries:
@@ -295,6 +322,13 @@ class IngestWorker:
         for batch in batches:
             self.applied += len(batch.events)
             self.rejected += len(batch.rejected)
+
+    def _settle(self, committer: Committer) -> None:
+        """Let the commit in flight finish (its failure is not this step's: what it held stays pending)."""
+        try:
+            self._tally(committer.wait())
+        except (StoreUnavailable, OSError) as error:
+            log.warning("a commit in flight failed (%s); its entries stay pending", error)
 
     def _ensure_groups_quietly(self) -> None:
         try:

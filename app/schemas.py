@@ -51,8 +51,13 @@ def write_schemas(out_dir: Path = SCHEMAS_DIR) -> list[Path]:
 
 
 def env_name(field: str) -> str:
-    """The environment variable that sets a field (``REDIS_URL`` by convention for the Redis URL)."""
-    return "REDIS_URL" if field == "redis_url" else f"BASIRA_{field.upper()}"
+    """The environment variable that sets a field (``REDIS_URL`` and ``REDIS_SENTINELS`` by convention,
+    as other Redis tools name them)."""
+    return CONVENTIONAL_NAMES.get(field, f"BASIRA_{field.upper()}")
+
+
+#: Settings read under a conventional name rather than ``BASIRA_<FIELD>``.
+CONVENTIONAL_NAMES = {"redis_url": "REDIS_URL", "redis_sentinels": "REDIS_SENTINELS"}
 
 
 def _default_text(field: str) -> str:

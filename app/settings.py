@@ -39,6 +39,41 @@ class Settings(BaseSettings):
         description="Password of `redis_username` (or of Redis's default user), in place of any in "
         "REDIS_URL. Unset: the URL's, if any.",
     )
+    redis_sentinels: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REDIS_SENTINELS", "BASIRA_REDIS_SENTINELS"),
+        pattern=r"^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$",
+        description="Redis Sentinels to ask for the primary (REDIS_SENTINELS=host:port,host:port,…): "
+        "when set, every process connects to the primary of `redis_master` through them, follows a "
+        "failover, and REDIS_URL is not used. See docs/operations.md, \"Run on Sentinel\".",
+    )
+    redis_master: str = Field(
+        default="basira",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="The name the Sentinels monitor the primary by (`sentinel monitor <name> …`).",
+    )
+    redis_sentinel_username: str | None = Field(
+        default=None, description="User to sign in to the Sentinels as, when they require one.",
+    )
+    redis_sentinel_password: SecretStr | None = Field(
+        default=None, description="Password of the Sentinels (`requirepass` or `redis_sentinel_username`'s).",
+    )
+    redis_wait_replicas: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        description="After each ingest commit and each write taken in through Basira (the ingress "
+        "routes, the CoT listener), WAIT until this many replicas hold it (0: do not wait). Replication "
+        "is asynchronous: a failover loses what the primary acknowledged and no replica had; waiting "
+        "narrows that to writes not yet acknowledged. Measured cost: docs/benchmarks.md, \"Failover\".",
+    )
+    redis_wait_ms: int = Field(
+        default=200,
+        ge=1,
+        le=10_000,
+        description="How long one WAIT for `redis_wait_replicas` may take (ms); past it the write "
+        "stands, is counted as `unreplicated` in the stats, and work goes on.",
+    )
     stream_prefix: str = Field(
         default="sa",
         pattern=r"^[A-Za-z0-9_.-]{1,32}$",
@@ -525,3 +560,16 @@ class Settings(BaseSettings):
         if not self.covered_regions or not self.covered_regions.strip():
             return None
         return frozenset(code.strip().upper() for code in self.covered_regions.split(",") if code.strip())
+
+    @property
+    def redis_configured(self) -> bool:
+        """Whether a Redis is named (a URL or Sentinels); ``demo`` starts one when none is."""
+        return bool(self.redis_url or self.sentinel_addresses)
+
+    @property
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        """The ``(host, port)`` of each Sentinel in :attr:`redis_sentinels` (empty when unset)."""
+        if not self.redis_sentinels:
+            return []
+        pairs = (item.strip().rsplit(":", 1) for item in self.redis_sentinels.split(",") if item.strip())
+        return [(host, int(port)) for host, port in pairs]

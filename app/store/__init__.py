@@ -30,8 +30,9 @@ from ..reference import Reference
 from .alerts import Alerts
 from .apply import Apply, Batch, CommitRefused
 from .audit import AuditLog
-from .built import Built, bytes_client
+from .built import Built
 from .capin import OfficialAlerts
+from .connection import bytes_client, connect, connect_settings, use_credentials
 from .errors import StoreRefused, StoreUnavailable, is_systemic
 from .feed_reads import FeedReads
 from .history import History
@@ -42,6 +43,7 @@ from .meta import Meta, NotADemoStore
 from .port_history import PortHistory
 from .reads import Live
 from .rejected import RejectedEntries
+from .replication import Replication
 from .sessions import AuthStore
 from .streams import Streams
 
@@ -50,38 +52,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Batch", "CommitRefused", "Keys", "NotADemoStore", "Store", "StoreRefused", "StoreUnavailable",
-    "connect", "is_systemic",
+    "connect", "is_systemic", "use_credentials",
 ]
-
-
-def connect(url: str, **options: object) -> redis.Redis:
-    """A client for ``url`` (``redis://``, ``rediss://`` or ``unix://``), answering in ``str``.
-
-    redis-py uses hiredis to parse replies when it is installed, which makes stream reads several
-    times faster; it is a dependency for that reason.
-    """
-    options.setdefault("socket_timeout", 10)
-    options.setdefault("socket_connect_timeout", 5)
-    options.setdefault("health_check_interval", 30)
-    # Producers write bytes: one that is not UTF-8 must not kill the reader. It comes back as a lone
-    # surrogate (at no cost; hiredis honours this), the contract rejects it, and
-    # ``text.encode("utf-8", "surrogateescape")`` gives the original bytes back.
-    options.setdefault("encoding_errors", "surrogateescape")
-    return redis.Redis.from_url(url, decode_responses=True, **options)
-
-
-def use_credentials(client: redis.Redis, username: str | None, password: str | None) -> None:
-    """Sign ``client`` in as ``username`` with ``password`` (its Redis ACL user), in place of any the
-    URL names: each process runs as its own user (``deploy/users.acl``), whatever the shared URL says.
-
-    ``None`` leaves the URL's own value (or none). Takes effect for every connection the client
-    opens from now on; call it before the first command.
-    """
-    kwargs = client.connection_pool.connection_kwargs
-    if username is not None:
-        kwargs["username"] = username
-    if password is not None:
-        kwargs["password"] = password
 
 
 class Store:
@@ -109,6 +81,8 @@ class Store:
         rejected_maxlen: int = 100_000,
         audit_max_entries: int = 100_000,
         covered: frozenset[str] | None = None,
+        wait_replicas: int = 0,
+        wait_ms: int = 200,
     ) -> None:
         self.client = client
         self.keys = keys = Keys(prefix)
@@ -118,7 +92,8 @@ class Store:
         port_ttl_s = port_history_days * 86_400
         raw = functools.cache(lambda: bytes_client(client))  # made on first use: answers in bytes
         self.meta = Meta(client, keys)
-        self.streams = Streams(client, keys, self.meta)
+        # One writer of its own for the ingest commits, one for what ingress takes in (:mod:`.replication`).
+        self.streams = Streams(client, keys, self.meta, Replication(client, wait_replicas, wait_ms))
         self.apply = Apply(
             client,
             self.keys,
@@ -128,6 +103,7 @@ class Store:
             port_ttl_s=port_ttl_s,
             rejected_maxlen=rejected_maxlen,
             uncovered=frozenset(self.coverage.uncovered),
+            replication=Replication(client, wait_replicas, wait_ms),
         )
         self.live = Live(client, keys, self.ports, self.coverage)
         self.history = History(client, keys, int(history_hours * 3_600_000), history_max)
@@ -147,13 +123,10 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Settings, client: redis.Redis | None = None) -> Store:
-        """A store configured by ``settings``; ``settings.redis_url`` must be set by then."""
+        """A store configured by ``settings``; a Redis must be named by then (``REDIS_URL`` or
+        ``REDIS_SENTINELS``: :func:`.connection.connect_settings`)."""
         if client is None:
-            if not settings.redis_url:
-                raise ValueError("no Redis configured: set REDIS_URL, or use `python -m app demo`")
-            client = connect(settings.redis_url)
-            password = settings.redis_password.get_secret_value() if settings.redis_password else None
-            use_credentials(client, settings.redis_username, password)
+            client = connect_settings(settings)
         return cls(
             client,
             settings.stream_prefix,
@@ -165,6 +138,8 @@ class Store:
             port_history_days=settings.port_history_days,
             audit_max_entries=settings.audit_max_entries,
             covered=settings.covered,
+            wait_replicas=settings.redis_wait_replicas,
+            wait_ms=settings.redis_wait_ms,
         )
 
     def ping(self) -> bool:

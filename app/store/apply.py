@@ -32,6 +32,7 @@ from ..contract import (
 from . import lua
 from .errors import guarded
 from .keys import CELL_AGENCIES, CELL_REGIONS, DAY_MS, HOUR_MS, Keys
+from .replication import Replication
 
 if TYPE_CHECKING:
     import redis
@@ -217,8 +218,10 @@ class Apply:
         port_ttl_s: int,
         rejected_maxlen: int,
         uncovered: frozenset[str] = frozenset(),
+        replication: Replication | None = None,
     ) -> None:
         self.client = client
+        self.replication = replication or Replication(client)
         self.keys = keys
         self.uncovered = uncovered
         self.trail_points = trail_points
@@ -255,7 +258,11 @@ class Apply:
         for a direct write). Returns how many events changed the state or the counters.
         """
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-        pipe = self.client.pipeline(transaction=True)
+        with self.replication.writer() as writer:
+            return self._commit(writer, batch, group, now_ms)
+
+    def _commit(self, writer: redis.Redis, batch: Batch, group: str | None, now_ms: int) -> int:
+        pipe = writer.pipeline(transaction=True)
         if batch.events:
             self._queue_events(pipe, batch, now_ms)
         stream_key = self.keys.stream(batch.stream)
@@ -296,6 +303,10 @@ class Apply:
                     pipe.hincrby(self.keys.stats, name, -n)
                 pipe.execute()
             raise CommitRefused(failed[0])
+        if not self.replication.wait(writer):
+            # On the primary, not yet on a replica: it stands (and a failover now would re-apply the
+            # entries from the stream, or lose them with it), counted so that the risk shows.
+            writer.hincrby(self.keys.stats, "unreplicated", batch.size)
         return int(results[0]) if batch.events else 0
 
     def _counters(self, batch: Batch) -> dict[str, int]:

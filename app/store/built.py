@@ -32,17 +32,10 @@ WAIT_STEP_S = 0.005
 COST_TTL_S = 600
 
 
-def bytes_client(client: redis.Redis) -> redis.Redis:
-    """A client on the same server as ``client`` answering in ``bytes`` (answers may be gzip)."""
-    pool = client.connection_pool
-    kwargs = {**pool.connection_kwargs, "decode_responses": False}
-    return redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs))
-
-
 @guarded
 class Built:
     """Answers built once and shared. ``raw`` gives the client on the same server that answers in
-    ``bytes`` (:func:`bytes_client`, made on first use)."""
+    ``bytes`` (:func:`.connection.bytes_client`, made on first use)."""
 
     def __init__(self, client: redis.Redis, keys: Keys, raw: Callable[[], redis.Redis]) -> None:
         self.client = client

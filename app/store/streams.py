@@ -14,6 +14,7 @@ import redis
 
 from ..contract import INPUT_STREAMS, Stream
 from .errors import guarded
+from .replication import Replication
 
 if TYPE_CHECKING:
     from .keys import Keys
@@ -34,12 +35,15 @@ def _id_order(entry_id: str) -> tuple[int, int]:
 @guarded
 class Streams:
     """Stream and consumer-group operations, and the ingest counters (``<p>:stats``). ``meta`` is the
-    store's :class:`~.meta.Meta`, for :meth:`stalled_ms` (progress by Redis's clock)."""
+    store's :class:`~.meta.Meta`, for :meth:`stalled_ms` (progress by Redis's clock); ``replication``
+    the waits for replicas :meth:`produce` makes (:mod:`.replication`; none by default)."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, meta: Meta) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, meta: Meta,
+                 replication: Replication | None = None) -> None:
         self.client = client
         self.keys = keys
         self.meta = meta
+        self.replication = replication or Replication(client)
 
     def ensure_groups(self, group: str) -> None:
         """Create the consumer group on every input stream (and the stream) if missing.
@@ -198,11 +202,17 @@ class Streams:
     def produce(self, entries: list[tuple[Stream, dict[str, str]]]) -> list[str]:
         """``XADD`` each entry to its input stream, as a producer would, in one transaction: the
         adapters of standard formats (``app/ingress/``) write here, and the ingest worker validates and
-        applies them like any other producer's entries. Returns the entry ids."""
-        pipe = self.client.pipeline(transaction=True)
-        for stream, fields in entries:
-            pipe.xadd(self.keys.stream(stream), fields)  # type: ignore[arg-type]
-        return [str(entry_id) for entry_id in pipe.execute()]
+        applies them like any other producer's entries. Returns the entry ids once they are on the
+        primary — and, when the store waits for replicas (:mod:`.replication`), on them too, or counted
+        ``unreplicated`` in ``ingress:stats`` when the wait timed out."""
+        with self.replication.writer() as writer:
+            pipe = writer.pipeline(transaction=True)
+            for stream, fields in entries:
+                pipe.xadd(self.keys.stream(stream), fields)  # type: ignore[arg-type]
+            ids = [str(entry_id) for entry_id in pipe.execute()]
+            if not self.replication.wait(writer):
+                writer.hincrby(self.keys.ingress_stats, "unreplicated", len(ids))
+        return ids
 
     def activity(self) -> dict[Stream, tuple[int, int | None, int | None]]:
         """Each input stream's length and the times (ms, by Redis's clock) of its first and last entry

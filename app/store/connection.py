@@ -1,0 +1,136 @@
+"""How a process reaches Redis: one server by URL, or whichever server the Sentinels name primary.
+
+Every process (web, ingest, alerts, archiver, simulator, the standards' listeners) gets its client
+here, through :meth:`app.store.Store.from_settings`, so that a deployment on Sentinel is one setting
+(``REDIS_SENTINELS``) and not a change in each command. With Sentinels, redis-py's
+``SentinelConnectionPool`` asks them for the primary before each new connection and drops a
+connection that finds its server demoted (``READONLY``) or gone: the next command of the same client
+reaches the new primary. The callers' own retry (the workers' back-off, a page's "store unavailable")
+covers the gap while the Sentinels agree — seconds, ``down-after-milliseconds`` plus the election.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from redis.sentinel import Sentinel, SentinelConnectionPool
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+#: What every client is given unless told otherwise (seconds). A short connect timeout matters most
+#: on Sentinel: a dead primary's address is given up quickly and the Sentinels asked again.
+DEFAULTS: dict[str, Any] = {
+    "socket_timeout": 10,
+    "socket_connect_timeout": 5,
+    "health_check_interval": 30,
+    # Producers write bytes: one that is not UTF-8 must not kill the reader. It comes back as a lone
+    # surrogate (at no cost; hiredis honours this), the contract rejects it, and
+    # ``text.encode("utf-8", "surrogateescape")`` gives the original bytes back.
+    "encoding_errors": "surrogateescape",
+}
+#: How long asking one Sentinel may take (seconds): a dead one must not hold up the others.
+SENTINEL_TIMEOUT_S = 1.0
+
+
+def connect(url: str, **options: Any) -> redis.Redis:
+    """A client for ``url`` (``redis://``, ``rediss://`` or ``unix://``), answering in ``str``.
+
+    redis-py uses hiredis to parse replies when it is installed, which makes stream reads several
+    times faster; it is a dependency for that reason.
+    """
+    return redis.Redis.from_url(url, decode_responses=True, **{**DEFAULTS, **options})
+
+
+def connect_sentinel(
+    sentinels: list[tuple[str, int]],
+    master: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    sentinel_username: str | None = None,
+    sentinel_password: str | None = None,
+    **options: Any,
+) -> redis.Redis:
+    """A client, answering in ``str``, for the primary the ``sentinels`` name for ``master``; it
+    follows a failover by itself (see the module's docstring). ``username``/``password`` sign in to
+    the Redis servers, ``sentinel_*`` to the Sentinels (which may have none)."""
+    sentinel_kwargs: dict[str, Any] = {"socket_timeout": SENTINEL_TIMEOUT_S,
+                                       "socket_connect_timeout": SENTINEL_TIMEOUT_S}
+    if sentinel_username:
+        sentinel_kwargs["username"] = sentinel_username
+    if sentinel_password:
+        sentinel_kwargs["password"] = sentinel_password
+    manager = Sentinel(sentinels, sentinel_kwargs=sentinel_kwargs)
+    kwargs = {**DEFAULTS, **options, "decode_responses": True}
+    if username is not None:
+        kwargs["username"] = username
+    if password is not None:
+        kwargs["password"] = password
+    return manager.master_for(master, **kwargs)
+
+
+def connect_settings(settings: Settings) -> redis.Redis:
+    """The client ``settings`` name: through the Sentinels when ``REDIS_SENTINELS`` is set, else
+    ``REDIS_URL``; signed in as ``redis_username`` (each process runs as its own ACL user,
+    ``deploy/users.acl``, whatever the shared URL says)."""
+    password = settings.redis_password.get_secret_value() if settings.redis_password else None
+    if settings.sentinel_addresses:
+        sentinel_password = (settings.redis_sentinel_password.get_secret_value()
+                             if settings.redis_sentinel_password else None)
+        return connect_sentinel(
+            settings.sentinel_addresses, settings.redis_master,
+            username=settings.redis_username, password=password,
+            sentinel_username=settings.redis_sentinel_username, sentinel_password=sentinel_password,
+        )
+    if not settings.redis_url:
+        raise ValueError("no Redis configured: set REDIS_URL or REDIS_SENTINELS, or use `python -m app demo`")
+    client = connect(settings.redis_url)
+    use_credentials(client, settings.redis_username, password)
+    return client
+
+
+def use_credentials(client: redis.Redis, username: str | None, password: str | None) -> None:
+    """Sign ``client`` in as ``username`` with ``password`` (its Redis ACL user), in place of any the
+    URL names.
+
+    ``None`` leaves the URL's own value (or none). Takes effect for every connection the client
+    opens from now on; call it before the first command.
+    """
+    kwargs = client.connection_pool.connection_kwargs
+    if username is not None:
+        kwargs["username"] = username
+    if password is not None:
+        kwargs["password"] = password
+
+
+def clone_client(client: redis.Redis, *, decode: bool | None = None, max_connections: int | None = None,
+                 retry: bool = True) -> redis.Redis:
+    """A client with a pool of its own on the same server as ``client`` — or the same Sentinel-named
+    primary — signed in the same way; ``decode`` False answers in ``bytes`` (built answers may be
+    gzip), ``max_connections`` caps its pool (1: every command on one connection).
+
+    ``retry`` False: a command that meets a broken connection fails rather than being sent again by
+    redis-py. A transaction whose reply was lost may have run (and reached a replica): sent again, it
+    would run twice; its caller knows better (the ingest worker re-reads what it holds unacknowledged)."""
+    pool = client.connection_pool
+    kwargs = dict(pool.connection_kwargs)
+    if decode is not None:
+        kwargs["decode_responses"] = decode
+    if not retry:
+        kwargs["retry"] = Retry(NoBackoff(), 0)
+    if isinstance(pool, SentinelConnectionPool):
+        kwargs.pop("connection_pool", None)  # the pool's own back-reference, made anew below
+        return redis.Redis(connection_pool=SentinelConnectionPool(
+            pool.service_name, pool.sentinel_manager, connection_class=pool.connection_class,
+            is_master=pool.is_master, max_connections=max_connections, **kwargs))
+    return redis.Redis(connection_pool=redis.ConnectionPool(
+        connection_class=pool.connection_class, max_connections=max_connections, **kwargs))
+
+
+def bytes_client(client: redis.Redis) -> redis.Redis:
+    """A client on the same server as ``client`` answering in ``bytes``."""
+    return clone_client(client, decode=False)

@@ -1,0 +1,729 @@
+"""``python -m benchmarks.workers``: more workers on one Redis (issue 16), run by ``make bench``.
+
+1. **Ingest**: the simulator's entries (the demo's mix; every id made unique, so each entry adds one
+   thing to the state) preloaded into a fresh private Redis, then drained by K = 1, 2, 4
+   ``python -m app ingest`` processes in one consumer group, each its own consumer. The group is
+   created at the end of the streams before the workers start, and moved to their beginning only once
+   every worker has joined it and waits on its read: the clock starts then, with no process start-up
+   in it, and stops when every input stream's group has nothing pending and no lag (polled every
+   20 ms). Over exactly that span: each worker's CPU (user + system, psutil), Redis's (``INFO cpu``),
+   and every core's (everyone's processes, the machine being shared). Afterwards the state is counted:
+   every entry applied, none twice.
+2. **Web**: the clients load of ``python -m benchmarks`` (100 clients, each the command view's
+   refresh and live-feed request once a second, on a picture of 10,000 incidents and 2,000 units
+   with 1,000 changes a second going in) against one gunicorn host, then spread evenly over two —
+   separate processes on separate loopback ports, each the suite's set-up (2 workers × 4 threads),
+   behind nothing but the same Redis. Latency, errors, updates answered a second, and each host's CPU
+   (master and workers) per update answered.
+
+Writes ``benchmarks/workers.json`` and the "Workers" section of ``docs/benchmarks.md``; ``--quick``
+runs it all at a small scale into ``artifacts/`` only. The figures are for one Redis: the code takes
+the Redis to measure as an argument (:data:`REDIS_KINDS`), so that a Redis Cluster column is one more
+entry once Basira supports Cluster — until then the doc says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import psutil
+import redis
+
+from app.contract import INPUT_STREAMS, Stream
+from app.store.keys import DAY_MS, Keys
+
+from . import browser, clients
+from .harness import (
+    ROOT,
+    Child,
+    Children,
+    WebServer,
+    app_env,
+    applied,
+    machine,
+    percentile,
+    replace_section,
+    say,
+    start_ingest,
+    start_redis,
+    start_web,
+    wait_until,
+    wait_web,
+)
+from .ingest import scenario_entries
+from .load import Entry, Operations, xadd_all
+
+DOC = ROOT / "docs" / "benchmarks.md"
+RESULTS = ROOT / "benchmarks" / "workers.json"
+QUICK_RESULTS = ROOT / "artifacts" / "bench-workers-quick.json"
+HEADING = "## Workers"
+PREFIX = "bw"
+#: The consumer group the ingest workers share here (passed to them, never read from this environment).
+GROUP = "bench-workers"
+#: Idle workers read again this often (ms; the deployed default is 1,000): when the group is moved
+#: to the start of the streams, every worker is reading within this long. On a backlog a read never
+#: waits, so the setting changes nothing else.
+BLOCK_MS = 50
+POLL_S = 0.02
+#: The Redis set-ups measured. Cluster support is not built yet; when it is, a ``"cluster"`` entry
+#: (and a start function for it) adds the second column.
+REDIS_KINDS = ("single",)
+CLUSTER_PENDING = "after Cluster support lands"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The scale of one run."""
+
+    quick: bool = False
+    entries: int = 300_000
+    rounds: int = 2
+    workers: tuple[int, ...] = (1, 2, 4)
+    hosts: tuple[int, ...] = (1, 2)
+    clients: int = 100
+    client_seconds: float = 30.0
+    web_rounds: int = 2
+    live_incidents: int = 10_000
+    live_units: int = 2_000
+    load_rate: float = 1_000.0
+
+
+FULL = Plan()
+QUICK = replace(FULL, quick=True, entries=6_000, rounds=1, clients=10, client_seconds=3.0, web_rounds=1,
+                live_incidents=2_000, live_units=400, load_rate=200.0)  # fmt: skip
+
+
+# --- CPU ---------------------------------------------------------------------------------------------
+
+
+def process_cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds of ``pids`` so far (a process that has gone counts 0)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def redis_cpu_s(client: redis.Redis) -> float:
+    """Redis's own CPU seconds so far (all its threads; the commands run on one)."""
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+@dataclass
+class CpuSpan:
+    """CPU used between :meth:`start` and :meth:`stop`: named processes (each on its own), Redis's,
+    and every core's — everyone's processes: the machine is shared."""
+
+    client: redis.Redis
+    #: name → the process ids to measure (read once, at the start).
+    groups: dict[str, list[int]]
+    wall_s: float = 0.0
+    #: name → CPU seconds of each of its processes over the span.
+    used_s: dict[str, list[float]] = field(default_factory=dict)
+    redis_s: float = 0.0
+    machine_busy: float = 0.0  # share of all cores' time spent busy, by any process
+    _at: tuple[float, dict[str, list[float]], float, Any] | None = None
+
+    def _now(self) -> tuple[float, dict[str, list[float]], float, Any]:
+        used = {name: [process_cpu_s([pid]) for pid in pids] for name, pids in self.groups.items()}
+        return time.monotonic(), used, redis_cpu_s(self.client), psutil.cpu_times()
+
+    def start(self) -> None:
+        self._at = self._now()
+
+    def stop(self) -> None:
+        assert self._at is not None, "start() first"
+        (t0, used0, redis0, all0), (t1, used1, redis1, all1) = self._at, self._now()
+        self.wall_s = t1 - t0
+        self.used_s = {name: [b - a for a, b in zip(used0[name], used1[name], strict=True)] for name in used1}
+        self.redis_s = redis1 - redis0
+        idle = (all1.idle + getattr(all1, "iowait", 0.0)) - (all0.idle + getattr(all0, "iowait", 0.0))
+        total = sum(all1) - sum(all0)
+        self.machine_busy = 1 - idle / total if total > 0 else math.nan
+
+
+# --- 1. ingest ---------------------------------------------------------------------------------------
+
+
+def distinct_entries(count: int, seed: int = 7) -> list[Entry]:
+    """``count`` of the simulator's entries with every id made unique (``<id>-<n>``).
+
+    Each entry then adds one incident, unit or call to the state (ports are counted once per entry
+    already), so counting the state shows that every entry was applied — and, with the ``stats``
+    counters, none twice. It also keeps two workers from racing over one unit's updates, which the
+    state would settle (the newer wins) but the count could not check. New things cost a little more
+    to apply than updates (a new trail, a new index field): see the doc's note.
+    """
+    out: list[Entry] = []
+    for n, (stream, fields) in enumerate(scenario_entries(count, seed=seed)):
+        if "id" in fields:
+            fields = {**fields, "id": f"{fields['id']}-{n:07d}"}
+        out.append((stream, fields))
+    return out
+
+
+def _stream_keys() -> dict[Stream, str]:
+    return {stream: stream.key(PREFIX) for stream in INPUT_STREAMS}
+
+
+def _group(client: redis.Redis, key: str) -> dict[str, Any] | None:
+    try:
+        return next((g for g in client.xinfo_groups(key) if g["name"] == GROUP), None)
+    except redis.ResponseError:  # no such stream
+        return None
+
+
+def drained(client: redis.Redis) -> bool:
+    """Every input stream's group has delivered everything (lag 0) and has nothing unacknowledged."""
+    for key in _stream_keys().values():
+        group = _group(client, key)
+        if group is None or group["pending"]:
+            return False
+        lag = group.get("lag")
+        if lag is None:  # Redis could not count it: compare the last ids instead
+            if group["last-delivered-id"] != client.xinfo_stream(key)["last-generated-id"]:
+                return False
+        elif lag:
+            return False
+    return True
+
+
+def _joined(client: redis.Redis, names: list[str]) -> bool:
+    """Every one of ``names`` is a consumer of the group on every input stream (it has read once)."""
+    for key in _stream_keys().values():
+        try:
+            present = {c["name"] for c in client.xinfo_consumers(key, GROUP)}
+        except redis.ResponseError:
+            return False
+        if not set(names) <= present:
+            return False
+    return True
+
+
+def state_counts(client: redis.Redis, entries: list[Entry]) -> dict[str, int]:
+    """What the state holds of ``entries`` (with distinct ids): incidents and units indexed, calls and
+    port counts recorded once (the once-only sets of their days)."""
+    keys = Keys(PREFIX)
+    stamps = [int(f["ts"]) for _, f in entries] + [int(time.time() * 1000)]
+    days = range(min(stamps) // DAY_MS - 1, max(stamps) // DAY_MS + 2)
+    return {
+        Stream.incidents.value: int(client.hlen(keys.incident_index)),
+        Stream.units.value: int(client.hlen(keys.unit_index)),
+        Stream.calls.value: sum(int(client.scard(keys.seen(Stream.calls, d))) for d in days),
+        Stream.ports.value: sum(int(client.scard(keys.seen(Stream.ports, d))) for d in days),
+    }
+
+
+_STOPPED = re.compile(r"stopped: (\d+) applied, (\d+) rejected")
+
+
+def _handled(child: Child) -> int | None:
+    """Entries a stopped worker says it handled (its last log line), or ``None``."""
+    found = _STOPPED.findall(child.log.read_text(errors="replace")) if child.log.exists() else []
+    return int(found[-1][0]) + int(found[-1][1]) if found else None
+
+
+@dataclass
+class Drain:
+    """K workers draining the same preloaded entries."""
+
+    workers: int
+    entries: int
+    seconds: float
+    worker_cpu_s: list[float]
+    redis_cpu_s: float
+    machine_busy: float
+    #: Entries each worker says it handled (``None``: it did not say).
+    shares: list[int | None]
+    #: Per stream: entries written, things in the state, and what the stats counted (applied + rejected).
+    written: dict[str, int]
+    state: dict[str, int]
+    counted: int
+
+    @property
+    def rate(self) -> float:
+        return self.entries / self.seconds
+
+    @property
+    def worker_us(self) -> float:
+        """CPU of all the workers together per entry (µs)."""
+        return sum(self.worker_cpu_s) / self.entries * 1e6
+
+    @property
+    def redis_us(self) -> float:
+        return self.redis_cpu_s / self.entries * 1e6
+
+    @property
+    def cores_used(self) -> float:
+        """Workers' and Redis's CPU over the wall time: how many cores they kept busy."""
+        return (sum(self.worker_cpu_s) + self.redis_cpu_s) / self.seconds
+
+    @property
+    def once(self) -> bool:
+        """Every entry in the state, and counted once (a second application would count again)."""
+        return self.state == self.written and self.counted == self.entries
+
+    def figures(self) -> dict[str, Any]:
+        return {**asdict(self), "rate": self.rate, "worker_us": self.worker_us, "redis_us": self.redis_us,
+                "cores_used": self.cores_used, "once": self.once}  # fmt: skip
+
+
+def drain(children: Children, redis_url: str, client: redis.Redis, entries: list[Entry], workers: int,
+          timeout: float = 900.0) -> Drain:  # fmt: skip
+    """Preload ``entries`` into a clean database, start ``workers`` ingest processes in one group, and
+    time them from the moment the group is moved to the start of the streams to all acknowledged."""
+    client.flushdb()
+    xadd_all(client, PREFIX, entries)
+    keys = _stream_keys()
+    for key in keys.values():  # at the end: the workers join and wait, reading nothing yet
+        client.xgroup_create(key, GROUP, id="$", mkstream=True)
+    names = [f"bench-{workers}-{n}" for n in range(1, workers + 1)]
+    started: list[Child] = []
+    try:
+        for name in names:
+            env = app_env(
+                redis_url, PREFIX, ingest_group=GROUP, ingest_consumer=name, ingest_block_ms=BLOCK_MS
+            )
+            started.append(children.start(name, [sys.executable, "-m", "app", "ingest"], env))
+
+        def ready() -> bool:
+            for child in started:
+                if not child.alive():
+                    raise RuntimeError(f"{child.name} exited:\n{child.tail()}")
+            return _joined(client, names)
+
+        wait_until(ready, 120, every=0.1, what=f"{workers} ingest workers to join {GROUP}")
+        span = CpuSpan(client, {"workers": [c.pid for c in started]})
+        span.start()
+        for key in keys.values():
+            client.xgroup_setid(key, GROUP, "0", entries_read=0)
+        deadline = time.monotonic() + timeout
+        next_say = time.monotonic() + 5.0
+        while not drained(client):
+            now = time.monotonic()
+            if now > deadline:
+                raise TimeoutError(f"{workers} workers: {applied(client, PREFIX):,} of {len(entries):,} "
+                                   f"entries after {timeout:g} s")  # fmt: skip
+            if now >= next_say:
+                say(f"  {workers} workers: {applied(client, PREFIX):,}/{len(entries):,} entries")
+                next_say = now + 5.0
+            for child in started:
+                if not child.alive():
+                    raise RuntimeError(f"{child.name} exited:\n{child.tail()}")
+            time.sleep(POLL_S)
+        span.stop()
+    finally:
+        for child in started:
+            children.stop(child)
+    written = Counter(stream.value for stream, _ in entries)
+    return Drain(
+        workers=workers, entries=len(entries), seconds=span.wall_s, worker_cpu_s=span.used_s["workers"],
+        redis_cpu_s=span.redis_s, machine_busy=span.machine_busy,
+        shares=[_handled(c) for c in started],
+        written={s.value: written.get(s.value, 0) for s in INPUT_STREAMS},
+        state=state_counts(client, entries), counted=applied(client, PREFIX),
+    )  # fmt: skip
+
+
+def ingest_scaling(
+    children: Children, redis_url: str, client: redis.Redis, entries: list[Entry],
+    counts: tuple[int, ...] = (1, 2, 4), rounds: int = 1,
+) -> dict[int, list[Drain]]:  # fmt: skip
+    """Every round of each worker count (the order reversed every other round, so that a machine
+    getting busier or quieter does not favour one count); the caller picks."""
+    out: dict[int, list[Drain]] = {k: [] for k in counts}
+    for n in range(rounds):
+        for k in counts if n % 2 == 0 else tuple(reversed(counts)):
+            result = drain(children, redis_url, client, entries, k)
+            out[k].append(result)
+            shares = ", ".join(f"{s:,}" if s is not None else "?" for s in result.shares)
+            say(
+                f"  round {n + 1}/{rounds}, {k} workers: {result.rate:,.0f} entries/s "
+                f"in {result.seconds:.2f} s; "
+                f"CPU per entry {result.worker_us:.1f} µs workers, {result.redis_us:.1f} µs Redis "
+                f"({result.cores_used:.2f} cores; every core {100 * result.machine_busy:.0f} % busy); "
+                f"each worker's entries {shares}; applied once: {'yes' if result.once else 'NO'}"
+            )
+    client.flushdb()
+    return out
+
+
+def ingest_figures(children: Children, redis_url: str, client: redis.Redis, plan: Plan) -> dict[str, Any]:
+    """The ingest part at ``plan``'s scale: the best round of each worker count (``ingest``), every
+    round (``ingest_rounds``) and the projection from the first count's best (``projection``)."""
+    say(f"ingest: generating {plan.entries:,} simulator entries (distinct ids)")
+    entries = distinct_entries(plan.entries)
+    rounds = ingest_scaling(children, redis_url, client, entries, plan.workers, plan.rounds)
+    return {
+        "ingest": {str(k): best(rs).figures() for k, rs in rounds.items()},
+        "ingest_rounds": {str(k): [d.figures() for d in rs] for k, rs in rounds.items()},
+        "projection": projection(best(rounds[plan.workers[0]])),
+    }
+
+
+def best(rounds: list[Drain]) -> Drain:
+    """The fastest round (noise on a shared machine only ever slows one down)."""
+    return max(rounds, key=lambda d: d.rate)
+
+
+def projection(one: Drain, cores: tuple[int, ...] = (2, 4, 8, 16, 32)) -> dict[str, Any]:
+    """Throughput on a machine of C cores with K = C − 1 workers, from one worker's CPU per entry.
+
+    Ceiling: each worker keeps one core busy, one core is left to Redis, and Redis's one command
+    thread caps the whole: ``min(min(K, C − 1) / w, 1 / r)`` entries/s, ``w`` and ``r`` the workers'
+    and Redis's CPU seconds per entry. At one worker's measured pace instead (it also waits for its
+    commits, so it keeps less than a core busy): ``min(min(K, C − 1) × rate₁, 1 / r)``.
+    """
+    w, r = one.worker_us / 1e6, one.redis_us / 1e6
+    rows = []
+    for c in cores:
+        k = max(c - 1, 1)
+        rows.append({"cores": c, "workers": k, "workers_ceiling": k / w, "redis_ceiling": 1 / r,
+                     "ceiling": min(k / w, 1 / r), "at_one_pace": min(k * one.rate, 1 / r)})  # fmt: skip
+    return {"worker_us": one.worker_us, "redis_us": one.redis_us, "one_rate": one.rate,
+            "one_busy": one.rate * w, "redis_bound_workers": w / r, "rows": rows}  # fmt: skip
+
+
+# --- 2. web ------------------------------------------------------------------------------------------
+
+
+def capture_body(url: str, timeout: float = 60.0) -> str:
+    """The command view's refresh, as Chromium sends it (the body the clients replay); Chromium is
+    closed again before any load runs."""
+    with browser.chromium() as driver:
+        browser.open_page(driver, url + "/", browser.leaflet_ready, timeout=180)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(2.0)
+            if body := browser.read_traffic(driver).replay_body():
+                return body
+    raise TimeoutError(f"no interval-driven refresh seen from {url} in {timeout:g} s")
+
+
+def _host_pids(server: WebServer) -> list[int]:
+    return [server.child.pid, *server.worker_pids()]
+
+
+def load_hosts(servers: list[WebServer], body: str, n_clients: int, seconds: float, client: redis.Redis,
+               others: dict[str, list[int]]) -> dict[str, Any]:  # fmt: skip
+    """``n_clients`` clients spread evenly over ``servers`` for ``seconds``, all at once; each host's
+    figures and CPU, and the CPU of ``others`` (ingest, loader, the clients' own process)."""
+    h = len(servers)
+    split = [n_clients // h + (1 if i < n_clients % h else 0) for i in range(h)]
+    groups = {f"host-{i + 1}": _host_pids(s) for i, s in enumerate(servers)} | others
+    span = CpuSpan(client, groups)
+    span.start()
+    with ThreadPoolExecutor(max_workers=h) as pool:
+        results = list(pool.map(
+            lambda job: clients.replay(job[0].url, body, job[1], seconds, feed_path=browser.FEED_PATH),
+            zip(servers, split, strict=True),
+        ))  # fmt: skip
+    span.stop()
+    hosts = []
+    for i, result in enumerate(results):
+        cpu = sum(span.used_s[f"host-{i + 1}"])
+        answered = len(result.latencies_ms)
+        hosts.append({"clients": split[i], "answered": answered, "errors": result.errors,
+                      "p50_ms": result.p50, "p95_ms": result.p95, "cpu_s": cpu,
+                      "cpu_ms_per_update": 1000 * cpu / answered if answered else math.nan})  # fmt: skip
+    latencies = [ms for r in results for ms in r.latencies_ms]
+    return {
+        "hosts": h, "clients": n_clients, "seconds": seconds, "wall_s": span.wall_s,
+        "latencies_ms": latencies,
+        "answered": len(latencies), "errors": sum(r.errors for r in results),
+        "per_host": hosts, "redis_cpu_s": span.redis_s, "machine_busy": span.machine_busy,
+        **{f"{name}_cpu_s": sum(span.used_s[name]) for name in others},
+    }  # fmt: skip
+
+
+def web_scaling(children: Children, redis_url: str, client: redis.Redis, plan: Plan) -> dict[str, Any]:
+    """1 and 2 gunicorn hosts under the clients load (see the module's docstring), alternating
+    ``web_rounds`` times; figures per host count, the rounds pooled."""
+    client.flushdb()
+    ingest = start_ingest(children, redis_url, PREFIX)
+    servers = [start_web(children, f"web-{n}", "app:server", app_env(redis_url, PREFIX))
+               for n in range(1, max(plan.hosts) + 1)]  # fmt: skip
+    picture = Operations(plan.live_incidents, plan.live_units, seed=11).initial(int(time.time() * 1000))
+    xadd_all(client, PREFIX, picture)
+    wait_until(
+        lambda: applied(client, PREFIX) >= len(picture),
+        600,
+        every=0.2,
+        what=f"{len(picture):,} seeded entries to be applied",
+    )
+    for server in servers:
+        wait_web(server)
+    loader = children.start("loader", [
+        sys.executable, "-m", "benchmarks.load", "--url", redis_url, "--prefix", PREFIX, "--seed", "11",
+        "--incidents", str(plan.live_incidents), "--units", str(plan.live_units),
+        "--rate", str(plan.load_rate),
+    ])  # fmt: skip
+    try:
+        body = capture_body(servers[0].url)
+        alone = {s.url: [clients.refresh_ms(s.url, body) for _ in range(3)] for s in servers}  # warms each
+        others = {"ingest": [ingest.pid], "loader": [loader.pid], "clients": [os.getpid()]}
+        runs: dict[int, list[dict[str, Any]]] = {h: [] for h in plan.hosts}
+        for n in range(plan.web_rounds):
+            for h in plan.hosts if n % 2 == 0 else tuple(reversed(plan.hosts)):
+                run = load_hosts(servers[:h], body, plan.clients, plan.client_seconds, client, others)
+                runs[h].append(run)
+                say(
+                    f"  round {n + 1}/{plan.web_rounds}, {h} host(s): {run['answered']:,} updates answered, "
+                    f"p50 {percentile(run['latencies_ms'], 50):,.0f} ms, "
+                    f"p95 {percentile(run['latencies_ms'], 95):,.0f} ms, {run['errors']} errors; "
+                    "CPU per update "
+                    + ", ".join(f"{x['cpu_ms_per_update']:.1f} ms" for x in run["per_host"])
+                    + f"; every core {100 * run['machine_busy']:.0f} % busy"
+                )
+    finally:
+        for child in (loader, *(s.child for s in servers), ingest):
+            children.stop(child)
+    client.flushdb()
+    return {"alone_ms": {str(i + 1): percentile(alone[s.url], 50) for i, s in enumerate(servers)},
+            "hosts": {str(h): pooled(rs) for h, rs in runs.items()}}  # fmt: skip
+
+
+def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One host count's rounds together: latencies pooled, rates and CPU summed over the rounds."""
+    latencies = [ms for r in runs for ms in r["latencies_ms"]]
+    seconds = sum(r["seconds"] for r in runs)
+    answered = sum(r["answered"] for r in runs)
+    h = runs[0]["hosts"]
+    per_host = []
+    for i in range(h):
+        cpu = sum(r["per_host"][i]["cpu_s"] for r in runs)
+        got = sum(r["per_host"][i]["answered"] for r in runs)
+        per_host.append({"clients": runs[0]["per_host"][i]["clients"], "answered": got,
+                         "errors": sum(r["per_host"][i]["errors"] for r in runs),
+                         "cpu_ms_per_update": 1000 * cpu / got if got else math.nan,
+                         "cores_used": cpu / seconds})  # fmt: skip
+    return {
+        "hosts": h, "clients": runs[0]["clients"], "rounds": len(runs), "seconds": seconds,
+        "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
+        "errors": sum(r["errors"] for r in runs), "asked": answered + sum(r["errors"] for r in runs),
+        "updates_per_s": answered / seconds,
+        # each update is two requests: the refresh callback and the live feed's changes
+        "requests_per_s": 2 * answered / seconds,
+        "per_host": per_host,
+        "redis_ms_per_update": (
+            1000 * sum(r["redis_cpu_s"] for r in runs) / answered if answered else math.nan
+        ),
+        "redis_cores": sum(r["redis_cpu_s"] for r in runs) / seconds,
+        "machine_busy": sum(r["machine_busy"] for r in runs) / len(runs),
+        **{f"{name}_cores": sum(r[f"{name}_cpu_s"] for r in runs) / seconds
+           for name in ("ingest", "loader", "clients")},
+        "round_p95_ms": [percentile(r["latencies_ms"], 95) for r in runs],
+    }  # fmt: skip
+
+
+# --- the record -------------------------------------------------------------------------------------
+
+
+def _n(v: float, digits: int = 0) -> str:
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.{digits}f}"
+
+
+def ingest_table(drains: dict[str, dict[str, Any]]) -> list[str]:
+    """One row per worker count: the single Redis's figures, and the cluster's column."""
+    one = drains["1"]["rate"]
+    lines = [
+        "| ingest workers (K) | entries/s, one Redis | speed-up vs K = 1 | CPU per entry, workers | "
+        "CPU per entry, Redis | cores kept busy (workers + Redis) | every core busy (anyone's) | "
+        "entries each worker applied | every entry applied once | entries/s, Redis Cluster |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for k, d in drains.items():
+        shares = " / ".join(_n(s) if s is not None else "?" for s in d["shares"])
+        lines.append(
+            f"| {k} | {_n(d['rate'])} | {d['rate'] / one:.2f}× | {d['worker_us']:.1f} µs | "
+            f"{d['redis_us']:.1f} µs | {d['cores_used']:.2f} | {100 * d['machine_busy']:.0f} % | {shares} | "
+            f"{'yes' if d['once'] else 'NO'} | "
+            f"{CLUSTER_PENDING} |"
+        )
+    return lines
+
+
+def projection_lines(p: dict[str, Any]) -> list[str]:
+    lines = [
+        "| cores (C) | workers (K = C − 1) | workers' ceiling (K / w) | Redis's ceiling (1 / r) | "
+        "projected: min of the two | at one worker's measured pace: min(K × rate₁, 1 / r) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in p["rows"]:
+        lines.append(
+            f"| {row['cores']} | {row['workers']} | {_n(row['workers_ceiling'])} | "
+            f"{_n(row['redis_ceiling'])} | {_n(row['ceiling'])} | {_n(row['at_one_pace'])} |"
+        )
+    return lines
+
+
+def web_table(hosts: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "| gunicorn hosts | clients per host | updates answered/s (HTTP requests/s) | p50 | p95 | errors | "
+        "CPU per update, each host | Redis CPU per update | every core busy (anyone's) | Redis Cluster |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for h, w in hosts.items():
+        per = " / ".join(f"{x['cpu_ms_per_update']:.1f} ms" for x in w["per_host"])
+        split = " / ".join(str(x["clients"]) for x in w["per_host"])
+        lines.append(
+            f"| {h} | {split} | {w['updates_per_s']:.1f} ({w['requests_per_s']:.1f}) | "
+            f"{_n(w['p50_ms'])} ms | {_n(w['p95_ms'])} ms | {w['errors']} of {w['asked']:,} | {per} | "
+            f"{w['redis_ms_per_update']:.2f} ms | "
+            f"{100 * w['machine_busy']:.0f} % | {CLUSTER_PENDING} |"
+        )
+    return lines
+
+
+def section(f: dict[str, Any]) -> list[str]:
+    """The "Workers" section of ``docs/benchmarks.md``."""
+    m, plan = f["machine"], f["plan"]
+    lines = [
+        HEADING, "",
+        f"More processes on one Redis (issue 16). Written by `make bench` (`python -m benchmarks.workers`), "
+        f"{f['date']} ({f['seconds']:.0f} s), on {m['cores']} cores ({m['cpu']}), {m['memory_gb']:g} GB, "
+        f"Redis {m['redis']}; load average {f['load_start']:.2f} at the start and {f['load_end']:.2f} "
+        "at the end "
+        "(the machine is shared: other people's tests may run beside it).", "",
+        f"**On this {m['cores']}-core machine the scaling is bounded by the cores.** The workers, Redis and "
+        "(for the web) the hosts, the ingest worker, the loader and the clients all share these cores, so a "
+        "second or fourth process shares the CPU the first had rather than adding to it. What carries over "
+        "to a bigger machine is the CPU each entry and each update costs; the projection below is built "
+        "on it.",
+        "", "Redis Cluster: after Cluster support lands (the column is there; the code measures whichever "
+        "Redis "
+        "it is given).", "",
+    ]  # fmt: skip
+    if ingest := f.get("ingest", {}).get("single"):
+        p = f["projection"]["single"]
+        counts = ", ".join(str(k) for k in plan["workers"])
+        lines += [f"### Ingest: {plan['entries']:,} entries, {counts} processes in one consumer group", ""]
+        lines += ingest_table(ingest)
+        lines += [
+            "",
+            f"**Projection.** With w = {p['worker_us']:.1f} µs of worker CPU and r = {p['redis_us']:.1f} µs "
+            "of "
+            "Redis CPU per entry (one worker, above), a machine of C cores running K workers ingests about "
+            "**min(min(K, C − 1) / w, 1 / r)** entries a second: each worker keeps a core busy, one core is "
+            "left to Redis, and Redis's single command thread caps the whole at 1 / r ≈ "
+            f"{_n(1e6 / p['redis_us'])} entries/s — reached at about {p['redis_bound_workers']:.1f} workers. "
+            f"That is a ceiling: one worker alone here ingested {_n(p['one_rate'])} entries/s, keeping "
+            f"{100 * p['one_busy']:.0f} % of a core "
+            "busy (it also waits for its commits), so the last column scales that pace instead.", "",
+        ]  # fmt: skip
+        lines += projection_lines(p)
+        lines += [
+            "",
+            f"The C = {m['cores']} row is this machine; the table above shows what it did. Beyond Redis's "
+            "ceiling more workers only queue on Redis: the next step is more Redis (Cluster, when it lands), "
+            "not more workers.", "",
+        ]  # fmt: skip
+    if web := f.get("web", {}).get("single"):
+        lines += [f"### Web: {plan['clients']} clients on 1 and 2 gunicorn hosts", ""]
+        lines += web_table(web["hosts"])
+        lines += ["", "Where the CPU went, in cores kept busy over the load (the rest of the machine is "
+                  "other people's):", ""]
+        for h, w in web["hosts"].items():
+            hosts = " + ".join(f"{x['cores_used']:.2f}" for x in w["per_host"])
+            lines.append(
+                f"- {h} host{'s' if h != '1' else ''}: gunicorn {hosts}, Redis {w['redis_cores']:.2f}, "
+                f"the ingest worker {w['ingest_cores']:.2f}, the loader {w['loader_cores']:.2f}, the clients "
+                f"{w['clients_cores']:.2f}; every core {100 * w['machine_busy']:.0f} % busy."
+            )
+        alone = ", ".join(f"{ms:.0f} ms" for ms in web["alone_ms"].values())
+        lines += ["", f"One refresh with nobody else asking (median of 3, each host): {alone}.", ""]
+    lines += [
+        "- **Ingest**: the simulator's entries (the demo's mix: mostly unit positions, then incidents, calls "
+        "and ports) with every id made unique (`<id>-<n>`), so that each entry adds one thing to the state — "
+        "new things cost a little more to apply than the updates the one-process figure in the table at the "
+        "top drains. Preloaded into a fresh private Redis; the consumer group is created at the end of the "
+        "streams, K `python -m app ingest` processes are started (each its own `BASIRA_INGEST_CONSUMER`; "
+        f"`BASIRA_INGEST_BLOCK_MS={BLOCK_MS}` so that an idle worker reads again within {BLOCK_MS} ms — a "
+        "read on a backlog never waits), and once all K have joined the group it is moved to the start of "
+        "the streams (`XGROUP SETID … 0 ENTRIESREAD 0`): the clock starts there, without the processes' "
+        "start-up, and stops when every input stream's group has nothing pending and lag 0 (polled every "
+        f"{POLL_S * 1000:.0f} ms). CPU over exactly that span: each worker's user + system time (psutil), "
+        "Redis's `used_cpu_user + used_cpu_sys`, and every core's busy share whoever used it. Afterwards the "
+        "state is counted — incidents and units indexed, calls and port counts in their once-only sets — "
+        "and must equal what was written per stream, with the `stats` counters equal to the entries (a "
+        "second application would count again). "
+        f"Best of {plan['rounds']} rounds per K (the order reversed every other round); every round is in "
+        "`benchmarks/workers.json`.",
+        "- **Web**: as the clients figure of the table at the top: "
+        f"{plan['live_incidents']:,} open incidents and {plan['live_units']:,} units, a loader writing "
+        f"{plan['load_rate']:,.0f} changes a second and one ingest worker; each client one keep-alive "
+        "session "
+        "posting the command view's refresh (the body Chromium sent) and asking the live feed for its "
+        "changes, once a second. The hosts are separate gunicorn processes on their own loopback ports "
+        "(each 2 workers × 4 threads, `--preload`), sharing only Redis (and so each other's built answers); "
+        "the clients are split evenly between them. An update answered is the refresh and the feed both "
+        "answered (two requests); its latency is the slower of the two; an error is either failing or taking "
+        f"over 10 s. {plan['client_seconds']:g} s per round, {plan['web_rounds']} rounds per host count "
+        "alternating, latencies pooled. CPU per update is each host's (master and workers) CPU over its "
+        "updates answered.",
+    ]  # fmt: skip
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.workers", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a small scale, figures to artifacts/ only")
+    parser.add_argument("--only", choices=["ingest", "web"], help="one part (a trial: prints its figures, "
+                        "writes nothing)")  # fmt: skip
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    started = time.time()
+    figures: dict[str, Any] = {"quick": plan.quick, "plan": asdict(plan), "cluster": CLUSTER_PENDING}
+    with ExitStack() as stack:
+        children = stack.enter_context(Children())
+        server = stack.enter_context(start_redis())
+        client = redis.Redis.from_url(server.url, decode_responses=True)
+        host = machine(client)
+        figures |= {"machine": host, "load_start": host["load"][0]}
+        say(
+            f"workers ({'quick' if plan.quick else 'full'}): {host['cores']} cores, load average "
+            f"{host['load'][0]:.2f}, Redis {host['redis']} at {server.url}"
+        )
+        for kind in REDIS_KINDS:  # one Redis, for now (see REDIS_KINDS)
+            if args.only in (None, "ingest"):
+                for name, value in ingest_figures(children, server.url, client, plan).items():
+                    figures.setdefault(name, {})[kind] = value
+            if args.only in (None, "web"):
+                if browser.available():
+                    figures.setdefault("web", {})[kind] = web_scaling(children, server.url, client, plan)
+                else:
+                    say("chromedriver not found: no web figures (apt install chromium chromium-driver)")
+    figures |= {"load_end": os.getloadavg()[0], "seconds": time.time() - started,
+                "date": datetime.fromtimestamp(started, UTC).strftime("%Y-%m-%d %H:%M UTC")}  # fmt: skip
+    if args.only:
+        print(json.dumps(figures, indent=2, default=str))
+        return
+    if plan.quick:
+        QUICK_RESULTS.parent.mkdir(exist_ok=True)
+        QUICK_RESULTS.write_text(json.dumps(figures, indent=2, default=str))
+        say(f"wrote {QUICK_RESULTS.relative_to(ROOT)} (quick: the record is left alone)")
+        return
+    RESULTS.write_text(json.dumps(figures, indent=2, default=str))
+    replace_section(DOC, HEADING, section(figures), before="## Soak")
+    say(f"wrote {RESULTS.relative_to(ROOT)} and {DOC.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""The "more workers" benchmark (``python -m benchmarks.workers``) measures what it says — properties
+only, never timings.
+
+Its ingest part at a tiny scale: 1, 2 and 4 ``python -m app ingest`` processes in one consumer group
+drain the same preloaded entries, and every entry ends up in the state exactly once whatever the
+number of workers (the state holds one thing per entry, the ``stats`` counters and the workers' own
+counts add up to the entries); the doc's table has a row per worker count and the cluster's column
+says it waits for Cluster support.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import redis
+
+from benchmarks import workers
+from benchmarks.harness import Children, start_redis
+
+ENTRIES = 1_500
+
+
+def test_every_entry_is_applied_once_across_one_two_and_four_workers() -> None:
+    plan = replace(workers.QUICK, entries=ENTRIES)
+    with Children() as children, start_redis() as server:  # its own server: the benchmark flushes it
+        client = redis.Redis.from_url(server.url, decode_responses=True)
+        figures = workers.ingest_figures(children, server.url, client, plan)
+    assert list(figures["ingest"]) == ["1", "2", "4"]
+    for k, drain in figures["ingest"].items():
+        assert len(drain["worker_cpu_s"]) == len(drain["shares"]) == int(k)
+        assert sum(drain["written"].values()) == drain["entries"] == ENTRIES
+        assert drain["state"] == drain["written"]  # one incident, unit, call or port count per entry
+        assert drain["counted"] == ENTRIES  # a second application would have counted again
+        assert sum(drain["shares"]) == ENTRIES  # the workers' own counts: none took an entry twice
+        assert drain["once"] and drain["rate"] > 0
+    section = workers.section({
+        **{name: {"single": value} for name, value in figures.items()},  # as main() keeps them, per Redis
+        "plan": vars(plan), "date": "today", "seconds": 1.0, "load_start": 0.5, "load_end": 0.7,
+        "machine": {"cores": 2, "cpu": "x", "memory_gb": 1.0, "redis": "7"},
+    })  # fmt: skip
+    start = section.index(next(line for line in section if line.startswith("| ingest workers")))
+    rows = section[start + 2 : section.index("", start)]
+    assert [row.split(" | ")[0] for row in rows] == ["| 1", "| 2", "| 4"]
+    assert all(row.endswith(f"| {workers.CLUSTER_PENDING} |") and "| yes |" in row for row in rows)
+    assert "min(min(K, C − 1) / w, 1 / r)" in "\n".join(section)
+
+
+def test_distinct_entries_keep_the_simulators_mix_with_every_id_unique() -> None:
+    entries = workers.distinct_entries(3_000)
+    ids = [fields["id"] for _stream, fields in entries if "id" in fields]
+    assert len(entries) == 3_000 and len(ids) == len(set(ids))
+    assert {stream.value for stream, _ in entries} == {"incidents", "units", "calls", "ports"}

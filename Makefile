@@ -62,11 +62,13 @@ bench: $(VENV)/.bench-installed browser-deps
 	$(BIN)/python -m benchmarks $(ARGS)
 	$(BIN)/python -m benchmarks.archive
 	$(BIN)/python -m benchmarks.alerts
+	$(BIN)/python -m benchmarks.workers
 
 bench-quick: $(VENV)/.bench-installed browser-deps
 	$(BIN)/python -m benchmarks --quick $(ARGS)
 	$(BIN)/python -m benchmarks.archive --quick
 	$(BIN)/python -m benchmarks.alerts --quick
+	$(BIN)/python -m benchmarks.workers --quick
 
 # Not part of CI: 30 minutes; writes benchmarks/soak.json, docs/soak.png and docs/benchmarks.md's Soak section.
 soak: $(VENV)/.bench-installed browser-deps

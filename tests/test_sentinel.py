@@ -146,6 +146,9 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
         answers: list[tuple[int, bytes]] = []
 
         def ready_again() -> bool:
+            # the API as a page's refresh would ask it, and readiness
+            picture = web.get("/api/v1/snapshot")
+            answers.append((picture.status_code, picture.data))
             response = web.get("/readyz")
             answers.append((response.status_code, response.data))
             return response.status_code == 200
@@ -156,6 +159,7 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
         assert new is not old
         # the gap showed as not ready, in JSON, never as a traceback
         assert any(status == 503 for status, _ in answers), answers[:3]
+        assert {status for status, _ in answers} <= {200, 503}, {status for status, _ in answers}
         assert not any(b"Traceback" in body for _status, body in answers)
         poll(lambda: len(producer.acknowledged) >= before + 2000, 120, "2,000 entries acknowledged after it")
         producer.stopping.set()

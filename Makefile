@@ -63,12 +63,14 @@ bench: $(VENV)/.bench-installed browser-deps
 	$(BIN)/python -m benchmarks.archive
 	$(BIN)/python -m benchmarks.alerts
 	$(BIN)/python -m benchmarks.workers
+	$(BIN)/python -m benchmarks.failover
 
 bench-quick: $(VENV)/.bench-installed browser-deps
 	$(BIN)/python -m benchmarks --quick $(ARGS)
 	$(BIN)/python -m benchmarks.archive --quick
 	$(BIN)/python -m benchmarks.alerts --quick
 	$(BIN)/python -m benchmarks.workers --quick
+	$(BIN)/python -m benchmarks.failover --quick
 
 # Not part of CI: 30 minutes; writes benchmarks/soak.json, docs/soak.png and docs/benchmarks.md's Soak section.
 soak: $(VENV)/.bench-installed browser-deps

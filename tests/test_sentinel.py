@@ -15,21 +15,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-import redis
-from redis.sentinel import Sentinel
 
 from app import create_app
 from app.contract import Scope, Stream
 from app.settings import Settings
 from app.store import Store
 from app.store.connection import bytes_client
-from tests.helpers import incident, now_ms
-from tests.redis_topology import MASTER, SentinelTopology, poll, sentinel_topology
+from tests.helpers import incident
+from tests.redis_topology import MASTER, Producer, SentinelTopology, poll, sentinel_topology
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "fo"
@@ -87,40 +84,6 @@ def test_a_write_waits_for_the_replica_and_a_missing_one_is_counted_not_fatal(to
     assert int(store.client.hget("s2:stats", "unreplicated")) >= 2
 
 
-class Producer(threading.Thread):
-    """About 1,000 incidents a second (10 every 10 ms, distinct ids), each batch followed by ``WAIT 1``
-    on the same connection; the ids of a batch the replica confirmed are ``acknowledged``."""
-
-    def __init__(self, topology: SentinelTopology) -> None:
-        super().__init__(daemon=True)
-        self.client = Sentinel([("127.0.0.1", s.port) for s in topology.sentinels],
-                               sentinel_kwargs={"socket_timeout": 1}).master_for(
-            MASTER, decode_responses=True, socket_timeout=2, socket_connect_timeout=1)
-        self.acknowledged: list[str] = []
-        self.failures = 0
-        self.stopping = threading.Event()
-        self.n = 0
-
-    def run(self) -> None:
-        key = Stream.incidents.key(PREFIX)
-        while not self.stopping.is_set():
-            ids = [f"F{self.n + k}" for k in range(10)]
-            self.n += 10
-            pipe = self.client.pipeline(transaction=False)
-            for entry in ids:
-                pipe.xadd(key, incident(entry, ts=now_ms()))
-            pipe.wait(1, 500)
-            try:
-                replicas = pipe.execute()[-1]
-            except (redis.RedisError, OSError):
-                self.failures += 1
-                time.sleep(0.05)
-                continue
-            if int(replicas) >= 1:
-                self.acknowledged.extend(ids)
-            time.sleep(0.01)
-
-
 def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_none(topology,
                                                                                   monkeypatch) -> None:
     settings = sentinel_settings(topology, monkeypatch, stream_prefix=PREFIX, redis_wait_replicas=1)
@@ -130,7 +93,7 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
                BASIRA_INGEST_CONSUMER="w1", BASIRA_INGEST_BATCH="200")
     worker = subprocess.Popen([sys.executable, "-m", "app", "ingest"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    producer = Producer(topology)
+    producer = Producer(topology, Stream.incidents.key(PREFIX))
     web = create_app(settings).test_client()
     try:
         producer.start()

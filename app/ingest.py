@@ -41,7 +41,8 @@ BACKOFF_CAP_S = 10.0
 UNREACHABLE_BACKOFF_CAP_S = 2.0
 
 
-def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int) -> Batch:
+def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int, *,
+                     wait: bool = True) -> Batch:
     """Commit ``batch``; when it fails for something in its entries, commit them one at a time and
     reject each one that still fails (its reason names the error's class). Returns what was
     committed: ``batch``, or the batch as it ended up. Failures of Redis itself are raised.
@@ -49,10 +50,11 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int)
     Without this, one entry Redis refuses (or that cannot be encoded) would fail its whole batch
     again and again, holding up every entry behind it. Refusals that say nothing about the entries
     (memory, permissions, failover, loading…: :func:`~app.store.errors.is_systemic`) are raised, and
-    the loop backs off and retries.
+    the loop backs off and retries. ``wait`` False leaves the wait for replicas to the caller
+    (:meth:`~app.store.apply.Apply.await_replicas`, once a round).
     """
     try:
-        store.apply.commit(batch, group, now_ms=now_ms)  # the store's errors, never redis's
+        store.apply.commit(batch, group, now_ms=now_ms, wait=wait)  # the store's errors, never redis's
         return batch
     except Exception as error:  # noqa: BLE001 - anything an entry can cause; Redis's own failures re-raised
         if is_systemic(error):
@@ -67,7 +69,7 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int)
     originals: dict[str, dict[str, str]] | None = None
     for single in singles:
         try:
-            store.apply.commit(single, group, now_ms=now_ms)
+            store.apply.commit(single, group, now_ms=now_ms, wait=wait)
         except Exception as error:  # noqa: BLE001 - as above
             if is_systemic(error):
                 raise
@@ -78,7 +80,7 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int)
             entry_id = single.entry_ids[0]
             reason = f"could not be applied ({type(cause).__name__}: {str(cause)[:120]})"
             single = Batch(batch.stream, rejected=[(entry_id, originals.get(entry_id, {}), reason)])
-            store.apply.commit(single, group, now_ms=now_ms)
+            store.apply.commit(single, group, now_ms=now_ms, wait=wait)
         done.events += single.events
         done.rejected += single.rejected
     return done
@@ -134,7 +136,9 @@ class Committer:
 
     def _commit(self, batches: list[Batch]) -> list[Batch]:
         now_ms = int(self.clock() * 1000)
-        return [commit_isolating(self.store, batch, self.group, now_ms) for batch in batches]
+        done = [commit_isolating(self.store, batch, self.group, now_ms, wait=False) for batch in batches]
+        self.store.apply.await_replicas(sum(batch.size for batch in done))  # one WAIT for the round
+        return done
 
 
 class IngestWorker:

@@ -104,12 +104,12 @@ def test_a_failed_commit_on_a_backlog_loses_nothing(client, settings, monkeypatc
     commits = {"n": 0}
     real = Apply.commit
 
-    def refuse_the_third(self: Apply, batch, group=None, now_ms=None) -> int:
+    def refuse_the_third(self: Apply, batch, group=None, now_ms=None, **options) -> int:
         commits["n"] += 1
         if commits["n"] == 3:
             # what Apply.commit (guarded: the store's errors) raises when Redis refuses
             raise StoreRefused(redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'"))
-        return real(self, batch, group, now_ms)
+        return real(self, batch, group, now_ms, **options)
 
     monkeypatch.setattr(Apply, "commit", refuse_the_third)
     with pytest.raises(StoreRefused):  # the store's error for Redis's refusal, raised in burst mode

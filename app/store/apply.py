@@ -251,15 +251,39 @@ class Apply:
         self._scripts["stamp_time"](keys=[self.keys.meta], args=["progress_at"], client=pipe)
         pipe.execute()
 
-    def commit(self, batch: Batch, group: str | None = None, now_ms: int | None = None) -> int:
+    def commit(self, batch: Batch, group: str | None = None, now_ms: int | None = None, *,
+               wait: bool = True) -> int:
         """Apply ``batch``, record its rejects and counters, and acknowledge it — atomically.
 
         ``group`` is the consumer group to acknowledge in (``None``: nothing to acknowledge, as
         for a direct write). Returns how many events changed the state or the counters.
+
+        When the store waits for replicas (:mod:`.replication`), the commit is followed by the wait —
+        unless ``wait`` is False, for a caller that commits several batches and then waits once for all
+        of them (:meth:`await_replicas`: one ``WAIT`` a round, not one a batch, since each waits for the
+        replica to apply everything before it).
         """
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         with self.replication.writer() as writer:
-            return self._commit(writer, batch, group, now_ms)
+            changed = self._commit(writer, batch, group, now_ms)
+            if wait:
+                self._await(writer, batch.size)
+            return changed
+
+    def await_replicas(self, entries: int) -> bool:
+        """Wait until the replicas asked for hold every commit so far (made with ``wait=False``); when
+        the time runs out, count ``entries`` as ``unreplicated`` and return False. True at once when the
+        store waits for none."""
+        with self.replication.writer() as writer:
+            return self._await(writer, entries)
+
+    def _await(self, writer: redis.Redis, entries: int) -> bool:
+        if self.replication.wait(writer):
+            return True
+        # On the primary, not yet on a replica: it stands (and a failover now would re-apply the
+        # entries from the stream, or lose them with it), counted so that the risk shows.
+        writer.hincrby(self.keys.stats, "unreplicated", entries)
+        return False
 
     def _commit(self, writer: redis.Redis, batch: Batch, group: str | None, now_ms: int) -> int:
         pipe = writer.pipeline(transaction=True)
@@ -303,10 +327,6 @@ class Apply:
                     pipe.hincrby(self.keys.stats, name, -n)
                 pipe.execute()
             raise CommitRefused(failed[0])
-        if not self.replication.wait(writer):
-            # On the primary, not yet on a replica: it stands (and a failover now would re-apply the
-            # entries from the stream, or lose them with it), counted so that the risk shows.
-            writer.hincrby(self.keys.stats, "unreplicated", batch.size)
         return int(results[0]) if batch.events else 0
 
     def _counters(self, batch: Batch) -> dict[str, int]:

@@ -29,6 +29,7 @@ import json
 import math
 import os
 import re
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -98,11 +99,13 @@ class Plan:
     live_incidents: int = 10_000
     live_units: int = 2_000
     load_rate: float = 1_000.0
+    #: Also drain the simulator's entries with their ids as written (one worker): what distinct ids cost.
+    reference: bool = True
 
 
 FULL = Plan()
 QUICK = replace(FULL, quick=True, entries=6_000, rounds=1, clients=10, client_seconds=3.0, web_rounds=1,
-                live_incidents=2_000, live_units=400, load_rate=200.0)  # fmt: skip
+                live_incidents=2_000, live_units=400, load_rate=200.0, reference=False)  # fmt: skip
 
 
 # --- CPU ---------------------------------------------------------------------------------------------
@@ -256,6 +259,10 @@ class Drain:
     written: dict[str, int]
     state: dict[str, int]
     counted: int
+    #: Whether every id was unique (:func:`distinct_entries`); if not, the state holds fewer things.
+    distinct: bool = True
+    #: The machine's load average (1 min) when the drain started.
+    load: float = math.nan
 
     @property
     def rate(self) -> float:
@@ -277,8 +284,9 @@ class Drain:
 
     @property
     def once(self) -> bool:
-        """Every entry in the state, and counted once (a second application would count again)."""
-        return self.state == self.written and self.counted == self.entries
+        """Every entry counted once (a second application would count again) and, with distinct ids,
+        in the state."""
+        return (self.state == self.written or not self.distinct) and self.counted == self.entries
 
     def figures(self) -> dict[str, Any]:
         return {**asdict(self), "rate": self.rate, "worker_us": self.worker_us, "redis_us": self.redis_us,
@@ -286,9 +294,10 @@ class Drain:
 
 
 def drain(children: Children, redis_url: str, client: redis.Redis, entries: list[Entry], workers: int,
-          timeout: float = 900.0) -> Drain:  # fmt: skip
+          timeout: float = 900.0, distinct: bool = True) -> Drain:  # fmt: skip
     """Preload ``entries`` into a clean database, start ``workers`` ingest processes in one group, and
     time them from the moment the group is moved to the start of the streams to all acknowledged."""
+    load = os.getloadavg()[0]
     client.flushdb()
     xadd_all(client, PREFIX, entries)
     keys = _stream_keys()
@@ -338,24 +347,35 @@ def drain(children: Children, redis_url: str, client: redis.Redis, entries: list
         redis_cpu_s=span.redis_s, machine_busy=span.machine_busy,
         shares=[_handled(c) for c in started],
         written={s.value: written.get(s.value, 0) for s in INPUT_STREAMS},
-        state=state_counts(client, entries), counted=applied(client, PREFIX),
+        state=state_counts(client, entries), counted=applied(client, PREFIX), distinct=distinct, load=load,
     )  # fmt: skip
 
 
 def ingest_scaling(
     children: Children, redis_url: str, client: redis.Redis, entries: list[Entry],
-    counts: tuple[int, ...] = (1, 2, 4), rounds: int = 1,
-) -> dict[int, list[Drain]]:  # fmt: skip
+    counts: tuple[int, ...] = (1, 2, 4), rounds: int = 1, reference: list[Entry] | None = None,
+) -> dict[int | str, list[Drain]]:  # fmt: skip
     """Every round of each worker count (the order reversed every other round, so that a machine
-    getting busier or quieter does not favour one count); the caller picks."""
-    out: dict[int, list[Drain]] = {k: [] for k in counts}
+    getting busier or quieter does not favour one count); the caller picks. ``reference``: the same
+    number of entries with their ids as the simulator wrote them, drained by one worker each round
+    (key ``"reference"``): what the distinct ids change."""
+    out: dict[int | str, list[Drain]] = {k: [] for k in counts}
     for n in range(rounds):
-        for k in counts if n % 2 == 0 else tuple(reversed(counts)):
-            result = drain(children, redis_url, client, entries, k)
+        order: list[int | str] = list(counts if n % 2 == 0 else tuple(reversed(counts)))
+        if reference is not None:
+            out.setdefault("reference", [])
+            order.insert(len(order) // 2, "reference")
+        for k in order:
+            if k == "reference":
+                assert reference is not None
+                result = drain(children, redis_url, client, reference, 1, distinct=False)
+            else:
+                result = drain(children, redis_url, client, entries, int(k))
             out[k].append(result)
             shares = ", ".join(f"{s:,}" if s is not None else "?" for s in result.shares)
             say(
-                f"  round {n + 1}/{rounds}, {k} workers: {result.rate:,.0f} entries/s "
+                f"  round {n + 1}/{rounds}, {k if k != 'reference' else '1 (ids as simulated)'} workers: "
+                f"{result.rate:,.0f} entries/s "
                 f"in {result.seconds:.2f} s; "
                 f"CPU per entry {result.worker_us:.1f} µs workers, {result.redis_us:.1f} µs Redis "
                 f"({result.cores_used:.2f} cores; every core {100 * result.machine_busy:.0f} % busy); "
@@ -370,11 +390,14 @@ def ingest_figures(children: Children, redis_url: str, client: redis.Redis, plan
     round (``ingest_rounds``) and the projection from the first count's best (``projection``)."""
     say(f"ingest: generating {plan.entries:,} simulator entries (distinct ids)")
     entries = distinct_entries(plan.entries)
-    rounds = ingest_scaling(children, redis_url, client, entries, plan.workers, plan.rounds)
+    reference = scenario_entries(plan.entries) if plan.reference else None
+    rounds = ingest_scaling(children, redis_url, client, entries, plan.workers, plan.rounds, reference)
+    ref = rounds.pop("reference", None)
     return {
         "ingest": {str(k): best(rs).figures() for k, rs in rounds.items()},
         "ingest_rounds": {str(k): [d.figures() for d in rs] for k, rs in rounds.items()},
         "projection": projection(best(rounds[plan.workers[0]])),
+        **({"reference": best(ref).figures(), "reference_rounds": [d.figures() for d in ref]} if ref else {}),
     }
 
 
@@ -426,6 +449,7 @@ def load_hosts(servers: list[WebServer], body: str, n_clients: int, seconds: flo
     """``n_clients`` clients spread evenly over ``servers`` for ``seconds``, all at once; each host's
     figures and CPU, and the CPU of ``others`` (ingest, loader, the clients' own process)."""
     h = len(servers)
+    load = os.getloadavg()[0]
     split = [n_clients // h + (1 if i < n_clients % h else 0) for i in range(h)]
     groups = {f"host-{i + 1}": _host_pids(s) for i, s in enumerate(servers)} | others
     span = CpuSpan(client, groups)
@@ -445,12 +469,25 @@ def load_hosts(servers: list[WebServer], body: str, n_clients: int, seconds: flo
                       "cpu_ms_per_update": 1000 * cpu / answered if answered else math.nan})  # fmt: skip
     latencies = [ms for r in results for ms in r.latencies_ms]
     return {
-        "hosts": h, "clients": n_clients, "seconds": seconds, "wall_s": span.wall_s,
+        "hosts": h, "clients": n_clients, "seconds": seconds, "wall_s": span.wall_s, "load": load,
         "latencies_ms": latencies,
         "answered": len(latencies), "errors": sum(r.errors for r in results),
         "per_host": hosts, "redis_cpu_s": span.redis_s, "machine_busy": span.machine_busy,
         **{f"{name}_cpu_s": sum(span.used_s[name]) for name in others},
     }  # fmt: skip
+
+
+def settle(servers: list[WebServer], quiet_cores: float = 0.1, timeout: float = 30.0) -> float:
+    """Wait until the hosts have worked off what the last round's clients left queued (their CPU over
+    a second below ``quiet_cores``), so that it does not slow the next round; the seconds waited."""
+    started = time.monotonic()
+    pids = [pid for server in servers for pid in _host_pids(server)]
+    while time.monotonic() - started < timeout:
+        before = process_cpu_s(pids)
+        time.sleep(1.0)
+        if process_cpu_s(pids) - before < quiet_cores:
+            break
+    return time.monotonic() - started
 
 
 def web_scaling(children: Children, redis_url: str, client: redis.Redis, plan: Plan) -> dict[str, Any]:
@@ -483,6 +520,7 @@ def web_scaling(children: Children, redis_url: str, client: redis.Redis, plan: P
         for n in range(plan.web_rounds):
             for h in plan.hosts if n % 2 == 0 else tuple(reversed(plan.hosts)):
                 run = load_hosts(servers[:h], body, plan.clients, plan.client_seconds, client, others)
+                run["settled_s"] = settle(servers)
                 runs[h].append(run)
                 say(
                     f"  round {n + 1}/{plan.web_rounds}, {h} host(s): {run['answered']:,} updates answered, "
@@ -530,10 +568,29 @@ def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
         **{f"{name}_cores": sum(r[f"{name}_cpu_s"] for r in runs) / seconds
            for name in ("ingest", "loader", "clients")},
         "round_p95_ms": [percentile(r["latencies_ms"], 95) for r in runs],
+        "round_load": [r["load"] for r in runs],
+        "round_settled_s": [r["settled_s"] for r in runs],
     }  # fmt: skip
 
 
 # --- the record -------------------------------------------------------------------------------------
+
+
+def code_version() -> dict[str, Any]:
+    """The commit measured, and any uncommitted changes to the code it runs (``app/``, ``layers/``,
+    ``benchmarks/``): in a checkout shared with others, the working tree is what runs."""
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    changed = git("status", "--porcelain", "--", "app", "layers", "benchmarks")
+    paths = [line[3:] for line in (changed or "").splitlines()]
+    return {"commit": commit.strip() if commit else None,
+            "uncommitted": sorted(p for p in paths if not p.endswith(".json"))}  # fmt: skip
 
 
 def _n(v: float, digits: int = 0) -> str:
@@ -592,6 +649,34 @@ def web_table(hosts: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _code_line(code: dict[str, Any] | None) -> str:
+    if not code or not code.get("commit"):
+        return "Code: not recorded."
+    text = f"Code: commit `{code['commit'][:10]}`"
+    if code.get("uncommitted"):
+        changed = ", ".join(f"`{p}`" for p in code["uncommitted"])
+        return f"{text} with uncommitted changes to {changed}."
+    return text + ", nothing uncommitted in `app/`, `layers/` or `benchmarks/`."
+
+
+def bounded_lines(ingest: dict[str, dict[str, Any]], cores: int) -> list[str]:
+    """What the table shows about the cores, in figures: the speed-up, the cores kept busy, the CPU
+    per entry as processes multiply."""
+    ks = list(ingest)
+    first, last = ingest[ks[0]], ingest[ks[-1]]
+    busy = ", ".join(f"{ingest[k]['cores_used']:.2f}" for k in ks)
+    machine = ", ".join(f"{100 * ingest[k]['machine_busy']:.0f} %" for k in ks)
+    return [
+        f"From {ks[0]} to {ks[-1]} workers the rate went from {_n(first['rate'])} to {_n(last['rate'])} "
+        f"entries/s ({last['rate'] / first['rate']:.2f}×). The workers and Redis kept {busy} cores busy "
+        f"at K = {', '.join(ks)}, with every core of the machine {machine} busy (anyone's processes): "
+        f"the {cores} cores are the limit, not the consumer group. Workers' CPU per entry went from "
+        f"{first['worker_us']:.1f} µs at K = {ks[0]} to {last['worker_us']:.1f} µs at K = {ks[-1]}: more "
+        "processes than cores take turns on them (switches, colder caches), a cost a machine with a core "
+        "per worker does not pay.",
+    ]  # fmt: skip
+
+
 def section(f: dict[str, Any]) -> list[str]:
     """The "Workers" section of ``docs/benchmarks.md``."""
     m, plan = f["machine"], f["plan"]
@@ -599,34 +684,40 @@ def section(f: dict[str, Any]) -> list[str]:
         HEADING, "",
         f"More processes on one Redis (issue 16). Written by `make bench` (`python -m benchmarks.workers`), "
         f"{f['date']} ({f['seconds']:.0f} s), on {m['cores']} cores ({m['cpu']}), {m['memory_gb']:g} GB, "
-        f"Redis {m['redis']}; load average {f['load_start']:.2f} at the start and {f['load_end']:.2f} "
-        "at the end "
-        "(the machine is shared: other people's tests may run beside it).", "",
+        f"Redis {m['redis']}; load average {f['load_start']:.2f} at the start and {f['load_end']:.2f} at the "
+        "end (the machine is shared: other people's tests may run beside it). " + _code_line(f.get("code")),
+        "",
         f"**On this {m['cores']}-core machine the scaling is bounded by the cores.** The workers, Redis and "
         "(for the web) the hosts, the ingest worker, the loader and the clients all share these cores, so a "
         "second or fourth process shares the CPU the first had rather than adding to it. What carries over "
         "to a bigger machine is the CPU each entry and each update costs; the projection below is built "
-        "on it.",
-        "", "Redis Cluster: after Cluster support lands (the column is there; the code measures whichever "
-        "Redis "
-        "it is given).", "",
+        "on it.", "",
+        f"Redis Cluster: {CLUSTER_PENDING} (the tables have its column; the code measures whichever Redis it "
+        "is given).", "",
     ]  # fmt: skip
     if ingest := f.get("ingest", {}).get("single"):
         p = f["projection"]["single"]
         counts = ", ".join(str(k) for k in plan["workers"])
         lines += [f"### Ingest: {plan['entries']:,} entries, {counts} processes in one consumer group", ""]
         lines += ingest_table(ingest)
+        lines += ["", *bounded_lines(ingest, m["cores"]), ""]
+        if ref := f.get("reference", {}).get("single"):
+            lines += [
+                f"The same number of the simulator's entries with their ids as it wrote them (mostly updates "
+                f"of {ref['state']['units']:,} units' positions rather than new things), one worker: "
+                f"{_n(ref['rate'])} entries/s, {ref['worker_us']:.1f} µs of worker CPU and "
+                f"{ref['redis_us']:.1f} µs of Redis CPU per entry ({ref['cores_used']:.2f} cores kept busy).",
+                "",
+            ]  # fmt: skip
         lines += [
-            "",
             f"**Projection.** With w = {p['worker_us']:.1f} µs of worker CPU and r = {p['redis_us']:.1f} µs "
-            "of "
-            "Redis CPU per entry (one worker, above), a machine of C cores running K workers ingests about "
-            "**min(min(K, C − 1) / w, 1 / r)** entries a second: each worker keeps a core busy, one core is "
-            "left to Redis, and Redis's single command thread caps the whole at 1 / r ≈ "
+            "of Redis CPU per entry (one worker, above), a machine of C cores running K workers ingests "
+            "about **min(min(K, C − 1) / w, 1 / r)** entries a second: each worker keeps a core busy, one "
+            "core is left to Redis, and Redis's single command thread caps the whole at 1 / r ≈ "
             f"{_n(1e6 / p['redis_us'])} entries/s — reached at about {p['redis_bound_workers']:.1f} workers. "
             f"That is a ceiling: one worker alone here ingested {_n(p['one_rate'])} entries/s, keeping "
-            f"{100 * p['one_busy']:.0f} % of a core "
-            "busy (it also waits for its commits), so the last column scales that pace instead.", "",
+            f"{100 * p['one_busy']:.0f} % of a core busy (it also waits for its commits), so the last column "
+            "scales that pace instead.", "",
         ]  # fmt: skip
         lines += projection_lines(p)
         lines += [
@@ -639,22 +730,25 @@ def section(f: dict[str, Any]) -> list[str]:
         lines += [f"### Web: {plan['clients']} clients on 1 and 2 gunicorn hosts", ""]
         lines += web_table(web["hosts"])
         lines += ["", "Where the CPU went, in cores kept busy over the load (the rest of the machine is "
-                  "other people's):", ""]
+                  "other people's):", ""]  # fmt: skip
         for h, w in web["hosts"].items():
             hosts = " + ".join(f"{x['cores_used']:.2f}" for x in w["per_host"])
+            loads = ", ".join(f"{x:.1f}" for x in w["round_load"])
             lines.append(
                 f"- {h} host{'s' if h != '1' else ''}: gunicorn {hosts}, Redis {w['redis_cores']:.2f}, "
                 f"the ingest worker {w['ingest_cores']:.2f}, the loader {w['loader_cores']:.2f}, the clients "
-                f"{w['clients_cores']:.2f}; every core {100 * w['machine_busy']:.0f} % busy."
+                f"{w['clients_cores']:.2f}; every core {100 * w['machine_busy']:.0f} % busy; load average "
+                f"{loads} at the start of its rounds."
             )
         alone = ", ".join(f"{ms:.0f} ms" for ms in web["alone_ms"].values())
         lines += ["", f"One refresh with nobody else asking (median of 3, each host): {alone}.", ""]
     lines += [
         "- **Ingest**: the simulator's entries (the demo's mix: mostly unit positions, then incidents, calls "
-        "and ports) with every id made unique (`<id>-<n>`), so that each entry adds one thing to the state — "
-        "new things cost a little more to apply than the updates the one-process figure in the table at the "
-        "top drains. Preloaded into a fresh private Redis; the consumer group is created at the end of the "
-        "streams, K `python -m app ingest` processes are started (each its own `BASIRA_INGEST_CONSUMER`; "
+        "and ports) with every id made unique (`<id>-<n>`), so that each entry adds one thing to the state "
+        "(and no two workers race over one unit's updates) — new things cost a little more to apply than "
+        "updates: the line under the table gives the simulator's own entries for comparison. Preloaded into "
+        "a fresh private Redis; the consumer group is created at the end of the streams, K `python -m app "
+        "ingest` processes are started (each its own `BASIRA_INGEST_CONSUMER`; "
         f"`BASIRA_INGEST_BLOCK_MS={BLOCK_MS}` so that an idle worker reads again within {BLOCK_MS} ms — a "
         "read on a backlog never waits), and once all K have joined the group it is moved to the start of "
         "the streams (`XGROUP SETID … 0 ENTRIESREAD 0`): the clock starts there, without the processes' "
@@ -663,23 +757,29 @@ def section(f: dict[str, Any]) -> list[str]:
         "Redis's `used_cpu_user + used_cpu_sys`, and every core's busy share whoever used it. Afterwards the "
         "state is counted — incidents and units indexed, calls and port counts in their once-only sets — "
         "and must equal what was written per stream, with the `stats` counters equal to the entries (a "
-        "second application would count again). "
-        f"Best of {plan['rounds']} rounds per K (the order reversed every other round); every round is in "
-        "`benchmarks/workers.json`.",
+        "second application would count again) and the workers' own counts adding up to them. "
+        f"Best of {plan['rounds']} rounds per K (the order reversed every other round); every round, with "
+        "the load average at its start, is in `benchmarks/workers.json`.",
         "- **Web**: as the clients figure of the table at the top: "
         f"{plan['live_incidents']:,} open incidents and {plan['live_units']:,} units, a loader writing "
         f"{plan['load_rate']:,.0f} changes a second and one ingest worker; each client one keep-alive "
-        "session "
-        "posting the command view's refresh (the body Chromium sent) and asking the live feed for its "
-        "changes, once a second. The hosts are separate gunicorn processes on their own loopback ports "
+        "session posting the command view's refresh (the body Chromium sent) and asking the live feed for "
+        "its changes, once a second. The hosts are separate gunicorn processes on their own loopback ports "
         "(each 2 workers × 4 threads, `--preload`), sharing only Redis (and so each other's built answers); "
         "the clients are split evenly between them. An update answered is the refresh and the feed both "
-        "answered (two requests); its latency is the slower of the two; an error is either failing or taking "
-        f"over 10 s. {plan['client_seconds']:g} s per round, {plan['web_rounds']} rounds per host count "
-        "alternating, latencies pooled. CPU per update is each host's (master and workers) CPU over its "
-        "updates answered.",
+        "answered (two requests); its latency is the slower of the two; an error is either failing or "
+        f"taking over 10 s. {plan['client_seconds']:g} s per round, {plan['web_rounds']} rounds per host "
+        "count alternating (after each, the hosts are left to work off what was queued), latencies pooled. "
+        "CPU per update is each host's (master and workers) CPU over its updates answered.",
     ]  # fmt: skip
     return lines
+
+
+def write_record(figures: dict[str, Any]) -> None:
+    """``benchmarks/workers.json`` and the doc's section."""
+    RESULTS.write_text(json.dumps(figures, indent=2, default=str))
+    replace_section(DOC, HEADING, section(figures), before="## Soak")
+    say(f"wrote {RESULTS.relative_to(ROOT)} and {DOC.relative_to(ROOT)}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -687,20 +787,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="a small scale, figures to artifacts/ only")
     parser.add_argument("--only", choices=["ingest", "web"], help="one part (a trial: prints its figures, "
                         "writes nothing)")  # fmt: skip
+    parser.add_argument("--write-doc", action="store_true", help="measure nothing: write the doc's section "
+                        "again from benchmarks/workers.json (after a change to its prose)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.write_doc:
+        write_record(json.loads(RESULTS.read_text()))
+        return
     plan = QUICK if args.quick else FULL
     started = time.time()
-    figures: dict[str, Any] = {"quick": plan.quick, "plan": asdict(plan), "cluster": CLUSTER_PENDING}
+    figures: dict[str, Any] = {"quick": plan.quick, "plan": asdict(plan), "cluster": CLUSTER_PENDING,
+                               "code": code_version()}  # fmt: skip
     with ExitStack() as stack:
         children = stack.enter_context(Children())
         server = stack.enter_context(start_redis())
         client = redis.Redis.from_url(server.url, decode_responses=True)
         host = machine(client)
         figures |= {"machine": host, "load_start": host["load"][0]}
-        say(
-            f"workers ({'quick' if plan.quick else 'full'}): {host['cores']} cores, load average "
-            f"{host['load'][0]:.2f}, Redis {host['redis']} at {server.url}"
-        )
+        say(f"workers ({'quick' if plan.quick else 'full'}): {host['cores']} cores, load average "
+            f"{host['load'][0]:.2f}, Redis {host['redis']} at {server.url}")  # fmt: skip
         for kind in REDIS_KINDS:  # one Redis, for now (see REDIS_KINDS)
             if args.only in (None, "ingest"):
                 for name, value in ingest_figures(children, server.url, client, plan).items():
@@ -720,9 +824,7 @@ def main(argv: list[str] | None = None) -> None:
         QUICK_RESULTS.write_text(json.dumps(figures, indent=2, default=str))
         say(f"wrote {QUICK_RESULTS.relative_to(ROOT)} (quick: the record is left alone)")
         return
-    RESULTS.write_text(json.dumps(figures, indent=2, default=str))
-    replace_section(DOC, HEADING, section(figures), before="## Soak")
-    say(f"wrote {RESULTS.relative_to(ROOT)} and {DOC.relative_to(ROOT)}")
+    write_record(figures)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ ENTRIES = 1_500
 
 
 def test_every_entry_is_applied_once_across_one_two_and_four_workers() -> None:
-    plan = replace(workers.QUICK, entries=ENTRIES)
+    plan = replace(workers.QUICK, entries=ENTRIES, reference=True)
     with Children() as children, start_redis() as server:  # its own server: the benchmark flushes it
         client = redis.Redis.from_url(server.url, decode_responses=True)
         figures = workers.ingest_figures(children, server.url, client, plan)
@@ -33,6 +33,9 @@ def test_every_entry_is_applied_once_across_one_two_and_four_workers() -> None:
         assert drain["counted"] == ENTRIES  # a second application would have counted again
         assert sum(drain["shares"]) == ENTRIES  # the workers' own counts: none took an entry twice
         assert drain["once"] and drain["rate"] > 0
+    reference = figures["reference"]  # the simulator's own ids: fewer things, each entry counted once
+    assert reference["workers"] == 1 and reference["counted"] == ENTRIES and reference["once"]
+    assert sum(reference["state"].values()) < ENTRIES
     section = workers.section({
         **{name: {"single": value} for name, value in figures.items()},  # as main() keeps them, per Redis
         "plan": vars(plan), "date": "today", "seconds": 1.0, "load_start": 0.5, "load_end": 0.7,
@@ -42,7 +45,8 @@ def test_every_entry_is_applied_once_across_one_two_and_four_workers() -> None:
     rows = section[start + 2 : section.index("", start)]
     assert [row.split(" | ")[0] for row in rows] == ["| 1", "| 2", "| 4"]
     assert all(row.endswith(f"| {workers.CLUSTER_PENDING} |") and "| yes |" in row for row in rows)
-    assert "min(min(K, C − 1) / w, 1 / r)" in "\n".join(section)
+    text = "\n".join(section)
+    assert "min(min(K, C − 1) / w, 1 / r)" in text and "with their ids as it wrote them" in text
 
 
 def test_distinct_entries_keep_the_simulators_mix_with_every_id_unique() -> None:

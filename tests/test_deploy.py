@@ -313,3 +313,13 @@ def test_docker_compose_validates_the_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     missing = config(empty)
     assert missing.returncode != 0 and "set in deploy/.env" in missing.stderr  # no password: no start
+
+
+# --- the picture of the topology -----------------------------------------------------------------------
+
+
+def test_the_topology_picture_is_what_tools_topology_draws() -> None:
+    from tools import topology
+
+    assert topology.OUT.read_text(encoding="utf-8") == topology.draw(), "run python tools/topology.py"
+    assert "docs/img/topology.svg" in (ROOT / "docs" / "operations.md").read_text()

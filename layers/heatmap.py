@@ -166,8 +166,9 @@ class Heatmap(Layer):
         parts = [Points.of((r.lon, r.lat, r.opened, r.region) for r in store.incident_rows(scope))]
         fine = [cells_of(parts[0])]
         for chunk in store.closed_chunks(scope, since):
-            parts.append(chunk.arrays()[0])
-            fine.append(chunk.derive("heatmap.cells", cells_of))
+            closed, closed_cells = chunk.derive("heatmap.cells", cells_of)
+            parts.append(closed)
+            fine.append(closed_cells)
         points = Points.join(parts)
         res = NATIONAL_RES if set(REGION_CODES) <= set(scope.regions) else REGION_RES
         features = []

@@ -30,7 +30,8 @@ class History:
         self.keys = keys
         self.history_ms = history_ms
         self.history_max = history_max
-        #: scope cell → its closed incidents, as mirrored (see :mod:`.history_points`)
+        #: scope cell → its closed incidents, as mirrored (see :mod:`.history_points`): at most
+        #: ``history_max`` incidents beyond the scope being answered (least recently asked dropped first)
         self._chunks: dict[tuple[str, str], Chunk] = {}
         self._lock = threading.Lock()
 
@@ -38,7 +39,14 @@ class History:
         """The closed incidents of each cell of ``scope`` (closed at or after ``since_ms``, and perhaps
         somewhat earlier), mirrored and brought up to date by reading only what changed."""
         with self._lock:
-            return history_points.refresh(self.client, self.keys, self._chunks, cells(scope), since_ms)
+            return history_points.refresh(self.client, self.keys, self._chunks, cells(scope), since_ms,
+                                          limit=self.history_max)
+
+    def mirrored(self) -> tuple[int, int]:
+        """``(incidents, bytes)`` in this process's mirror of the history: what its bound holds."""
+        with self._lock:
+            chunks = list(self._chunks.values())
+        return sum(c.count for c in chunks), sum(c.nbytes for c in chunks)
 
     def closed_points(self, scope: Scope, since_ms: int) -> Points:
         """Incidents of ``scope`` closed at or after ``since_ms``: where, when opened, which region."""

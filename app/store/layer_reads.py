@@ -56,8 +56,16 @@ T = TypeVar("T")
 #: Hours in a port series, and how far back its comparison lies.
 SERIES_HOURS = 24
 WEEK_HOURS = 7 * 24
-#: Trails kept in memory at most (a fleet is a few thousand units; beyond this, units have left it).
+#: Units whose trail is kept in memory, at most (a fleet is a few thousand units; beyond this, units
+#: have left it, and the cache starts afresh with the units asked for). A trail is ``trail_points``
+#: ``[lon, lat, ts]`` lists, ~170 bytes a point: at the default 10 points ~1.7 KB a unit, ~9 MB for the
+#: soak's fleet of 5,000 and ~35 MB at this cap (one call asking for more units keeps them all).
 TRAIL_CACHE_MAX = 20_000
+#: Memoised aggregates kept at most (the soonest to expire go first beyond it). Keys are a layer and a
+#: scope — 14 regions (and the nation) by 6 agencies (and all) is ~100 — and values live seconds
+#: (the heatmap's: at most ``layers.heatmap.MAX_AGE_S``), so this is a guard against a caller keying
+#: by something unbounded, not a limit met in use.
+MEMO_MAX = 256
 
 
 @dataclass
@@ -65,9 +73,11 @@ class _Caches:
     """What :class:`LayerReads` keeps between refreshes."""
 
     lock: threading.RLock = field(default_factory=threading.RLock)
-    #: unit id → (ts of the unit's last report, trail)
+    #: unit id → (ts of the unit's last report, trail); at most :data:`TRAIL_CACHE_MAX` units beyond
+    #: those of the current call
     trails: dict[str, tuple[int, list[list[float]]]] = field(default_factory=dict)
-    #: memo key → (expires at, monotonic s; value)
+    #: memo key → (expires at, monotonic s; value); only unexpired ones after each computation, and at
+    #: most :data:`MEMO_MAX`
     memo: dict[Any, tuple[float, Any]] = field(default_factory=dict)
 
 
@@ -148,7 +158,8 @@ class LayerReads:
         ``compute`` said (it returns ``(value, seconds to keep it)``).
 
         Computations are serialised, so browsers asking at the same moment wait for one result
-        instead of each computing it. Exceptions propagate; nothing is cached for them.
+        instead of each computing it. Exceptions propagate; nothing is cached for them. Bounded: what
+        has expired is dropped at each computation, and at most :data:`MEMO_MAX` values are kept.
         """
         caches = self._layer_caches()
         with caches.lock:
@@ -160,7 +171,17 @@ class LayerReads:
             caches.memo = {k: v for k, v in caches.memo.items() if v[0] > now}
             if keep_s > 0:
                 caches.memo[key] = (time.monotonic() + keep_s, value)
+            if len(caches.memo) > MEMO_MAX:
+                kept = sorted(caches.memo.items(), key=lambda kv: kv[1][0])[-MEMO_MAX:]
+                caches.memo = dict(kept)
             return value
+
+    def held(self) -> dict[str, int]:
+        """How many entries the caches of this part hold now (``trails``: units, ``memo``: values) —
+        what their bounds, :data:`TRAIL_CACHE_MAX` and :data:`MEMO_MAX`, hold."""
+        caches = self._layer_caches()
+        with caches.lock:
+            return {"trails": len(caches.trails), "memo": len(caches.memo)}
 
     def forget_memo(self) -> None:
         """Drop every memoised value (a benchmark's cold run)."""

@@ -20,5 +20,8 @@ measured on the same data beside Basira. One module per concern:
 - :mod:`.workers` — issue 16's "more workers", ``python -m benchmarks.workers`` (also run by ``make bench``):
   ingest with 1, 2 and 4 processes in one consumer group, the web app on 1 and 2 gunicorn hosts, the
   CPU per entry and per update, and the projection to a machine with more cores;
-- :mod:`.soak` — issue 5's soak (not part of CI): 30 minutes at 500 entries/s with 20 clients.
+- :mod:`.soak` — issue 5's soak (not part of CI): 30 minutes at 500 entries/s with 20 clients
+  (``--minutes N``: each run length keeps its own record);
+- :mod:`.heap` (with :mod:`.heap_conf`) — issue 16's heap profile (not part of CI): the soak's set-up
+  with ``tracemalloc`` in one web worker and the ingest worker, their snapshots diffed.
 """

@@ -209,17 +209,20 @@ def _gunicorn_has(option: str) -> bool:
 WEB_MALLOC_ARENAS = "2"
 
 
-def start_web(children: Children, name: str, target: str, env: dict[str, str]) -> WebServer:
+def start_web(
+    children: Children, name: str, target: str, env: dict[str, str], config: str = "benchmarks.gunicorn_conf"
+) -> WebServer:
     """``gunicorn <target>`` with the suite's worker set-up; returns once it is starting.
 
     ``--preload`` imports the app once, before the workers fork (half the start-up on two cores);
     each worker's resident memory still counts the pages it shares. :mod:`benchmarks.gunicorn_conf`
-    sets Dash up in the master, so no worker meets Dash's first-request race.
+    sets Dash up in the master, so no worker meets Dash's first-request race (``config``: another
+    module built on it, such as :mod:`benchmarks.heap_conf`).
     """
     port = free_port()
     argv = [
         sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}", "--preload",
-        "--config", "python:benchmarks.gunicorn_conf",
+        "--config", f"python:{config}",
         "--workers", str(GUNICORN_WORKERS), "--worker-class", "gthread", "--threads", str(GUNICORN_THREADS),
         "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning",
     ]  # fmt: skip

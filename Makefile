@@ -5,7 +5,7 @@
 #   make lint          ruff only
 #   make bench         the benchmark suite against a naive Dash baseline; writes docs/benchmarks.md
 #   make bench-quick   the same at a small scale, a smoke check (about a minute on a quiet machine)
-#   make soak          30 min at 500 entries/s, 20 clients: memory flat, no errors; ARGS="--minutes 1"
+#   make soak          30 min at 500 entries/s, 20 clients: memory flat, no errors; ARGS="--minutes 120"
 #   make venv          (re)create .venv when pyproject.toml changes
 #   make browser-deps  headless Chromium + chromedriver for the browser tests (Debian, as root)
 #   make redis-deps    Redis 7 (redis-server, redis-tools, redis-sentinel) for the ACL tests (Debian, as root)
@@ -72,7 +72,8 @@ bench-quick: $(VENV)/.bench-installed browser-deps
 	$(BIN)/python -m benchmarks.workers --quick
 	$(BIN)/python -m benchmarks.failover --quick
 
-# Not part of CI: 30 minutes; writes benchmarks/soak.json, docs/soak.png and docs/benchmarks.md's Soak section.
+# Not part of CI: 30 minutes by default (ARGS="--minutes 120": two hours); writes benchmarks/soak/<N>min.json,
+# docs/soak-<N>min.png and that run length's part of docs/benchmarks.md's Soak section.
 soak: $(VENV)/.bench-installed browser-deps
 	$(BIN)/python -m benchmarks.soak $(ARGS)
 

@@ -24,10 +24,12 @@ history hold (both trimmed by age, and so bounded) is below
 :data:`REDIS_RESIDUAL_MB_PER_10_MIN`. **No errors** means: no client error, no rejected entry, no
 child process died or was replaced. The thresholds are fixed here, before any run.
 
-The record — a run at the defaults — goes to ``benchmarks/soak.json`` (numbers only),
-``docs/soak.png`` and a "Soak" section of ``docs/benchmarks.md`` (written by
-:func:`benchmarks.report.write_soak`, which ``make bench`` also calls); any other run (e.g.
-``--minutes 1``, a smoke check) writes ``artifacts/soak-quick.json`` and ``.png`` only.
+Every run is recorded by its length: ``benchmarks/soak/<minutes>min.json`` (numbers only),
+``docs/soak-<minutes>min.png``, and its subsection and row of the "Soak" section of
+``docs/benchmarks.md`` (written by :func:`benchmarks.report.write_soak`, which ``make bench`` also
+calls) — the latest run of each length, so that ``make soak`` (30 minutes) and
+``make soak ARGS="--minutes 120"`` stand side by side. Another rate or number of clients is said in
+its subsection.
 """
 
 from __future__ import annotations
@@ -81,8 +83,6 @@ DEFAULTS = {"minutes": 30.0, "rate": 500.0, "clients": 20, "incidents": 2_000, "
 PROCESS_MB_PER_10_MIN = 5.0
 #: Redis growth beyond the retained streams and closed-incident history (MB per 10 minutes).
 REDIS_RESIDUAL_MB_PER_10_MIN = 5.0
-RECORD, RECORD_PLOT = report.SOAK, ROOT / "docs" / "soak.png"
-QUICK, QUICK_PLOT = ROOT / "artifacts" / "soak-quick.json", ROOT / "artifacts" / "soak-quick.png"
 
 
 @dataclass
@@ -368,7 +368,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--units", type=int, default=DEFAULTS["units"], help="units seeded")
     parser.add_argument("--every", type=float, default=DEFAULTS["every"], help="seconds between samples")
     args = parser.parse_args(argv)
-    record = all(getattr(args, k) == v for k, v in DEFAULTS.items())
     started = time.time()
     with Children() as children, start_redis() as server:
         client = redis.Redis.from_url(server.url, decode_responses=True)
@@ -385,11 +384,10 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("no sample taken")
     figures = soak.figures()
     figures.update(started=started, load_start=host["load"][0], load_end=os.getloadavg()[0])
-    path = write_json(figures, soak.samples, RECORD if record else QUICK)
-    picture = plot(soak.samples, figures, RECORD_PLOT if record else QUICK_PLOT)
+    path = write_json(figures, soak.samples, report.soak_record(args.minutes))
+    picture = plot(soak.samples, figures, report.soak_plot(args.minutes))
     say(f"wrote {path.relative_to(ROOT)}" + (f" and {picture.relative_to(ROOT)}" if picture else ""))
-    if record:
-        say(f"wrote {report.write_soak().relative_to(ROOT)} (its Soak section)")
+    say(f"wrote {report.write_soak().relative_to(ROOT)} (its Soak section: the {args.minutes:g}-minute run)")
     for line in report.soak_lines(orjson.loads(path.read_bytes())):
         print(line, flush=True)
     sys.exit(0 if figures["passed"] else 1)

@@ -117,16 +117,34 @@ def test_the_probe_sees_a_new_incident_drawn_in_the_live_page(client, settings) 
     assert e2e.bytes_per_s > 0 and e2e.replay_body and "n_intervals" in e2e.replay_body
 
 
-def test_the_soak_section_is_replaced_not_repeated(tmp_path) -> None:
-    soak = {"minutes": 30, "rate": 500, "clients": 20, "flat": 1, "errors": 0, "passed": 1, "started": 0,
-            "web_1_rss_start_mb": 150.0, "web_1_rss_end_mb": 151.0, "web_1_rss_slope_mb_per_10_min": 0.4,
+def _soak(minutes: float, slope: float, **figures: object) -> dict:
+    return {"minutes": minutes, "rate": 500, "clients": 20, "flat": int(slope < 5), "errors": 0,
+            "passed": int(slope < 5), "started": 0, "web_1_rss_start_mb": 150.0, "web_1_rss_end_mb": 151.0,
+            "web_1_rss_slope_mb_per_10_min": slope, "ingest_rss_slope_mb_per_10_min": 0.1,
             "process_threshold_mb_per_10_min": 5, "redis_threshold_mb_per_10_min": 5,
-            "redis_residual_slope_mb_per_10_min": 1.0, "samples": {"t_s": [10.0]}}  # fmt: skip
-    path = tmp_path / "soak.json"
-    path.write_bytes(orjson.dumps(soak))
-    once = report.with_soak("# Benchmarks\n\ntable\n", path)
-    twice = report.with_soak(once, path)
+            "redis_residual_slope_mb_per_10_min": 1.0, "samples": {"t_s": [10.0], "load_1m": [2.0]},
+            **figures}  # fmt: skip
+
+
+def test_the_soak_section_is_replaced_not_repeated(tmp_path) -> None:
+    report.soak_record(30, tmp_path).write_bytes(orjson.dumps(_soak(30, 0.4)))
+    once = report.with_soak("# Benchmarks\n\ntable\n", tmp_path)
+    twice = report.with_soak(once, tmp_path)
     assert twice == once and once.count(report.SOAK_HEADING) == 1
     assert once.startswith("# Benchmarks\n\ntable\n\n## Soak\n") and "**memory flat**, **0 errors**" in once
     assert "| Web worker 1 RSS | 150 MB | 151 MB | +0.40 MB / 10 min | < 5 MB / 10 min | yes |" in once
-    assert report.with_soak(once, tmp_path / "none.json") == "# Benchmarks\n\ntable\n"
+    assert report.with_soak(once, tmp_path / "none") == "# Benchmarks\n\ntable\n"
+
+
+def test_each_soak_length_keeps_its_latest_run_side_by_side(tmp_path) -> None:
+    """``make soak ARGS="--minutes N"``: a run replaces the record of its own length only."""
+    report.soak_record(120, tmp_path).write_bytes(orjson.dumps(_soak(120, 7.5)))
+    report.soak_record(30, tmp_path).write_bytes(orjson.dumps(_soak(30, 9.0)))
+    report.soak_record(30, tmp_path).write_bytes(orjson.dumps(_soak(30, 0.4)))  # the 30-minute run again
+    doc = report.with_soak("# Benchmarks\n", tmp_path)
+    assert doc.index("### 30 minutes") < doc.index("### 120 minutes")
+    rows = [line for line in doc.splitlines() if line.startswith("| [")]
+    assert len(rows) == 2 and "+0.40 MB / 10 min" in rows[0] and "passed" in rows[0]
+    assert "+7.50 MB / 10 min" in rows[1] and "**failed**" in rows[1]
+    assert "+9.00" not in doc and 'make soak ARGS=\\"--minutes 120\\"' not in doc
+    assert 'make soak ARGS="--minutes 120"' in doc

@@ -57,7 +57,8 @@ def env_name(field: str) -> str:
 
 
 #: Settings read under a conventional name rather than ``BASIRA_<FIELD>``.
-CONVENTIONAL_NAMES = {"redis_url": "REDIS_URL", "redis_sentinels": "REDIS_SENTINELS"}
+CONVENTIONAL_NAMES = {"redis_url": "REDIS_URL", "redis_sentinels": "REDIS_SENTINELS",
+                      "redis_cluster": "REDIS_CLUSTER"}
 
 
 def _default_text(field: str) -> str:

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
         "when set, every process connects to the primary of `redis_master` through them, follows a "
         "failover, and REDIS_URL is not used. See docs/operations.md, \"Run on Sentinel\".",
     )
+    redis_cluster: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("REDIS_CLUSTER", "BASIRA_REDIS_CLUSTER"),
+        description="REDIS_URL names a node of a Redis Cluster (as a `redis+cluster://` URL does): the "
+        "client learns the others and follows the cluster's failovers. The prefix must then be a hash "
+        "tag (`BASIRA_STREAM_PREFIX={sa}`). See docs/operations.md, \"Run on Redis Cluster\".",
+    )
     redis_master: str = Field(
         default="basira",
         pattern=r"^[A-Za-z0-9_.-]{1,64}$",
@@ -76,8 +83,9 @@ class Settings(BaseSettings):
     )
     stream_prefix: str = Field(
         default="sa",
-        pattern=r"^[A-Za-z0-9_.-]{1,32}$",
-        description="Prefix of every stream and key: `<prefix>:incidents`, `<prefix>:units`, …",
+        pattern=r"^([A-Za-z0-9_.-]{1,32}|\{[A-Za-z0-9_.-]{1,32}\}[A-Za-z0-9_.-]{0,16})$",
+        description="Prefix of every stream and key: `<prefix>:incidents`, `<prefix>:units`, … In braces "
+        "(`{sa}`) it is a Redis Cluster hash tag: every key in one slot, as the transactions need.",
     )
     demo_store: bool = Field(
         default=False,

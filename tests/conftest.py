@@ -24,6 +24,7 @@ import redis
 
 from app.settings import Settings
 from app.store import Store
+from app.store.connection import connect, is_cluster_url
 from app.store.embedded import start_embedded
 
 MIN_REDIS = (6, 2)
@@ -64,12 +65,12 @@ def port_history(redis_url: str) -> Iterator[tuple[Settings, Store]]:
     tests (read-only: the backfill takes seconds), removed after them."""
     from app.simulation.port_backfill import backfill_ports
 
-    settings = Settings(redis_url=redis_url, stream_prefix=f"t{uuid.uuid4().hex[:12]}")
+    settings = Settings(redis_url=redis_url, stream_prefix=new_prefix())
     store = Store.from_settings(settings)
     store.meta.mark_demo()
     backfill_ports(store, 56, seed=5, progress=None)
     yield settings, store
-    _delete_prefixed(redis.Redis.from_url(redis_url, decode_responses=True), settings.stream_prefix)
+    _delete_prefixed(store.client, settings.stream_prefix)
 
 
 @pytest.fixture(scope="session")
@@ -107,10 +108,21 @@ def replay_archive(recorded_scene, tmp_path_factory: pytest.TempPathFactory) -> 
     return settings.model_copy(update={"stale_after_s": 36000}), archived
 
 
+#: On a Redis Cluster (``REDIS_URL=redis+cluster://…``, as tests/test_cluster.py runs parts of the suite)
+#: prefixes are hash tags, as Basira requires there.
+ON_CLUSTER = is_cluster_url(os.environ.get("REDIS_URL"))
+
+
+def new_prefix() -> str:
+    """A key prefix no other test uses (valid as ``BASIRA_STREAM_PREFIX``)."""
+    name = f"t{uuid.uuid4().hex[:12]}"
+    return f"{{{name}}}" if ON_CLUSTER else name
+
+
 @pytest.fixture
 def prefix() -> str:
-    """A key prefix unique to this test (valid as ``BASIRA_STREAM_PREFIX``)."""
-    return f"t{uuid.uuid4().hex[:12]}"
+    """A key prefix unique to this test."""
+    return new_prefix()
 
 
 def _delete_prefixed(client: redis.Redis, prefix: str) -> None:
@@ -127,7 +139,7 @@ def _delete_prefixed(client: redis.Redis, prefix: str) -> None:
 @pytest.fixture
 def client(redis_url: str, prefix: str) -> Iterator[redis.Redis]:
     """A client (``decode_responses=True``); the test's ``<prefix>:*`` keys are deleted afterwards."""
-    connection = redis.Redis.from_url(redis_url, decode_responses=True)
+    connection = connect(redis_url) if ON_CLUSTER else redis.Redis.from_url(redis_url, decode_responses=True)
     try:
         yield connection
     finally:

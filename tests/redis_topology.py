@@ -169,6 +169,109 @@ class SentinelTopology:
         return path
 
 
+def cluster_port() -> int:
+    """A free loopback port whose cluster bus port (+10000) is free too (a node's port must be 55535
+    or less for that: the kernel's own free ports are above it)."""
+    import random
+    import socket
+
+    for _ in range(200):
+        port = random.randint(20_000, 45_000)
+        try:
+            for candidate in (port, port + 10_000):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port pair for a cluster node")
+
+
+@dataclass
+class ClusterTopology:
+    """A Redis Cluster of ``primaries`` primaries with one replica each (``cluster-node-timeout`` 1000 ms,
+    so a failover takes seconds), formed with CLUSTER MEET / ADDSLOTSRANGE / REPLICATE — no redis-cli."""
+
+    primaries: int = 3
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="basira-cluster-")))
+    servers: list[Server] = field(default_factory=list)
+
+    def start(self) -> ClusterTopology:
+        binary = redis_server_binary()
+        for _ in range(self.primaries * 2):
+            port = cluster_port()
+            lines = [f"port {port}", "bind 127.0.0.1", f"dir {self._dir(f'c{port}')}", 'save ""',
+                     "appendonly no", "loglevel warning", f"logfile {self.workdir}/c{port}.log",
+                     "cluster-enabled yes", f"cluster-config-file {self.workdir}/c{port}/nodes.conf",
+                     "cluster-node-timeout 1000", "cluster-replica-validity-factor 0",
+                     "repl-diskless-sync yes", "repl-diskless-sync-delay 0"]
+            path = self.workdir / f"c{port}.conf"
+            path.write_text("\n".join(lines) + "\n")
+            self.servers.append(Server(port, path))
+        for server in self.servers:
+            server.start(binary)
+        first = self.servers[0].client()
+        for server in self.servers[1:]:
+            first.execute_command("CLUSTER MEET", "127.0.0.1", server.port)
+        share = 16384 // self.primaries
+        for n, server in enumerate(self.servers[:self.primaries]):
+            end = 16383 if n == self.primaries - 1 else (n + 1) * share - 1
+            server.client().execute_command("CLUSTER ADDSLOTSRANGE", n * share, end)
+        poll(lambda: all(len(s.client().execute_command("CLUSTER NODES")) == len(self.servers)
+                         for s in self.servers), 30, "every node to know every other")
+        pairs = zip(self.servers[:self.primaries], self.servers[self.primaries:], strict=True)
+        for primary, replica in pairs:
+            node_id = primary.client().execute_command("CLUSTER MYID")
+            poll(lambda r=replica, i=node_id: r.client().execute_command("CLUSTER REPLICATE", i), 30,
+                 "a replica to take its primary")
+        poll(self.healthy, 60, "the cluster to be ok")
+        return self
+
+    def healthy(self) -> bool:
+        """Every running node says the cluster is ok and has a replica in sync for each primary."""
+        running = [s for s in self.servers if s.running]
+        if not all(s.client().cluster("info")["cluster_state"] == "ok" for s in running):
+            return False
+        masters = [s for s in running if s.client().info("replication")["role"] == "master"]
+        return all(s.client().info("replication").get("connected_slaves", 0) >= 1 for s in masters)
+
+    @property
+    def url(self) -> str:
+        """``REDIS_URL`` for this cluster (any node; the client learns the others)."""
+        return f"redis+cluster://127.0.0.1:{self.servers[0].port}"
+
+    def primary_of(self, key: str) -> Server:
+        """The node that holds ``key``'s slot now."""
+        for server in self.servers:
+            if not server.running:
+                continue
+            client = server.client()
+            slot = int(client.execute_command("CLUSTER KEYSLOT", key))
+            for start, end, (_host, port, *_id), *_replicas in client.execute_command("CLUSTER SLOTS"):
+                if int(start) <= slot <= int(end):
+                    return next(s for s in self.servers if s.port == int(port))
+        raise AssertionError(f"no node holds the slot of {key}")
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.kill()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _dir(self, name: str) -> Path:
+        path = self.workdir / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+@contextlib.contextmanager
+def cluster_topology(primaries: int = 3) -> Iterator[ClusterTopology]:
+    topology = ClusterTopology(primaries=primaries)
+    try:
+        yield topology.start()
+    finally:
+        topology.stop()
+
+
 class Producer(threading.Thread):
     """About 1,000 incidents a second to the stream ``key`` (10 every 10 ms, distinct ids) through the
     Sentinels. ``written``: the ids of batches the primary answered; with ``wait`` (the default) each

@@ -81,13 +81,13 @@ def test_one_batch_equals_one_entry_at_a_time(client, settings) -> None:
     other = settings.model_copy(update={"stream_prefix": settings.stream_prefix + "x"})
     try:
         for seed in (1, 2):
-            client.delete(*client.keys(f"{settings.stream_prefix}:*") or ["-"])
-            client.delete(*client.keys(f"{other.stream_prefix}:*") or ["-"])
+            client.delete(*client.scan_iter(match=f"{settings.stream_prefix}:*"), "-")
+            client.delete(*client.scan_iter(match=f"{other.stream_prefix}:*"), "-")
             feed = entries(seed)
             batched = apply(client, settings, 1000, feed)
             single = apply(client, other, 1, feed)
             assert batched == single
-            client.delete(*client.keys(f"{other.stream_prefix}:*") or ["-"])
+            client.delete(*client.scan_iter(match=f"{other.stream_prefix}:*"), "-")
             assert apply(client, other, 7, feed, live=True) == single  # a backlog: full rounds
             assert any(":unit:trail:" in key for key in batched)
             assert sum(":unit:live:" in key for key in batched) >= 3  # units moved between cells

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import orjson
-import redis
 
 from app.contract import Scope, Stream
 from app.ingest import IngestWorker
 from app.rejected import resubmit, summary
 from app.store import Store
+from app.store.connection import bytes_client
 from tests.helpers import incident
 
 
@@ -81,6 +81,6 @@ def test_an_entry_that_was_not_utf8_is_resubmitted_byte_for_byte(client, setting
     client.xadd(key, {**incident("RAW"), "description": b"ok \xff\xfe"})
     IngestWorker(store, settings).work(burst=True)
     assert resubmit(store) == 1
-    raw = redis.Redis.from_url(settings.redis_url)  # bytes, as they are in Redis
+    raw = bytes_client(store.client)  # bytes, as they are in Redis
     [(_id, fields)] = raw.xrange(key, count=1, min="(" + store.client.xrange(key)[0][0])
     assert fields[b"description"] == b"ok \xff\xfe" and fields[b"id"] == b"RAW"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from . import lua
+from .connection import register_script
 from .errors import guarded
 
 if TYPE_CHECKING:
@@ -38,11 +39,11 @@ class Alerts:
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self.client = client
         self.keys = keys
-        self._raise = client.register_script(lua.RAISE_ALERT)
-        self._clear = client.register_script(lua.CLEAR_ALERT)
-        self._act = client.register_script(lua.ACT_ON_ALERT)
-        self._escalate = client.register_script(lua.ESCALATE_ALERT)
-        self._lease = client.register_script(lua.HOLD_LEASE)
+        self._raise = register_script(client, lua.RAISE_ALERT)
+        self._clear = register_script(client, lua.CLEAR_ALERT)
+        self._act = register_script(client, lua.ACT_ON_ALERT)
+        self._escalate = register_script(client, lua.ESCALATE_ALERT)
+        self._lease = register_script(client, lua.HOLD_LEASE)
 
     # --- the worker's side ---------------------------------------------------------------------
     def hold_lease(self, holder: str, ttl_ms: int) -> bool:

@@ -30,6 +30,7 @@ from ..contract import (
     raw_bytes,
 )
 from . import lua
+from .connection import register_script
 from .errors import guarded
 from .keys import CELL_AGENCIES, CELL_REGIONS, DAY_MS, HOUR_MS, Keys
 from .replication import Replication
@@ -230,12 +231,12 @@ class Apply:
         self.port_ttl_s = port_ttl_s
         self.rejected_maxlen = rejected_maxlen
         self._scripts = {
-            "incidents": client.register_script(lua.APPLY_INCIDENTS),
-            "units": client.register_script(lua.APPLY_UNITS),
-            "count_once": client.register_script(lua.COUNT_ONCE),
-            "keep_newest": client.register_script(lua.KEEP_NEWEST),
-            "stamp_time": client.register_script(lua.STAMP_TIME),
-            "end_demo": client.register_script(lua.END_DEMO),
+            "incidents": register_script(client, lua.APPLY_INCIDENTS),
+            "units": register_script(client, lua.APPLY_UNITS),
+            "count_once": register_script(client, lua.COUNT_ONCE),
+            "keep_newest": register_script(client, lua.KEEP_NEWEST),
+            "stamp_time": register_script(client, lua.STAMP_TIME),
+            "end_demo": register_script(client, lua.END_DEMO),
         }
         # Every key a script touches goes in KEYS (lua's docstring says why); the scope cells' keys
         # are the same for every batch, so they are named once, with the cells' order for ARGV.

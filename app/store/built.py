@@ -17,7 +17,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import redis
+from redis.cluster import RedisCluster
 
+from .connection import server_time
 from .errors import guarded
 
 if TYPE_CHECKING:
@@ -47,10 +49,14 @@ class Built:
         are rebuilt every ``base_ms`` — or less often when building one costs more than ``share`` of
         that, so that a large scope (100,000 incidents) cannot keep the web workers busy rebuilding
         it. The cost is the last build's, recorded by :meth:`built_once`."""
-        pipe = self.client.pipeline(transaction=False)
-        pipe.time()
-        pipe.get(self.keys.built_cost(family))
-        (seconds, micros), cost = pipe.execute()
+        cost_key = self.keys.built_cost(family)
+        if isinstance(self.client, RedisCluster):  # TIME cannot be pipelined there: two round trips
+            (seconds, micros), cost = server_time(self.client, cost_key), self.client.get(cost_key)
+        else:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.time()
+            pipe.get(cost_key)
+            (seconds, micros), cost = pipe.execute()
         period = max(base_ms, math.ceil(int(cost or 0) / share / base_ms) * base_ms)
         return (int(seconds) * 1000 + int(micros) // 1000) // period, period
 

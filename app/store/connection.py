@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 from redis.backoff import NoBackoff
+from redis.cluster import ClusterNode, RedisCluster
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelConnectionPool
 
@@ -36,13 +37,23 @@ DEFAULTS: dict[str, Any] = {
 SENTINEL_TIMEOUT_S = 1.0
 
 
-def connect(url: str, **options: Any) -> redis.Redis:
-    """A client for ``url`` (``redis://``, ``rediss://`` or ``unix://``), answering in ``str``.
+def connect(url: str, cluster: bool = False, **options: Any) -> redis.Redis:
+    """A client for ``url`` (``redis://``, ``rediss://`` or ``unix://``), answering in ``str``; a
+    Redis Cluster client for a ``redis+cluster://`` (``rediss+cluster://``) URL or with ``cluster``.
 
     redis-py uses hiredis to parse replies when it is installed, which makes stream reads several
     times faster; it is a dependency for that reason.
     """
+    if is_cluster_url(url) or cluster:
+        url = url.replace("+cluster://", "://", 1)
+        kwargs = {k: v for k, v in {**DEFAULTS, **options}.items() if k != "health_check_interval"}
+        return RedisCluster.from_url(url, decode_responses=True, **kwargs)  # type: ignore[return-value]
     return redis.Redis.from_url(url, decode_responses=True, **{**DEFAULTS, **options})
+
+
+def is_cluster_url(url: str | None) -> bool:
+    """Whether ``url`` names a Redis Cluster (``redis+cluster://``, ``rediss+cluster://``)."""
+    return bool(url) and url.split("://", 1)[0].endswith("+cluster")
 
 
 def connect_sentinel(
@@ -88,9 +99,33 @@ def connect_settings(settings: Settings) -> redis.Redis:
         )
     if not settings.redis_url:
         raise ValueError("no Redis configured: set REDIS_URL or REDIS_SENTINELS, or use `python -m app demo`")
+    if settings.redis_cluster or is_cluster_url(settings.redis_url):
+        if not is_hash_tagged(settings.stream_prefix):
+            raise ValueError(
+                "on Redis Cluster the prefix must be a hash tag, so that every key of a transaction is in "
+                f"one slot: set BASIRA_STREAM_PREFIX={{{settings.stream_prefix}}} (producers then write "
+                f"{{{settings.stream_prefix}}}:incidents …)")
+        credentials = {k: v for k, v in (("username", settings.redis_username), ("password", password)) if v}
+        return connect(settings.redis_url, cluster=True, **credentials)
     client = connect(settings.redis_url)
     use_credentials(client, settings.redis_username, password)
     return client
+
+
+def is_hash_tagged(prefix: str) -> bool:
+    """Whether ``prefix`` starts with a Redis Cluster hash tag (``{sa}``): every key under it is in the
+    tag's slot."""
+    return prefix.startswith("{") and prefix.find("}") > 1
+
+
+def server_time(client: redis.Redis, key: str) -> tuple[int, int]:
+    """Redis's ``TIME`` (seconds, microseconds) — on Redis Cluster the clock of the node that holds
+    ``key``, the one whose scripts score the changes under it."""
+    if isinstance(client, RedisCluster):
+        seconds, micros = client.time(target_nodes=client.get_node_from_key(key))
+    else:
+        seconds, micros = client.time()
+    return int(seconds), int(micros)
 
 
 def use_credentials(client: redis.Redis, username: str | None, password: str | None) -> None:
@@ -116,6 +151,13 @@ def clone_client(client: redis.Redis, *, decode: bool | None = None, max_connect
     ``retry`` False: a command that meets a broken connection fails rather than being sent again by
     redis-py. A transaction whose reply was lost may have run (and reached a replica): sent again, it
     would run twice; its caller knows better (the ingest worker re-reads what it holds unacknowledged)."""
+    if isinstance(client, RedisCluster):
+        manager = client.nodes_manager
+        kwargs = dict(manager.connection_kwargs)
+        if decode is not None:
+            kwargs["decode_responses"] = decode
+        nodes = [ClusterNode(node.host, node.port) for node in manager.startup_nodes.values()]
+        return RedisCluster(startup_nodes=nodes, **kwargs)  # type: ignore[return-value]
     pool = client.connection_pool
     kwargs = dict(pool.connection_kwargs)
     if decode is not None:
@@ -134,3 +176,28 @@ def clone_client(client: redis.Redis, *, decode: bool | None = None, max_connect
 def bytes_client(client: redis.Redis) -> redis.Redis:
     """A client on the same server as ``client`` answering in ``bytes``."""
     return clone_client(client, decode=False)
+
+
+class EvalScript:
+    """A Lua script sent whole with ``EVAL`` each call, for Redis Cluster: redis-py's cluster transactions
+    do not load scripts first, and a node promoted in a failover has an empty script cache, so an
+    ``EVALSHA`` inside ``MULTI`` could fail there while the transaction's other commands (its ``XACK``)
+    ran. Redis keeps the compiled script by its hash all the same; what is sent again is the text."""
+
+    def __init__(self, client: redis.Redis, source: str) -> None:
+        self.client = client
+        self.script = source
+
+    def __call__(self, keys: list[str] | None = None, args: list[Any] | None = None,
+                 client: Any = None) -> Any:
+        keys, args = list(keys or []), list(args or [])
+        # execute_command, not eval(): a cluster pipeline's eval() refuses to queue
+        return (client or self.client).execute_command("EVAL", self.script, len(keys), *keys, *args)
+
+
+def register_script(client: redis.Redis, source: str) -> Any:
+    """``client.register_script(source)`` (``EVALSHA``, loaded when missing), or an :class:`EvalScript`
+    on Redis Cluster; either is called as ``script(keys=…, args=…, client=pipe)``."""
+    if isinstance(client, RedisCluster):
+        return EvalScript(client, source)
+    return client.register_script(source)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
+from .connection import server_time
 from .errors import guarded
 
 if TYPE_CHECKING:
@@ -106,5 +107,5 @@ class Meta:
 
     def clock_ms(self) -> int:
         """Redis's clock, in ms: the clock the change sets and ``progress_at`` are scored by."""
-        seconds, micros = self.client.time()
-        return int(seconds) * 1000 + int(micros) // 1000
+        seconds, micros = server_time(self.client, self.keys.meta)
+        return seconds * 1000 + micros // 1000

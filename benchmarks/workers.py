@@ -769,8 +769,7 @@ def section(f: dict[str, Any]) -> list[str]:
                 f"{w['clients_cores']:.2f}; every core {100 * w['machine_busy']:.0f} % busy; load average "
                 f"{loads} at the start of its rounds."
             )
-        alone = ", ".join(f"{ms:.0f} ms" for ms in web["alone_ms"].values())
-        lines += ["", f"One refresh with nobody else asking (median of 3, each host): {alone}.", ""]
+        lines += [""]
     lines += [
         "- **Ingest**: the simulator's entries (the demo's mix: mostly unit positions, then incidents, calls "
         "and ports) with every id made unique (`<id>-<n>`), so that each entry adds one thing to the state "

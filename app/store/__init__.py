@@ -93,7 +93,8 @@ class Store:
         raw = functools.cache(lambda: bytes_client(client))  # made on first use: answers in bytes
         self.meta = Meta(client, keys)
         # One writer of its own for the ingest commits, one for what ingress takes in (:mod:`.replication`).
-        self.streams = Streams(client, keys, self.meta, Replication(client, wait_replicas, wait_ms))
+        self.streams = Streams(client, keys, self.meta,
+                               Replication(client, wait_replicas, wait_ms, keys.meta))
         self.apply = Apply(
             client,
             self.keys,
@@ -103,7 +104,7 @@ class Store:
             port_ttl_s=port_ttl_s,
             rejected_maxlen=rejected_maxlen,
             uncovered=frozenset(self.coverage.uncovered),
-            replication=Replication(client, wait_replicas, wait_ms),
+            replication=Replication(client, wait_replicas, wait_ms, keys.meta),
         )
         self.live = Live(client, keys, self.ports, self.coverage)
         self.history = History(client, keys, int(history_hours * 3_600_000), history_max)

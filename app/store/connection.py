@@ -97,19 +97,30 @@ def connect_settings(settings: Settings) -> redis.Redis:
             username=settings.redis_username, password=password,
             sentinel_username=settings.redis_sentinel_username, sentinel_password=sentinel_password,
         )
-    if not settings.redis_url:
-        raise ValueError("no Redis configured: set REDIS_URL or REDIS_SENTINELS, or use `python -m app demo`")
-    if settings.redis_cluster or is_cluster_url(settings.redis_url):
-        if not is_hash_tagged(settings.stream_prefix):
-            raise ValueError(
-                "on Redis Cluster the prefix must be a hash tag, so that every key of a transaction is in "
-                f"one slot: set BASIRA_STREAM_PREFIX={{{settings.stream_prefix}}} (producers then write "
-                f"{{{settings.stream_prefix}}}:incidents …)")
+    if problem := configuration_problem(settings):
+        raise ValueError(problem)
+    if on_cluster(settings):
         credentials = {k: v for k, v in (("username", settings.redis_username), ("password", password)) if v}
         return connect(settings.redis_url, cluster=True, **credentials)
     client = connect(settings.redis_url)
     use_credentials(client, settings.redis_username, password)
     return client
+
+
+def on_cluster(settings: Settings) -> bool:
+    """Whether ``settings`` name a Redis Cluster (``REDIS_CLUSTER=1`` or a ``redis+cluster://`` URL)."""
+    return bool(settings.redis_url) and (settings.redis_cluster or is_cluster_url(settings.redis_url))
+
+
+def configuration_problem(settings: Settings) -> str | None:
+    """What stops ``settings`` from reaching a Redis, in words for the operator; ``None`` when nothing."""
+    if not settings.redis_configured:
+        return "no Redis configured: set REDIS_URL or REDIS_SENTINELS, or use `python -m app demo`"
+    if on_cluster(settings) and not is_hash_tagged(settings.stream_prefix):
+        return ("on Redis Cluster the prefix must be a hash tag, so that every key of a transaction is in "
+                f"one slot: set BASIRA_STREAM_PREFIX={{{settings.stream_prefix}}} (producers then write "
+                f"{{{settings.stream_prefix}}}:incidents …)")
+    return None
 
 
 def is_hash_tagged(prefix: str) -> bool:
@@ -157,6 +168,10 @@ def clone_client(client: redis.Redis, *, decode: bool | None = None, max_connect
         if decode is not None:
             kwargs["decode_responses"] = decode
         nodes = [ClusterNode(node.host, node.port) for node in manager.startup_nodes.values()]
+        if max_connections is not None:
+            kwargs["max_connections"] = max_connections  # per node
+        if not retry:
+            kwargs["retry"] = Retry(NoBackoff(), 0)
         return RedisCluster(startup_nodes=nodes, **kwargs)  # type: ignore[return-value]
     pool = client.connection_pool
     kwargs = dict(pool.connection_kwargs)

@@ -694,7 +694,8 @@ def build_parser() -> argparse.ArgumentParser:
     acl = commands.add_parser(
         "acl", help="print the Redis ACL users (deploy/users.acl) for this prefix, passwords hashed",
         description="Passwords come from BASIRA_ACL_PASSWORD_<ROLE> (PRODUCER, SIMULATOR, INGEST, WEB, "
-        "ADMIN) or, with --stdin, from '<user> <password>' lines; they are written as SHA-256 hashes.")
+        "ALERTS, COT, REPLICATION, SENTINEL, ADMIN: the user's name after basira-) or, with --stdin, from "
+        "'<user> <password>' lines; they are written as SHA-256 hashes.")
     acl.add_argument("--prefix", help="key prefix (default: BASIRA_STREAM_PREFIX, else sa)")
     acl.add_argument("--file", default=str(ROOT / "deploy" / "users.acl"), help="the ACL file to start from")
     acl.add_argument("--stdin", action="store_true", help="read '<user> <password>' lines from stdin")

@@ -1,7 +1,8 @@
 """Redis ACL users for a deployment: ``deploy/users.acl`` made ready to install (``python -m app acl``).
 
-``deploy/users.acl`` names one Redis user per kind of process, for the default prefix ``sa`` and
-without passwords (a user with none cannot sign in). :func:`render` turns it into the file a Redis
+``deploy/users.acl`` names one Redis user per kind of process — and, for a replicated set, the
+replica's (``basira-replication``) and the Sentinels' (``basira-sentinel``) — for the default prefix
+``sa`` and without passwords (a user with none cannot sign in). :func:`render` turns it into the file a Redis
 server loads: its key patterns moved to another prefix, and each user's password added as
 ``#<sha256>`` — the form Redis keeps in an ACL file, so no password is ever written in clear.
 ``docs/operations.md`` ("Redis users (ACL)") says which process runs as which user and how to

@@ -178,12 +178,15 @@ class IngestWorker:
         own_pending_first = True
         log.info("ingest worker %s started (group %s, prefix %s)", self.consumer, self.group,
                  self.store.keys.prefix)
+        groups_ready = False  # made in the loop: a worker started during a failover waits it out
         try:
-            self.store.streams.ensure_groups(self.group)
             while not self.stopping.is_set():
                 try:
                     now = self.clock()
                     got = 0
+                    if not groups_ready:
+                        self.store.streams.ensure_groups(self.group)
+                        groups_ready = True
                     if own_pending_first:
                         self._settle(committer)
                         got += self.apply_own_pending()

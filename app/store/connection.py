@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     # surrogate (at no cost; hiredis honours this), the contract rejects it, and
     # ``text.encode("utf-8", "surrogateescape")`` gives the original bytes back.
     "encoding_errors": "surrogateescape",
+    # No CLIENT SETINFO on each new connection: Redis 7.0's ACL cannot grant it (`+client|setinfo` is
+    # refused there), so Redis 7.2 and Valkey would refuse it to every Basira user and log each refusal.
+    "driver_info": None,
 }
 #: How long asking one Sentinel may take (seconds): a dead one must not hold up the others.
 SENTINEL_TIMEOUT_S = 1.0

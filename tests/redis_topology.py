@@ -65,6 +65,8 @@ class Server:
     conf: Path
     sentinel: bool = False
     process: subprocess.Popen[bytes] | None = None
+    #: ``(username, password)`` the topology's own client signs in with (an ACL file's admin), if any
+    auth: tuple[str, str] | None = None
 
     def start(self, binary: Path) -> None:
         command = [str(binary), str(self.conf)] + (["--sentinel"] if self.sentinel else [])
@@ -74,6 +76,9 @@ class Server:
 
     def client(self, **options: object) -> redis.Redis:
         options = {"socket_connect_timeout": 1, "socket_timeout": 5, **options}
+        if self.auth:
+            options.setdefault("username", self.auth[0])
+            options.setdefault("password", self.auth[1])
         return redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True, **options)
 
     def kill(self) -> None:
@@ -195,6 +200,10 @@ class ClusterTopology:
     primaries: int = 3
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="basira-cluster-")))
     servers: list[Server] = field(default_factory=list)
+    #: An ACL file's text (app.acl.render's) for every node, and the passwords of its users: the
+    #: topology signs in as ``basira-admin``, replicas replicate as ``basira-replication``.
+    acl: str | None = None
+    passwords: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> ClusterTopology:
         binary = redis_server_binary()
@@ -205,9 +214,15 @@ class ClusterTopology:
                      "cluster-enabled yes", f"cluster-config-file {self.workdir}/c{port}/nodes.conf",
                      "cluster-node-timeout 1000", "cluster-replica-validity-factor 0",
                      "repl-diskless-sync yes", "repl-diskless-sync-delay 0"]
+            auth = None
+            if self.acl is not None:
+                (self.workdir / "users.acl").write_text(self.acl)
+                lines += [f"aclfile {self.workdir}/users.acl", "masteruser basira-replication",
+                          f"masterauth {self.passwords['basira-replication']}"]
+                auth = ("basira-admin", self.passwords["basira-admin"])
             path = self.workdir / f"c{port}.conf"
             path.write_text("\n".join(lines) + "\n")
-            self.servers.append(Server(port, path))
+            self.servers.append(Server(port, path, auth=auth))
         for server in self.servers:
             server.start(binary)
         first = self.servers[0].client()
@@ -264,8 +279,9 @@ class ClusterTopology:
 
 
 @contextlib.contextmanager
-def cluster_topology(primaries: int = 3) -> Iterator[ClusterTopology]:
-    topology = ClusterTopology(primaries=primaries)
+def cluster_topology(primaries: int = 3, acl: str | None = None,
+                     passwords: dict[str, str] | None = None) -> Iterator[ClusterTopology]:
+    topology = ClusterTopology(primaries=primaries, acl=acl, passwords=dict(passwords or {}))
     try:
         yield topology.start()
     finally:

@@ -176,3 +176,41 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
             worker.wait(20)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+def test_every_process_does_its_work_on_the_cluster_as_its_own_user(monkeypatch) -> None:
+    """deploy/users.acl, rendered for the prefix {sa}, on every node: the users' cluster rights (CLUSTER
+    SLOTS/SHARDS, COMMAND, ASKING) are enough for redis-py's cluster client, the replicas replicate as
+    basira-replication, and a producer, the ingest worker and the web app each do their work with
+    nothing refused (ACL LOG empty on every node)."""
+    from app.acl import render, users
+    from app.ingest import IngestWorker
+
+    for name in list(os.environ):
+        if name.startswith(("BASIRA_", "REDIS_")):
+            monkeypatch.delenv(name)
+    text = (ROOT / "deploy" / "users.acl").read_text()
+    passwords = {name: f"test-password-of-{name}" for name in users(text) if name != "default"}
+    with cluster_topology(acl=render(text, "{sa}", passwords), passwords=passwords) as secured:
+        def as_user(user: str) -> Settings:
+            return Settings(redis_url=secured.url, stream_prefix="{sa}", redis_username=user,
+                            redis_password=passwords[user], redis_wait_replicas=1)
+
+        producer = connect(secured.url, username="basira-producer", password=passwords["basira-producer"])
+        producer.xadd("{sa}:incidents", incident("ACL1"))
+        with pytest.raises(redis.ResponseError, match="no permissions"):
+            producer.hgetall("{sa}:inc:idx")  # a producer reads nothing
+        for server in secured.servers:
+            server.client().acl_log_reset()  # that refusal was the point; from here on, none
+
+        ingest = as_user("basira-ingest")
+        IngestWorker(Store.from_settings(ingest), ingest).work(burst=True)
+        web = create_app(as_user("basira-web")).test_client()
+        assert web.get("/readyz").status_code == 200
+        snapshot = web.get("/api/v1/snapshot").get_json()
+        assert "ACL1" in {f["id"] for f in snapshot["incidents"]["features"]}
+        replicas = [s for s in secured.servers if s.client().info("replication")["role"] == "slave"]
+        assert len(replicas) == 3 and all(
+            r.client().info("replication")["master_link_status"] == "up" for r in replicas)
+        for server in secured.servers:
+            assert server.client().acl_log() == [], (server.port, server.client().acl_log()[:2])

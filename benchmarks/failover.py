@@ -88,7 +88,7 @@ def one_failover(producer_waits: bool, warm: int) -> dict[str, Any]:
         settings = Settings(redis_sentinels=topology.sentinel_setting, redis_master=MASTER,
                             stream_prefix=prefix)
         web = create_app(settings).test_client()
-        producer = Producer(topology, key, wait=producer_waits)
+        producer = Producer.through_sentinels(topology, key, wait=producer_waits)
         producer.start()
         try:
             old = topology.primary()

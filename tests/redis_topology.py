@@ -289,16 +289,15 @@ def cluster_topology(primaries: int = 3, acl: str | None = None,
 
 
 class Producer(threading.Thread):
-    """About 1,000 incidents a second to the stream ``key`` (10 every 10 ms, distinct ids) through the
-    Sentinels. ``written``: the ids of batches the primary answered; with ``wait`` (the default) each
-    batch is followed by ``WAIT 1`` on the same connection, and ``acknowledged`` holds the ids of those
-    a replica confirmed — what a producer may rely on. Without ``wait`` the two are the same."""
+    """About 1,000 incidents a second to the stream ``key`` (10 every 10 ms, distinct ids), written
+    through the client ``connect()`` gives — asked again after any failure, so it may find a new
+    primary. ``written``: the ids of batches the primary answered; with ``wait`` (the default) each batch
+    is followed by ``WAIT 1`` on the same connection, and ``acknowledged`` holds the ids of those a
+    replica confirmed — what a producer may rely on. Without ``wait`` the two are the same."""
 
-    def __init__(self, topology: SentinelTopology, key: str, wait: bool = True) -> None:
+    def __init__(self, connect: Callable[[], redis.Redis], key: str, wait: bool = True) -> None:
         super().__init__(daemon=True)
-        self.client = Sentinel([("127.0.0.1", s.port) for s in topology.sentinels],
-                               sentinel_kwargs={"socket_timeout": 1}).master_for(
-            MASTER, decode_responses=True, socket_timeout=2, socket_connect_timeout=1)
+        self.connect = connect
         self.key = key
         self.wait = wait
         self.written: list[str] = []
@@ -307,27 +306,69 @@ class Producer(threading.Thread):
         self.stopping = threading.Event()
         self.n = 0
 
+    @classmethod
+    def through_sentinels(cls, topology: SentinelTopology, key: str, wait: bool = True) -> Producer:
+        """A producer that finds the primary as Basira does, through the Sentinels."""
+        sentinels = [("127.0.0.1", s.port) for s in topology.sentinels]
+        return cls(lambda: Sentinel(sentinels, sentinel_kwargs={"socket_timeout": 1}).master_for(
+            MASTER, decode_responses=True, socket_timeout=2, socket_connect_timeout=1), key, wait)
+
+    @classmethod
+    def to_the_slot(cls, cluster: ClusterTopology, key: str) -> Producer:
+        """A producer writing to the cluster node that holds ``key``'s slot now (``WAIT`` needs one
+        connection to one node)."""
+        return cls(lambda: cluster.primary_of(key).client(socket_timeout=2), key)
+
     def run(self) -> None:
         from tests.helpers import incident, now_ms
 
+        client = None
         while not self.stopping.is_set():
+            try:
+                client = client or self.connect()
+            except (AssertionError, StopIteration, redis.RedisError, OSError):
+                time.sleep(0.1)  # no primary yet
+                continue
             ids = [f"F{self.n + k}" for k in range(10)]
             self.n += 10
-            pipe = self.client.pipeline(transaction=False)
+            pipe = client.pipeline(transaction=False)
             for entry in ids:
                 pipe.xadd(self.key, incident(entry, ts=now_ms()))
             if self.wait:
                 pipe.wait(1, 500)
             try:
                 replies = pipe.execute()
-            except (redis.RedisError, OSError):
+            except (redis.RedisError, OSError):  # gone, demoted (READONLY) or moved (MOVED): ask again
                 self.failures += 1
+                client = None
                 time.sleep(0.05)
                 continue
             self.written.extend(ids)
             if not self.wait or int(replies[-1]) >= 1:
                 self.acknowledged.extend(ids)
             time.sleep(0.01)
+
+
+def assert_applied_once(primary: redis.Redis, prefix: str, acknowledged: list[str],
+                        group: str = "basira-ingest", timeout_s: float = 120) -> None:
+    """Once the ingest workers have taken every incident entry on ``primary``: each ``acknowledged``
+    entry is in the state, and each entry the stream holds was applied once — the workers' counter
+    equals the stream's length (no entry is invalid here), though commits around a failover broke and
+    were read again."""
+    key = f"{prefix}:incidents"
+
+    def drained() -> bool:
+        pending = primary.xpending(key, group)["pending"]
+        delivered = primary.xinfo_groups(key)[0]["last-delivered-id"]
+        return pending == 0 and delivered == primary.xinfo_stream(key)["last-generated-id"]
+
+    poll(drained, timeout_s, "the workers to apply everything on the new primary")
+    applied = set(primary.hkeys(f"{prefix}:inc:idx"))
+    missing = [i for i in acknowledged if i not in applied]
+    assert not missing, f"{len(missing)} acknowledged entries lost, e.g. {missing[:5]}"
+    stats = {k: int(v) for k, v in primary.hgetall(f"{prefix}:stats").items()}
+    assert stats.get("ingested:incidents", 0) == primary.xlen(key), stats
+    assert stats.get("rejected:incidents", 0) == 0, stats
 
 
 @contextlib.contextmanager

@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -24,8 +23,15 @@ from app.contract import Stream
 from app.settings import Settings
 from app.store import Store
 from app.store.connection import connect
-from tests.helpers import incident, now_ms
-from tests.redis_topology import ClusterTopology, cluster_topology, poll, redis_server_binary
+from tests.helpers import incident
+from tests.redis_topology import (
+    ClusterTopology,
+    Producer,
+    assert_applied_once,
+    cluster_topology,
+    poll,
+    redis_server_binary,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "{fo}"
@@ -77,44 +83,6 @@ def test_a_prefix_that_is_not_a_hash_tag_is_refused_with_the_one_to_use(cluster,
     assert cluster.primary_of("{c1}:incidents").client().xlen("{c1}:incidents") == 1
 
 
-class ClusterProducer(threading.Thread):
-    """About 1,000 incidents a second, 10 every 10 ms, each batch then ``WAIT 1`` on the same connection
-    to the primary of the prefix's slot; a batch a replica confirmed is ``acknowledged``."""
-
-    def __init__(self, cluster: ClusterTopology, key: str) -> None:
-        super().__init__(daemon=True)
-        self.cluster, self.key = cluster, key
-        self.acknowledged: list[str] = []
-        self.stopping = threading.Event()
-        self.n = 0
-        self.node: redis.Redis | None = None
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            if self.node is None:
-                try:
-                    primary = self.cluster.primary_of(self.key)
-                    self.node = primary.client(socket_timeout=2)
-                except (AssertionError, redis.RedisError, OSError, StopIteration):
-                    time.sleep(0.1)
-                    continue
-            ids = [f"F{self.n + k}" for k in range(10)]
-            self.n += 10
-            pipe = self.node.pipeline(transaction=False)
-            for entry in ids:
-                pipe.xadd(self.key, incident(entry, ts=now_ms()))
-            pipe.wait(1, 500)
-            try:
-                replicas = pipe.execute()[-1]
-            except (redis.RedisError, OSError):
-                self.node = None  # the slot moved (MOVED, READONLY) or its node is gone: ask again
-                time.sleep(0.05)
-                continue
-            if int(replicas) >= 1:
-                self.acknowledged.extend(ids)
-            time.sleep(0.01)
-
-
 def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_none(cluster,
                                                                                   monkeypatch) -> None:
     for name in list(os.environ):
@@ -126,7 +94,7 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
            "BASIRA_REDIS_WAIT_REPLICAS": "1", "BASIRA_INGEST_CONSUMER": "w1", "BASIRA_INGEST_BATCH": "200"}
     worker = subprocess.Popen([sys.executable, "-m", "app", "ingest"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    producer = ClusterProducer(cluster, key)
+    producer = Producer.to_the_slot(cluster, key)
     web = create_app(settings).test_client()
     client = connect(cluster.url)
     try:
@@ -154,18 +122,7 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
         producer.join(10)
 
         primary = new.client()
-
-        def drained() -> bool:
-            pending = primary.xpending(key, "basira-ingest")["pending"]
-            delivered = primary.xinfo_groups(key)[0]["last-delivered-id"]
-            return pending == 0 and delivered == primary.xinfo_stream(key)["last-generated-id"]
-        poll(drained, 120, "the worker to apply everything on the new primary")
-
-        applied = set(primary.hkeys(f"{PREFIX}:inc:idx"))
-        missing = [i for i in producer.acknowledged if i not in applied]
-        assert not missing, f"{len(missing)} acknowledged entries lost, e.g. {missing[:5]}"
-        stats = {k: int(v) for k, v in primary.hgetall(f"{PREFIX}:stats").items()}
-        assert stats.get("ingested:incidents", 0) == primary.xlen(key)  # each entry held, applied once
+        assert_applied_once(primary, PREFIX, producer.acknowledged)
         assert worker.poll() is None, "the worker survived the failover"
         print(f"\ncluster failover: /readyz back {back_s:.1f} s after the kill; "
               f"{len(producer.acknowledged)} acknowledged, {primary.xlen(key)} on the new primary")

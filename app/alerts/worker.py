@@ -313,7 +313,8 @@ class AlertWorker:
             except StoreUnavailable as error:
                 log.warning("alerts worker: store unavailable (%s); retrying in %.1fs", error, backoff)
                 self._stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
+                # at most 2 s: a failover takes seconds, and alerts must resume with the picture
+                backoff = min(backoff * 2, 2.0)
                 continue
             except Exception:  # noqa: BLE001 - a rule's bug must not stop every other rule for good
                 log.exception("alerts worker: tick failed; next tick goes on")

@@ -342,23 +342,42 @@ SOAK_FINDINGS = """\
 ### What grew, and what was done (issue 16)
 
 The record before issue 16 (30 minutes, 2026-11-28) failed: one web worker grew +12.6 MB / 10 min
-over the second half. `python -m benchmarks.heap` (not part of CI) runs the soak's set-up with
-`tracemalloc` in the first web worker and in the ingest worker, and only counters in the second
-(tracing slows a worker many times over: with 12 frames a refresh took 2 s instead of 8 ms), and
-diffs their snapshots. In 4 minutes at the soak's load the traced worker's Python heap grew by
-+1.33 MB from the unit-trail cache (`app/store/layer_reads.py`, filling up to the fleet, then flat)
-and +0.95 MB from the heatmap's mirror of the history (`app/store/history_points.py`: a dict of
-id → tuple, ~300 bytes an incident, at 17 closings a second — and the whole cell's arrays and H3
-cells rebuilt whenever one incident closed in it, transient copies that grow with the mirror); no
-other line of the app or its libraries grew by more than 0.35 MB, and the untraced worker's
-glibc heap kept the same free space throughout (no fragmentation: its growth was Python objects).
-The ingest worker's traced heap did not grow (45.8 → 43.8 MB over the same dumps).
+over the second half (the other +0.10), and its text blamed the heatmap's mirror of the history
+without a heap profile. `python -m benchmarks.heap` (not part of CI) now takes one: the soak's
+set-up (same load, 20 clients) with `tracemalloc` in the first web worker and in the ingest worker,
+only counters in the second web worker (tracing slows a worker many times over — with 12 frames a
+refresh took 2 s instead of 8 ms and every client timed out; with 1 frame, in one worker only, the
+load is served), a snapshot every 2 minutes, diffed. Its run on 2026-12-04 (14 minutes, load average
+2 to 16: another benchmark ran beside it for a while):
 
-The mirror now keeps numbers only, in columns appended in closing order (33 bytes an incident,
-8 more for its H3 cell, computed once per incident instead of once per change of its cell), and
-holds at most `history_max` incidents beyond the scope being answered; every in-process cache
-states its bound (docs/architecture.md, "In-process caches"), and `tests/test_memory_bounds.py`
-holds each.
+- **Web worker, traced** (minutes 2 → 6): its Python heap grew 9.8 → 13.9 MB. By allocating line:
+  +1.32 MB `app/store/layer_reads.py:263`, the unit-trail cache (filling up to the fleet: 5,000
+  units × 10 positions, then flat); +0.95 MB `app/store/history_points.py:134-135`, the mirror's
+  rows (a dict of id → tuple, ~300 bytes an incident, with 17 closings a second); +1.2 MB redis-py
+  replies and +0.4 MB summaries being encoded (requests in flight); no other line above 0.05 MB. Later
+  snapshots were dominated by whole-picture feed answers in flight (`app/feed.py:107`, 22 MB of unit
+  Features parsed for their trails: the slowed worker let its clients fall more than 40 ticks behind)
+  — transient, gone with the request.
+- **Web worker, untraced:** RSS 169 → 214 MB over the first 8 minutes (warm-up: the trail cache,
+  the first peaks of whole pictures), then 214 → 209 MB; glibc's heap (`mallinfo2`) 41–45 MB in use
+  and 21–28 MB free throughout — no fragmentation growth (`MALLOC_ARENA_MAX=2` as deployed), so what
+  grew was Python objects, not the allocator.
+- **Ingest worker, traced:** its Python heap 45.8 → 43.8 → 49.0 → 45.5 → 44.6 → 49.0 MB (a batch in
+  hand or not): it does not grow.
+
+What was changed. The mirror (`app/store/history_points.py`) kept a dict of id → tuple per closed
+incident, and whenever one incident closed in a cell it rebuilt that cell's arrays and all its H3
+cells — work and transient copies that grow with the mirror, in whichever worker built the heatmap
+(a tick's summary is built by one worker for all, which probably explains one worker growing and
+not the other). It now keeps
+numbers only, in columns appended in closing order (33 bytes an incident, 8 more for its H3 cell,
+computed once per incident), and holds at most `history_max` incidents beyond the scope being
+answered (least recently asked cells dropped, read afresh when asked again). The layers' memo is
+capped (`MEMO_MAX`), the trail cache's bound is stated (`TRAIL_CACHE_MAX` units, ~1.7 KB each); every
+in-process cache and its bound is listed in docs/architecture.md ("In-process caches, and their
+bounds") and `tests/test_memory_bounds.py` holds each. Not verified: that the old record's whole
++12.6 MB / 10 min was the mirror — the profile measured ~1 MB / 4 min of mirror rows at the start of
+a run (it grows with the closings), and the runs below are the test of the fix.
 """
 
 
@@ -462,10 +481,27 @@ def soak_section(where: Path = SOAK_DIR) -> list[str]:
 
 
 def with_soak(text: str, where: Path = SOAK_DIR) -> str:
-    """``text`` (the doc) without any earlier Soak section, and with the current one at its end."""
-    head = text.partition(f"\n{SOAK_HEADING}\n")[0].rstrip() + "\n"
+    """``text`` (the doc) with its Soak section replaced by the current one — where it was, or at the
+    end; every other section, before or after it, stays as its writer left it (as
+    :func:`benchmarks.harness.replace_section` does for the other suites)."""
     section = soak_section(where)
-    return head + ("\n" + "\n".join(section).rstrip() + "\n" if section else "")
+    while section and not section[-1].strip():
+        section.pop()
+    out: list[str] = []
+    skipping, placed = False, False
+    for line in text.splitlines():
+        if line.startswith("## "):
+            if skipping and not placed:
+                out += [*section, ""] if section else []
+                placed = True
+            skipping = line.strip() == SOAK_HEADING
+        if not skipping:
+            out.append(line)
+    while out and not out[-1].strip():
+        out.pop()
+    if not placed and section:
+        out += ["", *section]
+    return "\n".join(out).rstrip() + "\n"
 
 
 def write_soak(path: Path = DOC, where: Path = SOAK_DIR) -> Path:

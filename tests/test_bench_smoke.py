@@ -134,6 +134,9 @@ def test_the_soak_section_is_replaced_not_repeated(tmp_path) -> None:
     assert once.startswith("# Benchmarks\n\ntable\n\n## Soak\n") and "**memory flat**, **0 errors**" in once
     assert "| Web worker 1 RSS | 150 MB | 151 MB | +0.40 MB / 10 min | < 5 MB / 10 min | yes |" in once
     assert report.with_soak(once, tmp_path / "none") == "# Benchmarks\n\ntable\n"
+    # a section another suite wrote after it stays, after it
+    later = report.with_soak(once + "\n## Failover\n\nfigures\n", tmp_path)
+    assert later == once.rstrip() + "\n\n## Failover\n\nfigures\n"
 
 
 def test_each_soak_length_keeps_its_latest_run_side_by_side(tmp_path) -> None:

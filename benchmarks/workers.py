@@ -495,6 +495,7 @@ def web_scaling(children: Children, redis_url: str, client: redis.Redis, plan: P
     """1 and 2 gunicorn hosts under the clients load (see the module's docstring), alternating
     ``web_rounds`` times; figures per host count, the rounds pooled."""
     client.flushdb()
+    started = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "load_start": os.getloadavg()[0]}
     ingest = start_ingest(children, redis_url, PREFIX)
     servers = [start_web(children, f"web-{n}", "app:server", app_env(redis_url, PREFIX))
                for n in range(1, max(plan.hosts) + 1)]  # fmt: skip
@@ -536,7 +537,8 @@ def web_scaling(children: Children, redis_url: str, client: redis.Redis, plan: P
             children.stop(child)
     client.flushdb()
     return {"alone_ms": {str(i + 1): percentile(alone[s.url], 50) for i, s in enumerate(servers)},
-            "hosts": {str(h): pooled(rs) for h, rs in runs.items()}}  # fmt: skip
+            "hosts": {str(h): pooled(rs) for h, rs in runs.items()}, **started,
+            "load_end": os.getloadavg()[0]}  # fmt: skip
 
 
 def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -756,6 +758,10 @@ def section(f: dict[str, Any]) -> list[str]:
         ]  # fmt: skip
     if web := f.get("web", {}).get("single"):
         lines += [f"### Web: {plan['clients']} clients on 1 and 2 gunicorn hosts", ""]
+        if web.get("apart"):
+            lines += [f"Measured apart, {web['date']} (`--update web`): load average {web['load_start']:.2f} "
+                      f"at its start and {web['load_end']:.2f} at its end. " + _code_line(web.get("code")),
+                      ""]  # fmt: skip
         lines += web_table(web["hosts"])
         lines += ["", web_bounded(web["hosts"], m["cores"])]
         lines += ["", "Where the CPU went, in cores kept busy over the load (the rest of the machine is "
@@ -807,7 +813,7 @@ def write_record(figures: dict[str, Any]) -> None:
     """``benchmarks/workers.json`` and the doc's section."""
     RESULTS.write_text(json.dumps(figures, indent=2, default=str))
     replace_section(DOC, HEADING, section(figures), before="## Soak")
-    say(f"wrote {RESULTS.relative_to(ROOT)} and {DOC.relative_to(ROOT)}")
+    say(f"wrote {RESULTS} and {DOC}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -815,6 +821,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="a small scale, figures to artifacts/ only")
     parser.add_argument("--only", choices=["ingest", "web"], help="one part (a trial: prints its figures, "
                         "writes nothing)")  # fmt: skip
+    parser.add_argument("--update", choices=["ingest", "web"], help="measure one part again and replace it "
+                        "in benchmarks/workers.json (the other part kept), then write the doc")  # fmt: skip
     parser.add_argument("--write-doc", action="store_true", help="measure nothing: write the doc's section "
                         "again from benchmarks/workers.json (after a change to its prose)")  # fmt: skip
     args = parser.parse_args(argv)
@@ -822,6 +830,7 @@ def main(argv: list[str] | None = None) -> None:
         write_record(json.loads(RESULTS.read_text()))
         return
     plan = QUICK if args.quick else FULL
+    only = args.only or args.update
     started = time.time()
     figures: dict[str, Any] = {"quick": plan.quick, "plan": asdict(plan), "cluster": CLUSTER_PENDING,
                                "code": code_version()}  # fmt: skip
@@ -834,12 +843,14 @@ def main(argv: list[str] | None = None) -> None:
         say(f"workers ({'quick' if plan.quick else 'full'}): {host['cores']} cores, load average "
             f"{host['load'][0]:.2f}, Redis {host['redis']} at {server.url}")  # fmt: skip
         for kind in REDIS_KINDS:  # one Redis, for now (see REDIS_KINDS)
-            if args.only in (None, "ingest"):
+            if only in (None, "ingest"):
                 for name, value in ingest_figures(children, server.url, client, plan).items():
                     figures.setdefault(name, {})[kind] = value
-            if args.only in (None, "web"):
+            if only in (None, "web"):
                 if browser.available():
-                    figures.setdefault("web", {})[kind] = web_scaling(children, server.url, client, plan)
+                    web = web_scaling(children, server.url, client, plan) | {"code": figures["code"],
+                                                                              "apart": bool(args.update)}
+                    figures.setdefault("web", {})[kind] = web
                 else:
                     say("chromedriver not found: no web figures (apt install chromium chromium-driver)")
     figures |= {"load_end": os.getloadavg()[0], "seconds": time.time() - started,
@@ -847,6 +858,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.only:
         print(json.dumps(figures, indent=2, default=str))
         return
+    if args.update and not plan.quick:
+        record = json.loads(RESULTS.read_text())
+        run = ("date", "seconds", "load_start", "load_end", "machine", "code", "plan", "quick")
+        for name in ("ingest", "ingest_rounds", "projection", "reference", "reference_rounds",
+                     "reference_projection", *run) if args.update == "ingest" else ("web",):  # fmt: skip
+            record.pop(name, None)
+            if name in figures:
+                record[name] = figures[name]
+        figures = record
     if plan.quick:
         QUICK_RESULTS.parent.mkdir(exist_ok=True)
         QUICK_RESULTS.write_text(json.dumps(figures, indent=2, default=str))

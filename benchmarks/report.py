@@ -375,9 +375,24 @@ computed once per incident), and holds at most `history_max` incidents beyond th
 answered (least recently asked cells dropped, read afresh when asked again). The layers' memo is
 capped (`MEMO_MAX`), the trail cache's bound is stated (`TRAIL_CACHE_MAX` units, ~1.7 KB each); every
 in-process cache and its bound is listed in docs/architecture.md ("In-process caches, and their
-bounds") and `tests/test_memory_bounds.py` holds each. Not verified: that the old record's whole
-+12.6 MB / 10 min was the mirror — the profile measured ~1 MB / 4 min of mirror rows at the start of
-a run (it grows with the closings), and the runs below are the test of the fix.
+bounds") and `tests/test_memory_bounds.py` holds each. With 30,000 closed incidents mirrored, the
+national heatmap's recount after 20 new closings took 84 ms before and 11 ms after (median of 10, a
+one-off script; a recount with nothing new, 12 and 11 ms).
+
+After the fix, a second profile (2026-12-04 21:34, 12 minutes, load average up to ~10 from other
+work on the machine): from its first dump to its last (7.75 minutes) the traced worker's retained
+heap grew by the trail cache filling (+0.95 MB) and the mirror's columns (+0.32 MB: ~0.4 MB / 10 min
+at 17 closings a second, until its window or cap), and by nothing else above 0.13 MB; the untraced
+worker's RSS rose 172 → 201 MB in its first 2.5 minutes (whole pictures for clients that fell behind
+while the machine was loaded), then stayed at 201–204 MB, its glibc heap flat.
+
+So the 30-minute run below passes with both web workers below the threshold but not at zero
+(+2.73 and +2.26 MB / 10 min). The Python heap accounts for ~0.4 MB / 10 min of it (the mirror,
+bounded); the rest was not identified: it is neither in the objects `tracemalloc` sees nor in
+glibc's free lists in the profiles, so the allocators' high-water marks (pymalloc arenas that a few
+live objects keep after a peak) are the likeliest cause, unproven. The 2-hour run
+(`make soak ARGS="--minutes 120"`, not yet run: its row will appear beside the 30-minute one) will
+show whether it levels off.
 """
 
 

@@ -717,7 +717,9 @@ def section(f: dict[str, Any]) -> list[str]:
         f"More processes on one Redis (issue 16). Written by `make bench` (`python -m benchmarks.workers`), "
         f"{f['date']} ({f['seconds']:.0f} s), on {m['cores']} cores ({m['cpu']}), {m['memory_gb']:g} GB, "
         f"Redis {m['redis']}; load average {f['load_start']:.2f} at the start and {f['load_end']:.2f} at the "
-        "end (the machine is shared: other people's tests may run beside it). " + _code_line(f.get("code")),
+        "end (the machine is shared: other people's tests may run beside it). " + _code_line(f.get("code"))
+        + (" Its web part was measured again, apart (below)."
+           if f.get("web", {}).get("single", {}).get("apart") else ""),
         "",
         f"**On this {m['cores']}-core machine the scaling is bounded by the cores.** The workers, Redis and "
         "(for the web) the hosts, the ingest worker, the loader and the clients all share these cores, so a "

@@ -764,8 +764,9 @@ def section(f: dict[str, Any]) -> list[str]:
         lines += [
             "",
             f"The C = {m['cores']} row is this machine; the table above shows what it did. Beyond Redis's "
-            "ceiling more workers only queue on Redis: the next step is more Redis (Cluster, when it lands), "
-            "not more workers.", "",
+            "ceiling more workers only queue on Redis: raising it takes less Redis work per entry, or the "
+            "entries spread over more than one Redis — which Cluster with one slot per prefix does not do "
+            "for one prefix (its keys stay on one primary); the cluster column will show it.", "",
         ]  # fmt: skip
     if web := f.get("web", {}).get("single"):
         lines += [f"### Web: {plan['clients']} clients on 1 and 2 gunicorn hosts", ""]

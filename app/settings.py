@@ -145,7 +145,10 @@ class Settings(BaseSettings):
         default=24.0, gt=0, description="How long closed incidents stay in the history."
     )
     history_max: int = Field(
-        default=500_000, ge=1000, description="Hard cap on closed incidents kept in the history."
+        default=500_000, ge=1000,
+        description="Hard cap on closed incidents kept in the history — and on those each web worker "
+        "mirrors for the heatmap beyond the scope it is answering (~41 bytes each; docs/architecture.md, "
+        "\"In-process caches\").",
     )
     trail_points: int = Field(
         default=10, ge=0, le=100, description="Recent positions kept per unit for its trail."

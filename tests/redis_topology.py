@@ -57,6 +57,20 @@ def poll(predicate: Callable[[], T], timeout_s: float, what: str, step_s: float 
         time.sleep(step_s)
 
 
+def subdir(workdir: Path, name: str) -> Path:
+    """``workdir / name``, made if missing: one server's own directory."""
+    path = workdir / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def stop_all(servers: list[Server], workdir: Path) -> None:
+    """Kill every server of a topology and remove its directory."""
+    for server in servers:
+        server.kill()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 @dataclass
 class Server:
     """One ``redis-server`` process (a data server or a Sentinel) on ``port``."""
@@ -159,14 +173,10 @@ class SentinelTopology:
         return poll(promoted, timeout_s, "a failover")
 
     def stop(self) -> None:
-        for server in [*self.sentinels, *self.servers]:
-            server.kill()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        stop_all([*self.sentinels, *self.servers], self.workdir)
 
     def _dir(self, name: str) -> Path:
-        path = self.workdir / name
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return subdir(self.workdir, name)
 
     def _write(self, name: str, lines: list[str]) -> Path:
         path = self.workdir / name
@@ -268,14 +278,10 @@ class ClusterTopology:
         raise AssertionError(f"no node holds the slot of {key}")
 
     def stop(self) -> None:
-        for server in self.servers:
-            server.kill()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        stop_all(self.servers, self.workdir)
 
     def _dir(self, name: str) -> Path:
-        path = self.workdir / name
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return subdir(self.workdir, name)
 
 
 @contextlib.contextmanager

@@ -1,4 +1,5 @@
-"""How a process reaches Redis: one server by URL, or whichever server the Sentinels name primary.
+"""How a process reaches Redis: one server by URL, whichever server the Sentinels name primary, or a
+Redis Cluster (one slot per prefix: the prefix is a hash tag, docs/architecture.md says why).
 
 Every process (web, ingest, alerts, archiver, simulator, the standards' listeners) gets its client
 here, through :meth:`app.store.Store.from_settings`, so that a deployment on Sentinel is one setting

@@ -16,10 +16,16 @@
    behind nothing but the same Redis. Latency, errors, updates answered a second, and each host's CPU
    (master and workers) per update answered.
 
+3. **Ingest on a Redis Cluster**: the same entries, clock and done-condition on
+   ``tests/redis_topology.py``'s loopback cluster (3 primaries, one replica each), the prefix a hash
+   tag (``{bw}``) so that all of its keys are in one slot: the entries are written straight to that
+   slot's primary, the workers use ``REDIS_URL=redis+cluster://…``, every primary is flushed between
+   rounds, and Redis's CPU is every node's (primaries and replicas), the slot's primary's apart. The web
+   on the cluster is not measured.
+
 Writes ``benchmarks/workers.json`` and the "Workers" section of ``docs/benchmarks.md``; ``--quick``
-runs it all at a small scale into ``artifacts/`` only. The figures are for one Redis: the code takes
-the Redis to measure as an argument (:data:`REDIS_KINDS`), so that a Redis Cluster column is one more
-entry once Basira supports Cluster — until then the doc says so.
+runs it all at a small scale into ``artifacts/`` only; ``--update ingest|web|cluster`` measures one
+part again and keeps the others.
 """
 
 from __future__ import annotations
@@ -80,8 +86,7 @@ GROUP = "bench-workers"
 #: waits, so the setting changes nothing else.
 BLOCK_MS = 50
 POLL_S = 0.02
-#: The Redis set-ups measured. Cluster support is not built yet; when it is, a ``"cluster"`` entry
-#: (and a start function for it) adds the second column.
+#: The Redis set-ups measured: one Redis, and (ingest only) a Redis Cluster.
 REDIS_KINDS = ("single", "cluster")
 CLUSTER_PENDING = "after Cluster support lands"
 #: The cluster's prefix: a hash tag, so that every key of it is in one slot (docs/operations.md).
@@ -690,23 +695,81 @@ def _n(v: float, digits: int = 0) -> str:
     return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.{digits}f}"
 
 
-def ingest_table(drains: dict[str, dict[str, Any]]) -> list[str]:
-    """One row per worker count: the single Redis's figures, and the cluster's column."""
+def _cluster_cells(k: str, cluster: dict[str, dict[str, Any]] | None) -> str:
+    """The cluster's cells of row ``k``: entries/s, speed-up, CPU per entry (workers; Redis on every
+    node, the slot's primary's in brackets), applied once."""
+    if not cluster or k not in cluster:
+        return f"{CLUSTER_PENDING} | | | |"
+    d, one = cluster[k], cluster[next(iter(cluster))]["rate"]
+    return (f"{_n(d['rate'])} | {d['rate'] / one:.2f}× | {d['worker_us']:.1f} µs; {d['redis_us']:.1f} µs "
+            f"({d['slot_primary_us']:.1f} µs) | {'yes' if d['once'] else 'NO'} |")
+
+
+def ingest_table(drains: dict[str, dict[str, Any]], cluster: dict[str, dict[str, Any]] | None = None,
+                 nodes: int = 2 * CLUSTER_PRIMARIES) -> list[str]:  # fmt: skip
+    """One row per worker count: the single Redis's figures, and the cluster's columns."""
     one = drains["1"]["rate"]
     lines = [
         "| ingest workers (K) | entries/s, one Redis | speed-up vs K = 1 | CPU per entry, workers | "
         "CPU per entry, Redis | cores kept busy (workers + Redis) | every core busy (anyone's) | "
-        "entries each worker applied | every entry applied once | entries/s, Redis Cluster |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "entries each worker applied | every entry applied once | entries/s, Redis Cluster | "
+        f"speed-up vs K = 1, Cluster | CPU per entry, Cluster: workers; Redis, all {nodes} nodes (the "
+        "slot's primary) | every entry applied once, Cluster |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for k, d in drains.items():
         shares = " / ".join(_n(s) if s is not None else "?" for s in d["shares"])
         lines.append(
             f"| {k} | {_n(d['rate'])} | {d['rate'] / one:.2f}× | {d['worker_us']:.1f} µs | "
             f"{d['redis_us']:.1f} µs | {d['cores_used']:.2f} | {100 * d['machine_busy']:.0f} % | {shares} | "
-            f"{'yes' if d['once'] else 'NO'} | "
-            f"{CLUSTER_PENDING} |"
+            f"{'yes' if d['once'] else 'NO'} | {_cluster_cells(k, cluster)}"
         )
+    return lines
+
+
+def cluster_lines(single: dict[str, dict[str, Any]], cluster: dict[str, dict[str, Any]],
+                  run: dict[str, Any], cores: int) -> list[str]:  # fmt: skip
+    """What the cluster's columns show, in figures: one prefix's rate against one Redis's, where its
+    Redis CPU went (the slot's primary, its replica, the other nodes)."""
+    ks = [k for k in cluster if k in single]
+    ratio = ", ".join(f"{cluster[k]['rate'] / single[k]['rate']:.2f}×" for k in ks)
+    top = max(cluster, key=lambda k: cluster[k]["rate"])
+    slot = run["slot_primary"]
+    lines = []
+    parts = []
+    for k in ks:
+        d = cluster[k]
+        per = {n: s / d["entries"] * 1e6 for n, s in d["nodes_cpu_s"].items()}
+        replicas = sum(v for n, v in per.items() if n.startswith("replica-"))
+        others = sum(v for n, v in per.items() if n.startswith("primary-") and n != slot)
+        busiest = max((n for n in per if n.startswith("replica-")), key=lambda n: per[n])
+        parts.append(f"K = {k}: {per[slot]:.1f} µs on the slot's primary (one Redis: "
+                     f"{single[k]['redis_us']:.1f} µs), {replicas:.1f} µs on the replicas ("
+                     f"{per[busiest]:.1f} µs on the busiest, `{busiest}`), {others:.1f} µs on the other "
+                     "primaries")  # fmt: skip
+    one_k = ks[0]
+    repl_share = [sum(v for n, v in cluster[k]["nodes_cpu_s"].items() if n.startswith("replica-"))
+                  / cluster[k]["redis_cpu_s"] for k in ks]  # fmt: skip
+    lines.append(
+        f"**Redis Cluster ({run['primaries']} primaries, {run['replicas_per_primary']} replica each, all "
+        f"on these {cores} cores): one prefix's ceiling is not raised.** With the prefix a hash tag "
+        f"(`{run['prefix']}`) every key of it is in one slot, so one primary (`{slot}`) does all of its "
+        f"work, as one Redis did: at K = {', '.join(ks)} the cluster ingested {ratio} what one Redis did "
+        f"(the most, {_n(cluster[top]['rate'])} entries/s, at K = {top}; its own speed-up "
+        f"{cluster[ks[-1]]['rate'] / cluster[one_k]['rate']:.2f}× from K = {one_k} to {ks[-1]}). "
+        "That is expected: the other primaries hold none of this prefix's keys, and would only help with "
+        "more prefixes (each its own slot, placed on its own primary)."
+    )
+    lines.append("")
+    lines.append(
+        "Redis CPU per entry, where it went: " + "; ".join(parts) + ". "
+        f"The replicas took {', '.join(f'{100 * x:.0f} %' for x in repl_share)} of all the cluster's Redis "
+        "CPU: each write is executed again on the slot's replica (and the primary spends some sending "
+        f"it). On a machine of {cores} cores that CPU comes out of the same cores the workers and the "
+        "slot's primary need; on separate hosts it would not slow the primary beyond the sending. "
+        f"Workers' CPU per entry: {cluster[one_k]['worker_us']:.1f} µs at K = {one_k} against "
+        f"{single[one_k]['worker_us']:.1f} µs on one Redis (the cluster client's routing)."
+    )
     return lines
 
 
@@ -727,7 +790,7 @@ def projection_lines(p: dict[str, Any], ref: dict[str, Any] | None = None) -> li
     return lines
 
 
-def web_table(hosts: dict[str, dict[str, Any]]) -> list[str]:
+def web_table(hosts: dict[str, dict[str, Any]], cluster: str = CLUSTER_PENDING) -> list[str]:
     lines = [
         "| gunicorn hosts | clients per host | updates answered/s (HTTP requests/s) | p50 | p95 | errors | "
         "CPU per update, each host | Redis CPU per update | every core busy (anyone's) | Redis Cluster |",
@@ -740,7 +803,7 @@ def web_table(hosts: dict[str, dict[str, Any]]) -> list[str]:
             f"| {h} | {split} | {w['updates_per_s']:.1f} ({w['requests_per_s']:.1f}) | "
             f"{_n(w['p50_ms'])} ms | {_n(w['p95_ms'])} ms | {w['errors']} of {w['asked']:,} | {per} | "
             f"{w['redis_ms_per_update']:.2f} ms | "
-            f"{100 * w['machine_busy']:.0f} % | {CLUSTER_PENDING} |"
+            f"{100 * w['machine_busy']:.0f} % | {cluster} |"
         )
     return lines
 
@@ -816,15 +879,28 @@ def section(f: dict[str, Any]) -> list[str]:
         "second or fourth process shares the CPU the first had rather than adding to it. What carries over "
         "to a bigger machine is the CPU each entry and each update costs; the projection below is built "
         "on it.", "",
-        f"Redis Cluster: {CLUSTER_PENDING} (the tables have its column; the code measures whichever Redis it "
-        "is given).", "",
     ]  # fmt: skip
+    if run := f.get("cluster_run"):
+        lines += [
+            f"Redis Cluster: the ingest part again on a loopback cluster of {run['primaries']} primaries, "
+            f"{run['replicas_per_primary']} replica each (the cluster columns), measured apart, "
+            f"{run['date']} (`--update cluster`, {run['seconds']:.0f} s): load average "
+            f"{run['load_start']:.2f} at its start and {run['load_end']:.2f} at its end. "
+            + _code_line(run.get("code")) + f" The web on the cluster: {WEB_CLUSTER}.", "",
+        ]  # fmt: skip
+    else:
+        lines += [f"Redis Cluster: {CLUSTER_PENDING} (the tables have its column; the code measures "
+                  "whichever Redis it is given).", ""]  # fmt: skip
     if ingest := f.get("ingest", {}).get("single"):
         p = f["projection"]["single"]
         counts = ", ".join(str(k) for k in plan["workers"])
         lines += [f"### Ingest: {plan['entries']:,} entries, {counts} processes in one consumer group", ""]
-        lines += ingest_table(ingest)
+        cluster = f["ingest"].get("cluster")
+        run = f.get("cluster_run") or {}
+        lines += ingest_table(ingest, cluster, 2 * run.get("primaries", CLUSTER_PRIMARIES))
         lines += ["", *bounded_lines(ingest, m["cores"]), ""]
+        if cluster and run:
+            lines += [*cluster_lines(ingest, cluster, run, m["cores"]), ""]
         if ref := f.get("reference", {}).get("single"):
             lines += [
                 f"The same number of the simulator's entries with their ids as it wrote them (mostly updates "
@@ -856,7 +932,9 @@ def section(f: dict[str, Any]) -> list[str]:
             f"The C = {m['cores']} row is this machine; the table above shows what it did. Beyond Redis's "
             "ceiling more workers only queue on Redis: raising it takes less Redis work per entry, or the "
             "entries spread over more than one Redis — which Cluster with one slot per prefix does not do "
-            "for one prefix (its keys stay on one primary); the cluster column will show it.", "",
+            "for one prefix (its keys stay on one primary)"
+            + ("; the cluster columns above show it." if cluster else "; the cluster column will show it."),
+            "",
         ]  # fmt: skip
     if web := f.get("web", {}).get("single"):
         lines += [f"### Web: {plan['clients']} clients on 1 and 2 gunicorn hosts", ""]
@@ -864,7 +942,7 @@ def section(f: dict[str, Any]) -> list[str]:
             lines += [f"Measured apart, {web['date']} (`--update web`): load average {web['load_start']:.2f} "
                       f"at its start and {web['load_end']:.2f} at its end. " + _code_line(web.get("code")),
                       ""]  # fmt: skip
-        lines += web_table(web["hosts"])
+        lines += web_table(web["hosts"], WEB_CLUSTER if f.get("cluster_run") else CLUSTER_PENDING)
         lines += ["", web_bounded(web["hosts"], m["cores"])]
         lines += ["", "Where the CPU went, in cores kept busy over the load (the rest of the machine is "
                   "other people's):", ""]  # fmt: skip
@@ -909,6 +987,19 @@ def section(f: dict[str, Any]) -> list[str]:
         "count alternating (after each, the hosts are left to work off what was queued), latencies pooled. "
         "CPU per update is each host's (master and workers) CPU over its updates answered.",
     ]  # fmt: skip
+    if run := f.get("cluster_run"):
+        lines += [
+            f"- **Ingest on Redis Cluster**: `tests/redis_topology.py`'s cluster on loopback, "
+            f"{run['primaries']} primaries with one replica each (formed with `CLUSTER MEET`, "
+            "`ADDSLOTSRANGE`, `REPLICATE`; `cluster-node-timeout 1000`, no persistence), all on this "
+            f"machine's {m['cores']} cores. The same entries, preloaded under the prefix `{run['prefix']}` "
+            "(a hash tag: every key in one slot) straight into the slot's primary; the workers run with "
+            "`REDIS_URL=redis+cluster://…`; the same group, clock and done-condition (read on the slot's "
+            "primary). Every primary is flushed before each round. Redis's CPU is the sum over every node "
+            "(primaries and replicas: a replica executes every write again), the slot's primary's given "
+            f"apart. Best of {plan['rounds']} rounds per K; every round, with each node's CPU, is in "
+            "`benchmarks/workers.json` (`ingest_rounds.cluster`). The web part was not run on the cluster.",
+        ]  # fmt: skip
     return lines
 
 

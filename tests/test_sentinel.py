@@ -12,7 +12,6 @@ stream's length, nothing pending), and ``/readyz`` is back. How long that took i
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -31,6 +30,8 @@ from tests.redis_topology import (
     Producer,
     SentinelTopology,
     assert_applied_once,
+    drop_settings_env,
+    env_without_settings,
     poll,
     sentinel_topology,
 )
@@ -48,9 +49,7 @@ def topology() -> SentinelTopology:
 
 def sentinel_settings(topology: SentinelTopology, monkeypatch: pytest.MonkeyPatch,
                       **more: object) -> Settings:
-    for name in list(os.environ):
-        if name.startswith("BASIRA_") or name.startswith("REDIS_"):
-            monkeypatch.delenv(name)
+    drop_settings_env(monkeypatch)
     return Settings(redis_sentinels=topology.sentinel_setting, redis_master=MASTER, **more)
 
 
@@ -94,7 +93,7 @@ def test_a_write_waits_for_the_replica_and_a_missing_one_is_counted_not_fatal(to
 def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_none(topology,
                                                                                   monkeypatch) -> None:
     settings = sentinel_settings(topology, monkeypatch, stream_prefix=PREFIX, redis_wait_replicas=1)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BASIRA_", "REDIS_"))}
+    env = env_without_settings()
     env.update(REDIS_SENTINELS=topology.sentinel_setting, BASIRA_REDIS_MASTER=MASTER,
                BASIRA_STREAM_PREFIX=PREFIX, BASIRA_REDIS_WAIT_REPLICAS="1",
                BASIRA_INGEST_CONSUMER="w1", BASIRA_INGEST_BATCH="200")

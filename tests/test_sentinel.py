@@ -12,8 +12,6 @@ stream's length, nothing pending), and ``/readyz`` is back. How long that took i
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -34,6 +32,8 @@ from tests.redis_topology import (
     env_without_settings,
     poll,
     sentinel_topology,
+    start_ingest,
+    stop_process,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,8 +97,7 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
     env.update(REDIS_SENTINELS=topology.sentinel_setting, BASIRA_REDIS_MASTER=MASTER,
                BASIRA_STREAM_PREFIX=PREFIX, BASIRA_REDIS_WAIT_REPLICAS="1",
                BASIRA_INGEST_CONSUMER="w1", BASIRA_INGEST_BATCH="200")
-    worker = subprocess.Popen([sys.executable, "-m", "app", "ingest"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    worker = start_ingest(env)
     producer = Producer.through_sentinels(topology, Stream.incidents.key(PREFIX))
     web = create_app(settings).test_client()
     try:
@@ -143,8 +142,4 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
               f"{producer.failures} producer batches failed")
     finally:
         producer.stopping.set()
-        worker.terminate()
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_process(worker)

@@ -21,11 +21,14 @@ def xadd(client: redis.Redis, settings: Settings, stream: Stream, *entries: dict
     return [client.xadd(stream.key(settings.stream_prefix), e) for e in entries]
 
 
-def state_dump(client: redis.Redis, prefix: str, changes: bool = True) -> dict[str, object]:
-    """Everything under the prefix except the streams themselves and bookkeeping (for comparing).
+def state_dump(client: redis.Redis, prefix: str, changes: bool = True, strings: bool = False
+               ) -> dict[str, object]:
+    """Everything under the prefix except the streams themselves (the inputs and ``<prefix>:rejected``)
+    and bookkeeping (``<prefix>:stats``, ``<prefix>:meta``), for comparing.
 
     ``changes=False`` leaves out the live feed's change sets too: they are scored by the clock, and
-    a batch records its net effect where entries applied one by one record every step."""
+    a batch records its net effect where entries applied one by one record every step.
+    ``strings=True`` takes in the plain string keys as well."""
     out: dict[str, object] = {}
     for key in sorted(client.scan_iter(match=f"{prefix}:*")):
         kind = client.type(key)
@@ -41,6 +44,8 @@ def state_dump(client: redis.Redis, prefix: str, changes: bool = True) -> dict[s
             out[key] = client.lrange(key, 0, -1)
         elif kind == "set":
             out[key] = sorted(client.smembers(key))
+        elif kind == "string" and strings:
+            out[key] = client.get(key)
     return out
 
 
@@ -84,33 +89,68 @@ def test_explicit_region_wins_and_points_outside_are_kept_and_marked(client, set
     assert len(store.live.incidents(Scope())) == 2
 
 
-def test_replaying_the_same_entries_changes_nothing(client, settings):
+def test_a_replay_changes_no_state_and_counts_every_entry_read_again(client, settings):
+    """Applying every entry again, as after a consumer group moved back: the state is as it was, but
+    the counters count reads (every entry read again, applied or rejected), a rejected entry is
+    recorded again, and the times of the last apply move on (docs/events.md, "What a replay changes")."""
     store, worker = make(settings)
+    p = settings.stream_prefix
     t0 = now_ms() - 600_000
     life = [
         incident("T1", ts=t0),
         incident("T1", status="dispatched", ts=t0 + 60_000, units="U1"),
         incident("T1", status="on_scene", ts=t0 + 300_000, units="U1"),
+        incident("BAD", lat="abc", ts=t0),
     ]
     xadd(client, settings, Stream.incidents, *life)
     xadd(client, settings, Stream.units, unit("U1", ts=t0), unit("U1", ts=t0 + 60_000, lat="21.425"))
-    client.xadd(f"{settings.stream_prefix}:ports", {"port": "air-jed", "direction": "arrival",
-                "travellers": "50", "category": "pilgrim", "ts": str(t0)})
-    client.xadd(f"{settings.stream_prefix}:calls", {"id": "C1", "ts": str(t0 - 20_000),
-                "answered_ts": str(t0 - 12_000), "region": "SA-02", "outcome": "incident"})
+    for port in ("air-jed", "no-such-port"):
+        client.xadd(f"{p}:ports", {"port": port, "direction": "arrival", "travellers": "50",
+                                   "category": "pilgrim", "ts": str(t0)})
+    for _ in range(2):  # the same call twice: counted once in the KPIs, read twice
+        client.xadd(f"{p}:calls", {"id": "C1", "ts": str(t0 - 20_000), "answered_ts": str(t0 - 12_000),
+                                   "region": "SA-02", "outcome": "incident"})
     worker.work(burst=True)
-    before = state_dump(client, settings.stream_prefix)
+    stats = {"ingested:incidents": 3, "rejected:incidents": 1, "ingested:units": 2,
+             "ingested:ports": 1, "rejected:ports": 1, "ingested:calls": 2}
+    assert store.streams.stats() == stats
+    before = state_dump(client, p, strings=True)
+    rejected_before = client.xrange(store.keys.rejected)
+    assert [r["entry_id"] for _, r in rejected_before] == [
+        client.xrange(f"{p}:incidents")[3][0], client.xrange(f"{p}:ports")[1][0]]
+    meta_before = client.hgetall(store.keys.meta)
 
     # Apply every entry of every stream a second time, as a crashed worker's successor would.
     for stream in Stream:
-        entries = client.xrange(stream.key(settings.stream_prefix))
+        entries = client.xrange(stream.key(p))
         worker.process(stream, entries)
-    assert state_dump(client, settings.stream_prefix) == before
+
+    # What a replay does not change: the state (incidents, units, their indexes, trails, change
+    # sets, history, KPIs' inputs, port counts, calls and their once-only sets)
+    assert state_dump(client, p, strings=True) == before
     props = store.live.incidents(Scope())[0]["properties"]
     assert props["status"] == "on_scene"
     assert (props["opened"], props["dispatched"], props["on_scene"]) == (t0, t0 + 60_000, t0 + 300_000)
     assert store.live.kpis(Scope(), now_ms=t0 + 300_000)["calls_1h"] == 1
     assert len(store.live.trail("U1")) == 2
+
+    # What it does change, exactly: the counters count every entry read again, applied or rejected ...
+    assert store.streams.stats() == {name: 2 * n for name, n in stats.items()}
+    # ... <prefix>:rejected gains one record per rejected entry read again: the same entry, reason
+    # and fields, rejected again now ...
+    rejected = client.xrange(store.keys.rejected)
+    assert len(rejected) == 2 * len(rejected_before)
+
+    def record(fields: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in fields.items() if k != "rejected_at"}
+
+    assert [record(f) for _, f in rejected[len(rejected_before):]] == [record(f) for _, f in rejected_before]
+    # ... and <prefix>:meta's times of the last apply move on; the picture's own time (as_of) does not.
+    meta = client.hgetall(store.keys.meta)
+    moved = ("applied_at", "progress_at")
+    assert {k: v for k, v in meta.items() if k not in moved} == {
+        k: v for k, v in meta_before.items() if k not in moved}
+    assert all(int(meta[k]) >= int(meta_before[k]) for k in moved)
 
 
 def test_an_older_entry_never_overwrites_newer_state(client, settings):

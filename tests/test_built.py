@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 
+import orjson
+
 from app.contract import Scope, Stream
 from app.ingest import IngestWorker
 from app.pages.command import summary as _summary
@@ -49,19 +51,34 @@ def test_the_command_summary_is_built_once_per_scope_per_tick(settings, client):
         client.xadd(Stream.incidents.key(p), incident(f"I{n}", priority=str(1 + n % 4)))
     client.xadd(Stream.units.key(p), unit("U1"))
     IngestWorker(store, settings).work(burst=True)
-    refresh_ms = 60_000  # one tick for the whole test (unless it straddles a minute)
+    refresh_ms = 60_000  # one tick for the whole test, unless it straddles a minute
     keys = ["regions", "calls"]
+    family = f"command:{Scope().token}:{','.join(keys)}"
+    first, _period = store.built.tick(family, refresh_ms, 0.4)
+    ticks = (first, first + 1)
+    assert not any(client.exists(store.keys.built(f"{family}:{t}")) for t in ticks)  # nothing built yet
     before = store.built.builds()
     out: list[dict] = []
-    threads = [threading.Thread(target=lambda: out.append(_summary.summary(store, Scope(), keys, refresh_ms)))
-               for _ in range(10)]
+    ready = threading.Barrier(10)
+
+    def ask() -> None:
+        ready.wait()  # all ten at once
+        out.append(_summary.summary(store, Scope(), keys, refresh_ms))
+
+    threads = [threading.Thread(target=ask) for _ in range(10)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    ticks = {store.built.tick(f"command:{Scope().token}:{','.join(keys)}", refresh_ms, 0.4)[0]}
-    assert store.built.builds() - before <= len(ticks) + 1
-    assert all(o == out[0] for o in out)
+    assert len(out) == 10
+    # Each answer is named by the tick it was built for (``first``, or the next if a minute began
+    # meanwhile). Neither was built before, so each name took at least one build: as many builds as
+    # names is exactly one build per scope per tick, however many asked at once.
+    names = {o["name"] for o in out}
+    assert names and names <= {f"{family}:{t}" for t in ticks}
+    assert store.built.builds() - before == len(names)
+    for name in names:  # and everyone of a tick got the same answer
+        assert len({orjson.dumps(o) for o in out if o["name"] == name}) == 1
     assert out[0]["total"] == 30 and len(out[0]["top"]) == 30 and out[0]["kpis"]["open_total"] == 30
     assert [f["properties"]["priority"] for f in out[0]["top"][:8]] == [1] * 8  # most urgent first
     assert set(out[0]["layers"]) == set(keys)

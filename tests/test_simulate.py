@@ -8,6 +8,7 @@ runner is tested once against the real Redis of the session. No test asserts on 
 from __future__ import annotations
 
 import collections
+import hashlib
 import os
 import random
 import subprocess
@@ -15,6 +16,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
+import orjson
 import pytest
 import redis
 
@@ -89,29 +91,40 @@ def test_same_seed_same_entries_however_sliced(world: World) -> None:
 
 def test_different_seed_different_entries(world: World) -> None:
     end = TUESDAY_10 + 5 * 60_000
-    assert _scenario(world, 5).advance(end) != _scenario(world, 6).advance(end)
+    five, six = _scenario(world, 5).advance(end), _scenario(world, 6).advance(end)
+    for entries in (five, six):  # two runs that wrote nothing would differ in nothing
+        assert len(entries) > 100 and {s for s, _ in entries} == set(Stream)
+    assert five != six
 
 
 _DIGEST_SCRIPT = """
-import hashlib, orjson
+import collections, hashlib, orjson
 from app.settings import Settings
 from app.simulation import Scenario, World
 s = Scenario(World.from_settings(Settings()), seed=9, start_ms={start}, rate=1.0, units=80, time_scale=10)
-print(hashlib.sha256(orjson.dumps([[k.value, f] for k, f in s.advance({end})])).hexdigest())
+entries = [[k.value, f] for k, f in s.advance({end})]
+print(orjson.dumps({{"digest": hashlib.sha256(orjson.dumps(entries)).hexdigest(),
+                    "per_stream": collections.Counter(k for k, _ in entries)}}).decode())
 """
 
 
-def test_deterministic_across_processes() -> None:
+def test_deterministic_across_processes(world: World) -> None:
     """No dependence on string hashing or anything else that varies between interpreters."""
-    script = _DIGEST_SCRIPT.format(start=TUESDAY_10, end=TUESDAY_10 + 5 * 60_000)
-    digests = set()
+    start, end = TUESDAY_10, TUESDAY_10 + 5 * 60_000
+    script = _DIGEST_SCRIPT.format(start=start, end=end)
+    outputs = []
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         out = subprocess.run(
             [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
         )
-        digests.add(out.stdout.strip())
-    assert len(digests) == 1
+        outputs.append(orjson.loads(out.stdout))
+    # Not two empty runs: each wrote entries to every stream, as this process does with the same seed.
+    here = Scenario(world, seed=9, start_ms=start, rate=1.0, units=80, time_scale=10).advance(end)
+    per_stream = dict(collections.Counter(s.value for s, _ in here))
+    assert set(per_stream) == {s.value for s in Stream} and sum(per_stream.values()) > 100
+    digest = hashlib.sha256(orjson.dumps([[s.value, f] for s, f in here])).hexdigest()
+    assert outputs == [{"digest": digest, "per_stream": per_stream}] * 2
 
 
 # --- validity ------------------------------------------------------------------------------------

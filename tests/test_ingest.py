@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import redis
 
 from app.contract import Scope, Stream
@@ -9,6 +10,12 @@ from app.ingest import IngestWorker
 from app.settings import Settings
 from app.store import Store
 from tests.helpers import incident, now_ms, unit
+
+
+@pytest.fixture(params=["next round", "later batch", "another worker"])
+def later(request: pytest.FixtureRequest) -> str:
+    """How an older entry comes to be read after a newer one (see the test that uses it)."""
+    return request.param
 
 
 def make(settings: Settings, **changes: object) -> tuple[Store, IngestWorker]:
@@ -166,6 +173,67 @@ def test_an_older_entry_never_overwrites_newer_state(client, settings):
     assert feature["properties"]["priority"] == 1
     [u] = store.live.units(Scope())
     assert u["geometry"]["coordinates"][1] == 21.5
+
+
+def test_an_older_entry_read_after_a_newer_one_never_overwrites_it(client, settings, later):
+    """Out of order across reads, not only within one batch: the newer entry of an incident and of a
+    unit is applied first; the older one is read afterwards — by the next round of the same worker,
+    in a later batch of one round (a batch of 1: the newer is committed while the older is read), or
+    by another worker of the group — and leaves the state exactly as the newer one alone left it."""
+    t0 = now_ms() - 60_000
+    newer = [(Stream.incidents, incident("T1", status="on_scene", ts=t0 + 30_000, units="U1")),
+             (Stream.units, unit("U1", ts=t0 + 5_000, lat="21.5"))]
+    older = [(Stream.incidents, incident("T1", status="new", ts=t0, priority="4", category="medical",
+                                         agency="red_crescent")),
+             (Stream.units, unit("U1", ts=t0, lat="21.4", status="out_of_service"))]
+
+    def write(target: Settings, entries: list) -> None:
+        for stream, fields in entries:
+            xadd(client, target, stream, fields)
+
+    alone = settings.model_copy(update={"stream_prefix": settings.stream_prefix + "ref"})
+    try:
+        write(alone, newer)
+        make(alone)[1].work(burst=True)
+        expected = state_dump(client, alone.stream_prefix, changes=False)
+    finally:
+        client.delete(*client.scan_iter(match=f"{alone.stream_prefix}:*"), "-")
+
+    store, worker = make(settings, ingest_batch=1)
+    if later == "next round":
+        write(settings, newer)
+        assert worker.work(burst=True) == 2
+        write(settings, older)
+        assert worker.work(burst=True) == 2
+    elif later == "later batch":
+        write(settings, newer + older)
+        assert worker.work(burst=True) == 4
+    else:  # another worker of the group reads the older entries and commits them after the newer ones
+        store.streams.ensure_groups(settings.ingest_group)
+        write(settings, newer + older)
+        _, other = make(settings, ingest_consumer="other", ingest_batch=1)
+        first = store.streams.read_new(settings.ingest_group, worker.consumer, 1, None)
+        second = store.streams.read_new(settings.ingest_group, other.consumer, 1, None)
+        assert [fields["ts"] for _, entries in first for _, fields in entries] == [f["ts"] for _, f in newer]
+        assert [fields["ts"] for _, entries in second for _, fields in entries] == [f["ts"] for _, f in older]
+        for stream, entries in first:
+            worker.process(stream, entries)
+        for stream, entries in second:
+            other.process(stream, entries)
+    assert store.streams.stats() == {"ingested:incidents": 2, "ingested:units": 2}  # applied, not rejected
+    for stream in (Stream.incidents, Stream.units):
+        assert client.xpending(stream.key(settings.stream_prefix), settings.ingest_group)["pending"] == 0
+
+    [feature] = store.live.incidents(Scope())
+    assert feature["properties"]["ts"] == t0 + 30_000 and feature["properties"]["status"] == "on_scene"
+    assert (feature["properties"]["priority"], feature["properties"]["agency"]) == (1, "civil_defense")
+    [u] = store.live.units(Scope())
+    assert u["geometry"]["coordinates"][1] == 21.5 and u["properties"]["status"] == "available"
+    assert store.live.trail("U1") == [[39.82, 21.5, t0 + 5_000]]  # the older position is not in its track
+    p = settings.stream_prefix
+    got = state_dump(client, p, changes=False)
+    assert {k.replace(p, "<p>", 1): v for k, v in got.items()} == {
+        k.replace(alone.stream_prefix, "<p>", 1): v for k, v in expected.items()}
 
 
 def test_closed_incidents_leave_the_live_set_for_the_history(client, settings):

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from .settings import ROOT
+from .store.keys import shard_prefix
 
 #: The repository's ACL file: every user, for prefix :data:`FILE_PREFIX`, without passwords.
 ACL_FILE = ROOT / "deploy" / "users.acl"
@@ -27,6 +28,9 @@ FILE_PREFIX = "sa"
 #: Environment variables the passwords are read from: this plus the user's role, e.g. ``WEB``.
 ENV_PREFIX = "BASIRA_ACL_PASSWORD_"
 
+#: The key patterns whose keys a sharded store keeps under its shards' prefixes too (``keys.Keys``):
+#: the incidents, the units, their durations and change sets — and ``*``, all of them.
+SHARDED_FAMILIES = ("inc:", "unit:", "kpi:", "chg:", "*")
 #: A key pattern rule: ``~pattern``, ``%R~pattern``, ``%W~pattern`` or ``%RW~pattern``.
 _KEY_RULE = re.compile(r"^(%R?W?~|~)(.*)$")
 
@@ -47,13 +51,20 @@ def env_name(user: str) -> str:
     return ENV_PREFIX + re.sub(r"[^A-Za-z0-9]", "_", role).upper()
 
 
-def _move(rule: str, prefix: str) -> str:
+def _move(rule: str, prefix: str) -> list[str]:
+    """``rule`` for ``prefix``: a key pattern under ``sa:`` moved there, and again under the prefix's
+    shards (``{sa/*}:``, :func:`app.store.keys.shard_prefix`), which hold the live state of a sharded
+    store (``BASIRA_REDIS_SHARDS``); any other rule as it is."""
     # A selector's first rule carries its opening parenthesis: "(~sa:audit".
     opening = "(" if rule.startswith("(") else ""
     match = _KEY_RULE.match(rule.removeprefix("("))
     if not match or not match[2].startswith(f"{FILE_PREFIX}:"):
-        return rule
-    return f"{opening}{match[1]}{prefix}:{match[2][len(FILE_PREFIX) + 1 :]}"
+        return [rule]
+    rest = match[2][len(FILE_PREFIX) + 1 :]
+    moved = [f"{opening}{match[1]}{prefix}:{rest}"]
+    if rest.startswith(SHARDED_FAMILIES):
+        moved.append(f"{match[1]}{shard_prefix(prefix, '*')}:{rest}")
+    return moved
 
 
 def render(text: str, prefix: str = FILE_PREFIX, passwords: Mapping[str, str] | None = None) -> str:
@@ -67,7 +78,7 @@ def render(text: str, prefix: str = FILE_PREFIX, passwords: Mapping[str, str] | 
     out = []
     for line in text.splitlines():
         if line.startswith("user "):
-            words = [_move(word, prefix) for word in line.split()]
+            words = [moved for word in line.split() for moved in _move(word, prefix)]
             if words[1] in passwords:
                 words.append(password_hash(passwords[words[1]]))
             line = " ".join(words)

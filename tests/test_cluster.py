@@ -1,9 +1,11 @@
 """Basira on Redis Cluster: three primaries, each with a replica, on loopback (tests/redis_topology.py).
 
-One slot per prefix: the prefix is a hash tag (``{sa}``), so each transaction and script stays in one
-slot, as Cluster requires. The store's own test modules run again on the cluster, in a pytest of their
-own (``REDIS_URL=redis+cluster://…``: the fixtures give hash-tagged prefixes and a cluster client). And a
-primary killed under ~1,000 entries/s loses no acknowledged entry and applies none twice.
+The prefix is a hash tag (``{sa}``): its streams, counters and the commit's transaction in one slot; the
+live incidents and units in 12 shards (``{sa/0}`` … ``{sa/11}``), a slot each, spread over the
+primaries — each apply script still touches one slot, as Cluster requires. The store's own test modules
+run again on the cluster, in a pytest of their own (``REDIS_URL=redis+cluster://…``: the fixtures give
+hash-tagged prefixes and a cluster client; the state is sharded, as on any cluster). And a primary
+killed under ~1,000 entries/s loses no acknowledged entry and applies none twice.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ import pytest
 import redis
 
 from app import create_app
-from app.contract import Stream
-from app.settings import Settings
-from app.store import Store
+from app.contract import Scope, Stream
+from app.ingest import IngestWorker
+from app.settings import CLUSTER_SHARDS, Settings
+from app.store import Keys, Store
 from app.store.connection import connect
-from tests.helpers import incident
+from tests.helpers import incident, unit
 from tests.redis_topology import (
     ClusterTopology,
     Producer,
+    applied_incidents,
     assert_applied_once,
     cluster_topology,
     drop_settings_env,
@@ -94,7 +98,8 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
     client = connect(cluster.url)
     try:
         producer.start()
-        poll(lambda: len(producer.acknowledged) >= 2000 and client.hlen(f"{PREFIX}:inc:idx") >= 1000,
+        poll(lambda: len(producer.acknowledged) >= 2000
+             and len(applied_incidents(client, PREFIX, settings.store_shards)) >= 1000,
              120, "2,000 acknowledged entries, 1,000 applied")
         old = cluster.primary_of(key)
         before = len(producer.acknowledged)
@@ -117,7 +122,8 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
         producer.join(10)
 
         primary = new.client()
-        assert_applied_once(primary, PREFIX, producer.acknowledged)
+        assert_applied_once(primary, PREFIX, producer.acknowledged, state=client,
+                            shards=settings.store_shards)
         assert worker.poll() is None, "the worker survived the failover"
         print(f"\ncluster failover: /readyz back {back_s:.1f} s after the kill; "
               f"{len(producer.acknowledged)} acknowledged, {primary.xlen(key)} on the new primary")
@@ -160,3 +166,33 @@ def test_every_process_does_its_work_on_the_cluster_as_its_own_user(monkeypatch)
             r.client().info("replication")["master_link_status"] == "up" for r in replicas)
         for server in secured.servers:
             assert server.client().acl_log() == [], (server.port, server.client().acl_log()[:2])
+
+
+def test_one_centre_is_spread_over_the_primaries_and_read_whole(cluster, monkeypatch) -> None:
+    """One prefix's incidents and units land in its shards' slots, on every primary; the national
+    picture, a region's and one incident's reads gather them back (the API's snapshot and lookup)."""
+    drop_settings_env(monkeypatch)
+    settings = Settings(redis_url=cluster.url, stream_prefix="{sp}")
+    assert settings.store_shards == CLUSTER_SHARDS
+    store = Store.from_settings(settings)
+    ids = [f"SP{n}" for n in range(120)]
+    store.streams.produce([(Stream.incidents, incident(i)) for i in ids]
+                          + [(Stream.units, unit(f"U{n}")) for n in range(60)])
+    IngestWorker(store, settings).work(burst=True)  # one worker's batches: a script a shard
+    holders = {cluster.primary_of(shard.incident_index).port: 0 for shard in store.keys.each_shard}
+    for shard in store.keys.each_shard:
+        holders[cluster.primary_of(shard.incident_index).port] += shard_count(cluster, shard)
+    assert len(holders) == 3 and all(n > 0 for n in holders.values()), holders  # every primary holds some
+    assert sum(holders.values()) == 120
+    assert {f["id"] for f in store.live.incidents(Scope())} == set(ids)
+    assert len(store.live.units(Scope())) == 60
+    assert store.live.incident("SP7", Scope())["id"] == "SP7"
+    web = create_app(settings).test_client()
+    snapshot = web.get("/api/v1/snapshot").get_json()
+    assert {f["id"] for f in snapshot["incidents"]["features"]} == set(ids)
+
+
+def shard_count(cluster: ClusterTopology, shard: Keys) -> int:
+    """Incidents in one shard's index, asked of the primary that holds its slot (not through the
+    cluster client: the point is where they are)."""
+    return int(cluster.primary_of(shard.incident_index).client().hlen(shard.incident_index))

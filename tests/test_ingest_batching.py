@@ -22,6 +22,7 @@ from app.settings import Settings
 from app.store import Store, StoreRefused
 from app.store.apply import Apply
 from tests.helpers import incident, now_ms, unit
+from tests.keyspace import keys_under, relative
 from tests.test_ingest import state_dump
 
 #: Points in four different regions (Makkah, Riyadh, the Eastern Province, Tabuk) and one at sea.
@@ -74,25 +75,25 @@ def apply(
         worker.work(burst=True)
     prefix = settings.stream_prefix
     dump = state_dump(client, prefix, changes=False)
-    return {key.replace(prefix, "<p>", 1): value for key, value in dump.items()}
+    return {relative(key, prefix): value for key, value in dump.items()}
 
 
 def test_one_batch_equals_one_entry_at_a_time(client, settings) -> None:
     other = settings.model_copy(update={"stream_prefix": settings.stream_prefix + "x"})
     try:
         for seed in (1, 2):
-            client.delete(*client.scan_iter(match=f"{settings.stream_prefix}:*"), "-")
-            client.delete(*client.scan_iter(match=f"{other.stream_prefix}:*"), "-")
+            client.delete(*keys_under(client, settings.stream_prefix), "-")
+            client.delete(*keys_under(client, other.stream_prefix), "-")
             feed = entries(seed)
             batched = apply(client, settings, 1000, feed)
             single = apply(client, other, 1, feed)
             assert batched == single
-            client.delete(*client.scan_iter(match=f"{other.stream_prefix}:*"), "-")
+            client.delete(*keys_under(client, other.stream_prefix), "-")
             assert apply(client, other, 7, feed, live=True) == single  # a backlog: full rounds
             assert any(":unit:trail:" in key for key in batched)
             assert sum(":unit:live:" in key for key in batched) >= 3  # units moved between cells
     finally:
-        for key in client.scan_iter(match=f"{other.stream_prefix}:*"):
+        for key in keys_under(client, other.stream_prefix):
             client.unlink(key)
 
 

@@ -89,7 +89,7 @@ def test_a_commit_redis_refuses_rejects_only_the_entry_it_fails_on(client, setti
     incident) must neither stop the worker nor be retried forever: the batch is committed entry
     by entry, and the entry that still fails is rejected with the error's name."""
     store = Store.from_settings(settings)
-    client.hset(store.keys.incident_index, "CORRUPT", "not|a|valid|record")
+    client.hset(store.keys.shard_of("CORRUPT").incident_index, "CORRUPT", "not|a|valid|record")
     key = Stream.incidents.key(settings.stream_prefix)
     for n in range(3):
         client.xadd(key, incident(f"OK{n}"))

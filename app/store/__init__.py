@@ -83,9 +83,10 @@ class Store:
         covered: frozenset[str] | None = None,
         wait_replicas: int = 0,
         wait_ms: int = 200,
+        shards: int = 1,
     ) -> None:
         self.client = client
-        self.keys = keys = Keys(prefix)
+        self.keys = keys = Keys(prefix, shards)
         self.reference = reference or Reference.bundled()
         self.ports: dict[str, Port] = self.reference.ports
         self.coverage = self.reference.coverage(covered)
@@ -94,7 +95,7 @@ class Store:
         self.meta = Meta(client, keys)
         # One writer of its own for the ingest commits, one for what ingress takes in (:mod:`.replication`).
         self.streams = Streams(client, keys, self.meta,
-                               Replication(client, wait_replicas, wait_ms, keys.meta))
+                               Replication(client, wait_replicas, wait_ms, (keys.meta,)))
         self.apply = Apply(
             client,
             self.keys,
@@ -104,7 +105,8 @@ class Store:
             port_ttl_s=port_ttl_s,
             rejected_maxlen=rejected_maxlen,
             uncovered=frozenset(self.coverage.uncovered),
-            replication=Replication(client, wait_replicas, wait_ms, keys.meta),
+            replication=Replication(client, wait_replicas, wait_ms,
+                                    (keys.meta, *(shard.meta for shard in keys.each_shard))),
         )
         self.live = Live(client, keys, self.ports, self.coverage)
         self.history = History(client, keys, int(history_hours * 3_600_000), history_max)
@@ -141,6 +143,7 @@ class Store:
             covered=settings.covered,
             wait_replicas=settings.redis_wait_replicas,
             wait_ms=settings.redis_wait_ms,
+            shards=settings.store_shards,
         )
 
     def ping(self) -> bool:

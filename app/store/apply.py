@@ -48,6 +48,9 @@ REJECTED_KEEP_TOTAL = 16_384
 #: An event time further ahead of the apply time than this is flagged: the incident's Feature gets
 #: ``"future": true`` (clocks a few seconds apart are not worth a flag).
 FUTURE_FLAG_MS = 60_000
+#: The streams whose events are applied per shard (:attr:`.keys.Keys.shards`); ports and calls are
+#: counted under the prefix itself.
+SHARDED_STREAMS = frozenset({Stream.incidents, Stream.units})
 #: Longest simulator stamp passed to Redis (``Store.mark_demo`` makes 43 characters).
 MAX_STAMP = 128
 
@@ -240,9 +243,11 @@ class Apply:
         }
         # Every key a script touches goes in KEYS (lua's docstring says why); the scope cells' keys
         # are the same for every batch, so they are named once, with the cells' order for ARGV.
+        # Each shard (:attr:`.keys.Keys.each_shard`) has its own: an event is applied by its shard's script.
         self._cells_argv = [" ".join(CELL_REGIONS), " ".join(CELL_AGENCIES)]
-        self._incident_keys = [keys.incident_index, keys.incident_closed, *keys.incident_cells()]
-        self._unit_keys = [keys.unit_index, *keys.unit_cells()]
+        self._incident_keys = {k: [k.incident_index, k.incident_closed, *k.incident_cells()]
+                               for k in keys.each_shard}
+        self._unit_keys = {k: [k.unit_index, *k.unit_cells()] for k in keys.each_shard}
 
     def mark_caught_up(self, now_ms: int) -> None:
         """Record that an ingest worker has just read everything there was (its heartbeat), and that
@@ -287,9 +292,17 @@ class Apply:
         return False
 
     def _commit(self, writer: redis.Redis, batch: Batch, group: str | None, now_ms: int) -> int:
+        # A sharded store's incidents and units are applied first, a script a shard (each shard is a slot
+        # of its own on Redis Cluster, so they cannot join the transaction); the transaction then records
+        # the rest and acknowledges. A crash between the two leaves the entries pending, and applying
+        # them again changes nothing (newest-ts-wins): the counters and the acknowledgement stay once.
+        sharded = bool(batch.events) and self.keys.shards > 1 and batch.stream in SHARDED_STREAMS
+        changed = self._apply_sharded(writer, batch, now_ms) if sharded else 0
         pipe = writer.pipeline(transaction=True)
         if batch.events:
-            self._queue_events(pipe, batch, now_ms)
+            if not sharded:
+                self._queue_state(pipe, batch, now_ms)
+            self._queue_newest(pipe, batch, now_ms)
         stream_key = self.keys.stream(batch.stream)
         for entry_id, fields, reason in batch.rejected:
             pipe.xadd(
@@ -328,7 +341,20 @@ class Apply:
                     pipe.hincrby(self.keys.stats, name, -n)
                 pipe.execute()
             raise CommitRefused(failed[0])
+        if sharded:
+            return changed
         return int(results[0]) if batch.events else 0
+
+    def _apply_sharded(self, writer: redis.Redis, batch: Batch, now_ms: int) -> int:
+        """Apply ``batch``'s events with one script a shard, pipelined (a node's shards in one round
+        trip); raise redis's error when a script fails (nothing is acknowledged then)."""
+        pipe = writer.pipeline(transaction=False)
+        self._queue_state(pipe, batch, now_ms)
+        results = pipe.execute(raise_on_error=False)
+        failed = [r for r in results if isinstance(r, Exception)]
+        if failed:
+            raise failed[0]
+        return sum(int(r) for r in results)
 
     def _counters(self, batch: Batch) -> dict[str, int]:
         """What the batch adds to ``stats``: its events (``ingested:<stream>``), and those of a region
@@ -346,24 +372,37 @@ class Apply:
 
     # -- one queueing function per stream ---------------------------------------------------
 
-    def _queue_events(self, pipe: Pipeline, batch: Batch, now_ms: int) -> None:
-        queue = {
-            Stream.incidents: self._queue_incidents,
-            Stream.units: self._queue_units,
-            Stream.ports: self._queue_ports,
-            Stream.calls: self._queue_calls,
-        }[batch.stream]
+    def _queue_state(self, pipe: Pipeline, batch: Batch, now_ms: int) -> None:
+        """Queue the scripts that apply ``batch``'s events to the state (one a shard for incidents and
+        units)."""
         if batch.stream is Stream.incidents:
-            self._queue_incidents(pipe, batch.events, now_ms)
+            for shard, events in self._by_shard(batch.events).items():
+                self._queue_incidents(pipe, shard, events, now_ms)
+        elif batch.stream is Stream.units:
+            for shard, events in self._by_shard(batch.events).items():
+                self._queue_units(pipe, shard, events)
+        elif batch.stream is Stream.ports:
+            self._queue_ports(pipe, batch.events)
         else:
-            queue(pipe, batch.events)
+            self._queue_calls(pipe, batch.events)
+
+    def _by_shard(self, events: list[tuple[str, object, str]]) -> dict[Keys, list[tuple[str, object, str]]]:
+        if self.keys.shards <= 1:
+            return {self.keys: events}
+        groups: dict[Keys, list[tuple[str, object, str]]] = {}
+        shard_of = self.keys.shard_of
+        for item in events:
+            groups.setdefault(shard_of(item[1].id), []).append(item)  # type: ignore[attr-defined]
+        return groups
+
+    def _queue_newest(self, pipe: Pipeline, batch: Batch, now_ms: int) -> None:
         # The picture's time: the newest event applied, but never ahead of the apply time — an
         # entry dated in the future (within the contract's skew) must not move it for everyone.
         newest = min(max(e[1].ts for e in batch.events), now_ms)  # type: ignore[attr-defined]
         self._scripts["keep_newest"](keys=[self.keys.meta], args=["as_of", str(newest)], client=pipe)
         pipe.hset(self.keys.meta, "applied_at", str(now_ms))
 
-    def _queue_incidents(self, pipe: Pipeline, events: Sequence[tuple], now_ms: int) -> None:
+    def _queue_incidents(self, pipe: Pipeline, shard: Keys, events: Sequence[tuple], now_ms: int) -> None:
         args: list[object] = [self.duration_ttl_s, *self._cells_argv]
         # The duration hashes this batch may record into, each once, numbered from 1 for the script.
         durations: dict[str, int] = {}
@@ -373,17 +412,17 @@ class Apply:
             duration = 0
             if status is IncidentStatus.dispatched or status is IncidentStatus.on_scene:
                 metric = "dispatch" if status is IncidentStatus.dispatched else "response"
-                name = self.keys.duration(metric, region, event.agency.value, event.ts // HOUR_MS)
+                name = shard.duration(metric, region, event.agency.value, event.ts // HOUR_MS)
                 duration = durations.setdefault(name, len(durations) + 1)
             args += [event.id, event.ts, region, event.agency.value, status.value]
             args += [incident_head(event, region, event.ts > future_after), duration]
-        self._scripts["incidents"](keys=[*self._incident_keys, *durations], args=args, client=pipe)
+        self._scripts["incidents"](keys=[*self._incident_keys[shard], *durations], args=args, client=pipe)
 
-    def _queue_units(self, pipe: Pipeline, events: Sequence[tuple]) -> None:
+    def _queue_units(self, pipe: Pipeline, shard: Keys, events: Sequence[tuple]) -> None:
         # Most of the traffic: each unit's point is rounded once, for its Feature and its trail.
         args: list[object] = [self.trail_points, self.trail_ttl_ms, *self._cells_argv]
-        keys = self._unit_keys.copy()  # and each event's trail, in the order of the events
-        trail = self.keys.unit_trail
+        keys = self._unit_keys[shard].copy()  # and each event's trail, in the order of the events
+        trail = shard.unit_trail
         dumps = orjson.dumps
         for _entry_id, event, region in events:
             xy = [_round(event.lon), _round(event.lat)]

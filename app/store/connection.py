@@ -20,6 +20,8 @@ from redis.cluster import ClusterNode, RedisCluster
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelConnectionPool
 
+from ..settings import is_cluster_url
+
 if TYPE_CHECKING:
     from ..settings import Settings
 
@@ -53,11 +55,6 @@ def connect(url: str, cluster: bool = False, **options: Any) -> redis.Redis:
         kwargs = {k: v for k, v in {**DEFAULTS, **options}.items() if k != "health_check_interval"}
         return RedisCluster.from_url(url, decode_responses=True, **kwargs)  # type: ignore[return-value]
     return redis.Redis.from_url(url, decode_responses=True, **{**DEFAULTS, **options})
-
-
-def is_cluster_url(url: str | None) -> bool:
-    """Whether ``url`` names a Redis Cluster (``redis+cluster://``, ``rediss+cluster://``)."""
-    return bool(url) and url.split("://", 1)[0].endswith("+cluster")
 
 
 def connect_sentinel(
@@ -113,7 +110,7 @@ def connect_settings(settings: Settings) -> redis.Redis:
 
 def on_cluster(settings: Settings) -> bool:
     """Whether ``settings`` name a Redis Cluster (``REDIS_CLUSTER=1`` or a ``redis+cluster://`` URL)."""
-    return bool(settings.redis_url) and (settings.redis_cluster or is_cluster_url(settings.redis_url))
+    return settings.on_cluster
 
 
 def configuration_problem(settings: Settings) -> str | None:

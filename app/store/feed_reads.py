@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..contract import Scope
 from .errors import guarded
-from .reads import cells
+from .reads import cells, shard_cells
 
 if TYPE_CHECKING:
     import redis
@@ -51,24 +51,25 @@ class FeedReads:
     def live_json(self, kind: str, scope: Scope) -> list[bytes]:
         """Every live Feature text of one kind in ``scope``, as the bytes Redis holds (never decoded:
         at 100,000 incidents decoding and encoding again would cost a copy of it all)."""
-        live = self.keys.incident_live if kind == "inc" else self.keys.unit_live
         pipe = self._raw().pipeline(transaction=False)
-        for region, agency in cells(scope):
-            pipe.hvals(live(region, agency))
+        for keys in self.keys.each_shard:
+            live = keys.incident_live if kind == "inc" else keys.unit_live
+            for region, agency in cells(scope):
+                pipe.hvals(live(region, agency))
         return [value for values in pipe.execute() for value in values]
 
     def changes(self, kind: str, scope: Scope, since_ms: int, until_ms: int) -> Changes:
         """What of ``kind`` changed in ``scope`` at ``since_ms <= t < until_ms`` (Redis clock)."""
-        scope_cells = cells(scope)
-        live = self.keys.incident_live if kind == "inc" else self.keys.unit_live
+        scope_cells = shard_cells(self.keys, scope)
         pipe = self.client.pipeline(transaction=False)
-        for region, agency in scope_cells:
-            pipe.zrangebyscore(self.keys.changes(kind, region, agency), since_ms, f"({until_ms}")
+        for keys, region, agency in scope_cells:
+            pipe.zrangebyscore(keys.changes(kind, region, agency), since_ms, f"({until_ms}")
         id_lists = pipe.execute()
         pipe = self.client.pipeline(transaction=False)
         asked = []
-        for (region, agency), ids in zip(scope_cells, id_lists, strict=True):
+        for (keys, region, agency), ids in zip(scope_cells, id_lists, strict=True):
             if ids:
+                live = keys.incident_live if kind == "inc" else keys.unit_live
                 pipe.hmget(live(region, agency), ids)
                 asked.append(ids)
         found: dict[str, str | None] = {}
@@ -90,6 +91,7 @@ class FeedReads:
         """Forget changes older than ``before_ms`` (a client that far behind gets the whole picture)."""
         pipe = self.client.pipeline(transaction=False)
         for kind in KINDS:
-            for region, agency in cells(Scope()):
-                pipe.zremrangebyscore(self.keys.changes(kind, region, agency), "-inf", f"({before_ms}")
+            for keys in self.keys.each_shard:
+                for region, agency in cells(Scope()):
+                    pipe.zremrangebyscore(keys.changes(kind, region, agency), "-inf", f"({before_ms}")
         pipe.execute()

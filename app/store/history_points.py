@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
     from .keys import Keys
 
+#: A mirrored cell: a shard's keys (:attr:`.keys.Keys.each_shard`), a region token and an agency.
+Cell = tuple["Keys", str, str]
 #: Mirrored incidents closed before the window asked for are dropped when the window has moved on
 #: by this much (ms).
 SWEEP_AFTER_MS = 3_600_000
@@ -112,7 +114,7 @@ class Chunk:
     """One scope cell's closed incidents, closed at or after ``lo``, as far as mirrored (see the module
     for what is kept and its bound)."""
 
-    cell: tuple[str, str]  # (region, agency)
+    cell: Cell
     lo: float
     hi: float = float("-inf")  # the newest closing time mirrored
     #: incidents mirrored, with a point or not (what ``ZCOUNT`` over ``lo``…``hi`` must still say)
@@ -205,7 +207,7 @@ class Chunk:
         self.changed()
 
 
-def bound(chunks: dict[tuple[str, str], Chunk], limit: int, keep: list[tuple[str, str]]) -> int:
+def bound(chunks: dict[Cell, Chunk], limit: int, keep: list[Cell]) -> int:
     """Drop whole chunks, least recently asked for first, until at most ``limit`` incidents are
     mirrored — never those of ``keep`` (the scope being answered). Returns how many were dropped."""
     total = sum(c.count for c in chunks.values())
@@ -220,7 +222,7 @@ def bound(chunks: dict[tuple[str, str], Chunk], limit: int, keep: list[tuple[str
 
 
 def refresh(
-    client: Redis, keys: Keys, chunks: dict[tuple[str, str], Chunk], cells: list[tuple[str, str]],
+    client: Redis, chunks: dict[Cell, Chunk], cells: list[Cell],
     since_ms: int, limit: int | None = None,
 ) -> list[Chunk]:
     """Bring the chunks of ``cells`` up to date (creating the missing ones) and return them; with a
@@ -232,14 +234,15 @@ def refresh(
     fresh = [c for c in cells if c not in chunks or since_ms < chunks[c].lo]
     kept = [c for c in cells if c not in fresh]
     pipe = client.pipeline(transaction=False)
-    for region, agency in kept:
-        chunk = chunks[(region, agency)]
-        key = keys.incident_history(region, agency)
+    for cell in kept:
+        chunk = chunks[cell]
+        shard, region, agency = cell
+        key = shard.incident_history(region, agency)
         pipe.zcount(key, chunk.lo, chunk.hi)
         after = f"({chunk.hi!r}" if chunk.hi > float("-inf") else chunk.lo
         pipe.zrangebyscore(key, after, "+inf", withscores=True)
     replies = pipe.execute() if kept else []
-    new: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    new: dict[Cell, list[tuple[str, float]]] = {}
     for n, cell in enumerate(kept):
         count, pairs = replies[2 * n], replies[2 * n + 1]
         if count != chunks[cell].count:
@@ -248,16 +251,17 @@ def refresh(
             new[cell] = pairs
     if fresh:
         pipe = client.pipeline(transaction=False)
-        for region, agency in fresh:
-            pipe.zrangebyscore(keys.incident_history(region, agency), since_ms, "+inf", withscores=True)
+        for shard, region, agency in fresh:
+            pipe.zrangebyscore(shard.incident_history(region, agency), since_ms, "+inf", withscores=True)
         for cell, pairs in zip(fresh, pipe.execute(), strict=True):
             chunks[cell] = Chunk(cell, lo=since_ms)
             if pairs:
                 new[cell] = pairs
     if new:
         pipe = client.pipeline(transaction=False)
-        for region, agency in new:
-            pipe.hmget(keys.incident_history_features(region, agency), [i for i, _ in new[(region, agency)]])
+        for cell, pairs in new.items():
+            shard, region, agency = cell
+            pipe.hmget(shard.incident_history_features(region, agency), [i for i, _ in pairs])
         for (cell, pairs), texts in zip(new.items(), pipe.execute(), strict=True):
             rows = [point_row(orjson.loads(text)) if text else None for text in texts]
             chunks[cell].add([closed for _, closed in pairs], rows)

@@ -8,7 +8,9 @@ never by scanning. Time-bucketed counters use the epoch hour (``ts // 3_600_000`
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..contract import INPUT_STREAMS, REGION_TOKENS, Agency, Stream, rejected_key
 
@@ -21,11 +23,49 @@ CELL_REGIONS: tuple[str, ...] = REGION_TOKENS
 CELL_AGENCIES: tuple[str, ...] = tuple(a.value for a in Agency)
 
 
+#: Between a prefix's name and a shard's number in the shard's prefix (``{sa}`` → ``{sa/3}``): never in a
+#: prefix itself (``BASIRA_STREAM_PREFIX`` allows letters, digits and ``_.-``), so no centre's prefix can
+#: be another's shard.
+SHARD_MARK = "/"
+
+
+def shard_prefix(prefix: str, shard: int) -> str:
+    """The prefix of shard ``shard`` of ``prefix``: its number inside the hash tag when there is one
+    (``{sa}`` → ``{sa/3}``, a slot of its own), else after the name (``sa`` → ``sa/3``)."""
+    if prefix.startswith("{") and (end := prefix.find("}")) > 1:
+        return f"{prefix[:end]}{SHARD_MARK}{shard}{prefix[end:]}"
+    return f"{prefix}{SHARD_MARK}{shard}"
+
+
 @dataclass(frozen=True)
 class Keys:
-    """Key names under one prefix."""
+    """Key names under one prefix.
+
+    ``shards``: in how many parts the per-thing live state is kept (``BASIRA_REDIS_SHARDS``; 1 on one
+    Redis). Every incident and unit belongs to one shard for good (a hash of its id), and everything an
+    apply script writes for it — the index, the scope cells, the change sets, the closed history, the
+    trail, the durations — is named by that shard's :class:`Keys` (:meth:`shard_of`), under
+    :func:`shard_prefix`: on Redis Cluster each shard is a slot of its own, so a centre's state spreads
+    over the primaries while every script still touches one slot. The streams, counters, ports, calls,
+    alerts and the rest stay under the prefix itself (one slot: the commit's transaction needs them
+    together). Readers of a scope read each cell in every shard (:attr:`each_shard`), pipelined.
+    """
 
     prefix: str
+    shards: int = 1
+
+    @cached_property
+    def each_shard(self) -> tuple[Keys, ...]:
+        """The keys of every shard, in shard order: ``(self,)`` when the state is not sharded."""
+        if self.shards <= 1:
+            return (self,)
+        return tuple(Keys(shard_prefix(self.prefix, n)) for n in range(self.shards))
+
+    def shard_of(self, thing_id: str) -> Keys:
+        """The keys of the shard that holds incident or unit ``thing_id`` (the same in every process)."""
+        if self.shards <= 1:
+            return self
+        return self.each_shard[zlib.crc32(thing_id.encode("utf-8", "surrogateescape")) % self.shards]
 
     # streams
     def stream(self, stream: Stream) -> str:

@@ -279,7 +279,7 @@ class LayerReads:
         if stale:
             pipe = self.client.pipeline(transaction=False)
             for unit_id in stale:
-                pipe.lrange(self.keys.unit_trail(unit_id), 0, -1)
+                pipe.lrange(self.keys.shard_of(unit_id).unit_trail(unit_id), 0, -1)
             for unit_id, points in zip(stale, pipe.execute(), strict=True):
                 known[unit_id] = (wanted[unit_id], [orjson.loads(p) for p in reversed(points)])
         if len(known) > TRAIL_CACHE_MAX:  # units that have left the fleet: start afresh

@@ -69,7 +69,11 @@ class Meta:
     def holds_data(self) -> bool:
         """True when the store holds incidents or units, or any input stream has entries."""
         keys = self.keys
-        return bool(self.client.exists(keys.incident_index, keys.unit_index, *keys.input_streams()))
+        pipe = self.client.pipeline(transaction=False)  # a key at a time: shards' slots differ on a cluster
+        for key in [*(k for shard in keys.each_shard for k in (shard.incident_index, shard.unit_index)),
+                    *keys.input_streams()]:
+            pipe.exists(key)
+        return any(pipe.execute())
 
     def _not_a_demo_store(self) -> str:
         return (f"{self.keys.prefix}:* on this Redis has received entries not written by the simulator, "

@@ -41,6 +41,12 @@ def cells(scope: Scope) -> list[tuple[str, str]]:
     return [(r, a) for r in scope.regions for a in scope.agencies]
 
 
+def shard_cells(keys: Keys, scope: Scope) -> list[tuple[Keys, str, str]]:
+    """The scope cells of ``scope`` in every shard (:attr:`.keys.Keys.each_shard`): (shard's keys,
+    region, agency)."""
+    return [(k, r, a) for k in keys.each_shard for r in scope.regions for a in scope.agencies]
+
+
 def hash_values(client: redis.Redis, keys: list[str]) -> list[str]:
     """Every value of every hash in ``keys``, in one pipelined round trip."""
     pipe = client.pipeline(transaction=False)
@@ -65,10 +71,10 @@ class Live:
 
     def incidents_json(self, scope: Scope) -> list[str]:
         """The open incidents of ``scope`` as GeoJSON Feature JSON texts (cheapest form)."""
-        return self._hash_values([self.keys.incident_live(r, a) for r, a in cells(scope)])
+        return self._hash_values([k.incident_live(r, a) for k, r, a in shard_cells(self.keys, scope)])
 
     def units_json(self, scope: Scope) -> list[str]:
-        return self._hash_values([self.keys.unit_live(r, a) for r, a in cells(scope)])
+        return self._hash_values([k.unit_live(r, a) for k, r, a in shard_cells(self.keys, scope)])
 
     def incidents(self, scope: Scope) -> list[dict[str, Any]]:
         """The open incidents of ``scope`` as GeoJSON Feature dicts."""
@@ -84,35 +90,37 @@ class Live:
 
     def closed_incidents(self, scope: Scope, since_ms: int) -> list[dict[str, Any]]:
         """Incidents of ``scope`` closed at or after ``since_ms`` (from the bounded history)."""
-        scope_cells = cells(scope)
+        scope_cells = shard_cells(self.keys, scope)
         pipe = self.client.pipeline(transaction=False)
-        for r, a in scope_cells:
-            pipe.zrangebyscore(self.keys.incident_history(r, a), since_ms, "+inf")
+        for k, r, a in scope_cells:
+            pipe.zrangebyscore(k.incident_history(r, a), since_ms, "+inf")
         id_lists = pipe.execute()
         pipe = self.client.pipeline(transaction=False)
-        for (r, a), ids in zip(scope_cells, id_lists, strict=True):
+        for (k, r, a), ids in zip(scope_cells, id_lists, strict=True):
             if ids:
-                pipe.hmget(self.keys.incident_history_features(r, a), ids)
+                pipe.hmget(k.incident_history_features(r, a), ids)
         return [orjson.loads(t) for texts in pipe.execute() for t in texts if t]
 
     def incident(self, incident_id: str, scope: Scope) -> dict[str, Any] | None:
         """One incident's Feature, open or closed (while in the history); ``None`` when unknown or
         outside ``scope`` (so a viewer can never open another region's or agency's incident by id)."""
-        where = self.client.hget(self.keys.incident_index, incident_id)
+        shard = self.keys.shard_of(incident_id)
+        where = self.client.hget(shard.incident_index, incident_id)
         if not where:
             return None
         _ts, region, agency, status, *_ = where.split("|")
         if region not in scope.regions or agency not in scope.agencies:
             return None
         if status == IncidentStatus.closed.value:
-            text = self.client.hget(self.keys.incident_history_features(region, agency), incident_id)
+            text = self.client.hget(shard.incident_history_features(region, agency), incident_id)
         else:
-            text = self.client.hget(self.keys.incident_live(region, agency), incident_id)
+            text = self.client.hget(shard.incident_live(region, agency), incident_id)
         return orjson.loads(text) if text else None
 
     def trail(self, unit_id: str) -> list[list[float]]:
         """Recent positions of a unit, oldest first: ``[lon, lat, ts]``."""
-        return [orjson.loads(p) for p in reversed(self.client.lrange(self.keys.unit_trail(unit_id), 0, -1))]
+        points = self.client.lrange(self.keys.shard_of(unit_id).unit_trail(unit_id), 0, -1)
+        return [orjson.loads(p) for p in reversed(points)]
 
     def port_summary(self, now_ms: int | None = None) -> list[dict[str, Any]]:
         """Every port: travellers in the last hour by direction, and the latest queue wait."""
@@ -141,7 +149,8 @@ class Live:
 
     def _durations(self, metric: str, scope: Scope, now_ms: int) -> list[int]:
         hour = now_ms // HOUR_MS
-        keys = [self.keys.duration(metric, r, a, h) for r, a in cells(scope) for h in (hour, hour - 1)]
+        hours = (hour, hour - 1)
+        keys = [k.duration(metric, r, a, h) for k, r, a in shard_cells(self.keys, scope) for h in hours]
         return [int(v) for v in self._hash_values(keys)]
 
     def calls(self, scope: Scope, now_ms: int | None = None) -> dict[str, float]:
@@ -205,7 +214,11 @@ class Live:
         it): (id, region, agency, opened ms). One read of the index: for a reader starting up (the
         alerts worker's spike counts), not for every tick."""
         out = []
-        for incident_id, where in self.client.hgetall(self.keys.incident_index).items():
+        pipe = self.client.pipeline(transaction=False)
+        for shard in self.keys.each_shard:
+            pipe.hgetall(shard.incident_index)
+        index = {incident_id: where for part in pipe.execute() for incident_id, where in part.items()}
+        for incident_id, where in index.items():
             parts = where.split("|")
             if len(parts) >= 5 and parts[4].isdigit() and int(parts[4]) >= since_ms:
                 out.append((incident_id, parts[1], parts[2], int(parts[4])))
@@ -216,8 +229,14 @@ class Live:
         if not incident_ids:
             return {}
         out: dict[str, tuple[str, str, str, int | None]] = {}
-        for incident_id, where in zip(incident_ids, self.client.hmget(self.keys.incident_index, incident_ids),
-                                      strict=True):
+        if self.keys.shards > 1:
+            pipe = self.client.pipeline(transaction=False)
+            for incident_id in incident_ids:
+                pipe.hget(self.keys.shard_of(incident_id).incident_index, incident_id)
+            found = pipe.execute()
+        else:
+            found = self.client.hmget(self.keys.incident_index, incident_ids)
+        for incident_id, where in zip(incident_ids, found, strict=True):
             parts = (where or "").split("|")
             if len(parts) >= 5:
                 opened = int(parts[4]) if parts[4].isdigit() else None
@@ -237,11 +256,11 @@ class Live:
 
     def open_counts(self) -> dict[str, int]:
         """Open incidents per region token (for metrics), one HLEN per cell."""
-        scope_cells = cells(Scope())
+        scope_cells = shard_cells(self.keys, Scope())
         pipe = self.client.pipeline(transaction=False)
-        for r, a in scope_cells:
-            pipe.hlen(self.keys.incident_live(r, a))
+        for k, r, a in scope_cells:
+            pipe.hlen(k.incident_live(r, a))
         counts = dict.fromkeys(REGION_TOKENS, 0)
-        for (r, _a), n in zip(scope_cells, pipe.execute(), strict=True):
+        for (_k, r, _a), n in zip(scope_cells, pipe.execute(), strict=True):
             counts[r] += n
         return counts

@@ -6,7 +6,8 @@ returns once ``n`` replicas hold everything the *same connection* wrote before i
 pass). So a :class:`Replication` gives its writers one connection of their own, held under a lock for
 the write and its ``WAIT`` together: a pool would hand the ``WAIT`` to whichever connection is free,
 and a ``WAIT`` on a connection that wrote nothing returns at once, proving nothing. (On Redis Cluster
-the writer has one connection per node, and waits on the node of the prefix's slot.)
+the writer has one connection per node, and waits on each node it writes to: the node of the prefix's
+slot, and those of the shards' slots when the state is sharded.)
 
 Who waits (``BASIRA_REDIS_WAIT_REPLICAS``): the ingest worker after each commit — an entry acknowledged
 in the group is then applied on a replica too, so a viewer never sees a change a failover takes back
@@ -36,10 +37,10 @@ class Replication:
     may have run and reached the replica; its caller, not redis-py, decides what to do again."""
 
     def __init__(self, client: redis.Redis, replicas: int = 0, timeout_ms: int = 200,
-                 anchor: str = "") -> None:
+                 anchors: tuple[str, ...] = ()) -> None:
         self.replicas = replicas
         self.timeout_ms = timeout_ms
-        self.anchor = anchor  # on Redis Cluster, a key in the slot written: WAIT goes to its node
+        self.anchors = anchors  # on Redis Cluster, a key in each slot written: WAIT goes to their nodes
         self._client = clone_client(client, max_connections=1 if replicas else None, retry=False)
         self._lock = threading.Lock()
 
@@ -58,8 +59,11 @@ class Replication:
         when the time ran out first. True at once when no replica is asked for."""
         if not self.replicas:
             return True
-        if isinstance(client, RedisCluster):  # the node of the prefix's slot, on its one connection
-            node = client.get_node_from_key(self.anchor)
-            return int(client.execute_command("WAIT", self.replicas, self.timeout_ms,
-                                              target_nodes=node)) >= self.replicas
+        if isinstance(client, RedisCluster):  # each node written to, on its one connection
+            nodes = {node.name: node for node in map(client.get_node_from_key, self.anchors)}
+            for node in nodes.values():
+                if int(client.execute_command("WAIT", self.replicas, self.timeout_ms,
+                                              target_nodes=node)) < self.replicas:
+                    return False
+            return True
         return int(client.wait(self.replicas, self.timeout_ms)) >= self.replicas

@@ -27,9 +27,12 @@ if TYPE_CHECKING:
 
 #: A builder's lock lasts this long (a worker killed mid-build frees it by itself).
 LOCK_TTL_MS = 5_000
-#: How long a worker waits for another's build before building the answer itself.
-WAIT_S = 3.0
+#: How often a waiting worker looks for the bytes (s), and every how many looks it tries the lock: free
+#: again with no bytes means the builder died or outran its lock, and the waiter that takes it builds.
 WAIT_STEP_S = 0.005
+RELOCK_EVERY = 10
+#: The longest a worker waits for others' builds before building the answer itself, whatever the lock.
+WAIT_MAX_S = 30.0
 #: A recorded build cost is forgotten after this long (the scope has gone quiet or small).
 COST_TTL_S = 600
 
@@ -65,25 +68,23 @@ class Built:
     ) -> bytes:
         """The bytes named ``name``: from Redis when built already, else built here — once.
 
-        The first worker to ask takes the lock and builds; the others poll for its bytes and build
-        themselves only if they have not arrived in :data:`WAIT_S` (a builder that died). With a
-        ``family``, the build's cost (ms) is recorded for :meth:`tick`.
+        The first worker to ask takes the lock and builds; the others poll for its bytes for as long
+        as a build takes — one of them takes the lock over and builds only when it has lapsed with no
+        bytes (the builder died, or its build outlasted :data:`LOCK_TTL_MS`), so a slow build is still
+        done once, not once per waiting request. With a ``family``, the build's cost (ms) is recorded
+        for :meth:`tick`.
         """
         key = self.keys.built(name)
         body = self._raw().get(key)
         if body is not None:
             return body
-        if self.client.set(self.keys.built_lock(name), "1", nx=True, px=LOCK_TTL_MS):
-            body = self._raw().get(key)  # built between our first look and the lock?
-            if body is not None:
-                return body
+        lock = self.keys.built_lock(name)
+        if not self.client.set(lock, "1", nx=True, px=LOCK_TTL_MS):
+            body = self._wait_for(key, lock)
         else:
-            deadline = time.monotonic() + WAIT_S
-            while time.monotonic() < deadline:
-                time.sleep(WAIT_STEP_S)
-                body = self._raw().get(key)
-                if body is not None:
-                    return body
+            body = self._raw().get(key)  # built between our first look and the lock?
+        if body is not None:
+            return body
         started = time.perf_counter()
         body = build()
         pipe = self._raw().pipeline(transaction=True)
@@ -93,6 +94,21 @@ class Built:
             pipe.set(self.keys.built_cost(family), int((time.perf_counter() - started) * 1000), ex=COST_TTL_S)
         pipe.execute()
         return body
+
+    def _wait_for(self, key: str, lock: str) -> bytes | None:
+        """Another worker's bytes at ``key``; ``None`` when this worker took ``lock`` over (or waited
+        :data:`WAIT_MAX_S`) and is to build them."""
+        deadline = time.monotonic() + WAIT_MAX_S
+        looks = 0
+        while time.monotonic() < deadline:
+            time.sleep(WAIT_STEP_S)
+            body = self._raw().get(key)
+            if body is not None:
+                return body
+            looks += 1
+            if looks % RELOCK_EVERY == 0 and self.client.set(lock, "1", nx=True, px=LOCK_TTL_MS):
+                return self._raw().get(key)  # the lock lapsed: ours now (unless the bytes just came)
+        return None
 
     def builds(self) -> int:
         """How many shared answers were built so far (by every web worker)."""

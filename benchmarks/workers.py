@@ -18,10 +18,11 @@
 
 3. **Ingest on a Redis Cluster**: the same entries, clock and done-condition on
    ``tests/redis_topology.py``'s loopback cluster (3 primaries, one replica each), the prefix a hash
-   tag (``{bw}``) so that all of its keys are in one slot: the entries are written straight to that
-   slot's primary, the workers use ``REDIS_URL=redis+cluster://…``, every primary is flushed between
-   rounds, and Redis's CPU is every node's (primaries and replicas), the slot's primary's apart. The web
-   on the cluster is not measured.
+   tag (``{bw}``): its streams, counters and commit transaction in one slot, the entries written
+   straight to that slot's primary; the live state in the cluster's default 12 shards (``{bw/0}`` …),
+   spread over the primaries. The workers use ``REDIS_URL=redis+cluster://…``, every primary is flushed
+   between rounds, and Redis's CPU is every node's (primaries and replicas), the slot's primary's apart.
+   The web on the cluster is not measured.
 
 Writes ``benchmarks/workers.json`` and the "Workers" section of ``docs/benchmarks.md``; ``--quick``
 runs it all at a small scale into ``artifacts/`` only; ``--update ingest|web|cluster`` measures one
@@ -51,6 +52,8 @@ import psutil
 import redis
 
 from app.contract import INPUT_STREAMS, Stream
+from app.settings import CLUSTER_SHARDS
+from app.store.connection import connect
 from app.store.keys import DAY_MS, Keys
 
 from . import browser, clients
@@ -242,15 +245,22 @@ def _joined(client: redis.Redis, names: list[str], prefix: str = PREFIX) -> bool
     return True
 
 
-def state_counts(client: redis.Redis, entries: list[Entry], prefix: str = PREFIX) -> dict[str, int]:
-    """What the state holds of ``entries`` (with distinct ids): incidents and units indexed, calls and
-    port counts recorded once (the once-only sets of their days)."""
-    keys = Keys(prefix)
+def state_counts(client: redis.Redis, entries: list[Entry], prefix: str = PREFIX, shards: int = 1
+                 ) -> dict[str, int]:
+    """What the state holds of ``entries`` (with distinct ids): incidents and units indexed (in every
+    shard: ``client`` is then a cluster's client), calls and port counts recorded once (the once-only
+    sets of their days)."""
+    keys = Keys(prefix, shards)
     stamps = [int(f["ts"]) for _, f in entries] + [int(time.time() * 1000)]
     days = range(min(stamps) // DAY_MS - 1, max(stamps) // DAY_MS + 2)
+    pipe = client.pipeline(transaction=False)
+    for shard in keys.each_shard:
+        pipe.hlen(shard.incident_index)
+        pipe.hlen(shard.unit_index)
+    lengths = pipe.execute()
     return {
-        Stream.incidents.value: int(client.hlen(keys.incident_index)),
-        Stream.units.value: int(client.hlen(keys.unit_index)),
+        Stream.incidents.value: sum(lengths[0::2]),
+        Stream.units.value: sum(lengths[1::2]),
         Stream.calls.value: sum(int(client.scard(keys.seen(Stream.calls, d))) for d in days),
         Stream.ports.value: sum(int(client.scard(keys.seen(Stream.ports, d))) for d in days),
     }
@@ -388,7 +398,9 @@ def drain(children: Children, redis_url: str, client: redis.Redis, entries: list
         redis_cpu_s=span.redis_s, machine_busy=span.machine_busy,
         shares=[_handled(c) for c in started],
         written={s.value: written.get(s.value, 0) for s in INPUT_STREAMS},
-        state=state_counts(client, entries, prefix), counted=applied(client, prefix), distinct=distinct,
+        state=state_counts(cluster.state_client, entries, prefix, CLUSTER_SHARDS) if cluster
+        else state_counts(client, entries, prefix),
+        counted=applied(client, prefix), distinct=distinct,
         load=load, nodes_cpu_s=span.nodes_s or None, slot_primary=cluster.slot_primary if cluster else None,
     )  # fmt: skip
 
@@ -457,6 +469,8 @@ class Cluster:
     primaries: list[redis.Redis]
     slot_primary: str
     slot_client: redis.Redis
+    #: The whole cluster's client (the state's shards are on every primary).
+    state_client: redis.Redis | None = None
     #: The slot's primary's replica (its name), if it has one.
     slot_replica: str | None = None
 
@@ -487,6 +501,7 @@ def start_cluster(primaries: int = CLUSTER_PRIMARIES, replicas: bool = True) -> 
         yield topology.url, Cluster(
             prefix=CLUSTER_PREFIX, nodes=nodes, slot_primary=name, slot_client=nodes[name],
             primaries=[c for n, c in nodes.items() if n.startswith("primary-")], slot_replica=replica_of_slot,
+            state_client=connect(topology.url),
         )
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from flask import Flask
 
     from .settings import Settings
@@ -20,10 +22,11 @@ if TYPE_CHECKING:
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, clock: Callable[[], int] | None = None) -> Flask:
     """Build the Flask server with the API and the Dash pages mounted on it, behind access control.
 
-    ``settings`` defaults to one read from the environment now. Raises ``ValueError`` when no
+    ``settings`` defaults to one read from the environment now; ``clock`` (epoch ms) to the machine's
+    clock (:attr:`app.services.Services.clock`: the pages' "now"). Raises ``ValueError`` when no
     Redis is configured (``REDIS_URL``; ``python -m app demo`` starts one for you), when
     ``BASIRA_COVERED_REGIONS`` names a code that is not a region (:class:`app.reference.CoverageError`,
     naming it) or access control is configured in a way that cannot work (see :func:`app.auth.init_auth`).
@@ -43,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .auth import init_auth
     from .feed import feed_api
     from .pages import PAGES
-    from .services import EXTENSION, Services
+    from .services import EXTENSION, Services, wall_clock_ms
     from .settings import Settings
     from .store import Store
     from .web import create_dash
@@ -52,7 +55,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     store = Store.from_settings(settings)
     server = Flask(__name__)
     server.config["JSON_SORT_KEYS"] = False
-    server.extensions[EXTENSION] = Services(settings, store, Replay.for_store(settings, store))
+    server.extensions[EXTENSION] = Services(settings, store, Replay.for_store(settings, store),
+                                            clock=clock or wall_clock_ms)
     server.register_blueprint(api)
     server.register_blueprint(ports_api)
     server.register_blueprint(export_api)

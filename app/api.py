@@ -50,7 +50,7 @@ def snapshot() -> Response:
     if request.args.get("at") is not None:
         return _replayed(request.args["at"], scope)
     store = services().store
-    now_ms = int(time.time() * 1000)
+    now_ms = services().clock()
     incidents = store.live.incidents(scope)
     units = store.live.units(scope)
     ports = [p for p in store.live.port_summary(now_ms) if p["region"] in scope.regions]

@@ -16,7 +16,6 @@ scope its own. Clicking a badge reports its region's ``properties.code``, like a
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 import dash_leaflet as dl
@@ -104,7 +103,7 @@ class Calls(Layer):
         regions = regions_of_store(store)
         wanted = [code for code in REGION_CODES if code in scope.regions and code in regions]
         features = []
-        for code, calls in store.calls_by_region(wanted, int(time.time() * 1000)).items():
+        for code, calls in store.calls_by_region(wanted, store.now_ms()).items():
             answered = calls.get("answered", 0.0)
             s15 = calls.get("within_15s", 0.0) / answered if answered else None
             s20 = calls.get("within_20s", 0.0) / answered if answered else None

@@ -26,7 +26,6 @@ a busy day (100,000 incidents, ~0.1 s) is recounted every 5 s, a handful on ever
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 import h3.api.basic_int as h3
@@ -161,7 +160,7 @@ class Heatmap(Layer):
         self, store: Reads, scope: Scope, regions: dict[str, RegionInfo]
     ) -> tuple[dict[str, Any], float]:
         """The scope's FeatureCollection, and how long it may be reused (seconds)."""
-        now_ms = int(time.time() * 1000)
+        now_ms = store.now_ms()
         since = now_ms - max(WINDOWS_H) * HOUR_MS
         parts = [Points.of((r.lon, r.lat, r.opened, r.region) for r in store.incident_rows(scope))]
         fine = [cells_of(parts[0])]

@@ -118,7 +118,7 @@ class OfficialAlerts(Layer):
         }
 
     def data(self, store: Reads, scope: Scope) -> dict[str, Any]:
-        return feature_collection(features(store.official_alerts(), scope))
+        return feature_collection(features(store.official_alerts(store.now_ms()), scope))
 
     def legend(self) -> Legend:
         return Legend(

@@ -20,7 +20,6 @@ all of them.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 import dash_leaflet as dl
@@ -123,7 +122,7 @@ class Ports(Layer):
         }
 
     def data(self, store: Reads, scope: Scope) -> dict[str, Any]:
-        now_ms = int(time.time() * 1000)
+        now_ms = store.now_ms()
         features = []
         for port in store.port_summary(now_ms):
             if port["region"] not in scope.regions:

@@ -32,6 +32,12 @@ class Reads(Protocol):
     #: The reference data (region polygons, populated places) the layers' region figures come from.
     reference: Reference
 
+    def now_ms(self) -> int:
+        """The instant these reads are of (epoch ms): a live refresh's (the page's clock), a replay's
+        moment, or now. Layers count "the last hour" and what is "recent" from it, never from the
+        machine's clock, so a refresh's layers agree with its KPIs."""
+        ...
+
     def incidents(self, scope: Scope) -> list[dict[str, Any]]:
         """The open incidents of ``scope`` as GeoJSON Features."""
         ...

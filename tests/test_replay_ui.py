@@ -313,9 +313,10 @@ def test_every_replay_string_is_in_both_languages_and_reaches_the_browser() -> N
 
 def test_a_replayed_snapshot_reads_as_the_store_does_for_the_layers() -> None:
     snapshot = {"incidents": {"features": []}, "units": {"features": []}, "ports": []}
-    reads = ReplayReads(snapshot, None)
-    for name in ("incidents", "incident_rows", "units", "unit_trails", "calls_by_region", "port_summary",
-                 "closed_chunks", "cached"):
+    reads = ReplayReads(snapshot, None, 1_700_000_000_000)
+    for name in ("now_ms", "incidents", "incident_rows", "units", "unit_trails", "calls_by_region",
+                 "port_summary", "closed_chunks", "cached"):
         assert callable(getattr(reads, name)), name
         assert callable(getattr(Reads, name)), name
+    assert reads.now_ms() == 1_700_000_000_000  # the replayed moment: what was recent then is drawn so
     assert reads.cached("k", lambda: ("value", 1.0)) == "value"

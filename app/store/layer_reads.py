@@ -102,17 +102,27 @@ class LayerReads:
         self._caches = _Caches()
         #: (what, scope token) → list, in a view for one refresh (:meth:`for_refresh`); ``None`` here
         self._lists: dict[tuple[str, str], list[Any]] | None = None
+        #: the instant a view for one refresh is of (:meth:`for_refresh`); ``None``: now, at each read
+        self._at: int | None = None
 
     def _layer_caches(self) -> _Caches:
         return self._caches
 
-    def for_refresh(self) -> LayerReads:
+    def for_refresh(self, now_ms: int | None = None) -> LayerReads:
         """These reads for one refresh (a page's tick): each scope's ``incidents``, ``incident_rows`` and
         ``units`` are read once, so layers and the KPI strip asking for the same lists cost one round of
-        reads. Everything else (trails, the memo) is shared with this part."""
+        reads; and, given the refresh's instant ``now_ms`` (the page's clock), every figure of "the last
+        hour" and every "recent" is counted at that one instant (:meth:`now_ms`), so the layers and the
+        KPI strip of a refresh agree even across the top of an hour. Everything else (trails, the memo)
+        is shared with this part."""
         view = copy.copy(self)
         view._lists = {}
+        view._at = now_ms
         return view
+
+    def now_ms(self) -> int:
+        """The instant these reads are of (epoch ms): the refresh's (:meth:`for_refresh`), else now."""
+        return int(time.time() * 1000) if self._at is None else self._at
 
     # -- the live picture (the live part's reads; read once per refresh by :meth:`for_refresh`) --
 
@@ -139,13 +149,15 @@ class LayerReads:
         return self._once("units", scope, self.live.units)
 
     def port_summary(self, now_ms: int | None = None) -> list[dict[str, Any]]:
-        """Every port's last hour and queue wait (:meth:`.reads.Live.port_summary`)."""
-        return self.live.port_summary(now_ms)
+        """Every port's last hour and queue wait (:meth:`.reads.Live.port_summary`) at ``now_ms``
+        (default: :meth:`now_ms`)."""
+        return self.live.port_summary(self.now_ms() if now_ms is None else now_ms)
 
     def kpis(self, scope: Scope, now_ms: int | None = None) -> dict[str, Any]:
-        """The headline figures of ``scope`` (:meth:`.reads.Live.kpis`), counted from the rows and units
-        read through these reads."""
-        return self.live.kpis(scope, now_ms, rows=self.incident_rows(scope), units=self.units(scope))
+        """The headline figures of ``scope`` (:meth:`.reads.Live.kpis`) at ``now_ms`` (default:
+        :meth:`now_ms`), counted from the rows and units read through these reads."""
+        return self.live.kpis(scope, self.now_ms() if now_ms is None else now_ms,
+                              rows=self.incident_rows(scope), units=self.units(scope))
 
     def closed_chunks(self, scope: Scope, since_ms: int) -> list[Chunk]:
         """The heatmap's mirror of the history of ``scope`` (:meth:`.history.History.closed_chunks`)."""
@@ -199,7 +211,7 @@ class LayerReads:
         """
         if port_id not in self.ports:
             raise KeyError(port_id)
-        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        now_ms = self.now_ms() if now_ms is None else now_ms
         last = now_ms // HOUR_MS
         hours = list(range(last - SERIES_HOURS + 1, last + 1))
         spans = {"now": hours, "week_ago": [h - WEEK_HOURS for h in hours]}
@@ -238,9 +250,9 @@ class LayerReads:
         """The call counters of the last hour for each region, in one pipeline.
 
         Same window as :meth:`~app.store.reads.StateReads.calls` (the current clock hour, plus the
-        previous one pro rata); regions without calls are left out.
+        previous one pro rata) at ``now_ms`` (default: :meth:`now_ms`); regions without calls are left out.
         """
-        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        now_ms = self.now_ms() if now_ms is None else now_ms
         hour = now_ms // HOUR_MS
         regions = list(regions)
         pipe = self.client.pipeline(transaction=False)
@@ -287,6 +299,6 @@ class LayerReads:
         return {u: known[u][1] for u in wanted if u in known}
 
     def official_alerts(self, now_ms: int | None = None) -> list[dict[str, Any]]:
-        """The official alerts (CAP in) in force at ``now_ms`` (default: now), from
+        """The official alerts (CAP in) in force at ``now_ms`` (default: :meth:`now_ms`), from
         :meth:`.capin.OfficialAlerts.in_force`."""
-        return self.official.in_force(now_ms)
+        return self.official.in_force(self.now_ms() if now_ms is None else now_ms)

@@ -15,7 +15,6 @@ knows a page's callbacks by that prefix (:mod:`app.auth.guard`).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, callback_c
 
 from app.contract import Scope
 from app.i18n import t
+from app.services import services
 from app.store import StoreUnavailable
 from layers import LIVE_PART
 from layers.base import LAYER_ID_TYPE
@@ -37,8 +37,9 @@ UNREACHABLE: tuple[type[Exception], ...] = (StoreUnavailable, OSError)
 
 
 def now_ms() -> int:
-    """Now, in epoch milliseconds (the unit of every time the store keeps)."""
-    return int(time.time() * 1000)
+    """Now, in epoch milliseconds (the unit of every time the store keeps), by the application's clock
+    (:attr:`app.services.Services.clock`) — inside a request, as every page's callback and layout is."""
+    return services().clock()
 
 
 def silence_limit_ms(settings: Any) -> int:

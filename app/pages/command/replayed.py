@@ -53,13 +53,18 @@ class ReplayReads:
 
     The snapshot is already the scope's, so ``scope`` arguments are not filtered again. Unit trails and
     the closed incidents of the last hours are not replayed (empty); ``cached`` computes every time (a
-    frame is drawn once)."""
+    frame is drawn once). Its instant (:meth:`now_ms`) is the replayed moment ``at``: what was recent then
+    is drawn as recent (a port's queue wait reported shortly before it)."""
 
-    def __init__(self, snapshot: Mapping[str, Any], reference: Any) -> None:
+    def __init__(self, snapshot: Mapping[str, Any], reference: Any, at: int) -> None:
         self.reference = reference
+        self._at = at
         self._incidents: list[dict[str, Any]] = list(snapshot["incidents"]["features"])
         self._units: list[dict[str, Any]] = list(snapshot["units"]["features"])
         self._ports: list[dict[str, Any]] = list(snapshot.get("ports") or [])
+
+    def now_ms(self) -> int:
+        return self._at
 
     def incidents(self, scope: Scope) -> list[dict[str, Any]]:
         return self._incidents
@@ -127,7 +132,7 @@ def picture(
     except ARCHIVE_ERRORS as error:
         log.warning("command page: replay at %s failed (%s: %s)", at, type(error).__name__, error)
         return {"note": notice("unreadable", lang), "frame": {"at": at, "error": "unreadable"}}
-    reads = ReplayReads(snapshot, context.store.reference)
+    reads = ReplayReads(snapshot, context.store.reference, at)
     sign, panel = _panel(snapshot, view, moment, lang, shown, settings)
     thinned = bool(snapshot.get("thinned"))
     return dict(

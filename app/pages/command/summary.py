@@ -56,14 +56,15 @@ def drawn(store: Store, shared: dict[str, Any], key: str, draw: Callable[[], Any
 
 
 def _build(store: Store, scope: Scope, layer_keys: Sequence[str]) -> bytes:
-    reads = store.layers.for_refresh()
+    now = now_ms()  # the page's clock: the KPIs and the layers are counted at this one instant
+    reads = store.layers.for_refresh(now)
     times = store.meta.freshness()  # first: the figures below are at least this recent
     rows = reads.incident_rows(scope)
     # most urgent first (priority 1 before 4), then the longest open; only those are parsed whole
     top = heapq.nsmallest(incidents.LIST_LIMIT, rows, key=lambda r: (r.priority, r.opened))
     return orjson.dumps(
         {
-            "kpis": reads.kpis(scope, now_ms()),
+            "kpis": reads.kpis(scope, now),
             "top": [orjson.loads(row.text) for row in top],
             "total": len(rows),
             "layers": {key: by_key(key).data(reads, scope) for key in layer_keys},

@@ -61,7 +61,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
         if verdict != SHOWN:
             return refused(verdict)
         try:
-            reads = store.layers.for_refresh()
+            reads = store.layers.for_refresh(now)
             tick = page.tick(now)
             scope = Scope()
             version = tick.version(scope)

@@ -55,7 +55,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
         try:
             tick = page.tick(now)
             demo = store.meta.is_demo()
-            reads = store.layers.for_refresh()
+            reads = store.layers.for_refresh(now)
             scope = scope_for()  # everything the viewer may see (a wall account may be limited)
             version = tick.version(scope)
             payloads = live.payloads(keys, version, seen, lambda key: by_key(key).data(reads, scope))

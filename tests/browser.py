@@ -11,9 +11,11 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from selenium import webdriver
@@ -26,6 +28,9 @@ from app import create_app
 from app.contract import Stream
 from app.ingest import IngestWorker
 from app.store import Store
+
+if TYPE_CHECKING:
+    from tests.clock import Clock
 
 
 def _found(name: str, debian: Path) -> Path | None:
@@ -119,9 +124,11 @@ class Browsers:
 
 
 @contextmanager
-def serving(settings) -> Iterator[str]:
-    """The real app on a free port, for the duration of the block; yields its URL."""
-    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
+def serving(settings, clock: Clock | None = None) -> Iterator[str]:
+    """The real app on a free port, for the duration of the block; yields its URL. Its pages' "now" is
+    ``clock``'s (:class:`tests.clock.Clock`), or the machine's."""
+    app = create_app(settings, clock=clock.now_ms if clock else None)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="basira-test-server", daemon=True)
     thread.start()
     try:
@@ -131,11 +138,14 @@ def serving(settings) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def feed(client, settings, entries: dict[Stream, list[dict[str, str]]]) -> None:
+def feed(client, settings, entries: dict[Stream, list[dict[str, str]]], clock: Clock | None = None) -> None:
+    """Write ``entries`` to their streams and apply them with an ingest worker (in burst mode) whose
+    clock is ``clock``'s (the one the test serves the app with), or the machine's."""
     for stream, items in entries.items():
         for fields in items:
             client.xadd(stream.key(settings.stream_prefix), fields)
-    IngestWorker(Store.from_settings(settings), settings).work(burst=True)
+    worker = IngestWorker(Store.from_settings(settings), settings, clock.seconds if clock else time.time)
+    worker.work(burst=True)
 
 
 def wait_for(driver, condition, timeout: float = 20, message: str = ""):

@@ -9,6 +9,7 @@ land in ``artifacts/wall-*.png``.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from hijridate import Gregorian
@@ -42,6 +43,16 @@ def wall(browser):
     reset_screen(browser)
 
 
+def dated(day: date, hijri_line: str, gregorian_line: str) -> bool:
+    """Whether the wall clock's Hijri (Umm al-Qura) and Gregorian lines, in Arabic, are of ``day``'s
+    months and years."""
+    gregorian = Gregorian(day.year, day.month, day.day)
+    hijri = gregorian.to_hijri()
+    return (hijri.month_name("ar") in hijri_line and digits(str(hijri.year), "ar") in hijri_line
+            and gregorian.month_name("ar") in gregorian_line
+            and digits(str(day.year), "ar") in gregorian_line)
+
+
 def current_stop(driver) -> str:
     return driver.find_element(By.CSS_SELECTOR, "#wall-tourbar li.is-current").get_attribute("data-stop")
 
@@ -59,6 +70,7 @@ def test_each_wall_size_gets_its_layout(layout, wall, client, settings) -> None:
     feed(client, settings, simulated(token, scene()))
     screen(wall, width, height)
     with serving(settings) as url:
+        loaded_at = now_ms()
         wall.get(url + "/wall")
         wait_for(wall, lambda d: "is-live" in d.find_element(By.ID, "wall-root").get_attribute("class"),
                  timeout=LOAD_S, message="the wall did not go live")
@@ -88,16 +100,14 @@ def test_each_wall_size_gets_its_layout(layout, wall, client, settings) -> None:
             assert len(ranked) == 13 and set(ranked[:len(CITIES)]) == {c[0] for c in CITIES}
             assert wall.find_element(By.ID, "wall-feed").is_displayed()
 
-        # the clock: Hijri (Umm al-Qura) and Gregorian dates of the Riyadh day, in Arabic
-        day = riyadh(now_ms()).date()
-        hijri = Gregorian(day.year, day.month, day.day).to_hijri()
+        # the clock: Hijri (Umm al-Qura) and Gregorian dates of the Riyadh day, in Arabic — of the day
+        # when the page was loaded or of the day when it was read (a run may cross midnight in Riyadh)
         hijri_line, gregorian_line = js(wall, "return ['hijri', 'gregorian'].map(function (n) { return "
                                               "document.querySelector('#wall-clock-dates .mode-clock-' + n)"
                                               ".textContent; })")
-        assert hijri.month_name("ar") in hijri_line and digits(str(hijri.year), "ar") in hijri_line
+        days = {riyadh(loaded_at).date(), riyadh(now_ms()).date()}
+        assert any(dated(day, hijri_line, gregorian_line) for day in days), (hijri_line, gregorian_line, days)
         assert hijri_line.endswith("هـ")
-        assert Gregorian(day.year, day.month, day.day).month_name("ar") in gregorian_line
-        assert digits(str(day.year), "ar") in gregorian_line
         first = wall.find_element(By.ID, "wall-clock-time").text
         assert re.fullmatch("[٠-٩]{2}:[٠-٩]{2}:[٠-٩]{2}", first)
         wait_for(wall, lambda d: d.find_element(By.ID, "wall-clock-time").text != first, timeout=5,

@@ -1,7 +1,9 @@
 """The suite's three phases, each on a clean database of the suite's own Redis.
 
 1. **Ingest** — the simulator's entries drained by one ``python -m app ingest`` process and by a
-   raw consumer (:mod:`.ingest`); nothing else runs meanwhile.
+   raw consumer (:mod:`.ingest`); nothing else runs meanwhile. Then the outside view (issue 17,
+   :mod:`.outside`): incidents only, units only and the mix, each written by ``redis-benchmark`` and
+   drained by one ingest process and by the bare consumer.
 2. **Live load** — ``live_incidents`` open incidents and ``live_units`` units, a loader writing
    ``load_rate`` changes a second, one ingest process, Basira and the baseline each under gunicorn.
    In Chromium, each page in turn: probes timed from ``XADD`` to drawn, and the callback bytes
@@ -17,6 +19,7 @@ stay unmeasured, and the run goes on.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -27,9 +30,10 @@ import redis
 import requests
 from selenium.webdriver import Chrome
 
+from app.contract import Stream
 from app.settings import Settings
 
-from . import browser, clients, ingest, memory
+from . import browser, clients, ingest, memory, outside
 from .browser import FEED_PATH
 from .harness import (
     GUNICORN_WORKERS,
@@ -62,6 +66,9 @@ class Plan:
     quick: bool = False
     ingest_entries: int = 150_000
     ingest_rounds: int = 2
+    #: Entries per shape of the outside view (issue 17: incidents only, units only, the mix; written by
+    #: redis-benchmark); 0 leaves it out. Its rounds are ``ingest_rounds``.
+    outside_entries: int = 200_000
     live_incidents: int = 10_000
     live_units: int = 2_000
     load_rate: float = 1_000.0
@@ -139,6 +146,22 @@ class Run:
             ingest_process_us=result.basira.process_us, ingest_redis_us=result.basira.redis_us,
             ingest_raw_process_us=result.raw.process_us, ingest_raw_redis_us=result.raw.redis_us,
         )  # fmt: skip
+        if plan.outside_entries > 0:
+            self.outside(outside.shares(entries))
+
+    def outside(self, mix: dict[Stream, float]) -> None:
+        """Issue 17's outside view: each input shape written by an external producer, drained by one
+        ingest process and by the bare consumer (:mod:`.outside`); the mix in ``mix``'s proportions."""
+        plan = self.plan
+        load_start, started = os.getloadavg()[0], time.time()
+        with timed("ingest by shape, outside view"):
+            say(f"ingest, outside view: {', '.join(outside.SHAPES)}, ~{plan.outside_entries:,} entries each")
+            results = outside.measure_all(self.children, self.url, self.client, plan.outside_entries,
+                                          plan.ingest_rounds, mix)
+        self.out.update(outside.figures(results))
+        self.out.update({f"ingest_outside_mix_share_{s.value}": share for s, share in mix.items()})
+        self.out.update(ingest_outside_started=started, ingest_outside_seconds=time.time() - started,
+                        ingest_outside_load_start=load_start, ingest_outside_load_end=os.getloadavg()[0])
 
     # -- 2. live load ----------------------------------------------------------------------------
 

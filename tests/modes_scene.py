@@ -22,10 +22,12 @@ AGENCIES = ("civil_defense", "traffic", "patrol", "red_crescent")
 CATEGORIES = ("fire", "collision", "theft", "medical")
 
 
-def scene() -> dict[Stream, list[dict[str, str]]]:
+def scene(now: int | None = None) -> dict[Stream, list[dict[str, str]]]:
     """Entries for ``tests.browser.feed``: 3 incidents (priorities 1–3) and 2 units per city, ten
-    minutes old; port traffic at the King Fahd Causeway and Jeddah's airport; a few 911 calls."""
-    old = now_ms() - 10 * 60_000
+    minutes old; port traffic at the King Fahd Causeway and Jeddah's airport and a few 911 calls, a
+    minute old — counted back from ``now`` (the clock the app is served with; default: the machine's)."""
+    now = now_ms() if now is None else now
+    old = now - 10 * 60_000
     incidents, units = [], []
     for n, (region, lat, lon) in enumerate(CITIES):
         for k in range(3):
@@ -38,7 +40,7 @@ def scene() -> dict[Stream, list[dict[str, str]]]:
                           heading="90", ts=old))
         units.append(unit(f"{region}-U2", agency=AGENCIES[n % 4], status="on_scene", lat=f"{lat:.4f}",
                           lon=f"{lon + 0.02:.4f}", ts=old))
-    recent = now_ms() - 60_000
+    recent = now - 60_000
     ports = [
         {"port": port, "direction": direction, "travellers": str(count), "category": category,
          "wait_min": "25", "ts": str(recent)}

@@ -18,8 +18,8 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 
+from .contract import shard_prefix
 from .settings import ROOT
-from .store.keys import shard_prefix
 
 #: The repository's ACL file: every user, for prefix :data:`FILE_PREFIX`, without passwords.
 ACL_FILE = ROOT / "deploy" / "users.acl"

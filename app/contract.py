@@ -134,6 +134,22 @@ def rejected_key(prefix: str) -> str:
     return f"{prefix}:{REJECTED}"
 
 
+#: Between a prefix's name and a shard's number in the shard's prefix (``{sa}`` → ``{sa/3}``): never in a
+#: prefix itself (``BASIRA_STREAM_PREFIX`` allows letters, digits and ``_.-``), so no centre's prefix can
+#: be another's shard.
+SHARD_MARK = "/"
+
+
+def shard_prefix(prefix: str, shard: int | str) -> str:
+    """The prefix of shard ``shard`` of ``prefix`` (``app.store.keys``: where a sharded store keeps the
+    live incidents and units; ``app.acl`` grants it): its number inside the hash tag when there is one
+    (``{sa}`` → ``{sa/3}``, a slot of its own), else after the name (``sa`` → ``sa/3``). ``"*"`` for
+    ``shard`` gives the pattern of them all."""
+    if prefix.startswith("{") and (end := prefix.find("}")) > 1:
+        return f"{prefix[:end]}{SHARD_MARK}{shard}{prefix[end:]}"
+    return f"{prefix}{SHARD_MARK}{shard}"
+
+
 #: A field name reserved for the simulator (docs/events.md): its value is the demo store's secret stamp
 #: (``Store.mark_demo()``). Parsing ignores it like any unknown field; the ingest worker ends a demo
 #: store's demo at the first entry whose stamp is missing or wrong.

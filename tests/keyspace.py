@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import redis
 
-from app.store.keys import shard_prefix
+from app.contract import shard_prefix
 
 
 def keys_under(client: redis.Redis, prefix: str) -> Iterator[str]:
     """Every key under ``prefix:`` and under each of its shards' prefixes (``sa/3:``, ``{sa/3}:``)."""
-    for match in (f"{prefix}:*", f"{shard_prefix(prefix, '*')}:*"):  # type: ignore[arg-type]
+    for match in (f"{prefix}:*", f"{shard_prefix(prefix, '*')}:*"):
         yield from client.scan_iter(match=match, count=1000)
 
 
@@ -21,7 +21,7 @@ def relative(key: str, prefix: str) -> str:
     the keys of two prefixes can be compared."""
     if key.startswith(f"{prefix}:"):
         return "<p>" + key[len(prefix):]
-    marked = re.escape(shard_prefix(prefix, "#")).replace(re.escape("#"), r"(\d+)")  # type: ignore[arg-type]
+    marked = re.escape(shard_prefix(prefix, "#")).replace(re.escape("#"), r"(\d+)")
     if match := re.match(marked + ":", key):
         return f"<p/{match[1]}>" + key[match.end() - 1:]
     return key

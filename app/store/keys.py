@@ -12,7 +12,7 @@ import zlib
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..contract import INPUT_STREAMS, REGION_TOKENS, Agency, Stream, rejected_key
+from ..contract import INPUT_STREAMS, REGION_TOKENS, Agency, Stream, rejected_key, shard_prefix
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
@@ -21,20 +21,6 @@ DAY_MS = 86_400_000
 #: (``lua.CELLS``): what an incident or unit may be in, or may have been in before an event moves it.
 CELL_REGIONS: tuple[str, ...] = REGION_TOKENS
 CELL_AGENCIES: tuple[str, ...] = tuple(a.value for a in Agency)
-
-
-#: Between a prefix's name and a shard's number in the shard's prefix (``{sa}`` → ``{sa/3}``): never in a
-#: prefix itself (``BASIRA_STREAM_PREFIX`` allows letters, digits and ``_.-``), so no centre's prefix can
-#: be another's shard.
-SHARD_MARK = "/"
-
-
-def shard_prefix(prefix: str, shard: int) -> str:
-    """The prefix of shard ``shard`` of ``prefix``: its number inside the hash tag when there is one
-    (``{sa}`` → ``{sa/3}``, a slot of its own), else after the name (``sa`` → ``sa/3``)."""
-    if prefix.startswith("{") and (end := prefix.find("}")) > 1:
-        return f"{prefix[:end]}{SHARD_MARK}{shard}{prefix[end:]}"
-    return f"{prefix}{SHARD_MARK}{shard}"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ moving between cells with their trails; ports with a queue wait; calls answered 
 
 from __future__ import annotations
 
+import pytest
 import redis
 
 from app.contract import Stream
@@ -66,8 +67,12 @@ def _scripts_and_their_keys(monitor: redis.client.Monitor, end: str) -> list[tup
     raise AssertionError("the monitor stopped")
 
 
-def test_every_key_a_script_touches_is_passed_in_keys(client: redis.Redis, settings: Settings) -> None:
-    settings = settings.model_copy(update={"ingest_batch": 500})
+@pytest.mark.parametrize("shards", [1, 4], ids=["one slot", "4 shards"])
+def test_every_key_a_script_touches_is_passed_in_keys(client: redis.Redis, settings: Settings,
+                                                     shards: int) -> None:
+    """… and each batch is applied by one script call (a sharded store: one a shard, each within its
+    shard's keys, so each in one slot on a cluster)."""
+    settings = settings.model_copy(update={"ingest_batch": 500, "redis_shards": shards})
     store = Store.from_settings(settings)
     for stream, entries in _entries().items():
         for fields in entries:
@@ -82,7 +87,15 @@ def test_every_key_a_script_touches_is_passed_in_keys(client: redis.Redis, setti
     used = [key for _declared, keys in calls for key in keys]
     assert any(":inc:hist:" in key for key in used) and any(":unit:trail:" in key for key in used)
     assert any(":kpi:dispatch:" in key for key in used) and any(":kpi:response:" in key for key in used)
+    prefixes = {k.prefix for k in store.keys.each_shard} | {settings.stream_prefix}
     for declared, keys in calls:
-        assert all(key.startswith(f"{settings.stream_prefix}:") for key in declared)
+        assert len({key.split(":", 1)[0] for key in declared}) == 1  # one prefix: one slot on a cluster
+        assert all(key.split(":", 1)[0] in prefixes for key in declared)
         assert set(keys) <= declared, f"not in KEYS: {sorted(set(keys) - declared)}"
+    # One apply call for the whole batch of a stream, per shard that holds some of its things.
+    entries = _entries()
+    for stream, index in ((Stream.incidents, "inc:idx"), (Stream.units, "unit:idx")):
+        applying = [declared for declared, _keys in calls if any(k.endswith(f":{index}") for k in declared)]
+        holders = {store.keys.shard_of(fields["id"]).prefix for fields in entries[stream]}
+        assert len(applying) == len(holders) and len(holders) <= shards, (stream, len(applying))
     assert store.streams.stats()["ingested:incidents"] == 7

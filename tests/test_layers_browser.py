@@ -14,6 +14,7 @@ from selenium.webdriver.common.by import By
 from app.contract import Stream
 from app.store import Store
 from app.store.keys import HOUR_MS
+from layers.incidents import PULSE_MS
 from tests.browser import console_errors, feed, fresh, js, screenshot, serving, wait_for
 from tests.helpers import call, incident, now_ms, port_entry, simulated, unit
 
@@ -28,11 +29,17 @@ def _settings(settings):
     return settings.model_copy(update={"refresh_ms": 1500, "stale_after_s": 3600})
 
 
-def _entries() -> dict[Stream, list[dict[str, str]]]:
+def _new_p1(ts: int) -> dict[str, str]:
+    """A priority-1 incident in Dammam, opened at ``ts``: it pulses for two minutes after."""
+    return incident("NEW-P1", lat="26.40", lon="50.10", agency="patrol", ts=ts)
+
+
+def _entries(new_p1: bool = True) -> dict[Stream, list[dict[str, str]]]:
+    """The layers' scene, now; with :func:`_new_p1` opened now too unless ``new_p1`` is false."""
     now = now_ms()
     three_hours_ago = now - 3 * HOUR_MS
     incidents = [
-        incident("NEW-P1", lat="26.40", lon="50.10", agency="patrol"),  # Dammam: new, pulses
+        *([_new_p1(now)] if new_p1 else []),  # Dammam: new, pulses
         incident("MK2", priority="2", lat="21.49", lon="39.19", ts=three_hours_ago),  # Jeddah
         incident("MK3", priority="3", lat="21.45", lon="39.25", ts=three_hours_ago),
         incident("RY1", agency="traffic", category="collision", priority="2", lat="24.7136", lon="46.6753",
@@ -192,7 +199,7 @@ def test_regions_ports_and_the_port_panel(browser, client, settings) -> None:
 
 def test_heatmap_calls_trails_and_links(browser, client, settings) -> None:
     settings = _settings(settings)
-    feed(client, settings, _entries())
+    feed(client, settings, _entries(new_p1=False))  # the pulsing incident comes at the end, when looked for
     store = Store.from_settings(settings)
     store.apply.mark_caught_up(now_ms())
     store.capin.put(_official_alert())  # an official alert (CAP in) over Riyadh
@@ -244,10 +251,15 @@ def test_heatmap_calls_trails_and_links(browser, client, settings) -> None:
         _unhover(browser, "path.basira-official")
         assert "Official alerts" in _legend(browser)
 
-        # a new priority-1 incident pulses: its own marker, not only its cluster
-        wait_for(browser, lambda d: _count(d, ".basira-incident-new") == 1, message="no pulsing P1 marker")
-        assert js(browser, "return getComputedStyle(document.querySelector('.basira-incident-new div'))"
-                           ".animationName") == "basira-pulse"
+        # a new priority-1 incident pulses: its own marker, not only its cluster. It pulses for PULSE_MS
+        # after it was opened, so it is opened now, after the dozen waits above (which may take minutes on
+        # a busy machine), and looked for until its pulse would have ended
+        opened = now_ms()
+        feed(client, settings, {Stream.incidents: [_new_p1(opened)]})
+        pulsing = """var m = document.querySelectorAll('.basira-incident-new');
+            return m.length === 1 && getComputedStyle(m[0].querySelector('div')).animationName;"""
+        wait_for(browser, lambda d: js(d, pulsing) == "basira-pulse", (opened + PULSE_MS - now_ms()) / 1000,
+                 "no pulsing marker of its own for the new P1 incident")
         screenshot(browser, "layers-heat-calls-en")
 
         # Arabic: the switches move to the other corner and speak Arabic

@@ -33,6 +33,28 @@ def test_one_build_for_many_askers_and_the_same_bytes_for_all(settings):
     assert out == [b"answer"] * 12 and len(calls) == 1 and store.built.builds() - before == 1
 
 
+def test_a_builder_that_died_is_replaced_by_one_waiter_not_by_all(settings, client):
+    """The lock of a builder that died lapses with no bytes: one waiter takes it over and builds, the
+    others wait for its bytes (before, every waiter built after 3 s of waiting)."""
+    store = Store.from_settings(settings)
+    client.set(store.keys.built_lock("y:1"), "1", px=300)  # a builder took it, then died
+    calls: list[int] = []
+
+    def build() -> bytes:
+        calls.append(1)
+        return b"again"
+
+    before = store.built.builds()
+    out: list[bytes] = []
+    threads = [threading.Thread(target=lambda: out.append(store.built.built_once("y:1", build, 5_000)))
+               for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert out == [b"again"] * 6 and len(calls) == 1 and store.built.builds() - before == 1
+
+
 def test_a_costly_family_is_rebuilt_less_often(settings, client):
     store = Store.from_settings(settings)
     _tick, period = store.built.tick("fam", 1000, 0.4)

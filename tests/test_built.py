@@ -7,6 +7,7 @@ import threading
 
 import orjson
 
+from app import create_app
 from app.contract import Scope, Stream
 from app.ingest import IngestWorker
 from app.pages.command import summary as _summary
@@ -82,10 +83,12 @@ def test_the_command_summary_is_built_once_per_scope_per_tick(settings, client):
     before = store.built.builds()
     out: list[dict] = []
     ready = threading.Barrier(10)
+    app = create_app(settings)  # the page's clock is the app's (Services.clock), as in a request
 
     def ask() -> None:
-        ready.wait()  # all ten at once
-        out.append(_summary.summary(store, Scope(), keys, refresh_ms))
+        with app.app_context():
+            ready.wait()  # all ten at once
+            out.append(_summary.summary(store, Scope(), keys, refresh_ms))
 
     threads = [threading.Thread(target=ask) for _ in range(10)]
     for thread in threads:

@@ -156,7 +156,8 @@ def test_national_figures_leave_uncovered_regions_out_and_say_so(client, setting
 
     # the command summary (built once per scope per tick) carries the same KPIs; its list and map still
     # show every stored incident
-    shared = _summary.summary(store, Scope(), ["regions"], 60_000)
+    with create_app(settings).app_context():  # the page's clock is the app's (Services.clock)
+        shared = _summary.summary(store, Scope(), ["regions"], 60_000)
     assert shared["kpis"]["open_total"] == 1 and shared["kpis"]["coverage"]["excluded"] == list(UNCOVERED)
     assert shared["total"] == 3
     drawn = {f["id"]: f["properties"]["open"] for f in shared["layers"]["regions"]["features"]}

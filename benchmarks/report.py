@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -466,15 +467,24 @@ def _soak_reasons(soak: dict[str, Any]) -> list[str]:
         samples = g("samples", {})
         pairs = zip(*(samples.get(k, []) for k in ("t_s", "errors", "answered")), strict=False)
         at = [f"minute {t / 60:,.1f} ({e:.0f} errors, {n:.0f} answered)" for t, e, n in pairs if e]
+        loads = samples.get("load_1m", [])
+        around = [max(loads[max(n - 1, 0) : n + 3]) for n, e in enumerate(samples.get("errors", []))
+                  if e and n < len(loads)]  # the error's sample, the one before and two after
+        cause = (
+            "the likeliest cause is the shared cores taken by other work: the machine's load average rose "
+            f"to {', '.join(f'{x:.1f}' for x in around)} around them (median over the run "
+            f"{statistics.median(v for v in loads if not math.isnan(v)):.1f})."
+            if around else
+            "the likeliest cause is the shared cores taken by other work, but the machine's load was not "
+            "recorded per sample in this run (runs since record `load_1m`)."
+        )
         out += ["", (
             f"**The client errors** ({g('client_errors'):,.0f}) are refreshes not answered within 10 s, "
             f"in the samples at {'; '.join(at) or '?'}. A client waits for each answer, as a tab does, so "
             f"a refresh waits about {g('clients', 0):,.0f} ÷ the answers a second; the app answered "
             f"{g('answered_per_s', nan):,.1f} a second on average of the {g('clients', 0):,.0f} asked "
             "(each refresh builds its payload for its own client: see the targets missed above). In those "
-            "samples it answered far fewer, with no worker replaced and the ingest caught up; the "
-            "likeliest cause is the shared cores taken by other work, but the machine's load was not "
-            "recorded per sample in this run (runs since record `load_1m`)."
+            "samples it answered far fewer, with no worker replaced and the ingest caught up; " + cause
         )]  # fmt: skip
     return out
 

@@ -15,23 +15,29 @@ from app.store import Store
 from tests.helpers import incident, unit
 
 
-def test_one_build_for_many_askers_and_the_same_bytes_for_all(settings):
-    store = Store.from_settings(settings)
+def ask_at_once(store: Store, name: str, body: bytes, askers: int) -> tuple[list[bytes], int, int]:
+    """``askers`` threads asking for ``name`` at once: the answers they got, how many times the build ran,
+    and how many builds the store counted meanwhile."""
     calls: list[int] = []
 
     def build() -> bytes:
         calls.append(1)
-        return b"answer"
+        return body
 
     before = store.built.builds()
     out: list[bytes] = []
-    threads = [threading.Thread(target=lambda: out.append(store.built.built_once("x:1", build, 5_000)))
-               for _ in range(12)]
+    threads = [threading.Thread(target=lambda: out.append(store.built.built_once(name, build, 5_000)))
+               for _ in range(askers)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
-    assert out == [b"answer"] * 12 and len(calls) == 1 and store.built.builds() - before == 1
+        thread.join(timeout=60)
+    return out, len(calls), store.built.builds() - before
+
+
+def test_one_build_for_many_askers_and_the_same_bytes_for_all(settings):
+    out, built, counted = ask_at_once(Store.from_settings(settings), "x:1", b"answer", 12)
+    assert out == [b"answer"] * 12 and built == 1 and counted == 1
 
 
 def test_a_builder_that_died_is_replaced_by_one_waiter_not_by_all(settings, client):
@@ -39,21 +45,8 @@ def test_a_builder_that_died_is_replaced_by_one_waiter_not_by_all(settings, clie
     others wait for its bytes (before, every waiter built after 3 s of waiting)."""
     store = Store.from_settings(settings)
     client.set(store.keys.built_lock("y:1"), "1", px=300)  # a builder took it, then died
-    calls: list[int] = []
-
-    def build() -> bytes:
-        calls.append(1)
-        return b"again"
-
-    before = store.built.builds()
-    out: list[bytes] = []
-    threads = [threading.Thread(target=lambda: out.append(store.built.built_once("y:1", build, 5_000)))
-               for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert out == [b"again"] * 6 and len(calls) == 1 and store.built.builds() - before == 1
+    out, built, counted = ask_at_once(store, "y:1", b"again", 6)
+    assert out == [b"again"] * 6 and built == 1 and counted == 1
 
 
 def test_a_costly_family_is_rebuilt_less_often(settings, client):

@@ -108,6 +108,22 @@ class Throughput:
         return self.basira.rate / self.raw.rate
 
 
+def drain_by(bare: bool, children: Children, redis_url: str, client: redis.Redis, prefix: str,
+             total: int, label: str) -> Drain:
+    """One drain of the ``total`` entries under ``prefix``, timed: by one ``python -m app ingest``, or
+    (``bare``) by the bare consumer (this module's ``main``); the process is ``label``, stopped after."""
+    if bare:
+        argv = [sys.executable, "-m", "benchmarks.ingest", "--url", redis_url, "--prefix", prefix]
+        child = children.start(label, argv)
+        done: Callable[[], int] = lambda: int(client.get(f"{prefix}:raw:done") or 0)  # noqa: E731
+    else:
+        child = start_ingest(children, redis_url, prefix, name=label)
+        done = lambda: applied(client, prefix)  # noqa: E731
+    result = drain(child, done, total, 600, client)
+    children.stop(child)
+    return result
+
+
 def throughput(
     children: Children, redis_url: str, client: redis.Redis, entries: list[Entry], rounds: int
 ) -> Throughput:
@@ -119,15 +135,8 @@ def throughput(
         client.flushdb()
         xadd_all(client, prefix, entries)
         for name in ("basira", "raw") if n % 2 == 0 else ("raw", "basira"):
-            if name == "basira":
-                child = start_ingest(children, redis_url, prefix, name="ingest")
-                done: Callable[[], int] = lambda p=prefix: applied(client, p)  # noqa: E731
-            else:
-                argv = [sys.executable, "-m", "benchmarks.ingest", "--url", redis_url, "--prefix", prefix]
-                child = children.start("raw", argv)
-                done = lambda p=prefix: int(client.get(f"{p}:raw:done") or 0)  # noqa: E731
-            result = drain(child, done, total, 600, client)
-            children.stop(child)
+            result = drain_by(name != "basira", children, redis_url, client, prefix, total,
+                              "ingest" if name == "basira" else "raw")
             if name not in best or result.rate > best[name].rate:
                 best[name] = result
             say(f"  round {n + 1}/{rounds}: {name} {result.rate:,.0f} entries/s; CPU per entry: "

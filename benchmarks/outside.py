@@ -32,10 +32,9 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -45,8 +44,8 @@ import redis
 from app.contract import Stream
 from app.store.keys import Keys
 
-from .harness import Children, applied, say, start_ingest
-from .ingest import Drain, drain
+from .harness import Children, applied, say
+from .ingest import Drain, drain_by
 from .load import Entry
 
 SHAPES: tuple[str, ...] = ("incidents", "units", "mix")
@@ -285,15 +284,8 @@ def measure(
         write_rate = max(write_rate, total / max(seconds, 1e-6))
         say(f"  {shape}, round {n + 1}/{rounds}: {producer.label} wrote {total:,} entries in {seconds:.1f} s")
         for name in ("basira", "bare") if n % 2 == 0 else ("bare", "basira"):
-            if name == "basira":
-                child = start_ingest(children, url, prefix, name=f"ingest-{shape}")
-                done: Callable[[], int] = lambda p=prefix: applied(client, p)  # noqa: E731
-            else:
-                argv = [sys.executable, "-m", "benchmarks.ingest", "--url", url, "--prefix", prefix]
-                child = children.start(f"bare-{shape}", argv)
-                done = lambda p=prefix: int(client.get(f"{p}:raw:done") or 0)  # noqa: E731
-            result = drain(child, done, total, 600, client)
-            children.stop(child)
+            result = drain_by(name == "bare", children, url, client, prefix, total,
+                              f"ingest-{shape}" if name == "basira" else f"bare-{shape}")
             if name not in best or result.rate > best[name].rate:
                 best[name] = result
             say(f"  {shape}, round {n + 1}/{rounds}: {name} {result.rate:,.0f} entries/s; CPU per entry: "

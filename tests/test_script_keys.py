@@ -5,9 +5,15 @@ Cluster needs, issue 16): no script builds a key name.
 commands name must be among the keys that ``EVALSHA`` declared. The entries exercise every path that
 writes: incidents opened, dispatched, on scene, moved to another cell, closed and reopened; units
 moving between cells with their trails; ports with a queue wait; calls answered or not.
+
+``MONITOR`` sees every client's commands, not only this test's: the module runs on a Redis server of its
+own (``redis_url`` below), never on the shared one (``REDIS_URL``, or the session's), where other tests —
+in other worker processes under pytest-xdist — run scripts of their own at the same time.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -16,7 +22,17 @@ from app.contract import Stream
 from app.ingest import IngestWorker
 from app.settings import Settings
 from app.store import Store
+from app.store.embedded import start_embedded
 from tests.helpers import call, incident, now_ms, port_entry, unit
+from tests.redis_topology import redis_server_binary
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """This module's own Redis server (the ``client`` and ``settings`` fixtures use it): what MONITOR
+    shows is this module's work alone."""
+    with start_embedded(binary=redis_server_binary()) as server:
+        yield server.url
 
 #: Commands scripts run, and where their keys are (all take one key, the first argument, except HMGET's
 #: fields, which are not keys).

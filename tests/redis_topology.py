@@ -121,7 +121,11 @@ class Server:
         command = [str(binary), str(self.conf)] + (["--sentinel"] if self.sentinel else [])
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
-        poll(lambda: self.client().ping(), 20, f"redis-server on {self.port}")
+        poll(lambda: self.process.poll() is None and self.client().ping(), 20, f"redis-server on {self.port}")
+        # Ours, not another worker's server that took the port between the probe and our bind (the
+        # suite runs in worker processes side by side): fail here rather than share it.
+        answering = int(self.client().info("server")["process_id"])
+        assert answering == self.process.pid, f"port {self.port} is another server's (pid {answering})"
 
     def client(self, **options: object) -> redis.Redis:
         options = {"socket_connect_timeout": 1, "socket_timeout": 5, **options}

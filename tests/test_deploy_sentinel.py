@@ -125,10 +125,12 @@ def _start(binary: Path, workdir: Path, name: str, script: str, template: str, e
         try:
             while time.monotonic() < deadline and process.poll() is None:
                 try:
-                    if probe.ping():
+                    # ours, not a server started side by side (another worker's) on the same port
+                    if probe.ping() and int(probe.info("server")["process_id"]) == process.pid:
                         return server
                 except redis.ConnectionError:
-                    time.sleep(0.05)
+                    pass
+                time.sleep(0.05)
         finally:
             probe.close()
         server.stop()

@@ -92,10 +92,12 @@ def _start(binary: Path, workdir: Path, aclfile: Path) -> tuple[subprocess.Popen
         try:
             while time.monotonic() < deadline and process.poll() is None:
                 try:
-                    if probe.ping():
+                    # ours, not a server started side by side (another worker's) on the same port
+                    if probe.ping() and int(probe.info("server")["process_id"]) == process.pid:
                         return process, port
                 except redis.ConnectionError:
-                    time.sleep(0.02)
+                    pass
+                time.sleep(0.02)
         finally:
             probe.close()
         _stop(process)

@@ -158,7 +158,9 @@ def _launch(binary: Path, port: int, workdir: Path) -> subprocess.Popen[bytes]:
 
 
 def _wait_ready(process: subprocess.Popen[bytes], port: int) -> bool:
-    """True once the server answers PING; False if it exited (say, the port was taken)."""
+    """True once the server answers PING and is ours; False if it exited (say, the port was taken) or
+    the server answering on ``port`` is another one (it took the port between our probe and our bind:
+    tests start servers side by side, in worker processes of their own)."""
     client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5, socket_timeout=1.0)
     deadline = time.monotonic() + START_TIMEOUT_S
     try:
@@ -167,9 +169,11 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int) -> bool:
                 return False
             try:
                 if client.ping():
-                    return True
+                    return int(client.info("server").get("process_id", -1)) == process.pid
             except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError):
                 pass
+            except redis.ResponseError:  # another server that wants a password, say: not ours
+                return False
             time.sleep(0.02)
     finally:
         client.close()

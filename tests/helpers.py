@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def now_ms() -> int:
@@ -103,3 +106,13 @@ def callback_body(app, marker: str, values: dict[str, object], changed: str) -> 
 
     return {"output": key, "outputs": outputs, "inputs": [item(d) for d in spec["inputs"]],
             "state": [item(d) for d in spec["state"]], "changedPropIds": [changed]}
+
+
+@contextmanager
+def unreachable_redis_url() -> Iterator[str]:
+    """A ``REDIS_URL`` where nothing answers, for the block: a loopback port bound and held but never
+    listening, so a connection is refused — and no server another test starts meanwhile (pytest-xdist
+    runs tests side by side) can take the port, as it could a port probed free and let go."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"redis://127.0.0.1:{held.getsockname()[1]}/0"

@@ -101,13 +101,14 @@ def test_readiness_fails_when_ingest_falls_behind(client, settings):
 
 
 def test_unreachable_redis_gives_503_not_a_traceback(settings):
-    from app.store.embedded import free_port
+    from tests.helpers import unreachable_redis_url
 
-    app = create_app(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"}))
-    http = app.test_client()
-    ready = http.get("/readyz")
-    assert ready.status_code == 503 and ready.get_json()["problems"] == ["redis unreachable"]
-    snap = http.get("/api/v1/snapshot")
-    assert snap.status_code == 503
-    assert "Traceback" not in snap.get_data(as_text=True)
-    assert http.get("/healthz").status_code == 200
+    with unreachable_redis_url() as url:
+        app = create_app(settings.model_copy(update={"redis_url": url}))
+        http = app.test_client()
+        ready = http.get("/readyz")
+        assert ready.status_code == 503 and ready.get_json()["problems"] == ["redis unreachable"]
+        snap = http.get("/api/v1/snapshot")
+        assert snap.status_code == 503
+        assert "Traceback" not in snap.get_data(as_text=True)
+        assert http.get("/healthz").status_code == 200

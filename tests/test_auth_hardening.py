@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import socket
 import threading
 import time
 from email.utils import parsedate_to_datetime
@@ -26,6 +25,7 @@ from app.auth.identify import SESSION_ID
 from app.auth.users import Directory, UsersFile
 from app.i18n import t
 from tests.browser import serving
+from tests.helpers import unreachable_redis_url
 from tests.test_auth_api import (  # noqa: F401 - fixtures
     HTTPS,
     PASSWORD,
@@ -157,26 +157,21 @@ def test_the_cookie_lasts_as_long_as_the_server_keeps_the_session(client, secure
         assert any(abs(ttl - hours * 3600) < 120 for ttl in ttls), (name, ttls)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_sessions_fail_closed_when_redis_is_unreachable(settings, accounts) -> None:
     current = secured_settings(settings, accounts[0])
     http = create_app(current).test_client()
     assert sign_in(http, "ryd").status_code == 302
     cookie = http.get_cookie("basira_session").value
-    away = create_app(current.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"}))
-    other = away.test_client()
-    other.set_cookie("basira_session", cookie)
-    api = other.get("/api/v1/whoami", base_url=HTTPS)
-    assert api.status_code == 503 and "sign" in api.get_json()["error"]
-    page = other.get("/", base_url=HTTPS)
-    assert page.status_code == 503 and "Traceback" not in page.get_data(as_text=True)
-    assert "تعذّر" in page.get_data(as_text=True)
-    assert other.post(CALLBACK, json=router_body("/"), base_url=HTTPS).status_code == 503
+    with unreachable_redis_url() as url:
+        away = create_app(current.model_copy(update={"redis_url": url}))
+        other = away.test_client()
+        other.set_cookie("basira_session", cookie)
+        api = other.get("/api/v1/whoami", base_url=HTTPS)
+        assert api.status_code == 503 and "sign" in api.get_json()["error"]
+        page = other.get("/", base_url=HTTPS)
+        assert page.status_code == 503 and "Traceback" not in page.get_data(as_text=True)
+        assert "تعذّر" in page.get_data(as_text=True)
+        assert other.post(CALLBACK, json=router_body("/"), base_url=HTTPS).status_code == 503
 
 
 # --- 3. the sign-in limit holds under parallel attempts -----------------------------------------------

@@ -1,7 +1,8 @@
 # Basira: the two commands a new user runs are `make demo` and `make test`; each does its own set-up.
 #
 #   make demo          start the demo (simulator + ingest + web) on an embedded Redis; ARGS="--port 8060"
-#   make test          lint, then run the test suite; PYTEST_ARGS="-k contract" to narrow it
+#   make test          lint, then run the test suite in 2 worker processes; PYTEST_ARGS="-k contract" to narrow it,
+#                      TEST_WORKERS=4 for more workers, TEST_WORKERS=0 for one process (pdb, -s)
 #   make lint          ruff only
 #   make bench         the benchmark suite against a naive Dash baseline; writes docs/benchmarks.md
 #   make bench-quick   the same at a small scale, a smoke check (about a minute on a quiet machine)
@@ -18,6 +19,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test`: 2, this machine kind's cores (CI's too). Each worker already runs
+# Redis servers, app processes and a Chromium beside itself, so more workers than cores only adds load,
+# and the suite's bounded waits must hold under load; `-n auto` would start one per core of a big box
+# (a Chromium each). 0: no workers, one process.
+TEST_WORKERS ?= 2
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -50,8 +56,12 @@ lint: venv
 	$(BIN)/ruff check .
 
 # pytest's exit code (5 when no test ran) fails the target, and so `.ci/run`.
+# Side by side in $(TEST_WORKERS) processes (pytest-xdist), a test module whole on one worker (--dist loadfile:
+# its module-scoped set-ups made once), the slowest modules first (tests/conftest.py orders them;
+# --no-loadscope-reorder keeps that order instead of xdist's by test count). Each worker has its own
+# session Redis, Chromium and temporary directories; see tests/conftest.py for what runs side by side.
 test: venv browser-deps redis-deps gdal-deps lint
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The suite's own extras (matplotlib, pandas, aiohttp, psutil) on top of the test dependencies.
 $(VENV)/.bench-installed: $(STAMP)

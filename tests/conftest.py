@@ -7,6 +7,15 @@ nothing, and is stopped when the session ends.
 
 Tests share that server, so each works under its own prefix and cleans up only its own keys: the
 shared server is never flushed.
+
+``make test`` runs the suite side by side in pytest-xdist workers (``-n 2 --dist loadfile``): a module runs
+whole on one worker, after the modules before it there, so its module-scoped set-ups are made once; each
+worker is a session of its own — its own private server above, Chromiums, recorded replay scene — and
+the workers share only ``REDIS_URL`` (when set) and the machine. So a test that needs more than a prefix
+makes its own: a server it configures, fills, restarts or MONITORs (``test_faults.py``,
+``test_script_keys.py``, ``test_redis_acl.py``, the Sentinel and Cluster topologies), and ports it holds or
+the OS picks (port 0), never fixed ones; a server a test starts is checked to be its own
+(``app.store.embedded``, ``tests/redis_topology.py``). No test measures time.
 """
 
 from __future__ import annotations
@@ -45,6 +54,30 @@ def _system_redis_server() -> Path | None:
     if not match or (int(match[1]), int(match[2])) < MIN_REDIS:
         return None
     return Path(found)
+
+
+#: The slowest modules, slowest first (measured on the 2-core machine): under pytest-xdist they are
+#: handed out first, so that a run does not end with one worker on a long module while the other waits.
+#: The others follow, those with the most tests first. Order only: no module depends on another's.
+SLOWEST_FIRST = ("test_cluster.py", "test_demo.py", "test_deploy_sentinel.py", "test_kiosk_browser.py",
+                 "test_wall_browser.py", "test_mobile_browser.py", "test_sentinel.py", "test_cot.py",
+                 "test_command_browser.py", "test_layers_browser.py", "test_faults.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist's ``--dist loadfile``, the modules in the order to hand them out (above); each
+    module's tests stay together and in their order."""
+    if getattr(config.option, "dist", "no") not in ("loadfile", "loadscope"):
+        return
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.path.name] = counts.get(item.path.name, 0) + 1
+    slow = {name: rank for rank, name in enumerate(SLOWEST_FIRST)}
+
+    def order(name: str) -> tuple[int, int]:
+        return (slow[name], 0) if name in slow else (len(slow), -counts[name])
+
+    items.sort(key=lambda item: order(item.path.name))  # stable: a module's tests keep their order
 
 
 @pytest.fixture(scope="session")

@@ -88,6 +88,13 @@ class Running:
                 self.process.kill()
                 self.process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL: the end of a test, whose servers' files are thrown away (a SIGTERMed primary may wait
+        its shutdown-timeout, 10 s, for a replica to catch up)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
 
 def _client(port: int, user: str | None, password: str) -> redis.Redis:
     return redis.Redis(port=port, username=user, password=password, decode_responses=True,
@@ -170,7 +177,7 @@ def replicated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repli
         yield ReplicatedSet(primary, replica, sentinel)
     finally:
         for server in reversed(started):
-            server.stop()
+            server.kill()
 
 
 def wait_for(what: str, check: Callable[[], Any], logs: Callable[[], str]) -> Any:

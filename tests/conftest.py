@@ -65,9 +65,10 @@ SLOWEST_FIRST = ("test_cluster.py", "test_demo.py", "test_deploy_sentinel.py", "
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist's ``--dist loadfile``, the modules in the order to hand them out (above); each
-    module's tests stay together and in their order."""
-    if getattr(config.option, "dist", "no") not in ("loadfile", "loadscope"):
+    """In a pytest-xdist worker (whose collection the controller hands out in its order under
+    ``--dist loadfile --no-loadscope-reorder``), the modules in the order above; each module's tests stay
+    together and in their order. A run without workers keeps pytest's order."""
+    if not hasattr(config, "workerinput"):
         return
     counts: dict[str, int] = {}
     for item in items:

@@ -81,6 +81,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: order(item.path.name))  # stable: a module's tests keep their order
 
 
+#: Modules that share a costly session-scoped set-up, handed to one worker together (one after the other)
+#: under ``--dist loadfile`` so that it is made once a run, not once a worker: the recorded replay scene
+#: (``recorded_scene``, about 12 s).
+SAME_WORKER = {"test_replay_ui.py": "replay", "test_replay_browser.py": "replay",
+               "test_archive_replay.py": "replay"}
+
+
+class _ModulesTogether:
+    """pytest-xdist's ``loadfile`` scheduling, with the modules of :data:`SAME_WORKER` as one unit."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: object) -> object | None:
+        if config.getvalue("dist") != "loadfile":
+            return None
+        from xdist.scheduler import LoadFileScheduling
+
+        class Scheduling(LoadFileScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                module = nodeid.split("::", 1)[0]
+                return SAME_WORKER.get(module.rsplit("/", 1)[-1], module)
+
+        return Scheduling(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_ModulesTogether(), "basira-modules-together")
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """URL of the Redis server the tests use (``REDIS_URL``, or a private server for the session)."""

@@ -81,11 +81,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: order(item.path.name))  # stable: a module's tests keep their order
 
 
-#: Modules that share a costly session-scoped set-up, handed to one worker together (one after the other)
-#: under ``--dist loadfile`` so that it is made once a run, not once a worker: the recorded replay scene
-#: (``recorded_scene``, about 12 s).
+#: Modules handed to one worker together (one after the other) under ``--dist loadfile``: those that share
+#: a costly session-scoped set-up, so that it is made once a run, not once a worker — the recorded replay
+#: scene (``recorded_scene``, about 12 s); and those that start Redis topologies and drive them under load
+#: (a primary killed under a producer, a store suite run again on a cluster), the heaviest modules, so
+#: that two of them never load the machine at once.
 SAME_WORKER = {"test_replay_ui.py": "replay", "test_replay_browser.py": "replay",
-               "test_archive_replay.py": "replay"}
+               "test_archive_replay.py": "replay",
+               "test_cluster.py": "topologies", "test_sentinel.py": "topologies",
+               "test_deploy_sentinel.py": "topologies"}
 
 
 class _ModulesTogether:

@@ -9,13 +9,14 @@ Tests share that server, so each works under its own prefix and cleans up only i
 shared server is never flushed.
 
 ``make test`` runs the suite side by side in pytest-xdist workers (``-n 2 --dist loadfile``): a module runs
-whole on one worker, after the modules before it there, so its module-scoped set-ups are made once; each
-worker is a session of its own — its own private server above, Chromiums, recorded replay scene — and
-the workers share only ``REDIS_URL`` (when set) and the machine. So a test that needs more than a prefix
+whole on one worker, so its module-scoped set-ups are made once (modules that share a session-scoped
+one, or that must not load the machine together, go to one worker: :data:`SAME_WORKER`); each worker
+is a session of its own — its own private server above, Chromiums, recorded replay scene — and the
+workers share only ``REDIS_URL`` (when set) and the machine. So a test that needs more than a prefix
 makes its own: a server it configures, fills, restarts or MONITORs (``test_faults.py``,
 ``test_script_keys.py``, ``test_redis_acl.py``, the Sentinel and Cluster topologies), and ports it holds or
 the OS picks (port 0), never fixed ones; a server a test starts is checked to be its own
-(``app.store.embedded``, ``tests/redis_topology.py``). No test measures time.
+(``app.store.embedded``, ``tests/redis_topology.py``). No test asserts a duration.
 """
 
 from __future__ import annotations

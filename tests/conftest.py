@@ -60,9 +60,11 @@ def _system_redis_server() -> Path | None:
 #: The slowest modules, slowest first (measured on the 2-core machine): under pytest-xdist they are
 #: handed out first, so that a run does not end with one worker on a long module while the other waits.
 #: The others follow, those with the most tests first. Order only: no module depends on another's.
-SLOWEST_FIRST = ("test_cluster.py", "test_demo.py", "test_deploy_sentinel.py", "test_kiosk_browser.py",
-                 "test_wall_browser.py", "test_mobile_browser.py", "test_sentinel.py", "test_cot.py",
-                 "test_command_browser.py", "test_layers_browser.py", "test_faults.py")
+SLOWEST_FIRST = ("test_cluster.py", "test_mobile_browser.py", "test_wall_browser.py",
+                 "test_replay_browser.py", "test_kiosk_browser.py", "test_command_browser.py", "test_demo.py",
+                 "test_ports_ui_browser.py", "test_layers_browser.py", "test_page_browser.py",
+                 "test_alerts_browser.py", "test_cot.py", "test_bench_workers.py", "test_basemap_browser.py",
+                 "test_openapi.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -281,8 +281,10 @@ def test_a_region_scope_fills_its_region_only(browser, client, settings) -> None
         wait_for(browser, lambda d: _count(d, "path.basira-region-fill") == 1, 40,
                  "a region scope should fill its region alone")
         _hover(browser, "path.basira-region-fill")
-        card = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".basira-region-card"))
-        assert "مكة المكرمة" in card.text and "البلاغات المفتوحة" in card.text
+        # the card exists before its text is filled in: wait for the text, not for the element
+        wait_for(browser, lambda d: "مكة المكرمة" in (text := d.find_element(By.CSS_SELECTOR,
+                 ".basira-region-card").text) and "البلاغات المفتوحة" in text,
+                 message="the region card does not name Makkah and its open calls")
         assert _count(browser, ".basira-port.is-live") == 1  # Jeddah's airport
         screenshot(browser, "layers-region-ar")
         assert console_errors(browser) == []

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.request
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
@@ -256,9 +257,15 @@ def test_play_at_x60_advances_and_stops_at_the_windows_end(browser, site) -> Non
     start = scene.span[0] + 30 * MINUTE
     end = start + 20 * MINUTE
     fresh(browser)
+    asked = time.monotonic()
     browser.get(f"{url}/?lang=en&from={start}&to={end}&speed=60")
-    wait_for(browser, lambda d: _at(d) == str(start), message="play did not start at the window's start")
-    seen = [start]
+    first = wait_for(browser, lambda d: (at := _at(d)) and start <= int(at) <= end and int(at),
+                     message="play did not start within the window")
+    # It starts at the window's start and moves a minute a second: by the first look it may have gone
+    # on by as many minutes as seconds have passed since the page was asked for (a busy machine shows
+    # the page late), and no further — the range comes from the time measured, not from a guess.
+    assert first <= start + 60 * (time.monotonic() - asked) * 1000 + MINUTE, (first - start) / MINUTE
+    seen = [first]
 
     def advanced(driver) -> bool:
         shown = _at(driver)

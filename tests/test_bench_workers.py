@@ -37,13 +37,8 @@ def test_every_entry_is_applied_once_across_one_two_and_four_workers() -> None:
     reference = figures["reference"]  # the simulator's own ids: fewer things, each entry counted once
     assert reference["workers"] == 1 and reference["counted"] == ENTRIES and reference["once"]
     assert sum(reference["state"].values()) < ENTRIES
-    section = workers.section({
-        **{name: {"single": value} for name, value in figures.items()},  # as main() keeps them, per Redis
-        "plan": vars(plan), "date": "today", "seconds": 1.0, "load_start": 0.5, "load_end": 0.7,
-        "machine": {"cores": 2, "cpu": "x", "memory_gb": 1.0, "redis": "7"},
-    })  # fmt: skip
-    start = section.index(next(line for line in section if line.startswith("| ingest workers")))
-    rows = section[start + 2 : section.index("", start)]
+    # as main() keeps them, per Redis
+    section, rows = section_and_rows(plan, {name: {"single": value} for name, value in figures.items()})
     assert [row.split(" | ")[0] for row in rows] == ["| 1", "| 2", "| 4"]
     assert all(row.endswith(f"| {workers.CLUSTER_PENDING} | | | |") and "| yes |" in row for row in rows)
     text = "\n".join(section)
@@ -55,6 +50,18 @@ def test_distinct_entries_keep_the_simulators_mix_with_every_id_unique() -> None
     ids = [fields["id"] for _stream, fields in entries if "id" in fields]
     assert len(entries) == 3_000 and len(ids) == len(set(ids))
     assert {stream.value for stream, _ in entries} == {"incidents", "units", "calls", "ports"}
+
+
+def section_and_rows(plan: object, figures: dict) -> tuple[list[str], list[str]]:
+    """The doc's "Workers" section for ``figures`` (with a run's fixed facts: date, load, machine), and
+    the rows of its ingest table."""
+    section = workers.section({
+        **figures,
+        "plan": vars(plan), "date": "today", "seconds": 1.0, "load_start": 0.5, "load_end": 0.7,
+        "machine": {"cores": 2, "cpu": "x", "memory_gb": 1.0, "redis": "7"},
+    })  # fmt: skip
+    start = section.index(next(line for line in section if line.startswith("| ingest workers")))
+    return section, section[start + 2 : section.index("", start)]
 
 
 def test_the_cluster_columns_apply_every_entry_once_with_every_nodes_cpu() -> None:
@@ -74,18 +81,14 @@ def test_the_cluster_columns_apply_every_entry_once_with_every_nodes_cpu() -> No
         assert len(others) == 2
         assert sum(drain["nodes_cpu_s"][n] for n in others) > 0.2 * drain["nodes_cpu_s"][run["slot_primary"]]
     single = cluster["ingest"]  # stands in for one Redis's figures: only the section's shape is checked
-    section = workers.section({
+    section, rows = section_and_rows(plan, {
         "ingest": {"single": single, "cluster": cluster["ingest"]},
         "projection": {"single": workers.projection(workers.Drain(**{
             name: value for name, value in single["1"].items()
             if name in workers.Drain.__dataclass_fields__}))},
         "cluster_run": {**run, "primaries": 3, "replicas_per_primary": 1, "date": "today", "seconds": 1.0,
                         "load_start": 0.5, "load_end": 0.7},
-        "plan": vars(plan), "date": "today", "seconds": 1.0, "load_start": 0.5, "load_end": 0.7,
-        "machine": {"cores": 2, "cpu": "x", "memory_gb": 1.0, "redis": "7"},
     })  # fmt: skip
-    start = section.index(next(line for line in section if line.startswith("| ingest workers")))
-    rows = section[start + 2 : section.index("", start)]
     assert [row.split(" | ")[0] for row in rows] == ["| 1", "| 2", "| 4"]
     assert all(workers.CLUSTER_PENDING not in row and row.endswith("| yes |") for row in rows)
     assert "one prefix spread over the primaries" in "\n".join(section)

@@ -4,7 +4,10 @@ The ingest worker hands over a batch of validated events of one stream; :meth:`A
 writes their effect, the rejected entries, the counters and the acknowledgements in **one**
 MULTI/EXEC transaction. Either all of it happens or none of it does, so a worker killed mid-batch
 leaves its entries pending, and the worker that reclaims them applies them once: the scripts in
-:mod:`.lua` make every write idempotent (newest-``ts``-wins state, once-only counters).
+:mod:`.lua` make every write idempotent (newest-``ts``-wins state, once-only counters). A sharded
+store (:class:`.keys.Keys`, Redis Cluster) applies a batch's incidents or units just before that
+transaction, a script a shard: a worker killed in between leaves them applied and pending, and
+applying them again changes nothing.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..contract import Scope
 from .errors import guarded
-from .reads import cells, shard_cells
+from .reads import shard_cells
 
 if TYPE_CHECKING:
     import redis
@@ -52,10 +52,8 @@ class FeedReads:
         """Every live Feature text of one kind in ``scope``, as the bytes Redis holds (never decoded:
         at 100,000 incidents decoding and encoding again would cost a copy of it all)."""
         pipe = self._raw().pipeline(transaction=False)
-        for keys in self.keys.each_shard:
-            live = keys.incident_live if kind == "inc" else keys.unit_live
-            for region, agency in cells(scope):
-                pipe.hvals(live(region, agency))
+        for keys, region, agency in shard_cells(self.keys, scope):
+            pipe.hvals((keys.incident_live if kind == "inc" else keys.unit_live)(region, agency))
         return [value for values in pipe.execute() for value in values]
 
     def changes(self, kind: str, scope: Scope, since_ms: int, until_ms: int) -> Changes:
@@ -91,7 +89,6 @@ class FeedReads:
         """Forget changes older than ``before_ms`` (a client that far behind gets the whole picture)."""
         pipe = self.client.pipeline(transaction=False)
         for kind in KINDS:
-            for keys in self.keys.each_shard:
-                for region, agency in cells(Scope()):
-                    pipe.zremrangebyscore(keys.changes(kind, region, agency), "-inf", f"({before_ms}")
+            for keys, region, agency in shard_cells(self.keys, Scope()):
+                pipe.zremrangebyscore(keys.changes(kind, region, agency), "-inf", f"({before_ms}")
         pipe.execute()

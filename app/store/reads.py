@@ -229,14 +229,15 @@ class Live:
         if not incident_ids:
             return {}
         out: dict[str, tuple[str, str, str, int | None]] = {}
-        if self.keys.shards > 1:
-            pipe = self.client.pipeline(transaction=False)
-            for incident_id in incident_ids:
-                pipe.hget(self.keys.shard_of(incident_id).incident_index, incident_id)
-            found = pipe.execute()
-        else:
-            found = self.client.hmget(self.keys.incident_index, incident_ids)
-        for incident_id, where in zip(incident_ids, found, strict=True):
+        by_shard: dict[Keys, list[str]] = {}
+        for incident_id in incident_ids:
+            by_shard.setdefault(self.keys.shard_of(incident_id), []).append(incident_id)
+        pipe = self.client.pipeline(transaction=False)  # one HMGET a shard
+        for shard, ids in by_shard.items():
+            pipe.hmget(shard.incident_index, ids)
+        found = zip((i for ids in by_shard.values() for i in ids), (w for got in pipe.execute() for w in got),
+                    strict=True)
+        for incident_id, where in found:
             parts = (where or "").split("|")
             if len(parts) >= 5:
                 opened = int(parts[4]) if parts[4].isdigit() else None

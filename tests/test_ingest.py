@@ -282,6 +282,11 @@ def test_entries_of_a_dead_consumer_are_reclaimed_and_applied_once(client, setti
     key = f"{settings.stream_prefix}:incidents"
     assert client.xpending(key, settings.ingest_group)["pending"] == 20
     assert store.live.incidents(Scope()) == []
+    # Reclaimed once idle for reclaim_idle_ms (1 ms): on a fast machine the worker could otherwise look
+    # within the same millisecond, find nothing idle yet, and end its burst — wait for idleness, not a time.
+    while min(p["time_since_delivered"] for p in client.xpending_range(
+            key, settings.ingest_group, min="-", max="+", count=20)) < 2:
+        pass
 
     worker.work(burst=True)
     assert len(store.live.incidents(Scope())) == 20

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 import redis
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -257,3 +258,75 @@ def page_stats(driver: webdriver.Chrome) -> dict[str, Any]:
         "return window.__bench ? {maps: __bench.maps.length, layerEvents: __bench.layerEvents, "
         "clusters: __bench.clusters, plots: __bench.plots.slice(-3)} : 'probe.js not loaded'"
     )
+
+
+# --- the page's CPU --------------------------------------------------------------------------------
+
+#: The page's main-thread time by kind, from Chrome's ``Performance.getMetrics`` (seconds so far).
+CPU_METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
+
+
+@dataclass
+class PageCpu:
+    """CPU seconds per second of wall time over one window: the page's main thread by kind (Chrome's
+    metrics) and, as ``total``, every Chromium process of the one page (renderer, compositor, network)."""
+
+    seconds: float
+    per_s: dict[str, float]
+    total: float
+    #: CPU per second of each kind of Chromium process ("renderer", "gpu-process", "browser", …).
+    processes: dict[str, float]
+
+
+def _chromium_cpu(driver: webdriver.Chrome) -> dict[str, float]:
+    """CPU seconds so far of each kind of process of this driver's Chromium (its ``--type``)."""
+    out: dict[str, float] = {}
+    root = psutil.Process(driver.service.process.pid)
+    for process in root.children(recursive=True):
+        try:
+            kind = next((a.split("=", 1)[1] for a in process.cmdline() if a.startswith("--type=")), "browser")
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        out[kind] = out.get(kind, 0.0) + times.user + times.system
+    return out
+
+
+def _metrics(driver: webdriver.Chrome) -> dict[str, float]:
+    got = driver.execute_cdp_cmd("Performance.getMetrics", {})
+    return {m["name"]: float(m["value"]) for m in got.get("metrics", []) if m["name"] in CPU_METRICS}
+
+
+def page_cpu(driver: webdriver.Chrome, seconds: float) -> PageCpu:
+    """The page's CPU per second of wall time over ``seconds`` of the page running as it does: its main
+    thread by kind (Chrome DevTools protocol: ``Performance.getMetrics``'s task, script, layout and
+    style durations in thread time, read at both ends of the window) and every Chromium process's
+    CPU (the driver's one page is all they serve). The bench process only sleeps meanwhile."""
+    driver.execute_cdp_cmd("Performance.enable", {"timeDomain": "threadTicks"})
+    before, processes, started = _metrics(driver), _chromium_cpu(driver), time.monotonic()
+    time.sleep(seconds)
+    after, processes_after, elapsed = _metrics(driver), _chromium_cpu(driver), time.monotonic() - started
+    driver.execute_cdp_cmd("Performance.disable", {})
+    per_process = {kind: (cpu - processes.get(kind, 0.0)) / elapsed for kind, cpu in processes_after.items()}
+    return PageCpu(elapsed, {name: (after[name] - before.get(name, 0.0)) / elapsed for name in after},
+                   sum(per_process.values()), per_process)
+
+
+def js_profile(driver: webdriver.Chrome, seconds: float, top: int = 25) -> list[tuple[float, str]]:
+    """Where the page's JavaScript spends its time over ``seconds``: the V8 sampling profiler
+    (``Profiler.start``/``stop``), self time per function, the ``top`` largest as (ms, "name file:line")."""
+    driver.execute_cdp_cmd("Profiler.enable", {})
+    driver.execute_cdp_cmd("Profiler.setSamplingInterval", {"interval": 500})
+    driver.execute_cdp_cmd("Profiler.start", {})
+    time.sleep(seconds)
+    profile = driver.execute_cdp_cmd("Profiler.stop", {})["profile"]
+    driver.execute_cdp_cmd("Profiler.disable", {})
+    nodes = {node["id"]: node for node in profile["nodes"]}
+    deltas = profile.get("timeDeltas", [])
+    self_ms: dict[str, float] = {}
+    for sample, delta in zip(profile.get("samples", [])[1:], deltas[1:], strict=False):
+        frame = nodes[sample]["callFrame"]
+        where = frame["url"].rsplit("/", 1)[-1].split("?")[0]
+        name = f"{frame['functionName'] or '(anonymous)'} {where}:{frame['lineNumber'] + 1}"
+        self_ms[name] = self_ms.get(name, 0.0) + delta / 1000
+    return sorted(((ms, name) for name, ms in self_ms.items()), reverse=True)[:top]

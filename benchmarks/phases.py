@@ -7,8 +7,10 @@
 2. **Live load** — ``live_incidents`` open incidents and ``live_units`` units, a loader writing
    ``load_rate`` changes a second, one ingest process, Basira and the baseline each under gunicorn.
    In Chromium, each page in turn: probes timed from ``XADD`` to drawn, and the callback bytes
-   received meanwhile (:mod:`.browser`). Then ``clients`` clients replaying each page's refresh
-   (:mod:`.clients`); the server they leave with a queue is replaced by a fresh one.
+   received meanwhile (:mod:`.browser`); then, the load still running, the page's CPU over
+   ``cpu_seconds`` (every Chromium process, and the main thread's tasks by kind) and, for Basira, a
+   V8 sampling profile of where its JavaScript time goes. Then ``clients`` clients replaying each
+   page's refresh (:mod:`.clients`); the server they leave with a queue is replaced by a fresh one.
 3. **Large picture** — a sample of a day's history, then ``big_incidents`` open incidents: first
    render and zoom steps in Chromium, Redis memory extrapolated to 24 h, web-worker RSS
    (:mod:`.memory`).
@@ -57,6 +59,13 @@ TARGETS = {"basira": "app:server", "baseline": "benchmarks.baseline_app:server"}
 RIYADH = (24.69, 46.72)
 #: A page that has not drawn the large picture by then is recorded as "more than this".
 RENDER_TIMEOUT_S = 120.0
+#: Functions of Basira's JavaScript profile kept (self time, the largest first).
+JS_TOP = 10
+#: Chrome's main-thread metrics (:data:`browser.CPU_METRICS`) by their results key.
+MAIN_THREAD = {"TaskDuration": "task", "ScriptDuration": "script", "LayoutDuration": "layout",
+               "RecalcStyleDuration": "style"}
+#: Results key of a function's self time in Basira's JavaScript profile (``cpu_js_self_ms:<name>``).
+JS_SELF = "cpu_js_self_ms:"
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,9 @@ class Plan:
     warmup_s: float = 2.0  # refreshes under load before the first probe
     clients: int = 100
     client_seconds: float = 15.0
+    #: The page's CPU is measured over this long, after its probes (and Basira's JavaScript profiled
+    #: over as long again, a window of its own).
+    cpu_seconds: float = 15.0
     big_incidents: int = 100_000
     history_hours: float = 1.0
     zooms: tuple[float, ...] = (6, 7, 8, 9)
@@ -204,7 +216,33 @@ class Run:
                 self.bodies[name] = e2e.replay_body
             say(f"{name}: p50 {e2e.p50:,.0f} ms, p95 {e2e.p95:,.0f} ms, {e2e.missed} missed; "
                 f"{e2e.bytes_per_s / 1000:,.1f} kB/s on the wire")
+            self.page_cpu(name)
         driver.get("about:blank")
+
+    def page_cpu(self, name: str) -> None:
+        """The open page's CPU per second over ``cpu_seconds``, the loader still writing: every Chromium
+        process (``cpu``; by kind of process) and the main thread's tasks by kind. For Basira, then its
+        JavaScript's self time per function over as long again (the profiler's own cost stays out of
+        the figure)."""
+        plan, key, driver = self.plan, _key(name), self.driver
+        assert driver is not None
+        with timed(f"{name}: the page's CPU over {plan.cpu_seconds:g} s"):
+            cpu = browser.page_cpu(driver, plan.cpu_seconds)
+        self.out[f"{key}cpu"] = cpu.total
+        self.out[f"{key}cpu_seconds"] = cpu.seconds
+        self.out.update({f"{key}cpu_main_{MAIN_THREAD[m]}": v for m, v in cpu.per_s.items()})
+        self.out.update({f"{key}cpu_process_{k.replace('-', '_')}": v for k, v in cpu.processes.items()})
+        kinds = ", ".join(f"{k} {v:.2f}" for k, v in sorted(cpu.processes.items(), key=lambda i: -i[1]))
+        say(f"{name}: {cpu.total:.2f} CPU-s/s in Chromium ({kinds}); main thread's tasks "
+            f"{cpu.per_s.get('TaskDuration', float('nan')):.2f} s/s")
+        if name != "basira":
+            return
+        profile = browser.js_profile(driver, plan.cpu_seconds, top=JS_TOP + 1)
+        self.out["cpu_js_seconds"] = profile.seconds
+        top = [(ms, where) for ms, where in profile.top if where != "(idle)"][:JS_TOP]
+        self.out.update({JS_SELF + where: ms for ms, where in top})
+        say(f"{name}: JavaScript self time over {plan.cpu_seconds:g} s: "
+            + "; ".join(f"{where} {ms:,.0f} ms" for ms, where in top[:5]))
 
     def replay(self, name: str) -> None:
         """``clients`` clients refreshing once a second. When some gave up, the server is replaced by a

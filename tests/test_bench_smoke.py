@@ -92,6 +92,27 @@ def test_the_report_writes_numbers_only(tmp_path) -> None:
     assert "### B: — (target ≤ 300 MB)" in text and "Because." in text
 
 
+def test_the_table_holds_issue_17s_end_to_end_and_browser_cpu_targets() -> None:
+    from benchmarks import notes
+    from benchmarks.phases import JS_SELF
+    from benchmarks.run import QUICK, figures, rows
+
+    out = {"e2e_p95": 240.0, "cpu": 0.3, "baseline_cpu": 0.8, "cpu_seconds": 3.0, "cpu_main_task": 0.12,
+           "cpu_process_renderer": 0.2, "cpu_process_gpu_process": 0.1, "cpu_js_seconds": 3.0,
+           JS_SELF + "apply feed.js:73:5": 120.0, JS_SELF + "(program)": 300.0}  # fmt: skip
+    table = {row.key: row for row in rows(QUICK, out)}
+    assert table["e2e_p95"].target == "≤ 250 ms" and table["e2e_p95"].met
+    assert table["cpu"].unit == "CPU-s/s" and table["cpu"].target == "≤ 0.3 CPU-s/s" and table["cpu"].met
+    assert table["cpu"].ratio == 0.3 / 0.8
+    assert not {r.key: r for r in rows(QUICK, {**out, "e2e_p95": 260.0})}["e2e_p95"].met
+    assert not {r.key: r for r in rows(QUICK, {**out, "e2e_missed": 1})}["e2e_p95"].met
+    assert not {r.key: r for r in rows(QUICK, {**out, "cpu": 0.31})}["cpu"].met
+    # the miss's explanation is written from the run's figures, the profile's functions largest first
+    text = report.explain(notes.MISSES["cpu"], figures(QUICK, {**out, "cpu": 0.31}))
+    assert "**0.31 CPU-s/s**" in text and "the page's renderer 0.20, the GPU process" in text
+    assert "- `(program)`: 300 ms (10.0 % of the window)\n- `apply feed.js:73:5`: 120 ms (4.0 %" in text
+
+
 @pytest.mark.browser
 def test_the_probe_sees_a_new_incident_drawn_in_the_live_page(client, settings) -> None:
     from benchmarks import browser

@@ -6,6 +6,7 @@
 #   make lint          ruff only
 #   make bench         the benchmark suite against a naive Dash baseline; writes docs/benchmarks.md
 #   make bench-quick   the same at a small scale, a smoke check (about a minute on a quiet machine)
+#   make bench-flames  py-spy flame graphs of the ingest worker and of a web worker under the load (docs/img/)
 #   make soak          30 min at 500 entries/s, 20 clients: memory flat, no errors; ARGS="--minutes 120"
 #   make venv          (re)create .venv when pyproject.toml changes
 #   make browser-deps  headless Chromium + chromedriver for the browser tests (Debian, as root)
@@ -27,7 +28,7 @@ TEST_WORKERS ?= 2
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv demo test lint bench bench-quick soak browser-deps redis-deps gdal-deps clean
+.PHONY: help venv demo test lint bench bench-quick bench-flames soak browser-deps redis-deps gdal-deps clean
 .DEFAULT_GOAL := help
 
 help:
@@ -81,6 +82,11 @@ bench-quick: $(VENV)/.bench-installed browser-deps
 	$(BIN)/python -m benchmarks.alerts --quick
 	$(BIN)/python -m benchmarks.workers --quick
 	$(BIN)/python -m benchmarks.failover --quick
+
+# The ingest and live phases with py-spy recording (benchmarks/flames.py): docs/img/flame-ingest.svg and
+# flame-web.svg, their largest self times in benchmarks/flames.json (make bench links them); figures not the record.
+bench-flames: $(VENV)/.bench-installed browser-deps
+	$(BIN)/python -m benchmarks --flames --only ingest --only live --plan outside_entries=0 $(ARGS)
 
 # Not part of CI: 30 minutes by default (ARGS="--minutes 120": two hours); writes benchmarks/soak/<N>min.json,
 # docs/soak-<N>min.png and that run length's part of docs/benchmarks.md's Soak section.

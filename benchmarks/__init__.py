@@ -14,6 +14,8 @@ measured on the same data beside Basira. One module per concern:
 - :mod:`.clients` — many concurrent clients replaying the page's refresh;
 - :mod:`.memory` — Redis and web-worker memory with a large picture and a day of history;
 - :mod:`.phases` — the three phases (ingest; live load; large picture) and the scale of a run;
+- :mod:`.flames` — issue 17's py-spy flame graphs of the ingest worker and of a web worker under the
+  load (``python -m benchmarks --flames``, ``make bench-flames``), kept in ``docs/img/``;
 - :mod:`.report` and :mod:`.notes` — the table, ``benchmarks/results.json``, ``docs/benchmarks.md``
   with its plot, and the prose that explains a missed target;
 - :mod:`.run` — the command;

@@ -25,7 +25,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import redis
@@ -37,6 +37,7 @@ from app.settings import Settings
 
 from . import browser, clients, ingest, memory, outside
 from .browser import FEED_PATH
+from .flames import Flames, drain_recorded
 from .harness import (
     GUNICORN_WORKERS,
     Children,
@@ -51,7 +52,7 @@ from .harness import (
     wait_until,
     wait_web,
 )
-from .load import Operations, probe_ids, probe_spots, xadd_all
+from .load import Entry, Operations, probe_ids, probe_spots, xadd_all
 
 PREFIX = "bench"
 #: gunicorn targets of the two apps.
@@ -120,6 +121,8 @@ class Run:
     servers: dict[str, WebServer] = field(default_factory=dict)
     #: The request body of each page's refresh callback, as Chrome sent it (for the replays).
     bodies: dict[str, str] = field(default_factory=dict)
+    #: py-spy's flame graphs of the ingest worker and of a web worker (``--flames``), else none.
+    flame: Flames | None = None
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -158,8 +161,29 @@ class Run:
             ingest_process_us=result.basira.process_us, ingest_redis_us=result.basira.redis_us,
             ingest_raw_process_us=result.raw.process_us, ingest_raw_redis_us=result.raw.redis_us,
         )  # fmt: skip
+        if self.flame is not None:
+            self.flame_ingest(entries)
         if plan.outside_entries > 0:
             self.outside(outside.shares(entries))
+
+    def flame_ingest(self, entries: list[Entry]) -> None:
+        """The ingest worker's flame graph (:mod:`.flames`): a drain of the same entries of its own,
+        recorded by py-spy, so that the measured rounds ran unprofiled."""
+        assert self.flame is not None
+        prefix, total = "bflame", len(entries)
+        self.client.flushdb()
+        xadd_all(self.client, prefix, entries)
+        with timed(f"ingest: py-spy flame graph of a drain of {total:,} entries"):
+            worker = start_ingest(self.children, self.url, prefix, name="ingest-flame")
+
+            def done() -> int:
+                if not worker.alive():
+                    raise RuntimeError(f"{worker.name} exited:\n{worker.tail()}")
+                return applied(self.client, prefix)
+
+            drain_recorded(self.flame, worker.pid, done, total, timeout=600)
+            self.children.stop(worker)
+        self.client.flushdb()
 
     def outside(self, mix: dict[Stream, float]) -> None:
         """Issue 17's outside view: each input shape written by an external producer, drained by one
@@ -252,7 +276,12 @@ class Run:
         alone = [clients.refresh_ms(url, body) for _ in range(3)]
         self.out[f"{key}refresh_ms"] = percentile(alone, 50)
         say(f"{name}: one refresh, alone: {self.out[f'{key}refresh_ms']:,.0f} ms (median of 3)")
-        with timed(f"{name}: {plan.clients} clients for {plan.client_seconds:g} s"):
+        recording: AbstractContextManager[None] = nullcontext()
+        pids = self.servers[name].worker_pids()
+        if self.flame is not None and name == "basira" and pids:
+            recording = self.flame.recording("web", pids[0], clients=plan.clients, load_rate=plan.load_rate,
+                                             live_incidents=plan.live_incidents, live_units=plan.live_units)
+        with timed(f"{name}: {plan.clients} clients for {plan.client_seconds:g} s"), recording:
             result = clients.replay(url, body, plan.clients, plan.client_seconds,
                                     feed_path=FEED_PATH if name == "basira" else None)
         self.out.update({

@@ -204,6 +204,7 @@ def write_doc(
               "clients ask for one scope's changes at one cut, and the builds counted are one answer and "
               "one part per tick, whatever the number of clients; in `tests/test_built.py` ten viewers of "
               "one scope refresh at one tick and one summary is built.", ""]
+    lines += flames_lines()
     if context.get("plot"):
         lines += [f"![Basira against the baseline]({Path(context['plot']).name})", ""]
     if sections:
@@ -218,6 +219,35 @@ def write_doc(
     lines += archive_section()
     path.write_text(with_soak("\n".join(lines)))
     return path
+
+
+def flames_lines(record: Path | None = None) -> list[str]:
+    """"Where the time goes": the py-spy flame graphs kept in ``docs/img/`` (``python -m benchmarks
+    --flames``, :mod:`benchmarks.flames`), each with what it shows, when it was recorded and its largest
+    self times; none before one was recorded."""
+    from . import flames
+
+    facts = flames.record_facts(record or flames.RECORD)
+    items = []
+    for name in ("ingest", "web"):
+        f = facts.get(name)
+        if not f:
+            continue
+        when = datetime.fromtimestamp(f["recorded"], UTC).strftime("%Y-%m-%d %H:%M UTC")
+        scale = f"{f['entries']:,} entries" if "entries" in f else \
+            f"{f['clients']:,} clients, {f.get('load_rate', 0):,.0f} entries/s" if "clients" in f else ""
+        top = ", ".join(f"`{function}` {pct:.1f} %" for pct, function in f["top"][:6])
+        link = os.path.relpath(ROOT / f["svg"], DOC.parent)
+        items.append(
+            f"- [`{f['svg']}`]({link}): {f['what']} ({scale}; recorded {when}, load average "
+            f"{f['load']:.1f}, {f['samples']:,} samples over {f['seconds']:,.0f} s). The largest self "
+            f"times: {top}."
+        )  # fmt: skip
+    if not items:
+        return []
+    return ["**Where the time goes**: py-spy flame graphs (`python -m benchmarks --flames`: `py-spy record "
+            f"--rate {flames.RATE}`, idle samples left out; self time per function, in % of the samples "
+            "of the process's threads while they ran):", "", *items, ""]  # fmt: skip
 
 
 # --- ingest by shape, the outside view (issue 17; :mod:`benchmarks.outside`) ------------------------

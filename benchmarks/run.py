@@ -8,7 +8,9 @@ only, never over the record — with one exception: the ingest phase's outside v
 :mod:`.outside`) is a section of its own, dated, with its own load average, so a full-scale
 ``--only ingest`` (no ``--quick``, no ``--plan``) also replaces that section of
 ``docs/benchmarks.md`` and its ``ingest_outside_*`` figures in ``benchmarks/results.json``; the
-headline table stays the last full run's.
+headline table stays the last full run's. ``--flames`` adds py-spy's flame graphs of the ingest
+worker and of a web worker (:mod:`.flames`, kept in ``docs/img/``); py-spy slows what it reads, so
+such a run's figures too go to ``artifacts/bench-quick.json`` only.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from typing import Any
 import redis
 
 from . import browser, notes, report
-from .harness import Children, machine, say, start_redis
+from .flames import Flames
+from .harness import ROOT, Children, machine, say, start_redis
 from .phases import JS_SELF, Plan, Run
 
 PHASES = ("ingest", "live", "big")
@@ -139,6 +142,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", action="append", choices=PHASES, help="run only this phase (repeatable)")
     parser.add_argument("--plan", action="append", default=[], metavar="FIELD=VALUE",
                         help="change the scale, e.g. --plan probes=40 (the fields of Plan in phases.py)")
+    parser.add_argument("--flames", action="store_true",
+                        help="py-spy flame graphs of the ingest worker and of a web worker under the load, "
+                             "kept in docs/img/ (artifacts/flames/ with --quick); the run's figures are then "
+                             "not the record (benchmarks/flames.py)")
     args = parser.parse_args(argv)
     plan = with_changes(QUICK if args.quick else FULL, args.plan)
     phases = args.only or PHASES
@@ -159,7 +166,11 @@ def main(argv: list[str] | None = None) -> None:
                 driver = stack.enter_context(browser.chromium())
             else:
                 say("chromedriver not found: no browser figures (apt install chromium chromium-driver)")
-        run = Run(plan, children, server.url, client, driver)
+        flame = Flames(plan.quick) if args.flames else None
+        if flame is not None:
+            say(f"--flames: py-spy records the ingest worker and a web worker into "
+                f"{flame.where.relative_to(ROOT)}/; it slows what it reads: the figures are not the record")
+        run = Run(plan, children, server.url, client, driver, flame=flame)
         for phase in phases:
             getattr(run, phase)()
     out = run.out
@@ -169,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     report.print_outside(out)
     shown = {r.key for r in table} | {r.comparison_key for r in table}
     extra = {k: v for k, v in out.items() if k not in shown}
-    partial = plan.quick or bool(args.only) or bool(args.plan)
+    partial = plan.quick or bool(args.only) or bool(args.plan) or args.flames
     if args.only:
         extra["partial"] = 1.0
     path = report.write_json(table, extra, plan.quick, path=report.QUICK_RESULTS if partial else None)
@@ -182,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
         doc = report.write_doc(table, context, notes.METHODS, notes.MISSES, sections=outside)
         also = f" and {picture.relative_to(report.ROOT)}" if picture else ""
         say(f"wrote {doc.relative_to(report.ROOT)}{also}")
-    elif not plan.quick and not args.plan and report.outside_section(out):
+    elif not plan.quick and not args.plan and not args.flames and report.outside_section(out):
         # the outside view alone (--only ingest at full scale): its own section and figures, dated
         report.merge_json(out, "ingest_outside_")
         doc = report.write_outside(out)

@@ -113,6 +113,42 @@ def test_the_table_holds_issue_17s_end_to_end_and_browser_cpu_targets() -> None:
     assert "- `(program)`: 300 ms (10.0 % of the window)\n- `apply feed.js:73:5`: 120 ms (4.0 %" in text
 
 
+def _frame(title: str, samples: int, depth: int, x: int) -> str:
+    return (f'<g><title>{title} ({samples} samples, 1%)</title><rect x="0%" y="{52 + 16 * depth}" width="1%" '
+            f'height="15" fill="rgb(0,0,0)" fg:x="{x}" fg:w="{samples}"/></g>')  # fmt: skip
+
+
+def test_a_flame_graphs_self_times_are_its_frames_less_their_callees(tmp_path) -> None:
+    """py-spy's (inferno's) SVG, an icicle: a function's self samples summed over its lines and call sites."""
+    from benchmarks import flames
+
+    svg = tmp_path / "f.svg"
+    svg.write_text("<svg>" + "".join([
+        _frame("all", 100, 0, 0), _frame("run (app/ingest.py:10)", 100, 1, 0),
+        _frame("apply (app/ingest.py:20)", 60, 2, 0), _frame("encode (app/x.py:5)", 45, 3, 0),
+        _frame("apply (app/ingest.py:22)", 30, 2, 60), _frame("read (redis/c.py:7)", 10, 2, 90),
+        _frame("encode (app/x.py:5)", 5, 3, 60),
+    ]) + "</svg>")  # fmt: skip
+    total, times = flames.self_times(svg)
+    assert total == 100
+    assert times == {"apply (app/ingest.py)": 15 + 25, "encode (app/x.py)": 50, "read (redis/c.py)": 10}
+    assert flames.top_self(svg, 2) == (100, [(50.0, "encode (app/x.py)"), (40.0, "apply (app/ingest.py)")])
+
+
+def test_the_doc_links_the_kept_flame_graphs_with_their_largest_self_times(tmp_path) -> None:
+    record = tmp_path / "flames.json"
+    assert report.flames_lines(record) == []
+    record.write_bytes(orjson.dumps({"ingest": {
+        "what": "the ingest worker", "svg": "docs/img/flame-ingest.svg", "recorded": 0, "seconds": 4.2,
+        "load": 1.5, "samples": 1050, "entries": 150000, "top": [[12.5, "apply (app/ingest.py)"]],
+    }}))  # fmt: skip
+    lines = report.flames_lines(record)
+    assert lines[0].startswith("**Where the time goes**") and len(lines) == 4
+    assert lines[2] == ("- [`docs/img/flame-ingest.svg`](img/flame-ingest.svg): the ingest worker (150,000 "
+                        "entries; recorded 1970-01-01 00:00 UTC, load average 1.5, 1,050 samples over 4 s). "
+                        "The largest self times: `apply (app/ingest.py)` 12.5 %.")  # fmt: skip
+
+
 @pytest.mark.browser
 def test_the_probe_sees_a_new_incident_drawn_in_the_live_page(client, settings) -> None:
     from benchmarks import browser

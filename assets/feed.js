@@ -5,8 +5,9 @@
  * Once per tick (the server's `X-Basira-Next` header says when the next one ends) the page asks
  * `/api/v1/feed?region=&agency=&since=<cut>`. The first answer is the scope's whole picture; each
  * next one only what changed since the last cut, one part per tick — Features to put, ids that
- * left, and the moved units' trails. This file keeps both kinds by id, applies the changes, and hands each clustered
- * GeoJSON layer its new FeatureCollection (`dash_clientside.set_props`) only when that kind changed.
+ * left, and the moved units' trails. This file keeps both kinds by id, applies the changes, and hands each
+ * kind that changed to its live layer (`basira.live.set`, assets/livelayer.js) — not through Dash's props:
+ * the layer redraws only the markers that changed.
  *
  * One request at a time: a tick that comes while one is in flight waits for it. A failed request
  * (server or store down) is retried with a growing pause; the page's own refresh says what is wrong.
@@ -23,7 +24,7 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
     var RETRY_MS = [500, 1000, 2000, 5000];
     var DESCRIPTION_CHARS = 200;  // the popup's; the full text is in the incident panel
 
-    var config = null;            // {path, tick_ms, ids: {inc, unit}} from the page
+    var config = null;            // {path, tick_ms} from the page
     var scope = null;             // {region, agency}
     var held = {inc: new Map(), unit: new Map()};
     var cut = null, busy = false, timer = null, generation = 0, failures = 0;
@@ -98,21 +99,19 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
         });
     }
 
+    /* Each changed kind to its live layer (assets/livelayer.js), which redraws what changed. */
     function publish(changed) {
-        var api = window.dash_clientside;
-        if (!api || typeof api.set_props !== "function") { return; }
+        var live = (window.basira || {}).live;
+        if (!live) { return; }
         if (changed.inc) {
             var incidents = Array.from(held.inc.values());
             // most urgent last, so they are drawn on top where markers overlap
             incidents.sort(function (a, b) {
                 return (b.properties.priority || 4) - (a.properties.priority || 4);
             });
-            api.set_props(config.ids.inc, {data: {type: "FeatureCollection", features: incidents}});
+            live.set("inc", incidents);
         }
-        if (changed.unit) {
-            api.set_props(config.ids.unit,
-                {data: {type: "FeatureCollection", features: Array.from(held.unit.values())}});
-        }
+        if (changed.unit) { live.set("unit", Array.from(held.unit.values())); }
     }
 
     /* [lon, lat]… of the held things of `kind` ("inc" | "unit") with these ids, for hover links. */
@@ -133,6 +132,7 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
         if (timer) { clearTimeout(timer); timer = null; }
         held.inc.clear();
         held.unit.clear();
+        publish({inc: true, unit: true});  // the replayed moment is drawn by the page instead
         scope = null;
         cut = null;
     }

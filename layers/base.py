@@ -40,8 +40,14 @@ LAYER_ID_TYPE = "basira-layer"
 #: The ``part`` of a live layer's data component: the refresh callback writes its ``data``.
 LIVE_PART = "live"
 #: The ``part`` of a *fed* layer's data component on a page that uses the live feed
-#: (``app/feed.py``): ``assets/feed.js`` writes its ``data``, the refresh callback never does.
+#: (``app/feed.py``): it shows a replayed moment (the refresh callback writes its ``data`` then) and
+#: reports a click on a live marker (``clickData``); live, its data is empty.
 FEED_PART = "feed"
+#: The ``part`` that holds a fed layer's live markers on such a page: a plain GeoJSON whose one
+#: placeholder point becomes ``basira.liveLayer`` (``assets/livelayer.js``), which the live feed
+#: (``assets/feed.js``) hands its changes to directly — not through Dash — and which redraws only
+#: the markers that changed.
+HOST_PART = "host"
 #: Coordinates are sent to the browser with this many decimals (~1 m); more is noise on the wire.
 COORD_DECIMALS = 5
 
@@ -106,6 +112,8 @@ class Layer(ABC):
     #: A live layer the live feed can carry (as changes, by id): on a page with ``MapContext.feed``
     #: its data component is ``FEED_PART``, outside the page's refresh.
     fed: ClassVar[bool] = False
+    #: A fed layer's kind in the live feed's answers (``app/feed.py``: ``inc`` or ``unit``).
+    feed_kind: ClassVar[str] = ""
 
     @property
     def title(self) -> Mapping[str, str]:
@@ -155,19 +163,30 @@ def clustered_points(
     ``functions`` are its functional props, from :func:`clustered_functions`."""
     import dash_leaflet as dl
 
-    return dl.Pane(
-        name=pane,
-        style={"zIndex": pane_z},
-        children=dl.GeoJSON(
-            id=ctx.id(layer.key, layer.data_part(ctx)),
-            data=feature_collection([]),
-            cluster=True,
-            zoomToBoundsOnClick=True,
-            superClusterOptions={"radius": radius, "maxZoom": max_zoom},
-            **functions,
-            hideout=layer.hideout(ctx.lang, ctx.settings),
-        ),
+    part = layer.data_part(ctx)
+    hideout = layer.hideout(ctx.lang, ctx.settings)
+    clustered = dl.GeoJSON(
+        id=ctx.id(layer.key, part),
+        data=feature_collection([]),
+        cluster=True,
+        zoomToBoundsOnClick=True,
+        superClusterOptions={"radius": radius, "maxZoom": max_zoom},
+        **functions,
+        hideout=hideout,
     )
+    if part != FEED_PART:
+        return dl.Pane(name=pane, style={"zIndex": pane_z}, children=clustered)
+    stem = functions["pointToLayer"]["variable"].removeprefix("basira.").removesuffix("Point")
+    spec = {"kind": layer.feed_kind, "stem": stem, "radius": radius, "maxZoom": max_zoom,
+            "clicks": ctx.id(layer.key, FEED_PART)}
+    host = dl.GeoJSON(
+        id=ctx.id(layer.key, HOST_PART),
+        data=feature_collection([{"type": "Feature", "properties": spec,
+                                  "geometry": {"type": "Point", "coordinates": [45.0, 24.0]}}]),
+        pointToLayer=BASIRA("liveLayer"),
+        hideout=hideout,
+    )
+    return dl.Pane(name=pane, style={"zIndex": pane_z}, children=[clustered, host])
 
 
 def clustered_functions(stem: str) -> dict[str, dict[str, str]]:

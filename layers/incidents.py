@@ -64,6 +64,7 @@ class Incidents(Layer):
     title_key = "layer.incidents"
     live = True
     fed = True
+    feed_kind = "inc"
 
     def component(self, ctx: MapContext) -> list[Component]:
         return [

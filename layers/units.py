@@ -62,6 +62,7 @@ class Units(Layer):
     title_key = "layer.units"
     live = True
     fed = True
+    feed_kind = "unit"
 
     def component(self, ctx: MapContext) -> list[Component]:
         return [clustered_points(self, ctx, PANE, PANE_Z, radius=35, max_zoom=11, functions=FUNCTIONS)]

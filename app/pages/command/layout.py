@@ -41,7 +41,7 @@ from dash.development.base_component import Component
 from app.feed import FEED_PATH
 from app.i18n import direction, lang_or, t
 from app.services import services
-from layers import LAYERS, MapContext, by_key
+from layers import LAYERS, MapContext
 from layers.basemap import GEO_URL, REGIONS_FILE
 from layers.js import Namespace
 
@@ -300,10 +300,6 @@ def sheet_handle(lang: str) -> html.Button:
 
 
 def _feed_config(ctx: MapContext) -> dict[str, Any]:
-    """What ``assets/feed.js`` needs: where to ask, how often, and which components it feeds."""
-    fed = {"inc": by_key("incidents"), "unit": by_key("units")}
-    return {
-        "path": FEED_PATH,
-        "tick_ms": ctx.settings.feed_ms,
-        "ids": {kind: ctx.id(layer.key, layer.data_part(ctx)) for kind, layer in fed.items()},
-    }
+    """What ``assets/feed.js`` needs: where to ask and how often. It hands what it receives to the fed
+    layers' live layers (``assets/livelayer.js``; see ``layers.base.HOST_PART``)."""
+    return {"path": FEED_PATH, "tick_ms": ctx.settings.feed_ms}

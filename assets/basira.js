@@ -195,20 +195,39 @@ window.basira = Object.assign({}, window.basira, (function () {
 
     var urgentCache = new WeakMap();
 
-    /* The most urgent priority among a cluster's incidents (memoised per supercluster index). */
-    function mostUrgent(index, clusterId) {
-        if (!index || typeof index.getLeaves !== "function") { return 4; }
+    /* A cluster's most urgent priority and the newest opening of a priority-1 incident in it
+     * ({urgent, fresh}; memoised per supercluster index). The live layer's clusters carry both,
+     * computed while its index is built (assets/livelayer.js); dash-leaflet's are walked here. */
+    function clusterUrgency(index, feature) {
+        var props = feature.properties, clusterId = props.cluster_id;
+        if (Number(props.urgent) >= 1) { return {urgent: Number(props.urgent), fresh: Number(props.fresh) || 0}; }
+        if (!index || typeof index.getLeaves !== "function") { return {urgent: 4, fresh: 0}; }
         var known = urgentCache.get(index);
         if (!known) { known = new Map(); urgentCache.set(index, known); }
         if (known.has(clusterId)) { return known.get(clusterId); }
-        var best = 4;
+        var best = 4, fresh = 0;
         var leaves = index.getLeaves(clusterId, Infinity);
-        for (var i = 0; i < leaves.length && best > 1; i++) {
+        for (var i = 0; i < leaves.length; i++) {
             var p = Number(leaves[i].properties.priority) || 4;
             if (p < best) { best = p; }
+            if (p === 1) { fresh = Math.max(fresh, Number(leaves[i].properties.opened || leaves[i].properties.ts) || 0); }
         }
-        known.set(clusterId, best);
-        return best;
+        var out = {urgent: best, fresh: fresh};
+        known.set(clusterId, out);
+        return out;
+    }
+
+    /* The pulse of something that holds a new priority-1 incident (opened `pulse_ms` ago or less), for
+     * the time it has left: an inline style for its icon's div, or "" (no pulse). The animation moves
+     * the div only (a transform, assets/basira.css): the browser's compositor draws it, nothing is
+     * painted again each frame — a wall shows it all day. */
+    var PULSE_PERIOD_MS = 1600;
+
+    function pulseStyle(opened, pulseMs) {
+        var left = Number(opened) + (pulseMs || 0) - Date.now();
+        if (!(left > 0)) { return ""; }
+        return "animation-delay:-" + (Date.now() % PULSE_PERIOD_MS) + "ms;animation-iteration-count:" +
+            Math.max(1, Math.ceil(left / PULSE_PERIOD_MS));
     }
 
     var RADIUS = {1: 9, 2: 7, 3: 6, 4: 5};
@@ -223,13 +242,16 @@ window.basira = Object.assign({}, window.basira, (function () {
         });
     }
 
+    /* A cluster of incidents in the colour of its most urgent one; while it holds a new priority-1
+     * incident it wears a ring (basira.css), and the incident pulses once drawn on its own. */
     function incidentCluster(feature, latlng, index, context) {
         var h = hideoutOf(context), colours = h.colours || {};
-        var p = mostUrgent(index, feature.properties.cluster_id);
+        var urgency = clusterUrgency(index, feature), p = urgency.urgent;
+        var fresh = p === 1 && Boolean(pulseStyle(urgency.fresh, h.pulse_ms));
         return L.marker(latlng, {
             pane: h.clusterPane, keyboard: false,
             icon: clusterIcon(feature.properties.point_count, colours[String(p)] || "#adb5bd",
-                "basira-incident-cluster basira-p" + p, h.lang)
+                "basira-incident-cluster basira-p" + p + (fresh ? " basira-incident-fresh" : ""), h.lang)
         });
     }
 
@@ -344,6 +366,7 @@ window.basira = Object.assign({}, window.basira, (function () {
         incidentMarker: incidentMarker,
         incidentCluster: incidentCluster,
         incidentPopup: incidentPopup,
+        pulseStyle: pulseStyle,
         unitMarker: unitMarker,
         unitCluster: unitCluster,
         unitPopup: unitPopup

@@ -204,21 +204,18 @@ window.basira = Object.assign({}, window.basira, (function () {
 
     /* ----------------------------------------------------------------- incidents */
 
-    var PULSE_PERIOD_MS = 1600;
     /* Above every other marker, the border ports' included: a new critical incident is never hidden. */
     var ALERT_PANE = "basira-incident-alert", ALERT_PANE_Z = 660;
 
     /* A priority-1 incident opened less than `pulse_ms` ago pulses, for the time it has left. */
     function incidentPoint(feature, latlng, context) {
         var h = hideoutOf(context), p = feature.properties;
-        var opened = Number(p.opened || p.ts), left = opened + (h.pulse_ms || 0) - Date.now();
-        if (Number(p.priority) !== 1 || !(left > 0)) { return base.incidentMarker(feature, latlng, context); }
+        var pulse = Number(p.priority) === 1 ? base.pulseStyle(p.opened || p.ts, h.pulse_ms) : "";
+        if (!pulse) { return base.incidentMarker(feature, latlng, context); }
         var colour = (h.colours || {})["1"] || "#ff3b3b";
-        var style = "background:" + colour + ";animation-delay:-" + (Date.now() % PULSE_PERIOD_MS) +
-            "ms;animation-iteration-count:" + Math.max(1, Math.ceil(left / PULSE_PERIOD_MS));
         return L.marker(latlng, {
             pane: ensurePane(context.map, ALERT_PANE, ALERT_PANE_Z), keyboard: false,
-            icon: L.divIcon({html: '<div style="' + base.escapeHtml(style) + '"></div>',
+            icon: L.divIcon({html: '<div style="' + base.escapeHtml("background:" + colour + ";" + pulse) + '"></div>',
                 className: "basira-incident basira-p1 basira-incident-new", iconSize: L.point(20, 20)})
         });
     }

@@ -5,7 +5,7 @@
  *
  * - `toggleSheet`: a tap (a click) on the handle opens or closes the sheet — the panel's class
  *   `is-open`, and the handle's `aria-expanded`;
- * - `sheetCount`: the handle's count, read from the incident list the server sent (its
+ * - `sheetCount`: the handle's count, read from the incident list the server sent as HTML (its
  *   `basira-list-count`, already in the page's language and digits); empty while one incident's
  *   details are shown instead of the list.
  *
@@ -16,19 +16,12 @@
 
     var OPEN = "is-open";
 
-    /* The children (Dash's JSON of components) of the first component with class `name`, or null. */
-    function childrenOf(node, name) {
-        if (Array.isArray(node)) {
-            for (var i = 0; i < node.length; i += 1) {
-                var found = childrenOf(node[i], name);
-                if (found !== null) { return found; }
-            }
-            return null;
-        }
-        if (!node || typeof node !== "object" || !node.props) { return null; }
-        var classes = String(node.props.className || "").split(/\s+/);
-        if (classes.indexOf(name) >= 0) { return node.props.children; }
-        return node.props.children === undefined ? null : childrenOf(node.props.children, name);
+    /* The text of the first element with class `name` in the HTML text `markup` (the incident panel,
+     * as the server sends it: app/pages/_kit/markup.py), or null. Parsed inert: nothing runs. */
+    function textOf(markup, name) {
+        if (typeof markup !== "string" || !markup) { return null; }
+        var found = new DOMParser().parseFromString(markup, "text/html").querySelector("." + name);
+        return found ? found.textContent : null;
     }
 
     window.dash_clientside = window.dash_clientside || {};
@@ -41,8 +34,8 @@
             if (open) { classes.push(OPEN); }
             return [classes.join(" "), open ? "true" : "false"];
         },
-        sheetCount: function (children) {
-            var count = childrenOf(children, "basira-list-count");
+        sheetCount: function (markup) {
+            var count = textOf(markup, "basira-list-count");
             return count === null || count === undefined ? "" : count;
         }
     });

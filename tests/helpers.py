@@ -108,6 +108,36 @@ def callback_body(app, marker: str, values: dict[str, object], changed: str) -> 
             "state": [item(d) for d in spec["state"]], "changedPropIds": [changed]}
 
 
+def html_components(text: str) -> list[dict]:
+    """HTML text as the page's refresh sends a part of it (``app.pages._kit.markup``), read back into
+    the shape of Dash's JSON of components — ``{"type": "Div", "props": {"className": …, "children":
+    […], "data-…": …}}`` — so a test looks into it as it would into components."""
+    from html.parser import HTMLParser
+
+    void = {"br", "img", "input", "hr", "meta", "link", "wbr", "source", "col", "area", "base", "embed",
+            "track"}
+    root: dict = {"type": "root", "props": {"children": []}}
+    stack = [root]
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            props = {("className" if k == "class" else k): (True if v is None else v) for k, v in attrs}
+            node = {"type": tag.capitalize(), "props": {**props, "children": []}}
+            stack[-1]["props"]["children"].append(node)
+            if tag not in void:
+                stack.append(node)
+
+        def handle_endtag(self, tag: str) -> None:
+            if len(stack) > 1:
+                stack.pop()
+
+        def handle_data(self, data: str) -> None:
+            stack[-1]["props"]["children"].append(data)
+
+    Reader(convert_charrefs=True).feed(text)
+    return root["props"]["children"]
+
+
 @contextmanager
 def unreachable_redis_url() -> Iterator[str]:
     """A ``REDIS_URL`` where nothing answers, for the block: a loopback port bound and held but never

@@ -37,7 +37,7 @@ from app.pages.command import nearest as panel
 from app.reference import Reference
 from app.store import Store
 from tests.browser import feed
-from tests.helpers import callback_body, incident, now_ms, unit
+from tests.helpers import callback_body, html_components, incident, now_ms, unit
 
 MINUTE = 60_000
 KM_PER_DEG_LAT = math.pi * 6371.0 / 180  # 111.19 km
@@ -414,7 +414,7 @@ def _refresh(app, headers: dict[str, str], scope: dict[str, Any], lang: str = "e
     """The command view's refresh, posted as the browser posts it."""
     values = {"live-tick.n_intervals": 1, "live-lang.value": lang, "live-scope.data": scope,
               "live-time.data": time, "live-shown.data": shown}
-    body = callback_body(app, "live-kpis.children", values, "live-tick.n_intervals")
+    body = callback_body(app, "live-kpis-html.data", values, "live-tick.n_intervals")
     reply = app.test_client().post("/_dash-update-component", json=body, headers=headers)
     assert reply.status_code == 200, reply.get_data(as_text=True)[:500]
     return reply.get_json()["response"]
@@ -424,7 +424,7 @@ def test_the_panel_lists_the_three_nearest_and_the_map_draws_their_lines(world) 
     app, _settings, headers = world
     view = {"region": "SA-02", "agency": "traffic", "incident": "J1"}
     answer = _refresh(app, headers["makkah"], view)
-    children = answer["live-incidents"]["children"]
+    children = html_components(answer["live-incidents-html"]["data"])
     section = next(n for n in _nodes(children) if "basira-nearest" == n["props"].get("className"))
     rows = [n for n in _nodes(section) if n["props"].get("data-unit")]
     assert [r["props"]["data-unit"] for r in rows] == ["T-NEAR", "T-MID", "T-FAR"]
@@ -447,7 +447,7 @@ def test_the_panel_lists_the_three_nearest_and_the_map_draws_their_lines(world) 
 
     # nothing changed: neither the card nor the lines are sent again (the digest)
     again = _refresh(app, headers["makkah"], view, shown=answer["live-shown"]["data"])
-    assert "live-incidents" not in again and "live-nearest" not in again
+    assert "live-incidents-html" not in again and "live-nearest" not in again
 
     # back to the list: the lines go
     listed = _refresh(app, headers["makkah"], {"region": "SA-02", "agency": "traffic"},
@@ -458,7 +458,7 @@ def test_the_panel_lists_the_three_nearest_and_the_map_draws_their_lines(world) 
 def test_the_panel_in_arabic(world) -> None:
     app, _settings, headers = world
     answer = _refresh(app, headers["makkah"], {"incident": "J1"}, lang="ar")
-    section = next(n for n in _nodes(answer["live-incidents"]["children"])
+    section = next(n for n in _nodes(html_components(answer["live-incidents-html"]["data"]))
                    if n["props"].get("className") == "basira-nearest")
     text = _text(section)
     assert text.startswith("أقرب الوحدات المتاحة") and "الأقرب" in text
@@ -469,7 +469,8 @@ def test_the_panel_in_arabic(world) -> None:
 def test_a_closed_incident_shows_no_units_and_says_so(world) -> None:
     app, _settings, headers = world
     answer = _refresh(app, headers["makkah"], {"incident": "J2"})
-    assert "The incident is closed: no units are suggested" in _text(answer["live-incidents"]["children"])
+    panel = html_components(answer["live-incidents-html"]["data"])
+    assert "The incident is closed: no units are suggested" in _text(panel)
     assert answer["live-nearest"]["children"] == []
 
 
@@ -477,7 +478,7 @@ def test_a_replay_shows_nothing_of_it(world) -> None:
     app, _settings, headers = world
     answer = _refresh(app, headers["makkah"], {"incident": "J1"}, time={"at": now_ms() - 3_600_000})
     assert answer["live-nearest"]["children"] == []
-    assert "basira-nearest" not in json.dumps(answer.get("live-incidents", {}))
+    assert "basira-nearest" not in json.dumps(answer.get("live-incidents-html", {}))
 
 
 def test_the_lists_words_and_figures() -> None:

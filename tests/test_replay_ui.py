@@ -32,7 +32,7 @@ from app.pages.command.replayed import ReplayReads, href
 from app.pages.command.timebar import SPEEDS, Moment, within
 from app.settings import Settings
 from layers.reads import Reads
-from tests.helpers import callback_body
+from tests.helpers import callback_body, html_components
 from tests.replay_scene import Archived
 
 HOUR = archive_layout.HOUR_MS
@@ -56,7 +56,7 @@ def _refresh(app, http, time: dict | None, lang: str = "en", scope: dict | None 
     """The page's refresh, posted as the browser posts it when the time bar changed."""
     values = {"live-tick.n_intervals": None, "live-lang.value": lang, "live-scope.data": scope or {},
               "live-time.data": time}
-    body = callback_body(app, "live-kpis.children", values, "live-time.data")
+    body = callback_body(app, "live-kpis-html.data", values, "live-time.data")
     reply = http.post("/_dash-update-component", json=body, headers=headers or {})
     assert reply.status_code == 200, reply.get_data(as_text=True)[:500]
     return reply.get_json()["response"]
@@ -163,14 +163,15 @@ def test_the_refresh_draws_the_archives_picture_at_a_moment(archived) -> None:
     drawn = {f["id"]: f["geometry"]["coordinates"] for f in units["features"]}
     assert drawn == {f["id"]: f["geometry"]["coordinates"] for f in snapshot["units"]["features"]}
     # the KPIs: the snapshot's, through the live widgets
-    kpis, figures = answer["live-kpis"]["children"], snapshot["kpis"]
+    kpis, figures = html_components(answer["live-kpis-html"]["data"]), snapshot["kpis"]
     assert _kpi(kpis, "open") == str(figures["open_total"])
     dispatch = figures["dispatch_p50_s"]
     assert _kpi(kpis, "dispatch") == ("" if dispatch is None else str(dispatch))
     assert _kpi(kpis, "units") == str(figures["units_by_status"].get("available", 0))
     assert _kpi(kpis, "ports") == str(figures["port_travellers_1h"])
     # the list: every open incident then, each row linking to its view at the same moment
-    rows = [n for n in _nodes(answer["live-incidents"]["children"]) if "data-incident" in n["props"]]
+    panel = html_components(answer["live-incidents-html"]["data"])
+    rows = [n for n in _nodes(panel) if "data-incident" in n["props"]]
     assert {r["props"]["data-incident"] for r in rows} == {f["id"] for f in snapshot["incidents"]["features"]}
     assert all(f"at={at}" in r["props"]["href"] for r in rows)
     # it cannot be mistaken for live
@@ -223,7 +224,7 @@ def test_scope_in_replay_is_the_viewers_as_live(archived, tmp_path) -> None:
         riyadh = [f["id"] for f in everywhere["units"]["features"] if f["properties"]["region"] == "SA-01"]
         assert sorted(f["id"] for f in _fed(answer, "units")["features"]) == sorted(riyadh)
     # and without credentials, nothing
-    anonymous = callback_body(app, "live-kpis.children", {"live-time.data": {"at": at}}, "live-time.data")
+    anonymous = callback_body(app, "live-kpis-html.data", {"live-time.data": {"at": at}}, "live-time.data")
     assert http.post("/_dash-update-component", json=anonymous).status_code in (401, 403)
 
 
@@ -236,7 +237,7 @@ def test_a_moment_the_archive_does_not_hold_says_so_and_stays_live(archived, tmp
     assert answer["live-frame"]["data"] == {"at": before, "error": "outside"}
     assert "The archive does not cover" in answer["live-replay-note"]["children"]
     assert "back to live" in answer["live-replay-note"]["children"]
-    assert "live-kpis" not in answer and "live-replay" not in answer  # the picture is left as it was
+    assert "live-kpis-html" not in answer and "live-replay" not in answer  # the picture is left as it was
     arabic = _refresh(app, http, {"at": before}, "ar")["live-replay-note"]["children"]
     assert arabic.startswith("الأرشيف لا يغطي") and "عُدنا إلى المباشر" in arabic
 

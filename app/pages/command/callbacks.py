@@ -21,6 +21,7 @@ from layers.base import FEED_PART
 
 from .._kit import live
 from .._kit import widgets as w
+from .._kit.markup import to_html
 from ..ports import panel as port_panel
 from . import alerts, drill, incidents, nearest, replayed, summary, timebar, timeline
 from .drill import View
@@ -56,8 +57,8 @@ def register_callbacks(app: Dash, context: Services) -> None:
     @app.callback(
         output=page.outputs(
             "state", "state_class", "banner", "root_class", "demo", "seen", "beat",
-            kpis=Output(ID.kpis, "children"),
-            incidents=Output(ID.incidents, "children"),
+            kpis=Output(ID.kpis_html, "data"),
+            incidents=Output(ID.incidents_html, "data"),
             nearest=Output(ID.nearest, "children"),
             asof=Output(ID.asof, "children"),
             shown=Output(ID.shown, "data"),
@@ -77,9 +78,12 @@ def register_callbacks(app: Dash, context: Services) -> None:
         view = View.of(scope_data)
         moment = Moment.of(time_data)
         if moment.replay:  # a moment of the archive: the time bar asks for each frame
-            return live.answer(page.outputs_named, **{**replayed.picture(
-                context, moment, view, lang, shown, live.layer_keys("live"), live.layer_keys("fed")),
-                "nearest": []})  # a live decision aid: nothing of it in a replay
+            picture = replayed.picture(context, moment, view, lang, shown, live.layer_keys("live"),
+                                       live.layer_keys("fed"))
+            for name in ("kpis", "incidents"):
+                if name in picture:
+                    picture[name] = _markup(picture[name])
+            return live.answer(page.outputs_named, **{**picture, "nearest": []})  # no decision aid
         scope = view.scope
         keys = live.layer_keys("live")
         now = live.now_ms()
@@ -112,8 +116,9 @@ def register_callbacks(app: Dash, context: Services) -> None:
         shared: dict[str, Any], view: View, lang: str, now_ms: int, shown: str | None
     ) -> tuple[str, Any, Any]:
         """The chosen incident's details and its nearest available units (:mod:`.nearest`), or the
-        scope's incident list (rows link to their view); its digest; and the map's lines to those
-        units. ``no_update`` instead of both when the digest is ``shown``'s (nothing visible changed)."""
+        scope's incident list (rows link to their view), as HTML; its digest; and the map's lines to
+        those units. ``no_update`` instead of both when the digest is ``shown``'s (nothing visible
+        changed)."""
         if view.incident:
             feature = store.live.incident(view.incident, view.scope)
             ranking = nearest.read(store, feature, now_ms)
@@ -125,8 +130,8 @@ def register_callbacks(app: Dash, context: Services) -> None:
             name = drill.places_of(settings).region_name(region, lang) if region else None
             back = html.A(t("detail.back", lang), href=view.up_to("agency").query(lang),
                           className="basira-back", **{"data-nav": "1"})
-            return (sign, [back, incidents.incident_card(feature, lang, now_ms, name),
-                           *nearest.section(ranking, lang)], nearest.lines(ranking, lang))
+            return (sign, to_html([back, incidents.incident_card(feature, lang, now_ms, name),
+                                   *nearest.section(ranking, lang)]), nearest.lines(ranking, lang))
         ordered, total = shared["top"], shared["total"]
         sign = incidents.digest("list", lang, view.data(), total, incidents.rows_state(ordered, now_ms))
         if sign == shown:
@@ -198,6 +203,16 @@ def register_callbacks(app: Dash, context: Services) -> None:
         Input(ID.legend, "id"),
     )
 
+    # The KPI strip and the incident panel come as HTML (.._kit.markup): put in place in the browser.
+    # (Its output is never written: the text goes in as the element's content, outside Dash.)
+    for html_id, target in ((ID.kpis_html, ID.kpis), (ID.incidents_html, ID.incidents)):
+        app.clientside_callback(
+            ClientsideFunction("basira.markup", "fill"),
+            Output(target, "data-filled"),
+            Input(html_id, "data"),
+            State(target, "id"),
+        )
+
     # Phones and tablets (assets/mobile.js): a tap on the bottom sheet's handle opens or closes it; the
     # handle counts the incidents of the list the refresh drew.
     app.clientside_callback(
@@ -211,10 +226,15 @@ def register_callbacks(app: Dash, context: Services) -> None:
     app.clientside_callback(
         ClientsideFunction("basira.mobile", "sheetCount"),
         Output(ID.sheet_count, "children"),
-        Input(ID.incidents, "children"),
+        Input(ID.incidents_html, "data"),
     )
 
     # The watchdog runs in the browser: it still works when this server does not answer at all.
     page.register_watchdog(app, ID.tick)
 
     port_panel.register(app, context, PAGE)
+
+
+def _markup(value: Any) -> Any:
+    """Components as HTML text (:func:`.._kit.markup.to_html`); ``no_update`` as it is."""
+    return value if value is no_update else to_html(value)

@@ -47,6 +47,7 @@ from layers.js import Namespace
 
 from .._kit import live
 from .._kit import widgets as w
+from .._kit.markup import to_html
 from ..ports import panel as port_panel
 from . import alerts, drill, timebar, timeline
 from .drill import View
@@ -75,6 +76,9 @@ class ID:
     state = f"{PAGE}-state"
     banner = f"{PAGE}-banner"
     kpis = f"{PAGE}-kpis"
+    #: The KPI strip's and the incident panel's HTML, from the refresh (``assets/markup.js`` puts it in).
+    kpis_html = f"{PAGE}-kpis-html"
+    incidents_html = f"{PAGE}-incidents-html"
     legend = f"{PAGE}-legend"
     map = f"{PAGE}-map"
     layers = f"{PAGE}-layers"
@@ -165,8 +169,7 @@ def layout(
                     w.language_picker(ID.lang, lang),
                 ],
             ),
-            html.Section(w.kpi_strip(None, lang, w.Targets.of(settings)), id=ID.kpis,
-                         className="basira-kpis"),
+            html.Section(id=ID.kpis, className="basira-kpis"),  # its HTML: ID.kpis_html
             html.Main(
                 className="basira-stage",
                 children=[
@@ -188,7 +191,7 @@ def layout(
                                                  searchable=False, className="basira-picker"),
                                 ],
                             ),
-                            html.Div(id=ID.incidents, className="basira-incidents"),
+                            html.Div(id=ID.incidents, className="basira-incidents"),  # ID.incidents_html
                             timeline.section(),
                         ],
                     ),
@@ -201,6 +204,8 @@ def layout(
                     ),
                 ],
             ),
+            dcc.Store(id=ID.kpis_html, data=to_html(w.kpi_strip(None, lang, w.Targets.of(settings)))),
+            dcc.Store(id=ID.incidents_html, data=""),
             dcc.Store(id=ID.scope, data=view.data(push=False)),
             dcc.Store(id=ID.nav, data=None),
             dcc.Store(id=ID.url, data=None),

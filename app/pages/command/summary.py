@@ -16,13 +16,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from plotly.io.json import to_json_plotly
 
 from app.contract import Scope
 from app.store import Store
 from layers import by_key
 
 from .._kit.live import now_ms
+from .._kit.markup import to_html
 from . import incidents
 
 #: A summary stays in Redis this long past its tick: longer than any refresh interval.
@@ -44,15 +44,16 @@ def summary(store: Store, scope: Scope, layer_keys: Sequence[str], refresh_ms: i
     return {**orjson.loads(body), "name": name}
 
 
-def drawn(store: Store, shared: dict[str, Any], key: str, draw: Callable[[], Any]) -> Any:
-    """What ``draw()`` returns (Dash components) for the summary ``shared``, drawn once for every
-    viewer who sees the same thing — ``key`` names what else it depends on (language, view) — and
-    kept as the plain JSON Dash would send: building and serialising hundreds of components for
-    each viewer, every refresh, was most of a refresh's cost."""
-    def plain() -> bytes:
-        return to_json_plotly(draw()).encode()
+def drawn(store: Store, shared: dict[str, Any], key: str, draw: Callable[[], Any]) -> str:
+    """What ``draw()`` returns (Dash components) for the summary ``shared`` as HTML text
+    (:func:`.._kit.markup.to_html`, put in place by ``assets/markup.js``), drawn once for every viewer
+    who sees the same thing — ``key`` names what else it depends on (language, view): building and
+    serialising hundreds of components for each viewer, every refresh, was most of a refresh's cost,
+    and mounting them as Dash components most of the page's."""
+    def text() -> bytes:
+        return to_html(draw()).encode()
 
-    return orjson.loads(store.built.built_once(f"{shared['name']}:{key}", plain, SUMMARY_TTL_MS))
+    return store.built.built_once(f"{shared['name']}:{key}", text, SUMMARY_TTL_MS).decode()
 
 
 def _build(store: Store, scope: Scope, layer_keys: Sequence[str]) -> bytes:

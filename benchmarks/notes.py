@@ -90,18 +90,17 @@ argument per entry instead of six.
     "e2e_p95": """
 The map's incidents and units come from the live feed (`app/feed.py`, `assets/feed.js`): time is
 cut into ticks of `BASIRA_FEED_MS` (250 ms) by Redis's clock, and just after each cut the page asks
-for what changed since its last one. An entry therefore waits for the ingest worker's batch, then
-for the next cut (0–250 ms, 125 on average), then for the page's request, the answer
-({wire_kb:,.1f} kB/s here), and for dash-leaflet to re-cluster the whole layer — every one of the
-{live_incidents:,.0f} incidents, since its clustered GeoJSON takes a whole FeatureCollection — and
-redraw it, on a machine where the loader, the ingest worker, Redis, two gunicorn workers and
-Chromium share two cores. The median was {e2e_p50:,.0f} ms{e2e_missed_text}; the naive baseline's
-p95 {baseline_e2e_p95:,.0f} ms.
+for what changed since its last one; the answer goes straight to the map's live layer
+(`assets/livelayer.js`), which rebuilds that kind's index and redraws only the markers that changed.
+An entry therefore waits for the ingest worker's batch, then for the next cut (0–250 ms, 125 on
+average), then for the page's request and its answer ({wire_kb:,.1f} kB/s here) and the redraw — on a
+machine where the loader, the ingest worker, Redis, two gunicorn workers and Chromium share two
+cores. The median was {e2e_p50:,.0f} ms{e2e_missed_text}; the naive baseline's p95
+{baseline_e2e_p95:,.0f} ms.
 
-What would close the rest: a clustered layer that takes changes instead of a whole collection
-(supercluster rebuilt in a worker thread, or an index updated in place), so that the browser's
-work per tick follows the changes rather than the picture; a shorter tick where the server has
-room for it.
+What would close the rest: a shorter tick (`BASIRA_FEED_MS`; each is one more request a second per
+page), or the changes pushed to the page as they are applied (server-sent events) instead of asked
+for once a tick.
 """,
     "cpu": """
 Over {cpu_seconds:,.1f} s of the command view at {load_rate:,.0f} entries/s, Chromium used
@@ -116,16 +115,16 @@ style, layout, painting; `(garbage collector)` is V8's):
 
 {cpu_js_top_text}
 
-Why: the page's work follows the feed's ticks (250 ms), not what moved. At each tick it fetches the
-changes, applies them to the Features it holds (`assets/feed.js`) and hands every kind that changed —
-at this rate units change every tick, incidents nearly every one — to the map, which redoes that
-kind's clustering and markers; the profile above says how much of the page's time goes to Dash's
-renderer, to dash-leaflet and its clustering, and to the renderer's native work (`(program)`).
+Why: the page's work follows the feed's ticks (250 ms) and the refresh (1 s). Each tick the changed
+kinds go to the live layers (`assets/livelayer.js`), which rebuild that kind's supercluster index and
+redraw only the markers that changed; each refresh replaces the KPI strip and the incident panel as
+HTML text (`assets/markup.js`) and the other live layers' data through Dash. Before issue 17 every
+tick went through Dash's props to dash-leaflet (a new index and every marker drawn again), each
+refresh mounted a few hundred Dash components, and every cluster that held a priority-1 incident
+pulsed by a repainted box-shadow: about 0.45–0.55 CPU-s/s on this machine under load.
 
-What would close it: apply the feed's changes to the clustered index instead of rebuilding it (or
-cluster on the server at national zoom and index points only when zoomed in), redraw only the
-markers that moved, draw markers on a canvas rather than as one element each, and skip the work for
-layers that are hidden or off screen.
+What would close the rest: the other live layers' data (ports, calls) outside Dash too, an index that
+takes changes instead of being rebuilt, markers drawn on a canvas.
 """,
     "wire": """
 Each tick carries only what changed: {wire_kb:,.1f} kB/s in all, against the baseline's
@@ -155,20 +154,18 @@ limit.
     "render": """
 At {big_incidents:,.0f} open incidents the feed's first answer is the whole picture: the stored
 Feature texts joined as Redis holds them and compressed as they are written (~36 MB of JSON,
-~2.3 MB sent); then the browser parses it (~0.25 s), hands the FeatureCollection to dash-leaflet,
-which builds its supercluster index of every point, and draws the national clusters — on the two
-cores that also run the web workers building the page's first summary. The baseline
-{baseline_render_text}.
+~2.3 MB sent); then the browser parses it, the live layer (`assets/livelayer.js`) builds its
+supercluster index of every point and draws the national clusters — on the two cores that also run
+the web workers building the page's first summary. The baseline {baseline_render_text}.
 
 What would close it: a compact whole picture (the few properties the map draws, as columns, instead
 of whole Features, with the rest fetched when a marker is opened), and the national view clustered
 on the server (a few hundred counted cells) so that the browser indexes points only when zoomed in.
 """,
     "zoom": """
-Each zoom step re-clusters every point and replaces the markers: dash-leaflet's clustered GeoJSON
-clears its layer and adds the new clusters and points as SVG elements (and a new priority-1
-incident as a pulsing HTML marker). The median step took {zoom_median:,.0f} ms; the slowest is the
-figure above.
+Each zoom step asks the live layer's index for the new view's clusters and points and replaces the
+markers that differ (SVG circles, HTML cluster icons, a new priority-1 incident's pulsing marker).
+The median step took {zoom_median:,.0f} ms; the slowest is the figure above.
 
 What would close it: draw the points on a canvas (one element, not one per marker), and cluster on
 the server per zoom level so the browser only draws what it receives.

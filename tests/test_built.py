@@ -49,6 +49,28 @@ def test_a_builder_that_died_is_replaced_by_one_waiter_not_by_all(settings, clie
     assert out == [b"again"] * 6 and built == 1 and counted == 1
 
 
+def test_while_another_worker_builds_a_tick_the_previous_ticks_answer_is_given_at_once(settings, client):
+    """Only the builder waits for its build: a request that finds the tick's build under way gets the
+    previous tick's bytes, when kept, and builds nothing; with none kept it waits for the new ones."""
+    store = Store.from_settings(settings)
+    store.built.built_once("p:1", lambda: b"tick 1", 5_000)
+    client.set(store.keys.built_lock("p:2"), "1", px=5_000)  # another worker is building tick 2
+    calls: list[int] = []
+
+    def build() -> bytes:
+        calls.append(1)
+        return b"tick 2, built again"
+
+    assert store.built.built_once("p:2", build, 5_000, previous="p:1") == b"tick 1"
+    assert calls == []
+    client.set(store.keys.built("p:2"), b"tick 2")  # the builder's bytes arrive
+    assert store.built.built_once("p:2", build, 5_000, previous="p:1") == b"tick 2" and calls == []
+    # no previous answer kept: the request waits for the builder's bytes, as before
+    client.set(store.keys.built_lock("q:2"), "1", px=5_000)
+    threading.Timer(0.2, lambda: client.set(store.keys.built("q:2"), b"q 2")).start()
+    assert store.built.built_once("q:2", build, 5_000, previous="q:1") == b"q 2" and calls == []
+
+
 def test_a_costly_family_is_rebuilt_less_often(settings, client):
     store = Store.from_settings(settings)
     _tick, period = store.built.tick("fam", 1000, 0.4)

@@ -64,7 +64,8 @@ class Built:
         return (int(seconds) * 1000 + int(micros) // 1000) // period, period
 
     def built_once(
-        self, name: str, build: Callable[[], bytes], ttl_ms: int, family: str | None = None
+        self, name: str, build: Callable[[], bytes], ttl_ms: int, family: str | None = None,
+        previous: str | None = None,
     ) -> bytes:
         """The bytes named ``name``: from Redis when built already, else built here — once.
 
@@ -72,7 +73,9 @@ class Built:
         as a build takes — one of them takes the lock over and builds only when it has lapsed with no
         bytes (the builder died, or its build outlasted :data:`LOCK_TTL_MS`), so a slow build is still
         done once, not once per waiting request. With a ``family``, the build's cost (ms) is recorded
-        for :meth:`tick`.
+        for :meth:`tick`. With a ``previous`` name (the same answer one tick earlier), a request that
+        finds the build under way gets those bytes at once, when they are still kept, instead of
+        waiting for the new ones: only the builder waits for its build.
         """
         key = self.keys.built(name)
         body = self._raw().get(key)
@@ -80,6 +83,8 @@ class Built:
             return body
         lock = self.keys.built_lock(name)
         if not self.client.set(lock, "1", nx=True, px=LOCK_TTL_MS):
+            if previous is not None and (body := self._raw().get(self.keys.built(previous))) is not None:
+                return body
             body = self._wait_for(key, lock)
         else:
             body = self._raw().get(key)  # built between our first look and the lock?

@@ -3,6 +3,8 @@ parsed whole — whatever the producer put in the free text — on a real Redis,
 
 from __future__ import annotations
 
+import orjson
+
 from app.contract import Scope, Stream
 from app.ingest import IngestWorker
 from app.store import Store
@@ -44,3 +46,26 @@ def test_a_text_of_another_shape_is_parsed_whole_and_a_broken_one_is_skipped():
     row = row_of(other)
     assert row is not None and (row.id, row.priority, row.opened, row.lon) == ("X", 2, 5, 46.7)
     assert row_of('{"type":"Feature"') is None
+
+
+def test_the_few_rows_shown_whole_are_read_again_by_id_in_their_order(client, settings):
+    """Rows hold no text (a summary of 100,000 would hold every text at once): the few incidents the
+    list shows are read again by id, in the rows' order; one closed meanwhile is left out."""
+    store = Store.from_settings(settings)
+    p = settings.stream_prefix
+    for n in range(30):  # enough to span several scope cells: regions and agencies vary
+        client.xadd(Stream.incidents.key(p), incident(f"R{n}", priority=str(1 + n % 4),
+                                                      agency=["patrol", "traffic", "red_crescent"][n % 3],
+                                                      lat=str(21.4 + n % 5), lon=str(39.8 + n % 7)))
+    IngestWorker(store, settings).work(burst=True)
+    rows = sorted(store.live.incident_rows(Scope()), key=lambda r: (r.priority, r.id))
+    assert len(rows) == 30 and len({(r.region, r.agency) for r in rows}) > 1
+    assert not hasattr(rows[0], "text")
+    texts = store.live.incident_texts(rows[:10])
+    assert [orjson.loads(t)["id"] for t in texts] == [r.id for r in rows[:10]]
+    client.xadd(Stream.incidents.key(p), incident(rows[3].id, agency=rows[3].agency, status="closed",
+                                                  lat=str(21.4 + int(rows[3].id[1:]) % 5),
+                                                  lon=str(39.8 + int(rows[3].id[1:]) % 7)))
+    IngestWorker(store, settings).work(burst=True)
+    assert [orjson.loads(t)["id"] for t in store.live.incident_texts(rows[:10])] == [
+        r.id for r in rows[:10] if r is not rows[3]]

@@ -23,6 +23,9 @@ from .incident_rows import IncidentRow, rows_of
 from .keys import DAY_MS, HOUR_MS
 
 WEEK_MS = 7 * DAY_MS
+#: Scope cells whose incidents :meth:`Live.incident_rows` reads in one round trip (the national scope
+#: is 14 regions × 6 agencies: 84 cells, so seven round trips, each holding a twelfth of the texts).
+CELLS_AT_ONCE = 12
 
 if TYPE_CHECKING:
     import redis
@@ -85,8 +88,22 @@ class Live:
         return [orjson.loads(text) for text in self.units_json(scope)]
 
     def incident_rows(self, scope: Scope) -> list[IncidentRow]:
-        """The open incidents of ``scope`` as slim rows (:mod:`.incident_rows`: never parsed whole)."""
-        return rows_of(self.incidents_json(scope))
+        """The open incidents of ``scope`` as slim rows (:mod:`.incident_rows`: never parsed whole),
+        read :data:`CELLS_AT_ONCE` scope cells at a time: only their texts are held at once."""
+        rows: list[IncidentRow] = []
+        scope_cells = shard_cells(self.keys, scope)
+        for start in range(0, len(scope_cells), CELLS_AT_ONCE):
+            part = scope_cells[start : start + CELLS_AT_ONCE]
+            rows += rows_of(self._hash_values([k.incident_live(r, a) for k, r, a in part]))
+        return rows
+
+    def incident_texts(self, rows: list[IncidentRow]) -> list[str]:
+        """The stored Feature texts of the open incidents ``rows`` (from :meth:`incident_rows`), in
+        their order, in one pipelined round trip; one closed meanwhile is left out."""
+        pipe = self.client.pipeline(transaction=False)
+        for row in rows:
+            pipe.hget(self.keys.shard_of(row.id).incident_live(row.region, row.agency), row.id)
+        return [text for text in pipe.execute() if text]
 
     def closed_incidents(self, scope: Scope, since_ms: int) -> list[dict[str, Any]]:
         """Incidents of ``scope`` closed at or after ``since_ms`` (from the bounded history)."""

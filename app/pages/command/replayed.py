@@ -77,7 +77,7 @@ class ReplayReads:
             opened = int(props.get("opened") or props.get("ts") or 0)
             rows.append(IncidentRow(str(feature["id"]), int(props.get("priority") or 4), str(props["status"]),
                                     str(props["region"]), str(props["agency"]), opened, float(lon),
-                                    float(lat), ""))
+                                    float(lat)))
         return rows
 
     def units(self, scope: Scope) -> list[dict[str, Any]]:

@@ -68,10 +68,11 @@ def _build(store: Store, scope: Scope, layer_keys: Sequence[str], name: str) -> 
     rows = reads.incident_rows(scope)
     # most urgent first (priority 1 before 4), then the longest open; only those are parsed whole
     top = heapq.nsmallest(incidents.LIST_LIMIT, rows, key=lambda r: (r.priority, r.opened))
+    texts = store.live.incident_texts(top)  # only the rows shown are read whole
     return orjson.dumps(
         {
             "kpis": reads.kpis(scope, now),
-            "top": [orjson.loads(row.text) for row in top],
+            "top": [orjson.loads(text) for text in texts],
             "total": len(rows),
             "layers": {key: by_key(key).data(reads, scope) for key in layer_keys},
             "as_of": times["as_of"],

@@ -406,10 +406,10 @@ class Apply:
         pipe.hset(self.keys.meta, "applied_at", str(now_ms))
 
     def _queue_incidents(self, pipe: Pipeline, shard: Keys, events: Sequence[tuple], now_ms: int) -> None:
-        args: list[object] = [self.duration_ttl_s, *self._cells_argv]
         # The duration hashes this batch may record into, each once, numbered from 1 for the script.
         durations: dict[str, int] = {}
         future_after = now_ms + FUTURE_FLAG_MS
+        records: list[bytes] = []  # packed (lua.RECORDS)
         for _entry_id, event, region in events:
             status = event.status
             duration = 0
@@ -417,21 +417,26 @@ class Apply:
                 metric = "dispatch" if status is IncidentStatus.dispatched else "response"
                 name = shard.duration(metric, region, event.agency.value, event.ts // HOUR_MS)
                 duration = durations.setdefault(name, len(durations) + 1)
-            args += [event.id, event.ts, region, event.agency.value, status.value]
-            args += [incident_head(event, region, event.ts > future_after), duration]
+            records += (f"{event.id}\x1f{event.ts}\x1f{region}\x1f{event.agency}\x1f{status}\x1f".encode(),
+                        incident_head(event, region, event.ts > future_after), b"\x1f%d\x1e" % duration)
+        args = [self.duration_ttl_s, *self._cells_argv, len(events), b"".join(records)]
         self._scripts["incidents"](keys=[*self._incident_keys[shard], *durations], args=args, client=pipe)
 
     def _queue_units(self, pipe: Pipeline, shard: Keys, events: Sequence[tuple]) -> None:
-        # Most of the traffic: each unit's point is rounded once, for its Feature and its trail.
-        args: list[object] = [self.trail_points, self.trail_ttl_ms, *self._cells_argv]
-        keys = self._unit_keys[shard].copy()  # and each event's trail, in the order of the events
+        # Most of the traffic: each unit's point is rounded once, for its Feature and its trail; the
+        # units go packed in one argument (lua.RECORDS), their trails once each, in order of appearance.
+        keys = self._unit_keys[shard].copy()
+        trails: dict[str, None] = {}
         trail = shard.unit_trail
         dumps = orjson.dumps
+        records: list[bytes] = []
         for _entry_id, event, region in events:
             xy = [_round(event.lon), _round(event.lat)]
-            args += (event.id, event.ts, region, event.agency, unit_feature(event, region, xy),
-                     dumps([*xy, event.ts]))
-            keys.append(trail(event.id))
+            trails[event.id] = None
+            records += (f"{event.id}\x1f{event.ts}\x1f{region}\x1f{event.agency}\x1f".encode(),
+                        unit_feature(event, region, xy), b"\x1f", dumps([*xy, event.ts]), b"\x1e")
+        keys += [trail(unit_id) for unit_id in trails]
+        args = [self.trail_points, self.trail_ttl_ms, *self._cells_argv, len(events), b"".join(records)]
         self._scripts["units"](keys=keys, args=args, client=pipe)
 
     def _queue_ports(self, pipe: Pipeline, events: Sequence[tuple]) -> None:

@@ -36,15 +36,35 @@ local function cells(regions, agencies, base, per_cell)
 end
 """
 
+# A batch's events come packed in one ``ARGV`` string, not as values of their own: redis-py encodes and
+# sends, and Redis parses, a handful of arguments a batch instead of six or seven an event. Each event is
+# a record of its values, each value followed by the unit separator (byte 31) and the last by the record
+# separator (byte 30) instead; none of the values can hold either (ids, region tokens, agencies,
+# statuses and numbers are validated, and a Feature is JSON, where control characters are escaped).
+# ``rows(packed, n, count)`` returns the records, each a table of its ``n`` values, and refuses a string
+# that does not hold exactly ``count`` of them (the caller's count).
+RECORDS = r"""
+local function rows(packed, n, count)
+  local pattern = string.rep('([^\31]*)\31', n - 1) .. '([^\30]*)\30'
+  local out = {}
+  for a, b, c, d, e, f, g in string.gmatch(packed, pattern) do out[#out + 1] = {a, b, c, d, e, f, g} end
+  if #out ~= count then
+    error('packed records: ' .. #out .. ' read of ' .. tostring(count))
+  end
+  return out
+end
+"""
+
 # KEYS: the index, the closed set, the 4 keys of every scope cell (live, hist, histf, chg:inc; see
 # ``CELLS``), then the duration hashes the batch may write. ARGV: duration-ttl-seconds, regions,
-# agencies, then per incident 7 values:
+# agencies, the number of incidents, then the incidents packed in one string (``RECORDS``), 7 values an
+# incident:
 #   id, ts, region, agency, status, head, duration
 # ``head`` is the incident's GeoJSON Feature as JSON, cut open after its last property; the script
 # closes it with the lifecycle times it keeps (opened, dispatched, on_scene), which only it knows.
 # ``duration`` is the number (from 1) among the duration hashes of the one this event's status
 # records into (``dispatch`` for dispatched, ``response`` for on scene, in its cell and hour), or 0.
-APPLY_INCIDENTS = CELLS + r"""
+APPLY_INCIDENTS = CELLS + RECORDS + r"""
 local idx, closed_all = KEYS[1], KEYS[2]
 local ttl = tonumber(ARGV[1])
 local LIVE, HIST, HISTF, CHG = 1, 2, 3, 4
@@ -71,9 +91,9 @@ local function record(n, id, ms)
   redis.call('HSET', hash, id, fmt(ms))
   redis.call('EXPIRE', hash, ttl)
 end
-for i = 4, #ARGV, 7 do
+for _, row in ipairs(rows(ARGV[5], 7, tonumber(ARGV[4]))) do
   local id, ts, region, agency, status, head, duration =
-    ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], tonumber(ARGV[i + 6])
+    row[1], tonumber(row[2]), row[3], row[4], row[5], row[6], tonumber(row[7])
   local prev = redis.call('HGET', idx, id)
   local pts, preg, pag, pst, opened, disp, onsc
   if prev then
@@ -128,37 +148,45 @@ end
 return applied
 """
 
-# KEYS: the index, the 2 keys of every scope cell (live, chg:unit; see ``CELLS``), then each
-# event's trail list, in the order of the events. ARGV: trail-length, trail-ttl-ms, regions,
-# agencies, then per unit 6 values:
+# KEYS: the index, the 2 keys of every scope cell (live, chg:unit; see ``CELLS``), then the trail list
+# of each distinct unit of the batch, in the order of their first entries. ARGV: trail-length,
+# trail-ttl-ms, regions, agencies, the number of units, then the units packed in one string (``RECORDS``),
+# 6 values a unit:
 #   id, ts, region, agency, feature, trail-point
 # Units are most of the traffic, so the script reads the batch's index entries with one HMGET and
 # writes its net effect with one HSET per touched cell: where each unit ends up, the index, and
-# each unit's new trail points in one LPUSH (the same as one LPUSH per point, in order). The rule
-# is the one per entry — an entry applies if its ts is not older than the unit's (as it stands
-# after the batch's earlier entries); a replayed position (same ts) does not lengthen the trail.
-APPLY_UNITS = CELLS + r"""
+# each unit's new trail points in one LPUSH (the same as one LPUSH per point, in order; LTRIM only
+# when the list grew past its length). The rule is the one per entry — an entry applies if its ts is
+# not older than the unit's (as it stands after the batch's earlier entries); a replayed position
+# (same ts) does not lengthen the trail.
+APPLY_UNITS = CELLS + RECORDS + r"""
 local idx = KEYS[1]
 local trail_n = tonumber(ARGV[1])
 local trail_ttl = tonumber(ARGV[2])
 local LIVE, CHG = 1, 2
 local cell, key, trails = cells(ARGV[3], ARGV[4], 1, 2)
-local FIRST = 5
 local CHUNK = 1000
-local ids = {}
-for i = FIRST, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
+local trail_of, distinct = {}, {}
+local rows = rows(ARGV[6], 6, tonumber(ARGV[5]))
+for _, row in ipairs(rows) do
+  local id = row[1]
+  row[2] = tonumber(row[2])
+  if not trail_of[id] then
+    distinct[#distinct + 1] = id
+    trail_of[id] = KEYS[trails + #distinct]
+  end
+end
 local known = {}
-for c = 1, #ids, CHUNK do
-  local got = redis.call('HMGET', idx, unpack(ids, c, math.min(c + CHUNK - 1, #ids)))
+for c = 1, #distinct, CHUNK do
+  local got = redis.call('HMGET', idx, unpack(distinct, c, math.min(c + CHUNK - 1, #distinct)))
   for k = 1, #got do
-    if got[k] then known[ids[c + k - 1]] = got[k] end
+    if got[k] then known[distinct[c + k - 1]] = got[k] end
   end
 end
 local applied = 0
-local touched, before, cell_of, feature_of, points, newer, trail_of = {}, {}, {}, {}, {}, {}, {}
-for i = FIRST, #ARGV, 6 do
-  local id, ts, region, agency, feature, point =
-    ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+local touched, before, cell_of, feature_of, points, newer = {}, {}, {}, {}, {}, {}
+for _, row in ipairs(rows) do
+  local id, ts, region, agency, feature, point = row[1], row[2], row[3], row[4], row[5], row[6]
   local prev = known[id]
   local pts, preg, pag
   if prev then
@@ -171,7 +199,6 @@ for i = FIRST, #ARGV, 6 do
       touched[#touched + 1] = id
       before[id] = prev and cell(preg, pag) or false
       points[id] = {}
-      trail_of[id] = KEYS[trails + (i - FIRST) / 6 + 1]
     end
     cell_of[id] = cell(region, agency)
     feature_of[id] = feature
@@ -236,8 +263,9 @@ for _, id in ipairs(touched) do
   local list = points[id]
   if #list > 0 then
     local trail = trail_of[id]
-    each_chunk(list, CHUNK, function(...) redis.call('LPUSH', trail, ...) end)
-    redis.call('LTRIM', trail, 0, trail_n - 1)
+    local length = 0
+    each_chunk(list, CHUNK, function(...) length = redis.call('LPUSH', trail, ...) end)
+    if length > trail_n then redis.call('LTRIM', trail, 0, trail_n - 1) end
     redis.call('PEXPIRE', trail, trail_ttl)
   end
 end

@@ -45,9 +45,17 @@ end
 # that does not hold exactly ``count`` of them (the caller's count).
 RECORDS = r"""
 local function rows(packed, n, count)
-  local pattern = string.rep('([^\31]*)\31', n - 1) .. '([^\30]*)\30'
-  local out = {}
-  for a, b, c, d, e, f, g in string.gmatch(packed, pattern) do out[#out + 1] = {a, b, c, d, e, f, g} end
+  local out, pos, last, find, sub = {}, 1, #packed, string.find, string.sub
+  while pos <= last do
+    local row = {}
+    for k = 1, n do
+      local j = find(packed, k < n and '\31' or '\30', pos, true)
+      if not j then error('packed records: record ' .. (#out + 1) .. ' is cut short') end
+      row[k] = sub(packed, pos, j - 1)
+      pos = j + 1
+    end
+    out[#out + 1] = row
+  end
   if #out ~= count then
     error('packed records: ' .. #out .. ' read of ' .. tostring(count))
   end

@@ -92,13 +92,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> None:
-    from .ingest import IngestWorker
+    from .ingest import IngestWorker, quiet_gc
     from .store import Store
 
     settings = _settings(args)
     _require_redis(settings)
     _require_coverage(settings)
     worker = IngestWorker(Store.from_settings(settings), settings)
+    quiet_gc()
     print(f"Ingest worker {settings.ingest_consumer} reading {settings.stream_prefix}:* "
           f"(group {settings.ingest_group}); Ctrl-C to stop.", flush=True)
     worker.work()

@@ -29,7 +29,7 @@ from __future__ import annotations
 import gzip
 import logging
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -75,22 +75,32 @@ def part(store: Store, scope: Scope, since: int | None, cut: int) -> bytes:
 
 def _chunks(store: Store, scope: Scope, since: int | None, cut: int) -> Iterator[bytes]:
     """:func:`part`'s JSON in pieces, so that a whole picture can be compressed as it is written
-    rather than held twice over (at 100,000 incidents it is ~36 MB)."""
-    kinds: dict[str, tuple[Sequence[bytes | str], list[str]]] = {}
-    for kind in ("inc", "unit"):
-        if since is None:
-            kinds[kind] = (store.feed.live_json(kind, scope), [])
-        else:
+    rather than held twice over (at 100,000 incidents it is ~36 MB): a whole picture's incidents are
+    read a few scope cells at a time, as the pieces are asked for (see
+    :meth:`app.store.feed_reads.FeedReads.live_json_parts`), so only those cells' texts are held."""
+    kinds: dict[str, tuple[Iterable[Sequence[bytes | str]], list[str]]] = {}
+    units: Sequence[bytes | str]
+    if since is None:
+        units = store.feed.live_json("unit", scope)
+        kinds["inc"] = (store.feed.live_json_parts("inc", scope), [])
+        kinds["unit"] = ([units], [])
+    else:
+        for kind in ("inc", "unit"):
             changes = store.feed.changes(kind, scope, since, cut)
-            kinds[kind] = (changes.put, changes.gone)
-    trails = _trails(store, kinds["unit"][0])
+            kinds[kind] = ([changes.put], changes.gone)
+            if kind == "unit":
+                units = changes.put
+    trails = _trails(store, units)
     yield b"{"
     for kind in ("inc", "unit"):
-        put, gone = kinds[kind]
+        groups, gone = kinds[kind]
         yield b'"' + kind.encode() + b'":{"put":['
-        for start in range(0, len(put), CHUNK):
-            texts = [t if isinstance(t, bytes) else t.encode() for t in put[start : start + CHUNK]]
-            yield (b"," if start else b"") + b",".join(texts)
+        first = True
+        for put in groups:
+            for start in range(0, len(put), CHUNK):
+                texts = [t if isinstance(t, bytes) else t.encode() for t in put[start : start + CHUNK]]
+                yield (b"" if first else b",") + b",".join(texts)
+                first = False
         yield b'],"gone":' + orjson.dumps(gone)
         yield b',"trail":' + orjson.dumps(trails) + b"}}" if kind == "unit" else b"},"
 

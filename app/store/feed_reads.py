@@ -14,13 +14,13 @@ Cuts are taken by Redis's clock (:meth:`.meta.Meta.clock_ms`); built answers are
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..contract import Scope
 from .errors import guarded
-from .reads import shard_cells
+from .reads import CELLS_AT_ONCE, shard_cells
 
 if TYPE_CHECKING:
     import redis
@@ -55,6 +55,17 @@ class FeedReads:
         for keys, region, agency in shard_cells(self.keys, scope):
             pipe.hvals((keys.incident_live if kind == "inc" else keys.unit_live)(region, agency))
         return [value for values in pipe.execute() for value in values]
+
+    def live_json_parts(self, kind: str, scope: Scope) -> Iterator[list[bytes]]:
+        """:meth:`live_json` in parts of :data:`CELLS_AT_ONCE` scope cells, read as they are asked
+        for: a caller that writes each part out before asking for the next holds a twelfth of a
+        large scope's texts at once, not all of them (~40 MB at 100,000 incidents)."""
+        scope_cells = shard_cells(self.keys, scope)
+        for start in range(0, len(scope_cells), CELLS_AT_ONCE):
+            pipe = self._raw().pipeline(transaction=False)
+            for keys, region, agency in scope_cells[start : start + CELLS_AT_ONCE]:
+                pipe.hvals((keys.incident_live if kind == "inc" else keys.unit_live)(region, agency))
+            yield [value for values in pipe.execute() for value in values]
 
     def changes(self, kind: str, scope: Scope, since_ms: int, until_ms: int) -> Changes:
         """What of ``kind`` changed in ``scope`` at ``since_ms <= t < until_ms`` (Redis clock)."""

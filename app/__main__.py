@@ -38,6 +38,23 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _interrupt_again(unraisable: Any) -> None:
+    """``sys.unraisablehook``: a Ctrl-C or SIGTERM whose ``KeyboardInterrupt`` was raised inside a
+    finalizer is sent again to the main thread. Python runs a signal's handler between any two steps, a
+    ``__del__``'s too (redis-py's cluster pipeline has one, run after every pipeline), and an exception
+    raised there is only printed: the command went on as if never asked to stop, until killed (seen: the
+    alerts worker on a Redis Cluster ignored one SIGTERM in seven under load). Sent from another thread a
+    moment later, once this hook — where a handler's exception is only printed too — has returned; a
+    signal that lands in a finalizer again comes back here again."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        signum = signal.SIGTERM if signal.getsignal(signal.SIGTERM) is _interrupt else signal.SIGINT
+        again = threading.Timer(0.01, signal.pthread_kill, (threading.main_thread().ident, signum))
+        again.daemon = True
+        again.start()
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def _serve(settings: Settings) -> None:
     """Serve the web app with waitress until Ctrl-C or SIGTERM."""
     from waitress import create_server
@@ -740,6 +757,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    sys.unraisablehook = _interrupt_again
     args = build_parser().parse_args(argv)
     args.func(args)
 

@@ -8,10 +8,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 
+import pytest
 import redis
 
+from app.__main__ import _interrupt, _interrupt_again
 from app.alerts.model import Alert
 from app.ingest import IngestWorker
 from app.settings import ROOT, Settings
@@ -85,3 +89,28 @@ def test_a_worker_killed_mid_tick_loses_no_alert_and_raises_none_twice(
     raised_events = [e for e in store.alerts.events(10 * INCIDENTS) if e["event"] == "raised"]
     assert len(raised_events) == INCIDENTS
     assert len(store.alerts.conditions()) == INCIDENTS
+
+
+def test_a_sigterm_that_lands_in_a_finalizer_is_not_lost() -> None:
+    """A signal's handler runs between any two steps of the main thread, a ``__del__``'s too, where the
+    ``KeyboardInterrupt`` it raises is only printed (redis-py's cluster pipeline has a ``__del__``: the
+    alerts worker on a cluster went on ticking after one SIGTERM in seven under load). The commands'
+    ``sys.unraisablehook`` sends it again, and it ends the command as a SIGTERM does."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals are handled by the main thread only")
+
+    class Finalized:
+        def __del__(self) -> None:
+            raise KeyboardInterrupt  # what _interrupt raises when the SIGTERM arrives in here
+
+    previous_handler, previous_hook = signal.signal(signal.SIGTERM, _interrupt), sys.unraisablehook
+    sys.unraisablehook = _interrupt_again
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            Finalized()  # dropped at once: its __del__ runs, and what it raises goes to the hook
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # the worker's loop, going on
+                time.sleep(0.01)
+    finally:
+        sys.unraisablehook = previous_hook
+        signal.signal(signal.SIGTERM, previous_handler)

@@ -79,8 +79,9 @@ def create_dash(server: flask.Flask, settings: Settings, store: Any) -> dash.Das
     ``store`` is the :class:`app.store.Store` the pages read. Raises ``OSError`` when a geodata file
     named in the settings cannot be read (better at start-up than as a blank map).
     """
-    context = server.extensions.setdefault(
-        EXTENSION, Services(settings, store, Replay.for_store(settings, store)))
+    context = server.extensions.get(EXTENSION)
+    if context is None:  # (create_app has made them; not made again only to be thrown away)
+        context = server.extensions[EXTENSION] = Services(settings, store, Replay.for_store(settings, store))
     server.register_blueprint(_geodata_blueprint(settings))
     server.register_blueprint(basemap_tiles(settings))
     server.register_blueprint(brief)  # /brief, /brief.pdf: the leadership brief (before Dash's catch-all)
@@ -139,8 +140,7 @@ def _geodata_blueprint(settings: Settings) -> flask.Blueprint:
     Read once here; served with an ETag (browsers revalidate instead of downloading again) and as
     ``application/json`` so the compression Dash enables applies (~4× smaller).
     """
-    files = geodata(settings)
-    etags = {name: hashlib.sha256(data).hexdigest()[:32] for name, data in files.items()}
+    files, etags = _geodata_files(settings)
     blueprint = flask.Blueprint("basira_geo", __name__, url_prefix=GEO_URL.rstrip("/"))
 
     @blueprint.get("/<name>")
@@ -154,6 +154,28 @@ def _geodata_blueprint(settings: Settings) -> flask.Blueprint:
         return response.make_conditional(flask.request)
 
     return blueprint
+
+
+#: The geodata files and their ETags, by the files' paths, sizes and modification times: an app made
+#: again in the same process with the same files (the tests make hundreds) reuses them — placing the
+#: labels is most of the cost of making an app — and a file changed since is read again.
+_GEODATA: dict[tuple[tuple[str, int, int], ...], tuple[dict[str, bytes], dict[str, str]]] = {}
+
+
+def _geodata_files(settings: Settings) -> tuple[dict[str, bytes], dict[str, str]]:
+    """:func:`layers.basemap.geodata` for ``settings``, and each file's ETag (raises ``OSError`` for a
+    missing or unreadable file, as it does)."""
+    paths = [Path(settings.regions_file), Path(settings.neighbors_file)]
+    key = tuple((str(path.resolve()), stat.st_size, stat.st_mtime_ns) for path in paths
+                for stat in [path.stat()])
+    found = _GEODATA.get(key)
+    if found is None:
+        files = geodata(settings)
+        found = files, {name: hashlib.sha256(data).hexdigest()[:32] for name, data in files.items()}
+        if len(_GEODATA) >= 8:
+            _GEODATA.clear()
+        _GEODATA[key] = found
+    return found
 
 
 def _manifest(settings: Settings) -> Any:

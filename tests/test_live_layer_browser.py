@@ -9,6 +9,8 @@ chooses it (as dash-leaflet's ``clickData`` did), and a hidden layer does no wor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -47,15 +49,22 @@ def _scene(client, settings, clock: Clock, priority: str = "3") -> None:
     }, clock)  # fmt: skip
 
 
-def test_a_tick_redraws_what_changed_and_keeps_every_other_marker(browser, client, settings) -> None:
+@contextmanager
+def _live_page(browser, client, settings, kind: str) -> Iterator[tuple]:  # noqa: ANN001
+    """The command view over the scene, once its live layer of ``kind`` has drawn; yields the settings
+    and the clock it is served with."""
     settings = settings.model_copy(update={"stale_after_s": 3600})
     clock = Clock.mid_hour()
     _scene(client, settings, clock)
     fresh(browser)
     with serving(settings, clock) as url:
         browser.get(url + "/?lang=en")
-        wait_for(browser, lambda d: js(d, DRAWN, "inc"),
-                 message="the live incidents were not drawn")
+        wait_for(browser, lambda d: js(d, DRAWN, kind), message=f"the live layer {kind!r} was not drawn")
+        yield settings, clock
+
+
+def test_a_tick_redraws_what_changed_and_keeps_every_other_marker(browser, client, settings) -> None:
+    with _live_page(browser, client, settings, "inc") as (settings, clock):
         # around Riyadh, close enough for each incident and unit to be drawn on its own
         js(browser, "window.basira.live.layer('inc')._map.setView([24.8, 46.7], 9, {animate: false});")
         for kind, ids in (("inc", [i for i, *_ in RIYADH]), ("unit", [u for u, *_ in UNITS])):
@@ -90,14 +99,7 @@ def test_a_tick_redraws_what_changed_and_keeps_every_other_marker(browser, clien
 
 
 def test_a_hidden_layer_does_no_work_and_shows_the_latest_when_shown_again(browser, client, settings) -> None:
-    settings = settings.model_copy(update={"stale_after_s": 3600})
-    clock = Clock.mid_hour()
-    _scene(client, settings, clock)
-    fresh(browser)
-    with serving(settings, clock) as url:
-        browser.get(url + "/?lang=en")
-        wait_for(browser, lambda d: js(d, DRAWN, "unit"),
-                 message="the live units were not drawn")
+    with _live_page(browser, client, settings, "unit") as (settings, clock):
         toggle = """var labels = document.querySelectorAll('.leaflet-control-layers-overlays label');
             var label = Array.from(labels).find(function (l) {
                 return l.textContent.indexOf('Field units') >= 0; });

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import redis
 from pydantic import SecretStr
+from selenium.common.exceptions import TimeoutException
 
 from app import create_app
 from app.auth.users import UsersFile, hash_token, new_token
@@ -196,6 +197,40 @@ def _tap_on(driver, selector: str) -> None:
     _tap(driver, x, y)
 
 
+#: What the page sees of the fingers, kept for the by-touch test's messages: the kind of each pointer
+#: pressed (``__pointers``), and every touch, pointer and click event with its time and target, and
+#: each change of the panel's class (``__seen``).
+RECORDER = """
+    window.__pointers = []; window.__seen = []; window.__panel = document.getElementById('live-panel');
+    var t0 = performance.now();
+    function note(what) { window.__seen.push(Math.round(performance.now() - t0) + ' ms ' + what); }
+    ['touchstart', 'touchend', 'touchcancel', 'pointerdown', 'pointerup', 'pointercancel', 'click',
+     'contextmenu'].forEach(function (kind) {
+        document.addEventListener(kind, function (e) {
+            if (kind === 'pointerdown') { window.__pointers.push(e.pointerType); }
+            var on = e.target && e.target.closest && e.target.closest('#live-sheet') ? 'the handle'
+                : String(e.target && (e.target.id || e.target.className || e.target.nodeName)).slice(0, 40);
+            note(kind + ' on ' + on);
+        }, true);
+    });
+    new MutationObserver(function () { note('panel class "' + window.__panel.className + '"'); })
+        .observe(window.__panel, {attributes: true, attributeFilter: ['class']});
+"""
+
+
+def _wait_sheet(driver, condition, message: str) -> None:
+    """Wait until the sheet's state (:func:`_sheet`) meets ``condition``; failing, say what the page saw:
+    the sheet's state, whether the panel is still the element it was, and what :data:`RECORDER` noted."""
+    try:
+        wait_for(driver, lambda d: condition(_sheet(d)))
+        return
+    except TimeoutException:
+        pass
+    same, seen = js(driver, "return [document.getElementById('live-panel') === window.__panel, "
+                            "window.__seen]")
+    pytest.fail(f"{message}: {_sheet(driver)}; the same panel element: {same}; the page saw: {seen}")
+
+
 def _query(driver) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlparse(driver.current_url).query).items() if k != "lang"}
 
@@ -309,8 +344,7 @@ def test_the_command_view_by_touch(device, site, lang) -> None:
     assert js(driver, "return [innerWidth, innerHeight]") == [width, height]
     if lang == "en":
         _installable(driver)
-    js(driver, "window.__pointers = []; document.addEventListener('pointerdown', function (e) {"
-               "window.__pointers.push(e.pointerType); }, true);")
+    js(driver, RECORDER)
 
     # folded: the map first, full width, most of the screen; the handle says what is under it
     wait_for(driver, lambda d: _sheet(d)["count"] == words["7"], message="the handle does not count 7")
@@ -358,8 +392,8 @@ def test_the_command_view_by_touch(device, site, lang) -> None:
 
     # a tap on the handle opens the sheet: the list is there, and every control in reach of a finger
     _tap_on(driver, "#live-sheet")
-    wait_for(driver, lambda d: _sheet(d)["share"] == pytest.approx(sheet_share, abs=0.01),
-             message=f"the sheet did not open to {sheet_share:.0%} of the height")
+    _wait_sheet(driver, lambda s: s["share"] == pytest.approx(sheet_share, abs=0.01),
+                f"the sheet did not open to {sheet_share:.0%} of the height")
     sheet = _sheet(driver)
     assert sheet["open"] and sheet["expanded"] == "true" and sheet["list"] == "visible"
     assert "touch" in js(driver, "return window.__pointers")
@@ -397,7 +431,7 @@ def test_the_command_view_by_touch(device, site, lang) -> None:
 
     # another tap folds the sheet back to its handle
     _tap_on(driver, "#live-sheet")
-    wait_for(driver, lambda d: _sheet(d)["share"] < 0.1, message="the sheet did not fold")
+    _wait_sheet(driver, lambda s: s["share"] < 0.1, "the sheet did not fold")
     sheet = _sheet(driver)
     assert not sheet["open"] and sheet["expanded"] == "false" and sheet["list"] == "hidden"
     assert _map_share(driver) >= least_map

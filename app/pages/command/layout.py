@@ -47,7 +47,6 @@ from layers.js import Namespace
 
 from .._kit import live
 from .._kit import widgets as w
-from .._kit.markup import to_html
 from ..ports import panel as port_panel
 from . import alerts, drill, timebar, timeline
 from .drill import View
@@ -169,7 +168,10 @@ def layout(
                     w.language_picker(ID.lang, lang),
                 ],
             ),
-            html.Section(id=ID.kpis, className="basira-kpis"),  # its HTML: ID.kpis_html
+            # its first drawing as components, so the map's size is right from the start; then each
+            # refresh's HTML (ID.kpis_html, assets/markup.js) — Dash never writes these children again
+            html.Section(w.kpi_strip(None, lang, w.Targets.of(settings)), id=ID.kpis,
+                         className="basira-kpis"),
             html.Main(
                 className="basira-stage",
                 children=[
@@ -204,7 +206,7 @@ def layout(
                     ),
                 ],
             ),
-            dcc.Store(id=ID.kpis_html, data=to_html(w.kpi_strip(None, lang, w.Targets.of(settings)))),
+            dcc.Store(id=ID.kpis_html, data=None),
             dcc.Store(id=ID.incidents_html, data=""),
             dcc.Store(id=ID.scope, data=view.data(push=False)),
             dcc.Store(id=ID.nav, data=None),

@@ -259,10 +259,28 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+#: The calibration loop's length (about a second of one of this machine's cores, measured 2026-12-05).
+CALIBRATION_STEPS = 5_000_000
+
+
+def core_speed_s() -> float:
+    """Seconds one core takes for a fixed pure-Python loop (best of 3): how fast this machine's cores
+    are, so that figures from two machines of the same size can be compared: two machines of one kind
+    (2 cores) gave the bare consumer 67–79k and 18–19k entries/s on quiet runs a day apart."""
+    best = math.inf
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for step in range(CALIBRATION_STEPS):
+            total += step
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def machine(client: redis.Redis) -> dict[str, Any]:
     """What the figures were measured on."""
     server = client.info("server")
     return {
+        "core_speed_s": core_speed_s(),
         "cores": os.cpu_count() or 0,
         "cpu": _cpu_model(),
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),

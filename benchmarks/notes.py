@@ -80,7 +80,7 @@ change set). On a backlog the two overlap (`app.ingest.Committer`), but on two c
 the suite the overlap is partial. The raw consumer, which does nothing per entry but one `HSET` and
 one `XACK`, reached {ingest_raw:,.0f} entries/s ({ingest_raw_process_us:.1f} µs per entry in its
 process); Basira runs at {ingest_ratio:.2f}× that, so that half of the target is met. 50,000
-entries/s leaves 20 µs per entry for everything, Redis's share included.
+entries/s leaves 20 µs per entry for everything, Redis's share included.{ingest_ceiling_text}
 
 What would close the rest: a second ingest process in the consumer group — the design's way to
 scale (any number run side by side, exactly once) — on a machine with a core to spare; or less

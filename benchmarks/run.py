@@ -54,6 +54,10 @@ def with_changes(plan: Plan, changes: list[str]) -> Plan:
     return replace(plan, **updates)
 
 
+#: Issue 17's ingest target, entries a second for one process (with >= 0.5x the raw consumer).
+INGEST_TARGET = 50_000
+
+
 def figures(plan: Plan, out: dict[str, float]) -> dict[str, Any]:
     """The run's figures and a few derived ones, for the explanations in ``docs/benchmarks.md``."""
     nan = math.nan
@@ -63,6 +67,7 @@ def figures(plan: Plan, out: dict[str, float]) -> dict[str, Any]:
         **out, "big_incidents": plan.big_incidents, "history_hours": plan.history_hours,
         "live_incidents": plan.live_incidents,
         "ingest_ratio": g("ingest", nan) / g("ingest_raw", nan) if g("ingest_raw") else nan,
+        "ingest_ceiling_text": _ingest_ceiling(g("ingest_raw", nan)),
         "wire_kb": g("wire", nan) / 1000, "baseline_wire_kb": g("baseline_wire", nan) / 1000,
         "wire_per_response_kb": g("wire_per_response", nan) / 1000,
         "baseline_wire_per_response_kb": g("baseline_wire_per_response", nan) / 1000,
@@ -77,6 +82,18 @@ def figures(plan: Plan, out: dict[str, float]) -> dict[str, Any]:
         "baseline_cpu_processes_text": _processes(out, "baseline_"),
         "cpu_js_top_text": _js_top(out),
     }  # fmt: skip
+
+
+def _ingest_ceiling(raw: float) -> str:
+    """Whether the ingest target's 50,000 entries/s is within this machine's reach at all: the raw
+    consumer does the least a consumer can (one ``HSET`` and one ``XACK`` an entry), so when it is
+    slower than the target, no consumer process is faster here."""
+    if not raw < INGEST_TARGET:
+        return ""
+    return (f" **On this machine 50,000 entries/s is beyond any one consumer process:** the raw consumer, "
+            f"which does the least a consumer can, reached {raw:,.0f} entries/s, so the absolute half of "
+            f"the target cannot be met here by any change to Basira's worker; the ratio to it, which is "
+            f"measured on the same cores in the same run, is the half that judges the worker.")
 
 
 #: How the kinds of Chromium process (their ``--type``) read in the explanations.
@@ -109,7 +126,7 @@ def rows(plan: Plan, out: dict[str, float]) -> list[report.Row]:
     Row = report.Row
     return [
         Row("ingest", "Ingest throughput, one process", "entries/s", g("ingest", nan), g("ingest_raw"),
-            "≥ 50,000 and ≥ 0.5 × raw", lambda b, r: b >= 50_000 and r is not None and b >= 0.5 * r,
+            "≥ 50,000 and ≥ 0.5 × raw", lambda b, r: b >= INGEST_TARGET and r is not None and b >= 0.5 * r,
             baseline_label="raw", baseline_key="ingest_raw"),
         Row("e2e_p95", "End to end XADD → drawn, p95", "ms", g("e2e_p95", nan), g("baseline_e2e_p95"),
             "≤ 250 ms", lambda b, _: b <= 250 and not g("e2e_missed")),

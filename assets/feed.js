@@ -74,8 +74,13 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
     function apply(body) {
         if (!body || body.same) { return; }
         var whole = body.since === null || body.since === undefined;
-        var changed = {inc: whole, unit: whole};
-        if (whole) { held.inc.clear(); held.unit.clear(); }
+        // kind → {whole, before: id → what was held before this answer (null: nothing)}, or null
+        var changed = {inc: null, unit: null};
+        if (whole) {
+            held.inc.clear();
+            held.unit.clear();
+            changed = {inc: {whole: true, before: new Map()}, unit: {whole: true, before: new Map()}};
+        }
         (body.parts || []).forEach(function (part) { applyPart(part, changed); });
         cut = body.cut;
         publish(changed);
@@ -85,33 +90,37 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
     function applyPart(part, changed) {
         ["inc", "unit"].forEach(function (kind) {
             var got = part[kind] || {}, map = held[kind], trails = got.trail || {};
-            (got.gone || []).forEach(function (id) { if (map.delete(id)) { changed[kind] = true; } });
-            (got.put || []).forEach(function (feature) {
+            var gone = got.gone || [], put = got.put || [];
+            if (!gone.length && !put.length) { return; }
+            var change = changed[kind] || (changed[kind] = {whole: false, before: new Map()});
+            var before = change.before;
+            gone.forEach(function (id) {
+                if (!map.has(id)) { return; }
+                if (!before.has(id)) { before.set(id, map.get(id)); }
+                map.delete(id);
+            });
+            put.forEach(function (feature) {
                 var p = feature.properties || (feature.properties = {});
                 p.id = feature.id;  // clustering matches markers between renders by it
                 if (kind === "unit" && trails[feature.id]) { p.trail = trails[feature.id]; }
                 if (typeof p.description === "string" && p.description.length > DESCRIPTION_CHARS) {
                     p.description = p.description.slice(0, DESCRIPTION_CHARS - 1) + "…";
                 }
+                if (!change.whole && !before.has(feature.id)) { before.set(feature.id, map.get(feature.id) || null); }
                 map.set(feature.id, feature);
-                changed[kind] = true;
             });
         });
     }
 
-    /* Each changed kind to its live layer (assets/livelayer.js), which redraws what changed. */
+    /* Each changed kind to its live layer (assets/livelayer.js), which redraws what changed. The held
+     * maps themselves are handed over, unsorted: the layer's index needs no order, and the layer
+     * draws the most urgent of the markers it adds last (on top) — sorting 10,000–100,000 incidents
+     * at every tick was wasted (issue 17). */
     function publish(changed) {
         var live = (window.basira || {}).live;
         if (!live) { return; }
-        if (changed.inc) {
-            var incidents = Array.from(held.inc.values());
-            // most urgent last, so they are drawn on top where markers overlap
-            incidents.sort(function (a, b) {
-                return (b.properties.priority || 4) - (a.properties.priority || 4);
-            });
-            live.set("inc", incidents);
-        }
-        if (changed.unit) { live.set("unit", Array.from(held.unit.values())); }
+        if (changed.inc) { live.set("inc", held.inc, changed.inc); }
+        if (changed.unit) { live.set("unit", held.unit, changed.unit); }
     }
 
     /* [lon, lat]… of the held things of `kind` ("inc" | "unit") with these ids, for hover links. */
@@ -132,7 +141,8 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
         if (timer) { clearTimeout(timer); timer = null; }
         held.inc.clear();
         held.unit.clear();
-        publish({inc: true, unit: true});  // the replayed moment is drawn by the page instead
+        // the replayed moment is drawn by the page instead
+        publish({inc: {whole: true, before: new Map()}, unit: {whole: true, before: new Map()}});
         scope = null;
         cut = null;
     }

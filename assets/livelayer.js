@@ -7,8 +7,15 @@
  * every one again. At 1,000 entries/s (a unit moves somewhere every tick) that was about half a CPU
  * second per second in the page, all day, on a wall PC or a leader's laptop (issue 17). Here:
  *
- * - each kind keeps one supercluster index (assets/vendor/supercluster.min.js), built again only when
- *   that kind changed, and only while the layer is shown (a hidden layer is rebuilt when shown);
+ * - each kind keeps one supercluster index (assets/vendor/supercluster.min.js), built only while the
+ *   layer is shown (a hidden layer is built when shown) and at most once every `REBUILD_MS` — unless
+ *   something urgent changed: a priority-1 incident that is new, or newly priority 1, is drawn (and
+ *   pulses) at the very next tick. Issue 17's profile: rebuilding both indexes at every tick (4 a
+ *   second) was the page's largest JavaScript cost after Dash's own;
+ * - a change that does not move a thing nor change what its cluster shows (a status, a description)
+ *   needs no index at all: the index finds a point, and the point is drawn from the feed's current
+ *   feature (looked up by id), so a thing drawn on its own is redrawn at once whatever changed
+ *   (`_patch`), and the clusters catch up with moves, arrivals and departures within `REBUILD_MS`;
  * - a cluster carries its most urgent priority, computed while the index is built (map/reduce), not
  *   by walking every leaf of every cluster drawn;
  * - a redraw keeps each marker whose thing is unchanged — a point by its feature (the feed replaces a
@@ -27,9 +34,14 @@
 window.basira = Object.assign({}, window.basira, {live: (function () {
     "use strict";
 
-    var latest = {inc: [], unit: []};   // kind → the features the feed last gave
+    /* An index is built again at most this often, unless something urgent changed (see the head). */
+    var REBUILD_MS = 1000;
+
+    var latest = {inc: new Map(), unit: new Map()};  // kind → id → the feature the feed last gave
     var shown = {};                     // kind → the LiveLayer on the map now
     var LiveLayer = null;               // made when first needed: Leaflet is dash-leaflet's
+    /* The layers' clock for `REBUILD_MS` (not the pulse's): a test may hold it still (`live.clock`). */
+    var clock = {now: function () { return Date.now(); }};
 
     /* Clusters of incidents carry their most urgent priority (1 is the most urgent) and the newest
      * opening of a priority-1 incident among them (`fresh`, epoch ms; 0: none). */
@@ -43,6 +55,22 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
             if (p.fresh > into.fresh) { into.fresh = p.fresh; }
         }
     };
+
+    function priorityOf(feature) { return Number(feature.properties.priority) || 4; }
+
+    /* What a thing's change means for its kind's index: 0 nothing (it is found where it was and its
+     * clusters look the same), 1 the index is out of date (it came, left or moved, or its cluster's
+     * colour or ring may change), 2 urgent (a priority-1 incident new, or new to priority 1). */
+    function indexChange(kind, before, after) {
+        var p1 = kind === "inc" && after && priorityOf(after) === 1;
+        if (!before || !after) { return p1 ? 2 : (before || after ? 1 : 0); }
+        if (p1 && priorityOf(before) !== 1) { return 2; }
+        var a = before.geometry.coordinates, b = after.geometry.coordinates;
+        if (a[0] !== b[0] || a[1] !== b[1]) { return 1; }
+        if (kind !== "inc") { return 0; }
+        var x = before.properties, y = after.properties;
+        return priorityOf(before) !== priorityOf(after) || (p1 && (x.opened || x.ts) !== (y.opened || y.ts)) ? 1 : 0;
+    }
 
     /* When a marker drawn now must be drawn again, whatever else changes: a new priority-1 incident
      * pulses, and a cluster that holds one wears a ring, until `pulse_ms` after it opened
@@ -68,9 +96,12 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                 L.LayerGroup.prototype.initialize.call(this, []);
                 this._spec = spec;          // {kind, stem, radius, maxZoom, clicks}
                 this._context = context;    // dash-leaflet's: {map, hideout, …}
-                this._features = latest[spec.kind] || [];
+                this._features = latest[spec.kind] || new Map();
                 this._index = null;
-                this._dirty = true;
+                this._dirty = true;         // the index is out of date
+                this._builtAt = 0;          // clock.now() of the last build
+                this._builds = 0;           // how many builds so far (for tests)
+                this._timer = null;         // a build put off by REBUILD_MS
                 this._drawn = new Map();    // key → marker
             },
 
@@ -80,25 +111,50 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                 var before = shown[this._spec.kind];
                 shown[this._spec.kind] = this;
                 if (before && before !== this && before._map) { before.remove(); }
-                this._features = latest[this._spec.kind] || [];
-                this._dirty = true;
+                this._features = latest[this._spec.kind] || new Map();
+                this._index = null;
                 this.redraw();
             },
 
             onRemove: function (map) {
                 map.off("moveend", this.redraw, this);
                 if (shown[this._spec.kind] === this) { delete shown[this._spec.kind]; }
+                if (this._timer) { clearTimeout(this._timer); this._timer = null; }
+                this._index = null;  // built again when shown: a hidden layer does no work
                 this.clearLayers();
                 this._drawn = new Map();
                 L.LayerGroup.prototype.onRemove.call(this, map);
             },
 
-            /* The kind's features changed: the index is rebuilt and the view redrawn now if shown, when
-             * shown otherwise. */
-            setFeatures: function (features) {
+            /* The kind's features changed (`features`: id → feature; `change`: {whole, before: id → the
+             * feature before this change, or null}). Urgent changes are drawn now; the rest at once
+             * where a thing is drawn on its own, and in the clusters by the next build. */
+            setFeatures: function (features, change) {
                 this._features = features;
-                this._dirty = true;
-                if (this._map) { this.redraw(); }
+                if (!this._map) { return; }  // built and drawn when shown
+                if (!this._index || !change || change.whole) { this._index = null; this.redraw(); return; }
+                var kind = this._spec.kind, urgent = false, stale = false, patch = [], self = this;
+                change.before.forEach(function (before, id) {
+                    var level = indexChange(kind, before, features.get(id));
+                    if (level === 2) { urgent = true; } else if (level === 1) { stale = true; }
+                    if (self._drawn.has("p" + id)) { patch.push(id); }
+                });
+                if (urgent) { this._index = null; this.redraw(); return; }
+                if (stale) { this._dirty = true; }
+                if (this._dirty && clock.now() - this._builtAt >= REBUILD_MS) { this.redraw(); return; }
+                if (this._dirty) { this._later(); }
+                this._patch(patch);
+            },
+
+            /* A build put off: when `REBUILD_MS` have passed since the last (by `clock`). */
+            _later: function () {
+                if (this._timer) { return; }
+                var self = this, wait = Math.min(REBUILD_MS, Math.max(50, REBUILD_MS - (clock.now() - this._builtAt)));
+                this._timer = setTimeout(function () {
+                    self._timer = null;
+                    if (!self._map || !self._dirty) { return; }
+                    if (clock.now() - self._builtAt >= REBUILD_MS) { self.redraw(); } else { self._later(); }
+                }, wait);
             },
 
             _build: function () {
@@ -106,24 +162,50 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                 var options = {radius: spec.radius, maxZoom: spec.maxZoom};
                 if (spec.kind === "inc") { options.map = URGENCY.map; options.reduce = URGENCY.reduce; }
                 var index = new window.Supercluster(options);
-                index.load(this._features);
+                index.load(Array.from(this._features.values()));
                 this._index = index;
                 this._dirty = false;
+                this._builtAt = clock.now();
+                this._builds += 1;
+                if (this._timer) { clearTimeout(this._timer); this._timer = null; }
             },
 
-            /* Draw what the view holds now, keeping every marker that would be drawn the same. */
+            /* The things `ids`, drawn on their own now, drawn again from their current features (or
+             * removed, when gone) — without the index, which catches up by its next build. */
+            _patch: function (ids) {
+                var now = Date.now();
+                for (var i = 0; i < ids.length; i++) {
+                    var key = "p" + ids[i], marker = this._drawn.get(key), feature = this._features.get(ids[i]);
+                    if (!marker || (feature && marker.feature === feature &&
+                            !(marker._basiraUntil && marker._basiraUntil <= now))) { continue; }
+                    this.removeLayer(marker);
+                    this._drawn.delete(key);
+                    if (feature) {
+                        marker = this._marker(feature);
+                        this._drawn.set(key, marker);
+                        this.addLayer(marker);
+                    }
+                }
+            },
+
+            /* Draw what the view holds now, keeping every marker that would be drawn the same; the
+             * index is built first when it is out of date and `REBUILD_MS` have passed (or it has none). */
             redraw: function () {
                 var map = this._map;
                 if (!map || !window.Supercluster) { return; }
-                if (this._dirty || !this._index) { this._build(); }
+                if (!this._index || (this._dirty && clock.now() - this._builtAt >= REBUILD_MS)) { this._build(); }
                 var b = map.getBounds(), west = b.getWest(), east = b.getEast();
                 if (east - west >= 360) { west = -180; east = 180; }
                 var items = this._index.getClusters(
                     [Math.max(west, -180), Math.max(b.getSouth(), -85), Math.min(east, 180), Math.min(b.getNorth(), 85)],
                     Math.round(map.getZoom()));
-                var now = Date.now(), old = this._drawn, next = new Map(), added = [];
+                var now = Date.now(), old = this._drawn, next = new Map(), added = [], features = this._features;
                 for (var i = 0; i < items.length; i++) {
                     var item = items[i], cluster = item.properties.cluster;
+                    if (!cluster) {  // a point: drawn as the feed has it now (gone since the build: not at all)
+                        item = features.get(item.id);
+                        if (!item) { continue; }
+                    }
                     var key = cluster ? clusterKey(item) : "p" + item.id;
                     var marker = old.get(key);
                     if (marker && (cluster || marker.feature === item) &&
@@ -170,6 +252,9 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
             /* How many markers are drawn now. */
             drawnCount: function () { return this._drawn.size; },
 
+            /* How many times this layer's index has been built. */
+            builds: function () { return this._builds; },
+
             /* A cluster clicked: zoom in until it comes apart (dash-leaflet's zoomToBoundsOnClick). */
             _zoomInto: function (event) {
                 var cluster = event.target.feature, map = this._map;
@@ -206,13 +291,15 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
         return new LiveLayer(feature.properties || {}, context);
     }
 
-    /* The feed's features of `kind` ("inc" | "unit"), to whichever layer of that kind is shown. */
-    function set(kind, features) {
+    /* The feed's features of `kind` ("inc" | "unit"; `features`: id → feature, the feed's own map) and
+     * what changed (see setFeatures), to whichever layer of that kind is shown. */
+    function set(kind, features, change) {
         latest[kind] = features;
         var layer = shown[kind];
-        if (layer) { layer.setFeatures(features); }
+        if (layer) { layer.setFeatures(features, change); }
     }
 
-    return {set: set, liveLayer: liveLayer, layer: function (kind) { return shown[kind] || null; }};
+    return {set: set, liveLayer: liveLayer, layer: function (kind) { return shown[kind] || null; }, clock: clock,
+            REBUILD_MS: REBUILD_MS};
 }())});
 window.basira.liveLayer = window.basira.live.liveLayer;

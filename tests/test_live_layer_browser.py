@@ -118,3 +118,53 @@ def test_a_hidden_layer_does_no_work_and_shows_the_latest_when_shown_again(brows
                                           "return Boolean(l && l.markerOf('RU3'))"),
                  message="the unit that came while hidden is not drawn")
         assert console_errors(browser) == []
+
+
+BUILDS = "var l = window.basira.live.layer(arguments[0]); return l ? l.builds() : null"
+
+
+def test_an_index_waits_for_its_next_build_but_a_new_priority_1_incident_is_drawn_at_once(
+    browser, client, settings
+) -> None:
+    """Issue 17: an index is built at most once every REBUILD_MS. The test holds the layers' clock
+    still, before every build so far: no build falls due, so only an urgent change builds one."""
+    with _live_page(browser, client, settings, "unit") as (settings, clock):
+        js(browser, "window.basira.live.layer('inc')._map.setView([24.8, 46.7], 9, {animate: false});")
+        for kind, id in (("inc", "RY1"), ("unit", "RU1"), ("unit", "RU2")):
+            wait_for(browser, lambda d, k=kind, i=id: _marker(d, k, i, mark=i), message=f"{id} is not drawn")
+        js(browser, "window.basira.live.clock.now = function () { return 0; };")
+        units, incidents = js(browser, BUILDS, "unit"), js(browser, BUILDS, "inc")
+
+        # units move, one after the other, and a new one comes: those drawn on their own move at once …
+        newcomer = unit("RU3", lat="24.40", lon="47.10", agency="patrol", ts=clock.now_ms())
+        for n, lon in enumerate(("46.50", "46.55", "46.60")):
+            moved = unit("RU1", lat="24.55", lon=lon, agency="patrol", ts=clock.now_ms() + n)
+            feed(client, settings, {Stream.units: [moved, newcomer] if n == 1 else [moved]}, clock)
+            wait_for(browser, lambda d, x=float(lon): (_marker(d, "unit", "RU1") or {}).get("lon") == x,
+                     message=f"RU1's move to {lon} was not drawn")
+        # … and an incident drawn on its own shows its new status at once, without a build
+        feed(client, settings, {Stream.incidents: [
+            incident("RY1", lat="24.30", lon="46.20", priority="3", agency="patrol", category="theft",
+                     status="dispatched", ts=clock.now_ms() + 5)]}, clock)  # fmt: skip
+        status = ("var m = window.basira.live.layer('inc').markerOf('RY1');"
+                  "return m && m.feature.properties.status")
+        wait_for(browser, lambda d: js(d, status) == "dispatched", message="RY1's new status was not drawn")
+
+        # a new priority-1 incident is urgent: drawn with the clock still held, its index built for it
+        feed(client, settings, {Stream.incidents: [
+            incident("RY4", lat="24.55", lon="46.95", priority="1", agency="patrol", category="fire",
+                     ts=clock.now_ms() + 6)]}, clock)  # fmt: skip
+        wait_for(browser, lambda d: (_marker(d, "inc", "RY4") or {}).get("priority") == 1,
+                 message="the new priority-1 incident was not drawn")
+        assert js(browser, BUILDS, "inc") == incidents + 1
+        # the units' changes came before it, and are all in hand: yet no build fell due
+        assert js(browser, BUILDS, "unit") == units
+        assert _marker(browser, "unit", "RU3") is None
+        assert _marker(browser, "unit", "RU2") == {**_marker(browser, "unit", "RU2"), "layer": "RU2",
+                                                  "element": "RU2", "connected": True}
+
+        # the clock goes on: the units' index is built again, and the new unit drawn
+        js(browser, "window.basira.live.clock.now = function () { return Date.now(); };")
+        wait_for(browser, lambda d: _marker(d, "unit", "RU3"), message="RU3 was not drawn after the build")
+        assert js(browser, BUILDS, "unit") == units + 1
+        assert console_errors(browser) == []

@@ -8,10 +8,12 @@ the answer to the map's two clustered layers:
 * Time is cut into ticks of ``settings.feed_ms`` by **Redis's clock** — the same clock the apply
   scripts score the change sets with (:mod:`app.store.feed_reads`) — so a cut is exact: every
   change scored before it has been committed when the cut is read.
-* With no ``since`` (a new page, or one more than :data:`MAX_PARTS` ticks behind) the answer is the
+* With no ``since`` (a new page, or one more than ``feed_horizon_s`` behind) the answer is the
   whole picture of the scope; otherwise one *part* per tick since then: the Features that changed in
-  that tick and the ids that left. Either way the stored Feature texts are concatenated, never
-  parsed (the units that moved are parsed once, for their trails).
+  that tick and the ids that left — or, more than :data:`MAX_PARTS` ticks behind, one part of what
+  changed since then (a page that took long to draw a large whole picture is not sent it again).
+  Either way the stored Feature texts are concatenated, never parsed (the units that moved are
+  parsed once, for their trails).
 * Each tick's part is built once per scope, by one web worker, and kept in Redis
   (:mod:`app.store.built`); an answer (its parts joined and compressed) is named by scope, ``since``
   and cut, so browsers in step share its bytes too. The work per tick does not grow with the number
@@ -47,7 +49,9 @@ feed_api = Blueprint("feed", __name__)
 FEED_PATH = "/api/v1/feed"
 #: A built answer stays in Redis this long: long enough for every client of a tick to fetch it.
 BODY_TTL_MS = 10_000
-#: A browser further behind than this many ticks gets the whole picture, not dozens of parts.
+#: A browser further behind than this many ticks gets one part of every change since, not dozens of
+#: parts. (It got the whole picture once: at 100,000 incidents a slow machine took longer than this to
+#: draw the first, so it was sent another 36 MB — issue 17, first render.)
 MAX_PARTS = 40
 #: A tick's part stays in Redis while a browser may still ask for it (MAX_PARTS ticks), and this long more.
 PART_MARGIN_MS = 10_000
@@ -128,7 +132,8 @@ def _trails(store: Store, units: Sequence[bytes | str]) -> dict[str, list[int]]:
 
 def answer(store: Store, scope: Scope, since: int | None, cut: int, tick_ms: int) -> bytes:
     """The gzip answer for ``(scope, since, cut)``: ``{"cut", "since", "parts": [...]}`` — one part
-    holding the whole scope when ``since`` is ``None``, else one per tick since then, in order.
+    holding the whole scope when ``since`` is ``None``, else one per tick since then, in order (one in
+    all when that would be more than :data:`MAX_PARTS`).
 
     Each tick's part is built once per scope (:func:`tick_part`), and each answer once per ``since``
     and cut: browsers asking at other moments share the parts, and browsers in step share the bytes.
@@ -141,7 +146,10 @@ def answer(store: Store, scope: Scope, since: int | None, cut: int, tick_ms: int
             z = zlib.compressobj(WHOLE_LEVEL, zlib.DEFLATED, GZIP_WBITS)
             out = [z.compress(head), *(z.compress(c) for c in _chunks(store, scope, None, cut))]
             return b"".join([*out, z.compress(b"]}"), z.flush()])
-        parts = [tick_part(store, scope, c, tick_ms) for c in range(since + tick_ms, cut + 1, tick_ms)]
+        if (cut - since) // tick_ms > MAX_PARTS:  # far behind: one part of it all, for this answer only
+            parts = [part(store, scope, since, cut)]
+        else:
+            parts = [tick_part(store, scope, c, tick_ms) for c in range(since + tick_ms, cut + 1, tick_ms)]
         return gzip.compress(head + b",".join(parts) + b"]}", compresslevel=DELTA_LEVEL, mtime=0)
 
     return store.built.built_once(name, gzipped, BODY_TTL_MS)
@@ -180,8 +188,7 @@ def _live_feed() -> Response:
     headers = {"Cache-Control": "no-store", "X-Basira-Next": str(cut + settings.feed_ms - now),
                "X-Basira-Cut": str(cut)}
     tick = settings.feed_ms
-    behind = min(settings.feed_horizon_s * 1000, MAX_PARTS * tick)
-    if since is not None and (since > cut or since % tick or since < cut - behind):
+    if since is not None and (since > cut or since % tick or since < cut - settings.feed_horizon_s * 1000):
         since = None  # not a cut of ours, or too far behind: the whole picture
     if since == cut:
         return Response(b'{"cut":%d,"same":true}' % cut, mimetype="application/json", headers=headers)

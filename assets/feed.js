@@ -9,6 +9,9 @@
  * kind that changed to its live layer (`basira.live.set`, assets/livelayer.js) — not through Dash's props:
  * the layer redraws only the markers that changed.
  *
+ * On the command view the first request is made as soon as this file runs (`early`), before Dash has
+ * started the page; the page's callback then takes its answer.
+ *
  * One request at a time: a tick that comes while one is in flight waits for it. A failed request
  * (server or store down) is retried with a growing pause; the page's own refresh says what is wrong.
  * The incident ↔ unit links are resolved when hovered (`basira.feed.positions`), from what is held
@@ -22,6 +25,7 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
     "use strict";
 
     var RETRY_MS = [500, 1000, 2000, 5000];
+    var COMMAND_PATH = "/", FEED_PATH = "/api/v1/feed";  // app/pages/command/layout.py, app/feed.py
     var DESCRIPTION_CHARS = 200;  // the popup's; the full text is in the incident panel
 
     var config = null;            // {path, tick_ms} from the page
@@ -43,22 +47,32 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
         timer = setTimeout(poll, Math.max(0, ms));
     }
 
+    /* One request: {wait: ms to the next cut, at: when that was said, body} or {…, error}; never rejects. */
+    function ask(url) {
+        return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+            .then(function (response) {
+                var got = {wait: Number(response.headers.get("X-Basira-Next")), at: Date.now()};
+                if (!response.ok) { got.error = new Error("feed: HTTP " + response.status); return got; }
+                return response.json().then(function (body) { got.body = body; return got; });
+            })
+            .catch(function (error) { return {wait: NaN, at: Date.now(), error: error}; });
+    }
+
     function poll() {
         timer = null;
         if (busy || !config || paused) { return; }
         busy = true;
-        var mine = generation, next = config.tick_ms;
-        fetch(query(), {credentials: "same-origin", headers: {Accept: "application/json"}})
-            .then(function (response) {
-                var wait = Number(response.headers.get("X-Basira-Next"));
-                if (wait >= 0) { next = wait + 15; }  // just after the next cut
-                if (!response.ok) { throw new Error("feed: HTTP " + response.status); }
-                return response.json();
-            })
-            .then(function (body) {
-                if (body && body.down) { throw new Error("feed: the store is unreachable"); }
+        var mine = generation, next = config.tick_ms, url = query();
+        var asked = early && early.url === url ? early.asked : ask(url);
+        early = null;
+        asked
+            .then(function (got) {
+                // just after the next cut, counted from when the server said it (parsing took some of it)
+                if (got.wait >= 0) { next = Math.max(0, got.wait - (Date.now() - got.at)) + 15; }
+                if (got.error) { throw got.error; }
+                if (got.body && got.body.down) { throw new Error("feed: the store is unreachable"); }
                 failures = 0;
-                if (mine === generation) { apply(body); }
+                if (mine === generation) { apply(got.body); }
             })
             .catch(function () {
                 next = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)];
@@ -70,6 +84,21 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
                 schedule(next);
             });
     }
+
+    /* The command view's whole picture, asked for as soon as this file runs — while Dash starts the
+     * page (seconds on a slow PC), rather than after, when the page's callback starts the feed. At
+     * 100,000 incidents the server takes seconds to build it: issue 17, first render. Taken by the
+     * first poll if that asks the same (the page's scope is the URL's), else left. Not in a replay
+     * (the URL holds its moment), nor on other pages. */
+    var early = (function () {
+        var q = new URLSearchParams(window.location.search);
+        if (window.location.pathname !== COMMAND_PATH || q.has("at") || q.has("from")) { return null; }
+        var own = new URLSearchParams();
+        if (q.get("region")) { own.set("region", q.get("region")); }
+        if (q.get("agency")) { own.set("agency", q.get("agency")); }
+        var url = FEED_PATH + "?" + own.toString();
+        return {url: url, asked: ask(url)};
+    }());
 
     function apply(body) {
         if (!body || body.same) { return; }
@@ -137,6 +166,7 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
     function pause() {
         if (paused) { return; }
         paused = true;
+        early = null;
         generation += 1;
         if (timer) { clearTimeout(timer); timer = null; }
         held.inc.clear();

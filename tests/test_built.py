@@ -122,3 +122,63 @@ def test_the_command_summary_is_built_once_per_scope_per_tick(settings, client):
     assert out[0]["total"] == 30 and len(out[0]["top"]) == 30 and out[0]["kpis"]["open_total"] == 30
     assert [f["properties"]["priority"] for f in out[0]["top"][:8]] == [1] * 8  # most urgent first
     assert set(out[0]["layers"]) == set(keys)
+
+
+def test_a_tick_built_behind_its_askers_answers_the_earlier_tick_at_once_and_is_built_once(settings, client):
+    """With ``behind``, the request that takes a tick's lock gets the newest earlier tick still kept and
+    the build runs in a thread: no request waits for it (the build below cannot finish until the test
+    lets it, so an answer proves nobody waited), it is built once, and its bytes are kept."""
+    store = Store.from_settings(settings)
+    store.built.built_once("b:1", lambda: b"tick 1", 5_000)
+    release, calls = threading.Event(), []
+
+    def build() -> bytes:
+        calls.append(1)
+        assert release.wait(timeout=60)
+        return b"tick 3"
+
+    before = store.built.builds()
+    answers = [store.built.built_once("b:3", build, 5_000, family="b", previous=["b:2", "b:1"], behind=True)
+               for _ in range(5)]
+    assert answers == [b"tick 1"] * 5  # tick 2 never built: the newest kept is tick 1
+    release.set()
+    for _ in range(600):
+        if client.exists(store.keys.built("b:3")):
+            break
+        threading.Event().wait(0.05)
+    assert store.built.built_once("b:3", build, 5_000, previous=["b:2", "b:1"], behind=True) == b"tick 3"
+    assert calls == [1] and store.built.builds() - before == 1
+    assert client.exists(store.keys.built_cost("b"))
+    # nothing earlier kept: the builder builds before it answers, as without ``behind``
+    assert store.built.built_once("c:9", lambda: b"c 9", 5_000, previous=["c:8"], behind=True) == b"c 9"
+
+
+def test_a_refresh_from_a_built_tick_waits_for_no_build_and_the_next_tick_is_built_behind(settings, client):
+    """The command summary: once a scope has a summary kept, a refresh at a tick not yet built answers
+    with the kept one and starts the tick's build; the refreshes after it get the new tick's."""
+    store = Store.from_settings(settings)
+    p = settings.stream_prefix
+    for n in range(5):
+        client.xadd(Stream.incidents.key(p), incident(f"I{n}"))
+    IngestWorker(store, settings).work(burst=True)
+    app = create_app(settings)
+    keys = ["regions"]
+    family = f"command:{Scope().token}:{','.join(keys)}"
+    with app.app_context():
+        first = _summary.summary(store, Scope(), keys, 60_000)  # none kept: built before the answer
+        assert first["total"] == 5
+        tick, _period = store.built.tick(family, 60_000, 0.4)
+        # the same summary, kept under the tick before: the next refresh finds its own tick not built
+        client.rename(store.keys.built(first["name"]), store.keys.built(f"{family}:{tick - 1}"))
+        client.delete(store.keys.built_lock(first["name"]))
+        client.xadd(Stream.incidents.key(p), incident("I5"))
+        IngestWorker(store, settings).work(burst=True)
+        before = store.built.builds()
+        answer = _summary.summary(store, Scope(), keys, 60_000)
+        assert answer["total"] == 5  # the kept summary, at once: the new incident is not in it yet
+        for _ in range(600):  # the tick's build, behind
+            if store.built.builds() - before == 1:
+                break
+            threading.Event().wait(0.05)
+        later = _summary.summary(store, Scope(), keys, 60_000)
+    assert later["total"] == 6 and store.built.builds() - before == 1

@@ -7,6 +7,14 @@ each pay that every second. :meth:`app.store.Store.built_once` names it by scope
 clock, so every worker agrees on the tick) and keeps the bytes for a few seconds; each refresh then
 costs a read of them and the rendering of its own language. The map's incidents and units are not
 in it: they come from the live feed (:mod:`app.feed`).
+
+A tick's summary is built *behind* its viewers (:meth:`app.store.built.Built.built_once`,
+``behind``): the refresh that finds it not yet built answers with the last one still kept and starts
+the build in a thread, so no viewer's refresh waits for a build — measured on the benchmark's slow
+cores at 10,000 incidents, a build is ~0.25–0.4 s of CPU (the incidents' rows ~60 %, the KPIs ~25 %)
+and a refresh served from a built tick ~8 ms. A viewer may then see the KPIs and the list one tick
+later than the store has them, as every viewer but the builder already did; the first summary of a
+scope (none kept) is still built before the answer.
 """
 
 from __future__ import annotations
@@ -27,6 +35,9 @@ from . import incidents
 
 #: A summary stays in Redis this long past its tick: longer than any refresh interval.
 SUMMARY_TTL_MS = 10_000
+#: The newest summary of a scope is also kept this many of its periods, under ``<family>:latest``: what
+#: a refresh answers with while its own tick is built (even when the period has just changed).
+LATEST_TICKS = 3
 #: A scope's summary is rebuilt every refresh, or less often when building it would take more than
 #: this share of the time between builds (at 100,000 open incidents a build is seconds of CPU).
 BUILD_SHARE = 0.4
@@ -37,15 +48,18 @@ def summary(store: Store, scope: Scope, layer_keys: Sequence[str], refresh_ms: i
     the KPIs, the :data:`~.incidents.LIST_LIMIT` most urgent open incidents (Features), how many are
     open, each of ``layer_keys``' data, the store's times when it was built, and its name.
 
-    While one worker builds this tick's, the others answer with the previous tick's (when it is still
-    kept): a viewer never waits for a build it did not start (at 10,000 incidents a build is ~0.2 s of
-    a core, and every viewer of the tick used to wait for it). ``name`` is then the previous tick's,
-    so what is drawn from it (:func:`drawn`) is that tick's too; its ``as_of`` says how fresh it is."""
+    While this tick's is built (behind the viewers, see the module), every refresh answers with the
+    previous tick's, or else the newest kept (:data:`LATEST_TICKS`): a viewer never waits for a build,
+    unless the scope has none kept. ``name`` is then the earlier tick's, so what is drawn from it
+    (:func:`drawn`) is that tick's too; its ``as_of`` says how fresh it is."""
     family = f"command:{scope.token}:{','.join(layer_keys)}"
     tick, period = store.built.tick(family, refresh_ms, BUILD_SHARE)
     name = f"{family}:{tick}"
-    body = store.built.built_once(name, lambda: _build(store, scope, layer_keys, name),
-                                  SUMMARY_TTL_MS + period, family=family, previous=f"{family}:{tick - 1}")
+    now = now_ms()  # read here, in the request: the build may run in a thread of its own
+    body = store.built.built_once(name, lambda: _build(store, scope, layer_keys, name, now),
+                                  SUMMARY_TTL_MS + period, family=family,
+                                  previous=[f"{family}:{tick - 1}", f"{family}:latest"], behind=True,
+                                  latest=(f"{family}:latest", LATEST_TICKS * period))
     return orjson.loads(body)
 
 
@@ -61,8 +75,8 @@ def drawn(store: Store, shared: dict[str, Any], key: str, draw: Callable[[], Any
     return store.built.built_once(f"{shared['name']}:{key}", text, SUMMARY_TTL_MS).decode()
 
 
-def _build(store: Store, scope: Scope, layer_keys: Sequence[str], name: str) -> bytes:
-    now = now_ms()  # the page's clock: the KPIs and the layers are counted at this one instant
+def _build(store: Store, scope: Scope, layer_keys: Sequence[str], name: str, now: int) -> bytes:
+    # ``now``: the page's clock when asked; the KPIs and the layers are counted at this one instant
     reads = store.layers.for_refresh(now)
     times = store.meta.freshness()  # first: the figures below are at least this recent
     rows = reads.incident_rows(scope)

@@ -35,9 +35,6 @@ from . import incidents
 
 #: A summary stays in Redis this long past its tick: longer than any refresh interval.
 SUMMARY_TTL_MS = 10_000
-#: The newest summary of a scope is also kept this many of its periods, under ``<family>:latest``: what
-#: a refresh answers with while its own tick is built (even when the period has just changed).
-LATEST_TICKS = 3
 #: A scope's summary is rebuilt every refresh, or less often when building it would take more than
 #: this share of the time between builds (at 100,000 open incidents a build is seconds of CPU).
 BUILD_SHARE = 0.4
@@ -49,7 +46,8 @@ def summary(store: Store, scope: Scope, layer_keys: Sequence[str], refresh_ms: i
     open, each of ``layer_keys``' data, the store's times when it was built, and its name.
 
     While this tick's is built (behind the viewers, see the module), every refresh answers with the
-    previous tick's, or else the newest kept (:data:`LATEST_TICKS`): a viewer never waits for a build,
+    previous tick's, or else the scope's newest (kept as long as a tick's, under ``<family>:latest``,
+    so that it outlives a change of the period): a viewer never waits for a build,
     unless the scope has none kept. ``name`` is then the earlier tick's, so what is drawn from it
     (:func:`drawn`) is that tick's too; its ``as_of`` says how fresh it is."""
     family = f"command:{scope.token}:{','.join(layer_keys)}"
@@ -59,7 +57,7 @@ def summary(store: Store, scope: Scope, layer_keys: Sequence[str], refresh_ms: i
     body = store.built.built_once(name, lambda: _build(store, scope, layer_keys, name, now),
                                   SUMMARY_TTL_MS + period, family=family,
                                   previous=[f"{family}:{tick - 1}", f"{family}:latest"], behind=True,
-                                  latest=(f"{family}:latest", LATEST_TICKS * period))
+                                  latest=(f"{family}:latest", SUMMARY_TTL_MS + period))
     return orjson.loads(body)
 
 

@@ -138,14 +138,19 @@ not a Feature of hundreds).
 Each update costs a web worker two answers: the live feed's changes (each tick's part built once
 per scope, each answer once per client cadence, served from Redis) and the page's refresh callback,
 whose KPI strip and incident list are drawn once per scope, language and tick and sent as stored
-JSON — {refresh_ms:,.0f} ms for one refresh alone. {clients_answered_per_s:,.1f} updates a second
+JSON. A tick's summary is built behind its viewers (a refresh answers with the newest one kept and
+the build runs in a thread), so no refresh waits for it — {refresh_ms:,.0f} ms for one refresh
+alone. {clients_answered_per_s:,.1f} updates a second
 were answered of the 100 asked (the baseline: {baseline_clients_answered_per_s:,.1f}): p95
 {clients_p95:,.0f} ms, {clients_errors:,.0f} of {clients_requests:,.0f} failed or took longer than
 10 s. Two gunicorn workers with four threads each share two cores with Redis, the loader, the
 ingest worker and the suite's own clients.
 
 What would close it: more web workers on a machine with more cores; the refresh's remaining
-per-viewer work (Dash's request handling) is small next to the shared builds.
+per-viewer work (Dash's request handling, ~8 ms of a core here) is small next to the shared builds —
+the summary's every second (~0.25–0.4 s of a core: every open incident's text read and parsed into
+a row, then the KPIs) and the feed's: each tick's trails, and a whole picture for every client that
+starts (or timed out), one per quarter second.
 """,
     "clients_errors": """
 See the line above: the updates queue behind one another and the slowest exceed the clients' 10 s
@@ -173,9 +178,10 @@ the server per zoom level so the browser only draws what it receives.
     "rss": """
 A web worker that serves the large picture holds, for a moment, every open incident twice: as the
 stored texts of the feed's whole answer ({big_incidents:,.0f} Features, ~36 MB, read as bytes and
-compressed as they are written) and as the slim rows of the page's summary (each row keeps its
-incident's text for the few shown whole). Python keeps much of what such peaks allocate, and each
-worker starts at ~150 MB with Dash, pandas, geopandas, shapely and h3 imported.
+compressed as they are written) and as the slim rows of the page's summary (a row holds no text:
+the texts are read a few scope cells at a time and let go). Python keeps much of what such peaks
+allocate (glibc's heap is handed back after each long build, `malloc_trim`; Python's own arenas are
+not), and each worker starts at ~150 MB with Dash, pandas, geopandas, shapely and h3 imported.
 
 What would close it: the summary's counts kept by the apply scripts (counters per scope cell) and
 the most urgent incidents in a sorted set, so that no web worker reads every incident to summarise

@@ -91,16 +91,18 @@ argument per entry instead of six.
 The map's incidents and units come from the live feed (`app/feed.py`, `assets/feed.js`): time is
 cut into ticks of `BASIRA_FEED_MS` (250 ms) by Redis's clock, and just after each cut the page asks
 for what changed since its last one; the answer goes straight to the map's live layer
-(`assets/livelayer.js`), which rebuilds that kind's index and redraws only the markers that changed.
-An entry therefore waits for the ingest worker's batch, then for the next cut (0–250 ms, 125 on
-average), then for the page's request and its answer ({wire_kb:,.1f} kB/s here) and the redraw — on a
-machine where the loader, the ingest worker, Redis, two gunicorn workers and Chromium share two
-cores. The median was {e2e_p50:,.0f} ms{e2e_missed_text}; the naive baseline's p95
-{baseline_e2e_p95:,.0f} ms.
+(`assets/livelayer.js`), which redraws only the markers that changed — a new priority-1 incident (the
+probe is one) at once, with that kind's index built again; a move, an arrival or a departure of
+anything else reaches the clusters within a second (`REBUILD_MS`). An entry therefore waits for the
+ingest worker's batch, then for the next cut (0–250 ms, 125 on average), then for the page's request
+and its answer ({wire_kb:,.1f} kB/s here) and the redraw — on a machine where the loader, the ingest
+worker, Redis, two gunicorn workers and Chromium share two cores. The median was {e2e_p50:,.0f}
+ms{e2e_missed_text}; the naive baseline's p95 {baseline_e2e_p95:,.0f} ms.
 
-What would close the rest: a shorter tick (`BASIRA_FEED_MS`; each is one more request a second per
-page), or the changes pushed to the page as they are applied (server-sent events) instead of asked
-for once a tick.
+What would close the rest: the changes pushed to the page as they are applied (server-sent events)
+instead of asked for once a tick. A shorter tick is not it on two cores: at `BASIRA_FEED_MS=100` the
+web workers could not answer ten requests a second per page under this load, and a probe run (issue
+17, 2026-12-05, load 8–15) gave p50 2.7 s and p95 6.7 s against 0.77 s and 1.4 s at 250 ms.
 """,
     "cpu": """
 Over {cpu_seconds:,.1f} s of the command view at {load_rate:,.0f} entries/s, Chromium used
@@ -116,9 +118,11 @@ style, layout, painting; `(garbage collector)` is V8's):
 {cpu_js_top_text}
 
 Why: the page's work follows the feed's ticks (250 ms) and the refresh (1 s). Each tick the changed
-kinds go to the live layers (`assets/livelayer.js`), which rebuild that kind's supercluster index and
-redraw only the markers that changed; each refresh replaces the KPI strip and the incident panel as
-HTML text (`assets/markup.js`) and the other live layers' data through Dash. Before issue 17 every
+kinds go to the live layers (`assets/livelayer.js`), which redraw only the markers that changed and
+build that kind's supercluster index again at most once a second (`REBUILD_MS`; at once for a new
+priority-1 incident, about 0.8 a second in this load's mix); each refresh replaces the KPI strip and
+the incident panel as HTML text (`assets/markup.js`) and the other live layers' data through Dash.
+Before issue 17 every
 tick went through Dash's props to dash-leaflet (a new index and every marker drawn again), each
 refresh mounted a few hundred Dash components, and every cluster that held a priority-1 incident
 pulsed by a repainted box-shadow: about 0.45–0.55 CPU-s/s on this machine under load.
@@ -161,7 +165,13 @@ At {big_incidents:,.0f} open incidents the feed's first answer is the whole pict
 Feature texts joined as Redis holds them and compressed as they are written (~36 MB of JSON,
 ~2.3 MB sent); then the browser parses it, the live layer (`assets/livelayer.js`) builds its
 supercluster index of every point and draws the national clusters — on the two cores that also run
-the web workers building the page's first summary. The baseline {baseline_render_text}.
+the web workers building the page's first summary. `assets/feed.js` asks for it as soon as it runs,
+while Dash is still starting the page (about 1 s after navigation, not 2.6–3.3 s), and a page that
+took longer than 40 ticks over it gets the changes since as one part, not the whole picture again (it
+used to download, parse and index the 36 MB twice). Where the rest went, in paired probes of the old
+and the new page (issue 17, 2026-12-05, load average 6–15; medians 12.3 s before, 8.4 s after): the
+server's build of the answer 2–4 s, the transfer and decoding of 36 MB, `JSON.parse` 0.5–2.5 s, the
+index 0.5–2.3 s. The baseline {baseline_render_text}.
 
 What would close it: a compact whole picture (the few properties the map draws, as columns, instead
 of whole Features, with the rest fetched when a marker is opened), and the national view clustered

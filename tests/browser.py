@@ -148,9 +148,11 @@ def feed(client, settings, entries: dict[Stream, list[dict[str, str]]], clock: C
     worker.work(burst=True)
 
 
-def wait_for(driver, condition, timeout: float = 20, message: str = ""):
+def wait_for(driver, condition, timeout: float = 60, message: str = ""):
     """Poll ``condition(driver)`` until truthy. The page re-renders every refresh, so an element found
-    a moment ago may be gone: such misses are retried, not failures."""
+    a moment ago may be gone: such misses are retried, not failures. The timeout only bounds a wait
+    that has failed: on two slow cores at load 7 a page's first answer or a language switch of the
+    port panel took longer than 20 s (issue 17), and a passing wait ends as soon as its condition holds."""
     ignored = (StaleElementReferenceException, NoSuchElementException)
     return WebDriverWait(driver, timeout, poll_frequency=0.2, ignored_exceptions=ignored).until(
         lambda d: condition(d), message

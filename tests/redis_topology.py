@@ -121,11 +121,19 @@ class Server:
         command = [str(binary), str(self.conf)] + (["--sentinel"] if self.sentinel else [])
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
-        poll(lambda: self.process.poll() is None and self.client().ping(), 20, f"redis-server on {self.port}")
+        poll(self._answering, 60, f"redis-server on {self.port}")
         # Ours, not another worker's server that took the port between the probe and our bind (the
         # suite runs in worker processes side by side): fail here rather than share it.
         answering = int(self.client().info("server")["process_id"])
         assert answering == self.process.pid, f"port {self.port} is another server's (pid {answering})"
+
+    def _answering(self) -> bool:
+        """The server answers a ping; an AssertionError at once when its process has ended (a port taken
+        between the probe and its bind, say): no use waiting for it."""
+        assert self.process is not None
+        code = self.process.poll()
+        assert code is None, f"redis-server on {self.port} exited with {code} before answering"
+        return bool(self.client().ping())
 
     def client(self, **options: object) -> redis.Redis:
         options = {"socket_connect_timeout": 1, "socket_timeout": 5, **options}
@@ -224,13 +232,15 @@ class SentinelTopology:
 
 
 def cluster_port() -> int:
-    """A free loopback port whose cluster bus port (+10000) is free too (a node's port must be 55535
-    or less for that: the kernel's own free ports are above it)."""
+    """A free loopback port whose cluster bus port (+10000) is free too, both below the kernel's
+    ephemeral ports (32768 and up on Linux): a port found free there may be handed to an outgoing
+    connection before the node binds it — under load a node on 39254 (its bus on 49254) never came
+    up (issue 17)."""
     import random
     import socket
 
     for _ in range(200):
-        port = random.randint(20_000, 45_000)
+        port = random.randint(10_000, 22_000)
         try:
             for candidate in (port, port + 10_000):
                 with socket.socket() as probe:
@@ -418,7 +428,15 @@ def assert_applied_once(primary: redis.Redis, prefix: str, acknowledged: list[st
         delivered = primary.xinfo_groups(key)[0]["last-delivered-id"]
         return pending == 0 and delivered == primary.xinfo_stream(key)["last-generated-id"]
 
-    poll(drained, timeout_s, "the workers to apply everything on the new primary")
+    try:
+        poll(drained, timeout_s, "the workers to apply everything on the new primary")
+    except AssertionError as error:  # say what was left: a stuck worker and a slow one look different
+        pending = primary.xpending(key, group)
+        group_info = primary.xinfo_groups(key)[0]
+        raise AssertionError(
+            f"{error}: {pending['pending']} pending (by consumer {pending.get('consumers')}), delivered "
+            f"up to {group_info['last-delivered-id']} of {primary.xinfo_stream(key)['last-generated-id']}, "
+            f"{primary.xlen(key)} entries, stats {primary.hgetall(f'{prefix}:stats')}") from None
     applied = applied_incidents(state or primary, prefix, shards)
     missing = [i for i in acknowledged if i not in applied]
     assert not missing, f"{len(missing)} acknowledged entries lost, e.g. {missing[:5]}"

@@ -110,7 +110,10 @@ def test_a_new_page_gets_the_whole_scope_then_only_what_changed(client, fast, wo
           units=[unit("U1", lat="21.50", lon="39.82", heading="0", speed="40")])
     next_cut(store, nothing["cut"])
     delta = get(http, f"since={nothing['cut']}")
-    assert delta["since"] == nothing["cut"] and delta["n_parts"] == (delta["cut"] - nothing["cut"]) // TICK_MS
+    # one part a tick — or, answered more than MAX_PARTS ticks after its cut (a slow machine under
+    # load: 47 ticks of 100 ms once), one part of them all
+    ticks = (delta["cut"] - nothing["cut"]) // TICK_MS
+    assert delta["since"] == nothing["cut"] and delta["n_parts"] == (ticks if ticks <= MAX_PARTS else 1)
     assert ids(delta["unit"]) == {"U1"} and delta["unit"]["gone"] == []
     assert delta["unit"]["put"][0]["geometry"]["coordinates"] == [39.82, 21.5]
     assert delta["inc"]["put"] == [] and delta["inc"]["gone"] == ["MK2"]

@@ -206,7 +206,7 @@ def test_a_silent_server_is_shown_as_lost(browser, client, settings) -> None:
         assert console_errors(browser) == []
     # the server is gone; the page keeps polling in vain
     wait_for(browser, lambda d: "is-lost" in d.find_element(By.ID, "live-watchdog").get_attribute("class"),
-             timeout=15, message="the page did not notice that the server is gone")
+             timeout=60, message="the page did not notice that the server is gone")
     watchdog = browser.find_element(By.ID, "live-watchdog")
     assert watchdog.is_displayed() and "connection to the server is lost" in watchdog.text
     assert not browser.find_element(By.ID, "live-state").is_displayed()  # no "Live" left showing

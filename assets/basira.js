@@ -13,20 +13,42 @@
 /* Dash clientside callbacks (ClientsideFunction("basira", name)): they run with no server at all,
  * which is the point of the watchdog. */
 window.dash_clientside = window.dash_clientside || {};
-window.dash_clientside.basira = Object.assign({}, window.dash_clientside.basira, {
-    /* A refresh arrived: note when, by this browser's clock (the server's may differ). */
-    heard: function (beat, watch) {
-        return Object.assign({}, watch, {heard: Date.now()});
-    },
-    /* On every tick: when no refresh has arrived for watch.limit_ms, the server is gone and the
-     * picture is not live, whatever it still shows. */
-    watchdog: function (tick, watch) {
-        var limit = (watch && watch.limit_ms) || 15000;
-        var last = watch && watch.heard;
-        var silent = last ? Date.now() - last : performance.now();
-        return silent > limit ? "basira-watchdog is-lost" : "basira-watchdog";
-    }
-});
+window.dash_clientside.basira = Object.assign({}, window.dash_clientside.basira, (function () {
+    /* Each live page's last refresh asked by `pace`: when (this browser's clock), and whether answered. */
+    var PACE = {};
+    return {
+        /* A refresh arrived: note when, by this browser's clock (the server's may differ). */
+        heard: function (beat, watch) {
+            return Object.assign({}, watch, {heard: Date.now()});
+        },
+        /* The refresh's pace, on every tick: a tick asks for a refresh (a new pulse) only when an
+         * answer has come since the last one asked (the page's beat has changed), or none has for
+         * pulse.limit_ms (lost: asked again). Dash drops the answer of a callback that is asked again
+         * while it runs, so on a server slower than the tick (a loaded machine, a large scope) every
+         * answer would be dropped and the page would never change. Paced, it refreshes as often as the
+         * server can answer, at most once a tick. The page's own first refresh, asked at load, counts
+         * as asked then. The beat is read, not listened to: beat -> pace -> pulse -> refresh -> beat
+         * would be a loop of callbacks, which Dash does not run. */
+        pace: function (tick, beat, pulse) {
+            var limit = (pulse && pulse.limit_ms) || 15000;
+            var key = (pulse && pulse.page) || "";
+            var asked = PACE[key] || (PACE[key] = {at: performance.timeOrigin, beat: null});
+            var now = Date.now();
+            if (beat === asked.beat && now - asked.at < limit) { return window.dash_clientside.no_update; }
+            asked.at = now;
+            asked.beat = beat;
+            return Object.assign({}, pulse, {at: now});
+        },
+        /* On every tick: when no refresh has arrived for watch.limit_ms, the server is gone and the
+         * picture is not live, whatever it still shows. */
+        watchdog: function (tick, watch) {
+            var limit = (watch && watch.limit_ms) || 15000;
+            var last = watch && watch.heard;
+            var silent = last ? Date.now() - last : performance.now();
+            return silent > limit ? "basira-watchdog is-lost" : "basira-watchdog";
+        }
+    };
+}()));
 
 window.basira = Object.assign({}, window.basira, (function () {
     "use strict";

@@ -119,11 +119,14 @@ def _counted(url: str) -> bool:
 
 
 def _interval_driven(body: str) -> bool:
+    """A callback an interval drives: directly (the naive baseline page's ``n_intervals``), or through
+    a live page's pulse (``<page>-pulse``, the tick paced by the refresh's answers)."""
     try:
         inputs = json.loads(body).get("inputs", [])
     except ValueError:
         return False
-    return any(isinstance(i, dict) and i.get("property") == "n_intervals" for i in inputs)
+    return any(isinstance(i, dict) and (i.get("property") == "n_intervals"
+                                        or str(i.get("id", "")).endswith("-pulse")) for i in inputs)
 
 
 # --- end to end --------------------------------------------------------------------------------------

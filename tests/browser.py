@@ -7,6 +7,7 @@ Nothing is downloaded: Debian's ``chromium`` and ``chromium-driver`` are driven 
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
@@ -124,10 +125,13 @@ class Browsers:
 
 
 @contextmanager
-def serving(settings, clock: Clock | None = None) -> Iterator[str]:
+def serving(settings, clock: Clock | None = None, slow_refresh_s: float = 0) -> Iterator[str]:
     """The real app on a free port, for the duration of the block; yields its URL. Its pages' "now" is
-    ``clock``'s (:class:`tests.clock.Clock`), or the machine's."""
+    ``clock``'s (:class:`tests.clock.Clock`), or the machine's. ``slow_refresh_s``: each live page's
+    refresh (a callback a pulse drives) is answered that much later, as by a loaded server."""
     app = create_app(settings, clock=clock.now_ms if clock else None)
+    if slow_refresh_s:
+        app.wsgi_app = _slowed_refresh(app.wsgi_app, slow_refresh_s)  # type: ignore[method-assign]
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="basira-test-server", daemon=True)
     thread.start()
@@ -136,6 +140,18 @@ def serving(settings, clock: Clock | None = None) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+def _slowed_refresh(wsgi, seconds: float):  # noqa: ANN001, ANN202 - WSGI callables
+    def slowed(environ, start_response):  # noqa: ANN001, ANN202
+        if environ.get("PATH_INFO", "").endswith("/_dash-update-component"):
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            if b'-pulse"' in body:
+                time.sleep(seconds)
+        return wsgi(environ, start_response)
+
+    return slowed
 
 
 def feed(client, settings, entries: dict[Stream, list[dict[str, str]]], clock: Clock | None = None) -> None:

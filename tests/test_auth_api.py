@@ -241,8 +241,8 @@ def test_every_callback_belongs_to_a_page_and_the_kiosks_are_public(secured) -> 
 
 def refresh_body(app, scope: dict) -> dict:
     """The command page's refresh callback as the browser posts it (built from the registered callback)."""
-    values = {"live-tick.n_intervals": 1, "live-lang.value": "en", "live-scope.data": scope}
-    return callback_body(app, "live-kpis-html.data", values, "live-tick.n_intervals")
+    values = {"live-pulse.data": {"at": 1}, "live-lang.value": "en", "live-scope.data": scope}
+    return callback_body(app, "live-kpis-html.data", values, "live-pulse.data")
 
 
 def router_body(path: str) -> dict:

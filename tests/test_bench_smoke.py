@@ -171,7 +171,7 @@ def test_the_probe_sees_a_new_incident_drawn_in_the_live_page(client, settings) 
         worker.stop()
         thread.join(timeout=10)
     assert e2e.missed == 0 and len(e2e.latencies_ms) == 1 and e2e.latencies_ms[0] > 0
-    assert e2e.bytes_per_s > 0 and e2e.replay_body and "n_intervals" in e2e.replay_body
+    assert e2e.bytes_per_s > 0 and e2e.replay_body and "live-pulse" in e2e.replay_body
 
 
 def _soak(minutes: float, slope: float, **figures: object) -> dict:

@@ -184,8 +184,8 @@ def test_the_command_page_says_what_its_figures_leave_out(client, settings) -> N
     http = app.test_client()
 
     def refresh(scope: dict) -> str:
-        values = {"live-tick.n_intervals": 1, "live-lang.value": "en", "live-scope.data": scope}
-        body = callback_body(app, "live-kpis-html.data", values, "live-tick.n_intervals")
+        values = {"live-pulse.data": {"at": 1}, "live-lang.value": "en", "live-scope.data": scope}
+        body = callback_body(app, "live-kpis-html.data", values, "live-pulse.data")
         reply = http.post("/_dash-update-component", json=body)
         assert reply.status_code == 200
         return reply.get_json()["response"]["live-kpis-html"]["data"]

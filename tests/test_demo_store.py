@@ -138,8 +138,8 @@ def test_simulate_refuses_a_store_that_real_entries_reached(client, settings, ca
 
 def _kiosk_refresh_body(app) -> dict:  # noqa: ANN001 - a Flask app
     """The kiosk's refresh callback as the browser posts it (built from the registered callback)."""
-    values = {"kiosk-tick.n_intervals": 1, "kiosk-lang.value": "en", "kiosk-view.data": {}}
-    return callback_body(app, "kiosk-root.className", values, "kiosk-tick.n_intervals")
+    values = {"kiosk-pulse.data": {"at": 1}, "kiosk-lang.value": "en", "kiosk-view.data": {}}
+    return callback_body(app, "kiosk-root.className", values, "kiosk-pulse.data")
 
 
 def test_the_kiosk_asks_again_after_reading(client, settings, monkeypatch) -> None:

@@ -412,9 +412,9 @@ def _text(node: Any) -> str:
 def _refresh(app, headers: dict[str, str], scope: dict[str, Any], lang: str = "en", shown: str | None = None,
              time: dict | None = None) -> dict[str, Any]:  # noqa: ANN001
     """The command view's refresh, posted as the browser posts it."""
-    values = {"live-tick.n_intervals": 1, "live-lang.value": lang, "live-scope.data": scope,
+    values = {"live-pulse.data": {"at": 1}, "live-lang.value": lang, "live-scope.data": scope,
               "live-time.data": time, "live-shown.data": shown}
-    body = callback_body(app, "live-kpis-html.data", values, "live-tick.n_intervals")
+    body = callback_body(app, "live-kpis-html.data", values, "live-pulse.data")
     reply = app.test_client().post("/_dash-update-component", json=body, headers=headers)
     assert reply.status_code == 200, reply.get_data(as_text=True)[:500]
     return reply.get_json()["response"]

@@ -175,6 +175,10 @@ def test_stale_or_unreachable_store_is_shown_as_such(case, browser, client, sett
         browser.get(url + "/?lang=en")
         wait_for(browser, lambda d: f"is-{case}" in d.find_element(By.ID, "live-root").get_attribute("class"),
                  message=f"the page did not show the {case} state")
+        # on a slow start the watchdog may have said "lost" (which hides the state line) before the first
+        # answer; the answer clears it
+        wait_for(browser, lambda d: "is-lost" not in d.find_element(By.ID, "live-watchdog").get_attribute(
+            "class"), message="the watchdog says lost while the server answers")
         banner = browser.find_element(By.ID, "live-banner").text
         state = browser.find_element(By.ID, "live-state").text
         if case == "stale":
@@ -187,6 +191,28 @@ def test_stale_or_unreachable_store_is_shown_as_such(case, browser, client, sett
             assert state == "Store unreachable" and "cannot be reached" in banner
         assert "Traceback" not in browser.page_source
         screenshot(browser, f"live-{case}")
+        assert console_errors(browser) == []
+
+
+def test_a_refresh_slower_than_the_tick_is_still_shown(browser, client, settings) -> None:
+    """Dash drops a callback's answer when the callback is asked again before it answers. Driven by the
+    tick itself, a refresh slower than the tick (a loaded server, a large scope) never showed anything:
+    each answer was dropped for the next. Paced by its answers, every one is shown."""
+    settings = settings.model_copy(update={"refresh_ms": 200})
+    feed(client, settings, {Stream.incidents: [incident("SLOW1")]})
+    fresh(browser)
+
+    def open_count(d) -> str | None:  # noqa: ANN001
+        kpi = d.find_element(By.CSS_SELECTOR, "[data-kpi=open] .basira-kpi-value")
+        return kpi.get_attribute("data-value")
+
+    with serving(settings, slow_refresh_s=1.0) as url:  # five ticks for each answer
+        browser.get(url + "/?lang=en")
+        wait_for(browser, lambda d: open_count(d) == "1", message="no refresh answer was shown")
+        feed(client, settings, {Stream.incidents: [incident("SLOW2")]})
+        wait_for(browser, lambda d: open_count(d) == "2", message="the page stopped refreshing")
+        assert "is-live" in browser.find_element(By.ID, "live-root").get_attribute("class")
+        assert "is-lost" not in browser.find_element(By.ID, "live-watchdog").get_attribute("class")
         assert console_errors(browser) == []
 
 

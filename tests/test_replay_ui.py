@@ -54,7 +54,7 @@ def archived(replay_archive: tuple[Settings, Archived]) -> Iterator[tuple[Settin
 def _refresh(app, http, time: dict | None, lang: str = "en", scope: dict | None = None,
              headers: dict | None = None) -> dict[str, Any]:
     """The page's refresh, posted as the browser posts it when the time bar changed."""
-    values = {"live-tick.n_intervals": None, "live-lang.value": lang, "live-scope.data": scope or {},
+    values = {"live-pulse.data": None, "live-lang.value": lang, "live-scope.data": scope or {},
               "live-time.data": time}
     body = callback_body(app, "live-kpis-html.data", values, "live-time.data")
     reply = http.post("/_dash-update-component", json=body, headers=headers or {})

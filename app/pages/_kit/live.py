@@ -122,6 +122,12 @@ def watchdog_stores(page: str, settings: Any) -> list[dcc.Store]:
     ]
 
 
+def pulse_store(page: str, settings: Any) -> dcc.Store:
+    """``<page>-pulse``: what the refresh listens to instead of the page's tick — a new pulse on a tick
+    only when the last refresh asked has been answered (:meth:`LivePage.register_pace`)."""
+    return dcc.Store(id=f"{page}-pulse", data={"page": page, "limit_ms": silence_limit_ms(settings)})
+
+
 class LivePage:
     """The refresh of one live page: its outputs by name, its tick, its freshness display, its answers.
 
@@ -197,6 +203,25 @@ class LivePage:
         values = {**{k: v for k, v in common.items() if k in self._outputs}, **values}
         return self.answer(fresh, lang, None if banner is None else banner(fresh), **values)
 
+    @property
+    def pulse(self) -> Input:
+        """The refresh's input in place of the tick (see :meth:`register_pace`)."""
+        return Input(self.id("pulse"), "data")
+
+    def register_pace(self, app: Dash, tick: str) -> None:
+        """The refresh paced by its answers (``basira.pace``, in the browser): each ``tick`` makes a new
+        :meth:`pulse` only when an answer (a new ``beat``) came since the last, or none for too long. Dash drops
+        the answer of a callback asked again while it runs: driven by the tick itself, a refresh slower
+        than the tick would never be shown. The page's refresh must answer ``beat`` every time."""
+        app.clientside_callback(
+            ClientsideFunction("basira", "pace"),
+            Output(self.id("pulse"), "data"),
+            Input(tick, "n_intervals"),
+            State(self.id("beat"), "data"),  # read, not listened to: see basira.pace
+            State(self.id("pulse"), "data"),
+            prevent_initial_call=True,
+        )
+
     # -- the watchdog ----------------------------------------------------------------------------
 
     def register_watchdog(self, app: Dash, tick: str) -> None:
@@ -212,5 +237,5 @@ class LivePage:
             ClientsideFunction("basira", "watchdog"),
             Output(self.id("watchdog"), "className"),
             Input(tick, "n_intervals"),
-            State(self.id("watch"), "data"),
+            Input(self.id("watch"), "data"),  # an answer clears the banner at once, not a tick later
         )

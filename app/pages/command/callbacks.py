@@ -68,11 +68,10 @@ def register_callbacks(app: Dash, context: Services) -> None:
             frame=Output(TB.frame, "data"),
             note=Output(TB.note, "children"),
         ),
-        inputs=[Input(ID.tick, "n_intervals"), Input(ID.lang, "value"), Input(ID.scope, "data"),
-                Input(TB.time, "data")],
+        inputs=[page.pulse, Input(ID.lang, "value"), Input(ID.scope, "data"), Input(TB.time, "data")],
         state=[State(ID.seen, "data"), State(ID.shown, "data")],
     )
-    def refresh(_tick: int | None, lang: str | None, scope_data: Any, time_data: Any, seen: str | None,
+    def refresh(_pulse: Any, lang: str | None, scope_data: Any, time_data: Any, seen: str | None,
                 shown: str | None) -> dict[str, Any]:
         lang = lang_or(lang, settings.language)
         view = View.of(scope_data)
@@ -229,7 +228,9 @@ def register_callbacks(app: Dash, context: Services) -> None:
         Input(ID.incidents_html, "data"),
     )
 
-    # The watchdog runs in the browser: it still works when this server does not answer at all.
+    # The refresh is paced by its answers, and the watchdog runs in the browser: it still works when
+    # this server does not answer at all.
+    page.register_pace(app, ID.tick)
     page.register_watchdog(app, ID.tick)
 
     port_panel.register(app, context, PAGE)

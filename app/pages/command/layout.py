@@ -215,6 +215,7 @@ def layout(
             dcc.Store(id=ID.shown, data=None),
             dcc.Store(id=ID.visible, data=w.shown_layers(LAYERS, settings)),
             *live.watchdog_stores(PAGE, settings),
+            live.pulse_store(PAGE, settings),
             dcc.Store(id=ID.feed, data=_feed_config(map_ctx)),
             *timebar.stores(moment, span, lang),
             dcc.Store(id=timeline.TL.anchor, data=None),

@@ -39,14 +39,14 @@ def register_callbacks(app: Dash, context: Services) -> None:
 
     @app.callback(
         output=page.outputs(
-            "banner", "root_class", "seen",
+            "banner", "root_class", "seen", "beat",
             refused=Output(ID.refused, "data"),
             story=Output(ID.story, "children"),
         ),
-        inputs=[Input(ID.tick, "n_intervals"), Input(ID.lang, "value"), Input(ID.view, "data")],
+        inputs=[page.pulse, Input(ID.lang, "value"), Input(ID.view, "data")],
         state=[State(ID.seen, "data")],
     )
-    def refresh(_tick: int | None, lang: str | None, view: dict | None, seen: str | None) -> dict[str, Any]:
+    def refresh(_pulse: Any, lang: str | None, view: dict | None, seen: str | None) -> dict[str, Any]:
         lang = lang_or(lang, settings.language)
         keys = live.layer_keys("live")
         now = live.now_ms()
@@ -55,7 +55,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             # Nothing from this store reaches the page; clear whatever a demo store showed before.
             cleared = live.empty_payloads(keys) if seen else [no_update] * len(keys)
             return live.answer(page.outputs_named, live=cleared, root_class=f"basira-kiosk {verdict}",
-                               refused=True, story=[], banner="", seen=None)
+                               refused=True, story=[], banner="", seen=None, beat=now)
 
         verdict = _verdict(store)
         if verdict != SHOWN:
@@ -75,7 +75,9 @@ def register_callbacks(app: Dash, context: Services) -> None:
         verdict = _verdict(store)
         if verdict != SHOWN:
             return refused(verdict)
-        return page.answer(tick.fresh, lang, live=payloads, refused=False, story=told, seen=version)
+        return page.answer(tick.fresh, lang, live=payloads, refused=False, story=told, seen=version, beat=now)
+
+    page.register_pace(app, ID.tick)  # a refresh slower than the tick is still shown (see the kit)
 
     @app.callback(
         output=dict(

@@ -65,6 +65,7 @@ class ID:
     tick = f"{PAGE}-tick"
     second = f"{PAGE}-second"
     seen = f"{PAGE}-seen"
+    beat = f"{PAGE}-beat"
     refused = f"{PAGE}-refused"
     heard = f"{PAGE}-heard"
     loop = f"{PAGE}-loop"
@@ -152,6 +153,8 @@ def layout(lang: str | None = None, **_: Any) -> Component:
             dcc.Store(id=ID.refused, data=verdict != SHOWN),
             dcc.Store(id=ID.heard, data=None),
             dcc.Store(id=ID.seen, data=None),
+            dcc.Store(id=ID.beat, data=None),
+            live.pulse_store(PAGE, settings),
             dcc.Store(id=ID.loop, data=None),
             dcc.Store(id=ID.view, data={"chapter": 0}),
             dcc.Interval(id=ID.tick, interval=settings.refresh_ms),

@@ -39,11 +39,11 @@ def register_callbacks(app: Dash, context: Services) -> None:
             critical=Output(ID.critical, "data"),
             last_live=Output(ID.last_live, "data"),
         ),
-        inputs=[Input(ID.tick, "n_intervals")],
+        inputs=[page.pulse],
         state=[State(ID.stop, "data"), State(ID.lang, "data"), State(ID.seen, "data"),
                State(ID.last_live, "data")],
     )
-    def refresh(_tick: int | None, stop: str | None, lang: str | None, seen: str | None,
+    def refresh(_pulse: Any, stop: str | None, lang: str | None, seen: str | None,
                 last_live: int | None) -> dict[str, Any]:
         lang = lang_or(lang, settings.wall_language)
         keys = live.layer_keys("live")
@@ -84,6 +84,8 @@ def register_callbacks(app: Dash, context: Services) -> None:
     def redate(_minute: int | None, lang: str | None) -> list[Component]:
         """The dates under the clock (they change at midnight in Riyadh; this runs every minute)."""
         return clock.dates(live.now_ms(), lang_or(lang, settings.wall_language))
+
+    page.register_pace(app, ID.tick)  # a refresh slower than the tick is still shown (see the kit)
 
     # The browser's side (assets/wall.js): `heard` keeps each answer of the refresh for the tour, which
     # runs on its own timer and so never waits for the server (see assets/modes.js).

@@ -157,6 +157,7 @@ def layout(lang: str | None = None, **_: Any) -> Component:
             dcc.Store(id=ID.config, data=config),
             dcc.Store(id=ID.seen, data=None),
             dcc.Store(id=ID.beat, data=None),
+            live.pulse_store(PAGE, settings),
             dcc.Store(id=ID.heard, data=None),
             dcc.Store(id=ID.last_live, data=None),
             dcc.Store(id=ID.critical, data=None),  # None: not heard from the server yet

@@ -46,18 +46,36 @@ def env_without_settings() -> dict[str, str]:
 
 
 def start_ingest(env: dict[str, str]) -> subprocess.Popen[str]:
-    """``python -m app ingest`` in a process of its own, with ``env`` (its settings), as deployed."""
-    return subprocess.Popen([sys.executable, "-m", "app", "ingest"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    """``python -m app ingest`` in a process of its own, with ``env`` (its settings), as deployed. Its
+    output goes to a file (:func:`log_tail`), never to a pipe nobody reads: a worker that logged more
+    than a pipe holds — retries through a failover — would block on its next line, holding its
+    entries."""
+    with tempfile.NamedTemporaryFile("w", prefix="basira-ingest-", suffix=".log", delete=False) as log:
+        process = subprocess.Popen([sys.executable, "-m", "app", "ingest"], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT, text=True)
+    process.log_path = Path(log.name)  # type: ignore[attr-defined]
+    return process
+
+
+def log_tail(process: subprocess.Popen[str], chars: int = 3000) -> str:
+    """The end of what a process of :func:`start_ingest` has written so far."""
+    path: Path | None = getattr(process, "log_path", None)
+    if path is None or not path.exists():
+        return "(no log)"
+    return path.read_text(errors="replace")[-chars:]
 
 
 def stop_process(process: subprocess.Popen[str]) -> None:
-    """SIGTERM (a worker finishes its batch), then SIGKILL if it is not gone within 20 s."""
+    """SIGTERM (a worker finishes its batch), then SIGKILL if it is not gone within 20 s; its log goes."""
     process.terminate()
     try:
         process.wait(20)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait(10)
+    path: Path | None = getattr(process, "log_path", None)
+    if path is not None:
+        path.unlink(missing_ok=True)
 
 
 def drop_settings_env(monkeypatch: object) -> None:
@@ -415,12 +433,14 @@ def applied_incidents(client: redis.Redis, prefix: str, shards: int = 1) -> set[
 
 def assert_applied_once(primary: redis.Redis, prefix: str, acknowledged: list[str],
                         group: str = "basira-ingest", timeout_s: float = 120, *,
-                        state: redis.Redis | None = None, shards: int = 1) -> None:
+                        state: redis.Redis | None = None, shards: int = 1,
+                        workers: tuple[subprocess.Popen[str], ...] = ()) -> None:
     """Once the ingest workers have taken every incident entry on ``primary``: each ``acknowledged``
     entry is in the state, and each entry the stream holds was applied once — the workers' counter
     equals the stream's length (no entry is invalid here), though commits around a failover broke and
     were read again. ``state``: where the state is read, when not on ``primary`` (a cluster's client,
-    for a sharded state: ``shards``)."""
+    for a sharded state: ``shards``). ``workers``: processes of :func:`start_ingest`, whose logs'
+    ends a failure shows."""
     key = f"{prefix}:incidents"
 
     def drained() -> bool:
@@ -436,7 +456,9 @@ def assert_applied_once(primary: redis.Redis, prefix: str, acknowledged: list[st
         raise AssertionError(
             f"{error}: {pending['pending']} pending (by consumer {pending.get('consumers')}), delivered "
             f"up to {group_info['last-delivered-id']} of {primary.xinfo_stream(key)['last-generated-id']}, "
-            f"{primary.xlen(key)} entries, stats {primary.hgetall(f'{prefix}:stats')}") from None
+            f"{primary.xlen(key)} entries, stats {primary.hgetall(f'{prefix}:stats')}"
+            + "".join(f"\n--- worker {w.pid} ({'running' if w.poll() is None else f'ended {w.returncode}'}),"
+                      f" its log's end:\n{log_tail(w)}" for w in workers)) from None
     applied = applied_incidents(state or primary, prefix, shards)
     missing = [i for i in acknowledged if i not in applied]
     assert not missing, f"{len(missing)} acknowledged entries lost, e.g. {missing[:5]}"

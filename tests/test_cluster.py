@@ -128,7 +128,7 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
 
         primary = new.client()
         assert_applied_once(primary, PREFIX, producer.acknowledged, state=client,
-                            shards=settings.store_shards)
+                            shards=settings.store_shards, workers=(worker,))
         assert worker.poll() is None, "the worker survived the failover"
         print(f"\ncluster failover: /readyz back {back_s:.1f} s after the kill; "
               f"{len(producer.acknowledged)} acknowledged, {primary.xlen(key)} on the new primary")

@@ -17,6 +17,7 @@ from app.contract import Scope, Stream
 from app.feed import FEED_PATH, MAX_PARTS, answer, cut_of
 from app.ingest import IngestWorker
 from app.store import Store
+from app.store import built as built_module
 from tests.helpers import incident, now_ms, unit
 
 RIYADH = ("24.7136", "46.6753")
@@ -166,7 +167,15 @@ def test_a_unit_crossing_into_another_region_leaves_one_scope_and_enters_the_oth
     assert ids(nation["unit"]) == {"U2"} and nation["unit"]["gone"] == []  # found in one cell: put
 
 
-def test_many_clients_at_one_point_of_one_scope_cost_one_build(client, fast, world):
+@pytest.fixture
+def held_locks(monkeypatch):
+    """A builder's lock that cannot lapse during a test: on a loaded machine (a cluster at load 9) a
+    build outlasted the 5 s lock, a waiter took it over and built again — the recovery meant for a
+    builder that died (:mod:`app.store.built`), which is not what these tests count."""
+    monkeypatch.setattr(built_module, "LOCK_TTL_MS", 120_000)
+
+
+def test_many_clients_at_one_point_of_one_scope_cost_one_build(client, fast, world, held_locks):
     app, store = world
     whole = get(app.test_client())
     write(client, fast, store, units=[unit("U1", lat="21.47", lon="39.83")])
@@ -185,14 +194,16 @@ def test_many_clients_at_one_point_of_one_scope_cost_one_build(client, fast, wor
         thread.join()
     cuts = {orjson.loads(gzip.decompress(b))["cut"] for b in bodies}
     # twenty answers: one per distinct cut they landed on (a tick may end while they run), and one
-    # part per tick since `whole`, shared by those answers
-    ticks = (max(cuts) - whole["cut"]) // TICK_MS
+    # part per tick since `whole`, shared by those answers — but for a cut more than MAX_PARTS ticks
+    # on (a very slow run), whose answer is one part built for it alone
+    near = [cut for cut in cuts if (cut - whole["cut"]) // TICK_MS <= MAX_PARTS]
+    ticks = (max(near) - whole["cut"]) // TICK_MS if near else 0
     assert len(bodies) == 20
     assert store.built.builds() - before == len(cuts) + ticks
     assert len({b for b in bodies}) == len(cuts)
 
 
-def test_concurrent_builders_wait_for_the_first(fast, world):
+def test_concurrent_builders_wait_for_the_first(fast, world, held_locks):
     _app, store = world
     scope, cut = Scope(), cut_of(store.meta.clock_ms(), TICK_MS)
     before = store.built.builds()

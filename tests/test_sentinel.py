@@ -135,7 +135,7 @@ def test_a_primary_killed_under_load_loses_no_acknowledged_entry_and_doubles_non
 
         primary = new.client()
         key = Stream.incidents.key(PREFIX)
-        assert_applied_once(primary, PREFIX, producer.acknowledged)
+        assert_applied_once(primary, PREFIX, producer.acknowledged, workers=(worker,))
         assert worker.poll() is None, "the worker survived the failover"
         print(f"\nfailover: /readyz back {back_s:.1f} s after the kill; "
               f"{len(producer.acknowledged)} acknowledged, {primary.xlen(key)} on the new primary, "

@@ -210,9 +210,10 @@ class LivePage:
 
     def register_pace(self, app: Dash, tick: str) -> None:
         """The refresh paced by its answers (``basira.pace``, in the browser): each ``tick`` makes a new
-        :meth:`pulse` only when an answer (a new ``beat``) came since the last, or none for too long. Dash drops
-        the answer of a callback asked again while it runs: driven by the tick itself, a refresh slower
-        than the tick would never be shown. The page's refresh must answer ``beat`` every time."""
+        :meth:`pulse` only when an answer (a new ``beat``) came since the last, or none for too long.
+        Dash drops the answer of a callback asked again while it runs: driven by the tick itself, a
+        refresh slower than the tick would never be shown. The page's refresh must answer ``beat``
+        every time."""
         app.clientside_callback(
             ClientsideFunction("basira", "pace"),
             Output(self.id("pulse"), "data"),

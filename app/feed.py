@@ -9,7 +9,13 @@ the answer to the map's two clustered layers:
   scripts score the change sets with (:mod:`app.store.feed_reads`) — so a cut is exact: every
   change scored before it has been committed when the cut is read.
 * With no ``since`` (a new page, or one more than ``feed_horizon_s`` behind) the answer is the
-  whole picture of the scope; otherwise one *part* per tick since then: the Features that changed in
+  whole picture of the scope, at a cut on a coarser grid (``settings.feed_whole_ms``, 2 s): every page
+  that opens or falls behind within those 2 s shares one build of it, not one per tick — at 100,000
+  incidents a whole picture is seconds of a web worker's CPU (issue 17: 52–72 % of the web workers'
+  CPU under 100 clients went to whole pictures, one per 250 ms cut). It is read after its cut: the
+  page then asks for the ticks since that cut, whose parts carry each change again (a Feature's
+  current text, an id that left), so what it shows is exact from the next answer on. Otherwise one
+  *part* per tick since then: the Features that changed in
   that tick and the ids that left — or, more than :data:`MAX_PARTS` ticks behind, one part of what
   changed since then (a page that took long to draw a large whole picture is not sent it again).
   Either way the stored Feature texts are concatenated, never parsed (the units that moved are
@@ -155,6 +161,11 @@ def answer(store: Store, scope: Scope, since: int | None, cut: int, tick_ms: int
     return store.built.built_once(name, gzipped, BODY_TTL_MS)
 
 
+def whole_grid_ms(settings: Any) -> int:
+    """The grid of whole pictures' cuts: ``feed_whole_ms`` in whole ticks (a cut of it is a tick's cut)."""
+    return settings.feed_ms * max(1, round(settings.feed_whole_ms / settings.feed_ms))
+
+
 def _since(value: Any) -> int | None:
     try:
         since = int(value)
@@ -190,6 +201,9 @@ def _live_feed() -> Response:
     tick = settings.feed_ms
     if since is not None and (since > cut or since % tick or since < cut - settings.feed_horizon_s * 1000):
         since = None  # not a cut of ours, or too far behind: the whole picture
+    if since is None:  # the whole picture, on the coarser grid (see the module)
+        cut = cut_of(now, whole_grid_ms(settings))
+        headers["X-Basira-Cut"] = str(cut)
     if since == cut:
         return Response(b'{"cut":%d,"same":true}' % cut, mimetype="application/json", headers=headers)
     body = answer(store, scope, since, cut, tick)

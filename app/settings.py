@@ -243,6 +243,13 @@ class Settings(BaseSettings):
         le=5000,
         description="The live map's tick (ms): incidents and units are sent as what changed each tick.",
     )
+    feed_whole_ms: int = Field(
+        default=2000,
+        ge=50,
+        le=30_000,
+        description="A new page's whole picture of the live map is cut on this coarser grid (ms, rounded "
+        "to whole ticks): pages that open within one share one build, then catch up by the ticks since.",
+    )
     feed_horizon_s: float = Field(
         default=120.0,
         ge=5,

@@ -58,6 +58,15 @@ def text(driver, selector: str) -> str | None:
     return js(driver, "var e = document.querySelector(arguments[0]); return e && e.textContent", selector)
 
 
+def story(driver) -> tuple | None:
+    """The story panel's chapter, titles and open-incidents figure, read in one look."""
+    found = js(driver, """var s = document.getElementById('kiosk-story'); if (!s) { return null; }
+        function t(q) { var e = s.querySelector(q); return e && e.textContent; }
+        var v = s.querySelector('[data-view]');
+        return [v && v.dataset.view, t('h1'), t('h2'), t('[data-figure=open] .mode-figure-value')];""")
+    return tuple(found) if found else None
+
+
 def figure(driver, key: str) -> str | None:
     """The value of one figure of the story panel, as shown."""
     return js(driver, "var f = document.querySelector('#kiosk-story [data-figure=' + arguments[0] + ']"
@@ -171,17 +180,17 @@ def test_the_attract_loop_tells_the_story_and_yields_to_a_visitor(kiosk, client,
         root = kiosk.find_element(By.ID, "kiosk-root")
         assert (root.get_attribute("dir"), root.get_attribute("lang")) == ("rtl", "ar")
         assert kiosk.find_element(By.CLASS_NAME, "kiosk-demo").is_displayed()  # says: synthetic data
-        wait_for(kiosk, lambda d: view(d) == "national", timeout=LOAD_S)
-        assert text(kiosk, "#kiosk-story h1") == "المملكة في لمحة واحدة"
-        assert text(kiosk, "#kiosk-story h2") == "The whole Kingdom at a glance"
-        wait_for(kiosk, lambda d: figure(d, "open") == "١٨", message="the national chapter does not show 18")
+        # the national chapter, read in one look: a chapter lasts 2 s here, and on a loaded machine the loop
+        # moved on between two reads (its titles are tested together, whenever it comes round)
+        national = ("national", "المملكة في لمحة واحدة", "The whole Kingdom at a glance", "١٨")
+        wait_for(kiosk, lambda d: story(d) == national, timeout=LOAD_S,
+                 message=f"the national chapter never showed {national}")
 
         # the loop moves on by itself: Makkah, then the King Fahd Causeway with the port's figures
         wait_for(kiosk, lambda d: view(d) == "makkah", timeout=LOAD_S)
         screenshot(kiosk, "kiosk-ar")
-        wait_for(kiosk, lambda d: view(d) == "causeway", timeout=LOAD_S)
-        wait_for(kiosk, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-figure=arrivals]"))
-        assert figure(kiosk, "arrivals") == "٢٬٠٠٠"
+        wait_for(kiosk, lambda d: view(d) == "causeway" and figure(d, "arrivals") == "٢٬٠٠٠", timeout=LOAD_S,
+                 message="the causeway's chapter never showed 2,000 arrivals")
 
         # a touch on the map pauses it (how long it holds, and that it then goes on by itself: tested on
         # its own, below); the play button lets it go on

@@ -448,6 +448,10 @@ def assert_applied_once(primary: redis.Redis, prefix: str, acknowledged: list[st
         delivered = primary.xinfo_groups(key)[0]["last-delivered-id"]
         return pending == 0 and delivered == primary.xinfo_stream(key)["last-generated-id"]
 
+    def logs() -> str:
+        return "".join(f"\n--- worker {w.pid} ({'running' if w.poll() is None else f'ended {w.returncode}'}),"
+                       f" its log's end:\n{log_tail(w)}" for w in workers)
+
     try:
         poll(drained, timeout_s, "the workers to apply everything on the new primary")
     except AssertionError as error:  # say what was left: a stuck worker and a slow one look different
@@ -456,12 +460,11 @@ def assert_applied_once(primary: redis.Redis, prefix: str, acknowledged: list[st
         raise AssertionError(
             f"{error}: {pending['pending']} pending (by consumer {pending.get('consumers')}), delivered "
             f"up to {group_info['last-delivered-id']} of {primary.xinfo_stream(key)['last-generated-id']}, "
-            f"{primary.xlen(key)} entries, stats {primary.hgetall(f'{prefix}:stats')}"
-            + "".join(f"\n--- worker {w.pid} ({'running' if w.poll() is None else f'ended {w.returncode}'}),"
-                      f" its log's end:\n{log_tail(w)}" for w in workers)) from None
+            f"{primary.xlen(key)} entries, stats {primary.hgetall(f'{prefix}:stats')}{logs()}") from None
     applied = applied_incidents(state or primary, prefix, shards)
     missing = [i for i in acknowledged if i not in applied]
-    assert not missing, f"{len(missing)} acknowledged entries lost, e.g. {missing[:5]}"
+    assert not missing, (f"{len(missing)} acknowledged entries lost, e.g. {missing[:5]}; stats "
+                         f"{primary.hgetall(f'{prefix}:stats')}{logs()}")
     stats = {k: int(v) for k, v in primary.hgetall(f"{prefix}:stats").items()}
     assert stats.get("ingested:incidents", 0) == primary.xlen(key), stats
     assert stats.get("rejected:incidents", 0) == 0, stats

@@ -69,7 +69,9 @@ def test_the_store_suites_pass_on_the_cluster(cluster) -> None:
                           *[f"--deselect=tests/{test}" for test in NOT_ON_CLUSTER]],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
     tail = run.stdout[-3000:]
-    assert run.returncode == 0, tail
+    # what failed, before the durations table pushes it out of the tail
+    failures = run.stdout[run.stdout.find("= FAILURES ="):][:6000] if "= FAILURES =" in run.stdout else ""
+    assert run.returncode == 0, f"{failures}\n...\n{tail}"
     passed = int(re.search(r"(\d+) passed", tail)[1])
     assert passed >= 60, tail  # they ran, on the cluster (63 when written)
     assert "skipped" not in tail.splitlines()[-1], tail

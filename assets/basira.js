@@ -14,7 +14,7 @@
  * which is the point of the watchdog. */
 window.dash_clientside = window.dash_clientside || {};
 window.dash_clientside.basira = Object.assign({}, window.dash_clientside.basira, (function () {
-    /* Each live page's last refresh asked by `pace`: when (this browser's clock), and whether answered. */
+    /* Each live page's last refresh asked by `pace`: when (this browser's clock), and the beat it had then. */
     var PACE = {};
     return {
         /* A refresh arrived: note when, by this browser's clock (the server's may differ). */

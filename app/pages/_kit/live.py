@@ -6,7 +6,9 @@ the down state (never a traceback) when the store does not answer. :class:`LiveP
 once: a page names its refresh's outputs with :meth:`LivePage.outputs` (Dash's dict outputs) and
 answers by name (:meth:`LivePage.answer`, :meth:`LivePage.down`); what it leaves out is not updated.
 The watchdog (:meth:`LivePage.watchdog`, ``basira.heard``/``basira.watchdog`` in ``assets/basira.js``)
-runs in the browser, so it still works when the server does not answer at all.
+runs in the browser, so it still works when the server does not answer at all. The refresh listens to
+the page's pulse, not to its tick (:meth:`LivePage.register_pace`, ``basira.pace``): a new one only once
+the last refresh has answered, since Dash drops an answer that comes after the callback was asked again.
 
 Ids are the page's own, ``<page>-<name>`` (``live-state``, ``wall-banner``): the access control
 knows a page's callbacks by that prefix (:mod:`app.auth.guard`).

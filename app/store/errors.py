@@ -23,6 +23,10 @@ import redis
 #: Redis refusals that say nothing about the data (memory, permissions, failover, loading…).
 SYSTEMIC_ERRORS = ("OOM", "NOPERM", "NOAUTH", "WRONGPASS", "READONLY", "LOADING", "BUSY", "MASTERDOWN",
                    "MISCONF", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "EXECABORT")
+#: redis-py's own classes for some of those refusals: it takes the code off their message.
+SYSTEMIC_CLASSES = (redis.exceptions.OutOfMemoryError, redis.exceptions.NoPermissionError,
+                    redis.exceptions.ReadOnlyError, redis.exceptions.ExecAbortError,
+                    redis.exceptions.TryAgainError, redis.exceptions.ClusterDownError)
 #: What redis-py and the socket layer raise.
 REDIS_ERRORS = (redis.RedisError, OSError)
 
@@ -46,7 +50,13 @@ class StoreRefused(StoreUnavailable):
 
     @property
     def systemic(self) -> bool:
-        return any(code in str(self.cause) for code in SYSTEMIC_ERRORS)
+        return _systemic_refusal(self.cause)
+
+
+def _systemic_refusal(error: BaseException) -> bool:
+    # By class, or by the code in the message: a script's error carries the refusal inside its own
+    # ("ERR Error running script … OOM command not allowed …").
+    return isinstance(error, SYSTEMIC_CLASSES) or any(code in str(error) for code in SYSTEMIC_ERRORS)
 
 
 def translate(error: BaseException) -> StoreUnavailable:
@@ -68,7 +78,7 @@ def is_systemic(error: BaseException) -> bool:
         error = error.cause
     if isinstance(error, redis.ConnectionError | redis.TimeoutError | OSError):
         return True
-    return isinstance(error, redis.ResponseError) and any(code in str(error) for code in SYSTEMIC_ERRORS)
+    return isinstance(error, redis.ResponseError) and _systemic_refusal(error)
 
 
 def _guard(method: Callable[..., Any]) -> Callable[..., Any]:

@@ -139,7 +139,15 @@ class Committer:
     def wait(self) -> list[Batch]:
         """The round in flight, once committed (``[]`` when there is none)."""
         in_flight, self._in_flight = self._in_flight, None
-        return in_flight.result() if in_flight is not None else []
+        if in_flight is None:
+            return []
+        try:
+            return in_flight.result()
+        finally:
+            # A failed round's error holds this frame (its traceback), and the frame the future, which
+            # holds the error: a cycle that only the cyclic collector frees — rarely, in an ingest
+            # process (quiet_gc) — keeping the round's batches and whatever its frames held.
+            del in_flight
 
     def close(self, held: list[Batch]) -> list[Batch]:
         """Commit what is in flight and ``held``, then stop the thread; errors are logged, not raised

@@ -520,3 +520,28 @@ def test_no_module_outside_the_store_names_a_key() -> None:
         for hit in key_names(name, path)
     ]
     assert not bad, "\n".join(bad)
+
+
+def unmanaged_pipelines(source: str) -> list[int]:
+    """Lines of ``source`` where a Redis pipeline is made other than as a ``with`` block's context.
+
+    A pipeline that carries scripts takes its connection when it loads them, before ``execute``'s own
+    clean-up; when that step fails, only the ``with`` block (or the pipeline's end as garbage) gives
+    the connection back — and a store that waits for replicas writes on one connection."""
+    tree = ast.parse(source)
+    managed = {id(item.context_expr) for node in ast.walk(tree) if isinstance(node, ast.With)
+               for item in node.items}
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "pipeline" and id(node) not in managed]
+
+
+def test_the_pipeline_check_sees_a_pipeline_outside_a_with_block() -> None:
+    assert unmanaged_pipelines("pipe = client.pipeline(transaction=True)\npipe.execute()\n") == [1]
+    assert unmanaged_pipelines("with client.pipeline() as pipe:\n    pipe.execute()\n") == []
+
+
+def test_every_redis_pipeline_is_a_with_block() -> None:
+    bad = [f"{name}:{line}" for name, path in modules().items()
+           for line in unmanaged_pipelines(path.read_text())]
+    assert not bad, "make these `with ….pipeline(…) as pipe:` blocks: " + ", ".join(bad)

@@ -48,18 +48,18 @@ def write_entries(client: redis.Redis, prefix: str, entries: list[Entry], stamp:
     """
     extra = {SIM_STAMP: stamp} if stamp is not None else {}
     for i in range(0, len(entries), WRITE_CHUNK):
-        pipe = client.pipeline(transaction=True)
-        for stream, fields in entries[i : i + WRITE_CHUNK]:
-            entry_id = "*"
-            if received is not None:
-                # a call is written when it ends, dated when it began: never behind the stream
-                last_ms, last_seq = received.get(stream, (0, -1))
-                ms = max(int(fields["ts"]), last_ms)
-                seq = last_seq + 1 if ms == last_ms else 0
-                received[stream] = (ms, seq)
-                entry_id = f"{ms}-{seq}"
-            pipe.xadd(stream.key(prefix), {**fields, **extra} if extra else fields, id=entry_id)  # type: ignore[arg-type]
-        pipe.execute()
+        with client.pipeline(transaction=True) as pipe:
+            for stream, fields in entries[i : i + WRITE_CHUNK]:
+                entry_id = "*"
+                if received is not None:
+                    # a call is written when it ends, dated when it began: never behind the stream
+                    last_ms, last_seq = received.get(stream, (0, -1))
+                    ms = max(int(fields["ts"]), last_ms)
+                    seq = last_seq + 1 if ms == last_ms else 0
+                    received[stream] = (ms, seq)
+                    entry_id = f"{ms}-{seq}"
+                pipe.xadd(stream.key(prefix), {**fields, **extra} if extra else fields, id=entry_id)  # type: ignore[arg-type]
+            pipe.execute()
 
 
 def run(

@@ -101,16 +101,16 @@ class Alerts:
         old = self.client.zrangebyscore(k.alert_raised, "-inf", f"({before_ms}")
         still_open = set(self.client.zrangebyscore(k.alert_open, "-inf", f"({before_ms}")) if old else set()
         gone = [alert_id for alert_id in old if alert_id not in still_open]
-        pipe = self.client.pipeline(transaction=False)
-        for start in range(0, len(gone), 500):
-            chunk = gone[start:start + 500]
-            pipe.delete(*[k.alert(alert_id) for alert_id in chunk])
-            pipe.zrem(k.alert_raised, *chunk)
-        marks = self.client.hgetall(k.alert_cleared)
-        stale = [c for c, at in marks.items() if not at.isdigit() or int(at) < cleared_before_ms]
-        if stale:
-            pipe.hdel(k.alert_cleared, *stale)
-        pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            for start in range(0, len(gone), 500):
+                chunk = gone[start:start + 500]
+                pipe.delete(*[k.alert(alert_id) for alert_id in chunk])
+                pipe.zrem(k.alert_raised, *chunk)
+            marks = self.client.hgetall(k.alert_cleared)
+            stale = [c for c, at in marks.items() if not at.isdigit() or int(at) < cleared_before_ms]
+            if stale:
+                pipe.hdel(k.alert_cleared, *stale)
+            pipe.execute()
         return len(gone)
 
     # --- people's side -------------------------------------------------------------------------
@@ -128,22 +128,22 @@ class Alerts:
         """Silence ``rule`` until ``until_ms`` (its conditions raise nothing meanwhile); on the stream too."""
         k = self.keys
         record = orjson.dumps({"until": until_ms, "reason": reason, "by": by, "at": now_ms}).decode()
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hset(k.alert_silences, rule, record)
-        pipe.xadd(k.alerts, {"event": "silenced", "at": now_ms, "rule": rule, "until": until_ms,
-                             "by": by, "note": reason}, maxlen=STREAM_MAXLEN, approximate=True)
-        pipe.incr(k.alert_version)
-        pipe.execute()
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(k.alert_silences, rule, record)
+            pipe.xadd(k.alerts, {"event": "silenced", "at": now_ms, "rule": rule, "until": until_ms,
+                                 "by": by, "note": reason}, maxlen=STREAM_MAXLEN, approximate=True)
+            pipe.incr(k.alert_version)
+            pipe.execute()
 
     def unsilence(self, rule: str, by: str, now_ms: int) -> bool:
         """End a rule's silence early; ``False`` when it had none."""
         k = self.keys
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hdel(k.alert_silences, rule)
-        pipe.xadd(k.alerts, {"event": "unsilenced", "at": now_ms, "rule": rule, "by": by},
-                  maxlen=STREAM_MAXLEN, approximate=True)
-        pipe.incr(k.alert_version)
-        return bool(pipe.execute()[0])
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hdel(k.alert_silences, rule)
+            pipe.xadd(k.alerts, {"event": "unsilenced", "at": now_ms, "rule": rule, "by": by},
+                      maxlen=STREAM_MAXLEN, approximate=True)
+            pipe.incr(k.alert_version)
+            return bool(pipe.execute()[0])
 
     # --- reading -------------------------------------------------------------------------------
     def silences(self) -> dict[str, dict[str, object]]:
@@ -165,17 +165,17 @@ class Alerts:
     def records(self, ids: Iterable[str]) -> list[dict[str, str]]:
         """The records of ``ids`` (those that still exist), in that order."""
         ids = list(ids)
-        pipe = self.client.pipeline(transaction=False)
-        for alert_id in ids:
-            pipe.hgetall(self.keys.alert(alert_id))
-        return [record for record in pipe.execute() if record]
+        with self.client.pipeline(transaction=False) as pipe:
+            for alert_id in ids:
+                pipe.hgetall(self.keys.alert(alert_id))
+            return [record for record in pipe.execute() if record]
 
     def open_severities(self) -> list[str]:
         """The severity of each open alert (for ``/metrics``): one pipelined ``HGET`` each."""
-        pipe = self.client.pipeline(transaction=False)
-        for alert_id in self.open_ids():
-            pipe.hget(self.keys.alert(alert_id), "severity")
-        return [s for s in pipe.execute() if s]
+        with self.client.pipeline(transaction=False) as pipe:
+            for alert_id in self.open_ids():
+                pipe.hget(self.keys.alert(alert_id), "severity")
+            return [s for s in pipe.execute() if s]
 
     def record(self, alert_id: str) -> dict[str, str] | None:
         return self.client.hgetall(self.keys.alert(alert_id)) or None

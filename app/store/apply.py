@@ -255,10 +255,10 @@ class Apply:
     def mark_caught_up(self, now_ms: int) -> None:
         """Record that an ingest worker has just read everything there was (its heartbeat), and that
         it is making progress (``progress_at``, by Redis's clock, which readiness compares)."""
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hset(self.keys.meta, "caught_up_at", str(now_ms))
-        self._scripts["stamp_time"](keys=[self.keys.meta], args=["progress_at"], client=pipe)
-        pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hset(self.keys.meta, "caught_up_at", str(now_ms))
+            self._scripts["stamp_time"](keys=[self.keys.meta], args=["progress_at"], client=pipe)
+            pipe.execute()
 
     def commit(self, batch: Batch, group: str | None = None, now_ms: int | None = None, *,
                wait: bool = True) -> int:
@@ -301,48 +301,48 @@ class Apply:
         # them again changes nothing (newest-ts-wins): the counters and the acknowledgement stay once.
         sharded = bool(batch.events) and self.keys.shards > 1 and batch.stream in SHARDED_STREAMS
         changed = self._apply_sharded(writer, batch, now_ms) if sharded else 0
-        pipe = writer.pipeline(transaction=True)
-        if batch.events:
-            if not sharded:
-                self._queue_state(pipe, batch, now_ms)
-            self._queue_newest(pipe, batch, now_ms)
-        stream_key = self.keys.stream(batch.stream)
-        for entry_id, fields, reason in batch.rejected:
-            pipe.xadd(
-                self.keys.rejected,
-                {
-                    "stream": stream_key,
-                    "entry_id": entry_id,
-                    "reason": escaped(reason)[:1000],
-                    **rejected_record(fields),
-                    "rejected_at": str(now_ms),
-                },
-                maxlen=self.rejected_maxlen,
-                approximate=True,
-            )
-        if batch.size:
-            # Any entry the simulator did not write ends a demo store's demo, in this transaction
-            # (one script a batch; nothing when the store already holds real data).
-            self._scripts["end_demo"](keys=[self.keys.meta], args=[str(now_ms), *batch.distinct_stamps()],
-                                      client=pipe)
-        counters = self._counters(batch)
-        for name, n in counters.items():
-            pipe.hincrby(self.keys.stats, name, n)
-        if batch.rejected:
-            pipe.hincrby(self.keys.stats, f"rejected:{batch.stream.value}", len(batch.rejected))
-        if group is not None and (ids := batch.entry_ids):
-            pipe.xack(stream_key, group, *ids)
-        # Progress (readiness: a worker is getting through the streams), by Redis's clock.
-        self._scripts["stamp_time"](keys=[self.keys.meta], args=["progress_at"], client=pipe)
-        results = pipe.execute(raise_on_error=False)
+        with writer.pipeline(transaction=True) as pipe:
+            if batch.events:
+                if not sharded:
+                    self._queue_state(pipe, batch, now_ms)
+                self._queue_newest(pipe, batch, now_ms)
+            stream_key = self.keys.stream(batch.stream)
+            for entry_id, fields, reason in batch.rejected:
+                pipe.xadd(
+                    self.keys.rejected,
+                    {
+                        "stream": stream_key,
+                        "entry_id": entry_id,
+                        "reason": escaped(reason)[:1000],
+                        **rejected_record(fields),
+                        "rejected_at": str(now_ms),
+                    },
+                    maxlen=self.rejected_maxlen,
+                    approximate=True,
+                )
+            if batch.size:
+                # Any entry the simulator did not write ends a demo store's demo, in this transaction
+                # (one script a batch; nothing when the store already holds real data).
+                self._scripts["end_demo"](keys=[self.keys.meta], args=[str(now_ms), *batch.distinct_stamps()],
+                                          client=pipe)
+            counters = self._counters(batch)
+            for name, n in counters.items():
+                pipe.hincrby(self.keys.stats, name, n)
+            if batch.rejected:
+                pipe.hincrby(self.keys.stats, f"rejected:{batch.stream.value}", len(batch.rejected))
+            if group is not None and (ids := batch.entry_ids):
+                pipe.xack(stream_key, group, *ids)
+            # Progress (readiness: a worker is getting through the streams), by Redis's clock.
+            self._scripts["stamp_time"](keys=[self.keys.meta], args=["progress_at"], client=pipe)
+            results = pipe.execute(raise_on_error=False)
         failed = [r for r in results if isinstance(r, Exception)]
         if failed:
             # MULTI/EXEC ran the other commands: the counters must not count events not applied.
             if counters:
-                pipe = self.client.pipeline(transaction=True)
-                for name, n in counters.items():
-                    pipe.hincrby(self.keys.stats, name, -n)
-                pipe.execute()
+                with self.client.pipeline(transaction=True) as pipe:
+                    for name, n in counters.items():
+                        pipe.hincrby(self.keys.stats, name, -n)
+                    pipe.execute()
             raise CommitRefused(failed[0])
         if sharded:
             return changed
@@ -351,9 +351,9 @@ class Apply:
     def _apply_sharded(self, writer: redis.Redis, batch: Batch, now_ms: int) -> int:
         """Apply ``batch``'s events with one script a shard, pipelined (a node's shards in one round
         trip); raise redis's error when a script fails (nothing is acknowledged then)."""
-        pipe = writer.pipeline(transaction=False)
-        self._queue_state(pipe, batch, now_ms)
-        results = pipe.execute(raise_on_error=False)
+        with writer.pipeline(transaction=False) as pipe:
+            self._queue_state(pipe, batch, now_ms)
+            results = pipe.execute(raise_on_error=False)
         failed = [r for r in results if isinstance(r, Exception)]
         if failed:
             raise failed[0]

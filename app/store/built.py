@@ -97,10 +97,10 @@ class Built:
         if isinstance(self.client, RedisCluster):  # TIME cannot be pipelined there: two round trips
             (seconds, micros), cost = server_time(self.client, cost_key), self.client.get(cost_key)
         else:
-            pipe = self.client.pipeline(transaction=False)
-            pipe.time()
-            pipe.get(cost_key)
-            (seconds, micros), cost = pipe.execute()
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.time()
+                pipe.get(cost_key)
+                (seconds, micros), cost = pipe.execute()
         period = max(base_ms, math.ceil(int(cost or 0) / share / base_ms) * base_ms)
         return (int(seconds) * 1000 + int(micros) // 1000) // period, period
 
@@ -154,14 +154,14 @@ class Built:
         started = time.perf_counter()
         body = build()
         cost_ms = int((time.perf_counter() - started) * 1000)
-        pipe = self._raw().pipeline(transaction=True)
-        pipe.set(self.keys.built(name), body, px=ttl_ms)
-        pipe.incr(self.keys.built_count)
-        if latest is not None:
-            pipe.set(self.keys.built(latest[0]), body, px=latest[1])
-        if family is not None:
-            pipe.set(self.keys.built_cost(family), cost_ms, ex=COST_TTL_S)
-        pipe.execute()
+        with self._raw().pipeline(transaction=True) as pipe:
+            pipe.set(self.keys.built(name), body, px=ttl_ms)
+            pipe.incr(self.keys.built_count)
+            if latest is not None:
+                pipe.set(self.keys.built(latest[0]), body, px=latest[1])
+            if family is not None:
+                pipe.set(self.keys.built_cost(family), cost_ms, ex=COST_TTL_S)
+            pipe.execute()
         if cost_ms >= GIVE_BACK_MS:
             give_back()
         return body

@@ -53,26 +53,26 @@ class OfficialAlerts:
         it has expired already."""
         now = _now() if now_ms is None else now_ms
         expires = int(alert["expires"])
-        pipe = self.client.pipeline(transaction=True)
-        for ref in replaces:
-            self._remove(pipe, alert_digest(ref))
-        stored = expires > now
-        if stored:
-            name = alert_digest(alert["ref"])
-            pipe.set(self.keys.capin_alert(name), orjson.dumps(alert), pxat=expires)
-            pipe.zadd(self.keys.capin_expiry, {name: expires})
-        pipe.zremrangebyscore(self.keys.capin_expiry, "-inf", now)
-        pipe.incr(self.keys.capin_version)
-        pipe.execute()
+        with self.client.pipeline(transaction=True) as pipe:
+            for ref in replaces:
+                self._remove(pipe, alert_digest(ref))
+            stored = expires > now
+            if stored:
+                name = alert_digest(alert["ref"])
+                pipe.set(self.keys.capin_alert(name), orjson.dumps(alert), pxat=expires)
+                pipe.zadd(self.keys.capin_expiry, {name: expires})
+            pipe.zremrangebyscore(self.keys.capin_expiry, "-inf", now)
+            pipe.incr(self.keys.capin_version)
+            pipe.execute()
         return stored
 
     def cancel(self, refs: Iterable[str]) -> None:
         """Remove the alerts named by ``refs`` (a CAP ``Cancel``'s references)."""
-        pipe = self.client.pipeline(transaction=True)
-        for ref in refs:
-            self._remove(pipe, alert_digest(ref))
-        pipe.incr(self.keys.capin_version)
-        pipe.execute()
+        with self.client.pipeline(transaction=True) as pipe:
+            for ref in refs:
+                self._remove(pipe, alert_digest(ref))
+            pipe.incr(self.keys.capin_version)
+            pipe.execute()
 
     def _remove(self, pipe: Any, name: str) -> None:
         pipe.delete(self.keys.capin_alert(name))
@@ -100,8 +100,8 @@ class OfficialAlerts:
         """What the layer was drawn from: the change counter and how many alerts are in force now (so
         an alert expiring changes it too)."""
         now = _now() if now_ms is None else now_ms
-        pipe = self.client.pipeline(transaction=False)
-        pipe.get(self.keys.capin_version)
-        pipe.zcount(self.keys.capin_expiry, f"({now}", "+inf")
-        changes, alive = pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.get(self.keys.capin_version)
+            pipe.zcount(self.keys.capin_expiry, f"({now}", "+inf")
+            changes, alive = pipe.execute()
         return f"{changes or 0}:{alive}"

@@ -51,10 +51,10 @@ class FeedReads:
     def live_json(self, kind: str, scope: Scope) -> list[bytes]:
         """Every live Feature text of one kind in ``scope``, as the bytes Redis holds (never decoded:
         at 100,000 incidents decoding and encoding again would cost a copy of it all)."""
-        pipe = self._raw().pipeline(transaction=False)
-        for keys, region, agency in shard_cells(self.keys, scope):
-            pipe.hvals((keys.incident_live if kind == "inc" else keys.unit_live)(region, agency))
-        return [value for values in pipe.execute() for value in values]
+        with self._raw().pipeline(transaction=False) as pipe:
+            for keys, region, agency in shard_cells(self.keys, scope):
+                pipe.hvals((keys.incident_live if kind == "inc" else keys.unit_live)(region, agency))
+            return [value for values in pipe.execute() for value in values]
 
     def live_json_parts(self, kind: str, scope: Scope) -> Iterator[list[bytes]]:
         """:meth:`live_json` in parts of :data:`CELLS_AT_ONCE` scope cells, read as they are asked
@@ -62,32 +62,32 @@ class FeedReads:
         large scope's texts at once, not all of them (~40 MB at 100,000 incidents)."""
         scope_cells = shard_cells(self.keys, scope)
         for start in range(0, len(scope_cells), CELLS_AT_ONCE):
-            pipe = self._raw().pipeline(transaction=False)
-            for keys, region, agency in scope_cells[start : start + CELLS_AT_ONCE]:
-                pipe.hvals((keys.incident_live if kind == "inc" else keys.unit_live)(region, agency))
-            yield [value for values in pipe.execute() for value in values]
+            with self._raw().pipeline(transaction=False) as pipe:
+                for keys, region, agency in scope_cells[start : start + CELLS_AT_ONCE]:
+                    pipe.hvals((keys.incident_live if kind == "inc" else keys.unit_live)(region, agency))
+                yield [value for values in pipe.execute() for value in values]
 
     def changes(self, kind: str, scope: Scope, since_ms: int, until_ms: int) -> Changes:
         """What of ``kind`` changed in ``scope`` at ``since_ms <= t < until_ms`` (Redis clock)."""
         scope_cells = shard_cells(self.keys, scope)
-        pipe = self.client.pipeline(transaction=False)
-        for keys, region, agency in scope_cells:
-            pipe.zrangebyscore(keys.changes(kind, region, agency), since_ms, f"({until_ms}")
-        id_lists = pipe.execute()
-        pipe = self.client.pipeline(transaction=False)
-        asked = []
-        for (keys, region, agency), ids in zip(scope_cells, id_lists, strict=True):
-            if ids:
-                live = keys.incident_live if kind == "inc" else keys.unit_live
-                pipe.hmget(live(region, agency), ids)
-                asked.append(ids)
-        found: dict[str, str | None] = {}
-        for ids, values in zip(asked, pipe.execute(), strict=True):
-            for item, value in zip(ids, values, strict=True):
-                if value is not None:
-                    found[item] = value
-                else:
-                    found.setdefault(item, None)
+        with self.client.pipeline(transaction=False) as pipe:
+            for keys, region, agency in scope_cells:
+                pipe.zrangebyscore(keys.changes(kind, region, agency), since_ms, f"({until_ms}")
+            id_lists = pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            asked = []
+            for (keys, region, agency), ids in zip(scope_cells, id_lists, strict=True):
+                if ids:
+                    live = keys.incident_live if kind == "inc" else keys.unit_live
+                    pipe.hmget(live(region, agency), ids)
+                    asked.append(ids)
+            found: dict[str, str | None] = {}
+            for ids, values in zip(asked, pipe.execute(), strict=True):
+                for item, value in zip(ids, values, strict=True):
+                    if value is not None:
+                        found[item] = value
+                    else:
+                        found.setdefault(item, None)
         out = Changes()
         for item, value in found.items():
             if value is None:
@@ -98,8 +98,8 @@ class FeedReads:
 
     def trim_changes(self, before_ms: int) -> None:
         """Forget changes older than ``before_ms`` (a client that far behind gets the whole picture)."""
-        pipe = self.client.pipeline(transaction=False)
-        for kind in KINDS:
-            for keys, region, agency in shard_cells(self.keys, Scope()):
-                pipe.zremrangebyscore(keys.changes(kind, region, agency), "-inf", f"({before_ms}")
-        pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            for kind in KINDS:
+                for keys, region, agency in shard_cells(self.keys, Scope()):
+                    pipe.zremrangebyscore(keys.changes(kind, region, agency), "-inf", f"({before_ms}")
+            pipe.execute()

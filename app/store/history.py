@@ -76,16 +76,16 @@ class History:
         for start in range(0, len(old), 1000):
             chunk = old[start : start + 1000]
             where = self.client.hmget(keys.incident_index, chunk)
-            pipe = self.client.pipeline(transaction=True)  # one shard: one slot
-            for incident_id, value in zip(chunk, where, strict=True):
-                if value:
-                    _ts, region, agency, status, *_ = value.split("|")
-                    if status != "closed":  # reopened meanwhile: not ours to forget
-                        continue
-                    pipe.zrem(keys.incident_history(region, agency), incident_id)
-                    pipe.hdel(keys.incident_history_features(region, agency), incident_id)
-                    pipe.hdel(keys.incident_index, incident_id)
-                pipe.zrem(keys.incident_closed, incident_id)
-                forgotten += 1
-            pipe.execute()
+            with self.client.pipeline(transaction=True) as pipe:  # one shard: one slot
+                for incident_id, value in zip(chunk, where, strict=True):
+                    if value:
+                        _ts, region, agency, status, *_ = value.split("|")
+                        if status != "closed":  # reopened meanwhile: not ours to forget
+                            continue
+                        pipe.zrem(keys.incident_history(region, agency), incident_id)
+                        pipe.hdel(keys.incident_history_features(region, agency), incident_id)
+                        pipe.hdel(keys.incident_index, incident_id)
+                    pipe.zrem(keys.incident_closed, incident_id)
+                    forgotten += 1
+                pipe.execute()
         return forgotten

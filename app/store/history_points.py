@@ -233,15 +233,15 @@ def refresh(
     """
     fresh = [c for c in cells if c not in chunks or since_ms < chunks[c].lo]
     kept = [c for c in cells if c not in fresh]
-    pipe = client.pipeline(transaction=False)
-    for cell in kept:
-        chunk = chunks[cell]
-        shard, region, agency = cell
-        key = shard.incident_history(region, agency)
-        pipe.zcount(key, chunk.lo, chunk.hi)
-        after = f"({chunk.hi!r}" if chunk.hi > float("-inf") else chunk.lo
-        pipe.zrangebyscore(key, after, "+inf", withscores=True)
-    replies = pipe.execute() if kept else []
+    with client.pipeline(transaction=False) as pipe:
+        for cell in kept:
+            chunk = chunks[cell]
+            shard, region, agency = cell
+            key = shard.incident_history(region, agency)
+            pipe.zcount(key, chunk.lo, chunk.hi)
+            after = f"({chunk.hi!r}" if chunk.hi > float("-inf") else chunk.lo
+            pipe.zrangebyscore(key, after, "+inf", withscores=True)
+        replies = pipe.execute() if kept else []
     new: dict[Cell, list[tuple[str, float]]] = {}
     for n, cell in enumerate(kept):
         count, pairs = replies[2 * n], replies[2 * n + 1]
@@ -250,21 +250,21 @@ def refresh(
         elif pairs:
             new[cell] = pairs
     if fresh:
-        pipe = client.pipeline(transaction=False)
-        for shard, region, agency in fresh:
-            pipe.zrangebyscore(shard.incident_history(region, agency), since_ms, "+inf", withscores=True)
-        for cell, pairs in zip(fresh, pipe.execute(), strict=True):
-            chunks[cell] = Chunk(cell, lo=since_ms)
-            if pairs:
-                new[cell] = pairs
+        with client.pipeline(transaction=False) as pipe:
+            for shard, region, agency in fresh:
+                pipe.zrangebyscore(shard.incident_history(region, agency), since_ms, "+inf", withscores=True)
+            for cell, pairs in zip(fresh, pipe.execute(), strict=True):
+                chunks[cell] = Chunk(cell, lo=since_ms)
+                if pairs:
+                    new[cell] = pairs
     if new:
-        pipe = client.pipeline(transaction=False)
-        for cell, pairs in new.items():
-            shard, region, agency = cell
-            pipe.hmget(shard.incident_history_features(region, agency), [i for i, _ in pairs])
-        for (cell, pairs), texts in zip(new.items(), pipe.execute(), strict=True):
-            rows = [point_row(orjson.loads(text)) if text else None for text in texts]
-            chunks[cell].add([closed for _, closed in pairs], rows)
+        with client.pipeline(transaction=False) as pipe:
+            for cell, pairs in new.items():
+                shard, region, agency = cell
+                pipe.hmget(shard.incident_history_features(region, agency), [i for i, _ in pairs])
+            for (cell, pairs), texts in zip(new.items(), pipe.execute(), strict=True):
+                rows = [point_row(orjson.loads(text)) if text else None for text in texts]
+                chunks[cell].add([closed for _, closed in pairs], rows)
     use = next(_uses)
     for cell in cells:
         chunks[cell].sweep(since_ms)

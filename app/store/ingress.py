@@ -35,11 +35,11 @@ class IngressLimits:
         """Count one message of ``producer``: 0 when it is within ``per_window`` messages of its window,
         else the milliseconds until the window ends (the message is not to be taken)."""
         key = self.keys.ingress_rate(digest(producer, 24))
-        pipe = self.client.pipeline(transaction=True)
-        pipe.set(key, 0, px=WINDOW_MS, nx=True)
-        pipe.incr(key)
-        pipe.pttl(key)
-        _created, count, ttl = pipe.execute()
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, px=WINDOW_MS, nx=True)
+            pipe.incr(key)
+            pipe.pttl(key)
+            _created, count, ttl = pipe.execute()
         if int(count) <= per_window:
             return 0
         return int(ttl) if ttl and int(ttl) > 0 else 1

@@ -221,11 +221,11 @@ class LayerReads:
         for span in spans.values():
             for h in span:
                 by_day.setdefault(h * HOUR_MS // DAY_MS, []).extend(f"{h}:{d}:{c}" for d, c in names)
-        pipe = self.client.pipeline(transaction=False)
-        for day, fields in by_day.items():
-            pipe.hmget(self.keys.port_day(port_id, day), fields)
-        pipe.hget(self.keys.port_wait, port_id)
-        replies = pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            for day, fields in by_day.items():
+                pipe.hmget(self.keys.port_day(port_id, day), fields)
+            pipe.hget(self.keys.port_wait, port_id)
+            replies = pipe.execute()
         wait = replies.pop()
         counts: dict[str, int] = {}
         for fields, values in zip(by_day.values(), replies, strict=True):
@@ -255,11 +255,11 @@ class LayerReads:
         now_ms = self.now_ms() if now_ms is None else now_ms
         hour = now_ms // HOUR_MS
         regions = list(regions)
-        pipe = self.client.pipeline(transaction=False)
-        for region in regions:
-            pipe.hgetall(self.keys.calls_hour(region, hour))
-            pipe.hgetall(self.keys.calls_hour(region, hour - 1))
-        replies = pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            for region in regions:
+                pipe.hgetall(self.keys.calls_hour(region, hour))
+                pipe.hgetall(self.keys.calls_hour(region, hour - 1))
+            replies = pipe.execute()
         previous_weight = 1.0 - (now_ms % HOUR_MS) / HOUR_MS
         out: dict[str, dict[str, float]] = {}
         for n, region in enumerate(regions):
@@ -289,11 +289,11 @@ class LayerReads:
                 wanted[unit_id] = ts
         stale = [u for u, ts in wanted.items() if (hit := known.get(u)) is None or hit[0] != ts]
         if stale:
-            pipe = self.client.pipeline(transaction=False)
-            for unit_id in stale:
-                pipe.lrange(self.keys.shard_of(unit_id).unit_trail(unit_id), 0, -1)
-            for unit_id, points in zip(stale, pipe.execute(), strict=True):
-                known[unit_id] = (wanted[unit_id], [orjson.loads(p) for p in reversed(points)])
+            with self.client.pipeline(transaction=False) as pipe:
+                for unit_id in stale:
+                    pipe.lrange(self.keys.shard_of(unit_id).unit_trail(unit_id), 0, -1)
+                for unit_id, points in zip(stale, pipe.execute(), strict=True):
+                    known[unit_id] = (wanted[unit_id], [orjson.loads(p) for p in reversed(points)])
         if len(known) > TRAIL_CACHE_MAX:  # units that have left the fleet: start afresh
             caches.trails = {u: known[u] for u in wanted if u in known}
         return {u: known[u][1] for u in wanted if u in known}

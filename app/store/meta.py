@@ -50,12 +50,12 @@ class Meta:
         meta = self.keys.meta
         if self.real_since() is not None:
             raise NotADemoStore(self._not_a_demo_store())
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hsetnx(meta, "demo_token", secrets.token_urlsafe(32))
-        pipe.hset(meta, "demo", "1")
-        pipe.hget(meta, "demo_token")
-        pipe.hget(meta, "real")
-        _new, _set, token, real = pipe.execute()
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(meta, "demo_token", secrets.token_urlsafe(32))
+            pipe.hset(meta, "demo", "1")
+            pipe.hget(meta, "demo_token")
+            pipe.hget(meta, "real")
+            _new, _set, token, real = pipe.execute()
         if real is not None:  # the worker ended the demo between the two round trips
             raise NotADemoStore(self._not_a_demo_store())
         return str(token)
@@ -69,11 +69,12 @@ class Meta:
     def holds_data(self) -> bool:
         """True when the store holds incidents or units, or any input stream has entries."""
         keys = self.keys
-        pipe = self.client.pipeline(transaction=False)  # a key at a time: shards' slots differ on a cluster
-        for key in [*(k for shard in keys.each_shard for k in (shard.incident_index, shard.unit_index)),
-                    *keys.input_streams()]:
-            pipe.exists(key)
-        return any(pipe.execute())
+        # a key at a time: shards' slots differ on a cluster
+        with self.client.pipeline(transaction=False) as pipe:
+            for key in [*(k for shard in keys.each_shard for k in (shard.incident_index, shard.unit_index)),
+                        *keys.input_streams()]:
+                pipe.exists(key)
+            return any(pipe.execute())
 
     def _not_a_demo_store(self) -> str:
         return (f"{self.keys.prefix}:* on this Redis has received entries not written by the simulator, "

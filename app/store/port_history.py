@@ -102,15 +102,15 @@ class PortHistory:
 
         For writers that know whole days: the history backfill. Idempotent.
         """
-        pipe = self.client.pipeline(transaction=False)
-        by_key: dict[str, dict[str, str]] = {}
-        for i, counts in enumerate(days):
-            day = first_day + i
-            by_key.setdefault(archive_key(self.keys.prefix, port, day), {})[str(day)] = pack_day(counts)
-        for key, mapping in by_key.items():
-            pipe.hset(key, mapping=mapping)
-            pipe.expireat(key, _expire_at(int(next(iter(mapping)))))
-        pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            by_key: dict[str, dict[str, str]] = {}
+            for i, counts in enumerate(days):
+                day = first_day + i
+                by_key.setdefault(archive_key(self.keys.prefix, port, day), {})[str(day)] = pack_day(counts)
+            for key, mapping in by_key.items():
+                pipe.hset(key, mapping=mapping)
+                pipe.expireat(key, _expire_at(int(next(iter(mapping)))))
+            pipe.execute()
 
     def port_hours(self, port: str, first_hour: int, hours: int, now_ms: int) -> np.ndarray:
         """Counts ``[hour, direction, kind]`` for ``hours`` epoch hours from ``first_hour``.
@@ -129,16 +129,16 @@ class PortHistory:
 
     def _port_days(self, port: str, days: list[int], now_ms: int) -> np.ndarray:
         """[day, direction, kind, hour] for ``days``: archive and live day hashes merged."""
-        pipe = self.client.pipeline(transaction=False)
-        by_key: dict[str, list[int]] = {}
-        for day in days:
-            by_key.setdefault(archive_key(self.keys.prefix, port, day), []).append(day)
-        for key, key_days in by_key.items():
-            pipe.hmget(key, [str(d) for d in key_days])
-        live = [d for d in days if d > now_ms // DAY_MS - self.port_ttl_s // 86_400]
-        for day in live:
-            pipe.hgetall(self.keys.port_day(port, day))
-        replies = pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            by_key: dict[str, list[int]] = {}
+            for day in days:
+                by_key.setdefault(archive_key(self.keys.prefix, port, day), []).append(day)
+            for key, key_days in by_key.items():
+                pipe.hmget(key, [str(d) for d in key_days])
+            live = [d for d in days if d > now_ms // DAY_MS - self.port_ttl_s // 86_400]
+            for day in live:
+                pipe.hgetall(self.keys.port_day(port, day))
+            replies = pipe.execute()
         out = np.zeros((len(days), *DAY_SHAPE), dtype=np.int64)
         index = {d: i for i, d in enumerate(days)}
         for key_days, values in zip(by_key.values(), replies[: len(by_key)], strict=True):
@@ -165,11 +165,11 @@ class PortHistory:
             back = self.port_ttl_s // 86_400 if hourly else RECENT_DAYS
             days = range(today - back + 1, today + 1)
         wanted = sorted(set(days))
-        pipe = self.client.pipeline(transaction=False)
-        pairs = [(port, day) for port in self.ports for day in wanted]
-        for port, day in pairs:
-            pipe.hgetall(self.keys.port_day(port, day))
-        live = pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            pairs = [(port, day) for port in self.ports for day in wanted]
+            for port, day in pairs:
+                pipe.hgetall(self.keys.port_day(port, day))
+            live = pipe.execute()
         todo = [(port, day, fields) for (port, day), fields in zip(pairs, live, strict=True) if fields]
         grouped = _group_by_key(self.keys.prefix, todo)
         for key, rows in grouped.items():

@@ -52,10 +52,10 @@ def shard_cells(keys: Keys, scope: Scope) -> list[tuple[Keys, str, str]]:
 
 def hash_values(client: redis.Redis, keys: list[str]) -> list[str]:
     """Every value of every hash in ``keys``, in one pipelined round trip."""
-    pipe = client.pipeline(transaction=False)
-    for key in keys:
-        pipe.hvals(key)
-    return [value for values in pipe.execute() for value in values]
+    with client.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.hvals(key)
+        return [value for values in pipe.execute() for value in values]
 
 
 @guarded
@@ -100,23 +100,23 @@ class Live:
     def incident_texts(self, rows: list[IncidentRow]) -> list[str]:
         """The stored Feature texts of the open incidents ``rows`` (from :meth:`incident_rows`), in
         their order, in one pipelined round trip; one closed meanwhile is left out."""
-        pipe = self.client.pipeline(transaction=False)
-        for row in rows:
-            pipe.hget(self.keys.shard_of(row.id).incident_live(row.region, row.agency), row.id)
-        return [text for text in pipe.execute() if text]
+        with self.client.pipeline(transaction=False) as pipe:
+            for row in rows:
+                pipe.hget(self.keys.shard_of(row.id).incident_live(row.region, row.agency), row.id)
+            return [text for text in pipe.execute() if text]
 
     def closed_incidents(self, scope: Scope, since_ms: int) -> list[dict[str, Any]]:
         """Incidents of ``scope`` closed at or after ``since_ms`` (from the bounded history)."""
         scope_cells = shard_cells(self.keys, scope)
-        pipe = self.client.pipeline(transaction=False)
-        for k, r, a in scope_cells:
-            pipe.zrangebyscore(k.incident_history(r, a), since_ms, "+inf")
-        id_lists = pipe.execute()
-        pipe = self.client.pipeline(transaction=False)
-        for (k, r, a), ids in zip(scope_cells, id_lists, strict=True):
-            if ids:
-                pipe.hmget(k.incident_history_features(r, a), ids)
-        return [orjson.loads(t) for texts in pipe.execute() for t in texts if t]
+        with self.client.pipeline(transaction=False) as pipe:
+            for k, r, a in scope_cells:
+                pipe.zrangebyscore(k.incident_history(r, a), since_ms, "+inf")
+            id_lists = pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            for (k, r, a), ids in zip(scope_cells, id_lists, strict=True):
+                if ids:
+                    pipe.hmget(k.incident_history_features(r, a), ids)
+            return [orjson.loads(t) for texts in pipe.execute() for t in texts if t]
 
     def incident(self, incident_id: str, scope: Scope) -> dict[str, Any] | None:
         """One incident's Feature, open or closed (while in the history); ``None`` when unknown or
@@ -147,12 +147,12 @@ class Live:
         fields = {
             h: [f"{h}:{d.value}:{c.value}" for d in Direction for c in TravellerCategory] for h in hours
         }
-        pipe = self.client.pipeline(transaction=False)
-        for port_id in self.ports:
-            for h in hours:
-                pipe.hmget(self.keys.port_day(port_id, h * HOUR_MS // DAY_MS), fields[h])
-        pipe.hgetall(self.keys.port_wait)
-        replies = pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            for port_id in self.ports:
+                for h in hours:
+                    pipe.hmget(self.keys.port_day(port_id, h * HOUR_MS // DAY_MS), fields[h])
+            pipe.hgetall(self.keys.port_wait)
+            replies = pipe.execute()
         waits = replies.pop()
         out = []
         for n, (port_id, port) in enumerate(self.ports.items()):
@@ -174,11 +174,11 @@ class Live:
         """911 call counters of the scope's regions over the last hour (calls have no agency)."""
         now_ms = _now_ms() if now_ms is None else now_ms
         hour = now_ms // HOUR_MS
-        pipe = self.client.pipeline(transaction=False)
-        for region in scope.regions:
-            pipe.hgetall(self.keys.calls_hour(region, hour))
-            pipe.hgetall(self.keys.calls_hour(region, hour - 1))
-        replies = pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            for region in scope.regions:
+                pipe.hgetall(self.keys.calls_hour(region, hour))
+                pipe.hgetall(self.keys.calls_hour(region, hour - 1))
+            replies = pipe.execute()
         return figures.calls_last_hour(replies[0::2], replies[1::2], now_ms)
 
     def kpis(
@@ -231,10 +231,10 @@ class Live:
         it): (id, region, agency, opened ms). One read of the index: for a reader starting up (the
         alerts worker's spike counts), not for every tick."""
         out = []
-        pipe = self.client.pipeline(transaction=False)
-        for shard in self.keys.each_shard:
-            pipe.hgetall(shard.incident_index)
-        index = {incident_id: where for part in pipe.execute() for incident_id, where in part.items()}
+        with self.client.pipeline(transaction=False) as pipe:
+            for shard in self.keys.each_shard:
+                pipe.hgetall(shard.incident_index)
+            index = {incident_id: where for part in pipe.execute() for incident_id, where in part.items()}
         for incident_id, where in index.items():
             parts = where.split("|")
             if len(parts) >= 5 and parts[4].isdigit() and int(parts[4]) >= since_ms:
@@ -249,10 +249,11 @@ class Live:
         by_shard: dict[Keys, list[str]] = {}
         for incident_id in incident_ids:
             by_shard.setdefault(self.keys.shard_of(incident_id), []).append(incident_id)
-        pipe = self.client.pipeline(transaction=False)  # one HMGET a shard
-        for shard, ids in by_shard.items():
-            pipe.hmget(shard.incident_index, ids)
-        found = zip((i for ids in by_shard.values() for i in ids), (w for got in pipe.execute() for w in got),
+        with self.client.pipeline(transaction=False) as pipe:  # one HMGET a shard
+            for shard, ids in by_shard.items():
+                pipe.hmget(shard.incident_index, ids)
+            replies = pipe.execute()
+        found = zip((i for ids in by_shard.values() for i in ids), (w for got in replies for w in got),
                     strict=True)
         for incident_id, where in found:
             parts = (where or "").split("|")
@@ -275,10 +276,10 @@ class Live:
     def open_counts(self) -> dict[str, int]:
         """Open incidents per region token (for metrics), one HLEN per cell."""
         scope_cells = shard_cells(self.keys, Scope())
-        pipe = self.client.pipeline(transaction=False)
-        for k, r, a in scope_cells:
-            pipe.hlen(k.incident_live(r, a))
-        counts = dict.fromkeys(REGION_TOKENS, 0)
-        for (_k, r, _a), n in zip(scope_cells, pipe.execute(), strict=True):
-            counts[r] += n
+        with self.client.pipeline(transaction=False) as pipe:
+            for k, r, a in scope_cells:
+                pipe.hlen(k.incident_live(r, a))
+            counts = dict.fromkeys(REGION_TOKENS, 0)
+            for (_k, r, _a), n in zip(scope_cells, pipe.execute(), strict=True):
+                counts[r] += n
         return counts

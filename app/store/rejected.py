@@ -44,10 +44,10 @@ class RejectedEntries:
         :meth:`~.streams.Streams.stats` reports with the ingest worker's counters)."""
         entry = {"stream": source, "entry_id": "", "reason": escaped(reason)[:1000],
                  **rejected_record(fields), "rejected_at": str(int(time.time() * 1000))}
-        pipe = self.client.pipeline(transaction=True)
-        pipe.xadd(self.keys.rejected, entry, maxlen=maxlen, approximate=True)
-        pipe.hincrby(self.keys.ingress_stats, f"rejected:{source}", 1)
-        return str(pipe.execute()[0])
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.xadd(self.keys.rejected, entry, maxlen=maxlen, approximate=True)
+            pipe.hincrby(self.keys.ingress_stats, f"rejected:{source}", 1)
+            return str(pipe.execute()[0])
 
     def newest(self, count: int = 100) -> Entries:
         """The newest rejected entries, newest first."""
@@ -74,7 +74,7 @@ class RejectedEntries:
     def resubmit(self, entry_id: str, stream_key: str, fields: dict[str, str] | dict[bytes, bytes]) -> None:
         """Write ``fields`` back to the input stream ``stream_key`` and remove rejected entry ``entry_id``,
         in one transaction: an interruption never loses or duplicates it."""
-        pipe = self.client.pipeline(transaction=True)
-        pipe.xadd(stream_key, fields)
-        pipe.xdel(self.keys.rejected, entry_id)
-        pipe.execute()
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.xadd(stream_key, fields)
+            pipe.xdel(self.keys.rejected, entry_id)
+            pipe.execute()

@@ -65,14 +65,14 @@ class AuthStore:
         Atomic: each attempt's ``INCR`` returns a different number, so however many arrive at once, at
         most ``per_minute`` of them see a number within the limit.
         """
-        pipe = self.client.pipeline(transaction=True)
-        for counted, granted in self._counters(ip, user):
-            pipe.set(counted, 0, ex=WINDOW_S, nx=True)
-            pipe.set(granted, 0, ex=WINDOW_S, nx=True)
-            pipe.incr(counted)
-            pipe.get(granted)
-            pipe.ttl(counted)
-        replies = pipe.execute()
+        with self.client.pipeline(transaction=True) as pipe:
+            for counted, granted in self._counters(ip, user):
+                pipe.set(counted, 0, ex=WINDOW_S, nx=True)
+                pipe.set(granted, 0, ex=WINDOW_S, nx=True)
+                pipe.incr(counted)
+                pipe.get(granted)
+                pipe.ttl(counted)
+            replies = pipe.execute()
         wait = 0
         for i in range(2):
             counted, granted, ttl = replies[5 * i + 2], int(replies[5 * i + 3] or 0), replies[5 * i + 4]
@@ -84,11 +84,11 @@ class AuthStore:
 
     def give_back(self, ip: str, user: str) -> None:
         """Return an attempt to the minute's allowance (a sign-in that succeeded, or one refused)."""
-        pipe = self.client.pipeline(transaction=True)
-        for _counted, granted in self._counters(ip, user):
-            pipe.set(granted, 0, ex=WINDOW_S, nx=True)  # the minute may have ended meanwhile
-            pipe.incr(granted)
-        pipe.execute()
+        with self.client.pipeline(transaction=True) as pipe:
+            for _counted, granted in self._counters(ip, user):
+                pipe.set(granted, 0, ex=WINDOW_S, nx=True)  # the minute may have ended meanwhile
+                pipe.incr(granted)
+            pipe.execute()
 
     # --- TOTP: each code is accepted once -------------------------------------------------------------
 

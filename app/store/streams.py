@@ -73,10 +73,10 @@ class Streams:
         for stream, got in self._read(group, consumer, "0", count, None):
             gone = [i for i, f in got if f is None]
             if gone:
-                pipe = self.client.pipeline(transaction=True)
-                pipe.xack(self.keys.stream(stream), group, *gone)
-                pipe.hincrby(self.keys.stats, f"lost:{stream.value}", len(gone))
-                pipe.execute()
+                with self.client.pipeline(transaction=True) as pipe:
+                    pipe.xack(self.keys.stream(stream), group, *gone)
+                    pipe.hincrby(self.keys.stats, f"lost:{stream.value}", len(gone))
+                    pipe.execute()
             out.append((stream, [(i, f) for i, f in got if f is not None]))
         return out
 
@@ -113,18 +113,18 @@ class Streams:
         claimed = reply[1]
         deleted = reply[2] if len(reply) > 2 else []
         if deleted:
-            pipe = self.client.pipeline(transaction=True)
-            pipe.xack(key, group, *deleted)
-            pipe.hincrby(self.keys.stats, f"lost:{stream.value}", len(deleted))
-            pipe.execute()
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.xack(key, group, *deleted)
+                pipe.hincrby(self.keys.stats, f"lost:{stream.value}", len(deleted))
+                pipe.execute()
         return [(i, f) for i, f in claimed if f is not None]
 
     def entries(self, stream: Stream, entry_ids: list[str]) -> dict[str, dict[str, str]]:
         """The fields of the given entries of ``stream`` that are still in it (one XRANGE each)."""
-        pipe = self.client.pipeline(transaction=False)
-        for entry_id in entry_ids:
-            pipe.xrange(self.keys.stream(stream), min=entry_id, max=entry_id)
-        return {got[0][0]: got[0][1] for got in pipe.execute() if got}
+        with self.client.pipeline(transaction=False) as pipe:
+            for entry_id in entry_ids:
+                pipe.xrange(self.keys.stream(stream), min=entry_id, max=entry_id)
+            return {got[0][0]: got[0][1] for got in pipe.execute() if got}
 
     def deliveries(
         self, stream: Stream, group: str, consumer: str, entry_ids: list[str]
@@ -146,16 +146,16 @@ class Streams:
         that fell behind is not trimmed away under it; a deployment without one trims as before)."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         cutoff = now_ms - retention_ms
-        pipe = self.client.pipeline(transaction=False)
-        for stream in INPUT_STREAMS:
-            key = self.keys.stream(stream)
-            held = [self._oldest_unapplied(key, group)] if group is not None else []
-            held += [self._oldest_unapplied(key, other, missing_ok=True) for other in also]
-            oldest = min((i for i in held if i is not None), key=_id_order, default=None)
-            minid = oldest if oldest is not None and _ms_of(oldest) < cutoff else f"{cutoff}-0"
-            pipe.xtrim(key, minid=minid, approximate=True)
-        pipe.xtrim(self.keys.rejected, minid=f"{cutoff}-0", approximate=True)
-        pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            for stream in INPUT_STREAMS:
+                key = self.keys.stream(stream)
+                held = [self._oldest_unapplied(key, group)] if group is not None else []
+                held += [self._oldest_unapplied(key, other, missing_ok=True) for other in also]
+                oldest = min((i for i in held if i is not None), key=_id_order, default=None)
+                minid = oldest if oldest is not None and _ms_of(oldest) < cutoff else f"{cutoff}-0"
+                pipe.xtrim(key, minid=minid, approximate=True)
+            pipe.xtrim(self.keys.rejected, minid=f"{cutoff}-0", approximate=True)
+            pipe.execute()
 
     def _oldest_unapplied(self, key: str, group: str, missing_ok: bool = False) -> str | None:
         """The id of the oldest entry of stream ``key`` that ``group`` has not applied — pending
@@ -206,10 +206,10 @@ class Streams:
         primary — and, when the store waits for replicas (:mod:`.replication`), on them too, or counted
         ``unreplicated`` in ``ingress:stats`` when the wait timed out."""
         with self.replication.writer() as writer:
-            pipe = writer.pipeline(transaction=True)
-            for stream, fields in entries:
-                pipe.xadd(self.keys.stream(stream), fields)  # type: ignore[arg-type]
-            ids = [str(entry_id) for entry_id in pipe.execute()]
+            with writer.pipeline(transaction=True) as pipe:
+                for stream, fields in entries:
+                    pipe.xadd(self.keys.stream(stream), fields)  # type: ignore[arg-type]
+                ids = [str(entry_id) for entry_id in pipe.execute()]
             if not self.replication.wait(writer):
                 writer.hincrby(self.keys.ingress_stats, "unreplicated", len(ids))
         return ids
@@ -217,17 +217,17 @@ class Streams:
     def activity(self) -> dict[Stream, tuple[int, int | None, int | None]]:
         """Each input stream's length and the times (ms, by Redis's clock) of its first and last entry
         kept: how busy it usually is, and how long it has been quiet (the stale-producer rule)."""
-        pipe = self.client.pipeline(transaction=False)
-        for stream in INPUT_STREAMS:
-            pipe.xinfo_stream(self.keys.stream(stream))
-        out: dict[Stream, tuple[int, int | None, int | None]] = {}
-        for stream, info in zip(INPUT_STREAMS, pipe.execute(raise_on_error=False), strict=True):
-            if isinstance(info, Exception):  # no such stream yet
-                out[stream] = (0, None, None)
-                continue
-            first, last = info.get("first-entry"), info.get("last-entry")
-            out[stream] = (int(info.get("length") or 0), _ms_of(first[0]) if first else None,
-                           _ms_of(last[0]) if last else None)
+        with self.client.pipeline(transaction=False) as pipe:
+            for stream in INPUT_STREAMS:
+                pipe.xinfo_stream(self.keys.stream(stream))
+            out: dict[Stream, tuple[int, int | None, int | None]] = {}
+            for stream, info in zip(INPUT_STREAMS, pipe.execute(raise_on_error=False), strict=True):
+                if isinstance(info, Exception):  # no such stream yet
+                    out[stream] = (0, None, None)
+                    continue
+                first, last = info.get("first-entry"), info.get("last-entry")
+                out[stream] = (int(info.get("length") or 0), _ms_of(first[0]) if first else None,
+                               _ms_of(last[0]) if last else None)
         return out
 
     def stats(self) -> dict[str, int]:
@@ -236,8 +236,8 @@ class Streams:
         region not yet connected, also counted in ``ingested``); and the standards' adapters' refusals,
         ``rejected:ingress:<source>`` (kept apart, in ``ingress:stats``: their writers may not write
         these)."""
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hgetall(self.keys.stats)
-        pipe.hgetall(self.keys.ingress_stats)
-        counters, refused = pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.stats)
+            pipe.hgetall(self.keys.ingress_stats)
+            counters, refused = pipe.execute()
         return {k: int(v) for k, v in {**counters, **refused}.items()}

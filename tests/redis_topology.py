@@ -365,14 +365,21 @@ class Producer(threading.Thread):
     """About 1,000 incidents a second to the stream ``key`` (10 every 10 ms, distinct ids), written
     through the client ``connect()`` gives — asked again after any failure, so it may find a new
     primary. ``written``: the ids of batches the primary answered; with ``wait`` (the default) each batch
-    is followed by ``WAIT 1`` on the same connection, and ``acknowledged`` holds the ids of those a
-    replica confirmed — what a producer may rely on. Without ``wait`` the two are the same."""
+    is followed by ``WAIT replicas`` on the same connection, and ``acknowledged`` holds the ids of those
+    the replicas confirmed — what a producer may rely on. Without ``wait`` the two are the same.
 
-    def __init__(self, connect: Callable[[], redis.Redis], key: str, wait: bool = True) -> None:
+    ``replicas``: every replica the primary has. With two, ``WAIT 1`` is not enough to rely on: Sentinel
+    may promote the other one (it ranks replicas by the offset it last saw, polled once a second), and
+    a batch only the first held is lost with the old primary — a loss of Redis's, not Basira's. A test
+    lowers it once a failover has left fewer."""
+
+    def __init__(self, connect: Callable[[], redis.Redis], key: str, wait: bool = True,
+                 replicas: int = 1) -> None:
         super().__init__(daemon=True)
         self.connect = connect
         self.key = key
         self.wait = wait
+        self.replicas = replicas
         self.written: list[str] = []
         self.acknowledged: list[str] = []
         self.failures = 0
@@ -381,10 +388,12 @@ class Producer(threading.Thread):
 
     @classmethod
     def through_sentinels(cls, topology: SentinelTopology, key: str, wait: bool = True) -> Producer:
-        """A producer that finds the primary as Basira does, through the Sentinels."""
+        """A producer that finds the primary as Basira does, through the Sentinels; it waits for every
+        replica of the topology."""
         sentinels = [("127.0.0.1", s.port) for s in topology.sentinels]
         return cls(lambda: Sentinel(sentinels, sentinel_kwargs={"socket_timeout": 1}).master_for(
-            MASTER, decode_responses=True, socket_timeout=2, socket_connect_timeout=1), key, wait)
+            MASTER, decode_responses=True, socket_timeout=2, socket_connect_timeout=1), key, wait,
+            replicas=topology.replicas)
 
     @classmethod
     def to_the_slot(cls, cluster: ClusterTopology, key: str) -> Producer:
@@ -407,8 +416,9 @@ class Producer(threading.Thread):
             pipe = client.pipeline(transaction=False)
             for entry in ids:
                 pipe.xadd(self.key, incident(entry, ts=now_ms()))
+            replicas = self.replicas  # as it was when the batch was sent
             if self.wait:
-                pipe.wait(1, 500)
+                pipe.wait(replicas, 500)
             try:
                 replies = pipe.execute()
             except (redis.RedisError, OSError):  # gone, demoted (READONLY) or moved (MOVED): ask again
@@ -417,7 +427,7 @@ class Producer(threading.Thread):
                 time.sleep(0.05)
                 continue
             self.written.extend(ids)
-            if not self.wait or int(replies[-1]) >= 1:
+            if not self.wait or int(replies[-1]) >= replicas:
                 self.acknowledged.extend(ids)
             time.sleep(0.01)
 

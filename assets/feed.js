@@ -20,6 +20,11 @@
  * In a replay (the time bar holds a moment of the archive: `live-time`'s `at`) the feed stops — what it
  * held is dropped, an answer still in flight is ignored — and the page's refresh draws the replayed
  * incidents and units instead; back in live it starts again from the whole scope.
+ *
+ * The page's first whole picture leaves three User Timing marks (`mark`), once a page, so that where a
+ * first render's time went can be read (benchmarks/browser.py): `basira:feed:parsed` when its JSON was
+ * parsed, `basira:feed:started` when the page's callback started the feed (Dash has drawn the page),
+ * `basira:feed:applied` once it was handed to the live layers and drawn.
  */
 window.basira = Object.assign({}, window.basira, {feed: (function () {
     "use strict";
@@ -33,6 +38,7 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
     var held = {inc: new Map(), unit: new Map()};
     var cut = null, busy = false, timer = null, generation = 0, failures = 0;
     var paused = false;           // a replay is shown: no polling
+    var marked = {};              // the User Timing marks left (each once a page: see the top)
 
     function query() {
         var q = new URLSearchParams();
@@ -53,14 +59,26 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
             .then(function (response) {
                 var got = {wait: Number(response.headers.get("X-Basira-Next")), at: Date.now()};
                 if (!response.ok) { got.error = new Error("feed: HTTP " + response.status); return got; }
-                return response.json().then(function (body) { got.body = body; return got; });
+                return response.json().then(function (body) {
+                    if (body && body.since === null) { mark("basira:feed:parsed"); }
+                    got.body = body;
+                    return got;
+                });
             })
             .catch(function (error) { return {wait: NaN, at: Date.now(), error: error}; });
+    }
+
+    /* A User Timing mark, once a page: a page lives for days, and the timeline keeps every mark. */
+    function mark(name) {
+        if (marked[name] || !window.performance || !performance.mark) { return; }
+        marked[name] = true;
+        performance.mark(name);
     }
 
     function poll() {
         timer = null;
         if (busy || !config || paused) { return; }
+        mark("basira:feed:started");
         busy = true;
         var mine = generation, next = config.tick_ms, url = query();
         var asked = early && early.url === url ? early.asked : ask(url);
@@ -72,7 +90,10 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
                 if (got.error) { throw got.error; }
                 if (got.body && got.body.down) { throw new Error("feed: the store is unreachable"); }
                 failures = 0;
-                if (mine === generation) { apply(got.body); }
+                if (mine === generation) {
+                    apply(got.body);
+                    if (got.body && got.body.since === null) { mark("basira:feed:applied"); }
+                }
             })
             .catch(function () {
                 next = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)];

@@ -161,8 +161,11 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                 var spec = this._spec;
                 var options = {radius: spec.radius, maxZoom: spec.maxZoom};
                 if (spec.kind === "inc") { options.map = URGENCY.map; options.reduce = URGENCY.reduce; }
-                var index = new window.Supercluster(options);
+                var index = new window.Supercluster(options), started = performance.now();
                 index.load(Array.from(this._features.values()));
+                if (!this._builds && performance.measure) {  // the first only: a page lives for days
+                    performance.measure("basira:index:" + spec.kind, {start: started, end: performance.now()});
+                }
                 this._index = index;
                 this._dirty = false;
                 this._builtAt = clock.now();

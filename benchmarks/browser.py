@@ -231,6 +231,54 @@ def first_render_leaflet(driver: webdriver.Chrome, url: str, timeout: float = 12
     return settle(driver, quiet_ms=2000, timeout=timeout)
 
 
+#: What :func:`render_parts` reads in the page: the first whole picture's request (Resource Timing)
+#: and the marks and measures ``assets/feed.js`` and ``assets/livelayer.js`` leave (User Timing), in ms
+#: from navigation start.
+RENDER_PARTS = """
+    var feed = performance.getEntriesByType("resource").find(function (e) {
+        return e.name.indexOf("/api/v1/feed") >= 0 && e.name.indexOf("since=") < 0; });
+    var first = function (name) { return performance.getEntriesByName(name)[0] || null; };
+    var at = function (name) { var e = first(name); return e ? e.startTime : null; };
+    var took = function (name) { var e = first(name); return e ? e.duration : null; };
+    return {asked: feed ? feed.startTime : null, answering: feed ? feed.responseStart : null,
+            received: feed ? feed.responseEnd : null, bytes: feed ? feed.encodedBodySize : null,
+            parsed: at("basira:feed:parsed"), started: at("basira:feed:started"),
+            applied: at("basira:feed:applied"), index_inc: took("basira:index:inc"),
+            index_unit: took("basira:index:unit")};
+"""
+
+
+def render_parts(driver: webdriver.Chrome) -> dict[str, float]:
+    """Where a first render's time went, in ms: ``asked`` (the whole picture's request sent, from
+    navigation start), ``server`` (asked → its first byte: the build and the queue), ``download``,
+    ``parse``, ``dash`` (the page's own start: navigation → its callback starting the feed), ``wait``
+    (parsed, waiting for that start), ``apply`` (handing it to the live layers and their first
+    drawing, of which ``index``: the incidents' supercluster index), ``kb`` sent; those the page did
+    not record are left out."""
+    got = driver.execute_script(RENDER_PARTS)
+    parts: dict[str, float] = {}
+
+    def put(name: str, value: float | None) -> None:
+        if value is not None and math.isfinite(value):
+            parts[name] = float(value)
+
+    def span(a: str, b: str) -> float | None:
+        return got[b] - got[a] if got.get(a) is not None and got.get(b) is not None else None
+
+    put("asked", got.get("asked"))
+    put("server", span("asked", "answering"))
+    put("download", span("answering", "received"))
+    put("parse", span("received", "parsed"))
+    put("dash", got.get("started"))
+    if got.get("parsed") is not None and got.get("started") is not None and got.get("applied") is not None:
+        ready = max(got["parsed"], got["started"])
+        put("wait", max(0.0, got["started"] - got["parsed"]))
+        put("apply", got["applied"] - ready)
+    put("index", got.get("index_inc"))
+    put("kb", got["bytes"] / 1000 if got.get("bytes") else None)
+    return parts
+
+
 def first_render_plotly(driver: webdriver.Chrome, url: str, points: int, timeout: float = 120.0) -> float:
     """Milliseconds from navigation to the first figure with at least ``points`` points drawn."""
     driver.get(url)

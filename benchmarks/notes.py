@@ -171,7 +171,7 @@ took longer than 40 ticks over it gets the changes since as one part, not the wh
 used to download, parse and index the 36 MB twice). Where the rest went, in paired probes of the old
 and the new page (issue 17, 2026-12-05, load average 6–15; medians 12.3 s before, 8.4 s after): the
 server's build of the answer 2–4 s, the transfer and decoding of 36 MB, `JSON.parse` 0.5–2.5 s, the
-index 0.5–2.3 s. The baseline {baseline_render_text}.
+index 0.5–2.3 s. {render_parts_text}The baseline {baseline_render_text}.
 
 What would close it: a compact whole picture (the few properties the map draws, as columns, instead
 of whole Features, with the rest fetched when a marker is opened), and the national view clustered

@@ -339,6 +339,7 @@ class Run:
             try:
                 url = self.servers["basira"].url + "/"
                 self.out["render"] = browser.first_render_leaflet(driver, url, RENDER_TIMEOUT_S)
+                self.out.update({f"render_{k}": v for k, v in browser.render_parts(driver).items()})
             except TimeoutError as error:
                 say(f"basira: {error}")
                 self.out.update(render=RENDER_TIMEOUT_S * 1000, render_over=1)

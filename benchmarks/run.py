@@ -75,11 +75,34 @@ def figures(plan: Plan, out: dict[str, float]) -> dict[str, Any]:
             f"had not drawn it after {g('baseline_render', nan) / 1000:.0f} s" if g("baseline_render_over")
             else f"took {g('baseline_render', nan):,.0f} ms for it"
         ),
+        "render_parts_text": _render_parts(out),
         "load_rate": plan.load_rate,
         "cpu_processes_text": _processes(out, ""),
         "baseline_cpu_processes_text": _processes(out, "baseline_"),
         "cpu_js_top_text": _js_top(out),
     }  # fmt: skip
+
+
+def _render_parts(out: dict) -> str:
+    """Where this run's first render went (:func:`benchmarks.browser.render_parts`), in words; empty
+    when the page recorded none of it."""
+    g = out.get
+    if g("render_asked") is None or g("render_apply") is None:
+        return ""
+    server, download = g("render_server", math.nan), g("render_download", math.nan)
+    parse = g("render_parse", math.nan)
+    return (
+        f"**In this run**, from navigation: the whole picture was asked for at {g('render_asked'):,.0f} ms; "
+        f"the server took {server:,.0f} ms to its first byte (building it from Redis and compressing it), "
+        f"the download {download:,.0f} ms ({g('render_kb', math.nan):,.0f} kB) and `JSON.parse` "
+        f"{parse:,.0f} ms. "
+        f"Dash had the page started at {g('render_dash', math.nan):,.0f} ms"
+        + (f", {g('render_wait'):,.0f} ms after the picture was parsed" if g("render_wait", 0) > 0
+           else ", before the picture was parsed")
+        + f"; handing it to the live layers and drawing took {g('render_apply'):,.0f} ms, of which the "
+        f"incidents' supercluster index {g('render_index', math.nan):,.0f} ms. The rest, to the figure, "
+        "is the map's other layers and the page's first refresh settling. "
+    )
 
 
 def _ingest_ceiling(raw: float) -> str:

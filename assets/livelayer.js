@@ -101,6 +101,7 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                 this._dirty = true;         // the index is out of date
                 this._builtAt = 0;          // clock.now() of the last build
                 this._builds = 0;           // how many builds so far (for tests)
+                this._measured = false;     // the first build of some data timed (User Timing)
                 this._timer = null;         // a build put off by REBUILD_MS
                 this._drawn = new Map();    // key → marker
             },
@@ -163,7 +164,9 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                 if (spec.kind === "inc") { options.map = URGENCY.map; options.reduce = URGENCY.reduce; }
                 var index = new window.Supercluster(options), started = performance.now();
                 index.load(Array.from(this._features.values()));
-                if (!this._builds && performance.measure) {  // the first only: a page lives for days
+                if (!this._measured && this._features.size && performance.measure) {
+                    // the first of some data only: a page lives for days, and the timeline keeps it all
+                    this._measured = true;
                     performance.measure("basira:index:" + spec.kind, {start: started, end: performance.now()});
                 }
                 this._index = index;

@@ -213,8 +213,10 @@ def test_heatmap_calls_trails_and_links(browser, client, settings) -> None:
         wait_for(browser, lambda d: _count(d, "path.basira-hex") >= 4, message="no hexagons")
         day = _count(browser, "path.basira-hex")
         switch = ".basira-switch[data-switch=heatmap]"
-        chosen = f"return document.querySelector('{switch} .is-on').getAttribute('data-value')"
-        assert js(browser, chosen) == "24"
+        chosen = (f"var on = document.querySelector('{switch} .is-on');"
+                  " return on && on.getAttribute('data-value')")
+        # the switch is drawn apart from the hexagons: on a loaded machine it may come a moment later
+        wait_for(browser, lambda d: js(d, chosen) == "24", message="the heatmap's window is not 24 h")
         browser.find_element(By.CSS_SELECTOR, f"{switch} button[data-value='1']").click()
         wait_for(browser, lambda d: 0 < _count(d, "path.basira-hex") < day, message="1 h drew the same hexes")
         _hover(browser, "path.basira-hex")

@@ -78,11 +78,13 @@ def simulated(token: str, entries: dict) -> dict:
     return {stream: [{**fields, SIM_STAMP: token} for fields in items] for stream, items in entries.items()}
 
 
-def callback_body(app, marker: str, values: dict[str, object], changed: str) -> dict:  # noqa: ANN001
+def callback_body(app, marker: str, values: dict[str, object], changed: str,  # noqa: ANN001
+                  layers: dict[str, tuple[str, ...]] | None = None) -> dict:
     """A registered Dash callback's request as the browser posts it: the callback whose outputs name
     ``marker`` (e.g. ``"live-kpis.children"``), built from its registration, with ``values`` by
     ``"<id>.<property>"`` (others ``None``) and ``changed`` as the input that fired. Pattern outputs
-    are expanded for the incidents and units layers."""
+    are expanded for the layers ``layers`` gives their part (``"live"``, ``"fed"``), by default the
+    incidents and units layers."""
     import json
 
     from dash._utils import split_callback_id
@@ -96,8 +98,9 @@ def callback_body(app, marker: str, values: dict[str, object], changed: str) -> 
     for part in split_callback_id(key):
         if part["id"].startswith("{"):
             pattern = json.loads(part["id"])
+            keys = (layers or {}).get(pattern.get("part"), ("incidents", "units"))
             outputs.append([{"id": {**pattern, "layer": layer}, "property": part["property"]}
-                            for layer in ("incidents", "units")])
+                            for layer in keys])
         else:
             outputs.append(part)
 

@@ -71,7 +71,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
         inputs=[page.pulse, Input(ID.lang, "value"), Input(ID.scope, "data"), Input(TB.time, "data")],
         state=[State(ID.seen, "data"), State(ID.shown, "data")],
     )
-    def refresh(_pulse: Any, lang: str | None, scope_data: Any, time_data: Any, seen: str | None,
+    def refresh(_pulse: Any, lang: str | None, scope_data: Any, time_data: Any, seen: Any,
                 shown: str | None) -> dict[str, Any]:
         lang = lang_or(lang, settings.language)
         view = View.of(scope_data)
@@ -91,9 +91,11 @@ def register_callbacks(app: Dash, context: Services) -> None:
             demo = store.meta.is_demo()
             shared = summary.summary(store, scope, keys, settings.refresh_ms)
             panel_sign, panel, lines = _panel(shared, view, lang, now, shown)
-            # what the summary's layers were built from (it may be older than `tick`, within a tick)
-            version = f'{live.version(scope, shared["as_of"], shared["applied_at"])}|{shared.get("official")}'
-            payloads = live.payloads(keys, version, seen, lambda key: shared["layers"][key])
+            # each layer's data is sent only when it differs from what the browser has (its digest; a
+            # summary kept from before digests were made stands for all its layers by its version)
+            version = live.version(scope, shared["as_of"], shared["applied_at"])
+            digests = {key: (shared.get("digests") or {}).get(key) or version for key in keys}
+            payloads = live.payloads(keys, digests, seen, lambda key: shared["layers"][key])
         except live.UNREACHABLE as error:
             return page.down(error, lang, now)  # the last figures and list stay, greyed out
         return page.answer(
@@ -105,7 +107,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             nearest=lines,
             asof=w.as_of_text(tick.fresh, lang),
             demo=not demo,
-            seen=version,
+            seen=digests,
             shown=panel_sign,
             beat=now,
             band_hidden=True,

@@ -19,6 +19,7 @@ scope (none kept) is still built before the answer.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -41,9 +42,10 @@ BUILD_SHARE = 0.4
 
 
 def summary(store: Store, scope: Scope, layer_keys: Sequence[str], refresh_ms: int) -> dict[str, Any]:
-    """``{"kpis", "top", "total", "layers", "as_of", "applied_at", "name"}`` of ``scope`` at this tick:
-    the KPIs, the :data:`~.incidents.LIST_LIMIT` most urgent open incidents (Features), how many are
-    open, each of ``layer_keys``' data, the store's times when it was built, and its name.
+    """``{"kpis", "top", "total", "layers", "digests", "as_of", "applied_at", "name"}`` of ``scope`` at
+    this tick: the KPIs, the :data:`~.incidents.LIST_LIMIT` most urgent open incidents (Features), how
+    many are open, each of ``layer_keys``' data and a digest of it (a browser that has a layer's digest
+    is not sent its data again), the store's times when it was built, and its name.
 
     While this tick's is built (behind the viewers, see the module), every refresh answers with the
     previous tick's, or else the scope's newest (kept as long as a tick's, under ``<family>:latest``,
@@ -73,6 +75,12 @@ def drawn(store: Store, shared: dict[str, Any], key: str, draw: Callable[[], Any
     return store.built.built_once(f"{shared['name']}:{key}", text, SUMMARY_TTL_MS).decode()
 
 
+def _digest(data: Any) -> str:
+    """A short digest of a layer's data: equal data, equal digest (orjson writes a dict's keys in the
+    order they were made, and a layer makes them in the same order each time)."""
+    return hashlib.blake2b(orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY), digest_size=8).hexdigest()
+
+
 def _build(store: Store, scope: Scope, layer_keys: Sequence[str], name: str, now: int) -> bytes:
     # ``now``: the page's clock when asked; the KPIs and the layers are counted at this one instant
     reads = store.layers.for_refresh(now)
@@ -81,12 +89,14 @@ def _build(store: Store, scope: Scope, layer_keys: Sequence[str], name: str, now
     # most urgent first (priority 1 before 4), then the longest open; only those are parsed whole
     top = heapq.nsmallest(incidents.LIST_LIMIT, rows, key=lambda r: (r.priority, r.opened))
     texts = store.live.incident_texts(top)  # only the rows shown are read whole
+    layers = {key: by_key(key).data(reads, scope) for key in layer_keys}
     return orjson.dumps(
         {
             "kpis": reads.kpis(scope, now),
             "top": [orjson.loads(text) for text in texts],
             "total": len(rows),
-            "layers": {key: by_key(key).data(reads, scope) for key in layer_keys},
+            "layers": layers,
+            "digests": {key: _digest(data) for key, data in layers.items()},
             "as_of": times["as_of"],
             "applied_at": times["applied_at"],
             # the official alerts (CAP in) change apart from the streams: their version joins the page's

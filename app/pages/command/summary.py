@@ -76,8 +76,10 @@ def drawn(store: Store, shared: dict[str, Any], key: str, draw: Callable[[], Any
 
 
 def _digest(data: Any) -> str:
-    """A short digest of a layer's data: equal data, equal digest (orjson writes a dict's keys in the
-    order they were made, and a layer makes them in the same order each time)."""
+    """A short digest of a layer's data, as JSON. Data written in the same order gives the same digest;
+    the same data in another order (a hash read back from Redis in another order) gives another, and is
+    only sent again. The official alerts' layer (CAP in), which changes apart from the streams, is in the
+    summary's layers like the rest: its digest moves when they do."""
     return hashlib.blake2b(orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY), digest_size=8).hexdigest()
 
 
@@ -99,8 +101,6 @@ def _build(store: Store, scope: Scope, layer_keys: Sequence[str], name: str, now
             "digests": {key: _digest(data) for key, data in layers.items()},
             "as_of": times["as_of"],
             "applied_at": times["applied_at"],
-            # the official alerts (CAP in) change apart from the streams: their version joins the page's
-            "official": store.capin.version() if "official" in layer_keys else None,
             "name": name,
         },
         option=orjson.OPT_SERIALIZE_NUMPY,

@@ -67,8 +67,10 @@ def test_while_another_worker_builds_a_tick_the_previous_ticks_answer_is_given_a
     assert store.built.built_once("p:2", build, 5_000, previous="p:1") == b"tick 2" and calls == []
     # no previous answer kept: the request waits for the builder's bytes, as before
     client.set(store.keys.built_lock("q:2"), "1", px=5_000)
-    threading.Timer(0.2, lambda: client.set(store.keys.built("q:2"), b"q 2")).start()
+    arrives = threading.Timer(0.2, lambda: client.set(store.keys.built("q:2"), b"q 2"))
+    arrives.start()
     assert store.built.built_once("q:2", build, 5_000, previous="q:1") == b"q 2" and calls == []
+    arrives.join()  # its SET may still be reading its reply: the client is closed after the test
 
 
 def test_a_costly_family_is_rebuilt_less_often(settings, client):

@@ -20,7 +20,7 @@ import flask
 import plotly.io.json as plotly_json
 from dash.exceptions import DependencyException
 
-from layers.basemap import GEO_URL, geodata
+from layers.basemap import GEO_URL, VERSION_CHARS, geodata_files
 
 from .archive.replay import Replay
 from .basemap.serve import blueprint as basemap_tiles
@@ -142,10 +142,12 @@ def _keep_api_paths_off_the_pages(server: flask.Flask) -> None:
 def _geodata_blueprint(settings: Settings) -> flask.Blueprint:
     """``/geo/<name>``: the basemap's files (:func:`layers.basemap.geodata`, from the settings' paths).
 
-    Read once here; served with an ETag (browsers revalidate instead of downloading again) and as
-    ``application/json`` so the compression Dash enables applies (~4× smaller).
+    Read once per version of the files (:func:`layers.basemap.geodata_files`); served with an ETag and as
+    ``application/json`` so the compression Dash enables applies (~4× smaller). The pages ask for each
+    file by its versioned URL (:func:`layers.basemap.geo_url`), which is cached for good; any other
+    request is revalidated each time, so changed geodata is never drawn from a browser's cache.
     """
-    files, etags = _geodata_files(settings)
+    files, etags = geodata_files(settings)
     blueprint = flask.Blueprint("basira_geo", __name__, url_prefix=GEO_URL.rstrip("/"))
 
     @blueprint.get("/<name>")
@@ -155,32 +157,14 @@ def _geodata_blueprint(settings: Settings) -> flask.Blueprint:
         response = flask.Response(files[name], mimetype="application/json")
         response.set_etag(etags[name])
         response.cache_control.public = True
-        response.cache_control.max_age = 3600
+        if flask.request.args.get("v") == etags[name][:VERSION_CHARS]:  # the pages' URLs: for good
+            response.cache_control.max_age = 365 * 24 * 3600
+            response.cache_control.immutable = True
+        else:  # unversioned, or another version's: asked again each time (a 304 while unchanged)
+            response.cache_control.no_cache = True
         return response.make_conditional(flask.request)
 
     return blueprint
-
-
-#: The geodata files and their ETags, by the files' paths, sizes and modification times: an app made
-#: again in the same process with the same files (the tests make hundreds) reuses them — placing the
-#: labels is most of the cost of making an app — and a file changed since is read again.
-_GEODATA: dict[tuple[tuple[str, int, int], ...], tuple[dict[str, bytes], dict[str, str]]] = {}
-
-
-def _geodata_files(settings: Settings) -> tuple[dict[str, bytes], dict[str, str]]:
-    """:func:`layers.basemap.geodata` for ``settings``, and each file's ETag (raises ``OSError`` for a
-    missing or unreadable file, as it does)."""
-    paths = [Path(settings.regions_file), Path(settings.neighbors_file)]
-    key = tuple((str(path.resolve()), stat.st_size, stat.st_mtime_ns) for path in paths
-                for stat in [path.stat()])
-    found = _GEODATA.get(key)
-    if found is None:
-        files = geodata(settings)
-        found = files, {name: hashlib.sha256(data).hexdigest()[:32] for name, data in files.items()}
-        if len(_GEODATA) >= 8:
-            _GEODATA.clear()
-        _GEODATA[key] = found
-    return found
 
 
 def _manifest(settings: Settings) -> Any:

@@ -26,6 +26,7 @@ file's own attribution (from its metadata) and say which basemap is shown.
 
 from __future__ import annotations
 
+import hashlib
 import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -58,6 +59,8 @@ GEO_URL = "/geo/"
 REGIONS_FILE = "regions.geojson"
 NEIGHBOURS_FILE = "neighbors.geojson"
 LABELS_FILE = "labels.geojson"
+#: Characters of a file's ETag in its versioned URL (:func:`geo_url`).
+VERSION_CHARS = 12
 #: The ODbL attribution the map must show (HTML for Leaflet's attribution control; a constant).
 OSM_ATTRIBUTION = (
     '© <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener">'
@@ -131,7 +134,7 @@ class Basemap(Layer):
                 children=[
                     dl.GeoJSON(
                         id=ctx.id(self.key, "neighbours"),
-                        url=GEO_URL + NEIGHBOURS_FILE,
+                        url=geo_url(ctx.settings, NEIGHBOURS_FILE),
                         filter=NOT_SAUDI,
                         style=NEIGHBOUR_STYLE,
                         hideout=hideout,
@@ -139,7 +142,7 @@ class Basemap(Layer):
                     ),
                     dl.GeoJSON(
                         id=ctx.id(self.key, "regions"),
-                        url=GEO_URL + REGIONS_FILE,
+                        url=geo_url(ctx.settings, REGIONS_FILE),
                         style=REGION_STYLE,
                         hideout=hideout,
                         interactive=False,
@@ -153,7 +156,7 @@ class Basemap(Layer):
                 style={"zIndex": LABEL_PANE_Z},
                 children=dl.GeoJSON(
                     id=ctx.id(self.key, "labels"),
-                    url=GEO_URL + LABELS_FILE,
+                    url=geo_url(ctx.settings, LABELS_FILE),
                     pointToLayer=PLACE_LABEL,
                     hideout=hideout,
                     interactive=False,
@@ -227,6 +230,40 @@ def _credit(source: BasemapSource, lang: str) -> str:
     else:
         which = t("basemap.configured", lang, name=html.escape(source.path.name))
     return f'<span class="basira-basemap-name">{which}</span> · {source.attribution}'
+
+
+#: The geodata files and their ETags, by the files' paths, sizes and modification times: an app made
+#: again in the same process with the same files (the tests make hundreds) reuses them — placing the
+#: labels is most of the cost of making an app — and a file changed since is read again.
+_GEODATA: dict[tuple[tuple[str, int, int], ...], tuple[dict[str, bytes], dict[str, str]]] = {}
+
+
+def geodata_files(settings: Settings) -> tuple[dict[str, bytes], dict[str, str]]:
+    """:func:`geodata` for ``settings``, and each file's ETag (a digest of its bytes); read once per
+    version of the files. Raises ``OSError`` for a missing or unreadable file, as :func:`geodata` does."""
+    paths = [Path(settings.regions_file), Path(settings.neighbors_file)]
+    key = tuple((str(path.resolve()), stat.st_size, stat.st_mtime_ns) for path in paths
+                for stat in [path.stat()])
+    found = _GEODATA.get(key)
+    if found is None:
+        files = geodata(settings)
+        found = files, {name: hashlib.sha256(data).hexdigest()[:32] for name, data in files.items()}
+        if len(_GEODATA) >= 8:
+            _GEODATA.clear()
+        _GEODATA[key] = found
+    return found
+
+
+def geo_url(settings: Settings, name: str) -> str:
+    """Where a page loads the geodata file ``name``: its path with its version (``?v=``, the start of its
+    ETag). A versioned URL is cached for good (``app.web`` serves it as immutable); new regions or
+    neighbours, or an upgrade that changes the labels, give a new URL, so no browser keeps drawing the
+    old ones (an unversioned URL was cached for an hour)."""
+    try:
+        version = geodata_files(settings)[1][name][:VERSION_CHARS]
+    except OSError:  # the file went away after the app started (which read it): served as read, revalidated
+        return f"{GEO_URL}{name}"
+    return f"{GEO_URL}{name}?v={version}"
 
 
 def geodata(settings: Settings) -> dict[str, bytes]:

@@ -27,7 +27,7 @@ from app.i18n import bilingual
 from app.reference import Reference
 
 from .base import Layer, Legend, LegendEntry, MapContext
-from .basemap import GEO_URL, REGIONS_FILE
+from .basemap import REGIONS_FILE, geo_url
 from .js import BASIRA
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class Coverage(Layer):
                 style={"zIndex": PANE_Z},
                 children=dl.GeoJSON(
                     id=ctx.id(self.key, "shapes"),
-                    url=GEO_URL + REGIONS_FILE,
+                    url=geo_url(ctx.settings, REGIONS_FILE),
                     hideout=self.hideout(ctx.lang, ctx.settings),
                     interactive=False,
                     **FUNCTIONS,

@@ -31,7 +31,7 @@ from app.contract import Scope
 from app.i18n import bilingual, t
 
 from .base import Layer, Legend, LegendEntry, MapContext, feature_collection
-from .basemap import BORDER, GEO_URL, REGIONS_FILE
+from .basemap import BORDER, REGIONS_FILE, geo_url
 from .geography import point, regions_of_settings, regions_of_store
 from .js import BASIRA
 from .switch import switched_layer
@@ -72,7 +72,7 @@ class Regions(Layer):
         return {
             "lang": lang,
             "pane": PANE,
-            "shapes": GEO_URL + REGIONS_FILE,
+            "shapes": geo_url(settings, REGIONS_FILE),
             "tiles": bool(settings.tile_url),
             "border": BORDER,
             "ramp": list(RAMP),

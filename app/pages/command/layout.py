@@ -42,7 +42,7 @@ from app.feed import FEED_PATH
 from app.i18n import direction, lang_or, t
 from app.services import services
 from layers import LAYERS, MapContext
-from layers.basemap import GEO_URL, REGIONS_FILE
+from layers.basemap import REGIONS_FILE, geo_url
 from layers.js import Namespace
 
 from .._kit import live
@@ -253,7 +253,7 @@ def _map_area(lang: str, view: View, chosen: tuple[float, float] | None, places:
                         style={"zIndex": FOCUS_PANE_Z},
                         children=dl.GeoJSON(
                             id=ID.focus,
-                            url=GEO_URL + REGIONS_FILE,
+                            url=geo_url(settings, REGIONS_FILE),
                             filter=IN_FOCUS,
                             style=FOCUS_STYLE,
                             hideout={"region": view.region},

@@ -147,11 +147,21 @@ def _geodata_blueprint(settings: Settings) -> flask.Blueprint:
     file by its versioned URL (:func:`layers.basemap.geo_url`), which is cached for good; any other
     request is revalidated each time, so changed geodata is never drawn from a browser's cache.
     """
-    files, etags = geodata_files(settings)
+    started = geodata_files(settings)  # at start: a missing or broken file fails here, not as a blank map
     blueprint = flask.Blueprint("basira_geo", __name__, url_prefix=GEO_URL.rstrip("/"))
+
+    def current() -> tuple[dict[str, bytes], dict[str, str]]:
+        """The files as they are now — what :func:`layers.basemap.geo_url` versions the pages' URLs by,
+        so a URL's version and the bytes served under it agree — or, should a file have gone or broken
+        since, those read at start (then served without a version's promise: revalidated)."""
+        try:
+            return geodata_files(settings)
+        except (OSError, ValueError):
+            return started
 
     @blueprint.get("/<name>")
     def serve_geodata(name: str) -> flask.Response:
+        files, etags = current()
         if name not in files:
             flask.abort(404)
         response = flask.Response(files[name], mimetype="application/json")

@@ -261,7 +261,7 @@ def geo_url(settings: Settings, name: str) -> str:
     old ones (an unversioned URL was cached for an hour)."""
     try:
         version = geodata_files(settings)[1][name][:VERSION_CHARS]
-    except OSError:  # the file went away after the app started (which read it): served as read, revalidated
+    except (OSError, ValueError):  # gone or broken since the app started: served as read then, revalidated
         return f"{GEO_URL}{name}"
     return f"{GEO_URL}{name}?v={version}"
 

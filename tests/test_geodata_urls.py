@@ -49,5 +49,20 @@ def test_changed_regions_get_a_new_url(settings: Settings, tmp_path: Path) -> No
     after = geo_url(moved, REGIONS_FILE)
     assert VERSIONED.fullmatch(after) and after != before
     assert geo_url(moved, NEIGHBOURS_FILE) == geo_url(settings, NEIGHBOURS_FILE)  # the same file: its URL
-    served = create_app(moved).test_client().get(after)
+    http = create_app(moved).test_client()
+    served = http.get(after)
     assert served.cache_control.immutable and b"Ar Riyadh" in served.data
+    # changed again while the app runs: the pages' new URL serves the new bytes, the old one is revalidated
+    changed.write_text(text.replace('"name_en":"Riyadh"', '"name_en":"Riyadh Region"', 1))
+    latest = geo_url(moved, REGIONS_FILE)
+    assert latest not in (after, before)
+    served = http.get(latest)
+    assert served.cache_control.immutable and b"Riyadh Region" in served.data
+    stale = http.get(after)
+    assert stale.cache_control.no_cache and not stale.cache_control.immutable
+    assert b"Riyadh Region" in stale.data
+    # broken since: the URL loses its version, and the bytes read at start are served, revalidated
+    changed.write_text("{ not json")
+    assert geo_url(moved, REGIONS_FILE) == "/geo/regions.geojson"
+    kept = http.get("/geo/regions.geojson")
+    assert kept.status_code == 200 and kept.cache_control.no_cache and b"Ar Riyadh" in kept.data

@@ -285,7 +285,18 @@ def legend(layers: Iterable[Layer], lang: str, visible: Collection[str] | None =
     ``visible``: the keys of the layers drawn right now (see :func:`shown_layers`); ``None``: all that
     apply under ``settings``.
     """
-    blocks: list[Component] = [html.Summary(t("legend.title", lang), className="basira-legend-title")]
+    return [legend_title(lang), *legend_sections(layers, lang, visible, settings)]
+
+
+def legend_title(lang: str, **props: Any) -> html.Summary:
+    """The legend's ``<summary>``: what opens and folds it."""
+    return html.Summary(t("legend.title", lang), className="basira-legend-title", **props)
+
+
+def legend_sections(layers: Iterable[Layer], lang: str, visible: Collection[str] | None = None,
+                    settings: Any | None = None) -> list[Component]:
+    """Per layer shown, what each of its swatches means (:func:`legend` without its summary)."""
+    blocks: list[Component] = []
     for layer in applying(layers, settings):
         if visible is not None and layer.key not in visible:
             continue

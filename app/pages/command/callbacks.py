@@ -40,17 +40,18 @@ def register_callbacks(app: Dash, context: Services) -> None:
     alerts.register(app, context, ID)  # the panel's alerts and their pins (.alerts)
 
     @app.callback(
-        Output(ID.legend, "children"),
+        Output(ID.legend_title, "children"),
+        Output(ID.legend_html, "data"),
         Input(ID.lang, "value"),
         Input(ID.visible, "data"),
         prevent_initial_call=True,
     )
-    def legend(lang: str | None, visible: Any) -> list[Component]:
+    def legend(lang: str | None, visible: Any) -> tuple[str, str]:
         """The legend of the layers switched on in the layer control (``assets/command.js`` reports
-        them), in the page's language."""
+        them), in the page's language: its title, and its swatches as HTML."""
         lang = lang_or(lang, settings.language)
         keys = {k for k in visible if isinstance(k, str)} if isinstance(visible, list) else None
-        return w.legend(LAYERS, lang, keys, settings)
+        return t("legend.title", lang), to_html(w.legend_sections(LAYERS, lang, keys, settings))
 
     page = live.LivePage(PAGE, settings, store, root="basira basira-live basira-command")
 
@@ -60,7 +61,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             kpis=Output(ID.kpis_html, "data"),
             incidents=Output(ID.incidents_html, "data"),
             nearest=Output(ID.nearest, "children"),
-            asof=Output(ID.asof, "children"),
+            asof=Output(ID.asof_html, "data"),
             shown=Output(ID.shown, "data"),
             fed=live.layers_output(PAGE, "data", FEED_PART),
             band=Output(TB.band_text, "children"),
@@ -79,7 +80,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
         if moment.replay:  # a moment of the archive: the time bar asks for each frame
             picture = replayed.picture(context, moment, view, lang, shown, live.layer_keys("live"),
                                        live.layer_keys("fed"))
-            for name in ("kpis", "incidents"):
+            for name in ("kpis", "incidents", "asof"):
                 if name in picture:
                     picture[name] = _markup(picture[name])
             return live.answer(page.outputs_named, **{**picture, "nearest": []})  # no decision aid
@@ -105,7 +106,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
                                lambda: w.kpi_strip(shared["kpis"], lang, targets)),
             incidents=panel,
             nearest=lines,
-            asof=w.as_of_text(tick.fresh, lang),
+            asof=to_html(w.as_of_text(tick.fresh, lang)),
             demo=not demo,
             seen=digests,
             shown=panel_sign,
@@ -206,7 +207,8 @@ def register_callbacks(app: Dash, context: Services) -> None:
 
     # The KPI strip and the incident panel come as HTML (.._kit.markup): put in place in the browser.
     # (Its output is never written: the text goes in as the element's content, outside Dash.)
-    for html_id, target in ((ID.kpis_html, ID.kpis), (ID.incidents_html, ID.incidents)):
+    for html_id, target in ((ID.kpis_html, ID.kpis), (ID.incidents_html, ID.incidents),
+                            (ID.asof_html, ID.asof), (ID.legend_html, ID.legend_body)):
         app.clientside_callback(
             ClientsideFunction("basira.markup", "fill"),
             Output(target, "data-filled"),

@@ -47,6 +47,7 @@ from layers.js import Namespace
 
 from .._kit import live
 from .._kit import widgets as w
+from .._kit.markup import to_html
 from ..ports import panel as port_panel
 from . import alerts, drill, timebar, timeline
 from .drill import View
@@ -72,6 +73,9 @@ class ID:
     lang = f"{PAGE}-lang"
     demo = f"{PAGE}-demo"
     asof = f"{PAGE}-asof"
+    #: The data time, as HTML from each refresh (``assets/markup.js``): its text changes every second,
+    #: and as components each change had Dash map the page's layout again.
+    asof_html = f"{PAGE}-asof-html"
     state = f"{PAGE}-state"
     banner = f"{PAGE}-banner"
     kpis = f"{PAGE}-kpis"
@@ -79,6 +83,10 @@ class ID:
     kpis_html = f"{PAGE}-kpis-html"
     incidents_html = f"{PAGE}-incidents-html"
     legend = f"{PAGE}-legend"
+    legend_title = f"{PAGE}-legend-title"
+    #: The legend's swatches, as HTML (``assets/markup.js`` puts it in ``legend_body``).
+    legend_html = f"{PAGE}-legend-html"
+    legend_body = f"{PAGE}-legend-body"
     map = f"{PAGE}-map"
     layers = f"{PAGE}-layers"
     zoom = f"{PAGE}-zoom"
@@ -207,6 +215,9 @@ def layout(
                 ],
             ),
             dcc.Store(id=ID.kpis_html, data=None),
+            dcc.Store(id=ID.asof_html, data=None),
+            dcc.Store(id=ID.legend_html,
+                      data=to_html(w.legend_sections(LAYERS, lang, w.shown_layers(LAYERS, settings)))),
             dcc.Store(id=ID.incidents_html, data=""),
             dcc.Store(id=ID.scope, data=view.data(push=False)),
             dcc.Store(id=ID.nav, data=None),
@@ -271,7 +282,8 @@ def _map_area(lang: str, view: View, chosen: tuple[float, float] | None, places:
             html.Div(w.banner_text(w.Freshness(w.EMPTY), lang), id=ID.banner,
                      className="basira-banner", role="alert"),
             live.watchdog_banner(PAGE, lang),
-            html.Details(w.legend(LAYERS, lang, w.shown_layers(LAYERS, settings)),
+            # its swatches as HTML (ID.legend_html, assets/markup.js): a hundred-odd components fewer
+            html.Details([w.legend_title(lang, id=ID.legend_title), html.Div(id=ID.legend_body)],
                          id=ID.legend, open=True, className="basira-legend"),
             port_panel.panel(PAGE, lang),  # it places itself
         ],

@@ -8,6 +8,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+def quick_hash(password: str) -> str:
+    """A password hash for a test's account: werkzeug's scrypt at a small cost (N=1024, about a
+    millisecond), which the app verifies as it does any stored hash, by the parameters the hash names.
+    At the app's own cost (:func:`app.auth.users.hash_password`, tested in ``test_auth.py``) each
+    sign-in of the suite took ~0.1 s of CPU: 11 s over a run."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(password, method="scrypt:1024:8:1")
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 

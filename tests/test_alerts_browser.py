@@ -21,11 +21,11 @@ import pytest
 from pydantic import SecretStr
 from selenium.webdriver.common.by import By
 
-from app.auth.users import UsersFile, hash_password
+from app.auth.users import UsersFile
 from app.contract import Stream
 from app.store import Store
 from tests.browser import console_errors, feed, fresh, js, screenshot, serving, wait_for
-from tests.helpers import incident, now_ms
+from tests.helpers import incident, now_ms, quick_hash
 from tests.modes_scene import reset_screen, scene, screen
 from tests.test_alerts_ui import SPIKE, raise_alert
 from tests.test_mobile_browser import _small_targets
@@ -40,7 +40,7 @@ LOAD_S = 60
 def commander_settings(settings, tmp_path):
     path = tmp_path / "users.toml"
     edit = UsersFile(path)
-    edit.put("users", "mkk", "commander", ["SA-02"], None, hash_password(PASSWORD))
+    edit.put("users", "mkk", "commander", ["SA-02"], None, quick_hash(PASSWORD))
     edit.save()
     return settings.model_copy(update={"auth_mode": "password", "users_file": path,
                                        "secret_key": SecretStr("s" * 40), "stale_after_s": 600})

@@ -18,6 +18,7 @@ from app.auth.identify import parse_networks
 from app.auth.principals import NOTHING, AccessDenied, InvalidAccount, Principal, Role, clamp
 from app.auth.users import Directory, UsersFile, hash_password, hash_token, new_token
 from app.contract import REGION_TOKENS, Scope
+from tests.helpers import quick_hash
 
 RIYADH_TRAFFIC = Principal.make("ryd", "commander", ["SA-01"], ["traffic"])
 TWO_REGIONS = Principal.make("two", "commander", ["SA-04", "SA-01"])
@@ -98,7 +99,7 @@ def test_wall_accounts_open_only_the_wall_and_the_kiosk() -> None:
 def test_the_users_file_round_trips_and_stores_only_hashes(tmp_path, suffix) -> None:
     path = tmp_path / f"users{suffix}"
     edit = UsersFile(path)
-    edit.put("users", "amal.o", "commander", ["SA-01"], ["traffic"], hash_password("correct horse"))
+    edit.put("users", "amal.o", "commander", ["SA-01"], ["traffic"], quick_hash("correct horse"))
     token = new_token()
     edit.put("tokens", "wall-1", "wall", ["SA-02"], None, hash_token(token))
     edit.save()
@@ -115,6 +116,23 @@ def test_the_users_file_round_trips_and_stores_only_hashes(tmp_path, suffix) -> 
     account = directory.token(token)
     assert account is not None and account.principal.role is Role.wall and account.principal.via == "token"
     assert directory.token(token + "x") is None and directory.token("not-a-token") is None
+
+
+def test_the_app_hashes_passwords_with_scrypt_at_full_cost_and_verifies_any_cost(tmp_path) -> None:
+    """Accounts the app makes get werkzeug's scrypt at N=32768; a stored hash is verified by the
+    parameters it names, so the suite's accounts (``tests.helpers.quick_hash``, N=1024) sign in the same
+    way, only faster."""
+    strong = hash_password("correct horse")
+    assert strong.startswith("scrypt:32768:8:1$") and "correct horse" not in strong
+    edit = UsersFile(tmp_path / "users.toml")
+    edit.put("users", "strong", "leadership", None, None, strong)
+    edit.put("users", "quick", "leadership", None, None, quick_hash("battery staple"))
+    edit.save()
+    directory = Directory(tmp_path / "users.toml")
+    assert directory.verify("strong", "correct horse") is not None
+    assert directory.verify("quick", "battery staple") is not None
+    assert directory.verify("strong", "battery staple") is None
+    assert directory.verify("quick", "correct horse") is None
 
 
 @pytest.mark.parametrize(
@@ -139,7 +157,7 @@ def test_a_changed_file_is_read_again_and_a_broken_one_is_not(tmp_path, monkeypa
     monkeypatch.setattr(users_module, "RECHECK_S", 0.0)
     path = tmp_path / "users.json"
     edit = UsersFile(path)
-    edit.put("users", "amal", "leadership", None, None, hash_password("correct horse"))
+    edit.put("users", "amal", "leadership", None, None, quick_hash("correct horse"))
     edit.save()
     directory = Directory(path)
     assert directory.user("amal").principal.role is Role.leadership

@@ -13,11 +13,11 @@ from pydantic import SecretStr
 from app import create_app
 from app.auth import audit, auth_banner, principal_label, scope_for
 from app.auth.guard import PUBLIC_PAGES, callback_pages, state
-from app.auth.users import UsersFile, hash_password, hash_token, new_token
+from app.auth.users import UsersFile, hash_token, new_token
 from app.contract import Scope, Stream
 from app.ingest import IngestWorker
 from app.store import Store
-from tests.helpers import callback_body, incident, port_entry, unit
+from tests.helpers import callback_body, incident, port_entry, quick_hash, unit
 
 PASSWORD = "a long enough password"
 #: name → (role, regions, agencies); each is a user (signs in) and a token (``<name>-token``).
@@ -34,7 +34,7 @@ HTTPS = "https://localhost"
 
 @pytest.fixture(scope="module")
 def password_hash() -> str:
-    return hash_password(PASSWORD)  # scrypt is slow on purpose: hash once for every account
+    return quick_hash(PASSWORD)  # hashed once for every account of the module
 
 
 @pytest.fixture
@@ -373,7 +373,7 @@ def test_a_removed_user_or_a_new_password_ends_their_sessions(secured, accounts,
     sign_in(lead, "lead")
     edit = UsersFile(path)
     edit.remove("users", "ryd")
-    edit.put("users", "lead", "leadership", None, None, hash_password("another long password"))
+    edit.put("users", "lead", "leadership", None, None, quick_hash("another long password"))
     edit.save()
     assert ryd.get("/api/v1/whoami").status_code == 401
     assert lead.get("/api/v1/whoami").status_code == 401

@@ -8,10 +8,10 @@ import pytest
 from pydantic import SecretStr
 from selenium.webdriver.common.by import By
 
-from app.auth.users import UsersFile, hash_password
+from app.auth.users import UsersFile
 from app.contract import Stream
 from tests.browser import console_errors, feed, js, screenshot, serving, wait_for
-from tests.helpers import incident, port_entry, unit
+from tests.helpers import incident, port_entry, quick_hash, unit
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +67,7 @@ def test_every_page_works_under_the_content_security_policy(client, settings, wa
 def commander_settings(settings, tmp_path):
     path = tmp_path / "users.toml"
     edit = UsersFile(path)
-    edit.put("users", "ryd", "commander", ["SA-01"], ["traffic"], hash_password(PASSWORD))
+    edit.put("users", "ryd", "commander", ["SA-01"], ["traffic"], quick_hash(PASSWORD))
     edit.save()
     # Secure cookies stay on (the default): Chromium keeps them on http://127.0.0.1, a local address.
     return settings.model_copy(update={"auth_mode": "password", "users_file": path,

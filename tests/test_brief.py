@@ -18,9 +18,10 @@ from pypdf import PdfReader
 
 from app import create_app
 from app.archive.stats import HOUR_MS
-from app.auth.users import UsersFile, hash_password, hash_token, new_token
+from app.auth.users import UsersFile, hash_token, new_token
 from app.brief import model
 from tests.archive_day import DAY, Archive, build
+from tests.helpers import quick_hash
 
 TOKENS = {"lead": "leadership", "dammam": "commander", "wall1": "wall"}
 
@@ -194,7 +195,7 @@ def secured(settings, archive, tmp_path):
     """Password mode, with a leader, a commander of the Eastern Province and a wall, each by token."""
     path = tmp_path / "users.toml"
     edit = UsersFile(path)
-    secret = hash_password("a long enough password")
+    secret = quick_hash("a long enough password")
     tokens = {}
     for name, role in TOKENS.items():
         regions = ["SA-04"] if name == "dammam" else None

@@ -13,12 +13,13 @@ from pydantic import SecretStr
 
 from app import create_app
 from app.auth.guard import state
-from app.auth.users import UsersFile, hash_password
+from app.auth.users import UsersFile
 from app.pages.ports.charts import hour_label, nice_ticks
 from app.pages.ports.layout import LEVELS, national_rows, strip_background
 from app.pages.ports.plan import csv_href, whatif_of
 from app.ports.plan import WhatIf
 from app.ports.service import PortPlanner, planner
+from tests.helpers import quick_hash
 
 PASSWORD = "a long enough password"
 HTTPS = "https://localhost"
@@ -96,7 +97,7 @@ def secured(history, tmp_path_factory):
     settings, _store = history
     path = tmp_path_factory.mktemp("users") / "users.toml"
     edit = UsersFile(path)
-    digest = hash_password(PASSWORD)
+    digest = quick_hash(PASSWORD)
     edit.put("users", "ryd", "commander", ["SA-01"], None, digest)
     edit.put("users", "lead", "leadership", None, None, digest)
     edit.save()

@@ -7,12 +7,12 @@ import pytest
 from pydantic import SecretStr
 from selenium.webdriver.common.by import By
 
-from app.auth.users import UsersFile, hash_password
+from app.auth.users import UsersFile
 from app.contract import Stream
 from app.simulation.port_backfill import backfill_ports
 from app.store import Store
 from tests.browser import console_errors, feed, fresh, js, screenshot, serving, wait_for
-from tests.helpers import now_ms, port_entry, simulated
+from tests.helpers import now_ms, port_entry, quick_hash, simulated
 
 pytestmark = pytest.mark.browser
 
@@ -176,7 +176,7 @@ def test_the_national_view_ranks_every_port_worst_first_and_opens_one(browser, c
 def commander_settings(settings, tmp_path):
     path = tmp_path / "users.toml"
     edit = UsersFile(path)
-    edit.put("users", "ryd", "commander", ["SA-01"], None, hash_password(PASSWORD))
+    edit.put("users", "ryd", "commander", ["SA-01"], None, quick_hash(PASSWORD))
     edit.save()
     return _settings(settings).model_copy(update={"auth_mode": "password", "users_file": path,
                                                   "secret_key": SecretStr("s" * 40)})

@@ -39,7 +39,7 @@ from app.store import Store, connect, use_credentials
 from app.store.embedded import free_port
 from tests.eido_documents import RIYADH as EIDO_RIYADH
 from tests.eido_documents import fire_in_makkah
-from tests.helpers import call, incident, now_ms, port_entry, unit
+from tests.helpers import call, incident, now_ms, port_entry, quick_hash, unit
 from tests.test_auth_api import refresh_body, router_body
 from tests.test_cap_in import flood_in_makkah
 
@@ -387,11 +387,11 @@ def test_the_archiver_archives_as_the_ingest_user(acl_url: str, admin: redis.Red
 
 
 def _users_file(tmp_path: Path) -> Path:
-    from app.auth.users import UsersFile, hash_password
+    from app.auth.users import UsersFile
 
     path = tmp_path / "users.toml"
     edit = UsersFile(path)
-    hashed = hash_password(WEB_PASSWORD)
+    hashed = quick_hash(WEB_PASSWORD)
     edit.put("users", "lead", "leadership", None, None, hashed)
     edit.put("users", "ryd", "commander", ["SA-01"], None, hashed)
     edit.put("users", "root", "admin", None, None, hashed, totp=TOTP_SECRET)

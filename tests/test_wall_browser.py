@@ -16,13 +16,13 @@ from hijridate import Gregorian
 from pydantic import SecretStr
 from selenium.webdriver.common.by import By
 
-from app.auth.users import UsersFile, hash_password
+from app.auth.users import UsersFile
 from app.contract import Stream
 from app.i18n import digits, riyadh
 from app.store import Store
 from tests.browser import console_errors, feed, js, screenshot, serving, wait_for
 from tests.clock import age_within
-from tests.helpers import incident, now_ms, simulated
+from tests.helpers import incident, now_ms, quick_hash, simulated
 from tests.modes_scene import CITIES, reset_screen, scene, screen
 
 pytestmark = pytest.mark.browser
@@ -279,7 +279,7 @@ def test_a_wall_account_limited_to_a_region_shows_that_region_only(wall, client,
     Makkah's incidents only (the wall reads through ``app.auth.scope_for`` like every page)."""
     path = tmp_path / "users.toml"
     users = UsersFile(path)
-    users.put("users", "wall-mk", "wall", ["SA-02"], [], hash_password("a long enough password"))
+    users.put("users", "wall-mk", "wall", ["SA-02"], [], quick_hash("a long enough password"))
     users.save()
     access = {"auth_mode": "password", "secret_key": SecretStr("s" * 40), "users_file": path}
     settings = settings.model_copy(update={**PATIENT, **access})

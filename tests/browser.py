@@ -213,6 +213,13 @@ def settled(selector: str):
     return still
 
 
+def maps_fading_tiles(driver) -> list[bool]:
+    """For each Leaflet map of the page, whether it fades new tiles in (Leaflet marks such a map's
+    container ``leaflet-fade-anim``); every page's map should not (``app.pages._kit.widgets.MAP_OPTIONS``)."""
+    return js(driver, "return Array.from(document.querySelectorAll('.leaflet-container')).map(function (m) {"
+                      " return m.classList.contains('leaflet-fade-anim'); });")
+
+
 def fresh(driver) -> None:
     """Leave the page a previous test left open (it would log its stopped server's errors), then
     empty the console log: a test's console then holds its own page's messages only."""

@@ -26,6 +26,7 @@ from tests.browser import (
     feed,
     fresh,
     js,
+    maps_fading_tiles,
     screenshot,
     serving,
     settled,
@@ -285,6 +286,7 @@ def test_new_data_never_moves_the_map_nor_loses_the_view(browser, client, settin
         _wait_scope(browser, 4, region="SA-02")
         wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-basira-focus-pane path"))
         wait_for(browser, _fitted(), message="the map did not fit the region")
+        assert maps_fading_tiles(browser) == [False]  # new tiles appear at once: no frames of fading
         fitted = _scale(browser)
         browser.find_element(By.CSS_SELECTOR, ".leaflet-control-zoom-in").click()
         still = settled(FOCUS)

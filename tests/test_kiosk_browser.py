@@ -17,7 +17,17 @@ from selenium.webdriver.common.by import By
 
 from app.contract import Stream
 from app.store import NotADemoStore, Store
-from tests.browser import after_refreshes, console_errors, feed, js, screenshot, serving, settled, wait_for
+from tests.browser import (
+    after_refreshes,
+    console_errors,
+    feed,
+    js,
+    maps_fading_tiles,
+    screenshot,
+    serving,
+    settled,
+    wait_for,
+)
 from tests.clock import Clock
 from tests.helpers import incident, simulated
 from tests.modes_scene import reset_screen, scene, screen
@@ -136,6 +146,7 @@ def test_a_demo_store_is_shown_until_a_real_producer_writes_to_it(kiosk, client,
         wait_for(kiosk, labels_inside_map, timeout=LOAD_S, message="the map was not re-measured")
         box = kiosk.find_element(By.ID, "kiosk-map").rect
         assert box["width"] > 1000 and box["height"] > 700
+        assert maps_fading_tiles(kiosk) == [False]  # each flight's new tiles appear at once
         screenshot(kiosk, "kiosk-revealed")
 
         # One entry from a real producer (no stamp): the store is no longer a demo store, and the

@@ -20,7 +20,7 @@ from app.auth.users import UsersFile
 from app.contract import Stream
 from app.i18n import digits, riyadh
 from app.store import Store
-from tests.browser import console_errors, feed, js, screenshot, serving, wait_for
+from tests.browser import console_errors, feed, js, maps_fading_tiles, screenshot, serving, wait_for
 from tests.clock import age_within
 from tests.helpers import incident, now_ms, quick_hash, simulated
 from tests.modes_scene import CITIES, reset_screen, scene, screen
@@ -88,6 +88,7 @@ def test_each_wall_size_gets_its_layout(layout, wall, client, settings) -> None:
                         "&& document.documentElement.scrollHeight <= innerHeight")
         box = wall.find_element(By.ID, "wall-map").rect
         assert box["width"] > width * 0.4 and box["height"] > height * 0.6
+        assert maps_fading_tiles(wall) == [False]  # each flight's new tiles appear at once
         # type sized for the far side of the room: 1/60 of the screen's height and up
         font = js(wall, "return parseFloat(getComputedStyle(document.querySelector("
                         "'#wall-kpis .basira-kpi-value')).fontSize)")

@@ -49,7 +49,7 @@ def mode_map(map_id: str, ctx: MapContext, layers: Sequence[Layer], bounds: Any,
             *(part for layer in layers for part in layer.component(ctx)),
             dl.AttributionControl(prefix=w.attribution(layers), position="bottomright"),
         ],
-        **options,
+        **{**w.MAP_OPTIONS, **options},
     )
 
 

@@ -255,6 +255,16 @@ def kpi_strip(kpis: Mapping[str, Any] | None, lang: str, targets: Targets | None
     ]
 
 
+# --- the map ---------------------------------------------------------------------------------------
+
+#: Leaflet options every page's map shares. New tiles appear at once rather than fading in: a fade is
+#: frames drawn for a quarter of a second after each tile arrives, and the vector basemap's tiles arrive
+#: one by one after every zoom and every flight of the wall's tour (on the command view at 1366×768,
+#: headless Chromium's CPU for six zoom steps fell by about a quarter; issue 17). The zoom itself is
+#: still animated, markers too: they keep a viewer's bearings.
+MAP_OPTIONS: dict[str, Any] = {"fadeAnimation": False}
+
+
 # --- credits ---------------------------------------------------------------------------------------
 
 LEAFLET_CREDIT = '<a href="https://leafletjs.com" target="_blank" rel="noopener">Leaflet</a>'

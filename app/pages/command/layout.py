@@ -256,6 +256,7 @@ def _map_area(lang: str, view: View, chosen: tuple[float, float] | None, places:
                 trackViewport=False,
                 zoomControl=False,  # placed by the language (mirrored in Arabic)
                 attributionControl=False,  # replaced by one that credits every layer
+                **w.MAP_OPTIONS,
                 children=[
                     w.layer_control(LAYERS, map_ctx, ID.layers, at["layers"]),
                     alerts.pins_layer(lang),  # a pin per open alert (.alerts)

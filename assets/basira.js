@@ -34,6 +34,10 @@ window.dash_clientside.basira = Object.assign({}, window.dash_clientside.basira,
             var key = (pulse && pulse.page) || "";
             var asked = PACE[key] || (PACE[key] = {at: performance.timeOrigin, beat: null});
             var now = Date.now();
+            /* No beat yet is `undefined` (a store made with data=None has no data at all), not null:
+             * taken for an answer, the first tick asked again while the first refresh still ran (at
+             * 100,000 incidents its first summary takes seconds) and every layer was sent twice. */
+            if (beat === undefined) { beat = null; }
             if (beat === asked.beat && now - asked.at < limit) { return window.dash_clientside.no_update; }
             asked.at = now;
             asked.beat = beat;

@@ -15,9 +15,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
@@ -132,14 +134,28 @@ class _Unlogged(WSGIRequestHandler):
         pass
 
 
+@dataclass
+class Refreshes:
+    """The live pages' refreshes (the callbacks a pulse drives) a served app answered, and how many a
+    pulse asked for while another was still running."""
+
+    answered: int = 0
+    running: int = 0
+    paced_over: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 @contextmanager
-def serving(settings, clock: Clock | None = None, slow_refresh_s: float = 0) -> Iterator[str]:
+def serving(settings, clock: Clock | None = None, slow_refresh_s: float = 0,
+            refreshes: Refreshes | None = None) -> Iterator[str]:
     """The real app on a free port, for the duration of the block; yields its URL. Its pages' "now" is
     ``clock``'s (:class:`tests.clock.Clock`), or the machine's. ``slow_refresh_s``: each live page's
-    refresh (a callback a pulse drives) is answered that much later, as by a loaded server."""
+    refresh (a callback a pulse drives) is answered that much later, as by a loaded server; they are
+    counted in ``refreshes``."""
     app = create_app(settings, clock=clock.now_ms if clock else None)
-    if slow_refresh_s:
-        app.wsgi_app = _slowed_refresh(app.wsgi_app, slow_refresh_s)  # type: ignore[method-assign]
+    if slow_refresh_s or refreshes is not None:
+        app.wsgi_app = _slowed_refresh(app.wsgi_app, slow_refresh_s,  # type: ignore[method-assign]
+                                       refreshes if refreshes is not None else Refreshes())
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Unlogged)
     thread = threading.Thread(target=server.serve_forever, name="basira-test-server", daemon=True)
     thread.start()
@@ -150,13 +166,24 @@ def serving(settings, clock: Clock | None = None, slow_refresh_s: float = 0) -> 
         thread.join(timeout=10)
 
 
-def _slowed_refresh(wsgi, seconds: float):  # noqa: ANN001, ANN202 - WSGI callables
+def _slowed_refresh(wsgi, seconds: float, refreshes: Refreshes):  # noqa: ANN001, ANN202 - WSGI callables
     def slowed(environ, start_response):  # noqa: ANN001, ANN202
         if environ.get("PATH_INFO", "").endswith("/_dash-update-component"):
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)
             if b'-pulse"' in body:
-                time.sleep(seconds)
+                changed = orjson.loads(body).get("changedPropIds") or []
+                with refreshes.lock:
+                    refreshes.paced_over += refreshes.running > 0 and any(
+                        str(prop).endswith("-pulse.data") for prop in changed)
+                    refreshes.running += 1
+                try:
+                    time.sleep(seconds)
+                    return wsgi(environ, start_response)
+                finally:
+                    with refreshes.lock:
+                        refreshes.running -= 1
+                        refreshes.answered += 1
         return wsgi(environ, start_response)
 
     return slowed

@@ -17,6 +17,7 @@ from app.contract import Stream
 from app.store import Store
 from tests.browser import (
     XSS,
+    Refreshes,
     after_refreshes,
     console_errors,
     feed,
@@ -198,7 +199,7 @@ def test_a_refresh_slower_than_the_tick_is_still_shown(browser, client, settings
     """Dash drops a callback's answer when the callback is asked again before it answers. Driven by the
     tick itself, a refresh slower than the tick (a loaded server, a large scope) never showed anything:
     each answer was dropped for the next. Paced by its answers, every one is shown."""
-    settings = settings.model_copy(update={"refresh_ms": 200})
+    settings = settings.model_copy(update={"refresh_ms": 500})
     feed(client, settings, {Stream.incidents: [incident("SLOW1")]})
     fresh(browser)
 
@@ -206,11 +207,15 @@ def test_a_refresh_slower_than_the_tick_is_still_shown(browser, client, settings
         kpi = d.find_element(By.CSS_SELECTOR, "[data-kpi=open] .basira-kpi-value")
         return kpi.get_attribute("data-value")
 
-    with serving(settings, slow_refresh_s=1.0) as url:  # five ticks for each answer
+    refreshes = Refreshes()
+    with serving(settings, slow_refresh_s=1.5, refreshes=refreshes) as url:  # three ticks for each answer
         browser.get(url + "/?lang=en")
         wait_for(browser, lambda d: open_count(d) == "1", message="no refresh answer was shown")
         feed(client, settings, {Stream.incidents: [incident("SLOW2")]})
         wait_for(browser, lambda d: open_count(d) == "2", message="the page stopped refreshing")
+        # no tick asks for a refresh while one runs, the page's first one too (asked at load: the first
+        # tick took "no answer yet" for an answer and asked again, and no answer was ever shown here)
+        assert refreshes.answered >= 2 and refreshes.paced_over == 0
         assert "is-live" in browser.find_element(By.ID, "live-root").get_attribute("class")
         assert "is-lost" not in browser.find_element(By.ID, "live-watchdog").get_attribute("class")
         assert console_errors(browser) == []

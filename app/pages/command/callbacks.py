@@ -205,8 +205,9 @@ def register_callbacks(app: Dash, context: Services) -> None:
         Input(ID.legend, "id"),
     )
 
-    # The KPI strip and the incident panel come as HTML (.._kit.markup): put in place in the browser.
-    # (Its output is never written: the text goes in as the element's content, outside Dash.)
+    # The KPI strip, the incident panel, the data time and the legend's swatches come as HTML
+    # (.._kit.markup): put in place in the browser. (Its output is never written: the text goes in as
+    # the element's content, outside Dash.)
     for html_id, target in ((ID.kpis_html, ID.kpis), (ID.incidents_html, ID.incidents),
                             (ID.asof_html, ID.asof), (ID.legend_html, ID.legend_body)):
         app.clientside_callback(

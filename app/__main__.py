@@ -337,7 +337,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
             from .archive.backfill import backfill_demo
 
             try:
-                backfill_demo(settings, days=history_days, seed=settings.sim_seed)
+                backfill_demo(settings, days=history_days, seed=settings.sim_seed, stop=stop)
             except Exception as error:  # noqa: BLE001 - the live demo goes on without the history
                 log.error("the archive's demo history could not be written: %s", error)
         if not stop.is_set():

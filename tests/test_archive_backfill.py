@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -223,6 +224,28 @@ def test_every_incident_closes_within_its_day_and_calls_stop_before_its_end(sett
     # The ids of the two days' incidents never meet.
     tags = {id_.split("-")[1] for id_ in statuses}
     assert len(tags) == 2
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_stop_ends_it_after_the_days_already_written(settings: Settings, tmp_path: Path,
+                                                       processes: int) -> None:
+    """The demo's Ctrl-C mid-backfill: the days not yet written are dropped (with a pool, the running ones
+    are ended too), no keyframes are made, and the result says so."""
+    stop = threading.Event()
+    days_done: list[str] = []
+
+    def progress(line: str) -> None:
+        if " days, " in line:  # a day written: stop after the first
+            days_done.append(line)
+            stop.set()
+
+    result = run(demo(settings, tmp_path), hours=4 * 24, now_ms=NOW, processes=processes, progress=progress,
+                 stop=stop)
+    assert result["stopped"] is True and result["keyframes"] == 0
+    assert len(days_done) == result["days"] >= 1 and result["days"] < 5  # the span is five days
+    assert not (tmp_path / "keyframes").exists()
+    full = run(demo(settings, tmp_path / "all"), hours=24, now_ms=NOW)
+    assert full["stopped"] is False and full["days"] == 2
 
 
 def test_it_refuses_to_overwrite_archived_hours_unless_forced(settings: Settings, tmp_path: Path) -> None:

@@ -66,6 +66,7 @@ import os
 import random
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -837,6 +838,7 @@ def backfill_demo(
     processes: int | None = None,
     units: int | None = None,
     progress: Callable[[str], None] | None = print,
+    stop: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Write ``days`` days (and ``hours`` hours) of the demo simulator's history (``sim_rate``,
     ``sim_time_scale``) into ``archive_dir``, ending at the start of ``now_ms``'s hour. Returns rows and
@@ -844,7 +846,9 @@ def backfill_demo(
 
     Raises :class:`BackfillRefused` when an hour of the span already holds files, unless ``force``
     (which replaces them). ``processes``: days simulated at once (default: one per CPU, at most 8);
-    ``units``: the fleet (default: the simulator's for the rate).
+    ``units``: the fleet (default: the simulator's for the rate). ``stop``: once set, the days not yet
+    written are not written (the demo stopped: a month took minutes more), and no keyframes are made;
+    ``"stopped"`` is then true in the result.
     """
     say = progress or (lambda _line: None)
     started = time.perf_counter()
@@ -875,7 +879,8 @@ def backfill_demo(
     totals: dict[str, dict[str, int]] = {part: dict.fromkeys((s.value for s in Stream), 0)
                                          for part in ("rows", "bytes")}
     done = open_left = 0
-    for result in _run(jobs, workers):
+    stop = stop or threading.Event()
+    for result in _run(jobs, workers, stop):
         done += 1
         for part in ("rows", "bytes"):
             for stream, n in result[part].items():
@@ -889,6 +894,11 @@ def backfill_demo(
         say(f"  {day:%Y-%m-%d}: {n:,} rows, {mb:.0f} MB · {done}/{len(jobs)} days, {spent} so far, about "
             f"{left} to go | {day:%Y-%m-%d}: {n:,} صفًا، {mb:.0f} ميغابايت · {done}/{len(jobs)} أيام، "
             f"مضى {spent_ar}، بقي نحو {left_ar}")
+    if stop.is_set():
+        say(f"Backfill stopped: {done} of {len(jobs)} days written | توقف ملء الأرشيف: كُتب {done} من "
+            f"{len(jobs)} أيام")
+        return {**totals, "seconds": time.perf_counter() - started, "days": done, "open_at_end": open_left,
+                "keyframes": 0, "stopped": True}
     if open_left:  # drain_ms should make this impossible
         log.warning("backfill: %d incidents were still open at the end of their day", open_left)
     # Keyframes, so that a seek into the month folds an hour, not the month (derived data: a forced
@@ -905,25 +915,35 @@ def backfill_demo(
     streams = ", ".join(f"{s} {r:,} ({totals['bytes'][s] / 1e6:,.0f} MB)" for s, r in totals["rows"].items())
     say(f"Backfill done in {spent}: {n:,} rows, {mb:,.0f} MB ({streams}) | اكتمل ملء الأرشيف في {spent_ar}: "
         f"{n:,} صفًا، {mb:,.0f} ميغابايت")
-    return {**totals, "seconds": seconds, "days": len(chunks), "open_at_end": open_left, "keyframes": made}
+    return {**totals, "seconds": seconds, "days": len(chunks), "open_at_end": open_left, "keyframes": made,
+            "stopped": False}
 
 
-def _run(jobs: list[_Job], workers: int) -> Iterator[dict[str, Any]]:
-    """Run the jobs, ``workers`` at a time (in this process when one), yielding results as they end."""
+def _run(jobs: list[_Job], workers: int, stop: threading.Event) -> Iterator[dict[str, Any]]:
+    """Run the jobs, ``workers`` at a time (in this process when one), yielding results as they end,
+    until ``stop`` is set: then the jobs not yet started are dropped and the running ones ended. (A pool
+    left to itself runs every job it was given before the interpreter may exit: Ctrl-C on the demo went
+    on writing the month's history for a quarter of an hour.)"""
     if workers == 1:
         for job in jobs:
+            if stop.is_set():
+                return
             yield run_chunk(job)
         return
     # Spawned, not forked: a fork can inherit a lock some thread of this process held (pyarrow's and
     # DuckDB's pools), and hang on it.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending = {pool.submit(run_chunk, job) for job in jobs}
-        try:
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    yield future.result()
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pending = {pool.submit(run_chunk, job) for job in jobs}
+    try:
+        while pending and not stop.is_set():
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+    finally:
+        if pending:  # stopped, or failed: a day cut short keeps the files it had written (each written
+            # to a temporary name, then renamed: never half a file)
+            running = list((getattr(pool, "_processes", None) or {}).values())  # no public way before 3.14
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in running:
+                process.terminate()
+        pool.shutdown(wait=True)

@@ -216,17 +216,18 @@ def end_to_end(
 
 
 def settle(driver: webdriver.Chrome, quiet_ms: float, timeout: float) -> float:
-    """Wait until no map layer was added or removed for ``quiet_ms``; the time of the last change."""
+    """Wait until the map has drawn nothing new for ``quiet_ms``; the time it last did (a thing drawn
+    again — a port's marker with its counts moved on — is not new: ``benchmarks/probe.js``)."""
 
     def quiet() -> float | None:
-        now, last = driver.execute_script("return [performance.now(), __bench.lastLayerEvent]")
+        now, last = driver.execute_script("return [performance.now(), __bench.lastNewLayer]")
         return last if last and now - last >= quiet_ms else None
 
     return float(wait_until(quiet, timeout, every=0.1, what="the map to settle"))
 
 
 def first_render_leaflet(driver: webdriver.Chrome, url: str, timeout: float = 120.0) -> float:
-    """Milliseconds from navigation to the last marker of the first full drawing of the map."""
+    """Milliseconds from navigation to the last new thing of the first full drawing of the map."""
     open_page(driver, url, leaflet_ready, timeout)
     return settle(driver, quiet_ms=2000, timeout=timeout)
 
@@ -289,7 +290,7 @@ def first_render_plotly(driver: webdriver.Chrome, url: str, points: int, timeout
 
 def zoom_steps(driver: webdriver.Chrome, centre: tuple[float, float], zooms: list[float]) -> list[float]:
     """Milliseconds of each zoom step towards ``centre``: from the call until the clusters are redrawn
-    (the last layer change after it, or the next animation frame, whichever is later)."""
+    (the last new thing drawn after it, or the next animation frame, whichever is later)."""
     out = []
     for zoom in zooms:
         driver.execute_script("__bench.zoomTo(arguments[0], arguments[1], arguments[2])", *centre, zoom)

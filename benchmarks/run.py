@@ -100,8 +100,11 @@ def _render_parts(out: dict) -> str:
         + (f", {g('render_wait'):,.0f} ms after the picture was parsed" if g("render_wait", 0) > 0
            else ", before the picture was parsed")
         + f"; handing it to the live layers and drawing took {g('render_apply'):,.0f} ms, of which the "
-        f"incidents' supercluster index {g('render_index', math.nan):,.0f} ms. The rest, to the figure, "
-        "is the map's other layers and the page's first refresh settling. "
+        f"incidents' supercluster index {g('render_index', math.nan):,.0f} ms. "
+        + (f"The first clusters were drawn at {g('render_clusters'):,.0f} ms, and the regions' layer — "
+           "which the page's first refresh brings, from its scope's summary, built cold: every open "
+           f"incident's row read — at {g('render_regions'):,.0f} ms. "
+           if g("render_clusters") is not None and g("render_regions") is not None else "")
     )
 
 

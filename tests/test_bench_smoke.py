@@ -165,6 +165,7 @@ def test_the_probe_sees_a_new_incident_drawn_in_the_live_page(client, settings) 
     try:
         with serving(settings) as url, browser.chromium() as driver:
             browser.open_page(driver, url + "/", browser.leaflet_ready, timeout=60)
+            browser.settle(driver, quiet_ms=1000, timeout=60)  # the regions too: the first refresh's
             # where the first render went: the page's own marks and its request's timing, each read
             parts = browser.render_parts(driver)
             e2e = browser.end_to_end(driver, client, settings.stream_prefix, probe_spots(),
@@ -172,9 +173,11 @@ def test_the_probe_sees_a_new_incident_drawn_in_the_live_page(client, settings) 
     finally:
         worker.stop()
         thread.join(timeout=10)
-    wanted = {"asked", "server", "download", "parse", "dash", "wait", "apply", "index", "kb"}
+    wanted = {"asked", "server", "download", "parse", "dash", "wait", "apply", "index", "kb", "clusters",
+              "regions"}
     assert wanted <= set(parts), parts
     assert all(value >= 0 for value in parts.values()) and parts["dash"] > 0 and parts["kb"] > 0, parts
+    assert parts["clusters"] > parts["dash"] and parts["regions"] > parts["dash"], parts
     assert e2e.missed == 0 and len(e2e.latencies_ms) == 1 and e2e.latencies_ms[0] > 0
     assert e2e.bytes_per_s > 0 and e2e.replay_body and "live-pulse" in e2e.replay_body
 

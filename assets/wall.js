@@ -144,6 +144,13 @@ window.dash_clientside["basira.wall"] = Object.assign({}, window.dash_clientside
             var s = state ? Object.assign({}, state)
                           : {index: 0, used: 0, since: now, alert: null, alerted: [], started: now};
             var viewport = no, stopCode = no;
+            /* The screen changed size (a browser opened on the operator's screen, then made full screen
+             * on the wall): the stop is fitted to it again, at once. An alert's view keeps its place. */
+            var size = window.innerWidth + "x" + window.innerHeight;
+            if (s.size && s.size !== size && !s.alert && !s.alarm) {
+                viewport = {bounds: stops[s.index % stops.length].bounds, options: {padding: [40, 40], animate: false}};
+            }
+            s.size = size;
             var byId = {};
             list.forEach(function (item) { byId[item.id] = item; });
 

@@ -20,7 +20,7 @@ from app.auth.users import UsersFile
 from app.contract import Stream
 from app.i18n import digits, riyadh
 from app.store import Store
-from tests.browser import console_errors, feed, js, maps_fading_tiles, screenshot, serving, wait_for
+from tests.browser import console_errors, feed, js, maps_fading_tiles, screenshot, serving, settled, wait_for
 from tests.clock import age_within
 from tests.helpers import incident, now_ms, quick_hash, simulated
 from tests.modes_scene import CITIES, reset_screen, scene, screen
@@ -53,6 +53,13 @@ def dated(day: date, hijri_line: str, gregorian_line: str) -> bool:
             and digits(str(day.year), "ar") in gregorian_line)
 
 
+def label_spread(driver) -> float:
+    """How far apart the region names lie across the screen (px): how large the map shows the Kingdom."""
+    return js(driver, "var xs = Array.from(document.querySelectorAll('.basira-label-region'))"
+                      ".map(function (e) { return e.getBoundingClientRect().left; });"
+                      " return xs.length ? Math.max.apply(null, xs) - Math.min.apply(null, xs) : 0;")
+
+
 def current_stop(driver) -> str:
     return driver.find_element(By.CSS_SELECTOR, "#wall-tourbar li.is-current").get_attribute("data-stop")
 
@@ -64,12 +71,12 @@ def open_count(driver) -> str:
 
 def test_each_wall_size_gets_its_layout(wall, client, settings) -> None:
     """One wall page shown at each size in turn. The layout follows the screen (CSS media queries on
-    the viewport, ``--wall-layout`` names it), so a page loaded at one size and then given another is
-    laid out as one loaded at that size — but for the map's view, which stays as it was until the
-    tour's next stop fits it to the new size (so the larger screenshots show the Kingdom smaller than a
-    wall loaded at that size would). Loading the page once, not once a size, spares the suite two page
-    loads, one of them on a 7680×2160 screen."""
-    settings = settings.model_copy(update=PATIENT)
+    the viewport, ``--wall-layout`` names it) and the tour fits its stop to the screen again when the
+    screen changes size (a browser opened on the operator's screen, then made full screen on the wall),
+    so a page loaded at one size and then given another shows what one loaded at that size does.
+    Loading the page once, not once a size, spares the suite two page loads, one of them on a 7680×2160
+    screen. (The tour stays on its first stop, the Kingdom, for the whole test.)"""
+    settings = settings.model_copy(update={**PATIENT, "tour_interval_s": 3600})
     token = Store.from_settings(settings).meta.mark_demo()
     feed(client, settings, simulated(token, scene()))
     screen(wall, *SIZES["hd"])
@@ -85,12 +92,19 @@ def test_each_wall_size_gets_its_layout(wall, client, settings) -> None:
         root = wall.find_element(By.ID, "wall-root")
         assert (root.get_attribute("dir"), root.get_attribute("lang")) == ("rtl", "ar")  # the wall's default
         assert maps_fading_tiles(wall) == [False]  # each flight's new tiles appear at once
+        wait_for(wall, settled(".basira-label-region"), message="the map did not come to rest")
+        first_spread = label_spread(wall)
 
         for layout, (width, height) in SIZES.items():
             screen(wall, width, height)
             size = [width, height]
             wait_for(wall, lambda d, size=size: js(d, "return [innerWidth, innerHeight]") == size,
                      message=f"the screen did not become {width}×{height}")
+            if layout != "hd":  # the Kingdom fitted to the larger map: a zoom level closer, twice as wide
+                wait_for(wall, lambda d: label_spread(d) > 1.5 * first_spread,
+                         message=f"the map was not fitted to {width}×{height} (labels spread over "
+                                 f"{label_spread(wall):.0f} px, {first_spread:.0f} at 1920×1080)")
+                wait_for(wall, settled(".basira-label-region"), message="the map did not come to rest")
             assert js(wall, "return getComputedStyle(document.getElementById('wall-root'))"
                             ".getPropertyValue('--wall-layout').trim()") == layout
             # nothing spills off the screen, and the map fills its part of it

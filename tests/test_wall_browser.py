@@ -103,7 +103,7 @@ def test_each_wall_size_gets_its_layout(wall, client, settings) -> None:
             if layout != "hd":  # the Kingdom fitted to the larger map: a zoom level closer, twice as wide
                 wait_for(wall, lambda d: label_spread(d) > 1.5 * first_spread,
                          message=f"the map was not fitted to {width}×{height} (labels spread over "
-                                 f"{label_spread(wall):.0f} px, {first_spread:.0f} at 1920×1080)")
+                                 f"{label_spread(wall):.0f} px when resized, {first_spread:.0f} at hd)")
                 wait_for(wall, settled(".basira-label-region"), message="the map did not come to rest")
             assert js(wall, "return getComputedStyle(document.getElementById('wall-root'))"
                             ".getPropertyValue('--wall-layout').trim()") == layout

@@ -12,6 +12,7 @@ the namespaced JS), the geodata and the tiles — so the app works with no inter
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,23 @@ _INDEX = """<!DOCTYPE html>
 """
 
 
+#: The script tag of Dash's ``@babel/polyfill`` (core-js 2 and regenerator-runtime, for the browsers of 2018).
+_POLYFILL_TAG = re.compile(r'<script src="[^"]*/deps/polyfill@[^"]*"></script>\s*')
+
+
+class _Dash(dash.Dash):
+    """Dash, its pages without ``@babel/polyfill``: every browser Basira supports (a wall's Chromium, a
+    laptop's, a phone's Safari or Chrome) has what core-js 2 fills in, and parsing and running it cost
+    each page load ~0.15 s of the main thread (of ~1.5 s booting Dash; 35 kB) before anything is drawn
+    (issue 17, first render). Its other half, ``regeneratorRuntime``, which dash-renderer and dcc call
+    when they load a component lazily, is served alone: ``assets/vendor/regenerator-runtime.js``
+    (loaded with the assets, before the renderer)."""
+
+    def interpolate_index(self, **kwargs: str) -> str:
+        kwargs["scripts"] = _POLYFILL_TAG.sub("", kwargs.get("scripts", ""), count=1)
+        return super().interpolate_index(**kwargs)
+
+
 def create_dash(server: flask.Flask, settings: Settings, store: Any) -> dash.Dash:
     """Mount Basira's pages at ``/`` on ``server`` and return the Dash app.
 
@@ -90,7 +108,7 @@ def create_dash(server: flask.Flask, settings: Settings, store: Any) -> dash.Das
     # encoder walk it and converts only the components. A refresh of the command view (its KPI strip
     # and incident list are hundreds of components) at 10,000 incidents: 32 → 25 ms, builds included.
     plotly_json.config.default_engine = "json"
-    app = dash.Dash(
+    app = _Dash(
         __name__,
         server=server,
         use_pages=True,

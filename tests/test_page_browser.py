@@ -94,6 +94,13 @@ def test_live_page(browser, client, settings) -> None:
             message="KPI strip does not show 7 open incidents")
         assert "is-live" in browser.find_element(By.ID, "live-state").get_attribute("class")
         assert browser.find_element(By.ID, "live-demo").is_displayed()
+        # Dash's lazily loaded components (the map's GeoJSON drew the regions above) run on the vendored
+        # regenerator runtime alone: the page asked for no @babel/polyfill (app/web.py, _Dash)
+        scripts = js(browser, "return performance.getEntriesByType('resource').map(function (e) {"
+                              " return e.name; })")
+        assert any("/async-GeoJSON.js" in name for name in scripts)
+        assert any("/assets/vendor/regenerator-runtime.js" in name for name in scripts)
+        assert not [name for name in scripts if "polyfill" in name]
         assert browser.find_element(By.ID, "live-banner").text == ""
         # attribution, as the ODbL requires
         attribution = browser.find_element(By.CSS_SELECTOR, ".leaflet-control-attribution")

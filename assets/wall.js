@@ -67,17 +67,27 @@ window.dash_clientside["basira.wall"] = Object.assign({}, window.dash_clientside
                 transition: "flyTo", options: {duration: 2}};
     }
 
-    /* The current stop's name, the tour bar's classes and the stop's figures — each only when changed. */
+    /* Where the map is, for the header: the region of the alert the map flew to (a severe alert's
+     * "where", a new incident's region), else the current stop. The tour bar keeps the stop. */
+    function placeName(s, stop) {
+        var alarm = s.alarm && s.alarm.item, alert = s.alert && s.alert.item;
+        return (alarm && alarm.where) || (!s.alarm && alert && alert.region) || stop.name;
+    }
+
+    /* The header's place, the tour bar's classes, the current stop's name and its figures — each only
+     * when changed. */
     function stopView(s, stops, tallies, config, no) {
         var stop = stops[s.index % stops.length];
         var row = tallies ? (tallies[stop.code] || [0, 0, 0]) : null;
         var figures = row ? row.map(function (n) { return B().modesInt(n, config.lang); }) : ["—", "—", "—"];
         var shownStop = s.shownStop === stop.code, key = figures.join("|");
         var shownFigures = shownStop && s.shownFigures === key;
+        var place = placeName(s, stop), shownPlace = s.shownPlace === place;
         s.shownStop = stop.code;
         s.shownFigures = key;
+        s.shownPlace = place;
         return [
-            shownStop ? no : stop.name,
+            shownPlace ? no : place,
             shownStop ? no : stops.map(function (x) { return x.code === stop.code ? "is-current" : ""; }),
             shownStop ? no : stop.name,
             shownFigures ? no : figures[0], shownFigures ? no : figures[1], shownFigures ? no : figures[2],

@@ -200,6 +200,8 @@ def test_the_tour_moves_on_and_stops_for_a_new_critical_incident(touring, client
                  message="the map did not fly to the new incident")
         stop = current_stop(wall)
         assert wall.find_element(By.CSS_SELECTOR, ".wall-tour-paused").is_displayed()
+        # the header names where the map is now; the tour bar keeps the stop the tour will go on from
+        assert wall.find_element(By.ID, "wall-place").text == "Eastern Province"
         screenshot(wall, "wall-alert-en")
         wait_for(wall, lambda d: age_s(d) >= first_age + 3)
         assert current_stop(wall) == stop, "the tour went on during the alert"
@@ -213,6 +215,9 @@ def test_the_tour_moves_on_and_stops_for_a_new_critical_incident(touring, client
                  message="the alert did not end after the incident was dispatched")
         wait_for(wall, lambda d: current_stop(d) != stop, message="the tour did not resume")
         assert wall.find_element(By.ID, "wall-root").get_attribute("data-tour") == "touring"
+        wait_for(wall, lambda d: d.find_element(By.ID, "wall-place").text
+                 == d.find_element(By.ID, "wall-stop-name").text,
+                 message="the header did not go back to the tour's stop")
         assert console_errors(wall) == []
 
 

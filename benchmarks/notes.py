@@ -185,6 +185,16 @@ in a worker of its own (the body read off the main thread, handed over, parsed b
 tried: 1.76–2.66 s over five loads, no clear gain, not kept. {render_parts_text}The baseline
 {baseline_render_text}.
 
+Tried on another machine of the kind (AMD EPYC, issue 17, 2026-12-05, each load on a store whose
+built answers were emptied first): starting the summary when the page itself is asked for, so that
+the first refresh finds it built — five loads each way, median 2,756 ms with it against 2,341 ms
+without: on two cores it only moved the same CPU earlier, where it slowed Dash's start (the feed
+started at 1.0–1.9 s instead of 0.9–1.1 s); not kept. Reading the rows faster: 100,000 texts are
+read in 0.13–0.23 s and made rows in 0.42–0.46 s, and one regular expression over all of them joined
+was slower (0.45–0.50 s; its scan alone 0.25 s), since a row reads only a text's head and its last 96
+characters; not kept. Kept: the pages no longer load Dash's `@babel/polyfill` (~0.15 s of the main
+thread before anything is drawn).
+
 What would close it: less CPU in the first two seconds, not less waiting — Dash starting the page
 (about a second of the renderer's), the two builds (~0.5 s and ~0.9 s) and the parse and the index
 (~0.6 s) share two cores. The summary's counts (by region, priority and status) and each scope

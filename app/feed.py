@@ -26,6 +26,11 @@ the answer to the map's two clustered layers:
   of clients, and browsers that ask at different moments still share the parts.
 * The ``X-Basira-Next`` header says how long until the next cut, so browsers ask just after it;
   ``X-Basira-Cut`` repeats the answer's cut (for clients that need not read the body to know it).
+* ``X-Basira-Alerts`` carries the alerts' version (:func:`app.api_alerts.version`'s number), so a page
+  that reads the feed hears of a new alert from it and asks ``/api/v1/alerts/version`` only when the
+  number moved (``assets/alerts.js``), instead of four times a second besides the feed: one request a
+  tick fewer for every open command view (an idle command view in headless Chromium, medians of four
+  12 s windows each way: Chromium 0.127 → 0.107 CPU-s/s, with the app serving it 0.173 → 0.147; issue 17).
 
 Joining incidents to their units' positions (and back) is done by the browser, which holds both;
 a moving unit therefore does not re-send its incident. Scope: :func:`app.auth.scope_for`, clamped as
@@ -197,7 +202,7 @@ def _live_feed() -> Response:
     now = store.meta.clock_ms()
     cut = cut_of(now, settings.feed_ms)
     headers = {"Cache-Control": "no-store", "X-Basira-Next": str(cut + settings.feed_ms - now),
-               "X-Basira-Cut": str(cut)}
+               "X-Basira-Cut": str(cut), "X-Basira-Alerts": str(store.alerts.version())}
     tick = settings.feed_ms
     if since is not None and (since > cut or since % tick or since < cut - settings.feed_horizon_s * 1000):
         since = None  # not a cut of ours, or too far behind: the whole picture

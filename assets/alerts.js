@@ -8,6 +8,10 @@
  *   redraws the page's alerts at once. Nothing is asked while the page is hidden (a background tab);
  *   coming back asks at once. A failed request, or the store down (`{"down": true}`), is retried with
  *   a growing pause. It stops by itself when the page it was started for is gone.
+ *   On the command view the live feed's answers carry the same number (`X-Basira-Alerts`, app/feed.py;
+ *   assets/feed.js hands it to `heard`), once a tick: while they come the poller asks only when that
+ *   number differs from the one it has, for the new alerts themselves — one request a tick fewer. When
+ *   they stop (a replay, the feed failing) it asks on its own again, FED_MS after the last one.
  * - `pin`: a dash-leaflet pointToLayer — a warning marker per open alert, in its own pane, coloured
  *   by severity (assets/alerts.css); its tooltip is built as text, never as HTML.
  * - "Show on map" (a button with data-lat/-lon/-zoom/-map): flies the map there (`viewport`); on a
@@ -22,7 +26,11 @@
     "use strict";
 
     var RETRY_MS = [500, 1000, 2000, 5000];
-    var poll = {config: null, last: undefined, timer: null, busy: false, failures: 0};
+    /* How long a number heard from the live feed stands for the poller's own ask: longer than a feed
+     * answer's gap on a loaded machine (one a tick, 250 ms), short enough to take over within a second
+     * or two when the feed stops. */
+    var FED_MS = 1500;
+    var poll = {config: null, last: undefined, timer: null, busy: false, failures: 0, heard: undefined, heardAt: 0};
     var audio = {on: false, url: null, badge: null, state: "off", plays: 0, blocked: 0, error: null};
 
     function api() {
@@ -43,8 +51,13 @@
         if (!config || poll.busy) { return; }
         if (!document.getElementById(config.root)) { poll.config = null; return; }  /* the page is gone */
         if (document.hidden) { return; }  /* visibilitychange asks again */
-        poll.busy = true;
         tidyFresh(config);
+        var fedFor = poll.heardAt + FED_MS - Date.now();
+        if (poll.heard !== undefined && poll.heard === poll.last && fedFor > 0) {
+            schedule(fedFor);  /* the feed says nothing moved; `heard` asks at once if it does */
+            return;
+        }
+        poll.busy = true;
         fetch(askUrl(config), {credentials: "same-origin", cache: "no-store", headers: {Accept: "application/json"}})
             .then(function (response) {
                 if (!response.ok) { throw new Error("alerts: HTTP " + response.status); }
@@ -152,6 +165,15 @@
     document.addEventListener("visibilitychange", function () {
         if (!document.hidden && poll.config && !poll.busy) { schedule(0); }
     });
+
+    /* The alerts' version, as a live-feed answer carried it (assets/feed.js): news when it is not the
+     * one the poller has, asked for at once. */
+    function heard(version) {
+        if (typeof version !== "number" || !isFinite(version)) { return; }
+        poll.heard = version;
+        poll.heardAt = Date.now();
+        if (poll.config && !poll.busy && version !== poll.last) { schedule(0); }
+    }
 
     /* The page's clientside callback: start (or move) the poller. config: {path, every_ms, root, target,
      * version}. Returns nothing for Dash to update. */
@@ -265,6 +287,7 @@
     window.basira = Object.assign({}, window.basira, {alerts: {
         pin: pin,
         start: start,
+        heard: heard,
         chime: chime,
         configureSound: configureSound,
         sound: sound

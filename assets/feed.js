@@ -12,6 +12,9 @@
  * On the command view the first request is made as soon as this file runs (`early`), before Dash has
  * started the page; the page's callback then takes its answer.
  *
+ * Each answer's `X-Basira-Alerts` (the alerts' version) goes to the alerts' poller (assets/alerts.js),
+ * which then asks for alerts only when it moved.
+ *
  * One request at a time: a tick that comes while one is in flight waits for it. A failed request
  * (server or store down) is retried with a growing pause; the page's own refresh says what is wrong.
  * The incident ↔ unit links are resolved when hovered (`basira.feed.positions`), from what is held
@@ -58,6 +61,7 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
         return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}})
             .then(function (response) {
                 var got = {wait: Number(response.headers.get("X-Basira-Next")), at: Date.now()};
+                heardAlerts(response.headers.get("X-Basira-Alerts"));
                 if (!response.ok) { got.error = new Error("feed: HTTP " + response.status); return got; }
                 return response.json().then(function (body) {
                     if (body && body.since === null) { mark("basira:feed:parsed"); }
@@ -66,6 +70,15 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
                 });
             })
             .catch(function (error) { return {wait: NaN, at: Date.now(), error: error}; });
+    }
+
+    /* The alerts' version an answer carried, handed to the alerts' poller (assets/alerts.js), which then
+     * need not ask for it besides. */
+    function heardAlerts(value) {
+        var alerts = window.basira && window.basira.alerts;
+        if (value !== null && value !== "" && alerts && typeof alerts.heard === "function") {
+            alerts.heard(Number(value));
+        }
     }
 
     /* A User Timing mark, once a page: a page lives for days, and the timeline keeps every mark. */

@@ -23,6 +23,7 @@ from selenium.webdriver.common.by import By
 
 from app.auth.users import UsersFile
 from app.contract import Stream
+from app.feed import FEED_PATH
 from app.store import Store
 from tests.browser import console_errors, feed, fresh, js, screenshot, serving, wait_for
 from tests.helpers import incident, now_ms, quick_hash
@@ -59,6 +60,16 @@ def rows(driver) -> list[str]:
                       ".map(function (e) { return e.getAttribute('data-alert'); })")
 
 
+#: The live feed's and the alerts' version's paths (app/feed.py, app/api_alerts.py).
+FEED, VERSION = FEED_PATH, "/api/v1/alerts/version"
+
+
+def asked(driver, path: str) -> int:
+    """How many requests the page made to ``path`` since its resource timings were last cleared."""
+    return js(driver, "var path = arguments[0]; return performance.getEntriesByType('resource')"
+                      ".filter(function (e) { return new URL(e.name).pathname === path; }).length;", path)
+
+
 def pin_off_centre(driver) -> float:
     """Pixels between the map's centre and the alert pin nearest to it."""
     return js(driver, """
@@ -88,6 +99,12 @@ def test_the_command_view_shows_a_new_alert_at_once_and_a_commander_acknowledges
         wait_for(driver, lambda d: js(d, count) == "0", timeout=LOAD_S,
                  message="the alerts section did not draw (nothing in Makkah yet)")
         js(driver, "window.__same_page = true;")
+
+        # the live feed's answers carry the alerts' version: while it does not move, the page does not
+        # ask for it besides (before, four times a second)
+        js(driver, "performance.clearResourceTimings();")
+        wait_for(driver, lambda d: asked(d, FEED) >= 12, message="the live feed is not asking")
+        assert asked(driver, VERSION) <= 2, f"{asked(driver, VERSION)} version requests beside the feed"
 
         # a spike in Makkah, raised while the page is open: on the page without a reload
         spike = raise_alert(store, **SPIKE)
@@ -140,6 +157,18 @@ def test_the_command_view_shows_a_new_alert_at_once_and_a_commander_acknowledges
             reset_screen(driver)
         assert js(driver, "return window.__same_page") is True
         assert console_errors(driver) == []
+
+        # with the live feed failing (here: refused by the browser), the page asks for the version itself
+        # again and still hears of a new alert
+        driver.execute_cdp_cmd("Network.enable", {})
+        try:
+            driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": [f"*{FEED_PATH}*"]})
+            second = raise_alert(store, **SPIKE)
+            wait_for(driver, lambda d: second in rows(d), message="no alert heard without the feed")
+        finally:
+            driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+            driver.execute_cdp_cmd("Network.disable", {})
+        assert js(driver, "return window.__same_page") is True
 
 
 def test_the_wall_shows_a_severe_alert_full_width_and_handles_the_browsers_sound_policy(

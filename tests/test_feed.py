@@ -19,6 +19,7 @@ from app.ingest import IngestWorker
 from app.store import Store
 from app.store import built as built_module
 from tests.helpers import incident, now_ms, unit
+from tests.test_alerts_ui import SPIKE, raise_alert
 
 RIYADH = ("24.7136", "46.6753")
 TICK_MS = 100
@@ -150,6 +151,25 @@ def test_the_same_cut_is_a_tiny_answer_and_a_bad_since_gets_everything(fast, wor
     for since in ("abc", "-5", str(cut + 3_600_000), str(cut - int(behind) - 60_000), str(cut - TICK_MS + 1)):
         answer_ = get(http, f"since={since}")
         assert answer_["since"] is None and ids(answer_["inc"]) == {"MK1", "MK2", "RY1"}, since
+
+
+def test_every_answer_carries_the_alerts_version_so_a_page_need_not_poll_it_besides(fast, world):
+    """``X-Basira-Alerts`` is the number ``/api/v1/alerts/version`` answers, on a whole picture, a delta
+    and a "same" alike, and it moves when an alert is raised (``assets/alerts.js`` asks for the alerts
+    only then)."""
+    app, store = world
+    http = app.test_client()
+    whole = http.get(FEED_PATH)
+    before = int(whole.headers["X-Basira-Alerts"])
+    assert before == store.alerts.version() == http.get("/api/v1/alerts/version").get_json()["version"]
+    raise_alert(store, **SPIKE)
+    after = store.alerts.version()
+    assert after != before
+    cut = int(whole.headers["X-Basira-Cut"])
+    for answered in (http.get(f"{FEED_PATH}?since={cut}"), http.get(FEED_PATH)):
+        assert int(answered.headers["X-Basira-Alerts"]) == after, answered.data[:80]
+    same = http.get(f"{FEED_PATH}?since={cut_of(store.meta.clock_ms(), TICK_MS)}")
+    assert int(same.headers["X-Basira-Alerts"]) == after
 
 
 def test_a_unit_crossing_into_another_region_leaves_one_scope_and_enters_the_other(client, fast, world):

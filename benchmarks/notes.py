@@ -93,20 +93,24 @@ argument per entry instead of six.
 """,
     "e2e_p95": """
 The map's incidents and units come from the live feed (`app/feed.py`, `assets/feed.js`): time is
-cut into ticks of `BASIRA_FEED_MS` (250 ms) by Redis's clock, and just after each cut the page asks
+cut into ticks of `BASIRA_FEED_MS` (125 ms) by Redis's clock, and just after each cut the page asks
 for what changed since its last one; the answer goes straight to the map's live layer
 (`assets/livelayer.js`), which redraws only the markers that changed — a new priority-1 incident (the
 probe is one) at once, with that kind's index built again; a move, an arrival or a departure of
 anything else reaches the clusters within a second (`REBUILD_MS`). An entry therefore waits for the
-ingest worker's batch, then for the next cut (0–250 ms, 125 on average), then for the page's request
+ingest worker's batch, then for the next cut (0–125 ms, 62 on average), then for the page's request
 and its answer ({wire_kb:,.1f} kB/s here) and the redraw — on a machine where the loader, the ingest
 worker, Redis, two gunicorn workers and Chromium share two cores. The median was {e2e_p50:,.0f}
-ms{e2e_missed_text}; the naive baseline's p95 {baseline_e2e_p95:,.0f} ms.
+ms{e2e_missed_text}; the naive baseline's p95 {baseline_e2e_p95:,.0f} ms. Timed piece by piece under
+this load (16 probes, issue 17, 2026-12-06): the page asked 15–35 ms after the cut, its answer's
+headers came 15–30 ms later (a tick's part built), its body 20–40 ms after them; the slowest probes
+waited 100–160 ms for an answer while the same web worker built the refresh's summary.
 
 What would close the rest: the changes pushed to the page as they are applied (server-sent events)
-instead of asked for once a tick. A shorter tick is not it on two cores: at `BASIRA_FEED_MS=100` the
-web workers could not answer ten requests a second per page under this load, and a probe run (issue
-17, 2026-12-05, load 8–15) gave p50 2.7 s and p95 6.7 s against 0.77 s and 1.4 s at 250 ms.
+instead of asked for once a tick, and the summary built apart from the workers that answer the feed.
+The tick was 250 ms until issue 17's third round: at 125 ms the same probes' mean went 240 → 136 ms,
+the page's CPU within the run-to-run noise (six 10 s windows each: median 0.29 against 0.28 CPU-s/s),
+since the feed's answers now carry the alerts' version and the page no longer polls for it besides.
 """,
     "cpu": """
 Over {cpu_seconds:,.1f} s of the command view at {load_rate:,.0f} entries/s, Chromium used

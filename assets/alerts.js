@@ -27,7 +27,7 @@
 
     var RETRY_MS = [500, 1000, 2000, 5000];
     /* How long a number heard from the live feed stands for the poller's own ask: longer than a feed
-     * answer's gap on a loaded machine (one a tick, 250 ms), short enough to take over within a second
+     * answer's gap on a loaded machine (one a tick, 125 ms), short enough to take over within a second
      * or two when the feed stops. */
     var FED_MS = 1500;
     var poll = {config: null, last: undefined, timer: null, busy: false, failures: 0, heard: undefined, heardAt: 0};

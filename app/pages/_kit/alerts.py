@@ -3,7 +3,8 @@ poller that tells a page at once when any alert has changed.
 
 A page must show a new alert within a second of its raising, so it cannot wait for its 1 s refresh
 tick: ``basira.alerts`` (``assets/alerts.js``) asks ``/api/v1/alerts/version`` four times a second
-(one ``GET`` of Redis; paused while the page is hidden) and, when the number moves, sets the page's
+(one ``GET`` of Redis; paused while the page is hidden; on the command view the live feed's answers
+carry the number, and it asks only when that moved) and, when the number moves, sets the page's
 ``<page>-alerts-version`` store, which a server callback of the page redraws its alerts from. The
 rest is pure: from :class:`~app.alerts.model.Alert` records to text and components, in both languages.
 """

@@ -14,7 +14,8 @@ that goes with any of the three) on each row; the action goes through :func:`app
 the API's own rules (scope, role, the store's atomic record, the audit trail), and its outcome is said
 in words under the heading.
 
-It is redrawn when ``assets/alerts.js`` hears ``/api/v1/alerts/version`` move (four times a second),
+It is redrawn when ``assets/alerts.js`` hears the alerts' version move (from the live feed's answers,
+eight times a second, or ``/api/v1/alerts/version`` four times a second when the feed stops),
 not on the page's 1 s tick — so a new alert shows within a few hundred milliseconds — and every 30 s
 for the ages. In a replay (the time bar at a moment of the archive) the section says "alerts are
 shown live only" and the pins go: the archive keeps no alerts, and today's alerts over a past picture

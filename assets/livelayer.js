@@ -14,8 +14,9 @@
  *   second) was the page's largest JavaScript cost after Dash's own;
  * - a change that does not move a thing nor change what its cluster shows (a status, a description)
  *   needs no index at all: the index finds a point, and the point is drawn from the feed's current
- *   feature (looked up by id), so a thing drawn on its own is redrawn at once whatever changed
- *   (`_patch`), and the clusters catch up with moves, arrivals and departures within `REBUILD_MS`;
+ *   feature (looked up by id), so a thing drawn on its own is redrawn whatever changed, within
+ *   `PATCH_MS` (`_patch`), and the clusters catch up with moves, arrivals and departures within
+ *   `REBUILD_MS`;
  * - a cluster carries its most urgent priority, computed while the index is built (map/reduce), not
  *   by walking every leaf of every cluster drawn;
  * - a redraw keeps each marker whose thing is unchanged — a point by its feature (the feed replaces a
@@ -36,6 +37,10 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
 
     /* An index is built again at most this often, unless something urgent changed (see the head). */
     var REBUILD_MS = 1000;
+    /* A thing drawn on its own is drawn again at most this often, unless something urgent changed: the
+     * feed's tick (125 ms) is there for the urgent, and a unit's next position can wait for the next
+     * redraw. Each redraw costs the page a paint (issue 17: the page's CPU). */
+    var PATCH_MS = 250;
 
     var latest = {inc: new Map(), unit: new Map()};  // kind → id → the feature the feed last gave
     var shown = {};                     // kind → the LiveLayer on the map now
@@ -104,6 +109,9 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                 this._measured = false;     // the first build of some data timed (User Timing)
                 this._timer = null;         // a build put off by REBUILD_MS
                 this._drawn = new Map();    // key → marker
+                this._pending = new Set();  // ids to draw again by the next patch (PATCH_MS)
+                this._patchTimer = null;
+                this._patchedAt = 0;        // Date.now() of the last patch or redraw
             },
 
             onAdd: function (map) {
@@ -121,6 +129,8 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                 map.off("moveend", this.redraw, this);
                 if (shown[this._spec.kind] === this) { delete shown[this._spec.kind]; }
                 if (this._timer) { clearTimeout(this._timer); this._timer = null; }
+                if (this._patchTimer) { clearTimeout(this._patchTimer); this._patchTimer = null; }
+                this._pending.clear();
                 this._index = null;  // built again when shown: a hidden layer does no work
                 this.clearLayers();
                 this._drawn = new Map();
@@ -144,7 +154,24 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                 if (stale) { this._dirty = true; }
                 if (this._dirty && clock.now() - this._builtAt >= REBUILD_MS) { this.redraw(); return; }
                 if (this._dirty) { this._later(); }
-                this._patch(patch);
+                this._patchSoon(patch);
+            },
+
+            /* `ids` drawn again by the next patch: now when `PATCH_MS` have passed since the last, else
+             * when they will have. */
+            _patchSoon: function (ids) {
+                for (var i = 0; i < ids.length; i++) { this._pending.add(ids[i]); }
+                if (this._patchTimer || !this._pending.size) { return; }
+                var self = this, wait = PATCH_MS - (Date.now() - this._patchedAt);
+                if (wait <= 0) { this._flush(); return; }
+                this._patchTimer = setTimeout(function () { self._patchTimer = null; self._flush(); }, wait);
+            },
+
+            _flush: function () {
+                var ids = Array.from(this._pending);
+                this._pending.clear();
+                this._patchedAt = Date.now();
+                if (this._map) { this._patch(ids); }
             },
 
             /* A build put off: when `REBUILD_MS` have passed since the last (by `clock`). */
@@ -231,6 +258,8 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                 }
                 added.forEach(function (marker) { self.addLayer(marker); });
                 this._drawn = next;
+                this._pending.clear();  // drawn as they are now
+                this._patchedAt = now;
             },
 
             _marker: function (item) {

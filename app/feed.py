@@ -127,8 +127,21 @@ def _chunks(store: Store, scope: Scope, since: int | None, cut: int) -> Iterator
 def tick_part(store: Store, scope: Scope, cut: int, tick_ms: int) -> bytes:
     """The changes of the one tick that ends at ``cut``: built once per scope, whoever asks."""
     ttl_ms = MAX_PARTS * tick_ms + PART_MARGIN_MS
-    name = f"feed:{scope.token}:tick:{cut}"
+    name = _tick_name(scope, cut)
     return store.built.built_once(name, lambda: part(store, scope, cut - tick_ms, cut), ttl_ms)
+
+
+def _tick_name(scope: Scope, cut: int) -> str:
+    return f"feed:{scope.token}:tick:{cut}"
+
+
+def tick_parts(store: Store, scope: Scope, since: int, cut: int, tick_ms: int) -> list[bytes]:
+    """The parts of every tick in ``(since, cut]``, in order: those built already read at once (one
+    round trip for all), the rest built (or waited for) one by one."""
+    cuts = range(since + tick_ms, cut + 1, tick_ms)
+    kept = store.built.kept([_tick_name(scope, c) for c in cuts])
+    return [body if body is not None else tick_part(store, scope, c, tick_ms)
+            for c, body in zip(cuts, kept, strict=True)]
 
 
 def _trails(store: Store, units: Sequence[bytes | str]) -> dict[str, list[int]]:
@@ -164,7 +177,7 @@ def answer(store: Store, scope: Scope, since: int | None, cut: int, tick_ms: int
         if (cut - since) // tick_ms > MAX_PARTS:  # far behind: one part of it all, for this answer only
             parts = [part(store, scope, since, cut)]
         else:
-            parts = [tick_part(store, scope, c, tick_ms) for c in range(since + tick_ms, cut + 1, tick_ms)]
+            parts = tick_parts(store, scope, since, cut, tick_ms)
         return gzip.compress(head + b",".join(parts) + b"]}", compresslevel=DELTA_LEVEL, mtime=0)
 
     return store.built.built_once(name, gzipped, BODY_TTL_MS)

@@ -142,6 +142,11 @@ class Built:
             return body
         return self._build_and_keep(name, build, ttl_ms, family, latest)
 
+    def kept(self, names: Sequence[str]) -> list[bytes | None]:
+        """The bytes of each of ``names`` that are built already, ``None`` for the rest — one round trip
+        (an answer joining eight ticks' parts looked each up in turn: eight)."""
+        return self._raw().mget([self.keys.built(n) for n in names]) if names else []
+
     def _newest(self, names: list[str]) -> bytes | None:
         """The first of ``names`` whose bytes are still kept (one round trip)."""
         found = self._raw().mget([self.keys.built(n) for n in names])

@@ -108,9 +108,12 @@ waited 100–160 ms for an answer while the same web worker built the refresh's 
 
 What would close the rest: the changes pushed to the page as they are applied (server-sent events)
 instead of asked for once a tick, and the summary built apart from the workers that answer the feed.
-The tick was 250 ms until issue 17's third round: at 125 ms the same probes' mean went 240 → 136 ms,
-the page's CPU within the run-to-run noise (six 10 s windows each: median 0.29 against 0.28 CPU-s/s),
-since the feed's answers now carry the alerts' version and the page no longer polls for it besides.
+The tick was 250 ms until issue 17's third round: at 125 ms the same probes' mean went 240 → 136 ms.
+Its cost, measured side by side (two apps on one store under this load, the page moved between them,
+six 12 s windows each): +0.04 CPU-s/s in the page at first, +0.01–0.025 once a thing drawn on its own
+was drawn again at most every 250 ms (`PATCH_MS`), the page's requests a second as before (the feed's
+answers carry the alerts' version, whose own poll they replaced); and at first the 100 clients' p95
+(1.4 s), until their answers were gzipped at level 1 and their ticks' parts read in one round trip.
 """,
     "cpu": """
 Over {cpu_seconds:,.1f} s of the command view at {load_rate:,.0f} entries/s, Chromium used
@@ -125,8 +128,9 @@ style, layout, painting; `(garbage collector)` is V8's):
 
 {cpu_js_top_text}
 
-Why: the page's work follows the feed's ticks (250 ms) and the refresh (1 s). Each tick the changed
-kinds go to the live layers (`assets/livelayer.js`), which redraw only the markers that changed and
+Why: the page's work follows the feed's ticks (125 ms) and the refresh (1 s). Each tick the changed
+kinds go to the live layers (`assets/livelayer.js`), which redraw only the markers that changed (a
+thing drawn on its own at most every 250 ms, `PATCH_MS`, unless something urgent changed) and
 build that kind's supercluster index again at most once a second (`REBUILD_MS`; at once for a new
 priority-1 incident, about 0.8 a second in this load's mix); each refresh replaces the KPI strip and
 the incident panel as HTML text (`assets/markup.js`) and the other live layers' data through Dash.
@@ -161,8 +165,9 @@ ingest worker and the suite's own clients.
 What would close it: more web workers on a machine with more cores; the refresh's remaining
 per-viewer work (Dash's request handling, ~8 ms of a core here) is small next to the shared builds —
 the summary's every second (~0.25–0.4 s of a core: every open incident's text read and parsed into
-a row, then the KPIs) and the feed's: each tick's trails, and a whole picture for every client that
-starts (or timed out), one per quarter second.
+a row, then the KPIs) and the feed's: each tick's trails (eight ticks a second), each client's
+answer (its ticks' parts read in one round trip, joined and gzipped at level 1: ~1 ms for a second's
+changes), and a whole picture for every client that starts (or timed out), one per 2 s.
 """,
     "clients_errors": """
 See the line above: the updates queue behind one another and the slowest exceed the clients' 10 s

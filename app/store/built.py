@@ -149,8 +149,7 @@ class Built:
 
     def _newest(self, names: list[str]) -> bytes | None:
         """The first of ``names`` whose bytes are still kept (one round trip)."""
-        found = self._raw().mget([self.keys.built(n) for n in names])
-        return next((body for body in found if body is not None), None)
+        return next((body for body in self.kept(names) if body is not None), None)
 
     def _build_and_keep(
         self, name: str, build: Callable[[], bytes], ttl_ms: int, family: str | None,

@@ -24,6 +24,7 @@ from selenium.webdriver.common.by import By
 from app.auth.users import UsersFile
 from app.contract import Stream
 from app.feed import FEED_PATH
+from app.pages._kit.alerts import VERSION_PATH
 from app.store import Store
 from tests.browser import console_errors, feed, fresh, js, screenshot, serving, wait_for
 from tests.helpers import incident, now_ms, quick_hash
@@ -58,10 +59,6 @@ def sign_in(driver, user: str) -> None:
 def rows(driver) -> list[str]:
     return js(driver, "return Array.from(document.querySelectorAll('#live-alerts-rows [data-alert]'))"
                       ".map(function (e) { return e.getAttribute('data-alert'); })")
-
-
-#: The live feed's and the alerts' version's paths (app/feed.py, app/api_alerts.py).
-FEED, VERSION = FEED_PATH, "/api/v1/alerts/version"
 
 
 def asked(driver, path: str) -> int:
@@ -103,8 +100,9 @@ def test_the_command_view_shows_a_new_alert_at_once_and_a_commander_acknowledges
         # the live feed's answers carry the alerts' version: while it does not move, the page does not
         # ask for it besides (before, four times a second)
         js(driver, "performance.clearResourceTimings();")
-        wait_for(driver, lambda d: asked(d, FEED) >= 12, message="the live feed is not asking")
-        assert asked(driver, VERSION) <= 2, f"{asked(driver, VERSION)} version requests beside the feed"
+        wait_for(driver, lambda d: asked(d, FEED_PATH) >= 12, message="the live feed is not asking")
+        versions = asked(driver, VERSION_PATH)
+        assert versions <= 2, f"{versions} version requests beside the feed"
 
         # a spike in Makkah, raised while the page is open: on the page without a reload
         spike = raise_alert(store, **SPIKE)

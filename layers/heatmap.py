@@ -162,7 +162,7 @@ class Heatmap(Layer):
         """The scope's FeatureCollection, and how long it may be reused (seconds)."""
         now_ms = store.now_ms()
         since = now_ms - max(WINDOWS_H) * HOUR_MS
-        parts = [Points.of((r.lon, r.lat, r.opened, r.region) for r in store.incident_rows(scope))]
+        parts = [store.incident_rows(scope).points()]
         fine = [cells_of(parts[0])]
         for chunk in store.closed_chunks(scope, since):
             closed, closed_cells = chunk.derive("heatmap.cells", cells_of)

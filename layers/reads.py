@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from app.contract import Scope
     from app.reference import Reference
     from app.store.history_points import Chunk
-    from app.store.incident_rows import IncidentRow
+    from app.store.incident_rows import IncidentRows
 
 T = TypeVar("T")
 
@@ -42,7 +42,7 @@ class Reads(Protocol):
         """The open incidents of ``scope`` as GeoJSON Features."""
         ...
 
-    def incident_rows(self, scope: Scope) -> list[IncidentRow]:
+    def incident_rows(self, scope: Scope) -> IncidentRows:
         """The open incidents of ``scope`` as slim rows (never parsed whole)."""
         ...
 

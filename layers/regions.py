@@ -93,13 +93,9 @@ class Regions(Layer):
 
     def data(self, store: Reads, scope: Scope) -> dict[str, Any]:
         rows = store.incident_rows(scope)
-        if not rows:
+        if not len(rows):
             return feature_collection([])
-        counts: dict[str, list[int]] = {}
-        for row in rows:
-            tally = counts.setdefault(row.region, [0, 0])
-            tally[0] += 1
-            tally[1] += row.priority == 1
+        counts = rows.by_region()
         features = []
         for code, info in regions_of_store(store).items():
             if code not in scope.regions:

@@ -165,6 +165,13 @@ def incident_head(event: IncidentEvent, region: str, future: bool = False) -> by
     return orjson.dumps(feature)[:-2] + b","
 
 
+def incident_slim(event: IncidentEvent, region: str) -> bytes:
+    """The incident's slim row (:meth:`.keys.Keys.incident_slim`, :mod:`.incident_rows`) up to its last
+    value, the time it opened, which ``APPLY_INCIDENTS`` adds (only it knows)."""
+    return (f"{event.id},{_round(event.lon)},{_round(event.lat)},{event.priority},{event.status.value},"
+            f"{region},{event.agency.value},{event.category.value},{' '.join(event.units)},").encode()
+
+
 def unit_feature(event: UnitEvent, region: str, coordinates: list[float] | None = None) -> bytes:
     """The unit's Feature as JSON; ``coordinates`` when the caller has already rounded them.
 
@@ -418,7 +425,8 @@ class Apply:
                 name = shard.duration(metric, region, event.agency.value, event.ts // HOUR_MS)
                 duration = durations.setdefault(name, len(durations) + 1)
             records += (f"{event.id}\x1f{event.ts}\x1f{region}\x1f{event.agency}\x1f{status}\x1f".encode(),
-                        incident_head(event, region, event.ts > future_after), b"\x1f%d\x1e" % duration)
+                        incident_head(event, region, event.ts > future_after), b"\x1f",
+                        incident_slim(event, region), b"\x1f%d\x1e" % duration)
         args = [self.duration_ttl_s, *self._cells_argv, len(events), b"".join(records)]
         self._scripts["incidents"](keys=[*self._incident_keys[shard], *durations], args=args, client=pipe)
 

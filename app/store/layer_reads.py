@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from .capin import OfficialAlerts
     from .history import History
     from .history_points import Chunk
-    from .incident_rows import IncidentRow
+    from .incident_rows import IncidentRows
     from .keys import Keys
     from .reads import Live
 
@@ -139,8 +139,8 @@ class LayerReads:
         only what draws whole incidents uses them."""
         return self._once("incidents", scope, self.live.incidents)
 
-    def incident_rows(self, scope: Scope) -> list[IncidentRow]:
-        """The open incidents of ``scope`` as slim rows (:meth:`.reads.Live.incident_rows`): the counts,
+    def incident_rows(self, scope: Scope) -> IncidentRows:
+        """The open incidents of ``scope`` as columns (:meth:`.reads.Live.incident_rows`): the counts,
         the heatmap and the incident list."""
         return self._once("rows", scope, self.live.incident_rows)
 

@@ -63,20 +63,22 @@ local function rows(packed, n, count)
 end
 """
 
-# KEYS: the index, the closed set, the 4 keys of every scope cell (live, hist, histf, chg:inc; see
-# ``CELLS``), then the duration hashes the batch may write. ARGV: duration-ttl-seconds, regions,
-# agencies, the number of incidents, then the incidents packed in one string (``RECORDS``), 7 values an
+# KEYS: the index, the closed set, the 5 keys of every scope cell (live, hist, histf, chg:inc, slim;
+# see ``CELLS``), then the duration hashes the batch may write. ARGV: duration-ttl-seconds, regions,
+# agencies, the number of incidents, then the incidents packed in one string (``RECORDS``), 8 values an
 # incident:
-#   id, ts, region, agency, status, head, duration
+#   id, ts, region, agency, status, head, slim, duration
 # ``head`` is the incident's GeoJSON Feature as JSON, cut open after its last property; the script
 # closes it with the lifecycle times it keeps (opened, dispatched, on_scene), which only it knows.
+# ``slim`` is its slim row (``Keys.incident_slim``) up to its last value, the time it opened, which the
+# script adds; an open incident's row is kept beside its Feature, in the same cell, and leaves with it.
 # ``duration`` is the number (from 1) among the duration hashes of the one this event's status
 # records into (``dispatch`` for dispatched, ``response`` for on scene, in its cell and hour), or 0.
 APPLY_INCIDENTS = CELLS + RECORDS + r"""
 local idx, closed_all = KEYS[1], KEYS[2]
 local ttl = tonumber(ARGV[1])
-local LIVE, HIST, HISTF, CHG = 1, 2, 3, 4
-local cell, key, durations = cells(ARGV[2], ARGV[3], 2, 4)
+local LIVE, HIST, HISTF, CHG, SLIM = 1, 2, 3, 4, 5
+local cell, key, durations = cells(ARGV[2], ARGV[3], 2, 5)
 local applied = 0
 -- Every change is also recorded in its scope cell's change set (id → the time it was applied, by
 -- Redis's own clock), which the live feed reads to send only what changed (see app/feed.py).
@@ -99,9 +101,9 @@ local function record(n, id, ms)
   redis.call('HSET', hash, id, fmt(ms))
   redis.call('EXPIRE', hash, ttl)
 end
-for _, row in ipairs(rows(ARGV[5], 7, tonumber(ARGV[4]))) do
-  local id, ts, region, agency, status, head, duration =
-    row[1], tonumber(row[2]), row[3], row[4], row[5], row[6], tonumber(row[7])
+for _, row in ipairs(rows(ARGV[5], 8, tonumber(ARGV[4]))) do
+  local id, ts, region, agency, status, head, slim, duration =
+    row[1], tonumber(row[2]), row[3], row[4], row[5], row[6], row[7], tonumber(row[8])
   local prev = redis.call('HGET', idx, id)
   local pts, preg, pag, pst, opened, disp, onsc
   if prev then
@@ -136,6 +138,7 @@ for _, row in ipairs(rows(ARGV[5], 7, tonumber(ARGV[4]))) do
     if prev then
       if pst ~= 'closed' and (moved or status == 'closed') then
         redis.call('HDEL', key(before, LIVE), id)
+        redis.call('HDEL', key(before, SLIM), id)
       elseif pst == 'closed' and (moved or status ~= 'closed') then
         redis.call('ZREM', key(before, HIST), id)
         redis.call('HDEL', key(before, HISTF), id)
@@ -148,6 +151,7 @@ for _, row in ipairs(rows(ARGV[5], 7, tonumber(ARGV[4]))) do
       redis.call('ZADD', closed_all, ts, id)
     else
       redis.call('HSET', key(here, LIVE), id, feature)
+      redis.call('HSET', key(here, SLIM), id, slim .. fmt(opened))
     end
     redis.call('HSET', idx, id, table.concat(
       {fmt(ts), region, agency, status, fmt(opened), fmt(disp), fmt(onsc)}, '|'))

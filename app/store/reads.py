@@ -19,12 +19,13 @@ import orjson
 from .. import kpis as figures
 from ..contract import REGION_TOKENS, Direction, IncidentStatus, Scope, TravellerCategory
 from .errors import guarded
-from .incident_rows import IncidentRow, rows_of
+from .incident_rows import IncidentRow, IncidentRows, slim_of
 from .keys import DAY_MS, HOUR_MS
 
 WEEK_MS = 7 * DAY_MS
-#: Scope cells whose incidents :meth:`Live.incident_rows` reads in one round trip (the national scope
-#: is 14 regions × 6 agencies: 84 cells, so seven round trips, each holding a twelfth of the texts).
+#: Scope cells whose slim rows a whole picture of the live feed reads in one round trip
+#: (:meth:`.feed_reads.FeedReads.slim_json_parts`; the national scope is 14 regions × 6 agencies: 84
+#: cells, so seven round trips, each holding a twelfth of the rows).
 CELLS_AT_ONCE = 12
 
 if TYPE_CHECKING:
@@ -58,6 +59,27 @@ def hash_values(client: redis.Redis, keys: list[str]) -> list[str]:
         return [value for values in pipe.execute() for value in values]
 
 
+def slim_rows(client: redis.Redis, part: list[tuple[Keys, str, str]], raw: bool = False) -> list:
+    """The slim rows (:meth:`.keys.Keys.incident_slim`) of the open incidents of the scope cells ``part``,
+    as ``client`` returns them (``str``, or ``bytes`` from a ``raw`` client), in one round trip. A cell with
+    fewer rows than Features — its incidents stored before the rows were kept, or one closed between
+    the two reads — has its rows made from its Features (one more round trip for it), so that what is
+    read is whole."""
+    with client.pipeline(transaction=False) as pipe:
+        for k, r, a in part:
+            pipe.hlen(k.incident_live(r, a))
+            pipe.hvals(k.incident_slim(r, a))
+        got = pipe.execute()
+    out: list = []
+    for n, (k, r, a) in enumerate(part):
+        count, rows = got[2 * n], got[2 * n + 1]
+        if len(rows) < count:
+            made = [row for row in map(slim_of, client.hvals(k.incident_live(r, a))) if row is not None]
+            rows = made if raw else [row.decode() for row in made]
+        out += rows
+    return out
+
+
 @guarded
 class Live:
     """Reads of the live picture for a scope. ``ports`` is the ports table (id → :class:`~app.geo.Port`);
@@ -87,15 +109,11 @@ class Live:
         """The units of ``scope`` as GeoJSON Feature dicts."""
         return [orjson.loads(text) for text in self.units_json(scope)]
 
-    def incident_rows(self, scope: Scope) -> list[IncidentRow]:
-        """The open incidents of ``scope`` as slim rows (:mod:`.incident_rows`: never parsed whole),
-        read :data:`CELLS_AT_ONCE` scope cells at a time: only their texts are held at once."""
-        rows: list[IncidentRow] = []
+    def incident_rows(self, scope: Scope) -> IncidentRows:
+        """The open incidents of ``scope`` as columns of their slim rows (:mod:`.incident_rows`: their
+        Features are not read)."""
         scope_cells = shard_cells(self.keys, scope)
-        for start in range(0, len(scope_cells), CELLS_AT_ONCE):
-            part = scope_cells[start : start + CELLS_AT_ONCE]
-            rows += rows_of(self._hash_values([k.incident_live(r, a) for k, r, a in part]))
-        return rows
+        return IncidentRows.of_slim(slim_rows(self.client, scope_cells))
 
     def incident_texts(self, rows: list[IncidentRow]) -> list[str]:
         """The stored Feature texts of the open incidents ``rows`` (from :meth:`incident_rows`), in
@@ -187,7 +205,7 @@ class Live:
         now_ms: int | None = None,
         incidents: list[dict[str, Any]] | None = None,
         units: list[dict[str, Any]] | None = None,
-        rows: list[IncidentRow] | None = None,
+        rows: IncidentRows | None = None,
     ) -> dict[str, Any]:
         """The headline figures of a scope (see ``docs/events.md`` for their exact definitions).
 
@@ -204,7 +222,7 @@ class Live:
             props = [f["properties"] for f in incidents]
             pairs = [(p["priority"], p["status"]) for p in props if keep is None or p["region"] in keep]
         else:
-            pairs = [(row.priority, row.status) for row in rows if keep is None or row.region in keep]
+            pairs = (rows if keep is None else rows.in_regions(keep)).pairs()
         units = self.units(scope) if units is None else units
         if keep is not None:
             units = [f for f in units if f["properties"]["region"] in keep]

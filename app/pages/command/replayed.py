@@ -30,7 +30,7 @@ from dash.development.base_component import Component
 from app.archive.replay import OutsideArchive
 from app.contract import Scope
 from app.i18n import t
-from app.store.incident_rows import IncidentRow
+from app.store.incident_rows import IncidentRow, IncidentRows
 from layers import by_key
 from layers.base import feature_collection
 
@@ -69,7 +69,7 @@ class ReplayReads:
     def incidents(self, scope: Scope) -> list[dict[str, Any]]:
         return self._incidents
 
-    def incident_rows(self, scope: Scope) -> list[IncidentRow]:
+    def incident_rows(self, scope: Scope) -> IncidentRows:
         rows = []
         for feature in self._incidents:
             props = feature["properties"]
@@ -78,7 +78,7 @@ class ReplayReads:
             rows.append(IncidentRow(str(feature["id"]), int(props.get("priority") or 4), str(props["status"]),
                                     str(props["region"]), str(props["agency"]), opened, float(lon),
                                     float(lat)))
-        return rows
+        return IncidentRows.of(rows)
 
     def units(self, scope: Scope) -> list[dict[str, Any]]:
         return self._units

@@ -20,7 +20,6 @@ scope (none kept) is still built before the answer.
 from __future__ import annotations
 
 import hashlib
-import heapq
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -89,7 +88,7 @@ def _build(store: Store, scope: Scope, layer_keys: Sequence[str], name: str, now
     times = store.meta.freshness()  # first: the figures below are at least this recent
     rows = reads.incident_rows(scope)
     # most urgent first (priority 1 before 4), then the longest open; only those are parsed whole
-    top = heapq.nsmallest(incidents.LIST_LIMIT, rows, key=lambda r: (r.priority, r.opened))
+    top = rows.most_urgent(incidents.LIST_LIMIT)
     texts = store.live.incident_texts(top)  # only the rows shown are read whole
     layers = {key: by_key(key).data(reads, scope) for key in layer_keys}
     return orjson.dumps(

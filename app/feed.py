@@ -88,20 +88,28 @@ def cut_of(now_ms: int, tick_ms: int) -> int:
 def part(store: Store, scope: Scope, since: int | None, cut: int) -> bytes:
     """One part of an answer, as JSON: the whole scope when ``since`` is ``None``, else the changes in
     ``[since, cut)``. Shape: ``{"inc": {"put", "gone"}, "unit": {"put", "gone", "trail"}}`` — ``put``
-    holds GeoJSON Features, ``gone`` ids, ``trail`` unit id → offsets."""
+    holds GeoJSON Features, ``gone`` ids, ``trail`` unit id → offsets; a whole scope's incidents come as
+    ``inc.rows`` instead: their slim rows (:mod:`app.store.incident_rows`), each a string of
+    comma-separated values, what the map draws of each — the rest of an incident (its description) is
+    read when it is opened (``assets/basira.js``)."""
     return b"".join(_chunks(store, scope, since, cut))
 
 
 def _chunks(store: Store, scope: Scope, since: int | None, cut: int) -> Iterator[bytes]:
     """:func:`part`'s JSON in pieces, so that a whole picture can be compressed as it is written
-    rather than held twice over (at 100,000 incidents it is ~36 MB): a whole picture's incidents are
-    read a few scope cells at a time, as the pieces are asked for (see
-    :meth:`app.store.feed_reads.FeedReads.live_json_parts`), so only those cells' texts are held."""
+    rather than held twice over: a whole picture's incidents are read a few scope cells at a time, as
+    the pieces are asked for (see :meth:`app.store.feed_reads.FeedReads.slim_json_parts`).
+
+    Why slim rows: at 100,000 incidents their Features are ~36 MB of JSON (2.5 MB compressed), which
+    the web worker compressed and the browser downloaded and parsed before the map's first clusters
+    while Dash started the page on the same cores; their rows are ~8 MB."""
     kinds: dict[str, tuple[Iterable[Sequence[bytes | str]], list[str]]] = {}
     units: Sequence[bytes | str]
+    rows: Iterable[Sequence[bytes]] = ()
     if since is None:
         units = store.feed.live_json("unit", scope)
-        kinds["inc"] = (store.feed.live_json_parts("inc", scope), [])
+        rows = store.feed.slim_json_parts(scope)
+        kinds["inc"] = ((), [])
         kinds["unit"] = ([units], [])
     else:
         for kind in ("inc", "unit"):
@@ -113,15 +121,25 @@ def _chunks(store: Store, scope: Scope, since: int | None, cut: int) -> Iterator
     yield b"{"
     for kind in ("inc", "unit"):
         groups, gone = kinds[kind]
-        yield b'"' + kind.encode() + b'":{"put":['
-        first = True
-        for put in groups:
-            for start in range(0, len(put), CHUNK):
-                texts = [t if isinstance(t, bytes) else t.encode() for t in put[start : start + CHUNK]]
-                yield (b"" if first else b",") + b",".join(texts)
-                first = False
+        yield b'"' + kind.encode() + b'":{'
+        if kind == "inc" and since is None:  # each row a JSON string as it is (it needs no escaping)
+            yield b'"rows":['
+            yield from _joined([b'"' + row + b'"' for row in group] for group in rows)
+            yield b"],"
+        yield b'"put":['
+        yield from _joined(groups)
         yield b'],"gone":' + orjson.dumps(gone)
         yield b',"trail":' + orjson.dumps(trails) + b"}}" if kind == "unit" else b"},"
+
+
+def _joined(groups: Iterable[Sequence[bytes | str]]) -> Iterator[bytes]:
+    """The texts of ``groups`` joined by commas, :data:`CHUNK` at a time."""
+    first = True
+    for texts in groups:
+        for start in range(0, len(texts), CHUNK):
+            chunk = [t if isinstance(t, bytes) else t.encode() for t in texts[start : start + CHUNK]]
+            yield (b"" if first else b",") + b",".join(chunk)
+            first = False
 
 
 def tick_part(store: Store, scope: Scope, cut: int, tick_ms: int) -> bytes:

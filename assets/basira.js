@@ -100,13 +100,20 @@ window.basira = Object.assign({}, window.basira, (function () {
         }
     }
 
-    /* A popup line "label: value" (both as text). */
+    /* A popup line "label: value" (both as text), added to `parent` (and returned), or null when there
+     * is no value. */
+    function line(name, value) {
+        if (value == null || value === "") { return null; }
+        var node = el("div", "basira-popup-row");
+        node.appendChild(el("span", "basira-popup-key", name));
+        node.appendChild(el("span", "basira-popup-value", value));
+        return node;
+    }
+
     function row(parent, name, value) {
-        if (value == null || value === "") { return; }
-        var line = el("div", "basira-popup-row");
-        line.appendChild(el("span", "basira-popup-key", name));
-        line.appendChild(el("span", "basira-popup-value", value));
-        parent.appendChild(line);
+        var node = line(name, value);
+        if (node) { parent.appendChild(node); }
+        return node;
     }
 
     /* Open a popup on the map itself (not bound to the marker), so a data refresh that redraws the
@@ -281,8 +288,27 @@ window.basira = Object.assign({}, window.basira, (function () {
         });
     }
 
+    /* The popup's description is cut at this length; the whole text is in the incident panel. */
+    var DESCRIPTION_CHARS = 200;
+    var INCIDENT_ITEM = "/ogc/collections/incidents/items/";  // app/api_ogc.py
+
+    function shortened(text) {
+        return text.length > DESCRIPTION_CHARS ? text.slice(0, DESCRIPTION_CHARS - 1) + "…" : text;
+    }
+
+    /* What an incident held as a slim row (a whole picture's: assets/feed.js) lacks — its description and
+     * its future flag —, read when its popup opens: the incident as the server has it now, or {} (gone,
+     * beyond the viewer's scope, the server unreachable). */
+    function incidentMore(id) {
+        return fetch(INCIDENT_ITEM + encodeURIComponent(id), {credentials: "same-origin",
+                                                               headers: {Accept: "application/geo+json"}})
+            .then(function (response) { return response.ok ? response.json() : null; })
+            .then(function (found) { return (found && found.properties) || {}; })
+            .catch(function () { return {}; });
+    }
+
     function incidentDetails(feature, h) {
-        var props = feature.properties, lang = h.lang;
+        var props = feature.properties, lang = h.lang, labels = h.labels || {};
         var box = el("div", "basira-popup-body");
         box.setAttribute("dir", lang === "ar" ? "rtl" : "ltr");
         box.appendChild(el("div", "basira-popup-title", label(h, "category", props.category)));
@@ -290,21 +316,34 @@ window.basira = Object.assign({}, window.basira, (function () {
         sub.style.color = (h.colours || {})[String(props.priority)] || "";
         box.appendChild(sub);
         row(box, "", label(h, "agency", props.agency) + " · " + label(h, "status", props.status));
-        if (props.description) {
-            var text = el("p", "basira-popup-text", props.description);
-            text.setAttribute("dir", "auto");
-            box.appendChild(text);
-        }
-        row(box, (h.labels || {}).opened, clock(props.opened || props.ts, lang));
-        if (props.future) {
-            /* dated ahead of the server's clock when applied: shown as sent, and flagged */
-            row(box, (h.labels || {}).future, new Date(props.ts).toISOString().replace(".000Z", "Z"));
-            box.lastChild.classList.add("basira-popup-future");
-        }
+        var text = el("p", "basira-popup-text");
+        text.setAttribute("dir", "auto");
+        box.appendChild(text);
+        var opened = row(box, labels.opened, clock(props.opened || props.ts, lang));
         if (props.units && props.units.length) {
-            row(box, (h.labels || {}).units, props.units.join("، "));
+            row(box, labels.units, props.units.join("، "));
         }
         box.appendChild(el("div", "basira-popup-id", feature.id != null ? feature.id : props.id));
+        function fill(more) {
+            text.classList.remove("is-loading");
+            if (typeof more.description === "string" && more.description) {
+                text.textContent = shortened(more.description);
+            } else {
+                text.remove();
+            }
+            if (more.future) {
+                /* dated ahead of the server's clock when applied: shown as sent, and flagged */
+                var flag = line(labels.future, new Date(more.ts).toISOString().replace(".000Z", "Z"));
+                flag.classList.add("basira-popup-future");
+                box.insertBefore(flag, opened ? opened.nextSibling : text.nextSibling);
+            }
+        }
+        if (props.slim) {
+            text.classList.add("is-loading");
+            incidentMore(feature.id != null ? feature.id : props.id).then(fill);
+        } else {
+            fill(props);
+        }
         return box;
     }
 
@@ -393,6 +432,7 @@ window.basira = Object.assign({}, window.basira, (function () {
         incidentCluster: incidentCluster,
         incidentPopup: incidentPopup,
         pulseStyle: pulseStyle,
+        shortened: shortened,
         unitMarker: unitMarker,
         unitCluster: unitCluster,
         unitPopup: unitPopup

@@ -5,7 +5,8 @@
  * Once per tick (the server's `X-Basira-Next` header says when the next one ends) the page asks
  * `/api/v1/feed?region=&agency=&since=<cut>`. The first answer is the scope's whole picture; each
  * next one only what changed since the last cut, one part per tick — Features to put, ids that
- * left, and the moved units' trails. This file keeps both kinds by id, applies the changes, and hands each
+ * left, and the moved units' trails. A whole picture's incidents come as slim rows (what the map draws
+ * of each: `slimFeature`), the rest of one read when its popup opens. This file keeps both kinds by id, applies the changes, and hands each
  * kind that changed to its live layer (`basira.live.set`, assets/livelayer.js) — not through Dash's props:
  * the layer redraws only the markers that changed.
  *
@@ -34,7 +35,6 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
 
     var RETRY_MS = [500, 1000, 2000, 5000];
     var COMMAND_PATH = "/", FEED_PATH = "/api/v1/feed";  // app/pages/command/layout.py, app/feed.py
-    var DESCRIPTION_CHARS = 200;  // the popup's; the full text is in the incident panel
 
     var config = null;            // {path, tick_ms} from the page
     var scope = null;             // {region, agency}
@@ -153,8 +153,8 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
     function applyPart(part, changed) {
         ["inc", "unit"].forEach(function (kind) {
             var got = part[kind] || {}, map = held[kind], trails = got.trail || {};
-            var gone = got.gone || [], put = got.put || [];
-            if (!gone.length && !put.length) { return; }
+            var gone = got.gone || [], put = got.put || [], rows = got.rows || [];
+            if (!gone.length && !put.length && !rows.length) { return; }
             var change = changed[kind] || (changed[kind] = {whole: false, before: new Map()});
             var before = change.before;
             gone.forEach(function (id) {
@@ -162,17 +162,31 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
                 if (!before.has(id)) { before.set(id, map.get(id)); }
                 map.delete(id);
             });
+            rows.forEach(function (row) {  // a whole picture's incidents (app/feed.py: part)
+                var feature = slimFeature(row);
+                if (!change.whole && !before.has(feature.id)) { before.set(feature.id, map.get(feature.id) || null); }
+                map.set(feature.id, feature);
+            });
             put.forEach(function (feature) {
                 var p = feature.properties || (feature.properties = {});
                 p.id = feature.id;  // clustering matches markers between renders by it
                 if (kind === "unit" && trails[feature.id]) { p.trail = trails[feature.id]; }
-                if (typeof p.description === "string" && p.description.length > DESCRIPTION_CHARS) {
-                    p.description = p.description.slice(0, DESCRIPTION_CHARS - 1) + "…";
-                }
+                if (typeof p.description === "string") { p.description = window.basira.shortened(p.description); }
                 if (!change.whole && !before.has(feature.id)) { before.set(feature.id, map.get(feature.id) || null); }
                 map.set(feature.id, feature);
             });
         });
+    }
+
+    /* An incident's slim row — "id,lon,lat,priority,status,region,agency,category,units,opened", units
+     * space-separated (app/store/incident_rows.py) — as the Feature the map draws; `slim` marks what it
+     * lacks (its description), which its popup reads when opened (assets/basira.js). */
+    function slimFeature(row) {
+        var v = row.split(",");
+        return {type: "Feature", id: v[0], geometry: {type: "Point", coordinates: [Number(v[1]), Number(v[2])]},
+                properties: {id: v[0], priority: Number(v[3]), status: v[4], region: v[5], agency: v[6],
+                             category: v[7], units: v[8] ? v[8].split(" ") : [], opened: Number(v[9]),
+                             slim: true}};
     }
 
     /* Each changed kind to its live layer (assets/livelayer.js), which redraws what changed. The held

@@ -41,7 +41,7 @@ def world(client, fast):
     """Two incidents and two units in Makkah, one incident in Riyadh, applied by a real worker."""
     store = Store.from_settings(fast)
     write(client, fast, store,
-          incidents=[incident("MK1"), incident("MK2", agency="traffic", category="collision"),
+          incidents=[incident("MK1", units="U1,U2"), incident("MK2", agency="traffic", category="collision"),
                      incident("RY1", agency="traffic", category="collision", lat=RIYADH[0], lon=RIYADH[1])],
           units=[unit("U1"), unit("U2", lat="21.44", lon="39.81")])
     return create_app(fast), store
@@ -78,10 +78,13 @@ def get(http, query: str = "", **headers) -> dict:
     trails: dict = {}
     parts = answer_.pop("parts")
     answer_["n_parts"] = len(parts)
+    answer_["rows"] = [row for part in parts for row in part["inc"].get("rows", [])]
     for part in parts:
         for kind in ("inc", "unit"):
             for id_ in part[kind]["gone"]:
                 folded[kind][id_] = None
+            for row in part[kind].get("rows", []):  # a whole picture's incidents (feed.js: slimFeature)
+                folded[kind][row.split(",")[0]] = slim_feature(row)
             for feature in part[kind]["put"]:
                 folded[kind][feature["id"]] = feature
         trails.update(part["unit"]["trail"])
@@ -90,6 +93,23 @@ def get(http, query: str = "", **headers) -> dict:
                          "gone": [i for i, f in folded[kind].items() if f is None]}
     answer_["unit"]["trail"] = trails
     return answer_
+
+
+SLIM_FIELDS = ("id", "lon", "lat", "priority", "status", "region", "agency", "category", "units", "opened")
+
+
+def slim_values(row: str) -> list:
+    """A slim row's values, as the page reads them (``slimFeature`` in assets/feed.js)."""
+    v = row.split(",")
+    return [v[0], float(v[1]), float(v[2]), int(v[3]), *v[4:8], v[8].split(" ") if v[8] else [], int(v[9])]
+
+
+def slim_feature(row: str) -> dict:
+    """A slim row as the page makes it a Feature (``slimFeature`` in assets/feed.js)."""
+    values = slim_values(row)
+    props = dict(zip(SLIM_FIELDS, values, strict=True))
+    return {"type": "Feature", "id": values[0], "geometry": {"type": "Point", "coordinates": values[1:3]},
+            "properties": {**props, "slim": True}}
 
 
 def ids(part: dict) -> set[str]:
@@ -102,7 +122,16 @@ def test_a_new_page_gets_the_whole_scope_then_only_what_changed(client, fast, wo
     whole = get(http)
     assert whole["since"] is None
     assert ids(whole["inc"]) == {"MK1", "MK2", "RY1"} and ids(whole["unit"]) == {"U1", "U2"}
-    assert whole["inc"]["put"][0]["type"] == "Feature"
+    # the incidents as slim rows (what the map draws), agreeing with their stored Features; units whole
+    assert len(whole["rows"]) == 3 and whole["unit"]["put"][0]["type"] == "Feature"
+    assert {slim_values(row)[0]: slim_values(row)[8] for row in whole["rows"]}["MK1"] == ["U1", "U2"]
+    for row in whole["rows"]:
+        values = slim_values(row)
+        stored = store.live.incident(values[0], Scope())
+        props = stored["properties"]
+        coordinates = stored["geometry"]["coordinates"]
+        assert values == [stored["id"], *coordinates, *(props[k] for k in SLIM_FIELDS[3:])]
+        assert "description" in props
 
     next_cut(store, whole["cut"])
     nothing = get(http, f"since={whole['cut']}")

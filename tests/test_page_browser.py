@@ -14,6 +14,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from app.contract import Stream
+from app.feed import cut_of
 from app.store import Store
 from tests.browser import (
     XSS,
@@ -47,7 +48,9 @@ def map_scale(driver) -> float:
 def test_live_page(browser, client, settings) -> None:
     # live for the whole test: no ingest worker runs between the feeds, and a slow machine may take
     # longer than the default 15 s to get here (the stale state has a test of its own)
-    settings = settings.model_copy(update={"refresh_ms": 500, "stale_after_s": 3600})
+    # a new page's whole picture cut at a tick (not on the 2 s grid): see below
+    settings = settings.model_copy(update={"refresh_ms": 500, "stale_after_s": 3600,
+                                           "feed_whole_ms": settings.feed_ms})
     store = Store.from_settings(settings)
     token = store.meta.mark_demo()  # the simulator's stamp: this test's entries are demo data
     incidents = [
@@ -64,6 +67,11 @@ def test_live_page(browser, client, settings) -> None:
     ]
     units = [unit("U1", heading="45"), unit("U2")]
     feed(client, settings, simulated(token, {Stream.incidents: incidents, Stream.units: units}))
+    # the page's whole picture is cut after these were applied, so it holds them as slim rows (a change
+    # after its cut would come again, whole, in the ticks since)
+    applied = store.meta.clock_ms()
+    wait_for(browser, lambda _: cut_of(store.meta.clock_ms(), settings.feed_ms) > applied,
+             message="Redis's clock did not move on")
     fresh(browser)  # start with an empty console log
 
     with serving(settings) as url:
@@ -151,13 +159,25 @@ def test_live_page(browser, client, settings) -> None:
                      message="the map did not stop moving")
         assert browser.find_elements(By.CSS_SELECTOR, "path.basira-incident"), "could not zoom to markers"
 
-        # a popup shows the untrusted description as text, never as HTML
-        js(browser, """var p = document.querySelector('path.basira-incident'), r = p.getBoundingClientRect();
-                       p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.x + r.width / 2,
-                                                                clientY: r.y + r.height / 2}));""")
-        popup = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".basira-popup-text"))
-        # textContent: Selenium's .text is empty while Leaflet fades the popup in (opacity 0)
-        assert "<img src=x" in popup[0].get_attribute("textContent")
+        # a popup shows the untrusted description as text, never as HTML — each marker's: those of the
+        # whole picture are held as slim rows, and their descriptions read when the popup opens
+        opened: dict[str, str] = {}
+        for n in range(len(browser.find_elements(By.CSS_SELECTOR, "path.basira-incident"))):
+            js(browser, """var p = document.querySelectorAll('path.basira-incident')[arguments[0]];
+                           var r = p.getBoundingClientRect();
+                           p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.x + r.width / 2,
+                                                                    clientY: r.y + r.height / 2}));""", n)
+            # textContent: Selenium's .text is empty while Leaflet fades the popup in (opacity 0)
+            got = wait_for(browser, lambda d: js(d, """
+                var t = document.querySelector('.basira-popup-text:not(.is-loading)');
+                var id = document.querySelector('.basira-popup-id');
+                return t && id && !(id.textContent in arguments[0]) ? [id.textContent, t.textContent] : null;
+                """, opened), message="no popup with its description")
+            opened[got[0]] = got[1]
+        assert opened
+        assert all("<img src=x" in text for text in opened.values()), opened
+        assert js(browser, """return performance.getEntriesByType('resource').some(function (e) {
+                              return e.name.indexOf('/ogc/collections/incidents/items/') >= 0; })""")
         assert not browser.find_elements(By.CSS_SELECTOR, ".basira-popup img, .basira-popup script")
         assert js(browser, "return window.__pwned === undefined")
         screenshot(browser, "live-popup")

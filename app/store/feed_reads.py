@@ -3,7 +3,8 @@
 
 The apply scripts record every change of an incident or unit in its scope cell's change set (id →
 when, by Redis's clock; see :meth:`.keys.Keys.changes`). A feed answer is then either the whole
-picture of a scope (the live hashes, as stored: never parsed) or what changed between two cuts of
+picture of a scope (the incidents' slim rows and the units' Features, as stored: never parsed) or
+what changed between two cuts of
 that clock: the ids in the change sets, looked up again in the live hashes — found means "put this
 Feature", not found means "remove it". An id can sit in two cells' change sets (a unit that crossed
 a region border); found in either, it is put.
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..contract import Scope
 from .errors import guarded
-from .reads import CELLS_AT_ONCE, shard_cells
+from .reads import CELLS_AT_ONCE, shard_cells, slim_rows
 
 if TYPE_CHECKING:
     import redis
@@ -56,16 +57,13 @@ class FeedReads:
                 pipe.hvals((keys.incident_live if kind == "inc" else keys.unit_live)(region, agency))
             return [value for values in pipe.execute() for value in values]
 
-    def live_json_parts(self, kind: str, scope: Scope) -> Iterator[list[bytes]]:
-        """:meth:`live_json` in parts of :data:`CELLS_AT_ONCE` scope cells, read as they are asked
-        for: a caller that writes each part out before asking for the next holds a twelfth of a
-        large scope's texts at once, not all of them (~40 MB at 100,000 incidents)."""
+    def slim_json_parts(self, scope: Scope) -> Iterator[list[bytes]]:
+        """The slim rows of the open incidents of ``scope`` (:meth:`.keys.Keys.incident_slim`), as the
+        bytes Redis holds, in parts of :data:`CELLS_AT_ONCE` scope cells read as they are asked for —
+        a whole picture's incidents: a quarter of their Features' bytes, and what the map draws."""
         scope_cells = shard_cells(self.keys, scope)
         for start in range(0, len(scope_cells), CELLS_AT_ONCE):
-            with self._raw().pipeline(transaction=False) as pipe:
-                for keys, region, agency in scope_cells[start : start + CELLS_AT_ONCE]:
-                    pipe.hvals((keys.incident_live if kind == "inc" else keys.unit_live)(region, agency))
-                yield [value for values in pipe.execute() for value in values]
+            yield slim_rows(self._raw(), scope_cells[start : start + CELLS_AT_ONCE], raw=True)
 
     def changes(self, kind: str, scope: Scope, since_ms: int, until_ms: int) -> Changes:
         """What of ``kind`` changed in ``scope`` at ``since_ms <= t < until_ms`` (Redis clock)."""

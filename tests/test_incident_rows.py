@@ -43,7 +43,8 @@ def test_a_feature_of_another_shape_makes_a_row_and_a_broken_row_is_left_out():
     slim = slim_of(other)
     assert slim == b"X,46.7,24.7,2,new,SA-01,patrol,,A B,5"
     assert slim_of('{"type":"Feature"') is None
-    rows = IncidentRows.of_slim([slim, b"Y,1", slim.replace(b"X,", b"Z,")])
+    no_priority = b"W,46.7,24.7,,new,SA-01,patrol,,,5"
+    rows = IncidentRows.of_slim([slim, b"Y,1", slim.replace(b"X,", b"Z,"), no_priority])
     assert list(rows.id) == ["X", "Z"] and rows.most_urgent(1)[0] == (
         "X", 2, "new", "SA-01", "patrol", 5, 46.7, 24.7)
 

@@ -10,21 +10,24 @@ its values can hold a comma, a space, a quote or a backslash (ids match the cont
 a JSON string.
 
 A summary of the national scope at 100,000 open incidents reads those rows (~8 MB) and parses them as
-one CSV with pandas' C reader into :class:`IncidentRows`, numpy columns (~45 ms on the benchmark's
-machines), which the summary's parts count and sort without a Python object per incident. Parsing
-the Features took over a second of a web worker's CPU, reading them with regular expressions
-0.4–0.5 s, and even JSON arrays of the same values parsed by orjson ~0.5 s (a Python object for every
-value of every row: issue 17, first render). A store written before the rows were kept has Features
-without rows; a cell whose rows are fewer than its Features is read from its Features instead
-(:func:`slim_of`, :func:`.reads.slim_rows`), so what is read is whole.
+one CSV with pyarrow's reader into :class:`IncidentRows`, numpy columns (~20 ms on the benchmark's
+machines; the web workers import pyarrow already, pandas not), which the summary's parts count and
+sort without a Python object per incident. Parsing the Features took over a second of a web worker's
+CPU, reading them with regular expressions 0.4–0.5 s, and even JSON arrays of the same values parsed
+by orjson ~0.5 s (a Python object for every value of every row: issue 17, first render).
+
+A store written before the rows were kept has Features without rows; a cell whose rows are fewer than
+its Features is read from its Features instead (:func:`slim_of`, :func:`.reads.slim_rows`), so what is
+read is whole.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -32,18 +35,30 @@ import orjson
 from ..contract import OUTSIDE, REGION_TOKENS, Agency, IncidentStatus
 from ..geo import Points
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 #: A slim row's values, in order (``lua.APPLY_INCIDENTS`` adds ``opened``, which only it knows).
 SLIM_COLUMNS = ("id", "lon", "lat", "priority", "status", "region", "agency", "category", "units", "opened")
 #: The statuses of an open incident and the agencies, in the order of :class:`IncidentRows`' codes.
 STATUSES: tuple[str, ...] = tuple(s.value for s in IncidentStatus if s is not IncidentStatus.closed)
 AGENCIES: tuple[str, ...] = tuple(a.value for a in Agency)
 
-_READ = ("id", "lon", "lat", "priority", "status", "region", "agency", "opened")
-_TYPES = {"id": "object", "lon": "float64", "lat": "float64", "priority": "int8", "status": "category",
-          "region": "category", "agency": "category", "opened": "int64"}
+
+
+@functools.cache
+def _reader() -> tuple[Any, Any, Any, Any, type[Exception]]:
+    """pyarrow's CSV reader and its options for slim rows — imported on first use: the web workers
+    read rows, the ingest worker (which imports the store) never does."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    coded = pa.dictionary(pa.int32(), pa.string())
+    convert = csv.ConvertOptions(
+        include_columns=["id", "lon", "lat", "priority", "status", "region", "agency", "opened"],
+        column_types={"id": pa.string(), "lon": pa.float64(), "lat": pa.float64(), "priority": pa.int8(),
+                      "status": coded, "region": coded, "agency": coded, "opened": pa.int64()},
+        null_values=[], strings_can_be_null=False,  # an empty number refuses the batch (read row by row)
+    )
+    return (csv.read_csv, csv.ReadOptions(column_names=list(SLIM_COLUMNS), use_threads=False),
+            csv.ParseOptions(invalid_row_handler=lambda _row: "skip"), convert, pa.ArrowException)
 
 
 class IncidentRow(NamedTuple):
@@ -85,23 +100,23 @@ class IncidentRows:
         (they are Basira's own: none is expected)."""
         if not texts:
             return cls.empty()
-        import pandas as pd  # here: web workers read rows; the ingest worker, which imports the store, not
-
+        read_csv, read, parse, convert, unreadable = _reader()
         data = b"\n".join(t if isinstance(t, bytes) else t.encode() for t in texts)
         try:
-            frame = pd.read_csv(io.BytesIO(data), header=None, names=SLIM_COLUMNS, usecols=_READ,
-                                dtype=_TYPES, keep_default_na=False, engine="c")
-        except (ValueError, pd.errors.ParserError):
+            table = read_csv(io.BytesIO(data), read_options=read, parse_options=parse,
+                             convert_options=convert)
+        except unreadable:
             return cls.of([row for row in map(_row_of, texts) if row is not None])
+        column = table.column
         return cls(
-            frame["id"].to_numpy(object),
-            frame["lon"].to_numpy(),
-            frame["lat"].to_numpy(),
-            frame["priority"].to_numpy(),
-            _codes(frame["status"], STATUSES),
-            _codes(frame["region"], REGION_TOKENS),
-            _codes(frame["agency"], AGENCIES),
-            frame["opened"].to_numpy(),
+            np.array(column("id").combine_chunks().to_pylist(), object),
+            _numbers(column("lon"), np.float64),
+            _numbers(column("lat"), np.float64),
+            _numbers(column("priority"), np.int8),
+            _codes(column("status"), STATUSES),
+            _codes(column("region"), REGION_TOKENS),
+            _codes(column("agency"), AGENCIES),
+            _numbers(column("opened"), np.int64),
         )
 
     @classmethod
@@ -179,11 +194,22 @@ class IncidentRows:
 _FIELDS = ("id", "lon", "lat", "priority", "status", "region", "agency", "opened")
 
 
-def _codes(column: pd.Series, table: tuple[str, ...]) -> np.ndarray:
-    """A categorical column's values as indexes into ``table`` (-1: not in it)."""
+def _numbers(column: Any, dtype: type) -> np.ndarray:
+    """A pyarrow column or array of numbers (no nulls: they are refused when read) as a numpy array, read
+    from its buffer — pyarrow's own ``to_numpy`` imports pandas (~0.25 s and ~30 MB a web worker,
+    which needs pandas for nothing else)."""
+    array = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    size = np.dtype(dtype).itemsize
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * size).copy()
+
+
+def _codes(column: Any, table: tuple[str, ...]) -> np.ndarray:
+    """A dictionary-encoded column's values (a pyarrow ``ChunkedArray``) as indexes into ``table``
+    (-1: not in it)."""
+    coded = column.combine_chunks()
     where = {v: i for i, v in enumerate(table)}
-    lookup = np.array([where.get(str(c), -1) for c in column.cat.categories] + [-1], np.int8)
-    return lookup[column.cat.codes.to_numpy()]
+    lookup = np.array([where.get(v, -1) for v in coded.dictionary.to_pylist()] or [-1], np.int8)
+    return lookup[_numbers(coded.indices, np.int32)]
 
 
 def _at(table: tuple[str, ...], code: int) -> str:

@@ -11,15 +11,16 @@ the answer to the map's two clustered layers:
 * With no ``since`` (a new page, or one more than ``feed_horizon_s`` behind) the answer is the
   whole picture of the scope, at a cut on a coarser grid (``settings.feed_whole_ms``, 2 s): every page
   that opens or falls behind within those 2 s shares one build of it, not one per tick — at 100,000
-  incidents a whole picture is seconds of a web worker's CPU (issue 17: 52–72 % of the web workers'
-  CPU under 100 clients went to whole pictures, one per 250 ms cut). It is read after its cut: the
+  incidents a whole picture was seconds of a web worker's CPU when it carried every Feature (issue 17:
+  52–72 % of the web workers' CPU under 100 clients went to whole pictures, one per 250 ms cut), and
+  is ~0.15 s with the incidents' slim rows (:func:`part`). It is read after its cut: the
   page then asks for the ticks since that cut, whose parts carry each change again (a Feature's
   current text, an id that left), so what it shows is exact from the next answer on. Otherwise one
   *part* per tick since then: the Features that changed in
   that tick and the ids that left — or, more than :data:`MAX_PARTS` ticks behind, one part of what
   changed since then (a page that took long to draw a large whole picture is not sent it again).
-  Either way the stored Feature texts are concatenated, never parsed (the units that moved are
-  parsed once, for their trails).
+  Either way the stored texts are concatenated, never parsed (the units that moved are parsed once,
+  for their trails).
 * Each tick's part is built once per scope, by one web worker, and kept in Redis
   (:mod:`app.store.built`); an answer (its parts joined and compressed) is named by scope, ``since``
   and cut, so browsers in step share its bytes too. The work per tick does not grow with the number
@@ -63,7 +64,7 @@ FEED_PATH = "/api/v1/feed"
 BODY_TTL_MS = 10_000
 #: A browser further behind than this many ticks gets one part of every change since, not dozens of
 #: parts. (It got the whole picture once: at 100,000 incidents a slow machine took longer than this to
-#: draw the first, so it was sent another 36 MB — issue 17, first render.)
+#: draw the first, so it was sent another — issue 17, first render.)
 MAX_PARTS = 40
 #: A tick's part stays in Redis while a browser may still ask for it (MAX_PARTS ticks), and this long more.
 PART_MARGIN_MS = 10_000

@@ -176,41 +176,29 @@ limit.
     "render": """
 At {big_incidents:,.0f} open incidents two things must arrive before the map is whole, each built by a
 web worker and drawn by the browser, on the two cores that run both. The live feed's whole picture
-(the incidents and units: the stored Feature texts joined as Redis holds them and compressed as they
-are written, ~36 MB of JSON, ~2.5 MB sent), which the browser parses, indexes (supercluster, in
-`assets/livelayer.js`) and draws as the national clusters; `assets/feed.js` asks for it as soon as it
-runs, while Dash is still starting the page. And the page's first refresh, which brings the regions'
-layer, the KPIs and the incident list from its scope's summary: the first viewer after a start waits
-for it, built cold from a row of every open incident (0.66–0.93 s of a web worker's CPU at 100,000 on
-this machine kind, 0.65 s of it reading the rows out of the stored texts: a one-off profile, issue 17,
-2026-12-05).
+(the units' Features and the incidents' slim rows — `id,lon,lat,priority,status,region,agency,
+category,units,opened`, kept beside each Feature by the apply script — joined as Redis holds them and
+compressed as they are written: ~9 MB of JSON, ~1.7 MB sent), which the browser parses, indexes
+(supercluster, in `assets/livelayer.js`) and draws as the national clusters; `assets/feed.js` asks for
+it as soon as it runs, while Dash is still starting the page. And the page's first refresh, which
+brings the regions' layer, the KPIs and the incident list from its scope's summary: the first viewer
+after a start waits for it, built cold from the same rows read as columns (pyarrow's CSV reader:
+~0.45 s of a web worker's CPU in all at 100,000, the first in a worker ~0.7 s).
 
-Probes of the large picture on a quiet machine (issue 17, 2026-12-05, four page loads): the first
-render 2.18–2.53 s; the first clusters drawn at 2.16–2.43 s and the regions at 1.18–2.52 s, either of
-the two last. The whole picture's parts: asked at 0.21–0.38 s; the server's build 0.39–1.18 s; the
-download 0.27–0.92 s (the page's main thread busy starting Dash meanwhile); `JSON.parse` 0.24–0.33 s;
-handing it to the live layers and drawing 0.29–0.38 s, of which the index 0.16–0.28 s. Fetching it
-in a worker of its own (the body read off the main thread, handed over, parsed by the page) was
-tried: 1.76–2.66 s over five loads, no clear gain, not kept. {render_parts_text}The baseline
+Until 2026-12-06 (issue 17) the whole picture carried every incident's Feature (~36 MB of JSON,
+~2.5 MB sent, `JSON.parse` 0.24–0.35 s) and the summary read its rows out of the Features with
+regular expressions (0.65 s of a cold build's 0.66–0.93 s): the first render was 2.1–2.8 s on these
+machines. Tried then and not kept: starting the summary when the page itself is asked for (it only
+moved the same CPU earlier, where it slowed Dash's start; tried again with the slim rows, five warm
+loads each way: median 1,611 ms with it against 1,566 ms without), fetching the whole picture in a
+worker of its own, one regular expression over all the texts joined, and the rows as JSON arrays
+(orjson made a Python object of every value: ~0.5 s). {render_parts_text}The baseline
 {baseline_render_text}.
 
-Tried on another machine of the kind (AMD EPYC, issue 17, 2026-12-05, each load on a store whose
-built answers were emptied first): starting the summary when the page itself is asked for, so that
-the first refresh finds it built — five loads each way, median 2,756 ms with it against 2,341 ms
-without: on two cores it only moved the same CPU earlier, where it slowed Dash's start (the feed
-started at 1.0–1.9 s instead of 0.9–1.1 s); not kept. Reading the rows faster: 100,000 texts are
-read in 0.13–0.23 s and made rows in 0.42–0.46 s, and one regular expression over all of them joined
-was slower (0.45–0.50 s; its scan alone 0.25 s), since a row reads only a text's head and its last 96
-characters; not kept. Kept: the pages no longer load Dash's `@babel/polyfill` (~0.15 s of the main
-thread before anything is drawn).
-
-What would close it: less CPU in the first two seconds, not less waiting — Dash starting the page
-(about a second of the renderer's), the two builds (~0.5 s and ~0.9 s) and the parse and the index
-(~0.6 s) share two cores. The summary's counts (by region, priority and status) and each scope
-cell's urgency order kept by the apply scripts, so that a cold summary reads counters and the few
-incidents it lists instead of 100,000 texts; a compact whole picture (the few properties the map
-draws, as columns, the rest fetched when a marker is opened), which is less to build, send and parse;
-and the national view clustered on the server, so that the browser indexes points only when zoomed in.
+What would take it lower: Dash starting the page is about a second of the renderer's on these
+machines, before which nothing is drawn; the index (~0.2 s) and the summary's cold build share the
+other core. The national view clustered on the server would let the browser index points only when
+zoomed in.
 """,
     "zoom": """
 Each zoom step asks the live layer's index for the new view's clusters and points and replaces the
@@ -221,16 +209,16 @@ What would close it: draw the points on a canvas (one element, not one per marke
 the server per zoom level so the browser only draws what it receives.
 """,
     "rss": """
-A web worker that serves the large picture holds, for a moment, every open incident twice: as the
-stored texts of the feed's whole answer ({big_incidents:,.0f} Features, ~36 MB, read as bytes and
-compressed as they are written) and as the slim rows of the page's summary (a row holds no text:
-the texts are read a few scope cells at a time and let go). Python keeps much of what such peaks
-allocate (glibc's heap is handed back after each long build, `malloc_trim`; Python's own arenas are
-not), and each worker starts at ~150 MB with Dash, pandas, geopandas, shapely and h3 imported.
+A web worker that serves the large picture holds, for a moment, every open incident twice over: as
+the slim rows of the feed's whole answer ({big_incidents:,.0f} rows, ~9 MB, read as bytes a few scope
+cells at a time and compressed as they are written) and as the columns of the page's summary (the
+rows read at once, ~9 MB, parsed into numpy columns). Python keeps much of what such peaks allocate
+(glibc's heap is handed back after each long build, `malloc_trim`; Python's own arenas are not), and
+each worker starts at ~150 MB with Dash, shapely, pyarrow and h3 imported.
 
-What would close it: the summary's counts kept by the apply scripts (counters per scope cell) and
-the most urgent incidents in a sorted set, so that no web worker reads every incident to summarise
-a scope; the whole picture streamed to the browser in pieces rather than built as one answer.
+What would take it lower: the summary's counts kept by the apply scripts (counters per scope cell)
+and the most urgent incidents in a sorted set, so that no web worker reads every incident to
+summarise a scope.
 """,
     "redis_mb_24h": """
 The streams keep {redis_retention_h:g} h of entries (`BASIRA_STREAM_RETENTION_HOURS`) of

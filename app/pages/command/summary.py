@@ -1,17 +1,18 @@
 """The command view's summary of a scope — KPIs, the most urgent incidents, the refreshed layers —
 built once per scope per refresh tick and shared by every browser and web worker.
 
-Computing it reads and parses every open incident and unit of the scope (at 10,000 incidents,
-~200 ms of a web worker's CPU); a hundred leadership laptops on the national view would otherwise
-each pay that every second. :meth:`app.store.Store.built_once` names it by scope and tick (Redis's
-clock, so every worker agrees on the tick) and keeps the bytes for a few seconds; each refresh then
-costs a read of them and the rendering of its own language. The map's incidents and units are not
+Computing it reads every open incident's slim row (:mod:`app.store.incident_rows`, as columns) and
+every unit of the scope (at 100,000 incidents and 2,000 units ~0.45 s of a web worker's CPU on the
+benchmark's machines, the first in a worker ~0.7 s); a hundred leadership laptops on the national view
+would otherwise each pay that every second. :meth:`app.store.Store.built_once` names it by scope and
+tick (Redis's clock, so every worker agrees on the tick) and keeps the bytes for a few seconds; each
+refresh then costs a read of them and the rendering of its own language. The map's incidents and units are not
 in it: they come from the live feed (:mod:`app.feed`).
 
 A tick's summary is built *behind* its viewers (:meth:`app.store.built.Built.built_once`,
 ``behind``): the refresh that finds it not yet built answers with the last one still kept and starts
 the build in a thread, so no viewer's refresh waits for a build — measured on the benchmark's slow
-cores at 10,000 incidents, a build is ~0.25–0.4 s of CPU (the incidents' rows ~60 %, the KPIs ~25 %)
+cores at 10,000 incidents, a build was ~0.25–0.4 s of CPU when the rows were read from the Features,
 and a refresh served from a built tick ~8 ms. A viewer may then see the KPIs and the list one tick
 later than the store has them, as every viewer but the builder already did; the first summary of a
 scope (none kept) is still built before the answer.

@@ -141,6 +141,12 @@ pulsed by a repainted box-shadow: about 0.45–0.55 CPU-s/s on this machine unde
 
 What would close the rest: the other live layers' data (ports, calls) outside Dash too, an index that
 takes changes instead of being rebuilt, markers drawn on a canvas.
+
+Tried on 2026-12-06 (issue 17), the page under this load in a harness of its own, four 12 s windows
+each way, alternated: the indexes built at most every 2 s instead of every second — the cluster
+markers made again fell from ~59 to ~40 a second (of ~93 markers a second in all), the page's CPU did
+not (medians 0.275 and 0.290 CPU-s/s); not kept. The same page read 0.25–0.30 there and 0.32–0.36 in
+this suite's runs of the day: a figure within 10 % of its threshold is not settled by one run here.
 """,
     "wire": """
 Each tick carries only what changed: {wire_kb:,.1f} kB/s in all, against the baseline's

@@ -100,8 +100,7 @@ window.basira = Object.assign({}, window.basira, (function () {
         }
     }
 
-    /* A popup line "label: value" (both as text), added to `parent` (and returned), or null when there
-     * is no value. */
+    /* A popup line "label: value" (both as text), or null when there is no value. */
     function line(name, value) {
         if (value == null || value === "") { return null; }
         var node = el("div", "basira-popup-row");
@@ -110,6 +109,7 @@ window.basira = Object.assign({}, window.basira, (function () {
         return node;
     }
 
+    /* The line, added to `parent` (and returned). */
     function row(parent, name, value) {
         var node = line(name, value);
         if (node) { parent.appendChild(node); }

@@ -43,7 +43,7 @@ class Reads(Protocol):
         ...
 
     def incident_rows(self, scope: Scope) -> IncidentRows:
-        """The open incidents of ``scope`` as slim rows (never parsed whole)."""
+        """The open incidents of ``scope`` as columns of their slim rows (their Features not read)."""
         ...
 
     def units(self, scope: Scope) -> list[dict[str, Any]]:

@@ -4,10 +4,9 @@
 The apply scripts record every change of an incident or unit in its scope cell's change set (id →
 when, by Redis's clock; see :meth:`.keys.Keys.changes`). A feed answer is then either the whole
 picture of a scope (the incidents' slim rows and the units' Features, as stored: never parsed) or
-what changed between two cuts of
-that clock: the ids in the change sets, looked up again in the live hashes — found means "put this
-Feature", not found means "remove it". An id can sit in two cells' change sets (a unit that crossed
-a region border); found in either, it is put.
+what changed between two cuts of that clock: the ids in the change sets, looked up again in the live
+hashes — found means "put this Feature", not found means "remove it". An id can sit in two cells'
+change sets (a unit that crossed a region border); found in either, it is put.
 
 Cuts are taken by Redis's clock (:meth:`.meta.Meta.clock_ms`); built answers are shared through
 :mod:`.built` (built once, whatever the number of clients).

@@ -6,8 +6,8 @@ every unit of the scope (at 100,000 incidents and 2,000 units ~0.45 s of a web w
 benchmark's machines, the first in a worker ~0.7 s); a hundred leadership laptops on the national view
 would otherwise each pay that every second. :meth:`app.store.Store.built_once` names it by scope and
 tick (Redis's clock, so every worker agrees on the tick) and keeps the bytes for a few seconds; each
-refresh then costs a read of them and the rendering of its own language. The map's incidents and units are not
-in it: they come from the live feed (:mod:`app.feed`).
+refresh then costs a read of them and the rendering of its own language. The map's incidents and
+units are not in it: they come from the live feed (:mod:`app.feed`).
 
 A tick's summary is built *behind* its viewers (:meth:`app.store.built.Built.built_once`,
 ``behind``): the refresh that finds it not yet built answers with the last one still kept and starts

@@ -147,6 +147,12 @@ each way, alternated: the indexes built at most every 2 s instead of every secon
 markers made again fell from ~59 to ~40 a second (of ~93 markers a second in all), the page's CPU did
 not (medians 0.275 and 0.290 CPU-s/s); not kept. The same page read 0.25–0.30 there and 0.32–0.36 in
 this suite's runs of the day: a figure within 10 % of its threshold is not settled by one run here.
+In the same harness, requests refused by the browser one kind at a time (three 12 s windows each):
+the page 0.295 CPU-s/s, 0.202 without the refresh callback's answers, 0.138 without the live feed's —
+the feed (its ticks, the live layers' patches and index builds) is the larger share. The ports' and
+the calls' layers made again at most every 5 s instead of every second (both last-hour figures; each
+change of a GeoJSON layer's data makes dash-leaflet draw all its markers again): 0.289 against 0.295
+(four windows each), no clear gain; not kept.
 """,
     "wire": """
 Each tick carries only what changed: {wire_kb:,.1f} kB/s in all, against the baseline's

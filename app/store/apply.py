@@ -35,6 +35,7 @@ from ..contract import (
 from . import lua
 from .connection import register_script
 from .errors import guarded
+from .incident_rows import slim_head
 from .keys import CELL_AGENCIES, CELL_REGIONS, DAY_MS, HOUR_MS, Keys
 from .replication import Replication
 
@@ -168,8 +169,8 @@ def incident_head(event: IncidentEvent, region: str, future: bool = False) -> by
 def incident_slim(event: IncidentEvent, region: str) -> bytes:
     """The incident's slim row (:meth:`.keys.Keys.incident_slim`, :mod:`.incident_rows`) up to its last
     value, the time it opened, which ``APPLY_INCIDENTS`` adds (only it knows)."""
-    return (f"{event.id},{_round(event.lon)},{_round(event.lat)},{event.priority},{event.status.value},"
-            f"{region},{event.agency.value},{event.category.value},{' '.join(event.units)},").encode()
+    return slim_head(event.id, _round(event.lon), _round(event.lat), event.priority, event.status.value,
+                     region, event.agency.value, event.category.value, event.units).encode()
 
 
 def unit_feature(event: UnitEvent, region: str, coordinates: list[float] | None = None) -> bytes:

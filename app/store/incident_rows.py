@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -42,6 +42,11 @@ STATUSES: tuple[str, ...] = tuple(s.value for s in IncidentStatus if s is not In
 AGENCIES: tuple[str, ...] = tuple(a.value for a in Agency)
 
 
+def slim_head(ident: str, lon: float, lat: float, priority: int, status: str, region: str, agency: str,
+              category: str, units: Iterable[str]) -> str:
+    """A slim row up to its last value, ``opened`` (the apply script adds it: only it knows)."""
+    return f"{ident},{lon},{lat},{priority},{status},{region},{agency},{category},{' '.join(units)},"
+
 
 @functools.cache
 def _reader() -> tuple[Any, Any, Any, Any, type[Exception]]:
@@ -52,7 +57,7 @@ def _reader() -> tuple[Any, Any, Any, Any, type[Exception]]:
 
     coded = pa.dictionary(pa.int32(), pa.string())
     convert = csv.ConvertOptions(
-        include_columns=["id", "lon", "lat", "priority", "status", "region", "agency", "opened"],
+        include_columns=list(_FIELDS),
         column_types={"id": pa.string(), "lon": pa.float64(), "lat": pa.float64(), "priority": pa.int8(),
                       "status": coded, "region": coded, "agency": coded, "opened": pa.int64()},
         null_values=[], strings_can_be_null=False,  # an empty number refuses the batch (read row by row)
@@ -141,13 +146,6 @@ class IncidentRows:
             np.fromiter((r.opened for r in rows), np.int64, count=len(rows)),
         )
 
-    @classmethod
-    def join(cls, parts: Iterable[IncidentRows]) -> IncidentRows:
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return cls.empty()
-        return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in _FIELDS))
-
     def __len__(self) -> int:
         return len(self.id)
 
@@ -191,7 +189,8 @@ class IncidentRows:
         return Points(self.lon, self.lat, self.opened, region)
 
 
-_FIELDS = ("id", "lon", "lat", "priority", "status", "region", "agency", "opened")
+#: The columns of :class:`IncidentRows`, in order: the slim row's values it reads.
+_FIELDS = tuple(f.name for f in fields(IncidentRows))
 
 
 def _numbers(column: Any, dtype: type) -> np.ndarray:
@@ -233,9 +232,9 @@ def slim_of(text: str | bytes) -> bytes | None:
         feature = orjson.loads(text)
         props = feature["properties"]
         lon, lat = feature["geometry"]["coordinates"][:2]
-        values = [feature["id"], float(lon), float(lat), int(props.get("priority") or 4), props["status"],
-                  props["region"], props["agency"], props.get("category") or "",
-                  " ".join(props.get("units") or []), int(props.get("opened") or props["ts"])]
-        return ",".join(map(str, values)).encode()
+        head = slim_head(feature["id"], float(lon), float(lat), int(props.get("priority") or 4),
+                         props["status"], props["region"], props["agency"], props.get("category") or "",
+                         props.get("units") or [])
+        return f"{head}{int(props.get('opened') or props['ts'])}".encode()
     except (KeyError, TypeError, ValueError, orjson.JSONDecodeError):
         return None

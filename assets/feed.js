@@ -6,9 +6,9 @@
  * `/api/v1/feed?region=&agency=&since=<cut>`. The first answer is the scope's whole picture; each
  * next one only what changed since the last cut, one part per tick — Features to put, ids that
  * left, and the moved units' trails. A whole picture's incidents come as slim rows (what the map draws
- * of each: `slimFeature`), the rest of one read when its popup opens. This file keeps both kinds by id, applies the changes, and hands each
- * kind that changed to its live layer (`basira.live.set`, assets/livelayer.js) — not through Dash's props:
- * the layer redraws only the markers that changed.
+ * of each: `slimFeature`), the rest of one read when its popup opens. This file keeps both kinds by
+ * id, applies the changes, and hands each kind that changed to its live layer (`basira.live.set`,
+ * assets/livelayer.js) — not through Dash's props: the layer redraws only the markers that changed.
  *
  * On the command view the first request is made as soon as this file runs (`early`), before Dash has
  * started the page; the page's callback then takes its answer.
@@ -162,18 +162,17 @@ window.basira = Object.assign({}, window.basira, {feed: (function () {
                 if (!before.has(id)) { before.set(id, map.get(id)); }
                 map.delete(id);
             });
-            rows.forEach(function (row) {  // a whole picture's incidents (app/feed.py: part)
-                var feature = slimFeature(row);
+            function hold(feature) {
                 if (!change.whole && !before.has(feature.id)) { before.set(feature.id, map.get(feature.id) || null); }
                 map.set(feature.id, feature);
-            });
+            }
+            rows.forEach(function (row) { hold(slimFeature(row)); });  // a whole picture's incidents
             put.forEach(function (feature) {
                 var p = feature.properties || (feature.properties = {});
                 p.id = feature.id;  // clustering matches markers between renders by it
                 if (kind === "unit" && trails[feature.id]) { p.trail = trails[feature.id]; }
                 if (typeof p.description === "string") { p.description = window.basira.shortened(p.description); }
-                if (!change.whole && !before.has(feature.id)) { before.set(feature.id, map.get(feature.id) || null); }
-                map.set(feature.id, feature);
+                hold(feature);
             });
         });
     }

@@ -16,11 +16,10 @@ window.dash_clientside = window.dash_clientside || {};
 window.dash_clientside.basira = Object.assign({}, window.dash_clientside.basira, (function () {
     /* Each live page's last refresh asked by `pace`: when (this browser's clock), and the beat it had then. */
     var PACE = {};
+    /* Each live page's watchdog: the last beat heard, when (this browser's clock: the server's may
+     * differ), and the class last given to the banner. */
+    var HEARD = {};
     return {
-        /* A refresh arrived: note when, by this browser's clock (the server's may differ). */
-        heard: function (beat, watch) {
-            return Object.assign({}, watch, {heard: Date.now()});
-        },
         /* The refresh's pace, on every tick: a tick asks for a refresh (a new pulse) only when an
          * answer has come since the last one asked (the page's beat has changed), or none has for
          * pulse.limit_ms (lost: asked again). Dash drops the answer of a callback that is asked again
@@ -43,13 +42,27 @@ window.dash_clientside.basira = Object.assign({}, window.dash_clientside.basira,
             asked.beat = beat;
             return Object.assign({}, pulse, {at: now});
         },
-        /* On every tick: when no refresh has arrived for watch.limit_ms, the server is gone and the
-         * picture is not live, whatever it still shows. */
-        watchdog: function (tick, watch) {
+        /* On every tick, and on every beat: when no refresh has arrived for watch.limit_ms, the server
+         * is gone and the picture is not live, whatever it still shows. A new beat is an answer, heard
+         * now; before the first, the silence is counted from the page's load. The banner's class is
+         * given only when it changes. */
+        watchdog: function (tick, beat, watch) {
             var limit = (watch && watch.limit_ms) || 15000;
-            var last = watch && watch.heard;
-            var silent = last ? Date.now() - last : performance.now();
-            return silent > limit ? "basira-watchdog is-lost" : "basira-watchdog";
+            var key = (watch && watch.page) || "";
+            var heard = HEARD[key] || (HEARD[key] = {beat: null, at: null, shown: null});
+            if (beat === undefined || beat === null) {
+                heard.beat = null;  // this page has had no answer yet (a page made again starts here,
+                heard.at = null;    // its banner as its layout made it)
+                heard.shown = null;
+            } else if (beat !== heard.beat) {
+                heard.beat = beat;
+                heard.at = Date.now();
+            }
+            var silent = heard.at ? Date.now() - heard.at : performance.now();
+            var name = silent > limit ? "basira-watchdog is-lost" : "basira-watchdog";
+            if (name === heard.shown) { return window.dash_clientside.no_update; }
+            heard.shown = name;
+            return name;
         }
     };
 }()));

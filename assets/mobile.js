@@ -5,9 +5,7 @@
  *
  * - `toggleSheet`: a tap (a click) on the handle opens or closes the sheet — the panel's class
  *   `is-open`, and the handle's `aria-expanded`;
- * - `sheetCount`: the handle's count, read from the incident list the server sent as HTML (its
- *   `basira-list-count`, already in the page's language and digits); empty while one incident's
- *   details are shown instead of the list.
+ * - the handle's count is put there with the incident list (`basira.markup.fillPanel`, assets/markup.js).
  *
  * Nothing here fetches or keeps data: the sheet only shows what the page's refresh drew.
  */
@@ -15,14 +13,6 @@
     "use strict";
 
     var OPEN = "is-open";
-
-    /* The text of the first element with class `name` in the HTML text `markup` (the incident panel,
-     * as the server sends it: app/pages/_kit/markup.py), or null. Parsed inert: nothing runs. */
-    function textOf(markup, name) {
-        if (typeof markup !== "string" || !markup) { return null; }
-        var found = new DOMParser().parseFromString(markup, "text/html").querySelector("." + name);
-        return found ? found.textContent : null;
-    }
 
     window.dash_clientside = window.dash_clientside || {};
     window.dash_clientside["basira.mobile"] = Object.assign({}, window.dash_clientside["basira.mobile"], {
@@ -33,10 +23,6 @@
             var open = String(className || "").split(/\s+/).indexOf(OPEN) < 0;
             if (open) { classes.push(OPEN); }
             return [classes.join(" "), open ? "true" : "false"];
-        },
-        sheetCount: function (markup) {
-            var count = textOf(markup, "basira-list-count");
-            return count === null || count === undefined ? "" : count;
         }
     });
 }());

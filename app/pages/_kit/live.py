@@ -126,11 +126,12 @@ def watchdog_banner(page: str, lang: str) -> html.Div:
 
 
 def watchdog_stores(page: str, settings: Any) -> list[dcc.Store]:
-    """What the watchdog keeps: ``<page>-beat`` (the server's last answer, from the refresh) and
-    ``<page>-watch`` (when this browser heard it, and how long a silence may last)."""
+    """What the watchdog reads: ``<page>-beat`` (the server's last answer, from the refresh) and
+    ``<page>-watch`` (how long a silence may last; when this browser last heard a beat is kept in the
+    browser, by ``basira.watchdog``)."""
     return [
         dcc.Store(id=f"{page}-beat", data=None),
-        dcc.Store(id=f"{page}-watch", data={"limit_ms": silence_limit_ms(settings), "heard": None}),
+        dcc.Store(id=f"{page}-watch", data={"page": page, "limit_ms": silence_limit_ms(settings)}),
     ]
 
 
@@ -238,17 +239,14 @@ class LivePage:
     # -- the watchdog ----------------------------------------------------------------------------
 
     def register_watchdog(self, app: Dash, tick: str) -> None:
-        """The watchdog's callbacks: a refresh heard, and on every ``tick`` the banner shown or not."""
-        app.clientside_callback(
-            ClientsideFunction("basira", "heard"),
-            Output(self.id("watch"), "data"),
-            Input(self.id("beat"), "data"),
-            State(self.id("watch"), "data"),
-            prevent_initial_call=True,
-        )
+        """The watchdog's callback: on every ``tick`` the banner shown or not, and on every beat (an
+        answer clears the banner at once, not a tick later). One callback, not one that notes the beat
+        in a store and one that reads it: each callback Dash runs costs the page a pass over every
+        component, twice a second on a page open all day (issue 17)."""
         app.clientside_callback(
             ClientsideFunction("basira", "watchdog"),
             Output(self.id("watchdog"), "className"),
             Input(tick, "n_intervals"),
-            Input(self.id("watch"), "data"),  # an answer clears the banner at once, not a tick later
+            Input(self.id("beat"), "data"),
+            State(self.id("watch"), "data"),
         )

@@ -206,19 +206,28 @@ def register_callbacks(app: Dash, context: Services) -> None:
     )
 
     # The KPI strip, the incident panel, the data time and the legend's swatches come as HTML
-    # (.._kit.markup): put in place in the browser. (Its output is never written: the text goes in as
-    # the element's content, outside Dash.)
-    for html_id, target in ((ID.kpis_html, ID.kpis), (ID.incidents_html, ID.incidents),
-                            (ID.asof_html, ID.asof), (ID.legend_html, ID.legend_body)):
-        app.clientside_callback(
-            ClientsideFunction("basira.markup", "fill"),
-            Output(target, "data-filled"),
-            Input(html_id, "data"),
-            State(target, "id"),
-        )
+    # (.._kit.markup): put in place in the browser, outside Dash. The first three come with each
+    # refresh: one callback puts them all (each callback costs the page a pass over its components),
+    # and the phone's sheet's count with them, read from the list put in place (assets/markup.js).
+    app.clientside_callback(
+        ClientsideFunction("basira.markup", "fillPanel"),
+        Output(ID.sheet_count, "children"),
+        Input(ID.kpis_html, "data"),
+        Input(ID.incidents_html, "data"),
+        Input(ID.asof_html, "data"),
+        State(ID.kpis, "id"),
+        State(ID.incidents, "id"),
+        State(ID.asof, "id"),
+    )
+    app.clientside_callback(  # (its output is never written)
+        ClientsideFunction("basira.markup", "fill"),
+        Output(ID.legend_body, "data-filled"),
+        Input(ID.legend_html, "data"),
+        State(ID.legend_body, "id"),
+    )
 
-    # Phones and tablets (assets/mobile.js): a tap on the bottom sheet's handle opens or closes it; the
-    # handle counts the incidents of the list the refresh drew.
+    # Phones and tablets (assets/mobile.js): a tap on the bottom sheet's handle opens or closes it (its
+    # count comes with the incident list, above).
     app.clientside_callback(
         ClientsideFunction("basira.mobile", "toggleSheet"),
         Output(ID.panel, "className"),
@@ -226,11 +235,6 @@ def register_callbacks(app: Dash, context: Services) -> None:
         Input(ID.sheet, "n_clicks"),
         State(ID.panel, "className"),
         prevent_initial_call=True,
-    )
-    app.clientside_callback(
-        ClientsideFunction("basira.mobile", "sheetCount"),
-        Output(ID.sheet_count, "children"),
-        Input(ID.incidents_html, "data"),
     )
 
     # The refresh is paced by its answers, and the watchdog runs in the browser: it still works when

@@ -153,6 +153,20 @@ the feed (its ticks, the live layers' patches and index builds) is the larger sh
 the calls' layers made again at most every 5 s instead of every second (both last-hour figures; each
 change of a GeoJSON layer's data makes dash-leaflet draw all its markers again): 0.289 against 0.295
 (four windows each), no clear gain; not kept.
+
+Tried later that day on another machine of the kind (an Intel Xeon, calibration 0.12 s), the same
+harness, alternated windows (three each unless said): the feed's tick at 250 ms instead of 125 —
+0.272 against 0.326 CPU-s/s (the browser's and the network service's processes 0.045 → 0.029), but a
+new priority-1 incident then waits up to twice as long for its tick, against the end-to-end target;
+the refresh every 2 s instead of every second — 0.280 against 0.319; none of the refresh's layers
+sent after the first — 0.268 against 0.296; the hidden layers' data (heatmap, calls) not sent — no
+gain; the refresh's unchanged values (the state, the classes, the KPI strip, the data time) not sent
+again — no gain (four windows each); no CSS animation ran in any window. Kept: a tick and a refresh
+started ten Dash callbacks a second in the browser, now six (the panel's three texts put in place by
+one, the watchdog noting the beat itself) — dash-renderer's JavaScript ~34 → ~21 ms/s in V8's
+profile, less than the ±0.03 CPU-s/s the page's figure moves between windows of the same code. What
+is left is the feed's eight requests a second, which the end-to-end target needs, and the refresh
+through Dash (about 0.035 CPU-s/s a refresh a second by the experiment above).
 """,
     "wire": """
 Each tick carries only what changed: {wire_kb:,.1f} kB/s in all, against the baseline's

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -249,16 +249,23 @@ class SentinelTopology:
         return path
 
 
-def cluster_port() -> int:
+#: Ports a cluster node is given before its topology gives up (see :meth:`ClusterTopology.start`).
+NODE_START_ATTEMPTS = 3
+
+
+def cluster_port(taken: Collection[int] = ()) -> int:
     """A free loopback port whose cluster bus port (+10000) is free too, both below the kernel's
     ephemeral ports (32768 and up on Linux): a port found free there may be handed to an outgoing
     connection before the node binds it — under load a node on 39254 (its bus on 49254) never came
-    up (issue 17)."""
+    up (issue 17). Neither is one of ``taken`` (the ports and bus ports of the topology's other nodes,
+    not bound yet when this one is chosen)."""
     import random
     import socket
 
     for _ in range(200):
         port = random.randint(10_000, 22_000)
+        if port in taken or port + 10_000 in taken:
+            continue
         try:
             for candidate in (port, port + 10_000):
                 with socket.socket() as probe:
@@ -285,23 +292,20 @@ class ClusterTopology:
     def start(self) -> ClusterTopology:
         binary = redis_server_binary()
         for _ in range(self.primaries * 2):
-            port = cluster_port()
-            lines = [f"port {port}", "bind 127.0.0.1", f"dir {self._dir(f'c{port}')}", 'save ""',
-                     "appendonly no", "loglevel warning", f"logfile {self.workdir}/c{port}.log",
-                     "cluster-enabled yes", f"cluster-config-file {self.workdir}/c{port}/nodes.conf",
-                     "cluster-node-timeout 1000", "cluster-replica-validity-factor 0",
-                     "repl-diskless-sync yes", "repl-diskless-sync-delay 0"]
-            auth = None
-            if self.acl is not None:
-                (self.workdir / "users.acl").write_text(self.acl)
-                lines += [f"aclfile {self.workdir}/users.acl", "masteruser basira-replication",
-                          f"masterauth {self.passwords['basira-replication']}"]
-                auth = ("basira-admin", self.passwords["basira-admin"])
-            path = self.workdir / f"c{port}.conf"
-            path.write_text("\n".join(lines) + "\n")
-            self.servers.append(Server(port, path, auth=auth))
-        for server in self.servers:
-            server.start(binary)
+            self.servers.append(self._node(self._free_port()))
+        for n, server in enumerate(self.servers):
+            for attempt in range(NODE_START_ATTEMPTS):
+                try:
+                    server.start(binary)
+                    break
+                except AssertionError as error:
+                    # a port found free, then taken before the node bound it (by another test worker's
+                    # server or connection, under load): the node exits at once; another pair of ports
+                    lost = "exited" in str(error) or "another server's" in str(error)
+                    if not lost or attempt == NODE_START_ATTEMPTS - 1:
+                        raise
+                    server.kill()
+                    server = self.servers[n] = self._node(self._free_port())
         first = self.servers[0].client()
         for server in self.servers[1:]:
             first.execute_command("CLUSTER MEET", "127.0.0.1", server.port)
@@ -318,6 +322,28 @@ class ClusterTopology:
                  "a replica to take its primary")
         poll(self.healthy, 60, "the cluster to be ok")
         return self
+
+    def _free_port(self) -> int:
+        """A port pair for one more node, clear of the other nodes' (:func:`cluster_port`)."""
+        taken = {p for s in self.servers for p in (s.port, s.port + 10_000)}
+        return cluster_port(taken)
+
+    def _node(self, port: int) -> Server:
+        """A node on ``port`` (its configuration written; not started)."""
+        lines = [f"port {port}", "bind 127.0.0.1", f"dir {self._dir(f'c{port}')}", 'save ""',
+                 "appendonly no", "loglevel warning", f"logfile {self.workdir}/c{port}.log",
+                 "cluster-enabled yes", f"cluster-config-file {self.workdir}/c{port}/nodes.conf",
+                 "cluster-node-timeout 1000", "cluster-replica-validity-factor 0",
+                 "repl-diskless-sync yes", "repl-diskless-sync-delay 0"]
+        auth = None
+        if self.acl is not None:
+            (self.workdir / "users.acl").write_text(self.acl)
+            lines += [f"aclfile {self.workdir}/users.acl", "masteruser basira-replication",
+                      f"masterauth {self.passwords['basira-replication']}"]
+            auth = ("basira-admin", self.passwords["basira-admin"])
+        path = self.workdir / f"c{port}.conf"
+        path.write_text("\n".join(lines) + "\n")
+        return Server(port, path, auth=auth)
 
     def healthy(self) -> bool:
         """Every running node says the cluster is ok and has a replica in sync for each primary."""

@@ -164,8 +164,15 @@ gain; the refresh's unchanged values (the state, the classes, the KPI strip, the
 again — no gain (four windows each); no CSS animation ran in any window. Kept: a tick and a refresh
 started ten Dash callbacks a second in the browser, now six (the panel's three texts put in place by
 one, the watchdog noting the beat itself) — dash-renderer's JavaScript ~34 → ~21 ms/s in V8's
-profile, less than the ±0.03 CPU-s/s the page's figure moves between windows of the same code. What
-is left is the feed's eight requests a second, which the end-to-end target needs, and the refresh
+profile, less than the ±0.03 CPU-s/s the page's figure moves between windows of the same code. The
+compositing, tried then too: Leaflet places markers, tiles and panes by `translate3d` (a compositing
+layer each in Chromium). Everything placed by `left`/`top` instead (`L.Browser.any3d` off): the GPU
+process fell from ~0.032 to ~0.012 CPU-s/s in every window, the renderer rose — the page 0.299 →
+0.265 in one run, 0.286 → 0.278 in the next; not kept, as it also ends the zoom's animation and
+has a dragged map painted again at every frame. Markers alone by `left`/`top`: 0.299 → 0.332;
+every transform 2D (`ie3d`): 0.309 → 0.312 (with the SVG renderers' `will-change` kept for zooms
+only, 0.310 → 0.340); that `will-change` alone: 0.305 → 0.301 — none kept. What is
+left is the feed's eight requests a second, which the end-to-end target needs, and the refresh
 through Dash (about 0.035 CPU-s/s a refresh a second by the experiment above).
 """,
     "wire": """

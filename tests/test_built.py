@@ -12,6 +12,7 @@ from app.contract import Scope, Stream
 from app.ingest import IngestWorker
 from app.pages.command import summary as _summary
 from app.store import Store
+from app.store.built import Held
 from tests.helpers import incident, unit
 
 
@@ -173,6 +174,7 @@ def test_a_refresh_from_a_built_tick_waits_for_no_build_and_the_next_tick_is_bui
         # the same summary, kept under the tick before: the next refresh finds its own tick not built
         client.rename(store.keys.built(first["name"]), store.keys.built(f"{family}:{tick - 1}"))
         client.delete(store.keys.built_lock(first["name"]))
+        store.built.held.clear()  # as a worker that had not read this tick's (it holds what it read)
         client.xadd(Stream.incidents.key(p), incident("I5"))
         IngestWorker(store, settings).work(burst=True)
         before = store.built.builds()
@@ -211,3 +213,25 @@ def test_a_long_build_hands_its_freed_memory_back(settings, monkeypatch):
     assert store.built.built_once("g:1", slow, 5_000) == b"slow" and [h for h in handed if h in mine] == mine
     assert store.built.built_once("g:1", slow, 5_000) == b"slow"  # kept: no build, no hand back
     assert [h for h in handed if h in mine] == mine
+
+
+def test_a_worker_reads_a_names_bytes_from_redis_once_and_holds_them_a_moment(settings, client):
+    """A built name's bytes never change, so a worker that has read them answers from what it holds
+    (the hundred viewers of a scope it serves in a tick: one read, not a hundred) — but only for a
+    moment: then it reads Redis again."""
+    store = Store.from_settings(settings)
+    moment = [0.0]
+    store.built.held = Held(seconds=3.0, clock=lambda: moment[0])
+    assert store.built.built_once("h:1", lambda: b"tick 1", 5_000) == b"tick 1"
+    client.delete(store.keys.built("h:1"))  # gone from Redis: only what the worker holds has it
+    calls: list[int] = []
+
+    def build() -> bytes:
+        calls.append(1)
+        return b"built again"
+
+    assert store.built.built_once("h:1", build, 5_000) == b"tick 1" and calls == []
+    moment[0] = 3.5  # past the hold: Redis is asked (and, with nothing there, it is built again)
+    client.delete(store.keys.built_lock("h:1"))
+    assert store.built.built_once("h:1", build, 5_000) == b"built again" and calls == [1]
+

@@ -5,7 +5,7 @@ Against a real Redis, fed through the streams and the ingest worker. Each test s
 the heatmap's mirror of the history keeps numbers only (a few dozen bytes an incident), computes
 what a caller derives once per incident, forgets what closed before the window, and holds at most
 ``history_max`` incidents beyond the scope being answered; the layers' trail cache and memo are
-bounded by count.
+bounded by count; the built answers a worker holds, by bytes and time.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 from app.contract import Scope, Stream
 from app.geo import Points
 from app.store import Store, layer_reads
+from app.store.built import Held
 from app.store.history_points import ROW_BYTES
 from app.store.keys import HOUR_MS
 from tests.browser import feed
@@ -132,3 +133,19 @@ def test_the_memo_keeps_at_most_memo_max_values(client, settings, monkeypatch) -
     assert store.layers.held()["memo"] == 5
     assert store.layers.cached(("by", 11), lambda: (-1, 3600.0)) == 11  # the latest to expire: kept
     assert store.layers.cached(("by", 0), lambda: (-1, 3600.0)) == -1  # the soonest: dropped
+
+
+def test_what_a_worker_holds_is_bounded():
+    """At most so many bytes in all (the oldest dropped first), nothing larger than the largest, and
+    nothing past its name's time to live when that is shorter than the hold."""
+    moment = [0.0]
+    held = Held(seconds=3.0, most=10, largest=6, clock=lambda: moment[0])
+    held.put("a", b"aaaa", 5_000)
+    held.put("b", b"bbbb", 5_000)
+    held.put("c", b"cccc", 5_000)  # 12 bytes: "a" goes
+    assert (held.get("a"), held.get("b"), held.get("c")) == (None, b"bbbb", b"cccc")
+    held.put("big", b"x" * 7, 5_000)
+    assert held.get("big") is None and len(held) == 2
+    held.put("short", b"s", 1_000)
+    moment[0] = 1.5
+    assert held.get("short") is None and held.get("b") == b"bbbb"

@@ -53,6 +53,12 @@ RELOCK_EVERY = 10
 WAIT_MAX_S = 30.0
 #: A recorded build cost is forgotten after this long (the scope has gone quiet or small).
 COST_TTL_S = 600
+#: A worker holds the bytes of a name it read or built this long (s) at most, and this many bytes of
+#: them in all, none larger than the last (a whole picture at 100,000 incidents, ~2.5 MB, is rare: it
+#: is read from Redis each time).
+HELD_S = 3.0
+HELD_BYTES = 8 << 20
+HELD_LARGEST = 1 << 20
 #: A build this long (ms) or longer has allocated enough that its freed memory is handed back (see the
 #: module); a short one is not worth the heap walk.
 GIVE_BACK_MS = 100
@@ -78,6 +84,51 @@ def give_back() -> bool:
     return True
 
 
+class Held:
+    """The bytes of built names this worker read or built lately: at most :data:`HELD_S` each (or the
+    name's time to live in Redis, if shorter) and :data:`HELD_BYTES` in all, the oldest dropped first.
+
+    Safe only for what never changes under one name — :meth:`Built.built_once`'s answers, not the
+    ``latest`` of a family, which each build writes again."""
+
+    def __init__(self, seconds: float = HELD_S, most: int = HELD_BYTES, largest: int = HELD_LARGEST,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self.most, self.largest, self.clock = seconds, most, largest, clock
+        self._held: dict[str, tuple[float, bytes]] = {}  # in the order put
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        entry = self._held.get(key)
+        return entry[1] if entry is not None and entry[0] > self.clock() else None
+
+    def put(self, key: str, body: bytes, ttl_ms: int) -> None:
+        if len(body) > self.largest:
+            return
+        now = self.clock()
+        with self._lock:
+            old = self._held.pop(key, None)
+            if old is not None:
+                self._size -= len(old[1])
+            self._held[key] = (now + min(self.seconds, ttl_ms / 1000), body)
+            self._size += len(body)
+            for name in list(self._held):  # the oldest first: drop what lapsed, then what is too much
+                until, held = self._held[name]
+                if until > now and self._size <= self.most:
+                    break
+                del self._held[name]
+                self._size -= len(held)
+
+    def clear(self) -> None:
+        """Hold nothing (as a worker that has read nothing yet)."""
+        with self._lock:
+            self._held.clear()
+            self._size = 0
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
 @guarded
 class Built:
     """Answers built once and shared. ``raw`` gives the client on the same server that answers in
@@ -87,6 +138,7 @@ class Built:
         self.client = client
         self.keys = keys
         self._raw = raw
+        self.held = Held()
 
     def tick(self, family: str, base_ms: int, share: float) -> tuple[int, int]:
         """``(tick, period_ms)`` by Redis's clock for answers of ``family`` (e.g. ``command``) that
@@ -121,26 +173,43 @@ class Built:
         runs in a thread (see the module); with none kept it builds before answering, as without.
         ``latest``: ``(name, ttl_ms)`` under which each build also keeps its bytes, as the newest of
         its family — a ``previous`` that outlives a change of the family's period (:meth:`tick`).
+
+        ``name``'s bytes, once this worker has read or built them, are answered from :attr:`held`
+        for a few seconds (see the module); an earlier tick's never are held under ``name``.
         """
-        earlier = [previous] if isinstance(previous, str) else list(previous)
         key = self.keys.built(name)
-        body = self._raw().get(key)
+        body = self.held.get(key)
         if body is not None:
             return body
+        body, own = self._read_or_build(key, name, build, ttl_ms, family, previous, behind, latest)
+        if own:
+            self.held.put(key, body, ttl_ms)
+        return body
+
+    def _read_or_build(
+        self, key: str, name: str, build: Callable[[], bytes], ttl_ms: int, family: str | None,
+        previous: str | Sequence[str], behind: bool, latest: tuple[str, int] | None,
+    ) -> tuple[bytes, bool]:
+        """:meth:`built_once`'s bytes from Redis or built, and whether they are ``name``'s own (not an
+        earlier tick's, answered while its build runs)."""
+        earlier = [previous] if isinstance(previous, str) else list(previous)
+        body = self._raw().get(key)
+        if body is not None:
+            return body, True
         lock = self.keys.built_lock(name)
         if not self.client.set(lock, "1", nx=True, px=LOCK_TTL_MS):
             if earlier and (body := self._newest(earlier)) is not None:
-                return body
+                return body, False
             body = self._wait_for(key, lock)
         else:
             body = self._raw().get(key)  # built between our first look and the lock?
             if body is None and behind and earlier and (kept := self._newest(earlier)) is not None:
                 threading.Thread(target=self._build_behind, args=(name, build, ttl_ms, family, latest),
                                  name=f"built {name}", daemon=True).start()
-                return kept
+                return kept, False
         if body is not None:
-            return body
-        return self._build_and_keep(name, build, ttl_ms, family, latest)
+            return body, True
+        return self._build_and_keep(name, build, ttl_ms, family, latest), True
 
     def kept(self, names: Sequence[str]) -> list[bytes | None]:
         """The bytes of each of ``names`` that are built already, ``None`` for the rest — one round trip

@@ -35,12 +35,14 @@ def test_the_first_unstamped_entry_ends_the_demo_atomically_with_its_apply(clien
     _feed(client, settings, simulated(token, {Stream.incidents: [incident("SIM1")],
                                               Stream.units: [unit("SIMU1")]}))
     assert store.meta.is_demo()
+    assert store.meta.glance() == (store.meta.freshness(), True)  # what a live page's refresh reads
     assert not client.hexists(store.keys.meta, "real")
 
     # a real producer writes one entry: applied, and the store is no longer a demo store
     _feed(client, settings, {Stream.incidents: [incident("REAL1", lat="24.7136", lon="46.6753")]})
     assert {f["id"] for f in store.live.incidents(Scope())} == {"SIM1", "REAL1"}
     assert not store.meta.is_demo()
+    assert store.meta.glance() == (store.meta.freshness(), False)
     meta = client.hgetall(store.keys.meta)
     assert "demo" not in meta and int(meta["real"]) > 0 and "demo_token" not in meta
     with pytest.raises(NotADemoStore, match="not written by the simulator"):

@@ -115,6 +115,8 @@ class Tick:
     applied_at: int | None
     caught_up_at: int | None
     fresh: w.Freshness
+    #: The store holds the simulator's data only (:meth:`app.store.meta.Meta.is_demo`).
+    demo: bool = False
 
     def version(self, scope: Scope) -> str:
         return version(scope, self.as_of, self.applied_at)
@@ -186,11 +188,12 @@ class LivePage:
         return self._outputs
 
     def tick(self, now: int | None = None) -> Tick:
-        """The store's times at ``now`` (default: now; raises :data:`UNREACHABLE` errors)."""
+        """The store's times at ``now`` (default: now) and whether it is a demo's, in one read (raises
+        :data:`UNREACHABLE` errors)."""
         now = now_ms() if now is None else now
-        times = self.store.meta.freshness()
+        times, demo = self.store.meta.glance()
         fresh = w.Freshness.of(times["as_of"], times["caught_up_at"], now, self.settings.stale_after_s)
-        return Tick(now, times["as_of"], times["applied_at"], times["caught_up_at"], fresh)
+        return Tick(now, times["as_of"], times["applied_at"], times["caught_up_at"], fresh, demo)
 
     def display(self, fresh: w.Freshness, lang: str, banner: Any = None) -> dict[str, Any]:
         """The freshness as the page shows it (``banner``: the page's own, else the common one)."""

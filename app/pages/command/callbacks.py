@@ -89,7 +89,6 @@ def register_callbacks(app: Dash, context: Services) -> None:
         now = live.now_ms()
         try:
             tick = page.tick(now)
-            demo = store.meta.is_demo()
             shared = summary.summary(store, scope, keys, settings.refresh_ms)
             panel_sign, panel, lines = _panel(shared, view, lang, now, shown)
             # each layer's data is sent only when it differs from what the browser has (its digest; a
@@ -107,7 +106,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             incidents=panel,
             nearest=lines,
             asof=to_html(w.as_of_text(tick.fresh, lang)),
-            demo=not demo,
+            demo=not tick.demo,
             seen=digests,
             shown=panel_sign,
             beat=now,

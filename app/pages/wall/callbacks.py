@@ -54,7 +54,6 @@ def register_callbacks(app: Dash, context: Services) -> None:
 
         try:
             tick = page.tick(now)
-            demo = store.meta.is_demo()
             reads = store.layers.for_refresh(now)
             scope = scope_for()  # everything the viewer may see (a wall account may be limited)
             version = tick.version(scope)
@@ -74,7 +73,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
             feed=panels.feed(recent, lang),
             tallies=panels.tallies_data(tallies, (kpis.get("coverage") or {}).get("excluded", ())),
             critical=[item for item in recent if now - item["opened"] <= alert_window_ms],
-            demo=not demo,
+            demo=not tick.demo,
             seen=version,
             beat=now,
             last_live=tick.caught_up_at or last_live,

@@ -176,13 +176,32 @@ def explain(text: str, figures: dict[str, Any]) -> str:
 
 
 def _core_speed(machine: dict[str, Any]) -> str:
-    """The machine's single-core speed (:func:`.harness.core_speed_s`), when it was measured."""
+    """The machine's single-core speed (:func:`.harness.core_speed_s`) at the start of the run and, when
+    measured, at its end — and a warning when they differ by more than :data:`SPEED_DRIFT`."""
     seconds = machine.get("core_speed_s")
     if not seconds:
         return ""
-    return (f"; one core runs the calibration loop (`benchmarks.harness.core_speed_s`: 5 M additions in "
-            f"pure Python) in {seconds:.2f} s, best of 3 — every figure below scales with it, so runs whose "
-            f"loop times differ were on cores of different speeds")
+    end = machine.get("core_speed_end_s")
+    said = (f"; one core runs the calibration loop (`benchmarks.harness.core_speed_s`: 5 M additions in "
+            f"pure Python) in {seconds:.2f} s at the start" + (f" and {end:.2f} s at the end" if end else "")
+            + ", best of 3 — every figure below scales with it, so runs whose loop times differ were on "
+              "cores of different speeds")
+    if speed_drifted(machine):
+        said += (". **The cores' speed changed during this run** (a shared host's other tenants): its "
+                 "figures mix both speeds, and are not comparable with another run's")
+    return said
+
+
+#: The calibration loop's times at a run's start and end differing by more than this share (of the
+#: faster) mean the host's cores changed speed during the run: seen here, 0.16 s at 08:12 and 0.26-0.30 s
+#: at 09:20 on one machine (issue 17), every figure between them worse for it.
+SPEED_DRIFT = 0.2
+
+
+def speed_drifted(machine: dict[str, Any]) -> bool:
+    """Whether the calibration loop ran more than :data:`SPEED_DRIFT` slower or faster at the run's end."""
+    start, end = machine.get("core_speed_s"), machine.get("core_speed_end_s")
+    return bool(start and end) and abs(end - start) > SPEED_DRIFT * min(start, end)
 
 
 def write_doc(

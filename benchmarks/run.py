@@ -27,7 +27,7 @@ import redis
 
 from . import browser, notes, report
 from .flames import Flames
-from .harness import ROOT, Children, machine, say, start_redis
+from .harness import ROOT, Children, core_speed_s, machine, say, start_redis
 from .outside import TARGET_RATE, TARGET_RATIO
 from .phases import JS_SELF, Plan, Run
 
@@ -215,7 +215,12 @@ def main(argv: list[str] | None = None) -> None:
         run = Run(plan, children, server.url, client, driver, flame=flame)
         for phase in phases:
             getattr(run, phase)()
+    host["core_speed_end_s"] = core_speed_s()  # a shared host's cores may have changed speed meanwhile
+    if report.speed_drifted(host):
+        say(f"note: the calibration loop took {host['core_speed_s']:.2f} s at the start and "
+            f"{host['core_speed_end_s']:.2f} s at the end: the cores changed speed during the run")
     out = run.out
+    out.update(core_speed_s=host["core_speed_s"], core_speed_end_s=host["core_speed_end_s"])
     table = rows(plan, out)
     print(flush=True)
     report.print_table(table)

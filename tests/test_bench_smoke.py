@@ -90,6 +90,23 @@ def test_the_report_writes_numbers_only(tmp_path) -> None:
     text = doc.read_text()
     assert "| A | 120 ms | 1,200 ms | 0.1× | ≤ 500 ms | yes |" in text
     assert "### B: — (target ≤ 300 MB)" in text and "Because." in text
+    assert "changed speed" not in text  # no end-of-run calibration: nothing to compare
+
+
+def test_the_report_says_when_the_cores_changed_speed_during_the_run(tmp_path) -> None:
+    """A shared host's cores can slow down mid-run (seen here: the calibration loop 0.16 s, then 0.26-0.30 s
+    an hour later); the report gives both times, and says plainly when they differ by more than a fifth."""
+    rows = [report.Row("a", "A", "ms", 120.0, 1200.0, "≤ 500 ms", lambda b, _: b <= 500)]
+    machine = {"cores": 2, "cpu": "x", "memory_gb": 1.0, "os": "Linux", "python": "3", "redis": "7",
+               "load": (0.1, 0.1, 0.1), "core_speed_s": 0.16}  # fmt: skip
+    for end, drifted in ((0.17, False), (0.29, True), (0.12, True)):
+        machine["core_speed_end_s"] = end
+        doc = report.write_doc(rows, report.context("make bench", time.time(), machine, None), "## How", {},
+                               path=tmp_path / "b.md")
+        text = doc.read_text()
+        assert f"in 0.16 s at the start and {end:.2f} s at the end" in text
+        assert ("The cores' speed changed during this run" in text) is drifted
+        assert report.speed_drifted(machine) is drifted
 
 
 def test_the_table_holds_issue_17s_end_to_end_and_browser_cpu_targets() -> None:

@@ -19,50 +19,61 @@ window.dash_clientside.basira = Object.assign({}, window.dash_clientside.basira,
     /* Each live page's watchdog: the last beat heard, when (this browser's clock: the server's may
      * differ), and the class last given to the banner. */
     var HEARD = {};
+
+    /* The refresh's pace, on every tick: a tick asks for a refresh (a new pulse) only when an
+     * answer has come since the last one asked (the page's beat has changed), or none has for
+     * pulse.limit_ms (lost: asked again). Dash drops the answer of a callback that is asked again
+     * while it runs, so on a server slower than the tick (a loaded machine, a large scope) every
+     * answer would be dropped and the page would never change. Paced, it refreshes as often as the
+     * server can answer, at most once a tick. The page's own first refresh, asked at load, counts
+     * as asked then. The beat is read, not listened to: beat -> pace -> pulse -> refresh -> beat
+     * would be a loop of callbacks, which Dash does not run. */
+    function pace(tick, beat, pulse) {
+        var limit = (pulse && pulse.limit_ms) || 15000;
+        var key = (pulse && pulse.page) || "";
+        var asked = PACE[key] || (PACE[key] = {at: performance.timeOrigin, beat: null});
+        var now = Date.now();
+        /* No beat yet is `undefined` (a store made with data=None has no data at all), not null:
+         * taken for an answer, the first tick asked again while the first refresh still ran (at
+         * 100,000 incidents its first summary takes seconds) and every layer was sent twice. */
+        if (beat === undefined) { beat = null; }
+        if (beat === asked.beat && now - asked.at < limit) { return window.dash_clientside.no_update; }
+        asked.at = now;
+        asked.beat = beat;
+        return Object.assign({}, pulse, {at: now});
+    }
+
+    /* On every tick, with the pace (`paceAndWatch`): when no refresh has arrived for watch.limit_ms,
+     * the server is gone and the picture is not live, whatever it still shows. A new beat is an
+     * answer, heard at that tick; before the first, the silence is counted from the page's load. The
+     * banner's class is given only when it changes. */
+    function watchdog(tick, beat, watch) {
+        var limit = (watch && watch.limit_ms) || 15000;
+        var key = (watch && watch.page) || "";
+        var heard = HEARD[key] || (HEARD[key] = {beat: null, at: null, shown: null});
+        if (beat === undefined || beat === null) {
+            heard.beat = null;  // this page has had no answer yet (a page made again starts here,
+            heard.at = null;    // its banner as its layout made it)
+            heard.shown = null;
+        } else if (beat !== heard.beat) {
+            heard.beat = beat;
+            heard.at = Date.now();
+        }
+        var silent = heard.at ? Date.now() - heard.at : performance.now();
+        var name = silent > limit ? "basira-watchdog is-lost" : "basira-watchdog";
+        if (name === heard.shown) { return window.dash_clientside.no_update; }
+        heard.shown = name;
+        return name;
+    }
+
     return {
-        /* The refresh's pace, on every tick: a tick asks for a refresh (a new pulse) only when an
-         * answer has come since the last one asked (the page's beat has changed), or none has for
-         * pulse.limit_ms (lost: asked again). Dash drops the answer of a callback that is asked again
-         * while it runs, so on a server slower than the tick (a loaded machine, a large scope) every
-         * answer would be dropped and the page would never change. Paced, it refreshes as often as the
-         * server can answer, at most once a tick. The page's own first refresh, asked at load, counts
-         * as asked then. The beat is read, not listened to: beat -> pace -> pulse -> refresh -> beat
-         * would be a loop of callbacks, which Dash does not run. */
-        pace: function (tick, beat, pulse) {
-            var limit = (pulse && pulse.limit_ms) || 15000;
-            var key = (pulse && pulse.page) || "";
-            var asked = PACE[key] || (PACE[key] = {at: performance.timeOrigin, beat: null});
-            var now = Date.now();
-            /* No beat yet is `undefined` (a store made with data=None has no data at all), not null:
-             * taken for an answer, the first tick asked again while the first refresh still ran (at
-             * 100,000 incidents its first summary takes seconds) and every layer was sent twice. */
-            if (beat === undefined) { beat = null; }
-            if (beat === asked.beat && now - asked.at < limit) { return window.dash_clientside.no_update; }
-            asked.at = now;
-            asked.beat = beat;
-            return Object.assign({}, pulse, {at: now});
-        },
-        /* On every tick, and on every beat: when no refresh has arrived for watch.limit_ms, the server
-         * is gone and the picture is not live, whatever it still shows. A new beat is an answer, heard
-         * now; before the first, the silence is counted from the page's load. The banner's class is
-         * given only when it changes. */
-        watchdog: function (tick, beat, watch) {
-            var limit = (watch && watch.limit_ms) || 15000;
-            var key = (watch && watch.page) || "";
-            var heard = HEARD[key] || (HEARD[key] = {beat: null, at: null, shown: null});
-            if (beat === undefined || beat === null) {
-                heard.beat = null;  // this page has had no answer yet (a page made again starts here,
-                heard.at = null;    // its banner as its layout made it)
-                heard.shown = null;
-            } else if (beat !== heard.beat) {
-                heard.beat = beat;
-                heard.at = Date.now();
-            }
-            var silent = heard.at ? Date.now() - heard.at : performance.now();
-            var name = silent > limit ? "basira-watchdog is-lost" : "basira-watchdog";
-            if (name === heard.shown) { return window.dash_clientside.no_update; }
-            heard.shown = name;
-            return name;
+        pace: pace,  // the wall's and the kiosk's (their watchdogs are their own)
+        /* The command view's tick: its pace and its watchdog's look in one callback, not two — each
+         * callback Dash runs costs the page a pass over every component (issue 17). The watchdog reads
+         * the beat at each tick (listened to, it would close a loop with the pace: beat -> pulse ->
+         * refresh -> beat), so an answer clears the banner at the next tick, not at once. */
+        paceAndWatch: function (tick, beat, pulse, watch) {
+            return [pace(tick, beat, pulse), watchdog(tick, beat, watch)];
         }
     };
 }()));

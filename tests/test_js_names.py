@@ -83,7 +83,7 @@ def test_every_functional_prop_is_defined() -> None:
 
 def test_every_clientside_function_is_defined() -> None:
     uses = _clientside_uses()
-    assert ("basira", "watchdog") in uses
+    assert ("basira", "paceAndWatch") in uses
     sources = _sources()
     missing = sorted(u for u in uses if not clientside_defined(*u, sources))
     assert not missing, f"ClientsideFunction names not defined in assets/*.js: {missing}"

@@ -5,10 +5,11 @@ each live layer's data only when the store has changed since this browser's last
 the down state (never a traceback) when the store does not answer. :class:`LivePage` holds that
 once: a page names its refresh's outputs with :meth:`LivePage.outputs` (Dash's dict outputs) and
 answers by name (:meth:`LivePage.answer`, :meth:`LivePage.down`); what it leaves out is not updated.
-The watchdog (:meth:`LivePage.watchdog`, ``basira.heard``/``basira.watchdog`` in ``assets/basira.js``)
-runs in the browser, so it still works when the server does not answer at all. The refresh listens to
-the page's pulse, not to its tick (:meth:`LivePage.register_pace`, ``basira.pace``): a new one only once
-the last refresh has answered, since Dash drops an answer that comes after the callback was asked again.
+The watchdog (:meth:`LivePage.register_pace` with ``watchdog=True``, ``basira.paceAndWatch`` in
+``assets/basira.js``) runs in the browser, so it still works when the server does not answer at all.
+The refresh listens to the page's pulse, not to its tick (:meth:`LivePage.register_pace`,
+``basira.pace``): a new one only once the last refresh has answered, since Dash drops an answer that
+comes after the callback was asked again.
 
 Ids are the page's own, ``<page>-<name>`` (``live-state``, ``wall-banner``): the access control
 knows a page's callbacks by that prefix (:mod:`app.auth.guard`).
@@ -130,7 +131,7 @@ def watchdog_banner(page: str, lang: str) -> html.Div:
 def watchdog_stores(page: str, settings: Any) -> list[dcc.Store]:
     """What the watchdog reads: ``<page>-beat`` (the server's last answer, from the refresh) and
     ``<page>-watch`` (how long a silence may last; when this browser last heard a beat is kept in the
-    browser, by ``basira.watchdog``)."""
+    browser, by ``basira.paceAndWatch``)."""
     return [
         dcc.Store(id=f"{page}-beat", data=None),
         dcc.Store(id=f"{page}-watch", data={"page": page, "limit_ms": silence_limit_ms(settings)}),
@@ -224,32 +225,31 @@ class LivePage:
         """The refresh's input in place of the tick (see :meth:`register_pace`)."""
         return Input(self.id("pulse"), "data")
 
-    def register_pace(self, app: Dash, tick: str) -> None:
+    def register_pace(self, app: Dash, tick: str, watchdog: bool = False) -> None:
         """The refresh paced by its answers (``basira.pace``, in the browser): each ``tick`` makes a new
         :meth:`pulse` only when an answer (a new ``beat``) came since the last, or none for too long.
         Dash drops the answer of a callback asked again while it runs: driven by the tick itself, a
         refresh slower than the tick would never be shown. The page's refresh must answer ``beat``
-        every time."""
+        every time.
+
+        With ``watchdog``, the same callback also gives the watchdog's banner its class
+        (``basira.paceAndWatch``; the page has :func:`watchdog_banner` and :func:`watchdog_stores`):
+        shown once no answer has come for the ``watch`` store's limit. One callback on the tick, not
+        one for the pace, one for the watchdog and one more for each answer: each callback Dash runs
+        costs the page a pass over every component, every second on a page open all day (issue 17).
+        The beat is read at each tick, never listened to (that would close a loop: beat → pulse →
+        refresh → beat), so an answer clears the banner at the next tick."""
+        function = ClientsideFunction("basira", "pace")
+        outputs = [Output(self.id("pulse"), "data")]
+        states = [State(self.id("beat"), "data"), State(self.id("pulse"), "data")]
+        if watchdog:
+            function = ClientsideFunction("basira", "paceAndWatch")
+            outputs.append(Output(self.id("watchdog"), "className"))
+            states.append(State(self.id("watch"), "data"))
         app.clientside_callback(
-            ClientsideFunction("basira", "pace"),
-            Output(self.id("pulse"), "data"),
+            function,
+            *outputs,
             Input(tick, "n_intervals"),
-            State(self.id("beat"), "data"),  # read, not listened to: see basira.pace
-            State(self.id("pulse"), "data"),
+            *states,
             prevent_initial_call=True,
-        )
-
-    # -- the watchdog ----------------------------------------------------------------------------
-
-    def register_watchdog(self, app: Dash, tick: str) -> None:
-        """The watchdog's callback: on every ``tick`` the banner shown or not, and on every beat (an
-        answer clears the banner at once, not a tick later). One callback, not one that notes the beat
-        in a store and one that reads it: each callback Dash runs costs the page a pass over every
-        component, twice a second on a page open all day (issue 17)."""
-        app.clientside_callback(
-            ClientsideFunction("basira", "watchdog"),
-            Output(self.id("watchdog"), "className"),
-            Input(tick, "n_intervals"),
-            Input(self.id("beat"), "data"),
-            State(self.id("watch"), "data"),
         )

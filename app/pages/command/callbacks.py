@@ -238,8 +238,7 @@ def register_callbacks(app: Dash, context: Services) -> None:
 
     # The refresh is paced by its answers, and the watchdog runs in the browser: it still works when
     # this server does not answer at all.
-    page.register_pace(app, ID.tick)
-    page.register_watchdog(app, ID.tick)
+    page.register_pace(app, ID.tick, watchdog=True)
 
     port_panel.register(app, context, PAGE)
 

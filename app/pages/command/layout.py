@@ -229,7 +229,7 @@ def layout(
             live.pulse_store(PAGE, settings),
             dcc.Store(id=ID.feed, data=_feed_config(map_ctx)),
             *timebar.stores(moment, span, lang),
-            dcc.Store(id=timeline.TL.anchor, data=None),
+            *timeline.stores(),
             *alerts.stores(),  # the alerts' poller (assets/alerts.js) and the section's digest
             # a replay asks for its own frames (assets/replay.js): the tick is off while one is shown
             dcc.Interval(id=ID.tick, interval=settings.refresh_ms, disabled=moment.replay),

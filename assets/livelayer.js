@@ -8,10 +8,16 @@
  * second per second in the page, all day, on a wall PC or a leader's laptop (issue 17). Here:
  *
  * - each kind keeps one supercluster index (assets/vendor/supercluster.min.js), built only while the
- *   layer is shown (a hidden layer is built when shown) and at most once every `REBUILD_MS` — unless
- *   something urgent changed: a priority-1 incident that is new, or newly priority 1, is drawn (and
- *   pulses) at the very next tick. Issue 17's profile: rebuilding both indexes at every tick (4 a
- *   second) was the page's largest JavaScript cost after Dash's own;
+ *   layer is shown (a hidden layer is built when shown) and at most once every `REBUILD_MS`. Issue 17's
+ *   profile: rebuilding both indexes at every tick (4 a second) was the page's largest JavaScript cost
+ *   after Dash's own;
+ * - something urgent is drawn at the very next tick all the same. A priority-1 incident that is new is
+ *   drawn before its index has it, as the next build will draw it (`_placed`): counted in the cluster
+ *   it falls in, which wears its ring, or on its own (and pulsing) when nothing is near; when it is
+ *   near a thing drawn on its own, or one is newly priority 1 (it may be counted in a cluster
+ *   already), the index is built for it at once. Under the bench's load (a few new priority-1
+ *   incidents a second among 10,000) building the incidents' index for each was the page's largest
+ *   JavaScript cost;
  * - a change that does not move a thing nor change what its cluster shows (a status, a description)
  *   needs no index at all: the index finds a point, and the point is drawn from the feed's current
  *   feature (looked up by id), so a thing drawn on its own is redrawn whatever changed, within
@@ -110,6 +116,7 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                 this._timer = null;         // a build put off by REBUILD_MS
                 this._drawn = new Map();    // key → marker
                 this._pending = new Set();  // ids to draw again by the next patch (PATCH_MS)
+                this._arrived = new Set();  // ids of urgent arrivals the index does not have yet
                 this._patchTimer = null;
                 this._patchedAt = 0;        // Date.now() of the last patch or redraw
             },
@@ -131,6 +138,7 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                 if (this._timer) { clearTimeout(this._timer); this._timer = null; }
                 if (this._patchTimer) { clearTimeout(this._patchTimer); this._patchTimer = null; }
                 this._pending.clear();
+                this._arrived.clear();
                 this._index = null;  // built again when shown: a hidden layer does no work
                 this.clearLayers();
                 this._drawn = new Map();
@@ -138,23 +146,27 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
             },
 
             /* The kind's features changed (`features`: id → feature; `change`: {whole, before: id → the
-             * feature before this change, or null}). Urgent changes are drawn now; the rest at once
+             * feature before this change, or null}). Urgent changes are drawn now — an arrival on its
+             * own, before the index has it; an escalation by building the index —; the rest at once
              * where a thing is drawn on its own, and in the clusters by the next build. */
             setFeatures: function (features, change) {
                 this._features = features;
                 if (!this._map) { return; }  // built and drawn when shown
                 if (!this._index || !change || change.whole) { this._index = null; this.redraw(); return; }
-                var kind = this._spec.kind, urgent = false, stale = false, patch = [], self = this;
+                var kind = this._spec.kind, escalated = false, arrived = false, stale = false, patch = [];
+                var self = this;
                 change.before.forEach(function (before, id) {
                     var level = indexChange(kind, before, features.get(id));
-                    if (level === 2) { urgent = true; } else if (level === 1) { stale = true; }
+                    if (level === 2 && before) { escalated = true; }
+                    if (level === 2 && !before) { self._arrived.add(id); arrived = true; }
+                    if (level) { stale = true; }
                     if (self._drawn.has("p" + id)) { patch.push(id); }
                 });
-                if (urgent) { this._index = null; this.redraw(); return; }
+                if (escalated) { this._index = null; this.redraw(); return; }
                 if (stale) { this._dirty = true; }
-                if (this._dirty && clock.now() - this._builtAt >= REBUILD_MS) { this.redraw(); return; }
+                var due = this._dirty && clock.now() - this._builtAt >= REBUILD_MS;
+                if (due || arrived) { this.redraw(); } else { this._patchSoon(patch); }  // (redraw builds when due)
                 if (this._dirty) { this._later(); }
-                this._patchSoon(patch);
             },
 
             /* `ids` drawn again by the next patch: now when `PATCH_MS` have passed since the last, else
@@ -197,6 +209,7 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                     performance.measure("basira:index:" + spec.kind, {start: started, end: performance.now()});
                 }
                 this._index = index;
+                this._arrived.clear();  // the index has them now
                 this._dirty = false;
                 this._builtAt = clock.now();
                 this._builds += 1;
@@ -222,22 +235,30 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
             },
 
             /* Draw what the view holds now, keeping every marker that would be drawn the same; the
-             * index is built first when it is out of date and `REBUILD_MS` have passed (or it has none). */
+             * index is built first when it is out of date and `REBUILD_MS` have passed (or it has none).
+             * The urgent arrivals the index does not have yet are drawn as it will draw them (`_placed`). */
             redraw: function () {
                 var map = this._map;
                 if (!map || !window.Supercluster) { return; }
                 if (!this._index || (this._dirty && clock.now() - this._builtAt >= REBUILD_MS)) { this._build(); }
-                var b = map.getBounds(), west = b.getWest(), east = b.getEast();
+                var b = map.getBounds(), west = b.getWest(), east = b.getEast(), zoom = Math.round(map.getZoom());
                 if (east - west >= 360) { west = -180; east = 180; }
-                var items = this._index.getClusters(
-                    [Math.max(west, -180), Math.max(b.getSouth(), -85), Math.min(east, 180), Math.min(b.getNorth(), 85)],
-                    Math.round(map.getZoom()));
+                var box = [Math.max(west, -180), Math.max(b.getSouth(), -85), Math.min(east, 180), Math.min(b.getNorth(), 85)];
+                var items = this._index.getClusters(box, zoom);
+                var placed = this._arrived.size ? this._placed(items, zoom) : null;
+                if (placed === false) {  // one would change what a cluster holds: the index is built for it
+                    this._build();
+                    items = this._index.getClusters(box, zoom);
+                    placed = null;
+                }
                 var now = Date.now(), old = this._drawn, next = new Map(), added = [], features = this._features;
-                for (var i = 0; i < items.length; i++) {
-                    var item = items[i], cluster = item.properties.cluster;
+                var alone = placed ? placed.alone : [];
+                for (var i = 0; i < items.length + alone.length; i++) {
+                    var item = i < items.length ? items[i] : alone[i - items.length], cluster = item.properties.cluster;
+                    if (cluster && placed && placed.hosts.has(i)) { item = placed.hosts.get(i); }
                     if (!cluster) {  // a point: drawn as the feed has it now (gone since the build: not at all)
                         item = features.get(item.id);
-                        if (!item) { continue; }
+                        if (!item || (i >= items.length && next.has("p" + item.id))) { continue; }
                     }
                     var key = cluster ? clusterKey(item) : "p" + item.id;
                     var marker = old.get(key);
@@ -260,6 +281,44 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                 this._drawn = next;
                 this._pending.clear();  // drawn as they are now
                 this._patchedAt = now;
+            },
+
+            /* Where the urgent arrivals the index does not have yet go among `items` (what the index
+             * draws of the view at `zoom`), as its next build will most likely put them — so that one is
+             * drawn at once without building the index for it, and the build changes nothing in sight:
+             * into the cluster within the clustering radius (its count one more, its ring on; `hosts`:
+             * the index in `items` → that cluster as it will be), or on its own, nothing within twice the
+             * radius (`alone`, those in view). `false` when one is near but not in a cluster: a build
+             * decides. (A new priority-1 incident drawn on its own while its cluster waits for a build
+             * would pulse — an animation, frames drawn all the time — for nothing: issue 17, the page's
+             * CPU.) */
+            _placed: function (items, zoom) {
+                var map = this._map, radius = this._spec.radius / 2;  // supercluster's 512-px tiles, Leaflet's 256
+                var view = map.getBounds(), features = this._features, hosts = new Map(), alone = [], clear = true;
+                var at = items.map(function (item) {
+                    var c = item.geometry.coordinates;
+                    return map.project([c[1], c[0]], zoom);
+                });
+                this._arrived.forEach(function (id) {
+                    var feature = features.get(id);
+                    if (!feature || !clear) { return; }
+                    var c = feature.geometry.coordinates, spot = map.project([c[1], c[0]], zoom), near = -1, best = Infinity;
+                    for (var i = 0; i < at.length; i++) {
+                        var d = spot.distanceTo(at[i]);
+                        if (d < best) { best = d; near = i; }
+                    }
+                    if (best > 2 * radius) {
+                        if (view.contains([c[1], c[0]])) { alone.push(feature); }
+                        return;
+                    }
+                    if (best > radius || !items[near].properties.cluster) { clear = false; return; }
+                    var host = hosts.get(near) || items[near], p = host.properties, q = feature.properties;
+                    hosts.set(near, {type: "Feature", id: host.id, geometry: host.geometry,
+                                     properties: Object.assign({}, p, {
+                                         point_count: p.point_count + 1, urgent: 1,
+                                         fresh: Math.max(Number(p.fresh) || 0, Number(q.opened || q.ts) || 0)})});
+                });
+                return clear ? {hosts: hosts, alone: alone} : false;
             },
 
             _marker: function (item) {

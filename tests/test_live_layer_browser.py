@@ -127,7 +127,8 @@ def test_an_index_waits_for_its_next_build_but_a_new_priority_1_incident_is_draw
     browser, client, settings
 ) -> None:
     """Issue 17: an index is built at most once every REBUILD_MS. The test holds the layers' clock
-    still, before every build so far: no build falls due, so only an urgent change builds one."""
+    still, before every build so far: no build falls due, so only an incident made priority 1 builds
+    one; a new priority-1 incident is drawn on its own before its index has it."""
     with _live_page(browser, client, settings, "unit") as (settings, clock):
         js(browser, "window.basira.live.layer('inc')._map.setView([24.8, 46.7], 9, {animate: false});")
         for kind, id in (("inc", "RY1"), ("unit", "RU1"), ("unit", "RU2")):
@@ -150,13 +151,22 @@ def test_an_index_waits_for_its_next_build_but_a_new_priority_1_incident_is_draw
                   "return m && m.feature.properties.status")
         wait_for(browser, lambda d: js(d, status) == "dispatched", message="RY1's new status was not drawn")
 
-        # a new priority-1 incident is urgent: drawn with the clock still held, its index built for it
+        # a new priority-1 incident is urgent: drawn at once with the clock still held — on its own, before
+        # its index has it (no build: the index takes it at its next)
         feed(client, settings, {Stream.incidents: [
             incident("RY4", lat="24.55", lon="46.95", priority="1", agency="patrol", category="fire",
                      ts=clock.now_ms() + 6)]}, clock)  # fmt: skip
         wait_for(browser, lambda d: (_marker(d, "inc", "RY4") or {}).get("priority") == 1,
                  message="the new priority-1 incident was not drawn")
+        assert js(browser, BUILDS, "inc") == incidents
+        # one that becomes priority 1 may be counted in a cluster already: its index is built for it at once
+        feed(client, settings, {Stream.incidents: [
+            incident("RY3", lat="25.30", lon="47.20", priority="1", agency="patrol", category="theft",
+                     ts=clock.now_ms() + 7)]}, clock)  # fmt: skip
+        wait_for(browser, lambda d: (_marker(d, "inc", "RY3") or {}).get("priority") == 1,
+                 message="the incident made priority 1 was not drawn as one")
         assert js(browser, BUILDS, "inc") == incidents + 1
+        assert (_marker(browser, "inc", "RY4") or {}).get("priority") == 1, "the new one is still drawn"
         # the units' changes came before it, and are all in hand: yet no build fell due
         assert js(browser, BUILDS, "unit") == units
         assert _marker(browser, "unit", "RU3") is None

@@ -207,6 +207,13 @@ def prefix() -> str:
 #: default, 12 on a cluster): ``BASIRA_TEST_SHARDS=4`` runs a module on a sharded store on one Redis.
 SHARDS = int(os.environ.get("BASIRA_TEST_SHARDS", "0"))
 
+#: The live map's tick in the tests' pages (the default is 125 ms). An open command view asks for the
+#: feed at every tick, and here the test's own process answers: at 125 ms an idle page of the tests'
+#: small scene cost ~0.16 CPU-s/s in Chromium and ~0.10 in the server, at 500 ms ~0.10 and ~0.05 — on
+#: two cores, where half the suite's CPU went to Chromium (issue 17: the suite under 5 minutes). What a
+#: tick does is the same at any length; tests/test_feed.py sets the ticks it tests.
+TEST_FEED_MS = 500
+
 
 def _delete_prefixed(client: redis.Redis, prefix: str) -> None:
     batch: list[str] = []
@@ -241,7 +248,8 @@ def settings(redis_url: str, prefix: str, client: redis.Redis, monkeypatch: pyte
     for name in list(os.environ):
         if name.startswith("BASIRA_"):
             monkeypatch.delenv(name)
-    return Settings(redis_url=redis_url, stream_prefix=prefix, redis_shards=SHARDS)
+    return Settings(redis_url=redis_url, stream_prefix=prefix, redis_shards=SHARDS, feed_ms=TEST_FEED_MS)
+
 
 
 @pytest.fixture(scope="session")

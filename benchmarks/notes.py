@@ -103,10 +103,11 @@ The map's incidents and units come from the live feed (`app/feed.py`, `assets/fe
 cut into ticks of `BASIRA_FEED_MS` (125 ms) by Redis's clock, and just after each cut the page asks
 for what changed since its last one; the answer goes straight to the map's live layer
 (`assets/livelayer.js`), which redraws only the markers that changed — a new priority-1 incident (the
-probe is one) at once, with that kind's index built again; a move, an arrival or a departure of
-anything else reaches the clusters within a second (`REBUILD_MS`). An entry therefore waits for the
-ingest worker's batch, then for the next cut (0–125 ms, 62 on average), then for the page's request
-and its answer ({wire_kb:,.1f} kB/s here) and the redraw — on a machine where the loader, the ingest
+probe is one) at once, drawn on its own or counted in its cluster before the index is built again; a
+move, an arrival or a departure of anything else reaches the clusters within a second (`REBUILD_MS`).
+An entry therefore waits for the ingest worker's batch, then for the next cut (0–125 ms, 62 on
+average), then for the page's request and its answer ({wire_kb:,.1f} kB/s here) and the redraw — on a
+machine where the loader, the ingest
 worker, Redis, two gunicorn workers and Chromium share two cores. The median was {e2e_p50:,.0f}
 ms{e2e_missed_text}; the naive baseline's p95 {baseline_e2e_p95:,.0f} ms. Timed piece by piece under
 this load (16 probes, issue 17, 2026-12-06): the page asked 15–35 ms after the cut, its answer's
@@ -138,8 +139,9 @@ style, layout, painting; `(garbage collector)` is V8's):
 Why: the page's work follows the feed's ticks (125 ms) and the refresh (1 s). Each tick the changed
 kinds go to the live layers (`assets/livelayer.js`), which redraw only the markers that changed (a
 thing drawn on its own at most every 250 ms, `PATCH_MS`, unless something urgent changed) and
-build that kind's supercluster index again at most once a second (`REBUILD_MS`; at once for a new
-priority-1 incident, about 0.8 a second in this load's mix); each refresh replaces the KPI strip and
+build that kind's supercluster index again at most once a second (`REBUILD_MS`; a new priority-1
+incident — a few a second in this load's mix — is drawn at once without one: counted in the cluster
+it falls in, or on its own); each refresh replaces the KPI strip and
 the incident panel as HTML text (`assets/markup.js`) and the other live layers' data through Dash.
 Before issue 17 every
 tick went through Dash's props to dash-leaflet (a new index and every marker drawn again), each

@@ -107,8 +107,8 @@ probe is one) at once, drawn on its own or counted in its cluster before the ind
 move, an arrival or a departure of anything else reaches the clusters within a second (`REBUILD_MS`).
 An entry therefore waits for the ingest worker's batch, then for the next cut (0–125 ms, 62 on
 average), then for the page's request and its answer ({wire_kb:,.1f} kB/s here) and the redraw — on a
-machine where the loader, the ingest
-worker, Redis, two gunicorn workers and Chromium share two cores. The median was {e2e_p50:,.0f}
+machine where the loader, the ingest worker, Redis, two gunicorn workers and Chromium share two
+cores. The median was {e2e_p50:,.0f}
 ms{e2e_missed_text}; the naive baseline's p95 {baseline_e2e_p95:,.0f} ms. Timed piece by piece under
 this load (16 probes, issue 17, 2026-12-06): the page asked 15–35 ms after the cut, its answer's
 headers came 15–30 ms later (a tick's part built), its body 20–40 ms after them; the slowest probes

@@ -146,8 +146,8 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
             },
 
             /* The kind's features changed (`features`: id → feature; `change`: {whole, before: id → the
-             * feature before this change, or null}). Urgent changes are drawn now — an arrival on its
-             * own, before the index has it; an escalation by building the index —; the rest at once
+             * feature before this change, or null}). Urgent changes are drawn now — an arrival before
+             * the index has it (`_placed`), an escalation by building the index —; the rest at once
              * where a thing is drawn on its own, and in the clusters by the next build. */
             setFeatures: function (features, change) {
                 this._features = features;

@@ -178,3 +178,43 @@ def test_an_index_waits_for_its_next_build_but_a_new_priority_1_incident_is_draw
         wait_for(browser, lambda d: _marker(d, "unit", "RU3"), message="RU3 was not drawn after the build")
         assert js(browser, BUILDS, "unit") == units + 1
         assert console_errors(browser) == []
+
+
+#: The incidents' clusters drawn now: [count, most urgent priority, the icon's classes], largest first.
+CLUSTERS = """var l = window.basira.live.layer('inc'), out = [];
+    l._drawn.forEach(function (m) {
+        var p = m.feature.properties;
+        if (p.cluster) { out.push([p.point_count, p.urgent, (m.getElement() || {}).className || '']); }
+    });
+    return out.sort(function (a, b) { return b[0] - a[0]; });"""
+
+
+def test_a_new_priority_1_incident_in_a_cluster_is_counted_in_it_at_once_without_a_build(
+    browser, client, settings
+) -> None:
+    """Issue 17: a new priority-1 incident that falls in a cluster is drawn in it at once — its count one
+    more, its colour priority 1's — before the index is built again (the layers' clock held still); the
+    build that follows draws the same."""
+    with _live_page(browser, client, settings, "inc") as (settings, clock):
+        # zoomed out: Riyadh's three incidents (0.5° apart) are one cluster
+        js(browser, "window.basira.live.layer('inc')._map.setView([24.8, 46.7], 4, {animate: false});")
+        wait_for(browser, lambda d: [c[:2] for c in js(d, CLUSTERS)] == [[3, 3]],
+                 message="Riyadh's incidents are not one cluster of three")
+        js(browser, "window.basira.live.clock.now = function () { return 0; };")
+        builds = js(browser, BUILDS, "inc")
+
+        feed(client, settings, {Stream.incidents: [
+            incident("RY5", lat="24.85", lon="46.75", priority="1", agency="patrol", category="fire",
+                     ts=clock.now_ms())]}, clock)  # fmt: skip
+        wait_for(browser, lambda d: [c[:2] for c in js(d, CLUSTERS)] == [[4, 1]],
+                 message="the new priority-1 incident was not counted in its cluster")
+        [(_count, _urgent, classes)] = js(browser, CLUSTERS)
+        assert "basira-p1" in classes, classes  # its colour (the ring: while new by the page's own clock)
+        assert js(browser, BUILDS, "inc") == builds, "the index was built for it"
+        assert _marker(browser, "inc", "RY5") is None, "drawn on its own as well"
+
+        # the clock goes on: the index takes it in, and draws the same
+        js(browser, "window.basira.live.clock.now = function () { return Date.now(); };")
+        wait_for(browser, lambda d: js(d, BUILDS, "inc") > builds, message="the index was not built again")
+        assert [c[:2] for c in js(browser, CLUSTERS)] == [[4, 1]]
+        assert console_errors(browser) == []

@@ -26,9 +26,10 @@
  * - a cluster carries its most urgent priority, computed while the index is built (map/reduce), not
  *   by walking every leaf of every cluster drawn;
  * - a redraw keeps each marker whose thing is unchanged — a point by its feature (the feed replaces a
- *   feature when it changes), a cluster by its place, count and colour — and only adds and removes
- *   the rest; a marker that must change with time (the pulse of a new priority-1 incident, the ring of
- *   a cluster that holds one) is drawn again when its time is up.
+ *   feature when it changes), a cluster by its count and colour, moved when its centre moved a
+ *   little (`MOVED_PX`) — and only adds and removes the rest; a marker that must change with time
+ *   (the pulse of a new priority-1 incident, the ring of a cluster that holds one) is drawn again
+ *   when its time is up.
  *
  * The layer is made by dash-leaflet itself: a plain GeoJSON component (its `host` part, see
  * layers/base.py) holds one placeholder point whose `pointToLayer` is `basira.liveLayer`, so it sits
@@ -95,11 +96,21 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
         return opened && until > Date.now() ? until : 0;
     }
 
-    function clusterKey(item) {
-        var p = item.properties, xy = item.geometry.coordinates;
-        return "c" + xy[0].toFixed(5) + "," + xy[1].toFixed(5) + "|" + p.point_count + "|" + (p.urgent || "") +
-            "|" + (p.fresh || "");
+    /* What a cluster's marker shows: its count, colour and ring. */
+    function clusterLook(item) {
+        var p = item.properties;
+        return p.point_count + "|" + (p.urgent || "") + "|" + (p.fresh || "");
     }
+
+    function clusterKey(item) {
+        var xy = item.geometry.coordinates;
+        return "c" + xy[0].toFixed(5) + "," + xy[1].toFixed(5) + "|" + clusterLook(item);
+    }
+
+    /* A cluster that only moved a little keeps its marker, moved (a transform: nothing is painted again),
+     * instead of a new one: the units' clusters shift at every build as units move (~40 markers made a
+     * second under the bench's load, issue 17). Farther than this (px at the zoom drawn): a new one. */
+    var MOVED_PX = 12;
 
     function define() {
         return L.LayerGroup.extend({
@@ -252,7 +263,7 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                     placed = null;
                 }
                 var now = Date.now(), old = this._drawn, next = new Map(), added = [], features = this._features;
-                var alone = placed ? placed.alone : [];
+                var alone = placed ? placed.alone : [], looks = null;
                 for (var i = 0; i < items.length + alone.length; i++) {
                     var item = i < items.length ? items[i] : alone[i - items.length], cluster = item.properties.cluster;
                     if (cluster && placed && placed.hosts.has(i)) { item = placed.hosts.get(i); }
@@ -262,6 +273,10 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                     }
                     var key = cluster ? clusterKey(item) : "p" + item.id;
                     var marker = old.get(key);
+                    if (!marker && cluster) {
+                        looks = looks || this._looks(old);
+                        marker = this._moved(looks, old, item, zoom, now);
+                    }
                     if (marker && (cluster || marker.feature === item) &&
                             !(marker._basiraUntil && marker._basiraUntil <= now)) {
                         marker.feature = item;  // a cluster's id is its index's: the current one
@@ -319,6 +334,36 @@ window.basira = Object.assign({}, window.basira, {live: (function () {
                                          fresh: Math.max(Number(p.fresh) || 0, Number(q.opened || q.ts) || 0)})});
                 });
                 return clear ? {hosts: hosts, alone: alone} : false;
+            },
+
+            /* The cluster markers drawn now (`old`), by what they show: look → [key…]. */
+            _looks: function (old) {
+                var looks = new Map();
+                old.forEach(function (marker, key) {
+                    if (key.charAt(0) !== "c") { return; }
+                    var look = clusterLook(marker.feature);
+                    (looks.get(look) || looks.set(look, []).get(look)).push(key);
+                });
+                return looks;
+            },
+
+            /* A cluster marker of `old` that shows what `item` shows, within MOVED_PX of it: taken from
+             * `old` (and `looks`) and moved to it; or null. */
+            _moved: function (looks, old, item, zoom, now) {
+                var keys = looks.get(clusterLook(item));
+                if (!keys || !keys.length) { return null; }
+                var map = this._map, c = item.geometry.coordinates, latlng = L.latLng(c[1], c[0]);
+                var spot = map.project(latlng, zoom);
+                for (var i = 0; i < keys.length; i++) {
+                    var marker = old.get(keys[i]);
+                    if (!marker || (marker._basiraUntil && marker._basiraUntil <= now)) { continue; }
+                    if (map.project(marker.getLatLng(), zoom).distanceTo(spot) > MOVED_PX) { continue; }
+                    old.delete(keys[i]);
+                    keys.splice(i, 1);
+                    marker.setLatLng(latlng);
+                    return marker;
+                }
+                return null;
             },
 
             _marker: function (item) {

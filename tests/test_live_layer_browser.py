@@ -218,3 +218,31 @@ def test_a_new_priority_1_incident_in_a_cluster_is_counted_in_it_at_once_without
         wait_for(browser, lambda d: js(d, BUILDS, "inc") > builds, message="the index was not built again")
         assert [c[:2] for c in js(browser, CLUSTERS)] == [[4, 1]]
         assert console_errors(browser) == []
+
+
+#: The units' one cluster drawn now (marked with arguments[0] when given): {mark, count, lat, lon}.
+UNIT_CLUSTER = """var found = null, mark = arguments[0];
+    window.basira.live.layer('unit')._drawn.forEach(function (m) {
+        if (!m.feature.properties.cluster) { return; }
+        if (mark) { m.__mark = mark; }
+        var at = m.getLatLng();
+        found = {mark: m.__mark || null, count: m.feature.properties.point_count, lat: at.lat, lon: at.lng};
+    });
+    return found;"""
+
+
+def test_a_cluster_that_only_moved_keeps_its_marker(browser, client, settings) -> None:
+    """Issue 17: units moving within their cluster shift its centre at every build; the cluster keeps its
+    marker, moved (a transform, nothing painted again), instead of a new one each second."""
+    with _live_page(browser, client, settings, "unit") as (settings, clock):
+        js(browser, "window.basira.live.layer('unit')._map.setView([24.8, 46.7], 4, {animate: false});")
+        wait_for(browser, lambda d: (js(d, UNIT_CLUSTER) or {}).get("count") == 2,
+                 message="the two units are not one cluster")
+        before = js(browser, UNIT_CLUSTER, "kept")
+        feed(client, settings, {Stream.units: [unit("RU1", lat="24.60", lon="46.55", agency="patrol",
+                                                    ts=clock.now_ms())]}, clock)
+        wait_for(browser, lambda d: (js(d, UNIT_CLUSTER) or {}).get("lon", before["lon"]) != before["lon"],
+                 message="the cluster did not move with its unit")
+        after = js(browser, UNIT_CLUSTER)
+        assert after["mark"] == "kept" and after["count"] == 2, after
+        assert console_errors(browser) == []

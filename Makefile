@@ -1,12 +1,13 @@
 # Basira: the two commands a new user runs are `make demo` and `make test`; each does its own set-up.
 #
 #   make demo          start the demo (simulator + ingest + web) on an embedded Redis; ARGS="--port 8060"
-#   make test          lint, then run the test suite in 2 worker processes; PYTEST_ARGS="-k contract" to narrow it,
+#   make test          lint, then run the test suite in 3 worker processes; PYTEST_ARGS="-k contract" to narrow it,
 #                      TEST_WORKERS=4 for more workers, TEST_WORKERS=0 for one process (pdb, -s)
 #   make lint          ruff only
 #   make bench         the benchmark suite against a naive Dash baseline; writes docs/benchmarks.md
 #   make bench-quick   the same at a small scale, a smoke check (about a minute on a quiet machine)
 #   make bench-flames  py-spy flame graphs of the ingest worker and of a web worker under the load (docs/img/)
+#   make suite-profile the suite in one process, each test charged the machine's CPU (Chromium's apart): docs/suite-cpu.png
 #   make soak          30 min at 500 entries/s, 20 clients: memory flat, no errors; ARGS="--minutes 120"
 #   make venv          (re)create .venv when pyproject.toml changes
 #   make browser-deps  headless Chromium + chromedriver for the browser tests (Debian, as root)
@@ -31,7 +32,7 @@ TEST_WORKERS ?= 3
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv demo test lint bench bench-quick bench-flames soak browser-deps redis-deps gdal-deps clean
+.PHONY: help venv demo test lint bench bench-quick bench-flames suite-profile soak browser-deps redis-deps gdal-deps clean
 .DEFAULT_GOAL := help
 
 help:
@@ -90,6 +91,12 @@ bench-quick: $(VENV)/.bench-installed browser-deps
 # flame-web.svg, their largest self times in benchmarks/flames.json (make bench links them); figures not the record.
 bench-flames: $(VENV)/.bench-installed browser-deps
 	$(BIN)/python -m benchmarks --flames --only ingest --only live --plan outside_entries=0 $(ARGS)
+
+# Where the suite's CPU goes (benchmarks/suite_cpu.py): one test at a time, so that each is charged the whole
+# machine's busy time while it runs (Chromium, servers and Redis included); a table by module and docs/suite-cpu.png.
+suite-profile: venv browser-deps redis-deps gdal-deps
+	$(BIN)/python -m pytest -q -p no:xdist -p benchmarks.suite_cpu --suite-cpu artifacts/suite-cpu.jsonl $(PYTEST_ARGS)
+	$(BIN)/python -m benchmarks.suite_cpu artifacts/suite-cpu.jsonl
 
 # Not part of CI: 30 minutes by default (ARGS="--minutes 120": two hours); writes benchmarks/soak/<N>min.json,
 # docs/soak-<N>min.png and that run length's part of docs/benchmarks.md's Soak section.

@@ -255,7 +255,7 @@ def wait_web(server: WebServer, path: str = "/", timeout: float = 60.0) -> None:
 # --- the machine ---------------------------------------------------------------------------------
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -286,7 +286,7 @@ def machine(client: redis.Redis) -> dict[str, Any]:
     return {
         "core_speed_s": core_speed_s(),
         "cores": os.cpu_count() or 0,
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "python": platform.python_version(),
         "redis": server.get("redis_version", "?"),

@@ -9,6 +9,7 @@ timings in the suite): the machine was busy at least as long as the process the 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -34,10 +35,13 @@ SAMPLE = textwrap.dedent('''
 
 
 def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A pytest of its own on the two sample tests, with the plugin — not as one of this run's
+    pytest-xdist workers, whose marks (``PYTEST_XDIST_*``) it would otherwise inherit."""
     (tmp_path / "test_sample.py").write_text(SAMPLE)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_XDIST")}
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            "-p", "benchmarks.suite_cpu", str(tmp_path / "test_sample.py"), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_each_test_gets_a_row_with_the_machines_cpu_while_it_ran(tmp_path) -> None:

@@ -141,6 +141,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @dataclass
 class Module:
+    """One test module's rows summed: its tests, their wall time, the machine's CPU and Chromium's."""
+
     name: str
     tests: int = 0
     wall_s: float = 0.0

@@ -5,8 +5,8 @@ CPU over the cores: what shortens it is less CPU, and where that CPU goes is fou
 guessed. Much of it is not the pytest process's own — Chromium's renderer, GPU and browser processes,
 the servers and workers a test starts, Redis — so each test is charged the **whole machine's** busy time
 while it runs (``/proc/stat``: user, nice, system, irq and softirq; steal apart), and of that, Chromium's
-(every ``chrom*`` process, with the children it reaped). That attribution holds only when one test runs
-at a time: the plugin refuses to run beside pytest-xdist workers.
+(every ``chrom*`` process the run started, with the children it reaped). That attribution holds only
+when one test runs at a time: the plugin refuses to run beside pytest-xdist workers.
 
 ``make suite-profile`` runs the suite in one process with the plugin and then the report::
 
@@ -49,9 +49,12 @@ def machine_busy_s() -> tuple[float, float]:
     return (user + nice + system + irq + softirq) / HZ, steal / HZ
 
 
-def chrome_times() -> dict[int, tuple[float, int]]:
-    """Each Chromium (or chromedriver) process's CPU time in s — with that of the children it reaped —
-    and its parent's pid."""
+def chrome_times(root: int | None = None) -> dict[int, tuple[float, int]]:
+    """Each Chromium (or chromedriver) process under ``root`` (this process by default) — its CPU time in
+    s, with that of the children it reaped, and its parent's pid. Under ``root`` only: another pytest's
+    browsers (a worker of ``make test`` beside this one, say) are not this run's."""
+    root = os.getpid() if root is None else root
+    parents: dict[int, int] = {}
     times: dict[int, tuple[float, int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -62,11 +65,22 @@ def chrome_times() -> dict[int, tuple[float, int]]:
         except OSError:  # gone meanwhile
             continue
         name_end = text.rfind(")")
-        if not text[text.find("(") : name_end].startswith(CHROME_NAMES):
-            continue
         fields = text[name_end + 2 :].split()  # state, ppid, ..., utime stime cutime cstime at 11-14
-        times[int(entry.name)] = (sum(int(v) for v in fields[11:15]) / HZ, int(fields[1]))
-    return times
+        pid, parent = int(entry.name), int(fields[1])
+        parents[pid] = parent
+        if text[text.find("(") : name_end].startswith(CHROME_NAMES):
+            times[pid] = (sum(int(v) for v in fields[11:15]) / HZ, parent)
+    return {pid: value for pid, value in times.items() if _descends(pid, root, parents)}
+
+
+def _descends(pid: int, root: int, parents: dict[int, int]) -> bool:
+    seen = set()
+    while pid in parents and pid not in seen:
+        seen.add(pid)
+        pid = parents[pid]
+        if pid == root:
+            return True
+    return False
 
 
 def chrome_spent(before: dict[int, tuple[float, int]], after: dict[int, tuple[float, int]]) -> float:
@@ -106,16 +120,26 @@ class Recorder:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
         busy, steal = machine_busy_s()
-        chrome = chrome_times()
+        self._chrome = chrome_times()
+        self._chrome_s = 0.0
         started = time.monotonic()
         yield
         wall = time.monotonic() - started
         busy_end, steal_end = machine_busy_s()
+        chrome = self._chrome_s + chrome_spent(self._chrome, chrome_times())
         row = {"id": item.nodeid, "wall_s": round(wall, 3), "cpu_s": round(busy_end - busy, 3),
-               "chrome_s": round(chrome_spent(chrome, chrome_times()), 3),
-               "steal_s": round(steal_end - steal, 3)}
+               "chrome_s": round(chrome, 3), "steal_s": round(steal_end - steal, 3)}
         self._out.write(orjson.dumps(row).decode() + "\n")
         self._out.flush()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Iterator[None]:
+        """Chromium's count so far, before the tear-down: the session's browsers quit in the last test's,
+        and what a browser spent is lost with it (see :func:`chrome_spent`) — the test's part is kept."""
+        now = chrome_times()
+        self._chrome_s += chrome_spent(self._chrome, now)
+        self._chrome = now
+        yield
 
     def pytest_unconfigure(self) -> None:
         self._out.close()

@@ -34,11 +34,14 @@ SAMPLE = textwrap.dedent('''
 ''')
 
 
-def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _pytest(tmp_path: Path, *args: str, worker: str | None = None) -> subprocess.CompletedProcess[str]:
     """A pytest of its own on the two sample tests, with the plugin — not as one of this run's
-    pytest-xdist workers, whose marks (``PYTEST_XDIST_*``) it would otherwise inherit."""
+    pytest-xdist workers, whose marks (``PYTEST_XDIST_*``) it would otherwise inherit — or as the
+    worker ``worker`` when given."""
     (tmp_path / "test_sample.py").write_text(SAMPLE)
     env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_XDIST")}
+    if worker:
+        env["PYTEST_XDIST_WORKER"] = worker
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            "-p", "benchmarks.suite_cpu", str(tmp_path / "test_sample.py"), *args],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -59,7 +62,8 @@ def test_each_test_gets_a_row_with_the_machines_cpu_while_it_ran(tmp_path) -> No
 
 
 def test_beside_xdist_workers_it_refuses_and_says_how_to_run_it(tmp_path) -> None:
-    run = _pytest(tmp_path, "-n", "2", "--suite-cpu", str(tmp_path / "rows.jsonl"))
+    # as a worker of `pytest -n` (which asks the same of the controller: it refuses before any starts)
+    run = _pytest(tmp_path, "-p", "no:xdist", "--suite-cpu", str(tmp_path / "rows.jsonl"), worker="gw1")
     assert run.returncode == 4, run.stdout[-2000:] + run.stderr[-2000:]
     assert "-p no:xdist" in run.stderr and not (tmp_path / "rows.jsonl").exists()
 

@@ -73,14 +73,16 @@ def chrome_times(root: int | None = None) -> dict[int, tuple[float, int]]:
     return {pid: value for pid, value in times.items() if _descends(pid, root, parents)}
 
 
-def _descends(pid: int, root: int, parents: dict[int, int]) -> bool:
-    seen = set()
-    while pid in parents and pid not in seen:
+def _ancestors(pid: int, parents: dict[int, int]) -> Iterator[int]:
+    """``pid``'s parent, its parent's, and so on, as far as ``parents`` knows them."""
+    seen = {pid}
+    while (pid := parents.get(pid, 0)) and pid not in seen:
         seen.add(pid)
-        pid = parents[pid]
-        if pid == root:
-            return True
-    return False
+        yield pid
+
+
+def _descends(pid: int, root: int, parents: dict[int, int]) -> bool:
+    return root in _ancestors(pid, parents)
 
 
 def chrome_spent(before: dict[int, tuple[float, int]], after: dict[int, tuple[float, int]]) -> float:
@@ -91,20 +93,21 @@ def chrome_spent(before: dict[int, tuple[float, int]], after: dict[int, tuple[fl
     is not Chromium's (chromedriver, reaped by pytest) is left out: what it spent since ``before``
     is lost, not counted twice."""
     spent = sum(t - before.get(pid, (0.0, 0))[0] for pid, (t, _parent) in after.items())
+    parents = {pid: parent for pid, (_t, parent) in before.items()}
     return spent - sum(t for pid, (t, _parent) in before.items() if pid not in after
-                       and _reaped_into(pid, before, after))
+                       and _reaped_into(pid, parents, after))
 
 
-def _reaped_into(pid: int, before: dict[int, tuple[float, int]], after: dict[int, tuple[float, int]]) -> bool:
+def _reaped_into(pid: int, parents: dict[int, int], after: dict[int, tuple[float, int]]) -> bool:
     """Whether ``pid``'s time went into a Chromium process still there: its parent, or its parent's
-    parent when that one ended too (a renderer, then its browser), and so on."""
-    seen = set()
-    while pid not in after:
-        if pid not in before or pid in seen:
+    parent when that one ended too (a renderer, then its browser), and so on (``parents``: of the
+    Chromium processes there before)."""
+    for ancestor in _ancestors(pid, parents):
+        if ancestor in after:
+            return True
+        if ancestor not in parents:
             return False
-        seen.add(pid)
-        pid = before[pid][1]
-    return True
+    return False
 
 
 @dataclass

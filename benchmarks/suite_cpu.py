@@ -235,13 +235,21 @@ def plot(modules: list[Module], path: Path = PLOT, top: int = 25) -> Path:
     return path
 
 
+def totals(rows: list[dict[str, Any]], modules: list[Module]) -> str:
+    """The run in one sentence: its tests, their time, the machine's CPU, Chromium's part, steal."""
+    cpu, chrome = sum(m.cpu_s for m in modules), sum(m.chrome_s for m in modules)
+    wall, steal = sum(r["wall_s"] for r in rows), sum(r.get("steal_s", 0.0) for r in rows)
+    share = 100 * chrome / (cpu or 1)
+    return (f"{len(rows):,} tests in {len(modules)} modules, one at a time: {wall:,.0f} s of tests, the "
+            f"machine busy {cpu:,.0f} CPU-s, of which Chromium {chrome:,.0f} ({share:.0f} %); "
+            f"{steal:,.0f} s stolen by the host.")
+
+
 def write_doc(rows: list[dict[str, Any]], modules: list[Module], picture: Path, path: Path = DOC,
               top: int = 25) -> Path:
     """``docs/suite-cpu.md``: the run's totals, the machine, the table and the picture."""
     from benchmarks.harness import core_speed_s, cpu_model
 
-    cpu, chrome = sum(m.cpu_s for m in modules), sum(m.chrome_s for m in modules)
-    wall, steal = sum(r["wall_s"] for r in rows), sum(r.get("steal_s", 0.0) for r in rows)
     try:
         shown = picture.relative_to(path.parent)
     except ValueError:
@@ -254,9 +262,7 @@ def write_doc(rows: list[dict[str, Any]], modules: list[Module], picture: Path, 
         f"- **Date:** {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- **Machine:** {os.cpu_count()} cores ({cpu_model()}); the benchmarks' calibration loop "
         f"{core_speed_s():.2f} s when this was written",
-        f"- **The run:** {len(rows):,} tests in {len(modules)} modules, one at a time: {wall:,.0f} s of "
-        f"tests, the machine busy {cpu:,.0f} CPU-s, of which Chromium {chrome:,.0f} "
-        f"({100 * chrome / (cpu or 1):.0f} %); {steal:,.0f} s stolen by the host.",
+        f"- **The run:** {totals(rows, modules)}",
         "",
         "Each test is charged the whole machine's busy CPU while it ran — its own process, the servers, "
         "workers and Redis it started, Chromium — so a module's figure is what running it costs, wherever "
@@ -294,11 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         parser.error(f"{args.rows} holds no test")
     modules = by_module(rows)
-    cpu, chrome = sum(m.cpu_s for m in modules), sum(m.chrome_s for m in modules)
-    wall, steal = sum(r["wall_s"] for r in rows), sum(r.get("steal_s", 0.0) for r in rows)
-    print(f"{len(rows)} tests in {len(modules)} modules: {wall:,.0f} s of tests, the machine busy "
-          f"{cpu:,.0f} CPU-s (Chromium {chrome:,.0f}, {100 * chrome / (cpu or 1):.0f} %; "
-          f"stolen by the host {steal:,.0f} s)\n")
+    print(totals(rows, modules) + "\n")
     print("\n".join(table(modules, args.top)))
     picture = plot(modules, args.plot, args.top)
     print(f"\nwrote {picture} and {write_doc(rows, modules, picture, args.doc, args.top)}")

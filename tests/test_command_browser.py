@@ -27,6 +27,7 @@ from tests.browser import (
     fresh,
     js,
     maps_fading_tiles,
+    reduce_motion,
     screenshot,
     serving,
     settled,
@@ -274,6 +275,67 @@ def test_drill_down_by_clicks_the_url_and_the_back_button(browser, client, setti
         _wait_scope(browser, 1, region="SA-01", agency="patrol")
         assert _crumbs(browser) == ["National", "Riyadh", "Security patrols"]
         assert console_errors(browser) == []
+
+
+#: Records, at every frame, the map's scale (the distance between two region labels, which are markers:
+#: never clipped) each time it changes, in ``window.__scales``: a flight's frames, or a jump's one step.
+RECORD_SCALES = """
+    window.__scales = [];
+    (function look() {
+        var labels = document.querySelectorAll('.basira-label-region');
+        if (labels.length > 1) {
+            var a = labels[0].getBoundingClientRect(), b = labels[1].getBoundingClientRect();
+            var scale = Math.round(Math.hypot(a.x - b.x, a.y - b.y));
+            if (window.__scales[window.__scales.length - 1] !== scale) { window.__scales.push(scale); }
+        }
+        requestAnimationFrame(look);
+    })();
+"""
+
+
+def _scales_of_a_move(driver, move, open_total: int, **query: str) -> list[int]:
+    """The map's scales (:data:`RECORD_SCALES`) from before ``move()`` until the view is ``query`` and the
+    map has come to rest: the first is where it started."""
+    js(driver, "window.__scales = window.__scales.slice(-1);")
+    move()
+    _wait_scope(driver, open_total, **query)
+    wait_for(driver, settled(".basira-label-region"), message="the map did not come to rest")
+    return js(driver, "return window.__scales;")
+
+
+@pytest.mark.browser
+def test_a_viewer_who_asks_for_less_motion_sees_the_map_jump_not_fly(browser, client, settings) -> None:
+    """With the system's "reduce motion" on (CSS's ``prefers-reduced-motion``), a move of the map that
+    flies for other viewers (``assets/motion.js``) goes to the same place in one step (WCAG 2.3.3)."""
+    settings = settings.model_copy(update={"refresh_ms": 500, "stale_after_s": 3600})
+    _scene(client, settings)
+    fresh(browser)
+    reduce_motion(browser, False)
+    try:
+        with serving(settings) as url:
+            browser.get(url + "/?lang=en")
+            _wait_scope(browser, 7)
+            wait_for(browser, settled(".basira-label-region"), message="the map did not come to rest")
+            js(browser, RECORD_SCALES)
+            wait_for(browser, lambda d: js(d, "return window.__scales.length") == 1)
+
+            def to_mk2() -> None:
+                browser.find_element(By.CSS_SELECTOR, ".basira-row[data-incident=MK2]").click()
+
+            def back_up() -> None:
+                browser.find_element(By.CSS_SELECTOR, "#live-crumbs a[data-nav]").click()
+
+            flown = _scales_of_a_move(browser, to_mk2, 7, incident="MK2")
+            assert len(flown) >= 5 and flown[-1] > 8 * flown[0], f"not a flight to the incident: {flown}"
+            reduce_motion(browser)
+            up = _scales_of_a_move(browser, back_up, 7)
+            assert len(up) == 2 and up[-1] == pytest.approx(flown[0], rel=0.02), f"not one step back up: {up}"
+            again = _scales_of_a_move(browser, to_mk2, 7, incident="MK2")
+            assert len(again) == 2 and again[-1] == pytest.approx(flown[-1], rel=0.02), \
+                f"not one step to where the flight went: {again}, the flight {flown}"
+            assert console_errors(browser) == []
+    finally:
+        reduce_motion(browser)
 
 
 @pytest.mark.browser

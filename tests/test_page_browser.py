@@ -163,17 +163,25 @@ def test_live_page(browser, client, settings) -> None:
         # whole picture are held as slim rows, and their descriptions read when the popup opens
         opened: dict[str, str] = {}
         for n in range(len(browser.find_elements(By.CSS_SELECTOR, "path.basira-incident"))):
-            js(browser, """var p = document.querySelectorAll('path.basira-incident')[arguments[0]];
+            # a popup opened pans the map to show it, which may take markers out of the view: those left
+            if not js(browser, """var p = document.querySelectorAll('path.basira-incident')[arguments[0]];
+                           if (!p) { return false; }
                            var r = p.getBoundingClientRect();
                            p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.x + r.width / 2,
-                                                                    clientY: r.y + r.height / 2}));""", n)
+                                                                    clientY: r.y + r.height / 2}));
+                           return true;""", n):
+                break
             # textContent: Selenium's .text is empty while Leaflet fades the popup in (opacity 0)
             got = wait_for(browser, lambda d: js(d, """
                 var t = document.querySelector('.basira-popup-text:not(.is-loading)');
                 var id = document.querySelector('.basira-popup-id');
-                return t && id && !(id.textContent in arguments[0]) ? [id.textContent, t.textContent] : null;
-                """, opened), message="no popup with its description")
+                return t && id ? [id.textContent, t.textContent] : null;"""),
+                           message="no popup with its description")
             opened[got[0]] = got[1]
+            # closed before the next: the next popup read is the next marker's
+            js(browser, "document.querySelector('.basira-popup .leaflet-popup-close-button').click();")
+            wait_for(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, ".basira-popup"),
+                     message="the popup did not close")
         assert opened
         assert all("<img src=x" in text for text in opened.values()), opened
         assert js(browser, """return performance.getEntriesByType('resource').some(function (e) {

@@ -54,8 +54,20 @@ PREFIX = "ab"
 OUT = ROOT / "artifacts" / "ab.json"
 #: The sides' names: this checkout, and the one named on the command line.
 THIS, OTHER = "this", "other"
-#: Refreshes under the load before the first window (as the bench's ``warmup_s``).
-WARMUP_S = 3.0
+#: Refreshes under the load before the first window (as the bench's ``warmup_s``); ``--quick``'s, which only
+#: needs one refresh to replay.
+WARMUP_S, QUICK_WARMUP_S = 3.0, 1.0
+#: How long a page's first refresh is waited for after the warm-up (a quick run on a loaded machine).
+REFRESH_WAIT_S = 60.0
+
+
+def _refresh_body(driver: Any) -> str | None:
+    """The body of the page's refresh to replay (:meth:`.browser.Traffic.replay_body`), waiting up to
+    :data:`REFRESH_WAIT_S` for one when none has been sent yet; ``None`` if none came."""
+    deadline = time.monotonic() + REFRESH_WAIT_S
+    while not (body := browser.read_traffic(driver).replay_body()) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    return body
 
 
 def _order(round_: int) -> list[str]:
@@ -84,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT, help="where the figures go")
     args = parser.parse_args(argv)
     if args.quick:
-        args.rounds, args.seconds, args.clients, args.client_seconds = 1, 2.0, 5, 2.0
+        args.rounds, args.seconds, args.clients, args.client_seconds = 1, 1.0, 5, 1.0
         args.incidents, args.units, args.rate = 500, 100, 100.0
     other = args.other.resolve()
     if not (other / "app" / "__init__.py").is_file() or not (other / "benchmarks").is_dir():
@@ -117,9 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for side, driver in drivers.items():
             browser.read_traffic(driver)  # drain
             browser.open_page(driver, webs[side].url + "/", browser.leaflet_ready, timeout=180)
-        time.sleep(WARMUP_S)  # refreshes under the load before the first window: their bodies are read
+        # refreshes under the load before the first window: their bodies are read
+        time.sleep(QUICK_WARMUP_S if args.quick else WARMUP_S)
         for side, driver in drivers.items():
-            body = browser.read_traffic(driver).replay_body()
+            body = _refresh_body(driver)
             if not body:
                 raise SystemExit(f"{side}: the page sent no refresh to replay")
             bodies[side] = body

@@ -33,8 +33,21 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+class _Resend:
+    """A ``KeyboardInterrupt`` lost in a finalizer, to be raised again (:func:`_interrupt_again`): whether
+    the main thread is inside the unraisable hook now, where a handler's exception is only printed too,
+    and whether the SIGTERM is still to be raised."""
+
+    in_hook = False
+    waiting = False
+
+
 def _interrupt(_signum: int, _frame: object) -> None:
-    """SIGTERM ends a command the way Ctrl-C does, so every ``finally`` runs."""
+    """SIGTERM ends a command the way Ctrl-C does, so every ``finally`` runs. Not inside the unraisable
+    hook, where it would be lost: there it is left to :func:`_send_until_raised`, which sends it again."""
+    if _Resend.in_hook:
+        return
+    _Resend.waiting = False
     raise KeyboardInterrupt
 
 
@@ -43,16 +56,35 @@ def _interrupt_again(unraisable: Any) -> None:
     finalizer is sent again to the main thread. Python runs a signal's handler between any two steps, a
     ``__del__``'s too (redis-py's cluster pipeline has one, run after every pipeline), and an exception
     raised there is only printed: the command went on as if never asked to stop, until killed (seen: the
-    alerts worker on a Redis Cluster ignored one SIGTERM in seven under load). Sent from another thread a
-    moment later, once this hook — where a handler's exception is only printed too — has returned; a
-    signal that lands in a finalizer again comes back here again."""
-    if isinstance(unraisable.exc_value, KeyboardInterrupt):
-        signum = signal.SIGTERM if signal.getsignal(signal.SIGTERM) is _interrupt else signal.SIGINT
-        again = threading.Timer(0.01, signal.pthread_kill, (threading.main_thread().ident, signum))
-        again.daemon = True
-        again.start()
+    alerts worker on a Redis Cluster ignored one SIGTERM in seven under load). A SIGTERM is sent again
+    until it is raised outside this hook: sent once, a moment later, it could still land in here on a
+    loaded machine — while the hook waited for the sending thread to start — and be lost again (seen in
+    the suite under load, issue 17). Python's own Ctrl-C handler is sent once."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt) or threading.current_thread() is not \
+            threading.main_thread():
+        sys.__unraisablehook__(unraisable)
         return
-    sys.__unraisablehook__(unraisable)
+    _Resend.in_hook = True
+    try:
+        if signal.getsignal(signal.SIGTERM) is _interrupt:
+            if not _Resend.waiting:
+                _Resend.waiting = True
+                threading.Thread(target=_send_until_raised, name="basira-resend", daemon=True).start()
+        else:
+            again = threading.Timer(0.01, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
+            again.daemon = True
+            again.start()
+    finally:
+        _Resend.in_hook = False
+
+
+def _send_until_raised() -> None:
+    """SIGTERM to the main thread every 20 ms until :func:`_interrupt` has raised it outside the hook."""
+    main = threading.main_thread().ident
+    while _Resend.waiting:
+        time.sleep(0.02)
+        if _Resend.waiting and main is not None:
+            signal.pthread_kill(main, signal.SIGTERM)
 
 
 def _serve(settings: Settings) -> None:

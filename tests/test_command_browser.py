@@ -326,7 +326,8 @@ def test_a_viewer_who_asks_for_less_motion_sees_the_map_jump_not_fly(browser, cl
                 browser.find_element(By.CSS_SELECTOR, "#live-crumbs a[data-nav]").click()
 
             flown = _scales_of_a_move(browser, to_mk2, 7, incident="MK2")
-            assert len(flown) >= 5 and flown[-1] > 8 * flown[0], f"not a flight to the incident: {flown}"
+            # a flight passes through scales between (as many as frames were drawn: fewer on a loaded machine)
+            assert len(flown) > 2 and flown[-1] > 8 * flown[0], f"not a flight to the incident: {flown}"
             reduce_motion(browser)
             up = _scales_of_a_move(browser, back_up, 7)
             assert len(up) == 2 and up[-1] == pytest.approx(flown[0], rel=0.02), f"not one step back up: {up}"

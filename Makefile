@@ -24,9 +24,11 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test`: 3 on this machine kind's 2 cores (CI's too). Two left a quarter of
 # the CPU idle over a run (tests waiting on a failover, a page's timers, a subprocess starting: 0.25 of the
 # cores' time in a run of 332 s) and three a twelfth (0.08; on a Xeon 292-345 s over six quiet runs,
-# 302-312 s side by side with two's 332-335 s; on an EPYC 301-339 s); four were no faster (308 s). Each
-# worker also runs Redis servers, app processes and a Chromium beside itself. The suite's bounded waits
-# must hold under load anyway; `-n auto` would start one per core of a big box (a Chromium each).
+# 302-312 s side by side with two's 332-335 s; on an EPYC 301-339 s); four were no faster (308 s; on a
+# faster Xeon, the calibration loop 0.12 s, three 272-286 s and four 281 s, 30 s of it a test then red;
+# the cores 91-96 % busy). Each worker also runs Redis servers, app processes and a Chromium beside
+# itself. The suite's bounded waits must hold under load anyway; `-n auto` would start one per core of a
+# big box (a Chromium each).
 # 0: no workers, one process.
 TEST_WORKERS ?= 3
 

@@ -244,6 +244,20 @@ def test_redis_restart_is_survived_without_a_manual_step(private_redis, settings
     assert not thread.is_alive()
 
 
+def test_a_consumer_group_gone_since_the_worker_made_it_is_made_again_at_the_next_read(client, settings):
+    """The restart above, in the order a loaded machine gave it: the worker's reconnection tried to make
+    its groups while Redis was still down, and Redis then came back empty before the next read — which
+    met no group (NOGROUP), and the worker retried that read for ever (seen in the suite under load)."""
+    store = Store.from_settings(settings)
+    worker = IngestWorker(store, settings)
+    client.xadd(Stream.incidents.key(settings.stream_prefix), incident("BEFORE"))
+    worker.work(burst=True)
+    client.delete(*(stream.key(settings.stream_prefix) for stream in Stream))  # streams and groups gone
+    client.xadd(Stream.incidents.key(settings.stream_prefix), incident("AFTER"))  # a producer writes again
+    replies = store.streams.read_new(worker.group, worker.consumer, 10, None)
+    assert [fields["id"] for stream, entries in replies for _id, fields in entries] == ["AFTER"]
+
+
 def test_redis_at_maxmemory_errors_clearly_and_recovers(private_redis, settings, caplog):
     # the refused batch stays pending until it is reclaimed: a short idle time (not the default 30 s)
     # lets the recovery show in a second or two

@@ -83,7 +83,17 @@ class Streams:
     def _read(self, group: str, consumer: str, start: str, count: int, block_ms: int | None
               ) -> list[tuple[Stream, list[tuple[str, dict[str, str] | None]]]]:
         streams = {self.keys.stream(s): start for s in INPUT_STREAMS}
-        reply = self.client.xreadgroup(group, consumer, streams, count=count, block=block_ms)
+        try:
+            reply = self.client.xreadgroup(group, consumer, streams, count=count, block=block_ms)
+        except redis.ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            # The group is gone since it was made: a Redis that came back empty (no persistence) — met
+            # by a worker whose reconnection tried to make its groups again while it was still down
+            # (issue 17: seen under load) —, or a stream deleted by hand. Made again, from the start
+            # of what the stream holds now, as when the worker starts.
+            self.ensure_groups(group)
+            reply = self.client.xreadgroup(group, consumer, streams, count=count, block=block_ms)
         by_key = {self.keys.stream(s): s for s in INPUT_STREAMS}
         # redis-py answers a list in RESP2 and a dict in RESP3; both are (key, entries) pairs.
         items = reply.items() if isinstance(reply, dict) else (reply or [])

@@ -160,15 +160,18 @@ class Refreshes:
 
 @contextmanager
 def serving(settings, clock: Clock | None = None, slow_refresh_s: float = 0,
-            refreshes: Refreshes | None = None) -> Iterator[str]:
+            refreshes: Refreshes | None = None, callbacks: list[str] | None = None) -> Iterator[str]:
     """The real app on a free port, for the duration of the block; yields its URL. Its pages' "now" is
     ``clock``'s (:class:`tests.clock.Clock`), or the machine's. ``slow_refresh_s``: each live page's
     refresh (a callback a pulse drives) is answered that much later, as by a loaded server; they are
-    counted in ``refreshes``."""
+    counted in ``refreshes``. ``callbacks``: each server callback the pages send is added to it (its
+    outputs, as Dash names them in the request: ``..a.children...b.data..``)."""
     app = create_app(settings, clock=clock.now_ms if clock else None)
     if slow_refresh_s or refreshes is not None:
         app.wsgi_app = _slowed_refresh(app.wsgi_app, slow_refresh_s,  # type: ignore[method-assign]
                                        refreshes if refreshes is not None else Refreshes())
+    if callbacks is not None:
+        app.wsgi_app = _recorded(app.wsgi_app, callbacks)  # type: ignore[method-assign]
     listening = _listening_socket()
     server = _Server("127.0.0.1", listening.getsockname()[1], app, handler=_Unlogged, fd=listening.fileno())
     listening.close()  # the server holds its own copy
@@ -259,6 +262,17 @@ def _slowed_refresh(wsgi, seconds: float, refreshes: Refreshes):  # noqa: ANN001
         return wsgi(environ, start_response)
 
     return slowed
+
+
+def _recorded(wsgi, callbacks: list[str]):  # noqa: ANN001, ANN202 - WSGI callables
+    def recorded(environ, start_response):  # noqa: ANN001, ANN202
+        if environ.get("PATH_INFO", "").endswith("/_dash-update-component"):
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            callbacks.append(str(orjson.loads(body).get("output")))
+        return wsgi(environ, start_response)
+
+    return recorded
 
 
 def feed(client, settings, entries: dict[Stream, list[dict[str, str]]], clock: Clock | None = None) -> None:

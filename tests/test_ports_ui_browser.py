@@ -11,7 +11,7 @@ from app.auth.users import UsersFile
 from app.contract import Stream
 from app.simulation.port_backfill import backfill_ports
 from app.store import Store
-from tests.browser import console_errors, feed, fresh, js, screenshot, serving, wait_for
+from tests.browser import after_refreshes, console_errors, feed, fresh, js, screenshot, serving, wait_for
 from tests.helpers import now_ms, port_entry, quick_hash, simulated
 
 pytestmark = pytest.mark.browser
@@ -59,10 +59,14 @@ def test_the_port_panel_forecasts_plans_staff_and_tries_a_what_if(browser, clien
         port_entry("land-king-fahd-causeway", travellers=400)]}))
     store.apply.mark_caught_up(now_ms())
     fresh(browser)
-    with serving(settings) as url:
+    callbacks: list[str] = []
+    with serving(settings, callbacks=callbacks) as url:
         browser.get(url + "/?lang=en")
         wait_for(browser, lambda d: _count(d, ".basira-port.is-live") == 2, 40, "live port markers")
         assert not browser.find_element(By.ID, PANEL).is_displayed()
+        # no port asked for in the address: the page's load sent none of the panel's callbacks
+        after_refreshes(browser, 2)
+        assert callbacks and not [c for c in callbacks if "live-port-" in c], callbacks
         jeddah = js(browser, """var found = -1;
             document.querySelectorAll('.basira-port.is-live').forEach(function (m, i) {
                 if (m.querySelector('.basira-port-air')) { found = i; } });
@@ -71,6 +75,7 @@ def test_the_port_panel_forecasts_plans_staff_and_tries_a_what_if(browser, clien
                     ".dispatchEvent(new MouseEvent('click', {bubbles: true}))", jeddah)
         wait_for(browser, lambda d: "King Abdulaziz" in d.find_element(By.ID, "live-port-name").text,
                  message="the panel opened on Jeddah's airport")
+        assert [c for c in callbacks if "live-port-chosen.data" in c]  # a click: the panel's callbacks
         # the "Now" tab first; the plan's tab has done no work yet
         assert browser.find_element(By.ID, "live-port-chart-box").is_displayed()
         assert _needed(browser) is None

@@ -134,8 +134,9 @@ def layout(
     incident: str | None = None,
     **_: Any,
 ) -> Component:
-    """The page for ``?lang=&region=&agency=&incident=`` and the time bar's ``?at=&from=&to=&speed=``
-    (all optional; unknown values are dropped; a moment the archive does not hold opens live, saying so)."""
+    """The page for ``?lang=&region=&agency=&incident=``, the time bar's ``?at=&from=&to=&speed=`` and
+    the port panel's ``?port=&tab=`` (all optional; unknown values are dropped; a moment the archive does
+    not hold opens live, saying so)."""
     context = services()
     settings = context.settings
     lang = lang_or(lang, settings.language)
@@ -208,7 +209,8 @@ def layout(
                     html.Div(
                         className="basira-mapbox",
                         children=[
-                            _map_area(lang, view, chosen, places, map_ctx, settings),
+                            _map_area(lang, view, chosen, places, map_ctx, settings,
+                                      port_panel.panel(PAGE, lang, _.get("port"), _.get("tab"))),
                             timebar.bar(lang, moment, span, note),
                         ],
                     ),
@@ -238,7 +240,7 @@ def layout(
 
 
 def _map_area(lang: str, view: View, chosen: tuple[float, float] | None, places: drill.Places,
-              map_ctx: MapContext, settings: Any) -> html.Div:
+              map_ctx: MapContext, settings: Any, panel: Component) -> html.Div:
     """The map and what lies over it (the banners, the legend, the port panel), above the time bar."""
     at = corners(lang)
     return html.Div(
@@ -286,7 +288,7 @@ def _map_area(lang: str, view: View, chosen: tuple[float, float] | None, places:
             # its swatches as HTML (ID.legend_html, assets/markup.js): a hundred-odd components fewer
             html.Details([w.legend_title(lang, id=ID.legend_title), html.Div(id=ID.legend_body)],
                          id=ID.legend, open=True, className="basira-legend"),
-            port_panel.panel(PAGE, lang),  # it places itself
+            panel,  # the port panel: it places itself
         ],
     )
 

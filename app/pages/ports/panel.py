@@ -7,9 +7,14 @@ close button hides it. While open, the panel redraws every :data:`REFRESH_MS` (t
 the hour, not the second) and in the page's language, which it reads from the ports layer's
 ``hideout`` — the one prop every page updates on a change of language — so it depends on no other
 id of the page. A link can open the panel too: ``/?region=SA-04&port=land-king-fahd-causeway&tab=plan``
-(``assets/ports.js`` keeps the query the page was loaded with; the national view at ``/ports``
-links so). The panel shows only ports inside the viewer's scope (:func:`app.auth.scope_for`): a
-port of another region, even asked for by hand, stays closed.
+(the national view at ``/ports`` links so): the page's layout hands the port asked for to
+:func:`panel`, whose one-shot interval, there only then, chooses it once the page is drawn. A page
+opened without one sends no callback of the panel's until a port is clicked (a clientside callback
+that handed the address's port over at every load set off the panel's three server callbacks at every
+load of the command view, a port asked or not: Dash runs a callback whose input another callback of
+the page's first drawing returns, even ``prevent_initial_call`` and ``no_update``). The panel shows
+only ports inside the viewer's scope (:func:`app.auth.scope_for`): a port of another region, even
+asked for by hand, stays closed.
 
 Two tabs: "Now" (the chart below) and "Forecast & staff" (:mod:`.plan`: the 72-hour forecast,
 the officers needed per hour against the roster, a what-if, the CSV export), which does no work
@@ -72,6 +77,7 @@ class PanelIds:
         self.tabs = f"{prefix}-tabs"
         self.now = f"{prefix}-now"
         self.asked = f"{prefix}-asked"
+        self.ask_once = f"{prefix}-ask-once"
         self.ports = part_id(page, "ports", LIVE_PART)
 
 
@@ -83,12 +89,15 @@ def tab_options(lang: str) -> list[dict[str, str]]:
     return [{"label": t(f"portpanel.tab.{tab}", lang), "value": tab} for tab in TABS]
 
 
-def panel(page: str, lang: str) -> Component:
-    """The panel for ``page``, hidden until a port is chosen on the map."""
+def panel(page: str, lang: str, asked: str | None = None, tab: str | None = None) -> Component:
+    """The panel for ``page``, hidden until a port is chosen on the map — or, ``asked`` (a port's id from
+    the page's address), until the page is drawn; ``tab``: the tab it opens on ("now" unless "plan")."""
     ids = PanelIds(page)
+    tab = tab if tab in TABS else "now"
+    asked = asked if isinstance(asked, str) and asked else None
     return html.Aside(
         id=ids.root,
-        className="basira-port-panel is-now",
+        className=f"basira-port-panel is-{tab}",
         hidden=True,
         **{"aria-live": "polite"},
         children=[
@@ -101,7 +110,7 @@ def panel(page: str, lang: str) -> Component:
                 ],
             ),
             html.Dl(id=ids.facts, className="basira-port-facts"),
-            dcc.RadioItems(id=ids.tabs, options=tab_options(lang), value="now", inline=True,
+            dcc.RadioItems(id=ids.tabs, options=tab_options(lang), value=tab, inline=True,
                            className="basira-port-tabs"),
             html.Div(id=ids.error, className="basira-port-error", role="alert"),
             html.Div(
@@ -115,8 +124,12 @@ def panel(page: str, lang: str) -> Component:
                 ],
             ),
             plan.section(page, lang),
-            dcc.Store(id=ids.chosen, data=None),
-            dcc.Store(id=ids.asked, data=None),
+            # "" for none, not None: a memory store mounted with None sets its data again (to what its
+            # memory holds: nothing), which sent the panel's and the plan's callbacks at every page load
+            dcc.Store(id=ids.chosen, data=""),
+            dcc.Store(id=ids.asked, data=asked),
+            # ticks once, when the page is drawn, if a port was asked for (disabled, it never ticks)
+            dcc.Interval(id=ids.ask_once, interval=1, max_intervals=1, disabled=asked is None),
             dcc.Interval(id=ids.tick, interval=REFRESH_MS, disabled=True),
         ],
     )
@@ -127,13 +140,6 @@ def register(app: Dash, services: Services, page: str) -> None:
     ids = PanelIds(page)
     settings, store = services.settings, services.store
 
-    # A port named in the address the page was loaded with (and the tab to open on), once.
-    app.clientside_callback(
-        ClientsideFunction("basira.ports", "asked"),
-        Output(ids.asked, "data"),
-        Output(ids.tabs, "value"),
-        Input(ids.root, "id"),
-    )
     app.clientside_callback(
         ClientsideFunction("basira.ports", "tabClass"),
         Output(ids.root, "className"),
@@ -144,13 +150,14 @@ def register(app: Dash, services: Services, page: str) -> None:
         Output(ids.chosen, "data"),
         Input(ids.ports, "clickData"),
         Input(ids.close, "n_clicks"),
-        Input(ids.asked, "data"),
+        Input(ids.ask_once, "n_intervals"),
+        State(ids.asked, "data"),
         prevent_initial_call=True,
     )
-    def choose(click: Any, _closed: int | None, asked: Any) -> Any:
+    def choose(click: Any, _closed: int | None, _asked_once: int | None, asked: Any) -> Any:
         if callback_context.triggered_id == ids.close:
             return None
-        if callback_context.triggered_id == ids.asked:
+        if callback_context.triggered_id == ids.ask_once:
             port = asked
         else:
             props = click.get("properties") if isinstance(click, dict) else None

@@ -244,8 +244,7 @@ class _Server(ThreadedWSGIServer):
 def _slowed_refresh(wsgi, seconds: float, refreshes: Refreshes):  # noqa: ANN001, ANN202 - WSGI callables
     def slowed(environ, start_response):  # noqa: ANN001, ANN202
         if environ.get("PATH_INFO", "").endswith("/_dash-update-component"):
-            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-            environ["wsgi.input"] = io.BytesIO(body)
+            body = _read_again(environ)
             if b'-pulse"' in body:
                 changed = orjson.loads(body).get("changedPropIds") or []
                 with refreshes.lock:
@@ -264,12 +263,17 @@ def _slowed_refresh(wsgi, seconds: float, refreshes: Refreshes):  # noqa: ANN001
     return slowed
 
 
+def _read_again(environ: dict) -> bytes:
+    """The request's body, read, and put back for the app to read."""
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
 def _recorded(wsgi, callbacks: list[str]):  # noqa: ANN001, ANN202 - WSGI callables
     def recorded(environ, start_response):  # noqa: ANN001, ANN202
         if environ.get("PATH_INFO", "").endswith("/_dash-update-component"):
-            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-            environ["wsgi.input"] = io.BytesIO(body)
-            callbacks.append(str(orjson.loads(body).get("output")))
+            callbacks.append(str(orjson.loads(_read_again(environ)).get("output")))
         return wsgi(environ, start_response)
 
     return recorded

@@ -319,11 +319,12 @@ def test_a_viewer_who_asks_for_less_motion_sees_the_map_jump_not_fly(browser, cl
             js(browser, RECORD_SCALES)
             wait_for(browser, lambda d: js(d, "return window.__scales.length") == 1)
 
+            # found and clicked in one script: the list and the crumbs are drawn again at every refresh
             def to_mk2() -> None:
-                browser.find_element(By.CSS_SELECTOR, ".basira-row[data-incident=MK2]").click()
+                js(browser, "document.querySelector('.basira-row[data-incident=MK2]').click();")
 
             def back_up() -> None:
-                browser.find_element(By.CSS_SELECTOR, "#live-crumbs a[data-nav]").click()
+                js(browser, "document.querySelector('#live-crumbs a[data-nav]').click();")
 
             flown = _scales_of_a_move(browser, to_mk2, 7, incident="MK2")
             # a flight passes through scales between (as many as frames were drawn: fewer on a loaded machine)

@@ -91,17 +91,16 @@ def test_a_worker_killed_mid_tick_loses_no_alert_and_raises_none_twice(
     assert len(store.alerts.conditions()) == INCIDENTS
 
 
-def test_a_sigterm_that_lands_in_a_finalizer_is_not_lost() -> None:
-    """A signal's handler runs between any two steps of the main thread, a ``__del__``'s too, where the
-    ``KeyboardInterrupt`` it raises is only printed (redis-py's cluster pipeline has a ``__del__``: the
-    alerts worker on a cluster went on ticking after one SIGTERM in seven under load). The commands'
-    ``sys.unraisablehook`` sends it again, and it ends the command as a SIGTERM does."""
+def _raised_after_a_finalizer_lost_it() -> None:
+    """With the commands' SIGTERM handler and unraisable hook in place, a ``KeyboardInterrupt`` raised in a
+    finalizer (what :func:`_interrupt` raises when the SIGTERM arrives in there) — then the worker's loop
+    going on, for up to 30 s, until the signal sent again is raised (``pytest.raises`` fails it if not)."""
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals are handled by the main thread only")
 
     class Finalized:
         def __del__(self) -> None:
-            raise KeyboardInterrupt  # what _interrupt raises when the SIGTERM arrives in here
+            raise KeyboardInterrupt
 
     previous_handler, previous_hook = signal.signal(signal.SIGTERM, _interrupt), sys.unraisablehook
     sys.unraisablehook = _interrupt_again
@@ -116,33 +115,24 @@ def test_a_sigterm_that_lands_in_a_finalizer_is_not_lost() -> None:
         signal.signal(signal.SIGTERM, previous_handler)
 
 
+def test_a_sigterm_that_lands_in_a_finalizer_is_not_lost() -> None:
+    """A signal's handler runs between any two steps of the main thread, a ``__del__``'s too, where the
+    ``KeyboardInterrupt`` it raises is only printed (redis-py's cluster pipeline has a ``__del__``: the
+    alerts worker on a cluster went on ticking after one SIGTERM in seven under load). The commands'
+    ``sys.unraisablehook`` sends it again, and it ends the command as a SIGTERM does."""
+    _raised_after_a_finalizer_lost_it()
+
+
 def test_a_sigterm_sent_again_that_lands_in_the_hook_itself_is_sent_again(monkeypatch) -> None:
     """On a loaded machine the hook waited for its sending thread to start while that thread already
     sent the SIGTERM again: it landed in the hook, where it was only printed too, and the command went
     on (seen in the suite at four workers on two cores). Here every thread's start keeps the main thread
     0.2 s longer, ten times the wait before the first sending: the SIGTERM is still raised, outside."""
-    if threading.current_thread() is not threading.main_thread():
-        pytest.skip("signals are handled by the main thread only")
     started = threading.Thread.start
 
     def slow_start(thread: threading.Thread) -> None:
         started(thread)
         time.sleep(0.2)
 
-    class Finalized:
-        def __del__(self) -> None:
-            raise KeyboardInterrupt
-
-    previous_handler, previous_hook = signal.signal(signal.SIGTERM, _interrupt), sys.unraisablehook
-    sys.unraisablehook = _interrupt_again
     monkeypatch.setattr(threading.Thread, "start", slow_start)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            Finalized()
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                time.sleep(0.01)
-    finally:
-        monkeypatch.undo()
-        sys.unraisablehook = previous_hook
-        signal.signal(signal.SIGTERM, previous_handler)
+    _raised_after_a_finalizer_lost_it()

@@ -40,6 +40,9 @@ BACKOFF_CAP_S = 10.0
 #: seconds, and a worker asleep for 10 s after it would keep the picture stale for as long; a retry
 #: every 2 s costs a connection attempt.
 UNREACHABLE_BACKOFF_CAP_S = 2.0
+#: Validation lets the commit thread run after this many entries (:class:`~app.prepare.Preparer`): it
+#: waits for the GIL once Redis has answered, and Redis then waits for it.
+PAUSE_EVERY = 50
 #: The cyclic garbage collector's thresholds in an ingest process (:func:`quiet_gc`): a collection of the
 #: youngest generation after this many net allocations of containers, of the older ones after 50 and 100
 #: of the younger (CPython's defaults: 700, 10, 10).
@@ -181,7 +184,8 @@ class IngestWorker:
         self.settings = settings
         self.group = settings.ingest_group
         self.consumer = settings.ingest_consumer
-        self.preparer = Preparer(Reference.from_settings(settings).region_index, store.ports)
+        self.preparer = Preparer(Reference.from_settings(settings).region_index, store.ports,
+                                 pause_every=PAUSE_EVERY)
         self.clock = clock
         self.stopping = threading.Event()
         self.applied = 0

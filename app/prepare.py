@@ -8,6 +8,7 @@ Both read the same streams and must agree on what an entry means — valid or no
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 
 import numpy as np
@@ -24,18 +25,31 @@ log = logging.getLogger("basira.prepare")
 class Preparer:
     """Turns a read of one stream into a :class:`~app.store.Batch`: valid events with their regions,
     and the entries that break the contract with the reason. ``regions``: the reference's region index;
-    ``ports``: the ports table (id → :class:`~app.geo.Port`)."""
+    ``ports``: the ports table (id → :class:`~app.geo.Port`); ``pause_every``: after that many entries,
+    let another thread of the process run (0: never), see :meth:`prepare`."""
 
-    def __init__(self, regions: RegionIndex, ports: Mapping[str, Port]) -> None:
+    def __init__(self, regions: RegionIndex, ports: Mapping[str, Port], *, pause_every: int = 0) -> None:
         self.regions = regions
         self.ports = ports
         self.port_ids = frozenset(ports)
+        self.pause_every = pause_every
 
     def prepare(self, stream: Stream, entries: list[tuple[str, dict[str, str]]], now_ms: int) -> Batch:
         """Validate a batch of one stream and assign regions: everything but the commit. ``now_ms``:
-        the clock the contract measures "too far in the future" against."""
+        the clock the contract measures "too far in the future" against.
+
+        With ``pause_every``, the loop hands the GIL over every so many entries (``time.sleep(0)``): the
+        ingest worker's commit thread, whose reply from Redis has come in, then goes on at once
+        instead of waiting for CPython's switch interval (5 ms, a third of a 500-entry round). Measured
+        (issue 17; one worker draining 200,000 entries written by ``redis-benchmark``, runs with and
+        without alternating): incidents 23,400 → 25,600 entries/s (medians of five), units 37,300 →
+        41,900 (of four).
+        """
         batch = Batch(stream)
-        for entry_id, fields in entries:
+        pause_every = self.pause_every or len(entries) + 1
+        for n, (entry_id, fields) in enumerate(entries, 1):
+            if n % pause_every == 0:
+                time.sleep(0)
             try:
                 event = parse(stream, fields, ports=self.port_ids, now_ms=now_ms)
             except ContractError as error:

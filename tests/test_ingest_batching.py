@@ -123,3 +123,27 @@ def test_a_failed_commit_on_a_backlog_loses_nothing(client, settings, monkeypatc
     assert client.xpending(key, settings.ingest_group)["pending"] == 0
     assert len(store.live.units(Scope())) == 30
     assert store.streams.stats()["ingested:units"] == 30
+
+
+def test_validation_hands_the_gil_over_every_so_many_entries_and_decides_the_same(
+        settings, monkeypatch) -> None:
+    """The worker's validation lets its commit thread run every ``PAUSE_EVERY`` entries (a reply from
+    Redis would otherwise wait for CPython's switch interval); the batch is the same either way."""
+    from app import prepare as prepare_module
+    from app.ingest import PAUSE_EVERY
+    from app.prepare import Preparer
+    from app.reference import Reference
+
+    regions = Reference.from_settings(settings).region_index
+    store = Store.from_settings(settings)
+    feed = [(f"1-{n}", fields) for n, fields in enumerate(entries(3)[Stream.units])]
+    feed[7] = ("1-7", {**feed[7][1], "lat": "north"})  # one rejected among them
+    pauses: list[float] = []
+    real_sleep = prepare_module.time.sleep
+    monkeypatch.setattr(prepare_module.time, "sleep", lambda s: (pauses.append(s), real_sleep(s)))
+    quiet = Preparer(regions, store.ports).prepare(Stream.units, feed, now_ms())
+    assert pauses == []
+    paused = Preparer(regions, store.ports, pause_every=PAUSE_EVERY).prepare(Stream.units, feed, now_ms())
+    assert pauses == [0] * (len(feed) // PAUSE_EVERY) and len(pauses) >= 4
+    assert paused.events == quiet.events and paused.rejected == quiet.rejected and len(quiet.rejected) == 1
+    assert IngestWorker(store, settings).preparer.pause_every == PAUSE_EVERY

@@ -143,19 +143,22 @@ def _round(value: float) -> float:
     return round(value, 5)
 
 
-def incident_head(event: IncidentEvent, region: str, future: bool = False) -> bytes:
+def incident_head(event: IncidentEvent, region: str, future: bool = False,
+                  coordinates: list[float] | None = None) -> bytes:
     """The incident's Feature as JSON, cut open after its last property (see ``APPLY_INCIDENTS``);
-    ``future`` flags an event time ahead of the time it was applied (``"future": true``)."""
+    ``future`` flags an event time ahead of the time it was applied (``"future": true``);
+    ``coordinates`` when the caller has already rounded them (``round`` to 5 places costs as much as
+    the rest of a slim row: the ingest worker rounds once for the Feature and the row)."""
     feature = {
         "type": "Feature",
         "id": event.id,
-        "geometry": {"type": "Point", "coordinates": [_round(event.lon), _round(event.lat)]},
+        "geometry": {"type": "Point", "coordinates": coordinates or [_round(event.lon), _round(event.lat)]},
         "properties": {
             "region": region,
-            "agency": event.agency.value,
-            "status": event.status.value,
+            "agency": event.agency,  # enum members: orjson writes their values
+            "status": event.status,
             "priority": event.priority,
-            "category": event.category.value,
+            "category": event.category,
             "ts": event.ts,
             "description": event.description,
             "units": list(event.units),
@@ -166,11 +169,13 @@ def incident_head(event: IncidentEvent, region: str, future: bool = False) -> by
     return orjson.dumps(feature)[:-2] + b","
 
 
-def incident_slim(event: IncidentEvent, region: str) -> bytes:
+def incident_slim(event: IncidentEvent, region: str, coordinates: list[float] | None = None) -> bytes:
     """The incident's slim row (:meth:`.keys.Keys.incident_slim`, :mod:`.incident_rows`) up to its last
-    value, the time it opened, which ``APPLY_INCIDENTS`` adds (only it knows)."""
-    return slim_head(event.id, _round(event.lon), _round(event.lat), event.priority, event.status.value,
-                     region, event.agency.value, event.category.value, event.units).encode()
+    value, the time it opened, which ``APPLY_INCIDENTS`` adds (only it knows); ``coordinates`` as for
+    :func:`incident_head`. The enums are ``StrEnum`` members, which format as their values."""
+    lon, lat = coordinates or (_round(event.lon), _round(event.lat))
+    return slim_head(event.id, lon, lat, event.priority, event.status, region, event.agency, event.category,
+                     event.units).encode()
 
 
 def unit_feature(event: UnitEvent, region: str, coordinates: list[float] | None = None) -> bytes:
@@ -425,9 +430,10 @@ class Apply:
                 metric = "dispatch" if status is IncidentStatus.dispatched else "response"
                 name = shard.duration(metric, region, event.agency.value, event.ts // HOUR_MS)
                 duration = durations.setdefault(name, len(durations) + 1)
+            xy = [_round(event.lon), _round(event.lat)]
             records += (f"{event.id}\x1f{event.ts}\x1f{region}\x1f{event.agency}\x1f{status}\x1f".encode(),
-                        incident_head(event, region, event.ts > future_after), b"\x1f",
-                        incident_slim(event, region), b"\x1f%d\x1e" % duration)
+                        incident_head(event, region, event.ts > future_after, xy), b"\x1f",
+                        incident_slim(event, region, xy), b"\x1f%d\x1e" % duration)
         args = [self.duration_ttl_s, *self._cells_argv, len(events), b"".join(records)]
         self._scripts["incidents"](keys=[*self._incident_keys[shard], *durations], args=args, client=pipe)
 

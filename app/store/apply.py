@@ -315,39 +315,54 @@ class Apply:
         sharded = bool(batch.events) and self.keys.shards > 1 and batch.stream in SHARDED_STREAMS
         changed = self._apply_sharded(writer, batch, now_ms) if sharded else 0
         with writer.pipeline(transaction=True) as pipe:
-            if batch.events:
-                if not sharded:
-                    self._queue_state(pipe, batch, now_ms)
-                self._queue_newest(pipe, batch, now_ms)
-            stream_key = self.keys.stream(batch.stream)
-            for entry_id, fields, reason in batch.rejected:
-                pipe.xadd(
-                    self.keys.rejected,
-                    {
-                        "stream": stream_key,
-                        "entry_id": entry_id,
-                        "reason": escaped(reason)[:1000],
-                        **rejected_record(fields),
-                        "rejected_at": str(now_ms),
-                    },
-                    maxlen=self.rejected_maxlen,
-                    approximate=True,
-                )
-            if batch.size:
-                # Any entry the simulator did not write ends a demo store's demo, in this transaction
-                # (one script a batch; nothing when the store already holds real data).
-                self._scripts["end_demo"](keys=[self.keys.meta], args=[str(now_ms), *batch.distinct_stamps()],
-                                          client=pipe)
-            counters = self._counters(batch)
-            for name, n in counters.items():
-                pipe.hincrby(self.keys.stats, name, n)
-            if batch.rejected:
-                pipe.hincrby(self.keys.stats, f"rejected:{batch.stream.value}", len(batch.rejected))
-            if group is not None and (ids := batch.entry_ids):
-                pipe.xack(stream_key, group, *ids)
-            # Progress (readiness: a worker is getting through the streams), by Redis's clock.
-            self._scripts["stamp_time"](keys=[self.keys.meta], args=["progress_at"], client=pipe)
+            counters = self.queue_transaction(pipe, batch, group, now_ms, state=not sharded)
             results = pipe.execute(raise_on_error=False)
+        applied = self.settle_transaction(batch, results, counters)
+        return changed if sharded else applied
+
+    def queue_transaction(self, pipe: Pipeline, batch: Batch, group: str | None, now_ms: int, *,
+                          state: bool = True) -> dict[str, int]:
+        """Queue on ``pipe`` (a transaction) the commands of ``batch``'s commit: its effect on the state
+        (unless ``state`` is False: a sharded store applies it first), its rejects, counters and
+        acknowledgement. Returns the counters it adds, for :meth:`settle_transaction`. The first
+        command is the state's script when there is one (its reply is the count of events applied)."""
+        if batch.events:
+            if state:
+                self._queue_state(pipe, batch, now_ms)
+            self._queue_newest(pipe, batch, now_ms)
+        stream_key = self.keys.stream(batch.stream)
+        for entry_id, fields, reason in batch.rejected:
+            pipe.xadd(
+                self.keys.rejected,
+                {
+                    "stream": stream_key,
+                    "entry_id": entry_id,
+                    "reason": escaped(reason)[:1000],
+                    **rejected_record(fields),
+                    "rejected_at": str(now_ms),
+                },
+                maxlen=self.rejected_maxlen,
+                approximate=True,
+            )
+        if batch.size:
+            # Any entry the simulator did not write ends a demo store's demo, in this transaction
+            # (one script a batch; nothing when the store already holds real data).
+            self._scripts["end_demo"](keys=[self.keys.meta], args=[str(now_ms), *batch.distinct_stamps()],
+                                      client=pipe)
+        counters = self._counters(batch)
+        for name, n in counters.items():
+            pipe.hincrby(self.keys.stats, name, n)
+        if batch.rejected:
+            pipe.hincrby(self.keys.stats, f"rejected:{batch.stream.value}", len(batch.rejected))
+        if group is not None and (ids := batch.entry_ids):
+            pipe.xack(stream_key, group, *ids)
+        # Progress (readiness: a worker is getting through the streams), by Redis's clock.
+        self._scripts["stamp_time"](keys=[self.keys.meta], args=["progress_at"], client=pipe)
+        return counters
+
+    def settle_transaction(self, batch: Batch, results: Sequence[object], counters: dict[str, int]) -> int:
+        """The events ``batch``'s transaction applied, from its ``results`` (EXEC's replies); when one of
+        them is an error, correct ``counters`` and raise :class:`CommitRefused` with it."""
         failed = [r for r in results if isinstance(r, Exception)]
         if failed:
             # MULTI/EXEC ran the other commands: the counters must not count events not applied.
@@ -357,9 +372,12 @@ class Apply:
                         pipe.hincrby(self.keys.stats, name, -n)
                     pipe.execute()
             raise CommitRefused(failed[0])
-        if sharded:
-            return changed
-        return int(results[0]) if batch.events else 0
+        return int(results[0]) if batch.events and results else 0
+
+    @property
+    def script_sources(self) -> dict[str, str]:
+        """Each script's source by its SHA1, for a sender that sends ``EVAL`` rather than ``EVALSHA``."""
+        return {script.sha: script.script for script in self._scripts.values()}
 
     def _apply_sharded(self, writer: redis.Redis, batch: Batch, now_ms: int) -> int:
         """Apply ``batch``'s events with one script a shard, pipelined (a node's shards in one round

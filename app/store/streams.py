@@ -94,6 +94,19 @@ class Streams:
             # of what the stream holds now, as when the worker starts.
             self.ensure_groups(group)
             reply = self.client.xreadgroup(group, consumer, streams, count=count, block=block_ms)
+        return self.replies(reply)
+
+    def read_command(self, group: str, consumer: str, count: int, block_ms: int | None) -> tuple[object, ...]:
+        """The ``XREADGROUP`` of :meth:`read_new`, as arguments, for a caller that sends it itself
+        (:mod:`.pipelined`); its parsed reply goes to :meth:`replies`."""
+        keys = [self.keys.stream(s) for s in INPUT_STREAMS]
+        block = () if block_ms is None else ("BLOCK", block_ms)
+        return ("XREADGROUP", "GROUP", group, consumer, "COUNT", count, *block, "STREAMS", *keys,
+                *[">"] * len(keys))
+
+    def replies(self, reply: object) -> list[tuple[Stream, list[tuple[str, dict[str, str] | None]]]]:
+        """A read's reply (as redis-py parses ``XREADGROUP``'s) by stream: (stream, [(id, fields)…]),
+        fields ``None`` for an entry trimmed away while pending."""
         by_key = {self.keys.stream(s): s for s in INPUT_STREAMS}
         # redis-py answers a list in RESP2 and a dict in RESP3; both are (key, entries) pairs.
         items = reply.items() if isinstance(reply, dict) else (reply or [])

@@ -2,10 +2,11 @@
 
 Read it top to bottom, like rq's worker: set-up (consumer groups, signal handlers), then a loop —
 stop flag, take over entries a dead consumer left behind, a blocking batched read, validate, assign
-regions, commit — and teardown in ``finally``. On a backlog the commit of one round runs on a
-second thread while the next round is validated (:class:`Committer`). Redis outages are handled in
-one place with capped back-off. ``work(burst=True)`` drains what is there and returns, which is how
-tests run it.
+regions, stage the commits — and teardown in ``finally``. On a backlog Redis applies one round while
+the next is validated: sent without waiting, on the worker's own thread (:class:`PipelinedCommitter`),
+or, where the store needs it (a Cluster, shards, replicas waited for), on a second thread
+(:class:`ThreadedCommits`). Redis outages are handled in one place with capped back-off.
+``work(burst=True)`` drains what is there and returns, which is how tests run it.
 
 This module must never import Dash: workers run where no web stack is installed or wanted.
 """
@@ -26,6 +27,7 @@ from .reference import Reference
 from .settings import Settings
 from .store import Batch, CommitRefused, Store, StoreRefused, StoreUnavailable
 from .store.errors import is_systemic
+from .store.pipelined import Outcome, PipelinedCommits, possible
 
 log = logging.getLogger("basira.ingest")
 
@@ -65,10 +67,11 @@ def quiet_gc() -> None:
 
 
 def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int, *,
-                     wait: bool = True) -> Batch:
+                     wait: bool = True, failed: Exception | None = None) -> Batch:
     """Commit ``batch``; when it fails for something in its entries, commit them one at a time and
     reject each one that still fails (its reason names the error's class). Returns what was
     committed: ``batch``, or the batch as it ended up. Failures of Redis itself are raised.
+    ``failed``: the error a commit of ``batch`` already met (:class:`PipelinedCommitter`), not tried again.
 
     Without this, one entry Redis refuses (or that cannot be encoded) would fail its whole batch
     again and again, holding up every entry behind it. Refusals that say nothing about the entries
@@ -76,16 +79,18 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int,
     the loop backs off and retries. ``wait`` False leaves the wait for replicas to the caller
     (:meth:`~app.store.apply.Apply.await_replicas`, once a round).
     """
-    try:
-        store.apply.commit(batch, group, now_ms=now_ms, wait=wait)  # the store's errors, never redis's
-        return batch
-    except Exception as error:  # noqa: BLE001 - anything an entry can cause; Redis's own failures re-raised
-        if is_systemic(error):
-            raise
-        log.warning("a batch of %d %s failed (%s); committing its entries one at a time",
-                    batch.size, batch.stream.value, type(error).__name__)
-        # A refusal after EXEC: the rejects and acknowledgements of the batch were committed.
-        settled = list(batch.rejected) if isinstance(error, CommitRefused) else []
+    if failed is None:
+        try:
+            store.apply.commit(batch, group, now_ms=now_ms, wait=wait)  # the store's errors, never redis's
+            return batch
+        except Exception as error:  # noqa: BLE001 - anything an entry can cause; Redis's own failures re-raised
+            failed = error
+    if is_systemic(failed):
+        raise failed
+    log.warning("a batch of %d %s failed (%s); committing its entries one at a time",
+                batch.size, batch.stream.value, type(failed).__name__)
+    # A refusal after EXEC: the rejects and acknowledgements of the batch were committed.
+    settled = list(batch.rejected) if isinstance(failed, CommitRefused) else []
     done = Batch(batch.stream, rejected=settled)
     singles = [Batch(batch.stream, events=[event], stamps=batch.stamps) for event in batch.events]
     singles += [Batch(batch.stream, rejected=[rejected]) for rejected in batch.rejected if not settled]
@@ -109,37 +114,54 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int,
     return done
 
 
-class Committer:
-    """Commits batches on a thread of its own, in order, one round at a time.
+#: One read's entries, by stream.
+Replies = list[tuple[Stream, list[tuple[str, dict[str, str]]]]]
+
+
+class ThreadedCommits:
+    """Commits batches on a thread of its own, in order, one round at a time (for a store that
+    :class:`PipelinedCommitter` cannot serve: a Cluster, shards, replicas waited for).
 
     While Redis applies one round of batches (each a MULTI/EXEC of scripts), the worker's thread
-    reads and validates the next, so the two overlap instead of taking turns — on a backlog only:
-    a round that does not fill its batches is committed and waited for at once (nothing is held
-    back while the next read blocks). At most one round is in flight: :meth:`submit` first waits
-    for the previous one and re-raises its error in the worker's thread, where the loop's back-off
-    handles it (the failed round's entries, and those of the round just read, stay pending and
-    are reclaimed). Each commit is as atomic as before; rounds overlap only with validation,
-    never with each other.
+    reads and validates the next, so the two overlap instead of taking turns — on a backlog only: a
+    round that does not fill its batches is committed and waited for at once (:meth:`flush`; nothing
+    is held back while the next read blocks). At most one round is in flight: a read starts the round
+    staged (validated before it) once the one before has finished, and re-raises that one's error in
+    the worker's thread, where the loop's back-off handles it (the failed round's entries, and those
+    staged, stay pending and are reclaimed). Each commit is as atomic as before; rounds overlap only
+    with validation, never with each other.
     """
 
-    def __init__(self, store: Store, group: str, clock: Callable[[], float]) -> None:
+    def __init__(self, store: Store, group: str, consumer: str, clock: Callable[[], float]) -> None:
         self.store = store
         self.group = group
+        self.consumer = consumer
         self.clock = clock
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit")
         self._in_flight: Future[list[Batch]] | None = None
+        self._staged: list[Batch] = []
 
-    def submit(self, batches: list[Batch]) -> list[Batch]:
-        """Wait for the round in flight, then start committing ``batches``; returns the finished round.
+    @property
+    def staged(self) -> bool:
+        return bool(self._staged)
 
-        When the round in flight failed, its error is raised and ``batches`` are not started.
-        """
-        done = self.wait()
-        if batches:
-            self._in_flight = self._pool.submit(self._commit, batches)
-        return done
+    def read(self, count: int, block_ms: int | None) -> tuple[Replies, list[Batch]]:
+        """The next round's entries; then the round staged is started (once the one in flight has
+        finished: returned)."""
+        replies = self.store.streams.read_new(self.group, self.consumer, count, block_ms)
+        staged, self._staged = self._staged, []
+        return replies, self._submit(staged)
 
-    def wait(self) -> list[Batch]:
+    def stage(self, batches: list[Batch]) -> None:
+        self._staged += batches
+
+    def flush(self) -> list[Batch]:
+        """Commit what is staged and in flight; returns the batches committed."""
+        staged, self._staged = self._staged, []
+        done = self._submit(staged)
+        return done + self.settle()
+
+    def settle(self) -> list[Batch]:
         """The round in flight, once committed (``[]`` when there is none)."""
         in_flight, self._in_flight = self._in_flight, None
         if in_flight is None:
@@ -152,17 +174,25 @@ class Committer:
             # process (quiet_gc) — keeping the round's batches and whatever its frames held.
             del in_flight
 
-    def close(self, held: list[Batch]) -> list[Batch]:
-        """Commit what is in flight and ``held``, then stop the thread; errors are logged, not raised
+    def discard(self) -> None:
+        """Forget the batches staged (after a failure: their entries are pending, read again)."""
+        self._staged = []
+
+    def close(self) -> list[Batch]:
+        """Commit what is in flight and staged, then stop the thread; errors are logged, not raised
         (what was not committed stays pending, to be reclaimed). Returns the batches committed."""
-        done: list[Batch] = []
         try:
-            done += self.submit(held)
-            done += self.wait()
+            return self.flush()
         except (StoreUnavailable, OSError) as error:
             log.warning("could not commit the last batches (%s); they will be reclaimed", error)
+            return []
         finally:
             self._pool.shutdown(wait=True)
+
+    def _submit(self, batches: list[Batch]) -> list[Batch]:
+        done = self.settle()
+        if batches:
+            self._in_flight = self._pool.submit(self._commit, batches)
         return done
 
     def _commit(self, batches: list[Batch]) -> list[Batch]:
@@ -170,6 +200,57 @@ class Committer:
         done = [commit_isolating(self.store, batch, self.group, now_ms, wait=False) for batch in batches]
         self.store.apply.await_replicas(sum(batch.size for batch in done))  # one WAIT for the round
         return done
+
+
+class PipelinedCommitter:
+    """Commits on the worker's own thread, sent without waiting (:class:`~app.store.pipelined.
+    PipelinedCommits`): Redis applies one round while the worker validates the next and encodes its
+    commits, and the replies are read at the next read. No second thread, so no handover of the GIL.
+    Measured on a backlog (issue 17), against :class:`ThreadedCommits` in the same runs: see
+    ``docs/benchmarks.md``. A batch whose commit failed for something in its entries is committed again
+    one entry at a time (:func:`commit_isolating`); a failure of Redis itself is raised."""
+
+    def __init__(self, store: Store, group: str, consumer: str, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.group = group
+        self.consumer = consumer
+        self.clock = clock
+        self.commits = PipelinedCommits(store.apply, store.streams)
+
+    @property
+    def staged(self) -> bool:
+        return self.commits.staged
+
+    def read(self, count: int, block_ms: int | None) -> tuple[Replies, list[Batch]]:
+        replies, outcomes = self.commits.read(self.group, self.consumer, count, block_ms)
+        return replies, self._done(outcomes)
+
+    def stage(self, batches: list[Batch]) -> None:
+        self.commits.stage(batches, self.group, int(self.clock() * 1000))
+
+    def flush(self) -> list[Batch]:
+        return self._done(self.commits.flush())
+
+    def settle(self) -> list[Batch]:
+        return self._done(self.commits.collect())
+
+    def discard(self) -> None:
+        self.commits.discard()
+
+    def close(self) -> list[Batch]:
+        try:
+            return self.flush()
+        except (StoreUnavailable, OSError) as error:
+            log.warning("could not commit the last batches (%s); they will be reclaimed", error)
+            return []
+        finally:
+            self.commits.discard()
+
+    def _done(self, outcomes: list[Outcome]) -> list[Batch]:
+        now_ms = int(self.clock() * 1000)
+        return [batch if error is None
+                else commit_isolating(self.store, batch, self.group, now_ms, failed=error)
+                for batch, error in outcomes]
 
 
 class IngestWorker:
@@ -184,8 +265,11 @@ class IngestWorker:
         self.settings = settings
         self.group = settings.ingest_group
         self.consumer = settings.ingest_consumer
+        #: Commits on the worker's own thread, sent without waiting, where the store allows it.
+        self.pipelined = settings.ingest_pipelined and possible(store.apply)
+        # Validation hands the GIL to the commit thread now and then; with no such thread, never.
         self.preparer = Preparer(Reference.from_settings(settings).region_index, store.ports,
-                                 pause_every=PAUSE_EVERY)
+                                 pause_every=0 if self.pipelined else PAUSE_EVERY)
         self.clock = clock
         self.stopping = threading.Event()
         self.applied = 0
@@ -201,15 +285,14 @@ class IngestWorker:
         next_reclaim = 0.0
         next_maintenance = 0.0
         next_heartbeat = 0.0
-        committer = Committer(self.store, self.group, self.clock)
-        # Validated batches of a full round, committed after the next read (see Committer).
-        held: list[Batch] = []
+        kind = PipelinedCommitter if self.pipelined else ThreadedCommits
+        committer = kind(self.store, self.group, self.consumer, self.clock)
         # Entries this consumer holds unacknowledged are applied first: at start (a restart under the
         # same consumer name) and after the connection broke (a failover: what was in flight may not
-        # have run, and held batches are dropped, to be read again from the pending list, never twice).
+        # have run, and staged batches are dropped, to be read again from the pending list, never twice).
         own_pending_first = True
-        log.info("ingest worker %s started (group %s, prefix %s)", self.consumer, self.group,
-                 self.store.keys.prefix)
+        log.info("ingest worker %s started (group %s, prefix %s, %s commits)", self.consumer, self.group,
+                 self.store.keys.prefix, "pipelined" if self.pipelined else "threaded")
         groups_ready = False  # made in the loop: a worker started during a failover waits it out
         try:
             while not self.stopping.is_set():
@@ -225,24 +308,19 @@ class IngestWorker:
                         own_pending_first = False
                     if now >= next_reclaim or burst:
                         # Commit what this worker holds first, or it could take its own entries over.
-                        self._tally(committer.submit(held))
-                        held = []
-                        self._tally(committer.wait())
+                        self._tally(committer.flush())
                         got += self.reclaim_stale()
                         next_reclaim = now + self.settings.reclaim_idle_ms / 2000
-                    # With batches held there is a backlog: read on at once, never block.
+                    # With batches staged there is a backlog: read on at once, never block.
                     size = self.settings.ingest_batch
-                    block = None if burst or held else self.settings.ingest_block_ms
-                    replies = self.store.streams.read_new(self.group, self.consumer, size, block)
-                    self._tally(committer.submit(held))  # Redis applies these ...
-                    held = []
+                    block = None if burst or committer.staged else self.settings.ingest_block_ms
+                    replies, done = committer.read(size, block)  # Redis applies what was staged ...
+                    self._tally(done)
                     batches = [self.prepare(stream, entries) for stream, entries in replies if entries]
                     got += sum(batch.size for batch in batches)  # ... while these are validated
-                    if any(len(entries) >= size for _stream, entries in replies):
-                        held = batches
-                    else:
-                        self._tally(committer.submit(batches))
-                        self._tally(committer.wait())
+                    committer.stage(batches)
+                    if not any(len(entries) >= size for _stream, entries in replies):
+                        self._tally(committer.flush())
                         if now >= next_heartbeat:
                             # Nothing left unread, all of it applied: the picture is as current as it can be.
                             self.store.apply.mark_caught_up(int(self.clock() * 1000))
@@ -268,12 +346,12 @@ class IngestWorker:
                     log.warning("Redis unavailable (%s); retrying in %.1f s", error, backoff)
                     self.stopping.wait(backoff)
                     backoff = min(backoff * 2, UNREACHABLE_BACKOFF_CAP_S)
-                    held = []
+                    committer.discard()
                     own_pending_first = True
                     if not burst:
                         self._ensure_groups_quietly()
         finally:
-            self._tally(committer.close(held))
+            self._tally(committer.close())
             log.info("ingest worker %s stopped: %d applied, %d rejected", self.consumer,
                      self.applied, self.rejected)
         return handled
@@ -362,12 +440,15 @@ class IngestWorker:
             self.applied += len(batch.events)
             self.rejected += len(batch.rejected)
 
-    def _settle(self, committer: Committer) -> None:
-        """Let the commit in flight finish (its failure is not this step's: what it held stays pending)."""
+    def _settle(self, committer: ThreadedCommits | PipelinedCommitter) -> None:
+        """Let the commit in flight finish (its failure is not this step's: what it held stays pending)
+        and forget what is staged (read again from the pending list)."""
         try:
-            self._tally(committer.wait())
+            self._tally(committer.settle())
         except (StoreUnavailable, OSError) as error:
             log.warning("a commit in flight failed (%s); its entries stay pending", error)
+            committer.discard()  # the connection too: its replies can no longer be matched
+        committer.discard()
 
     def _ensure_groups_quietly(self) -> None:
         try:

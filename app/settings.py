@@ -138,6 +138,11 @@ class Settings(BaseSettings):
     ingest_batch: int = Field(
         default=500, ge=1, le=10_000, description="Entries read per stream per round trip."
     )
+    ingest_pipelined: bool = Field(
+        default=True,
+        description="Send the ingest worker's commits without waiting, on its own thread (one Redis, "
+        "not sharded, no replicas waited for); false: commit on a second thread.",
+    )
     ingest_block_ms: int = Field(
         default=1000, ge=0, description="How long one read waits for new entries (ms)."
     )

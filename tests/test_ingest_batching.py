@@ -3,8 +3,9 @@
 The apply scripts read a batch's index entries at once and write its net effect grouped by key
 (:mod:`app.store.lua`). Whatever the batch holds — the same unit several times, moves between
 cells, replays, older entries after newer ones — the state must be what one-entry batches give.
-On a backlog (full batches) the worker commits one round while it validates the next
-(:class:`app.ingest.Committer`); a failed commit there must lose nothing.
+On a backlog (full batches) Redis applies one round while the worker validates the next — sent without
+waiting (:class:`app.ingest.PipelinedCommitter`) or on a second thread (:class:`app.ingest.ThreadedCommits`);
+a commit refused there must lose nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from app.ingest import IngestWorker
 from app.settings import Settings
 from app.store import Store, StoreRefused
 from app.store.apply import Apply
+from app.store.embedded import start_embedded
+from app.store.pipelined import possible
 from tests.helpers import incident, now_ms, unit
 from tests.keyspace import keys_under, relative
 from tests.test_ingest import state_dump
@@ -88,8 +91,10 @@ def test_one_batch_equals_one_entry_at_a_time(client, settings) -> None:
             batched = apply(client, settings, 1000, feed)
             single = apply(client, other, 1, feed)
             assert batched == single
-            client.delete(*keys_under(client, other.stream_prefix), "-")
-            assert apply(client, other, 7, feed, live=True) == single  # a backlog: full rounds
+            for pipelined in (True, False):  # a backlog: full rounds, committed either way
+                client.delete(*keys_under(client, other.stream_prefix), "-")
+                pipelined_or_not = other.model_copy(update={"ingest_pipelined": pipelined})
+                assert apply(client, pipelined_or_not, 7, feed, live=True) == single
             assert any(":unit:trail:" in key for key in batched)
             assert sum(":unit:live:" in key for key in batched) >= 3  # units moved between cells
     finally:
@@ -97,38 +102,50 @@ def test_one_batch_equals_one_entry_at_a_time(client, settings) -> None:
             client.unlink(key)
 
 
-def test_a_failed_commit_on_a_backlog_loses_nothing(client, settings, monkeypatch) -> None:
-    settings = settings.model_copy(update={"ingest_batch": 5})
-    store = Store.from_settings(settings)
-    for n in range(30):
-        client.xadd(Stream.units.key(settings.stream_prefix), unit(f"U{n}"))
-    commits = {"n": 0}
-    real = Apply.commit
+@pytest.mark.parametrize("pipelined", [True, False], ids=["pipelined", "threaded"])
+def test_a_commit_redis_refuses_on_a_backlog_loses_nothing(settings, monkeypatch, pipelined) -> None:
+    """Redis full at the third commit (a server of the test's own): the transaction is refused as it is
+    queued, nothing of it runs, the worker stops on the refusal (burst), its entries stay pending and a
+    successor applies them all once — whichever way the worker commits."""
+    server = start_embedded()
+    try:
+        settings = settings.model_copy(update={"redis_url": server.url, "ingest_batch": 5,
+                                               "ingest_pipelined": pipelined})
+        store = Store.from_settings(settings)
+        for n in range(30):
+            store.client.xadd(Stream.units.key(settings.stream_prefix), unit(f"U{n}"))
+        store.client.config_set("maxmemory-policy", "noeviction")
+        queued = {"n": 0}
+        real = Apply.queue_transaction
 
-    def refuse_the_third(self: Apply, batch, group=None, now_ms=None, **options) -> int:
-        commits["n"] += 1
-        if commits["n"] == 3:
-            # what Apply.commit (guarded: the store's errors) raises when Redis refuses
-            raise StoreRefused(redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'"))
-        return real(self, batch, group, now_ms, **options)
+        def full_from_the_third(self: Apply, pipe, batch, group, now_ms, **options) -> dict:
+            queued["n"] += 1
+            if queued["n"] == 3:
+                store.client.config_set("maxmemory", "1")
+            return real(self, pipe, batch, group, now_ms, **options)
 
-    monkeypatch.setattr(Apply, "commit", refuse_the_third)
-    with pytest.raises(StoreRefused):  # the store's error for Redis's refusal, raised in burst mode
-        IngestWorker(store, settings).work(burst=True)
-    key = Stream.units.key(settings.stream_prefix)
-    assert client.xpending(key, settings.ingest_group)["pending"] > 0
-    assert len(store.live.units(Scope())) < 30
-    # the successor (or the same worker, restarted) takes the pending entries over: all applied, once
-    IngestWorker(store, settings.model_copy(update={"reclaim_idle_ms": 1})).work(burst=True)
-    assert client.xpending(key, settings.ingest_group)["pending"] == 0
-    assert len(store.live.units(Scope())) == 30
-    assert store.streams.stats()["ingested:units"] == 30
+        monkeypatch.setattr(Apply, "queue_transaction", full_from_the_third)
+        worker = IngestWorker(store, settings)
+        assert worker.pipelined is pipelined
+        with pytest.raises(StoreRefused, match="maxmemory"):  # Redis's refusal, the store's error (burst)
+            worker.work(burst=True)
+        key = Stream.units.key(settings.stream_prefix)
+        assert store.client.xpending(key, settings.ingest_group)["pending"] > 0
+        assert 0 < len(store.live.units(Scope())) < 30
+        store.client.config_set("maxmemory", "0")
+        # the successor (or the same worker, restarted) takes the pending entries over: all applied, once
+        IngestWorker(store, settings.model_copy(update={"reclaim_idle_ms": 1})).work(burst=True)
+        assert store.client.xpending(key, settings.ingest_group)["pending"] == 0
+        assert len(store.live.units(Scope())) == 30
+        assert store.streams.stats()["ingested:units"] == 30
+    finally:
+        server.stop()
 
 
 def test_validation_hands_the_gil_over_every_so_many_entries_and_decides_the_same(
         settings, monkeypatch) -> None:
-    """The worker's validation lets its commit thread run every ``PAUSE_EVERY`` entries (a reply from
-    Redis would otherwise wait for CPython's switch interval); the batch is the same either way."""
+    """A worker that commits on a second thread lets it run every ``PAUSE_EVERY`` entries of validation (a
+    reply from Redis would otherwise wait for CPython's switch interval); the batch is the same either way."""
     from app import prepare as prepare_module
     from app.ingest import PAUSE_EVERY
     from app.prepare import Preparer
@@ -146,4 +163,32 @@ def test_validation_hands_the_gil_over_every_so_many_entries_and_decides_the_sam
     paused = Preparer(regions, store.ports, pause_every=PAUSE_EVERY).prepare(Stream.units, feed, now_ms())
     assert pauses == [0] * (len(feed) // PAUSE_EVERY) and len(pauses) >= 4
     assert paused.events == quiet.events and paused.rejected == quiet.rejected and len(quiet.rejected) == 1
-    assert IngestWorker(store, settings).preparer.pause_every == PAUSE_EVERY
+    # only a worker that commits on a second thread pauses: with no such thread a pause helps nothing
+    threaded = IngestWorker(store, settings.model_copy(update={"ingest_pipelined": False}))
+    assert (threaded.pipelined, threaded.preparer.pause_every) == (False, PAUSE_EVERY)
+    default = IngestWorker(store, settings)  # pipelined where the store allows it (not on a Cluster)
+    expected = (True, 0) if possible(store.apply) else (False, PAUSE_EVERY)
+    assert (default.pipelined, default.preparer.pause_every) == expected
+
+
+@pytest.mark.parametrize("pipelined", [True, False], ids=["pipelined", "threaded"])
+def test_a_script_cache_flushed_while_the_worker_runs_loses_nothing(settings, pipelined) -> None:
+    """Redis forgets its scripts (``SCRIPT FLUSH``; a replica promoted without them) between two rounds:
+    every entry is applied once, none rejected (pipelined commits send each script's source)."""
+    server = start_embedded()
+    try:
+        settings = settings.model_copy(update={"redis_url": server.url, "ingest_pipelined": pipelined})
+        store = Store.from_settings(settings)
+        worker = IngestWorker(store, settings)
+        key = Stream.units.key(settings.stream_prefix)
+        for n in range(20):
+            store.client.xadd(key, unit(f"U{n}"))
+        worker.work(burst=True)
+        store.client.script_flush()
+        for n in range(20, 40):
+            store.client.xadd(key, unit(f"U{n}"))
+        worker.work(burst=True)
+        assert len(store.live.units(Scope())) == 40
+        assert store.streams.stats() == {"ingested:units": 40}
+    finally:
+        server.stop()

@@ -62,8 +62,9 @@ def wait_cost(entries: int, rounds: int) -> tuple[dict[str, Any], dict[str, Any]
             prefix = f"fw{n}"
             client.flushdb()
             xadd_all(client, prefix, batch)
+            # both on the commit thread (a store that waits for replicas commits there), like with like
             child = children.start(f"ingest-wait{wait}", [sys.executable, "-m", "app", "ingest"],
-                                   app_env(url, prefix, redis_wait_replicas=wait))
+                                   app_env(url, prefix, redis_wait_replicas=wait, ingest_pipelined="false"))
             result = drain(child, lambda p=prefix: applied(client, p), len(batch), 600, client)
             children.stop(child)
             say(f"  round {n + 1}/{rounds * 2}: WAIT {wait}: {result.rate:,.0f} entries/s; CPU per entry "

@@ -85,13 +85,15 @@ MISSES: dict[str, str] = {
     "ingest": """
 One `python -m app ingest` process spent **{ingest_process_us:.1f} µs of CPU per entry** — reading
 the stream reply, the fast validation path (`app/fastparse.py`), region assignment, each Feature's
-JSON, packing the scripts' arguments — and Redis **{ingest_redis_us:.1f} µs** (the apply scripts; for
-a unit position: its Feature, the index, the trail's `LPUSH`/`LTRIM`/`PEXPIRE` and the live feed's
-change set). On a backlog the two overlap (`app.ingest.Committer`), but on two cores that also run
-the suite the overlap is partial. The raw consumer, which does nothing per entry but one `HSET` and
-one `XACK`, reached {ingest_raw:,.0f} entries/s ({ingest_raw_process_us:.1f} µs per entry in its
-process); Basira runs at {ingest_ratio:.2f}× that, so that half of the target is met. 50,000
-entries/s leaves 20 µs per entry for everything, Redis's share included.{ingest_ceiling_text}
+JSON, packing the scripts' arguments — and Redis **{ingest_redis_us:.1f} µs** (the apply scripts;
+for a unit position: its Feature, the index, the trail's `LPUSH`/`LTRIM`/`PEXPIRE` and the live
+feed's change set). On a backlog the two overlap — Redis applies one round while the worker
+validates the next and encodes its commits, sent without waiting on the worker's one thread
+(`app.store.pipelined`) — but on two cores the overlap is partial. The raw consumer, which does
+nothing per entry but one `HSET` and one `XACK`, reached {ingest_raw:,.0f} entries/s
+({ingest_raw_process_us:.1f} µs per entry in its process); Basira runs at {ingest_ratio:.2f}× that,
+so that half of the target is met. 50,000 entries/s leaves 20 µs per entry for everything, Redis's
+share included.{ingest_ceiling_text}
 
 What would close the rest: a second ingest process in the consumer group — the design's way to
 scale (any number run side by side, exactly once) — on a machine with a core to spare; or less

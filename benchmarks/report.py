@@ -401,7 +401,7 @@ def _outside_checks(figures: dict[str, Any]) -> list[str]:
     if misses:
         out += ["", "Where a missed shape's time goes (50,000 entries/s leaves 20 µs of a core per entry, "
                 "for the worker and for Redis each; a worker busy well below 100 % of a core waited — for "
-                "Redis, for its commit thread, or for a core on this shared machine):", "", *misses]
+                "Redis, or for a core on this shared machine):", "", *misses]
     return out
 
 

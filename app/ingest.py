@@ -247,10 +247,21 @@ class PipelinedCommitter:
             self.commits.discard()
 
     def _done(self, outcomes: list[Outcome]) -> list[Batch]:
+        """The batches committed; each refused for something in its entries is isolated first — all of
+        them, since Redis ran every transaction sent — and then the first failure of Redis itself is
+        raised (its batch's entries stay pending)."""
         now_ms = int(self.clock() * 1000)
-        return [batch if error is None
-                else commit_isolating(self.store, batch, self.group, now_ms, failed=error)
-                for batch, error in outcomes]
+        done, systemic = [], []
+        for batch, error in outcomes:
+            if error is None:
+                done.append(batch)
+            elif is_systemic(error):
+                systemic.append(error)
+            else:
+                done.append(commit_isolating(self.store, batch, self.group, now_ms, failed=error))
+        if systemic:
+            raise systemic[0]
+        return done
 
 
 class IngestWorker:
@@ -447,8 +458,7 @@ class IngestWorker:
             self._tally(committer.settle())
         except (StoreUnavailable, OSError) as error:
             log.warning("a commit in flight failed (%s); its entries stay pending", error)
-            committer.discard()  # the connection too: its replies can no longer be matched
-        committer.discard()
+        committer.discard()  # a pipelined committer's connection too: its replies may be out of step
 
     def _ensure_groups_quietly(self) -> None:
         try:

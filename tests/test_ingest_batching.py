@@ -18,9 +18,9 @@ import pytest
 import redis
 
 from app.contract import Scope, Stream
-from app.ingest import IngestWorker
+from app.ingest import IngestWorker, PipelinedCommitter
 from app.settings import Settings
-from app.store import Store, StoreRefused
+from app.store import CommitRefused, Store, StoreRefused
 from app.store.apply import Apply
 from app.store.embedded import start_embedded
 from app.store.pipelined import possible
@@ -192,3 +192,23 @@ def test_a_script_cache_flushed_while_the_worker_runs_loses_nothing(settings, pi
         assert store.streams.stats() == {"ingested:units": 40}
     finally:
         server.stop()
+
+
+def test_a_round_with_a_batch_redis_refused_still_isolates_the_batch_that_failed_on_an_entry(
+        settings) -> None:
+    """Redis ran every transaction of a round sent without waiting: one refused as queued (memory: its
+    entries stay pending) and one failed inside EXEC (acknowledged, its state not applied). The second
+    is committed again one entry at a time before the refusal is raised — not dropped with it."""
+    store = Store.from_settings(settings)
+    if not possible(store.apply):
+        pytest.skip("pipelined commits serve one Redis, not a Cluster")
+    worker = IngestWorker(store, settings)
+    committer = PipelinedCommitter(store, settings.ingest_group, "test", time.time)
+    failed = worker.prepare(Stream.units, [("1-1", unit("A")), ("1-2", unit("B"))])
+    refused = worker.prepare(Stream.incidents, [("1-3", incident("I1"))])
+    outcomes = [(refused, StoreRefused(redis.ResponseError("OOM command not allowed when used memory"))),
+                (failed, CommitRefused(redis.ResponseError("ERR Error running script")))]
+    with pytest.raises(StoreRefused, match="OOM"):
+        committer._done(outcomes)
+    assert sorted(u["id"] for u in store.live.units(Scope())) == ["A", "B"]
+    assert store.live.incidents(Scope()) == []

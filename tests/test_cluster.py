@@ -53,7 +53,10 @@ ON_CLUSTER = ["test_ingest.py", "test_ingest_batching.py", "test_ingest_poison.p
 #: Their tests that never touch the cluster: each starts a single Redis of its own, to stop, restart or
 #: fill it (the main run has them).
 NOT_ON_CLUSTER = ["test_faults.py::test_redis_restart_is_survived_without_a_manual_step",
-                  "test_faults.py::test_redis_at_maxmemory_errors_clearly_and_recovers"]
+                  "test_faults.py::test_redis_at_maxmemory_errors_clearly_and_recovers",
+                  "test_ingest_batching.py::test_a_commit_redis_refuses_on_a_backlog_loses_nothing",
+                  "test_ingest_batching.py::test_a_script_cache_flushed_while_the_worker_runs_loses_nothing",
+                  "test_ingest_batching.py::test_a_round_with_a_batch_redis_refused_still_isolates"]
 
 
 @pytest.fixture(scope="module")

@@ -199,16 +199,19 @@ def test_a_round_with_a_batch_redis_refused_still_isolates_the_batch_that_failed
     """Redis ran every transaction of a round sent without waiting: one refused as queued (memory: its
     entries stay pending) and one failed inside EXEC (acknowledged, its state not applied). The second
     is committed again one entry at a time before the refusal is raised — not dropped with it."""
-    store = Store.from_settings(settings)
-    if not possible(store.apply):
-        pytest.skip("pipelined commits serve one Redis, not a Cluster")
-    worker = IngestWorker(store, settings)
-    committer = PipelinedCommitter(store, settings.ingest_group, "test", time.time)
-    failed = worker.prepare(Stream.units, [("1-1", unit("A")), ("1-2", unit("B"))])
-    refused = worker.prepare(Stream.incidents, [("1-3", incident("I1"))])
-    outcomes = [(refused, StoreRefused(redis.ResponseError("OOM command not allowed when used memory"))),
-                (failed, CommitRefused(redis.ResponseError("ERR Error running script")))]
-    with pytest.raises(StoreRefused, match="OOM"):
-        committer._done(outcomes)
-    assert sorted(u["id"] for u in store.live.units(Scope())) == ["A", "B"]
-    assert store.live.incidents(Scope()) == []
+    server = start_embedded()  # one Redis of its own: pipelined commits serve no Cluster
+    try:
+        settings = settings.model_copy(update={"redis_url": server.url})
+        store = Store.from_settings(settings)
+        worker = IngestWorker(store, settings)
+        committer = PipelinedCommitter(store, settings.ingest_group, "test", time.time)
+        failed = worker.prepare(Stream.units, [("1-1", unit("A")), ("1-2", unit("B"))])
+        refused = worker.prepare(Stream.incidents, [("1-3", incident("I1"))])
+        outcomes = [(refused, StoreRefused(redis.ResponseError("OOM command not allowed when used memory"))),
+                    (failed, CommitRefused(redis.ResponseError("ERR Error running script")))]
+        with pytest.raises(StoreRefused, match="OOM"):
+            committer._done(outcomes)
+        assert sorted(u["id"] for u in store.live.units(Scope())) == ["A", "B"]
+        assert store.live.incidents(Scope()) == []
+    finally:
+        server.stop()

@@ -114,6 +114,16 @@ def commit_isolating(store: Store, batch: Batch, group: str | None, now_ms: int,
     return done
 
 
+def last_commits(flush: Callable[[], list[Batch]]) -> list[Batch]:
+    """A stopping worker's last ``flush()``: the batches committed; errors are logged, not raised (what
+    was not committed stays pending, to be reclaimed)."""
+    try:
+        return flush()
+    except (StoreUnavailable, OSError) as error:
+        log.warning("could not commit the last batches (%s); they will be reclaimed", error)
+        return []
+
+
 #: One read's entries, by stream.
 Replies = list[tuple[Stream, list[tuple[str, dict[str, str]]]]]
 
@@ -179,13 +189,9 @@ class ThreadedCommits:
         self._staged = []
 
     def close(self) -> list[Batch]:
-        """Commit what is in flight and staged, then stop the thread; errors are logged, not raised
-        (what was not committed stays pending, to be reclaimed). Returns the batches committed."""
+        """Commit what is in flight and staged (:func:`last_commits`), then stop the thread."""
         try:
-            return self.flush()
-        except (StoreUnavailable, OSError) as error:
-            log.warning("could not commit the last batches (%s); they will be reclaimed", error)
-            return []
+            return last_commits(self.flush)
         finally:
             self._pool.shutdown(wait=True)
 
@@ -238,11 +244,9 @@ class PipelinedCommitter:
         self.commits.discard()
 
     def close(self) -> list[Batch]:
+        """Commit what is staged and read every reply (:func:`last_commits`), then let the connection go."""
         try:
-            return self.flush()
-        except (StoreUnavailable, OSError) as error:
-            log.warning("could not commit the last batches (%s); they will be reclaimed", error)
-            return []
+            return last_commits(self.flush)
         finally:
             self.commits.discard()
 

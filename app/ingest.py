@@ -5,7 +5,7 @@ stop flag, take over entries a dead consumer left behind, a blocking batched rea
 regions, stage the commits — and teardown in ``finally``. On a backlog Redis applies one round while
 the next is validated: sent without waiting, on the worker's own thread (:class:`PipelinedCommitter`),
 or, where the store needs it (a Cluster, shards, replicas waited for), on a second thread
-(:class:`ThreadedCommits`). Redis outages are handled in one place with capped back-off.
+(:class:`ThreadedCommitter`). Redis outages are handled in one place with capped back-off.
 ``work(burst=True)`` drains what is there and returns, which is how tests run it.
 
 This module must never import Dash: workers run where no web stack is installed or wanted.
@@ -128,7 +128,7 @@ def last_commits(flush: Callable[[], list[Batch]]) -> list[Batch]:
 Replies = list[tuple[Stream, list[tuple[str, dict[str, str]]]]]
 
 
-class ThreadedCommits:
+class ThreadedCommitter:
     """Commits batches on a thread of its own, in order, one round at a time (for a store that
     :class:`PipelinedCommitter` cannot serve: a Cluster, shards, replicas waited for).
 
@@ -212,7 +212,7 @@ class PipelinedCommitter:
     """Commits on the worker's own thread, sent without waiting (:class:`~app.store.pipelined.
     PipelinedCommits`): Redis applies one round while the worker validates the next and encodes its
     commits, and the replies are read at the next read. No second thread, so no handover of the GIL.
-    Measured on a backlog (issue 17), against :class:`ThreadedCommits` in the same runs: see
+    Measured on a backlog (issue 17), against :class:`ThreadedCommitter` in the same runs: see
     ``docs/benchmarks.md``. A batch whose commit failed for something in its entries is committed again
     one entry at a time (:func:`commit_isolating`); a failure of Redis itself is raised."""
 
@@ -300,7 +300,7 @@ class IngestWorker:
         next_reclaim = 0.0
         next_maintenance = 0.0
         next_heartbeat = 0.0
-        kind = PipelinedCommitter if self.pipelined else ThreadedCommits
+        kind = PipelinedCommitter if self.pipelined else ThreadedCommitter
         committer = kind(self.store, self.group, self.consumer, self.clock)
         # Entries this consumer holds unacknowledged are applied first: at start (a restart under the
         # same consumer name) and after the connection broke (a failover: what was in flight may not
@@ -455,7 +455,7 @@ class IngestWorker:
             self.applied += len(batch.events)
             self.rejected += len(batch.rejected)
 
-    def _settle(self, committer: ThreadedCommits | PipelinedCommitter) -> None:
+    def _settle(self, committer: ThreadedCommitter | PipelinedCommitter) -> None:
         """Let the commit in flight finish (its failure is not this step's: what it held stays pending)
         and forget what is staged (read again from the pending list)."""
         try:

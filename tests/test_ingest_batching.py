@@ -3,9 +3,9 @@
 The apply scripts read a batch's index entries at once and write its net effect grouped by key
 (:mod:`app.store.lua`). Whatever the batch holds — the same unit several times, moves between
 cells, replays, older entries after newer ones — the state must be what one-entry batches give.
-On a backlog (full batches) Redis applies one round while the worker validates the next — sent without
-waiting (:class:`app.ingest.PipelinedCommitter`) or on a second thread (:class:`app.ingest.ThreadedCommits`);
-a commit refused there must lose nothing.
+On a backlog (full batches) Redis applies one round while the worker validates the next — sent
+without waiting (:class:`app.ingest.PipelinedCommitter`) or on a second thread
+(:class:`app.ingest.ThreadedCommitter`); a commit refused there must lose nothing.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The ingest worker's commits sent without waiting for them: one connection, one thread, and Redis at
 work while the worker validates.
 
-With its commits on a second thread (:class:`app.ingest.ThreadedCommits`), a worker's two threads took
+With its commits on a second thread (:class:`app.ingest.ThreadedCommitter`), a worker's two threads took
 turns for the GIL — encoding a batch and reading replies on one, validating on the other — and each
 handover waited for CPython's switch interval: measured on a backlog (issue 17), the process and Redis
 were each busy about half the time. Here one thread does all the Python, and Redis applies one round
@@ -103,7 +103,7 @@ class PipelinedCommits:
             reply = self._ask(connection, command)
         self._send_staged(connection)
         got = self.streams.replies(self._parse_read(reply) if self._parse_read else reply)
-        return [(s, [(i, f) for i, f in entries if f is not None]) for s, entries in got], outcomes
+        return self.streams.delivered(got), outcomes
 
     def stage(self, batches: Sequence[Batch], group: str | None, now_ms: int) -> None:
         """Encode the commits of ``batches`` (each its own transaction, as :meth:`.apply.Apply.commit`),

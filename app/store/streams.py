@@ -62,8 +62,13 @@ class Streams:
         self, group: str, consumer: str, count: int, block_ms: int | None
     ) -> list[tuple[Stream, Entries]]:
         """Entries never delivered to the group, up to ``count`` per stream."""
-        return [(s, [(i, f) for i, f in got if f is not None])
-                for s, got in self._read(group, consumer, ">", count, block_ms)]
+        return self.delivered(self._read(group, consumer, ">", count, block_ms))
+
+    @staticmethod
+    def delivered(read: list[tuple[Stream, list[tuple[str, dict[str, str] | None]]]]
+                  ) -> list[tuple[Stream, Entries]]:
+        """A read's entries (:meth:`replies`) without those trimmed away meanwhile (no fields)."""
+        return [(s, [(i, f) for i, f in got if f is not None]) for s, got in read]
 
     def read_pending(self, group: str, consumer: str, count: int) -> list[tuple[Stream, Entries]]:
         """Entries delivered to ``consumer`` and not acknowledged — its own, after a restart — up to

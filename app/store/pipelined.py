@@ -92,18 +92,9 @@ class PipelinedCommits:
         """Entries never delivered to ``group``, up to ``count`` per stream (as :meth:`.streams.Streams.
         read_new`), and the outcomes of the commits sent before; the commits staged are sent after it."""
         outcomes = self.collect()
-        connection = self._connect()
-        command = self.streams.read_command(group, consumer, count, block_ms)
-        try:
-            reply = self._ask(connection, command)
-        except redis.ResponseError as error:
-            if "NOGROUP" not in str(error):
-                raise
-            self.streams.ensure_groups(group)  # as Streams.read_new: a Redis that came back empty
-            reply = self._ask(connection, command)
-        self._send_staged(connection)
-        got = self.streams.replies(self._parse_read(reply) if self._parse_read else reply)
-        return self.streams.delivered(got), outcomes
+        got = self.streams.read_new(group, consumer, count, block_ms, ask=self._xreadgroup)
+        self._send_staged(self._connect())
+        return got, outcomes
 
     def stage(self, batches: Sequence[Batch], group: str | None, now_ms: int) -> None:
         """Encode the commits of ``batches`` (each its own transaction, as :meth:`.apply.Apply.commit`),
@@ -146,9 +137,17 @@ class PipelinedCommits:
             self._connection = self.client.connection_pool.get_connection()
         return self._connection
 
-    def _ask(self, connection: AbstractConnection, command: tuple[object, ...]) -> Any:
-        connection.send_packed_command(connection.pack_command(*command))  # nothing in flight: may PING
-        return connection.read_response()
+    def _xreadgroup(self, group: str, consumer: str, streams: dict[str, str], *, count: int,
+                    block: int | None) -> Any:
+        """``XREADGROUP`` on this connection, parsed as redis-py parses it (:meth:`.streams.Streams.read_new`
+        asks it). Nothing is in flight when it is sent: the connection may check its health first."""
+        connection = self._connect()
+        blocking = () if block is None else ("BLOCK", block)
+        connection.send_packed_command(connection.pack_command(
+            "XREADGROUP", "GROUP", group, consumer, "COUNT", count, *blocking, "STREAMS", *streams,
+            *streams.values()))
+        reply = connection.read_response()
+        return self._parse_read(reply) if self._parse_read else reply
 
     def _send_staged(self, connection: AbstractConnection) -> None:
         if not self._staged:

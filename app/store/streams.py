@@ -8,7 +8,8 @@ that reads top to bottom.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from .meta import Meta
 
 Entries = list[tuple[str, dict[str, str]]]
+#: Who sends a read: ``(group, consumer, {stream key: start id}, count=, block=)`` → the parsed reply.
+Ask = Callable[..., Any]
 
 
 def _ms_of(entry_id: str) -> int:
@@ -59,16 +62,13 @@ class Streams:
                     raise
 
     def read_new(
-        self, group: str, consumer: str, count: int, block_ms: int | None
+        self, group: str, consumer: str, count: int, block_ms: int | None, ask: Ask | None = None
     ) -> list[tuple[Stream, Entries]]:
-        """Entries never delivered to the group, up to ``count`` per stream."""
-        return self.delivered(self._read(group, consumer, ">", count, block_ms))
-
-    @staticmethod
-    def delivered(read: list[tuple[Stream, list[tuple[str, dict[str, str] | None]]]]
-                  ) -> list[tuple[Stream, Entries]]:
-        """A read's entries (:meth:`replies`) without those trimmed away meanwhile (no fields)."""
-        return [(s, [(i, f) for i, f in got if f is not None]) for s, got in read]
+        """Entries never delivered to the group, up to ``count`` per stream. ``ask`` sends the read
+        (as ``redis.Redis.xreadgroup`` does, and answering as it does): by default this client; the
+        ingest worker's pipelined commits send it on their own connection (:mod:`.pipelined`)."""
+        got = self._read(group, consumer, ">", count, block_ms, ask)
+        return [(s, [(i, f) for i, f in entries if f is not None]) for s, entries in got]
 
     def read_pending(self, group: str, consumer: str, count: int) -> list[tuple[Stream, Entries]]:
         """Entries delivered to ``consumer`` and not acknowledged — its own, after a restart — up to
@@ -85,11 +85,12 @@ class Streams:
             out.append((stream, [(i, f) for i, f in got if f is not None]))
         return out
 
-    def _read(self, group: str, consumer: str, start: str, count: int, block_ms: int | None
-              ) -> list[tuple[Stream, list[tuple[str, dict[str, str] | None]]]]:
+    def _read(self, group: str, consumer: str, start: str, count: int, block_ms: int | None,
+              ask: Ask | None = None) -> list[tuple[Stream, list[tuple[str, dict[str, str] | None]]]]:
+        ask = ask or self.client.xreadgroup
         streams = {self.keys.stream(s): start for s in INPUT_STREAMS}
         try:
-            reply = self.client.xreadgroup(group, consumer, streams, count=count, block=block_ms)
+            reply = ask(group, consumer, streams, count=count, block=block_ms)
         except redis.ResponseError as error:
             if "NOGROUP" not in str(error):
                 raise
@@ -98,20 +99,7 @@ class Streams:
             # (issue 17: seen under load) —, or a stream deleted by hand. Made again, from the start
             # of what the stream holds now, as when the worker starts.
             self.ensure_groups(group)
-            reply = self.client.xreadgroup(group, consumer, streams, count=count, block=block_ms)
-        return self.replies(reply)
-
-    def read_command(self, group: str, consumer: str, count: int, block_ms: int | None) -> tuple[object, ...]:
-        """The ``XREADGROUP`` of :meth:`read_new`, as arguments, for a caller that sends it itself
-        (:mod:`.pipelined`); its parsed reply goes to :meth:`replies`."""
-        keys = [self.keys.stream(s) for s in INPUT_STREAMS]
-        block = () if block_ms is None else ("BLOCK", block_ms)
-        return ("XREADGROUP", "GROUP", group, consumer, "COUNT", count, *block, "STREAMS", *keys,
-                *[">"] * len(keys))
-
-    def replies(self, reply: object) -> list[tuple[Stream, list[tuple[str, dict[str, str] | None]]]]:
-        """A read's reply (as redis-py parses ``XREADGROUP``'s) by stream: (stream, [(id, fields)…]),
-        fields ``None`` for an entry trimmed away while pending."""
+            reply = ask(group, consumer, streams, count=count, block=block_ms)
         by_key = {self.keys.stream(s): s for s in INPUT_STREAMS}
         # redis-py answers a list in RESP2 and a dict in RESP3; both are (key, entries) pairs.
         items = reply.items() if isinstance(reply, dict) else (reply or [])
